@@ -1,0 +1,263 @@
+"""The .json file format (version 1): strict reading of untrusted files, and atomic writing."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from netbuilder.core.graph import ID_PATTERN, Edge, Graph, Node
+
+FORMAT = "netbuilder"
+VERSION = 1
+MAX_BYTES = 16 * 1024 * 1024
+MAX_NODES = 100_000
+MAX_DEPTH = 16
+
+_TOP_KEYS = {"format", "version", "name", "description", "nodes", "edges"}
+_NODE_KEYS = {"id", "type", "params", "position"}
+_EDGE_KEYS = {"from", "to", "port"}
+
+
+class DocumentError(Exception):
+    """A file that cannot be read as a network; the message names the file and the place in it."""
+
+
+@dataclass
+class Document:
+    graph: Graph = field(default_factory=Graph)
+    name: str = "Untitled"
+    description: str = ""
+
+
+def _fail(source: str, where: str, what: str) -> DocumentError:
+    place = f" at {where}" if where else ""
+    return DocumentError(f"{source}{place}: {what}")
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true/false"
+    return {dict: "an object", list: "a list", str: "text", int: "a number", float: "a number"}.get(
+        type(value), "null"
+    )
+
+
+def _depth(value: Any, limit: int) -> int:
+    """Nesting depth of a parsed JSON value, stopping early past the limit."""
+    stack = [(value, 1)]
+    deepest = 0
+    while stack:
+        item, d = stack.pop()
+        deepest = max(deepest, d)
+        if deepest > limit:
+            return deepest
+        if isinstance(item, dict):
+            stack.extend((v, d + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, d + 1) for v in item)
+    return deepest
+
+
+def _expect(source: str, where: str, value: Any, kind: type | tuple[type, ...], what: str) -> Any:
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+        raise _fail(source, where, f"expected {what}, found {_kind(value)}.")
+    return value
+
+
+def _unknown_keys(source: str, where: str, obj: dict, allowed: set[str]) -> None:
+    extra = sorted(set(obj) - allowed)
+    if extra:
+        raise _fail(source, where, f"unknown field '{extra[0]}' (allowed here: {', '.join(sorted(allowed))}).")
+
+
+def _param_value(source: str, where: str, value: Any) -> Any:
+    scalar = (str, int, float, bool, type(None))
+    if isinstance(value, list):
+        if len(value) > 8 or not all(isinstance(v, scalar) and not isinstance(v, list) for v in value):
+            raise _fail(source, where, "a parameter list holds at most 8 plain values.")
+        return list(value)
+    return _expect(source, where, value, scalar, "a number, text, true/false or a list")
+
+
+def _parse_node(source: str, where: str, raw: Any) -> Node:
+    _expect(source, where, raw, dict, "an object with id and type")
+    _unknown_keys(source, where, raw, _NODE_KEYS)
+    for key in ("id", "type"):
+        if key not in raw:
+            raise _fail(source, where, f"the block has no '{key}'.")
+    node_id = _expect(source, f"{where}.id", raw["id"], str, "text")
+    if not ID_PATTERN.match(node_id):
+        raise _fail(source, f"{where}.id", f"'{node_id[:40]}' is not a valid id (letters, digits and _, "
+                    "starting with a letter or _, at most 64 characters).")
+    block_type = _expect(source, f"{where}.type", raw["type"], str, "text")
+    params = _expect(source, f"{where}.params", raw.get("params", {}), dict, "an object")
+    params = {str(k): _param_value(source, f"{where}.params.{k}", v) for k, v in params.items()}
+    position = raw.get("position")
+    if position is not None:
+        ok = (
+            isinstance(position, list) and len(position) == 2
+            and all(isinstance(v, (int, float)) and not isinstance(v, bool) and abs(v) < 1e9 for v in position)
+        )
+        if not ok:
+            raise _fail(source, f"{where}.position", "expected [x, y] with two numbers.")
+        position = (float(position[0]), float(position[1]))
+    return Node(node_id, block_type, params, position)
+
+
+def _parse_edge(source: str, where: str, raw: Any, graph: Graph) -> Edge:
+    _expect(source, where, raw, dict, "an object with from and to")
+    _unknown_keys(source, where, raw, _EDGE_KEYS)
+    ends = []
+    for key in ("from", "to"):
+        if key not in raw:
+            raise _fail(source, where, f"the connection has no '{key}'.")
+        value = _expect(source, f"{where}.{key}", raw[key], str, "a block id")
+        if value not in graph.nodes:
+            raise _fail(source, f"{where}.{key}", f"there is no block '{value[:64]}'.")
+        ends.append(value)
+    port = _expect(source, f"{where}.port", raw.get("port", 0), int, "a whole number")
+    if not 0 <= port < 64:
+        raise _fail(source, f"{where}.port", f"port must be between 0 and 63; got {port}.")
+    return Edge(ends[0], ends[1], port)
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"{name} is not allowed")
+
+
+def parse(text: str, source: str = "<text>") -> Document:
+    """Read a document from JSON text; anything malformed raises one DocumentError."""
+    if len(text) > MAX_BYTES:
+        raise _fail(source, "", f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB; it is not a network.")
+    try:
+        data = json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as e:
+        raise _fail(source, f"line {e.lineno}, column {e.colno}", f"this is not valid JSON ({e.msg}).") from None
+    except RecursionError:
+        raise _fail(source, "", f"the data is nested more than {MAX_DEPTH} levels deep.") from None
+    except ValueError as e:
+        raise _fail(source, "", f"this is not valid JSON ({e}).") from None
+    if _depth(data, MAX_DEPTH) > MAX_DEPTH:
+        raise _fail(source, "", f"the data is nested more than {MAX_DEPTH} levels deep.")
+    _expect(source, "", data, dict, "a JSON object")
+    if data.get("format") != FORMAT:
+        raise _fail(source, "format", f"this is not a NetBuilder network (\"format\" must be \"{FORMAT}\").")
+    version = data.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise _fail(source, "version", "expected a version number such as 1.")
+    if version > VERSION:
+        raise _fail(source, "version", f"the file was written by a newer NetBuilder (format version {version}); "
+                    f"this one reads up to version {VERSION}. Update NetBuilder.")
+    _unknown_keys(source, "", data, _TOP_KEYS)
+    name = _expect(source, "name", data.get("name", "Untitled"), str, "text")
+    description = _expect(source, "description", data.get("description", ""), str, "text")
+    raw_nodes = _expect(source, "nodes", data.get("nodes", []), list, "a list of blocks")
+    raw_edges = _expect(source, "edges", data.get("edges", []), list, "a list of connections")
+    if len(raw_nodes) > MAX_NODES or len(raw_edges) > 4 * MAX_NODES:
+        raise _fail(source, "nodes", f"more than {MAX_NODES:,} blocks; this is not a network NetBuilder can show.")
+    graph = Graph()
+    for i, raw in enumerate(raw_nodes):
+        node = _parse_node(source, f"nodes[{i}]", raw)
+        if node.id in graph.nodes:
+            raise _fail(source, f"nodes[{i}].id", f"the id '{node.id}' is used twice; ids must be unique.")
+        graph.nodes[node.id] = node
+    seen: set[Edge] = set()
+    for i, raw in enumerate(raw_edges):
+        edge = _parse_edge(source, f"edges[{i}]", raw, graph)
+        if edge in seen:
+            raise _fail(source, f"edges[{i}]", f"the connection {edge.src} → {edge.dst} is listed twice.")
+        seen.add(edge)
+        graph.edges.append(edge)
+    return Document(graph, name, description)
+
+
+def load(path: str | os.PathLike) -> Document:
+    """Read a document from a file; unreadable or malformed files raise DocumentError."""
+    p = Path(path)
+    try:
+        if p.stat().st_size > MAX_BYTES:
+            raise _fail(str(p), "", f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB; it is not a network.")
+        raw = p.read_bytes()
+    except OSError as e:
+        raise DocumentError(f"{p}: cannot be read ({e.strerror or e}).") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _fail(str(p), "", "the file is not UTF-8 text; it is not a NetBuilder network.") from None
+    return parse(text, str(p))
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        raise DocumentError(f"cannot save the value {value}: only finite numbers can be written.")
+    return value
+
+
+def _number(value: float) -> float | int:
+    value = round(value, 2)
+    return int(value) if value.is_integer() else value
+
+
+def to_dict(doc: Document) -> dict[str, Any]:
+    nodes = []
+    for n in doc.graph.nodes.values():
+        entry: dict[str, Any] = {"id": n.id, "type": n.type, "params": {k: _finite(v) for k, v in n.params.items()}}
+        if n.position is not None:
+            entry["position"] = [_number(n.position[0]), _number(n.position[1])]
+        nodes.append(entry)
+    edges = []
+    for e in doc.graph.edges:
+        entry = {"from": e.src, "to": e.dst}
+        if e.port:
+            entry["port"] = e.port
+        edges.append(entry)
+    return {"format": FORMAT, "version": VERSION, "name": doc.name, "description": doc.description,
+            "nodes": nodes, "edges": edges}
+
+
+def dumps(doc: Document) -> str:
+    """JSON text with one block or connection per line, so files read well and diff well."""
+    data = to_dict(doc)
+    head = [f"  {json.dumps(k)}: {json.dumps(data[k], ensure_ascii=False)}" for k in ("format", "version", "name", "description")]
+
+    def listing(key: str) -> str:
+        items = [json.dumps(item, ensure_ascii=False) for item in data[key]]
+        if not items:
+            return f'  "{key}": []'
+        return f'  "{key}": [\n    ' + ",\n    ".join(items) + "\n  ]"
+
+    return "{\n" + ",\n".join(head + [listing("nodes"), listing("edges")]) + "\n}\n"
+
+
+def write_atomic(path: str | os.PathLike, text: str) -> None:
+    """Write text to path through a temporary file, fsync and rename: a crash never leaves half a file."""
+    p = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, p)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    try:
+        dir_fd = os.open(p.parent, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def save(doc: Document, path: str | os.PathLike) -> None:
+    """Save a document atomically; the text is produced before the file is touched."""
+    write_atomic(path, dumps(doc))

@@ -1,0 +1,149 @@
+"""The network graph: nodes, edges and small reversible mutations that observers can follow."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+ID_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+
+
+class GraphError(Exception):
+    """A refused edit; the message says why in a sentence."""
+
+
+@dataclass
+class Node:
+    id: str
+    type: str
+    params: dict[str, Any] = field(default_factory=dict)
+    position: tuple[float, float] | None = None
+
+    def copy(self) -> "Node":
+        return Node(self.id, self.type, dict(self.params), self.position)
+
+
+@dataclass(frozen=True)
+class Edge:
+    src: str
+    dst: str
+    port: int = 0
+
+
+Listener = Callable[[str, Any], None]
+
+
+class Graph:
+    """Nodes in insertion order and edges; every change notifies listeners with (kind, subject).
+
+    Kinds: node_added, node_removed, edge_added, edge_removed, params_changed, node_moved.
+    """
+
+    def __init__(self) -> None:
+        self.nodes: dict[str, Node] = {}
+        self.edges: list[Edge] = []
+        self.listeners: list[Listener] = []
+
+    def _emit(self, kind: str, subject: Any) -> None:
+        for listener in list(self.listeners):
+            listener(kind, subject)
+
+    # Queries ----------------------------------------------------------------------------------
+
+    def in_edges(self, node_id: str) -> list[Edge]:
+        return [e for e in self.edges if e.dst == node_id]
+
+    def out_edges(self, node_id: str) -> list[Edge]:
+        return [e for e in self.edges if e.src == node_id]
+
+    def edges_of(self, node_id: str) -> list[Edge]:
+        return [e for e in self.edges if node_id in (e.src, e.dst)]
+
+    def reaches(self, start: str, goal: str) -> bool:
+        """True when a path of edges leads from start to goal (or start is goal)."""
+        seen, stack = set(), [start]
+        while stack:
+            nid = stack.pop()
+            if nid == goal:
+                return True
+            if nid not in seen:
+                seen.add(nid)
+                stack.extend(e.dst for e in self.edges if e.src == nid)
+        return False
+
+    def unique_id(self, base: str) -> str:
+        """A fresh id derived from base: conv, conv_2, conv_3, ..."""
+        base = re.sub(r"[^A-Za-z0-9_]", "_", base) or "block"
+        if not base[0].isalpha() and base[0] != "_":
+            base = "b_" + base
+        base = base[:56]
+        if base not in self.nodes:
+            return base
+        n = 2
+        while f"{base}_{n}" in self.nodes:
+            n += 1
+        return f"{base}_{n}"
+
+    def connect_refusal(self, src: str, dst: str, port: int) -> str | None:
+        """Why an edge src → dst:port would be refused, or None when it is fine."""
+        if src not in self.nodes or dst not in self.nodes:
+            return "Both ends of a connection must be blocks of this network."
+        target = self.nodes[dst]
+        if target.type == "Input":
+            return f"Input '{dst}' takes no input: it is where the data enters the network."
+        if src == dst or self.reaches(dst, src):
+            return f"Connecting '{src}' to '{dst}' would make a cycle; data must flow one way."
+        for e in self.edges:
+            if e.dst == dst and e.port == port:
+                return f"Input {port} of '{dst}' is already fed by '{e.src}'. Remove that connection first."
+        return None
+
+    # Mutations, each undone by its counterpart -----------------------------------------------
+
+    def add_node(self, node: Node) -> None:
+        if node.id in self.nodes:
+            raise GraphError(f"A block named '{node.id}' already exists.")
+        self.nodes[node.id] = node
+        self._emit("node_added", node)
+
+    def remove_node(self, node_id: str) -> Node:
+        """Remove a node that has no edges left (remove its edges first, so undo restores them)."""
+        if self.edges_of(node_id):
+            raise GraphError(f"Block '{node_id}' still has connections.")
+        node = self.nodes.pop(node_id)
+        self._emit("node_removed", node)
+        return node
+
+    def add_edge(self, edge: Edge) -> None:
+        """Add an edge; unlike connect_refusal this only refuses what the file format cannot hold."""
+        if edge.src not in self.nodes or edge.dst not in self.nodes:
+            raise GraphError("Both ends of a connection must be blocks of this network.")
+        if edge in self.edges:
+            raise GraphError(f"'{edge.src}' is already connected to input {edge.port} of '{edge.dst}'.")
+        self.edges.append(edge)
+        self._emit("edge_added", edge)
+
+    def remove_edge(self, edge: Edge) -> None:
+        self.edges.remove(edge)
+        self._emit("edge_removed", edge)
+
+    def set_params(self, node_id: str, params: dict[str, Any]) -> dict[str, Any]:
+        """Replace a node's parameters; returns the old ones."""
+        node = self.nodes[node_id]
+        old, node.params = node.params, dict(params)
+        self._emit("params_changed", node)
+        return old
+
+    def move(self, node_id: str, position: tuple[float, float] | None) -> tuple[float, float] | None:
+        node = self.nodes[node_id]
+        old, node.position = node.position, position
+        self._emit("node_moved", node)
+        return old
+
+    def copy(self) -> "Graph":
+        """A deep copy without listeners."""
+        g = Graph()
+        g.nodes = {nid: n.copy() for nid, n in self.nodes.items()}
+        g.edges = list(self.edges)
+        return g

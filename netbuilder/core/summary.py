@@ -1,0 +1,91 @@
+"""The model summary (torchinfo-style table) and the numbers written for people."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from netbuilder.core.blocks import REGISTRY, fmt_shape
+from netbuilder.core.graph import Graph
+from netbuilder.core.shapes import Check
+
+
+def short(n: int) -> str:
+    """12.9 M, 304 k, 0.31 G: a count in three significant digits."""
+    for limit, suffix in ((1e9, " G"), (1e6, " M"), (1e3, " k")):
+        if n >= limit:
+            return f"{n / limit:.3g}{suffix}"
+    return str(n)
+
+
+def volume(check: Check, node_id: str) -> str:
+    shape = check.nodes[node_id].output_shape
+    return fmt_shape(shape) if shape is not None else "—"
+
+
+def settings(graph: Graph, check: Check, node_id: str) -> str:
+    """The parameters that decide a block's shape, as the canvas writes them: 64 · 3×3 · s1 · p1."""
+    res = check.nodes[node_id]
+    block = REGISTRY.get(graph.nodes[node_id].type)
+    if block is None or res.values is None:
+        return ""
+    return block.summary(res.values, res.input_shapes)
+
+
+def ordered(graph: Graph, check: Check) -> list[str]:
+    """Topological order, then the nodes on or below cycles in document order."""
+    placed = set(check.order)
+    return check.order + [n for n in graph.nodes if n not in placed]
+
+
+def rows(graph: Graph, check: Check) -> list[tuple[str, ...]]:
+    """(block, type, settings, output volume, params, MACs) per node."""
+    return [
+        (nid, graph.nodes[nid].type, settings(graph, check, nid), volume(check, nid),
+         f"{check.nodes[nid].params:,}", f"{check.nodes[nid].macs:,}")
+        for nid in ordered(graph, check)
+    ]
+
+
+def table(graph: Graph, check: Check, title: str = "") -> str:
+    """The summary as text: one row per block, totals, then every error."""
+    header = ("Block", "Type", "Settings", "Output volume", "Params", "MACs")
+    body = rows(graph, check)
+    widths = [max(len(r[i]) for r in [header, *body]) for i in range(6)]
+
+    def line(r: tuple[str, ...]) -> str:
+        left = "  ".join(r[i].ljust(widths[i]) for i in range(4))
+        return left + "  " + "  ".join(r[i].rjust(widths[i]) for i in (4, 5))
+
+    rule = "─" * len(line(header))
+    out = [title] if title else []
+    out += [rule, line(header), rule, *(line(r) for r in body), rule]
+    out.append(f"Total params: {check.total_params:,} ({short(check.total_params)})")
+    out.append(f"Total MACs:   {check.total_macs:,} ({short(check.total_macs)})")
+    if check.valid:
+        out.append("Valid: yes")
+    else:
+        out.append(f"Valid: no — {len(check.errors)} error{'s' if len(check.errors) != 1 else ''}:")
+        out += [f"  • {e}" for e in check.errors]
+    return "\n".join(out)
+
+
+def as_json(graph: Graph, check: Check) -> dict[str, Any]:
+    """The check in the `netbuilder check --json` contract."""
+    return {
+        "valid": check.valid,
+        "errors": check.errors,
+        "nodes": [
+            {
+                "id": nid,
+                "type": graph.nodes[nid].type,
+                "output_shape": list(res.output_shape) if res.output_shape is not None else None,
+                "params": res.params,
+                "macs": res.macs,
+                "error": res.error,
+            }
+            for nid in ordered(graph, check)
+            for res in [check.nodes[nid]]
+        ],
+        "total_params": check.total_params,
+        "total_macs": check.total_macs,
+    }

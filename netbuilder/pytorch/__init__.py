@@ -1,0 +1,1 @@
+"""The bridge to PyTorch: build nn.Modules from graphs."""
