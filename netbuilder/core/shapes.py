@@ -11,7 +11,7 @@ from netbuilder.core.graph import Graph, Node
 from netbuilder.core.params import ShapeError, validate
 
 
-@dataclass
+@dataclass(slots=True)
 class NodeCheck:
     """What the check says about one node. A node downstream of an error has neither shape nor error."""
 
@@ -52,15 +52,31 @@ def label(node: Node) -> str:
     return f"{node.type} '{node.id}'"
 
 
+def _validate_raw(kind: str, params: dict[str, Any]) -> tuple[dict[str, Any] | None, str | None]:
+    try:
+        return validate(REGISTRY[kind].params, params), None
+    except ShapeError as e:
+        return None, str(e)
+
+
+# node id -> (type, copy of the raw params, validated params, error): most nodes don't change between checks.
+_memo: dict[str, tuple[str, dict[str, Any], dict[str, Any] | None, str | None]] = {}
+
+
 def _validate_node(node: Node) -> tuple[dict[str, Any] | None, str | None]:
-    block = REGISTRY.get(node.type)
-    if block is None:
+    """Validated parameters (shared, read-only) or the node's error sentence."""
+    if node.type not in REGISTRY:
         known = ", ".join(REGISTRY)
         return None, f"Block '{node.id}': its type '{node.type}' is unknown (known types: {known}). Change it or delete the block."
-    try:
-        return validate(block.params, node.params), None
-    except ShapeError as e:
-        return None, f"{label(node)}: {e}"
+    hit = _memo.get(node.id)
+    if hit is not None and hit[0] == node.type and hit[1] == node.params:
+        return hit[2], hit[3]
+    values, error = _validate_raw(node.type, node.params)
+    error = None if error is None else f"{label(node)}: {error}"
+    if len(_memo) > 100_000:
+        _memo.clear()
+    _memo[node.id] = (node.type, {k: list(v) if isinstance(v, list) else v for k, v in node.params.items()}, values, error)
+    return values, error
 
 
 def _cycles(graph: Graph, succ: dict[str, list[str]]) -> dict[str, str]:
@@ -111,99 +127,93 @@ def _cycles(graph: Graph, succ: dict[str, list[str]]) -> dict[str, str]:
     return found
 
 
+def _port_error(node: Node, n_ports: int, fed: list[tuple[int, str]]) -> str | None:
+    """An edge into a port that does not exist, or a port fed twice, as a sentence."""
+    seen: dict[int, str] = {}
+    for port, src in sorted(fed):
+        if port >= n_ports:
+            what = "takes no input" if n_ports == 0 else f"has only {n_ports} input{'s' if n_ports > 1 else ''}"
+            return (
+                f"{label(node)}: '{src}' is connected to its input {port}, but it {what}. "
+                f"Remove that connection{' or raise inputs' if n_ports > 1 else ''}."
+            )
+        if port in seen:
+            which = "input" if n_ports == 1 else f"input {port}"
+            return f"{label(node)}: its {which} is fed by both '{seen[port]}' and '{src}'. Remove one of these connections."
+        seen[port] = src
+    return None
+
+
+def _missing_port_error(node: Node, n_ports: int, fed: list[tuple[int, str]]) -> str:
+    if n_ports == 1:
+        return f"{label(node)}: it has no input. Connect a block's output to it."
+    port = min(set(range(n_ports)) - {p for p, _ in fed})
+    return f"{label(node)}: its input {port} is not connected. Connect a branch to it, or lower inputs."
+
+
 def check(graph: Graph) -> Check:
     """Walk the graph in topological order and say, for every node, its output shape or its error."""
     nodes = graph.nodes
     results = {nid: NodeCheck() for nid in nodes}
     graph_errors: list[str] = []
     succ: dict[str, list[str]] = {nid: [] for nid in nodes}
-    feeds: dict[str, dict[int, list[str]]] = {nid: {} for nid in nodes}
+    feeds: dict[str, list[tuple[int, str]]] = {nid: [] for nid in nodes}
     for e in graph.edges:
         succ[e.src].append(e.dst)
-        feeds[e.dst].setdefault(e.port, []).append(e.src)
+        feeds[e.dst].append((e.port, e.src))
 
     inputs = [nid for nid, n in nodes.items() if n.type == "Input"]
     if not inputs:
         graph_errors.append(
             "The network has no Input block. Add one from the palette and connect it to the first layer."
         )
+    for nid, node in nodes.items():
+        results[nid].values, results[nid].error = _validate_node(node)
     for extra in inputs[1:]:
         results[extra].error = (
             f"Input '{extra}': a network has exactly one Input, and '{inputs[0]}' is already one. "
             f"Delete one of them."
         )
 
-    for nid, node in nodes.items():
-        values, error = _validate_node(node)
-        results[nid].values = values
-        if error and not results[nid].error:
-            results[nid].error = error
-
-    for nid, path in _cycles(graph, succ).items():
-        results[nid].error = f"{label(nodes[nid])}: it is part of a cycle ({path}). Remove one of these connections."
-
     # Kahn's algorithm, taking ready nodes in document order; nodes on or below a cycle never become
     # ready and keep no shape.
-    rank = {nid: i for i, nid in enumerate(nodes)}
-    pending = {nid: 0 for nid in nodes}
-    for e in graph.edges:
-        pending[e.dst] += 1
-    ready = [rank[nid] for nid in nodes if pending[nid] == 0]
-    heapq.heapify(ready)
     names = list(nodes)
+    rank = {nid: i for i, nid in enumerate(names)}
+    pending = {nid: len(feeds[nid]) for nid in names}
+    ready = [i for i, nid in enumerate(names) if not pending[nid]]
     order: list[str] = []
     while ready:
         nid = names[heapq.heappop(ready)]
         order.append(nid)
         for child in succ[nid]:
             pending[child] -= 1
-            if pending[child] == 0:
+            if not pending[child]:
                 heapq.heappush(ready, rank[child])
+    if len(order) < len(nodes):
+        for nid, path in _cycles(graph, succ).items():
+            results[nid].error = f"{label(nodes[nid])}: it is part of a cycle ({path}). Remove one of these connections."
 
     for nid in order:
         res = results[nid]
         if res.error:
             continue
-        node = nodes[nid]
+        node, values, fed = nodes[nid], res.values, feeds[nid]
         block = REGISTRY[node.type]
-        values = res.values
-        assert values is not None
         n_ports = block.inputs(values)
-        shapes: list[Shape] = []
-        upstream_failed = False
-        for port, sources in sorted(feeds[nid].items()):
-            if port >= n_ports:
-                what = "takes no input" if n_ports == 0 else f"has only {n_ports} input{'s' if n_ports > 1 else ''}"
-                res.error = (
-                    f"{label(node)}: '{sources[0]}' is connected to its input {port}, but it {what}. "
-                    f"Remove that connection{' or raise inputs' if n_ports > 1 else ''}."
-                )
-                break
-            if len(sources) > 1:
-                which = "input" if n_ports == 1 else f"input {port}"
-                res.error = (
-                    f"{label(node)}: its {which} is fed by both '{sources[0]}' and '{sources[1]}'. "
-                    f"Remove one of these connections."
-                )
-                break
-        if res.error:
-            continue
-        for port in range(n_ports):
-            sources = feeds[nid].get(port)
-            if not sources:
-                res.error = (
-                    f"{label(node)}: it has no input. Connect a block's output to it."
-                    if n_ports == 1
-                    else f"{label(node)}: its input {port} is not connected. Connect a branch to it, or lower inputs."
-                )
-                break
-            shape = results[sources[0]].output_shape
+        if len(fed) == n_ports == 1 and fed[0][0] == 0:  # the common case: one input, properly fed
+            shape = results[fed[0][1]].output_shape
             if shape is None:
-                upstream_failed = True
-            else:
-                shapes.append(shape)
-        if res.error or upstream_failed:
-            continue
+                continue
+            shapes = [shape]
+        else:
+            res.error = _port_error(node, n_ports, fed)
+            if res.error is None and len(fed) < n_ports:
+                res.error = _missing_port_error(node, n_ports, fed)
+            if res.error:
+                continue
+            shapes = [results[src].output_shape for _, src in sorted(fed)]
+            if None in shapes:
+                continue
         res.input_shapes = shapes
         try:
             out = block.output_shape(shapes, values)
@@ -215,9 +225,9 @@ def check(graph: Graph) -> Check:
 
     sinks = [nid for nid in order if not succ[nid] and results[nid].output_shape is not None]
     if len(sinks) > 1:
-        names = ", ".join(f"'{s}'" for s in sinks)
+        listed = ", ".join(f"'{s}'" for s in sinks)
         graph_errors.append(
-            f"The network has {len(sinks)} outputs ({names}); it needs exactly one. "
+            f"The network has {len(sinks)} outputs ({listed}); it needs exactly one. "
             f"Connect the extra blocks onward or delete them."
         )
     output = sinks[0] if len(sinks) == 1 else None

@@ -1,0 +1,55 @@
+"""Compiling graphs to nn.Modules."""
+
+import pytest
+import torch
+
+from helpers import chain, image
+from netbuilder.core.presets import list_presets, load_preset
+from netbuilder.core.shapes import check
+from netbuilder.pytorch.build import build
+
+
+@pytest.mark.parametrize("key", [p.key for p in list_presets()])
+def test_presets_compile_and_run_with_the_predicted_shapes(key):
+    graph = load_preset(key).graph
+    res = check(graph)
+    model = build(graph)
+    assert sum(p.numel() for p in model.parameters()) == res.total_params
+    with torch.no_grad():
+        values = model.eval().forward_all(torch.randn(2, *model.input_shape))
+    assert {n: tuple(v.shape[1:]) for n, v in values.items()} == {n: res.nodes[n].output_shape for n in res.order}
+
+
+def test_trailing_softmax_gives_logits_for_training_and_probabilities_for_prediction():
+    g = chain(image(3, 8, 8), ("fc", "Linear", {"out_features": 5}), ("sm", "Activation", {"function": "softmax"}))
+    model = build(g).eval()
+    x = torch.randn(4, 3, 8, 8)
+    logits = model(x)
+    assert torch.allclose(logits, model.layers["fc"](x.flatten(1)))
+    probs = model.predict(x)
+    assert torch.allclose(probs.sum(dim=1), torch.ones(4))
+    assert torch.allclose(probs, torch.softmax(logits, dim=1))
+    assert torch.allclose(model.forward_all(x)["sm"], probs)
+
+
+def test_without_softmax_predict_still_gives_probabilities():
+    g = chain(image(3, 8, 8), ("fc", "Linear", {"out_features": 5}))
+    model = build(g).eval()
+    x = torch.randn(2, 3, 8, 8)
+    assert torch.allclose(model.predict(x), torch.softmax(model(x), dim=1))
+
+
+def test_module_trains():
+    g = chain(image(3, 8, 8), ("conv", "Conv2d", {"out_channels": 4, "padding": 1}), ("bn", "BatchNorm", {}),
+              ("relu", "Activation", {}), ("fc", "Linear", {"out_features": 3}))
+    model = build(g)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    x, y = torch.randn(16, 3, 8, 8), torch.randint(0, 3, (16,))
+    first = None
+    for _ in range(20):
+        loss = torch.nn.functional.cross_entropy(model(x), y)
+        first = first if first is not None else loss.item()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    assert loss.item() < first

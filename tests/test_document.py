@@ -1,0 +1,137 @@
+"""The file format: round trips, atomic saves, and a corpus of malformed files."""
+
+import json
+import os
+
+import pytest
+
+from netbuilder.core import document
+from netbuilder.core.document import Document, DocumentError, dumps, load, parse, save
+from netbuilder.core.presets import PRESETS_DIR
+
+GOOD = {
+    "format": "netbuilder",
+    "version": 1,
+    "name": "t",
+    "nodes": [
+        {"id": "input", "type": "Input", "params": {"shape": [3, 32, 32]}, "position": [0, 0]},
+        {"id": "conv1", "type": "Conv2d", "params": {"out_channels": 64, "kernel_size": 3, "padding": 1}},
+    ],
+    "edges": [{"from": "input", "to": "conv1"}],
+}
+
+
+def variant(**changes):
+    data = json.loads(json.dumps(GOOD))
+    data.update(changes)
+    return json.dumps(data)
+
+
+def test_the_issue_example_reads_with_defaults():
+    doc = parse(json.dumps(GOOD))
+    assert doc.name == "t" and doc.description == ""
+    assert doc.graph.nodes["conv1"].position is None
+    assert doc.graph.edges[0].port == 0
+
+
+@pytest.mark.parametrize("path", sorted(PRESETS_DIR.glob("*.json")), ids=lambda p: p.stem)
+def test_load_save_load_is_equal(path, tmp_path):
+    doc = load(path)
+    out = tmp_path / "copy.json"
+    save(doc, out)
+    again = load(out)
+    assert document.to_dict(again) == document.to_dict(doc)
+    assert out.read_text() == path.read_text()  # presets are stored exactly as NetBuilder writes them
+
+
+MALFORMED = [
+    ("empty", "", "at line 1, column 1: this is not valid JSON"),
+    ("not json", "{nodes: []}", "this is not valid JSON"),
+    ("list", "[]", "expected a JSON object, found a list"),
+    ("other format", '{"format": "keras", "version": 1}', '"format" must be "netbuilder"'),
+    ("no version", '{"format": "netbuilder"}', "at version: expected a version number"),
+    ("future version", '{"format": "netbuilder", "version": 7}', "newer NetBuilder (format version 7)"),
+    ("unknown top field", variant(layers=[]), "unknown field 'layers'"),
+    ("nodes not a list", variant(nodes={}), "at nodes: expected a list of blocks, found an object"),
+    ("node not object", variant(nodes=[1]), "at nodes[0]: expected an object with id and type, found a number"),
+    ("node without type", variant(nodes=[{"id": "a"}]), "at nodes[0]: the block has no 'type'"),
+    ("node unknown field", variant(nodes=[{"id": "a", "type": "Input", "colour": 1}]), "at nodes[0]: unknown field 'colour'"),
+    ("bad id", variant(nodes=[{"id": "a b", "type": "Input"}]), "at nodes[0].id: 'a b' is not a valid id"),
+    ("id not text", variant(nodes=[{"id": 3, "type": "Input"}]), "at nodes[0].id: expected text, found a number"),
+    ("duplicate ids", variant(nodes=[{"id": "a", "type": "Input"}, {"id": "a", "type": "Flatten"}], edges=[]),
+     "at nodes[1].id: the id 'a' is used twice"),
+    ("params not object", variant(nodes=[{"id": "a", "type": "Input", "params": [1]}], edges=[]),
+     "at nodes[0].params: expected an object"),
+    ("nested param", variant(nodes=[{"id": "a", "type": "Input", "params": {"shape": {"c": 3}}}], edges=[]),
+     "at nodes[0].params.shape: expected a number, text, true/false or a list"),
+    ("bad position", variant(nodes=[{"id": "a", "type": "Input", "position": [1]}], edges=[]),
+     "at nodes[0].position: expected [x, y]"),
+    ("edge to missing node", variant(edges=[{"from": "input", "to": "ghost"}]), "at edges[0].to: there is no block 'ghost'"),
+    ("edge without from", variant(edges=[{"to": "conv1"}]), "at edges[0]: the connection has no 'from'"),
+    ("bad port", variant(edges=[{"from": "input", "to": "conv1", "port": -1}]), "at edges[0].port: port must be between 0 and 63"),
+    ("bool port", variant(edges=[{"from": "input", "to": "conv1", "port": True}]), "at edges[0].port: expected a whole number"),
+    ("duplicate edge", variant(edges=[{"from": "input", "to": "conv1"}, {"from": "input", "to": "conv1", "port": 0}]),
+     "at edges[1]: the connection input → conv1 is listed twice"),
+    ("NaN", variant().replace('"padding": 1', '"padding": NaN'), "NaN is not allowed"),
+    ("deep nesting", "[" * 100_000 + "]" * 100_000, "nested more than 16 levels deep"),
+    ("moderate nesting", '{"format": "netbuilder", "version": 1, "x": ' + "[" * 40 + "]" * 40 + "}",
+     "nested more than 16 levels deep"),
+    ("huge", '{"format": "netbuilder", "version": 1, "description": "' + "x" * (17 * 1024 * 1024) + '"}',
+     "larger than 16 MB"),
+]
+
+
+@pytest.mark.parametrize("name, text, fragment", MALFORMED, ids=[m[0] for m in MALFORMED])
+def test_malformed_files_give_one_clear_error(name, text, fragment, tmp_path):
+    path = tmp_path / "bad.json"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(DocumentError) as info:
+        load(path)
+    message = str(info.value)
+    assert message.startswith(str(path)) and fragment in message, message
+
+
+def test_binary_and_missing_files(tmp_path):
+    path = tmp_path / "img.json"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe")
+    with pytest.raises(DocumentError, match="not UTF-8 text"):
+        load(path)
+    with pytest.raises(DocumentError, match="cannot be read"):
+        load(tmp_path / "nowhere.json")
+
+
+def test_unknown_block_types_and_bad_values_load_and_are_explained_by_the_check():
+    doc = parse(variant(nodes=[{"id": "a", "type": "Conv9d", "params": {"x": "y"}}], edges=[]))
+    assert doc.graph.nodes["a"].type == "Conv9d"
+
+
+def test_save_is_atomic(tmp_path, monkeypatch):
+    path = tmp_path / "net.json"
+    doc = parse(json.dumps(GOOD))
+    save(doc, path)
+    before = path.read_text()
+    doc.graph.nodes["conv1"].params["out_channels"] = 8
+
+    def crash(fd):
+        raise OSError("disk on fire")
+
+    monkeypatch.setattr(os, "fsync", crash)
+    with pytest.raises(OSError):
+        save(doc, path)
+    assert path.read_text() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["net.json"]  # no temporary file left behind
+
+
+def test_non_finite_values_are_refused_before_the_file_is_touched(tmp_path):
+    path = tmp_path / "net.json"
+    doc = parse(json.dumps(GOOD))
+    save(doc, path)
+    before = path.read_text()
+    doc.graph.nodes["conv1"].params["out_channels"] = float("inf")
+    with pytest.raises(DocumentError):
+        save(doc, path)
+    assert path.read_text() == before
+
+
+def test_dumps_of_an_empty_document_reads_back():
+    assert document.to_dict(parse(dumps(Document()))) == document.to_dict(Document())
