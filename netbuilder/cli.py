@@ -32,6 +32,28 @@ def _cmd_presets(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_render(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from netbuilder.ui.render import render
+
+    out = Path(args.output)
+    if out.suffix.lower() not in (".png", ".svg"):
+        print(f"error: {out}: the output must end in .png or .svg.", file=sys.stderr)
+        return 2
+    try:
+        doc = load(args.file)
+        render(doc, out)
+    except DocumentError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    print(f"Wrote {out}.")
+    return 0
+
+
 def _subcommands() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="netbuilder", description="Design neural networks block by block.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -41,6 +63,21 @@ def _subcommands() -> argparse.ArgumentParser:
     p.set_defaults(run=_cmd_check)
     p = sub.add_parser("presets", help="list the preset networks")
     p.set_defaults(run=_cmd_presets)
+    p = sub.add_parser("render", help="draw a network's canvas to a PNG or SVG file, without a window")
+    p.add_argument("file")
+    p.add_argument("-o", "--output", required=True, help="OUT.png or OUT.svg")
+    p.set_defaults(run=_cmd_render)
+    return parser
+
+
+def _app_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="netbuilder",
+        description="Design neural networks block by block. Without FILE, opens the VGG-CIFAR preset.",
+        epilog="Headless commands: netbuilder {check,presets,render} --help",
+    )
+    parser.add_argument("file", nargs="?", help="a network .json file to open")
+    parser.add_argument("--screenshot", metavar="OUT.png", help="open the window, save a screenshot, exit")
     return parser
 
 
@@ -50,9 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] in parser._subparsers._group_actions[0].choices:  # type: ignore[union-attr]
         args = parser.parse_args(argv)
         return args.run(args)
-    if argv and argv[0] in ("-h", "--help"):
-        parser.print_help()
-        return 0
-    print("The NetBuilder window is not built yet; use `netbuilder check FILE` or `netbuilder presets`.",
-          file=sys.stderr)
-    return 1
+    args = _app_parser().parse_args(argv)
+    from netbuilder.ui.app import run
+
+    return run(args.file, args.screenshot)

@@ -88,7 +88,10 @@ INPUT = BlockType(
     params=(ParamSpec("shape", "shape", [3, 32, 32], "[C, H, W] for images, [F] for vectors"),),
     output_shape=_input_shape,
     cost=_no_cost,
-    summary=lambda p, i: fmt_shape(p["shape"]),
+    summary=lambda p, i: (
+        f"image · {p['shape'][0]} channel{'s' if p['shape'][0] > 1 else ''} · {p['shape'][1]}×{p['shape'][2]}"
+        if len(p["shape"]) == 3 else f"vector · {p['shape'][0]} features"
+    ),
     inputs=lambda p: 0,
 )
 

@@ -101,10 +101,16 @@ class Graph:
 
     # Mutations, each undone by its counterpart -----------------------------------------------
 
-    def add_node(self, node: Node) -> None:
+    def add_node(self, node: Node, index: int | None = None) -> None:
+        """Add a node, at the end of document order or at index (undo puts it back where it was)."""
         if node.id in self.nodes:
             raise GraphError(f"A block named '{node.id}' already exists.")
-        self.nodes[node.id] = node
+        if index is None or index >= len(self.nodes):
+            self.nodes[node.id] = node
+        else:
+            items = list(self.nodes.items())
+            items.insert(index, (node.id, node))
+            self.nodes = dict(items)
         self._emit("node_added", node)
 
     def remove_node(self, node_id: str) -> Node:
@@ -115,13 +121,13 @@ class Graph:
         self._emit("node_removed", node)
         return node
 
-    def add_edge(self, edge: Edge) -> None:
-        """Add an edge; unlike connect_refusal this only refuses what the file format cannot hold."""
+    def add_edge(self, edge: Edge, index: int | None = None) -> None:
+        """Add an edge (at index, for undo); unlike connect_refusal this only refuses what a file cannot hold."""
         if edge.src not in self.nodes or edge.dst not in self.nodes:
             raise GraphError("Both ends of a connection must be blocks of this network.")
         if edge in self.edges:
             raise GraphError(f"'{edge.src}' is already connected to input {edge.port} of '{edge.dst}'.")
-        self.edges.append(edge)
+        self.edges.insert(len(self.edges) if index is None else index, edge)
         self._emit("edge_added", edge)
 
     def remove_edge(self, edge: Edge) -> None:
@@ -140,6 +146,13 @@ class Graph:
         old, node.position = node.position, position
         self._emit("node_moved", node)
         return old
+
+    def subgraph(self, node_ids: set[str]) -> "Graph":
+        """A copy of some nodes and the edges among them, in document order."""
+        g = Graph()
+        g.nodes = {nid: n.copy() for nid, n in self.nodes.items() if nid in node_ids}
+        g.edges = [e for e in self.edges if e.src in node_ids and e.dst in node_ids]
+        return g
 
     def copy(self) -> "Graph":
         """A deep copy without listeners."""

@@ -1,0 +1,50 @@
+"""The open document, its undo stack and its latest check: the one place the UI edits the graph."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QUndoCommand, QUndoStack
+
+from netbuilder.core.document import Document
+from netbuilder.core.graph import Graph
+from netbuilder.core.shapes import Check, check
+
+
+class Editor(QObject):
+    """Every change goes through push(); after each one the whole graph is re-checked at once."""
+
+    checked = Signal(object)  # the new Check
+    replaced = Signal()  # a different document was opened
+    message = Signal(str)  # a sentence for the status bar
+
+    def __init__(self, document: Document, path: Path | None = None) -> None:
+        super().__init__()
+        self.document, self.path = document, path
+        self.undo_stack = QUndoStack(self)
+        self.undo_stack.indexChanged.connect(lambda _: self.recheck())
+        self.result: Check = check(document.graph)
+
+    @property
+    def graph(self) -> Graph:
+        return self.document.graph
+
+    def push(self, command: QUndoCommand) -> None:
+        self.undo_stack.push(command)
+
+    def recheck(self) -> None:
+        self.result = check(self.graph)
+        self.checked.emit(self.result)
+
+    def replace(self, document: Document, path: Path | None) -> None:
+        """Open another document: a fresh undo history, a clean state."""
+        self.document, self.path = document, path
+        self.undo_stack.clear()
+        self.undo_stack.setClean()
+        self.result = check(document.graph)
+        self.replaced.emit()
+        self.checked.emit(self.result)
+
+    def say(self, text: str) -> None:
+        self.message.emit(text)

@@ -1,0 +1,317 @@
+"""The inspector: edits the selected block's parameters, shows its arithmetic, errors and fixes."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSpinBox,
+    QToolButton, QVBoxLayout, QWidget,
+)
+
+from netbuilder.core.blocks import REGISTRY, fmt_shape
+from netbuilder.core.explain import Fix, fixes, formula, warnings
+from netbuilder.core.graph import Edge, Node
+from netbuilder.core.params import ParamSpec, ShapeError, coerce, to_json
+from netbuilder.core.shapes import Check
+from netbuilder.core.summary import short
+from netbuilder.ui import theme
+from netbuilder.ui.commands import SetParams, delete_blocks, insert_on_edge
+from netbuilder.ui.editor import Editor
+
+INT_MAX = 2**31 - 1
+
+
+def _spin(spec: ParamSpec) -> QSpinBox:
+    box = QSpinBox()
+    box.setRange(int(spec.min if spec.min is not None else 0), int(min(spec.max or INT_MAX, INT_MAX)))
+    box.setKeyboardTracking(False)
+    return box
+
+
+class PairEdit(QWidget):
+    """Two spin boxes [h, w], linked (square) by default; optional 'same' or 'default' switch."""
+
+    changed = Signal()
+
+    def __init__(self, spec: ParamSpec, switch: str = "") -> None:
+        super().__init__()
+        self.h, self.w = _spin(spec), _spin(spec)
+        self.link = QToolButton(text="=", checkable=True, checked=True, toolTip="Keep height and width equal")
+        self.switch = QCheckBox(switch) if switch else None
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        for w in (self.h, self.link, self.w) + ((self.switch,) if self.switch else ()):
+            layout.addWidget(w)
+        self.h.valueChanged.connect(self._h_changed)
+        self.w.valueChanged.connect(lambda _: self.changed.emit())
+        self.link.toggled.connect(self._h_changed)
+        if self.switch:
+            self.switch.toggled.connect(self._switched)
+
+    def _h_changed(self, *_: Any) -> None:
+        if self.link.isChecked() and self.w.value() != self.h.value():
+            self.w.setValue(self.h.value())  # emits changed through w
+            return
+        self.changed.emit()
+
+    def _switched(self, on: bool) -> None:
+        for w in (self.h, self.w, self.link):
+            w.setEnabled(not on)
+        self.changed.emit()
+
+    def set(self, value: Any) -> None:
+        on = value is None or value == "same"
+        if self.switch:
+            self.switch.setChecked(on)
+        for w in (self.h, self.w, self.link):
+            w.setEnabled(not on)
+        if not on:
+            self.h.setValue(value[0])
+            self.w.setValue(value[1])
+            self.link.setChecked(value[0] == value[1])
+
+    def get(self, switched_value: Any) -> Any:
+        if self.switch and self.switch.isChecked():
+            return switched_value
+        return to_json((self.h.value(), self.w.value()))
+
+
+class ShapeEdit(QWidget):
+    """The Input's shape: an image C×H×W or a vector of F features."""
+
+    changed = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.kind = QComboBox()
+        self.kind.addItems(["image C×H×W", "vector F"])
+        self.sizes = [QSpinBox() for _ in range(3)]
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.kind)
+        for box in self.sizes:
+            box.setRange(1, 1_000_000)
+            box.setKeyboardTracking(False)
+            layout.addWidget(box)
+            box.valueChanged.connect(lambda _: self.changed.emit())
+        self.kind.currentIndexChanged.connect(self._kind_changed)
+
+    def _kind_changed(self, index: int) -> None:
+        for box in self.sizes[1:]:
+            box.setVisible(index == 0)
+        self.changed.emit()
+
+    def set(self, value: tuple[int, ...]) -> None:
+        self.kind.setCurrentIndex(0 if len(value) == 3 else 1)
+        for box in self.sizes[1:]:
+            box.setVisible(len(value) == 3)
+        for box, v in zip(self.sizes, value):
+            box.setValue(v)
+
+    def get(self) -> list[int]:
+        values = [b.value() for b in self.sizes]
+        return values if self.kind.currentIndex() == 0 else values[:1]
+
+
+class Field:
+    """One parameter's widget: set() shows a value, get() reads the value to store."""
+
+    def __init__(self, spec: ParamSpec, on_change: Callable[[], None]) -> None:
+        self.spec = spec
+        kind = spec.kind
+        if kind == "int":
+            self.widget: QWidget = _spin(spec)
+            self.widget.valueChanged.connect(on_change)
+        elif kind == "float":
+            box = QDoubleSpinBox(decimals=6 if (spec.max or 1) <= 1 and spec.name == "eps" else 3)
+            box.setRange(spec.min or 0.0, spec.max if spec.max is not None else 1e9)
+            box.setSingleStep(0.05 if spec.name in ("p", "momentum", "negative_slope") else 1e-5)
+            box.setKeyboardTracking(False)
+            box.valueChanged.connect(on_change)
+            self.widget = box
+        elif kind == "bool":
+            self.widget = QCheckBox()
+            self.widget.toggled.connect(on_change)
+        elif kind == "choice":
+            self.widget = QComboBox()
+            self.widget.addItems(list(spec.choices))
+            self.widget.currentTextChanged.connect(on_change)
+        elif kind in ("pair", "padding"):
+            switch = "same" if kind == "padding" else ("= kernel_size" if spec.nullable else "")
+            self.widget = PairEdit(spec, switch)
+            self.widget.changed.connect(on_change)
+        else:
+            self.widget = ShapeEdit()
+            self.widget.changed.connect(on_change)
+        self.widget.setToolTip(spec.help)
+
+    def set(self, value: Any) -> None:
+        w = self.widget
+        w.blockSignals(True)
+        for child in w.findChildren(QWidget):
+            child.blockSignals(True)
+        if isinstance(w, (QSpinBox, QDoubleSpinBox)):
+            w.setValue(value)
+        elif isinstance(w, QCheckBox):
+            w.setChecked(value)
+        elif isinstance(w, QComboBox):
+            w.setCurrentText(value)
+        else:
+            w.set(value)
+        for child in w.findChildren(QWidget):
+            child.blockSignals(False)
+        w.blockSignals(False)
+
+    def get(self) -> Any:
+        w = self.widget
+        if isinstance(w, (QSpinBox, QDoubleSpinBox)):
+            return w.value()
+        if isinstance(w, QCheckBox):
+            return w.isChecked()
+        if isinstance(w, QComboBox):
+            return w.currentText()
+        if isinstance(w, PairEdit):
+            return w.get("same" if self.spec.kind == "padding" else None)
+        return w.get()
+
+
+def shown_value(spec: ParamSpec, raw: dict[str, Any]) -> Any:
+    """The value a widget shows: the stored one when it is valid, else the default."""
+    try:
+        return coerce(spec, raw.get(spec.name, spec.default))
+    except ShapeError:
+        return coerce(spec, spec.default)
+
+
+class Inspector(QScrollArea):
+    """Shows the selected block; each change applies at once as an undoable command."""
+
+    def __init__(self, editor: Editor) -> None:
+        super().__init__()
+        self.editor = editor
+        self.node_id: str | None = None
+        self.fields: dict[str, Field] = {}
+        self.setWidgetResizable(True)
+        self.setMinimumWidth(300)
+        body = QWidget()
+        self.layout_ = QVBoxLayout(body)
+        self.title = QLabel(wordWrap=True)
+        self.title.setFont(theme.ui_font(11, bold=True))
+        self.help = QLabel(wordWrap=True)
+        self.error = QLabel(wordWrap=True, objectName="error")
+        self.error.setStyleSheet(f"color: {theme.ERROR.name()}; font-weight: bold;")
+        self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.fix_box = QVBoxLayout()
+        self.form_host = QWidget()
+        self.form = QFormLayout(self.form_host)
+        self.arithmetic = QLabel(wordWrap=True, objectName="arithmetic")
+        self.arithmetic.setFont(theme.mono_font(9))
+        self.arithmetic.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.warning = QLabel(wordWrap=True, objectName="warning")
+        self.warning.setStyleSheet("color: #b26b00;")
+        self.facts = QLabel(wordWrap=True, objectName="facts")
+        self.facts.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        for w in (self.title, self.help, self.error):
+            self.layout_.addWidget(w)
+        self.layout_.addLayout(self.fix_box)
+        for w in (self.form_host, self.arithmetic, self.warning, self.facts):
+            self.layout_.addWidget(w)
+        self.layout_.addStretch(1)
+        self.setWidget(body)
+        editor.checked.connect(lambda _: self.refresh())
+        editor.replaced.connect(lambda: self.show_node(None))
+        self.show_node(None)
+
+    def show_node(self, node_id: str | None) -> None:
+        """Show a block (rebuilding the form) or, with None, the whole network."""
+        self.node_id = node_id if node_id in self.editor.graph.nodes else None
+        while self.form.rowCount():
+            self.form.removeRow(0)
+        self.fields = {}
+        if self.node_id is not None:
+            node = self.editor.graph.nodes[self.node_id]
+            block = REGISTRY.get(node.type)
+            for spec in block.params if block else ():
+                field = Field(spec, lambda name=spec.name: self._changed(name))
+                self.fields[spec.name] = field
+                self.form.addRow(spec.name, field.widget)
+        self.refresh()
+
+    def refresh(self) -> None:
+        graph, result = self.editor.graph, self.editor.result
+        if self.node_id is not None and self.node_id not in graph.nodes:
+            self.show_node(None)
+            return
+        self._clear_fixes()
+        if self.node_id is None:
+            self._show_network(result)
+            return
+        node, res = graph.nodes[self.node_id], result.nodes[self.node_id]
+        block = REGISTRY.get(node.type)
+        self.title.setText(f"{node.type} '{node.id}'")
+        self.help.setText(block.help if block else "")
+        self.error.setText(res.error or "")
+        self.error.setVisible(bool(res.error))
+        for spec_name, field in self.fields.items():
+            field.set(shown_value(field.spec, node.params))
+        lines = formula(graph, result, self.node_id)
+        self.arithmetic.setText("out = ⌊(n + 2p − k) / s⌋ + 1\n" + "\n".join(lines) if lines else "")
+        self.arithmetic.setVisible(bool(lines))
+        warns = warnings(graph, result, self.node_id)
+        self.warning.setText("\n".join(warns))
+        self.warning.setVisible(bool(warns))
+        for fix in fixes(graph, result, self.node_id):
+            button = QPushButton(fix.label)
+            button.clicked.connect(lambda _=False, f=fix: self.apply_fix(f))
+            self.fix_box.addWidget(button)
+        inputs = " + ".join(fmt_shape(s) for s in res.input_shapes) or "—"
+        output = fmt_shape(res.output_shape) if res.output_shape is not None else "?"
+        self.facts.setText(
+            f"Input: {inputs}\nOutput: {output}\nParams: {res.params:,}\nMACs: {res.macs:,}"
+        )
+
+    def _show_network(self, result: Check) -> None:
+        doc = self.editor.document
+        self.title.setText(doc.name)
+        self.help.setText(doc.description or "Select a block to edit it.")
+        errors = result.errors
+        self.error.setText("\n".join(f"• {e}" for e in errors))
+        self.error.setVisible(bool(errors))
+        self.arithmetic.setVisible(False)
+        self.warning.setVisible(False)
+        self.facts.setText(
+            f"{len(self.editor.graph.nodes)} blocks\nParams: {result.total_params:,} ({short(result.total_params)})\n"
+            f"MACs: {result.total_macs:,} ({short(result.total_macs)})"
+        )
+
+    def _clear_fixes(self) -> None:
+        while self.fix_box.count():
+            widget = self.fix_box.takeAt(0).widget()
+            if widget:
+                widget.deleteLater()
+
+    def _changed(self, name: str) -> None:
+        if self.node_id is None:
+            return
+        node = self.editor.graph.nodes[self.node_id]
+        params = dict(node.params)
+        params[name] = self.fields[name].get()
+        if params != node.params:
+            self.editor.push(SetParams(self.editor.graph, self.node_id, params, name))
+
+    def apply_fix(self, fix: Fix) -> None:
+        graph, nid = self.editor.graph, self.node_id
+        if nid is None:
+            return
+        if fix.kind == "params":
+            self.editor.push(SetParams(graph, nid, {**graph.nodes[nid].params, **fix.params}))
+        elif fix.kind == "remove":
+            self.editor.push(delete_blocks(graph, [nid]))
+        elif fix.kind == "insert":
+            edge: Edge = next(e for e in graph.in_edges(nid) if e.port == fix.port)
+            src = graph.nodes[edge.src].position or (0.0, 0.0)
+            node = Node(graph.unique_id(fix.block_type.lower()), fix.block_type, {}, (src[0], src[1] + 50))
+            self.editor.push(insert_on_edge(graph, node, edge))
+        self.editor.say(f"Applied: {fix.label}.")

@@ -1,0 +1,262 @@
+"""Canvas items: one class per thing drawn (block, port, edge)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPainterPath, QPainterPathStroker, QPen
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QStyleOptionGraphicsItem, QWidget
+
+from netbuilder.core.blocks import REGISTRY
+from netbuilder.ui import theme
+
+NODE_W = 230.0
+NODE_H = 66.0
+HEADER_H = 22.0
+PORT_R = 5.5
+
+
+@dataclass(frozen=True)
+class NodeView:
+    """What a block shows; items repaint only when this changes."""
+
+    title: str
+    settings: str
+    volume: str
+    cost: str
+    error: str | None
+    downstream: bool  # no shape because something above it is broken
+    tooltip: str
+
+
+def category_color(block_type: str) -> QColor:
+    block = REGISTRY.get(block_type)
+    return theme.CATEGORY_COLORS.get(block.category if block else "", theme.CATEGORY_COLORS["data"])
+
+
+class PortItem(QGraphicsItem):
+    """An input (top edge) or output (bottom edge) connector of a block."""
+
+    def __init__(self, node: "NodeItem", is_input: bool, index: int) -> None:
+        super().__init__(node)
+        self.node, self.is_input, self.index = node, is_input, index
+        self.setAcceptHoverEvents(True)
+        self.setCursor(Qt.CursorShape.CrossCursor)
+        self.hovered = False
+        self.setZValue(2)
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 (Qt's name)
+        r = PORT_R + 4
+        return QRectF(-r, -r, 2 * r, 2 * r)
+
+    def shape(self) -> QPainterPath:
+        path = QPainterPath()
+        path.addEllipse(self.boundingRect())
+        return path
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        pal = theme.current()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QPen(pal.edge, 1.5))
+        painter.setBrush(pal.selection if self.hovered else pal.body)
+        r = PORT_R * (1.35 if self.hovered else 1.0)
+        painter.drawEllipse(QPointF(0, 0), r, r)
+
+    def hoverEnterEvent(self, event) -> None:  # noqa: N802
+        self.hovered = True
+        self.update()
+
+    def hoverLeaveEvent(self, event) -> None:  # noqa: N802
+        self.hovered = False
+        self.update()
+
+
+class NodeItem(QGraphicsItem):
+    """A block: a coloured header with its type and id, its settings, and its output volume."""
+
+    def __init__(self, node_id: str, block_type: str, n_inputs: int) -> None:
+        super().__init__()
+        self.node_id, self.block_type = node_id, block_type
+        self.view = NodeView(f"{block_type}", "", "?", "", None, False, "")
+        self.edges: list[EdgeItem] = []
+        self.inputs: list[PortItem] = []
+        self.output = PortItem(self, False, 0)
+        self.output.setPos(NODE_W / 2, NODE_H)
+        self.set_input_count(n_inputs)
+        self.setFlags(
+            QGraphicsItem.GraphicsItemFlag.ItemIsMovable
+            | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
+            | QGraphicsItem.GraphicsItemFlag.ItemSendsScenePositionChanges
+        )
+        self.setAcceptHoverEvents(True)
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self.setZValue(1)
+
+    def set_input_count(self, n: int) -> None:
+        if n == len(self.inputs):
+            return
+        for port in self.inputs:
+            port.setParentItem(None)
+            if port.scene():
+                port.scene().removeItem(port)
+        self.inputs = [PortItem(self, True, i) for i in range(n)]
+        for i, port in enumerate(self.inputs):
+            port.setPos(NODE_W * (i + 1) / (n + 1), 0)
+
+    def input_pos(self, port: int) -> QPointF:
+        if 0 <= port < len(self.inputs):
+            return self.inputs[port].scenePos()
+        return self.mapToScene(QPointF(NODE_W / 2, 0))
+
+    def output_pos(self) -> QPointF:
+        return self.output.scenePos()
+
+    def apply(self, view: NodeView) -> None:
+        if view == self.view:
+            return
+        self.view = view
+        self.setToolTip(view.tooltip)
+        self.update()
+
+    def boundingRect(self) -> QRectF:  # noqa: N802
+        return QRectF(-12, -12, NODE_W + 24, NODE_H + 24)
+
+    def shape(self) -> QPainterPath:
+        path = QPainterPath()
+        path.addRoundedRect(QRectF(0, 0, NODE_W, NODE_H), 6, 6)
+        return path
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        pal = theme.current()
+        v = self.view
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+        painter.setOpacity(0.5 if v.downstream else 1.0)
+        rect = QRectF(0, 0, NODE_W, NODE_H)
+        outline = theme.ERROR if v.error else (pal.selection if self.isSelected() else pal.edge)
+        width = 2.5 if (v.error or self.isSelected()) else 1.0
+        body = QPainterPath()
+        body.addRoundedRect(rect, 6, 6)
+        painter.fillPath(body, pal.body)
+        header = QPainterPath()
+        header.addRoundedRect(QRectF(0, 0, NODE_W, HEADER_H + 6), 6, 6)
+        header = header.intersected(_rect_path(QRectF(0, 0, NODE_W, HEADER_H)))
+        painter.fillPath(header, theme.ERROR if v.error else category_color(self.block_type))
+        painter.setPen(QPen(outline, width))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawPath(body)
+
+        painter.setPen(QColor("white"))
+        painter.setFont(theme.ui_font(9, bold=True))
+        fm = QFontMetricsF(painter.font())
+        painter.drawText(QRectF(8, 0, NODE_W - 16, HEADER_H), Qt.AlignmentFlag.AlignVCenter, v.title)
+        painter.setFont(theme.ui_font(8.5))
+        id_rect = QRectF(8 + fm.horizontalAdvance(v.title) + 8, 0, NODE_W, HEADER_H)
+        id_rect.setRight(NODE_W - 8)
+        painter.drawText(id_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
+                         QFontMetricsF(painter.font()).elidedText(self.node_id, Qt.TextElideMode.ElideRight,
+                                                                  id_rect.width()))
+
+        painter.setPen(pal.text)
+        painter.setFont(theme.ui_font(8.5))
+        settings = QFontMetricsF(painter.font()).elidedText(v.settings, Qt.TextElideMode.ElideRight, NODE_W - 16)
+        painter.drawText(QRectF(8, HEADER_H + 2, NODE_W - 16, 20), Qt.AlignmentFlag.AlignVCenter, settings)
+        painter.setFont(theme.mono_font(9.5))
+        painter.setPen(theme.ERROR if v.error else pal.text)
+        painter.drawText(QRectF(8, HEADER_H + 21, NODE_W - 16, 20), Qt.AlignmentFlag.AlignVCenter,
+                         "error" if v.error else v.volume)
+        painter.setPen(pal.muted)
+        painter.setFont(theme.ui_font(8))
+        painter.drawText(QRectF(8, HEADER_H + 21, NODE_W - 16, 20),
+                         Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, v.cost)
+        if v.error:
+            painter.setOpacity(1.0)
+            painter.setPen(QPen(QColor("white"), 1.5))
+            painter.setBrush(theme.ERROR)
+            painter.drawEllipse(QPointF(NODE_W, 0), 9, 9)
+            painter.setFont(theme.ui_font(9, bold=True))
+            painter.drawText(QRectF(NODE_W - 9, -9, 18, 18), Qt.AlignmentFlag.AlignCenter, "!")
+
+    def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value):  # noqa: N802
+        if change == QGraphicsItem.GraphicsItemChange.ItemScenePositionHasChanged:
+            for edge in self.edges:
+                edge.adjust()
+        return super().itemChange(change, value)
+
+    def hoverEnterEvent(self, event) -> None:  # noqa: N802
+        self.setCursor(Qt.CursorShape.OpenHandCursor)
+
+
+def _rect_path(rect: QRectF) -> QPainterPath:
+    path = QPainterPath()
+    path.addRect(rect)
+    return path
+
+
+def wire_path(start: QPointF, end: QPointF) -> QPainterPath:
+    """A smooth vertical S-curve from an output port down to an input port."""
+    path = QPainterPath(start)
+    bend = max(40.0, abs(end.y() - start.y()) / 2)
+    path.cubicTo(QPointF(start.x(), start.y() + bend), QPointF(end.x(), end.y() - bend), end)
+    return path
+
+
+class EdgeItem(QGraphicsPathItem):
+    """A connection, labelled with the volume that travels on it."""
+
+    def __init__(self, src: NodeItem, dst: NodeItem, port: int) -> None:
+        super().__init__()
+        self.src, self.dst, self.port = src, dst, port
+        self.label = ""
+        self.broken = False
+        self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
+        self.setZValue(0)
+        src.edges.append(self)
+        dst.edges.append(self)
+        self.adjust()
+
+    def detach(self) -> None:
+        for node in (self.src, self.dst):
+            if self in node.edges:
+                node.edges.remove(self)
+
+    def adjust(self) -> None:
+        self.prepareGeometryChange()
+        self.setPath(wire_path(self.src.output_pos(), self.dst.input_pos(self.port)))
+
+    def set_label(self, text: str, broken: bool) -> None:
+        if (text, broken) != (self.label, self.broken):
+            self.prepareGeometryChange()
+            self.label, self.broken = text, broken
+            self.update()
+
+    def shape(self) -> QPainterPath:
+        stroker = QPainterPathStroker()
+        stroker.setWidth(10)
+        return stroker.createStroke(self.path())
+
+    def boundingRect(self) -> QRectF:  # noqa: N802
+        return super().boundingRect().adjusted(-10, -10, 10, 10).united(self.label_rect())
+
+    def label_rect(self) -> QRectF:
+        fm = QFontMetricsF(theme.mono_font(8))
+        mid = self.path().pointAtPercent(0.5)
+        w = fm.horizontalAdvance(self.label) + 10
+        return QRectF(mid.x() + 6, mid.y() - 9, w, 18)
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        pal = theme.current()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        color = pal.selection if self.isSelected() else (pal.muted if self.broken else pal.edge)
+        painter.setPen(QPen(color, 2.2 if self.isSelected() else 1.6))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawPath(self.path())
+        if self.label:
+            rect = self.label_rect()
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(pal.label_back)
+            painter.drawRoundedRect(rect, 4, 4)
+            painter.setPen(pal.muted if self.broken else pal.text)
+            painter.setFont(theme.mono_font(8))
+            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, self.label)

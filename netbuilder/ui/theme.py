@@ -1,0 +1,60 @@
+"""Colours and fonts: block categories as Netron draws them, light and dark canvases."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QFont, QFontDatabase, QGuiApplication
+
+CATEGORY_COLORS = {
+    "layer": QColor(51, 85, 136),
+    "activation": QColor(75, 27, 22),
+    "pooling": QColor(51, 85, 51),
+    "normalization": QColor(51, 85, 68),
+    "dropout": QColor(69, 71, 112),
+    "shape": QColor(108, 79, 71),
+    "data": QColor(85, 85, 85),
+}
+ERROR = QColor(204, 35, 35)
+
+
+@dataclass(frozen=True)
+class Palette:
+    background: QColor
+    grid: QColor
+    body: QColor
+    text: QColor
+    muted: QColor
+    edge: QColor
+    selection: QColor
+    label_back: QColor
+
+
+LIGHT = Palette(QColor(250, 250, 250), QColor(200, 200, 205), QColor(255, 255, 255), QColor(30, 30, 30),
+                QColor(150, 150, 150), QColor(120, 120, 130), QColor(0, 114, 178), QColor(250, 250, 250, 230))
+DARK = Palette(QColor(32, 33, 36), QColor(70, 72, 78), QColor(52, 54, 58), QColor(235, 235, 235),
+               QColor(130, 130, 135), QColor(150, 150, 160), QColor(86, 180, 233), QColor(32, 33, 36, 230))
+
+
+def is_dark() -> bool:
+    """True when the system asks for a dark colour scheme."""
+    app = QGuiApplication.instance()
+    return app is not None and app.styleHints().colorScheme() == Qt.ColorScheme.Dark
+
+
+def current() -> Palette:
+    return DARK if is_dark() else LIGHT
+
+
+def mono_font(point_size: float = 9.0) -> QFont:
+    font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+    font.setPointSizeF(point_size)
+    return font
+
+
+def ui_font(point_size: float = 9.5, bold: bool = False) -> QFont:
+    font = QFont()
+    font.setPointSizeF(point_size)
+    font.setBold(bold)
+    return font

@@ -1,0 +1,131 @@
+"""The canvas view: dotted grid, zoom, pan, fit, and the keys that belong to the canvas."""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QKeyEvent, QMouseEvent, QPainter, QPen, QWheelEvent
+from PySide6.QtWidgets import QGraphicsView
+
+from netbuilder.ui import theme
+from netbuilder.ui.scene import CanvasScene
+
+GRID = 24.0
+MIN_ZOOM, MAX_ZOOM = 0.1, 4.0
+
+
+class CanvasView(QGraphicsView):
+    """Wheel or Ctrl+wheel zooms under the pointer; middle-drag or Space-drag pans; F fits; Tab quick-adds."""
+
+    quick_add_requested = Signal(QPointF)
+
+    def __init__(self, scene: CanvasScene) -> None:
+        super().__init__(scene)
+        self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
+        self.setDragMode(QGraphicsView.DragMode.RubberBandDrag)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
+        self.setAcceptDrops(True)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self._panning: QPointF | None = None
+        self._space = False
+
+    def zoom(self) -> float:
+        return self.transform().m11()
+
+    def zoom_by(self, factor: float) -> None:
+        target = min(MAX_ZOOM, max(MIN_ZOOM, self.zoom() * factor))
+        factor = target / self.zoom()
+        self.scale(factor, factor)
+
+    def fit(self) -> None:
+        rect = self.scene().itemsBoundingRect()
+        if rect.isEmpty():
+            return
+        self.fitInView(rect.adjusted(-40, -40, 40, 40), Qt.AspectRatioMode.KeepAspectRatio)
+        if self.zoom() > 1.0:
+            self.zoom_by(1.0 / self.zoom())
+        if self.zoom() < MIN_ZOOM:
+            self.zoom_by(MIN_ZOOM / self.zoom())
+
+    def show_start(self, min_zoom: float = 0.8) -> None:
+        """The opening view: everything when it fits legibly, else the top of the network at a readable zoom."""
+        self.fit()
+        if self.zoom() < min_zoom:
+            self.zoom_by(min_zoom / self.zoom())
+            top = self.scene().itemsBoundingRect().adjusted(-40, -40, 40, 40)
+            self.centerOn(top.center().x(), top.top() + self.viewport().height() / (2 * self.zoom()))
+
+    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802
+        pal = theme.current()
+        painter.fillRect(rect, pal.background)
+        step = GRID if self.zoom() >= 0.45 else GRID * 4
+        pen = QPen(pal.grid, 2.0 / max(self.zoom(), 0.2))
+        pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+        painter.setPen(pen)
+        left, top = math.floor(rect.left() / step) * step, math.floor(rect.top() / step) * step
+        points = []
+        y = top
+        while y < rect.bottom():
+            x = left
+            while x < rect.right():
+                points.append(QPointF(x, y))
+                x += step
+            y += step
+        painter.drawPoints(points)
+
+    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
+        delta = event.angleDelta().y()
+        if delta:
+            self.zoom_by(1.0015 ** delta)
+        event.accept()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self._space = True
+            self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
+            return
+        if event.key() == Qt.Key.Key_Tab:
+            pos = self.mapToScene(self.mapFromGlobal(self.cursor().pos()))
+            if not self.viewport().rect().contains(self.mapFromGlobal(self.cursor().pos())):
+                pos = self.mapToScene(self.viewport().rect().center())
+            self.quick_add_requested.emit(pos)
+            return
+        super().keyPressEvent(event)
+
+    def keyReleaseEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self._space = False
+            self.setDragMode(QGraphicsView.DragMode.RubberBandDrag)
+            return
+        super().keyReleaseEvent(event)
+
+    def focusNextPrevChild(self, next: bool) -> bool:  # noqa: N802, A002 (Qt's names): Tab belongs to the canvas
+        return False
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        if event.button() == Qt.MouseButton.MiddleButton:
+            self._panning = event.position()
+            self.setCursor(Qt.CursorShape.ClosedHandCursor)
+            event.accept()
+            return
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        if self._panning is not None:
+            delta = event.position() - self._panning
+            self._panning = event.position()
+            self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() - int(delta.x()))
+            self.verticalScrollBar().setValue(self.verticalScrollBar().value() - int(delta.y()))
+            event.accept()
+            return
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        if event.button() == Qt.MouseButton.MiddleButton and self._panning is not None:
+            self._panning = None
+            self.unsetCursor()
+            event.accept()
+            return
+        super().mouseReleaseEvent(event)
