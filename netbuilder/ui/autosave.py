@@ -31,7 +31,7 @@ class Autosave(QObject):
         self.folder = folder or recovery_dir()
         self.timer = QTimer(self, singleShot=True, interval=idle_ms)
         self.timer.timeout.connect(self.save_now)
-        editor.undo_stack.indexChanged.connect(lambda _: self.timer.start())
+        editor.undo_stack.indexChanged.connect(self._changed)
         editor.undo_stack.cleanChanged.connect(self._clean_changed)
 
     @property
@@ -52,6 +52,9 @@ class Autosave(QObject):
             write_atomic(self.meta, json.dumps({"path": path}))
         except (OSError, DocumentError) as e:
             self.editor.say(f"Autosave failed: {e}")
+
+    def _changed(self, *_: object) -> None:
+        self.timer.start()
 
     def _clean_changed(self, clean: bool) -> None:
         if clean:

@@ -1,18 +1,32 @@
-"""One QUndoCommand per core mutation; compound edits are parents with children and undo as one step."""
+"""Undoable edits. Each core mutation has one small reversible operation; an Edit (a QUndoCommand)
+applies a list of them, so a bulk delete or a paste is one command and undoes as one step.
+
+(Plain Python operations inside one QUndoCommand, rather than Qt child commands, because PySide
+does not hand child commands over to their parent and both sides would delete them.)
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from PySide6.QtGui import QUndoCommand
 
 from netbuilder.core.graph import Edge, Graph, Node
 
+Position = tuple[float, float] | None
 
-class AddNode(QUndoCommand):
-    def __init__(self, graph: Graph, node: Node, parent: QUndoCommand | None = None) -> None:
-        super().__init__(f"Add {node.type} '{node.id}'", parent)
-        self.graph, self.node = graph, node.copy()
+
+class Op(Protocol):
+    def redo(self) -> None: ...
+
+    def undo(self) -> None: ...
+
+
+@dataclass
+class AddNode:
+    graph: Graph
+    node: Node
 
     def redo(self) -> None:
         self.graph.add_node(self.node.copy())
@@ -21,15 +35,13 @@ class AddNode(QUndoCommand):
         self.graph.remove_node(self.node.id)
 
 
-class RemoveNode(QUndoCommand):
-    """Remove a node whose edges are already gone (see delete_blocks)."""
+@dataclass
+class RemoveNode:
+    """Remove a node whose edges are gone; undo puts it back at the same place in document order."""
 
-    def __init__(self, graph: Graph, node_id: str, parent: QUndoCommand | None = None) -> None:
-        node = graph.nodes[node_id]
-        super().__init__(f"Delete {node.type} '{node_id}'", parent)
-        self.graph, self.node = graph, node.copy()
-        # Reinsert at the same place in document order so undo restores the exact document.
-        self.index = list(graph.nodes).index(node_id)
+    graph: Graph
+    node: Node
+    index: int
 
     def redo(self) -> None:
         self.graph.remove_node(self.node.id)
@@ -38,10 +50,10 @@ class RemoveNode(QUndoCommand):
         self.graph.add_node(self.node.copy(), self.index)
 
 
-class AddEdge(QUndoCommand):
-    def __init__(self, graph: Graph, edge: Edge, parent: QUndoCommand | None = None) -> None:
-        super().__init__(f"Connect '{edge.src}' to '{edge.dst}'", parent)
-        self.graph, self.edge = graph, edge
+@dataclass
+class AddEdge:
+    graph: Graph
+    edge: Edge
 
     def redo(self) -> None:
         self.graph.add_edge(self.edge)
@@ -50,11 +62,11 @@ class AddEdge(QUndoCommand):
         self.graph.remove_edge(self.edge)
 
 
-class RemoveEdge(QUndoCommand):
-    def __init__(self, graph: Graph, edge: Edge, parent: QUndoCommand | None = None) -> None:
-        super().__init__(f"Disconnect '{edge.src}' from '{edge.dst}'", parent)
-        self.graph, self.edge = graph, edge
-        self.index = graph.edges.index(edge)
+@dataclass
+class RemoveEdge:
+    graph: Graph
+    edge: Edge
+    index: int
 
     def redo(self) -> None:
         self.graph.remove_edge(self.edge)
@@ -63,25 +75,12 @@ class RemoveEdge(QUndoCommand):
         self.graph.add_edge(self.edge, self.index)
 
 
-class SetParams(QUndoCommand):
-    """Replace a block's parameters. Successive edits of the same field of the same block merge."""
-
-    ID = 1
-
-    def __init__(self, graph: Graph, node_id: str, params: dict[str, Any], field: str = "",
-                 parent: QUndoCommand | None = None) -> None:
-        super().__init__(f"Set {field or 'parameters'} of '{node_id}'", parent)
-        self.graph, self.node_id, self.field = graph, node_id, field
-        self.old, self.new = dict(graph.nodes[node_id].params), dict(params)
-
-    def id(self) -> int:
-        return self.ID if self.field else -1
-
-    def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: N802 (Qt's name)
-        if not isinstance(other, SetParams) or (other.node_id, other.field) != (self.node_id, self.field):
-            return False
-        self.new = other.new
-        return True
+@dataclass
+class SetParams:
+    graph: Graph
+    node_id: str
+    old: dict[str, Any]
+    new: dict[str, Any]
 
     def redo(self) -> None:
         self.graph.set_params(self.node_id, self.new)
@@ -90,22 +89,77 @@ class SetParams(QUndoCommand):
         self.graph.set_params(self.node_id, self.old)
 
 
-class MoveNodes(QUndoCommand):
-    """Move one or more blocks: {id: (old position, new position)}."""
-
-    def __init__(self, graph: Graph, moves: dict[str, tuple[Any, Any]], text: str = "",
-                 parent: QUndoCommand | None = None) -> None:
-        n = len(moves)
-        super().__init__(text or (f"Move '{next(iter(moves))}'" if n == 1 else f"Move {n} blocks"), parent)
-        self.graph, self.moves = graph, dict(moves)
+@dataclass
+class Move:
+    graph: Graph
+    node_id: str
+    old: Position
+    new: Position
 
     def redo(self) -> None:
-        for nid, (_, new) in self.moves.items():
-            self.graph.move(nid, new)
+        self.graph.move(self.node_id, self.new)
 
     def undo(self) -> None:
-        for nid, (old, _) in self.moves.items():
-            self.graph.move(nid, old)
+        self.graph.move(self.node_id, self.old)
+
+
+class Edit(QUndoCommand):
+    """One undo step made of operations. Edits with the same merge key (a field being typed) merge."""
+
+    def __init__(self, text: str, ops: list[Op], merge_key: tuple | None = None) -> None:
+        super().__init__(text)
+        self.ops, self.merge_key = ops, merge_key
+
+    def id(self) -> int:
+        return 1 if self.merge_key else -1
+
+    def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: N802 (Qt's name)
+        if not isinstance(other, Edit) or other.merge_key != self.merge_key:
+            return False
+        mine, theirs = self.ops[0], other.ops[0]
+        assert isinstance(mine, SetParams) and isinstance(theirs, SetParams)
+        mine.new = theirs.new
+        return True
+
+    def redo(self) -> None:
+        for op in self.ops:
+            op.redo()
+
+    def undo(self) -> None:
+        for op in reversed(self.ops):
+            op.undo()
+
+
+def add_node(graph: Graph, node: Node) -> Edit:
+    return Edit(f"Add {node.type} '{node.id}'", [AddNode(graph, node.copy())])
+
+
+def connect(graph: Graph, edge: Edge) -> Edit:
+    return Edit(f"Connect '{edge.src}' to '{edge.dst}'", [AddEdge(graph, edge)])
+
+
+def disconnect(graph: Graph, edges: list[Edge]) -> Edit:
+    n = len(edges)
+    ops: list[Op] = [RemoveEdge(graph, e, graph.edges.index(e)) for e in _back_to_front(graph, edges)]
+    return Edit(f"Delete {n} connection{'s' if n > 1 else ''}", ops)
+
+
+def set_params(graph: Graph, node_id: str, params: dict[str, Any], field: str = "") -> Edit:
+    """Replace a block's parameters; successive edits of one field of one block merge into one step."""
+    op = SetParams(graph, node_id, dict(graph.nodes[node_id].params), dict(params))
+    return Edit(f"Set {field or 'parameters'} of '{node_id}'", [op], (node_id, field) if field else None)
+
+
+def move_nodes(graph: Graph, moves: dict[str, tuple[Position, Position]], text: str = "") -> Edit:
+    n = len(moves)
+    text = text or (f"Move '{next(iter(moves))}'" if n == 1 else f"Move {n} blocks")
+    return Edit(text, [Move(graph, nid, old, new) for nid, (old, new) in moves.items()])
+
+
+def _back_to_front(graph: Graph, edges: list[Edge]) -> list[Edge]:
+    """Edges in reverse document order, so each recorded index is right when undo reinserts them."""
+    chosen = set(edges)
+    return [e for e in reversed(graph.edges) if e in chosen]
 
 
 def _bypasses(graph: Graph, removed: set[str]) -> list[Edge]:
@@ -126,37 +180,28 @@ def _bypasses(graph: Graph, removed: set[str]) -> list[Edge]:
     return bridges
 
 
-def delete_blocks(graph: Graph, node_ids: list[str]) -> QUndoCommand:
+def delete_blocks(graph: Graph, node_ids: list[str]) -> Edit:
     """Delete blocks and their connections as one step, joining a chain's neighbours across the gap."""
     removed = set(node_ids)
     n = len(removed)
-    parent = QUndoCommand(f"Delete '{node_ids[0]}'" if n == 1 else f"Delete {n} blocks")
-    bridges = _bypasses(graph, removed)
-    # Remove from the back, so each child's recorded index is right when undo reinserts front to back.
-    for e in reversed([e for e in graph.edges if e.src in removed or e.dst in removed]):
-        RemoveEdge(graph, e, parent)
-    for nid in reversed([nid for nid in graph.nodes if nid in removed]):
-        RemoveNode(graph, nid, parent)
-    for e in bridges:
-        AddEdge(graph, e, parent)
-    return parent
+    touching = [e for e in graph.edges if e.src in removed or e.dst in removed]
+    ops: list[Op] = [RemoveEdge(graph, e, graph.edges.index(e)) for e in _back_to_front(graph, touching)]
+    order = list(graph.nodes)
+    ops += [RemoveNode(graph, graph.nodes[nid].copy(), order.index(nid)) for nid in reversed(order) if nid in removed]
+    ops += [AddEdge(graph, e) for e in _bypasses(graph, removed)]
+    return Edit(f"Delete '{node_ids[0]}'" if n == 1 else f"Delete {n} blocks", ops)
 
 
-def add_blocks(graph: Graph, nodes: list[Node], edges: list[Edge], text: str) -> QUndoCommand:
+def add_blocks(graph: Graph, nodes: list[Node], edges: list[Edge], text: str) -> Edit:
     """Add several blocks and the edges among them (paste, duplicate) as one step."""
-    parent = QUndoCommand(text)
-    for node in nodes:
-        AddNode(graph, node, parent)
-    for edge in edges:
-        AddEdge(graph, edge, parent)
-    return parent
+    return Edit(text, [AddNode(graph, n.copy()) for n in nodes] + [AddEdge(graph, e) for e in edges])
 
 
-def insert_on_edge(graph: Graph, node: Node, edge: Edge) -> QUndoCommand:
+def insert_on_edge(graph: Graph, node: Node, edge: Edge) -> Edit:
     """Add a block in the middle of an existing connection."""
-    parent = QUndoCommand(f"Insert {node.type} '{node.id}'")
-    AddNode(graph, node, parent)
-    RemoveEdge(graph, edge, parent)
-    AddEdge(graph, Edge(edge.src, node.id, 0), parent)
-    AddEdge(graph, Edge(node.id, edge.dst, edge.port), parent)
-    return parent
+    return Edit(f"Insert {node.type} '{node.id}'", [
+        AddNode(graph, node.copy()),
+        RemoveEdge(graph, edge, graph.edges.index(edge)),
+        AddEdge(graph, Edge(edge.src, node.id, 0)),
+        AddEdge(graph, Edge(node.id, edge.dst, edge.port)),
+    ])

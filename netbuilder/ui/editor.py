@@ -19,11 +19,11 @@ class Editor(QObject):
     replaced = Signal()  # a different document was opened
     message = Signal(str)  # a sentence for the status bar
 
-    def __init__(self, document: Document, path: Path | None = None) -> None:
-        super().__init__()
+    def __init__(self, document: Document, path: Path | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
         self.document, self.path = document, path
         self.undo_stack = QUndoStack(self)
-        self.undo_stack.indexChanged.connect(lambda _: self.recheck())
+        self.undo_stack.indexChanged.connect(self.recheck)
         self.result: Check = check(document.graph)
 
     @property
@@ -33,7 +33,7 @@ class Editor(QObject):
     def push(self, command: QUndoCommand) -> None:
         self.undo_stack.push(command)
 
-    def recheck(self) -> None:
+    def recheck(self, *_: object) -> None:
         self.result = check(self.graph)
         self.checked.emit(self.result)
 

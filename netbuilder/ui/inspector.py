@@ -17,7 +17,7 @@ from netbuilder.core.params import ParamSpec, ShapeError, coerce, to_json
 from netbuilder.core.shapes import Check
 from netbuilder.core.summary import short
 from netbuilder.ui import theme
-from netbuilder.ui.commands import SetParams, delete_blocks, insert_on_edge
+from netbuilder.ui.commands import delete_blocks, insert_on_edge, set_params
 from netbuilder.ui.editor import Editor
 
 INT_MAX = 2**31 - 1
@@ -220,11 +220,11 @@ class Inspector(QScrollArea):
             self.layout_.addWidget(w)
         self.layout_.addStretch(1)
         self.setWidget(body)
-        editor.checked.connect(lambda _: self.refresh())
-        editor.replaced.connect(lambda: self.show_node(None))
+        editor.checked.connect(self.refresh)
+        editor.replaced.connect(self.show_node)
         self.show_node(None)
 
-    def show_node(self, node_id: str | None) -> None:
+    def show_node(self, node_id: str | None = None) -> None:
         """Show a block (rebuilding the form) or, with None, the whole network."""
         self.node_id = node_id if node_id in self.editor.graph.nodes else None
         while self.form.rowCount():
@@ -234,12 +234,12 @@ class Inspector(QScrollArea):
             node = self.editor.graph.nodes[self.node_id]
             block = REGISTRY.get(node.type)
             for spec in block.params if block else ():
-                field = Field(spec, lambda name=spec.name: self._changed(name))
+                field = Field(spec, lambda *_, name=spec.name: self._changed(name))
                 self.fields[spec.name] = field
                 self.form.addRow(spec.name, field.widget)
         self.refresh()
 
-    def refresh(self) -> None:
+    def refresh(self, *_: object) -> None:
         graph, result = self.editor.graph, self.editor.result
         if self.node_id is not None and self.node_id not in graph.nodes:
             self.show_node(None)
@@ -299,14 +299,14 @@ class Inspector(QScrollArea):
         params = dict(node.params)
         params[name] = self.fields[name].get()
         if params != node.params:
-            self.editor.push(SetParams(self.editor.graph, self.node_id, params, name))
+            self.editor.push(set_params(self.editor.graph, self.node_id, params, name))
 
     def apply_fix(self, fix: Fix) -> None:
         graph, nid = self.editor.graph, self.node_id
         if nid is None:
             return
         if fix.kind == "params":
-            self.editor.push(SetParams(graph, nid, {**graph.nodes[nid].params, **fix.params}))
+            self.editor.push(set_params(graph, nid, {**graph.nodes[nid].params, **fix.params}))
         elif fix.kind == "remove":
             self.editor.push(delete_blocks(graph, [nid]))
         elif fix.kind == "insert":

@@ -17,7 +17,7 @@ from netbuilder.core.summary import short
 from netbuilder.ui import clipboard, theme
 from netbuilder.ui.autosave import Autosave
 from netbuilder.ui.commands import (
-    AddEdge, AddNode, MoveNodes, RemoveEdge, add_blocks, delete_blocks, insert_on_edge,
+    add_blocks, add_node, connect, delete_blocks, disconnect, insert_on_edge, move_nodes,
 )
 from netbuilder.ui.editor import Editor
 from netbuilder.ui.inspector import Inspector
@@ -45,7 +45,7 @@ class MainWindow(QMainWindow):
     def __init__(self, document: Document, path: Path | None = None) -> None:
         super().__init__()
         self.settings = QSettings("NetBuilder", "NetBuilder")
-        self.editor = Editor(document, path)
+        self.editor = Editor(document, path, self)
         self.scene = CanvasScene(self.editor)
         self.view = CanvasView(self.scene)
         self.setCentralWidget(self.view)
@@ -65,12 +65,12 @@ class MainWindow(QMainWindow):
         self.autosave = Autosave(self.editor)
         self._build_menus()
         self.editor.checked.connect(self._on_checked)
-        self.editor.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
-        self.editor.undo_stack.cleanChanged.connect(lambda _: self._update_title())
+        self.editor.message.connect(self._show_message)
+        self.editor.undo_stack.cleanChanged.connect(self._update_title)
         self.editor.replaced.connect(self._on_replaced)
         self.scene.selectionChanged.connect(self._selection_changed)
         self.scene.quick_add_requested.connect(self._wire_dropped)
-        self.view.quick_add_requested.connect(lambda pos: self.open_quick_add(pos, None))
+        self.view.quick_add_requested.connect(self.open_quick_add)
         self.palette.activated.connect(self.add_below_selection)
         self.quick_add.chosen.connect(self._quick_add_chosen)
 
@@ -180,7 +180,10 @@ class MainWindow(QMainWindow):
 
     _last_invalid = False
 
-    def _update_title(self) -> None:
+    def _show_message(self, text: str) -> None:
+        self.statusBar().showMessage(text, 8000)
+
+    def _update_title(self, *_: object) -> None:
         name = self.editor.path.name if self.editor.path else self.editor.document.name
         self.setWindowTitle(f"{name}[*] — NetBuilder")
         self.setWindowModified(not self.editor.undo_stack.isClean())
@@ -354,10 +357,7 @@ class MainWindow(QMainWindow):
         if ids:
             self.editor.push(delete_blocks(graph, ids))
         elif edges:
-            self.editor.undo_stack.beginMacro(f"Delete {len(edges)} connection{'s' if len(edges) > 1 else ''}")
-            for e in edges:
-                self.editor.push(RemoveEdge(graph, e))
-            self.editor.undo_stack.endMacro()
+            self.editor.push(disconnect(graph, edges))
 
     def select_all(self) -> None:
         for item in self.scene.node_items.values():
@@ -400,7 +400,7 @@ class MainWindow(QMainWindow):
         moves = {nid: (graph.nodes[nid].position, pos) for nid, pos in arrange(graph).items()
                  if graph.nodes[nid].position != pos}
         if moves:
-            self.editor.push(MoveNodes(graph, moves, "Auto-arrange"))
+            self.editor.push(move_nodes(graph, moves, "Auto-arrange"))
         self.view.fit()
 
     def add_below_selection(self, entry: Entry) -> None:
@@ -420,18 +420,18 @@ class MainWindow(QMainWindow):
         below = {nid: (n.position, (n.position[0], n.position[1] + ROW)) for nid, n in graph.nodes.items()
                  if n.position and n.position[1] > y and graph.reaches(above.id, nid)}
         if below:
-            self.editor.push(MoveNodes(graph, below, "Make room"))
+            self.editor.push(move_nodes(graph, below, "Make room"))
         if len(outs) == 1:
             self.editor.push(insert_on_edge(graph, node, outs[0]))
         else:
-            self.editor.push(AddNode(graph, node))
+            self.editor.push(add_node(graph, node))
             if graph.connect_refusal(above.id, node.id, 0) is None:
-                self.editor.push(AddEdge(graph, Edge(above.id, node.id, 0)))
+                self.editor.push(connect(graph, Edge(above.id, node.id, 0)))
         self.editor.undo_stack.endMacro()
         self.scene.clearSelection()
         self.scene.node_items[node.id].setSelected(True)
 
-    def open_quick_add(self, scene_pos: QPointF, source: str | None) -> None:
+    def open_quick_add(self, scene_pos: QPointF, source: str | None = None) -> None:
         self._quick_add_at = (scene_pos, source)
         self.quick_add.open_at(self.view.mapToGlobal(self.view.mapFromScene(scene_pos)))
 
@@ -443,10 +443,10 @@ class MainWindow(QMainWindow):
         graph = self.editor.graph
         node = self.scene.new_node(entry.block_type, pos, entry.params)
         if source is None or source not in graph.nodes:
-            self.editor.push(AddNode(graph, node))
+            self.editor.push(add_node(graph, node))
             return
         self.editor.undo_stack.beginMacro(f"Add {entry.block_type} '{node.id}'")
-        self.editor.push(AddNode(graph, node))
+        self.editor.push(add_node(graph, node))
         if graph.connect_refusal(source, node.id, 0) is None:
-            self.editor.push(AddEdge(graph, Edge(source, node.id, 0)))
+            self.editor.push(connect(graph, Edge(source, node.id, 0)))
         self.editor.undo_stack.endMacro()

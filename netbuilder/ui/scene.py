@@ -11,7 +11,7 @@ from netbuilder.core.graph import Edge, Graph, Node
 from netbuilder.core.shapes import Check
 from netbuilder.core.summary import settings, short
 from netbuilder.ui import theme
-from netbuilder.ui.commands import AddEdge, AddNode, MoveNodes, insert_on_edge
+from netbuilder.ui.commands import add_node, connect, insert_on_edge, move_nodes
 from netbuilder.ui.editor import Editor
 from netbuilder.ui.palette import entry_from_mime
 from netbuilder.ui.items import NODE_H, NODE_W, EdgeItem, NodeItem, NodeView, PortItem, wire_path
@@ -155,7 +155,7 @@ class CanvasScene(QGraphicsScene):
             self.editor.push(insert_on_edge(self.editor.graph, node, edge))
             self.editor.say(f"Inserted {block_type} '{node.id}' between '{edge.src}' and '{edge.dst}'.")
         else:
-            self.editor.push(AddNode(self.editor.graph, node))
+            self.editor.push(add_node(self.editor.graph, node))
         return node.id
 
     def connect_blocks(self, src: str, dst: str, port: int) -> bool:
@@ -163,7 +163,7 @@ class CanvasScene(QGraphicsScene):
         if refusal:
             self.editor.say(refusal)
             return False
-        self.editor.push(AddEdge(self.editor.graph, Edge(src, dst, port)))
+        self.editor.push(connect(self.editor.graph, Edge(src, dst, port)))
         return True
 
     # Drag and drop from the palette --------------------------------------------------------------
@@ -219,7 +219,7 @@ class CanvasScene(QGraphicsScene):
                 moves[nid] = ((old.x(), old.y()), (item.pos().x(), item.pos().y()))
         self._pressed = {}
         if moves:
-            self.editor.push(MoveNodes(self.editor.graph, moves))
+            self.editor.push(move_nodes(self.editor.graph, moves))
 
     def _finish_wire(self, src: str, pos: QPointF) -> None:
         """Connect to the input port (or block) under the pointer; on empty canvas, offer quick-add."""

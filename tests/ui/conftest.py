@@ -1,0 +1,36 @@
+"""Fixtures for the app's tests: a main window on a known document, driven by qtbot."""
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QMessageBox
+
+from netbuilder.core.presets import load_preset
+from netbuilder.ui.app import application
+from netbuilder.ui.main_window import MainWindow
+
+
+@pytest.fixture
+def make_window(qtbot, _isolated_user_state):
+    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(_isolated_user_state / "config"))
+    application()
+    windows = []
+
+    def make(preset: str = "seed_cnn", path: Path | None = None) -> MainWindow:
+        window = MainWindow(load_preset(preset), path)
+        window.ask_save = lambda: QMessageBox.StandardButton.Discard
+        window.errors = []
+        window.show_error = lambda title, text: window.errors.append(text)
+        qtbot.addWidget(window)
+        window.show()
+        qtbot.waitExposed(window)
+        window.activateWindow()
+        qtbot.waitUntil(window.isActiveWindow)
+        window.view.fit()
+        windows.append(window)
+        return window
+
+    yield make
+    for w in windows:
+        w.editor.undo_stack.setClean()
