@@ -53,3 +53,11 @@ def test_module_trains():
         loss.backward()
         opt.step()
     assert loss.item() < first
+
+
+def test_ids_that_are_module_attributes_build_under_a_suffixed_name():
+    g = chain(image(3, 8, 8), ("forward", "Conv2d", {"out_channels": 4}), ("keys", "Activation", {}),
+              ("training", "Linear", {"out_features": 2}))
+    model = build(g).eval()
+    assert set(model.layers.keys()) == {"forward_", "keys_", "training_"}
+    assert model(torch.randn(2, 3, 8, 8)).shape == (2, 2)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import keyword
 from typing import Any, Callable
 
 import torch
@@ -63,7 +64,31 @@ BUILDERS: dict[str, Builder] = {
 }
 
 
-def _is_softmax(graph: Graph, result: Check, node_id: str) -> bool:
+# Names a layer cannot take as they are: attributes of nn.ModuleDict (so of nn.Module), and the names
+# generated code uses for itself (x is the variable of straight chains).
+_RESERVED = frozenset(dir(nn.ModuleDict())) | {"self", "torch", "nn", "x", "predict", "__debug__"}
+
+
+def _clashes(name: str) -> bool:
+    mangled = name.startswith("__") and not name.endswith("__")  # self.__a would be stored as _Net__a
+    return keyword.iskeyword(name) or mangled or name in _RESERVED
+
+
+def python_names(graph: Graph) -> dict[str, str]:
+    """Block id → its layer name (here and in generated code): the id, suffixed with _ where it would
+    clash with a Python keyword or an nn.Module attribute."""
+    taken = set(graph.nodes)
+    names: dict[str, str] = {}
+    for nid in graph.nodes:
+        name = nid
+        while _clashes(name) or (name != nid and name in taken):
+            name += "_"
+        taken.add(name)
+        names[nid] = name
+    return names
+
+
+def is_softmax(graph: Graph, result: Check, node_id: str) -> bool:
     node = graph.nodes[node_id]
     return node.type == "Activation" and (result.nodes[node_id].values or {}).get("function") == "softmax"
 
@@ -75,17 +100,18 @@ class GraphModule(nn.Module):
         super().__init__()
         assert result.output is not None
         self.layers = nn.ModuleDict()
+        self.names = python_names(graph)
         self.steps: list[tuple[str, str, list[str], bool]] = []  # (id, type, inputs by port, flatten first)
         for nid in result.order:
             node, res = graph.nodes[nid], result.nodes[nid]
             sources = [e.src for e in sorted(graph.in_edges(nid), key=lambda e: e.port)]
             if node.type in BUILDERS:
-                self.layers[nid] = BUILDERS[node.type](res.values or {}, res.input_shapes)
+                self.layers[self.names[nid]] = BUILDERS[node.type](res.values or {}, res.input_shapes)
             flatten = node.type == "Linear" and len(res.input_shapes[0]) > 1
             self.steps.append((nid, node.type, sources, flatten))
         self.output_id = result.output
         # A softmax at the end is applied by predict() only, so training can use cross-entropy on logits.
-        self.trailing_softmax = _is_softmax(graph, result, result.output)
+        self.trailing_softmax = is_softmax(graph, result, result.output)
         self.logits_id = graph.in_edges(self.output_id)[0].src if self.trailing_softmax else self.output_id
         self.input_shape = result.nodes[next(n for n in result.order if graph.nodes[n].type == "Input")].output_shape
 
@@ -104,7 +130,7 @@ class GraphModule(nn.Module):
             elif kind == "Concat":
                 out = torch.cat(args, dim=1)
             else:
-                out = self.layers[nid](args[0].flatten(1) if flatten else args[0])
+                out = self.layers[self.names[nid]](args[0].flatten(1) if flatten else args[0])
             values[nid] = out
             if nid == stop_at:
                 break
@@ -119,9 +145,14 @@ class GraphModule(nn.Module):
         return torch.softmax(self.forward(x), dim=1)
 
 
-def build(graph: Graph) -> GraphModule:
-    """Compile a valid graph; an invalid one raises BuildError with the live check's sentences."""
+def checked(graph: Graph) -> Check:
+    """The live check of a graph that must be valid; an invalid one raises BuildError with its sentences."""
     result = check(graph)
     if not result.valid:
         raise BuildError("The network is not valid: " + " ".join(result.errors))
-    return GraphModule(graph, result)
+    return result
+
+
+def build(graph: Graph) -> GraphModule:
+    """Compile a valid graph; an invalid one raises BuildError with the live check's sentences."""
+    return GraphModule(graph, checked(graph))
