@@ -22,3 +22,13 @@ def test_core_imports_neither_qt_nor_torch():
 
 def test_the_cli_check_stays_light():
     assert loaded_by("netbuilder.cli") == ""
+
+
+def test_the_window_does_not_wait_for_torch():
+    loaded = loaded_by("netbuilder.ui.app, netbuilder.ui.main_window").split(",")
+    assert not [m for m in loaded if m.split(".")[0] in ("torch", "torchvision")]
+
+
+def test_nothing_below_ui_imports_qt():
+    loaded = loaded_by("netbuilder.pytorch.build, netbuilder.pytorch.codegen").split(",")
+    assert not [m for m in loaded if m.split(".")[0] in ("PySide6", "pyqtgraph")]

@@ -1,0 +1,151 @@
+"""The document's life cycle in the app: new, open, save, presets, recovery, export, summary."""
+
+import json
+import subprocess
+import sys
+
+from PySide6.QtCore import QPointF
+from PySide6.QtWidgets import QMessageBox
+
+from gestures import key
+from netbuilder.core.document import load, to_dict
+from netbuilder.core.presets import PRESETS_DIR, list_presets
+from netbuilder.ui.main_window import MainWindow
+
+
+def test_save_then_open_gives_the_same_document(make_window, tmp_path):
+    window = make_window()
+    window.scene.drop_block("Dropout", QPointF(400, 40))
+    path = tmp_path / "net.json"
+    window.ask_path = lambda save: path
+    assert "*" in window.windowTitle() and window.isWindowModified()
+    key(window, "Ctrl+Shift+S")
+    assert path.is_file() and not window.isWindowModified()
+    assert window.windowTitle().startswith("net.json")
+    saved = to_dict(window.editor.document)
+    other = make_window("mlp_2hidden")
+    assert other.open_file(path)
+    assert to_dict(other.editor.document) == saved
+    assert other.editor.path == path
+    assert str(path.resolve()) in other._recent()
+    assert [a.text() for a in other.recent_menu.actions()][0] == str(path.resolve())
+
+
+def test_ctrl_s_saves_to_the_open_file(make_window, tmp_path):
+    path = tmp_path / "seed.json"
+    path.write_text((PRESETS_DIR / "seed_cnn.json").read_text())
+    window = make_window()
+    assert window.open_file(path)
+    window.scene.drop_block("Flatten", QPointF(400, 40))
+    key(window, "Ctrl+S")
+    assert any(n["type"] == "Flatten" for n in json.loads(path.read_text())["nodes"])
+
+
+def test_malformed_file_is_refused_and_the_document_stays(make_window, tmp_path):
+    window = make_window()
+    before = to_dict(window.editor.document)
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"format": "netbuilder", "version": 1, "nodes": [{"id": "a"}]}')
+    assert not window.open_file(bad)
+    assert window.errors == [f"{bad} at nodes[0]: the block has no 'type'."]
+    assert to_dict(window.editor.document) == before
+    assert bad.read_text() == '{"format": "netbuilder", "version": 1, "nodes": [{"id": "a"}]}'
+
+
+def test_every_preset_opens_from_the_menu_with_zero_errors(make_window):
+    window = make_window()
+    actions = window.presets_menu.actions()
+    assert [a.text() for a in actions] == [p.name for p in list_presets()]
+    for action in actions:
+        action.trigger()
+        assert window.editor.result.valid, action.text()
+        assert window.editor.document.name == action.text()
+        assert window.editor.path is None  # a preset opens as an unsaved copy
+
+
+def test_unsaved_changes_prompt_on_close_and_new(make_window):
+    window = make_window()
+    window.scene.drop_block("Flatten", QPointF(400, 40))
+    answers = [QMessageBox.StandardButton.Cancel]
+    window.ask_save = lambda: answers.pop(0)
+    assert not window.close()
+    assert window.isVisible()
+    answers.append(QMessageBox.StandardButton.Discard)
+    key(window, "Ctrl+N")
+    assert list(window.editor.graph.nodes) == ["input"] and not window.isWindowModified()
+
+
+def test_autosave_recovery_after_a_crash(make_window, _isolated_user_state):
+    window = make_window()
+    window.autosave.timer.setInterval(10)
+    window.scene.drop_block("Dropout", QPointF(400, 40))
+    expected = to_dict(window.editor.document)
+    window.autosave.timer.timeout.emit()
+    assert window.autosave.file.is_file()
+    assert to_dict(load(window.autosave.file)) == expected
+    # The app dies here (no clean close). The next start offers the work back.
+    restarted = make_window("vgg_cifar")
+    asked = []
+    restarted.ask_restore = lambda path: asked.append(path) or True
+    restarted.offer_recovery()
+    assert asked == [None]
+    assert to_dict(restarted.editor.document) == expected
+    assert restarted.isWindowModified()
+
+
+def test_declined_recovery_is_discarded(make_window):
+    window = make_window()
+    window.scene.drop_block("Dropout", QPointF(400, 40))
+    window.autosave.save_now()
+    restarted = make_window()
+    restarted.ask_restore = lambda path: False
+    restarted.offer_recovery()
+    assert not restarted.autosave.file.exists()
+
+
+def test_clean_close_removes_the_recovery_file(make_window, tmp_path):
+    window = make_window()
+    window.scene.drop_block("Dropout", QPointF(400, 40))
+    window.autosave.save_now()
+    assert window.autosave.file.exists()
+    window.close()
+    assert not window.autosave.file.exists()
+
+
+def test_model_summary_and_export_code(make_window, tmp_path):
+    window = make_window()
+    from netbuilder.ui.summary_dialog import SummaryDialog
+
+    dialog = SummaryDialog(window.editor.document, window.editor.result, window)
+    assert dialog.table.rowCount() == 5
+    assert [dialog.table.item(1, c).text() for c in range(6)] == [
+        "conv1", "Conv2d", "12 · 3×3 · s1 · p1", "12×32×32", "336", "331,776"]
+    target = tmp_path / "model.py"
+    window.ask_path = lambda save: target
+    window.export_code()
+    proc = subprocess.run([sys.executable, "-I", str(target)], capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "torch.Size([2, 10])" in proc.stdout or "(2, 10)" in proc.stdout
+
+
+def test_export_of_an_invalid_network_says_why(make_window, tmp_path):
+    window = make_window()
+    window.editor.graph.set_params("conv1", {"out_channels": 12, "kernel_size": 40})
+    window.editor.recheck()
+    window.ask_path = lambda save: tmp_path / "model.py"
+    window.export_code()
+    assert "kernel" in window.errors[0] and not (tmp_path / "model.py").exists()
+
+
+def test_window_opens_a_file_given_on_the_command_line(qtbot, tmp_path):
+    from netbuilder.ui.app import open_window
+
+    path = tmp_path / "lenet.json"
+    path.write_text((PRESETS_DIR / "lenet5.json").read_text())
+    window = open_window(str(path))
+    qtbot.addWidget(window)
+    assert isinstance(window, MainWindow) and window.editor.document.name == "LeNet-5"
+    assert window.windowTitle().startswith("lenet.json")
+    default = open_window(None)
+    qtbot.addWidget(default)
+    assert default.editor.document.name == "VGG-CIFAR"
