@@ -103,6 +103,8 @@ class NodeItem(QGraphicsItem):
         self.inputs = [PortItem(self, True, i) for i in range(n)]
         for i, port in enumerate(self.inputs):
             port.setPos(NODE_W * (i + 1) / (n + 1), 0)
+        for edge in self.edges:
+            edge.adjust()
 
     def input_pos(self, port: int) -> QPointF:
         if 0 <= port < len(self.inputs):
@@ -116,7 +118,8 @@ class NodeItem(QGraphicsItem):
         if view == self.view:
             return
         self.view = view
-        self.setToolTip(view.tooltip)
+        if self.isUnderMouse():
+            self.setToolTip(view.tooltip)
         self.update()
 
     def boundingRect(self) -> QRectF:  # noqa: N802
@@ -185,6 +188,7 @@ class NodeItem(QGraphicsItem):
         return super().itemChange(change, value)
 
     def hoverEnterEvent(self, event) -> None:  # noqa: N802
+        self.setToolTip(self.view.tooltip)  # set on demand: cheaper than on every check
         self.setCursor(Qt.CursorShape.OpenHandCursor)
 
 
@@ -210,6 +214,8 @@ class EdgeItem(QGraphicsPathItem):
         self.src, self.dst, self.port = src, dst, port
         self.label = ""
         self.broken = False
+        self._label_rect = QRectF()
+        self._bounds = QRectF()
         self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setZValue(0)
         src.edges.append(self)
@@ -222,13 +228,22 @@ class EdgeItem(QGraphicsPathItem):
                 node.edges.remove(self)
 
     def adjust(self) -> None:
+        """Follow the ports after a block moved or its ports changed."""
         self.prepareGeometryChange()
         self.setPath(wire_path(self.src.output_pos(), self.dst.input_pos(self.port)))
+        self._measure()
+
+    def _measure(self) -> None:
+        mid = self.path().pointAtPercent(0.5)
+        width = QFontMetricsF(theme.mono_font(8)).horizontalAdvance(self.label) + 10
+        self._label_rect = QRectF(mid.x() + 6, mid.y() - 9, width, 18)
+        self._bounds = self.path().boundingRect().adjusted(-10, -10, 10, 10).united(self._label_rect)
 
     def set_label(self, text: str, broken: bool) -> None:
         if (text, broken) != (self.label, self.broken):
             self.prepareGeometryChange()
             self.label, self.broken = text, broken
+            self._measure()
             self.update()
 
     def shape(self) -> QPainterPath:
@@ -237,13 +252,7 @@ class EdgeItem(QGraphicsPathItem):
         return stroker.createStroke(self.path())
 
     def boundingRect(self) -> QRectF:  # noqa: N802
-        return super().boundingRect().adjusted(-10, -10, 10, 10).united(self.label_rect())
-
-    def label_rect(self) -> QRectF:
-        fm = QFontMetricsF(theme.mono_font(8))
-        mid = self.path().pointAtPercent(0.5)
-        w = fm.horizontalAdvance(self.label) + 10
-        return QRectF(mid.x() + 6, mid.y() - 9, w, 18)
+        return self._bounds
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         pal = theme.current()
@@ -253,7 +262,7 @@ class EdgeItem(QGraphicsPathItem):
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawPath(self.path())
         if self.label:
-            rect = self.label_rect()
+            rect = self._label_rect
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(pal.label_back)
             painter.drawRoundedRect(rect, 4, 4)

@@ -176,7 +176,6 @@ class MainWindow(QMainWindow):
             self.statusBar().clearMessage()
         self._last_invalid = not result.valid
         self.totals.setText(f"{short(result.total_params)} params · {short(result.total_macs)} MACs")
-        self.view.setSceneRect(self.scene.itemsBoundingRect().adjusted(-2000, -2000, 2000, 2000))
 
     _last_invalid = False
 

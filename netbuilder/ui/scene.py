@@ -127,7 +127,6 @@ class CanvasScene(QGraphicsScene):
         for edge, item in self.edge_items.items():
             shape = result.nodes[edge.src].output_shape if edge.src in result.nodes else None
             item.set_label(fmt_shape(shape) if shape is not None else "?", shape is None)
-            item.adjust()
 
     # Creating blocks ----------------------------------------------------------------------------
 

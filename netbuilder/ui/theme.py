@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QGuiApplication
@@ -47,13 +48,17 @@ def current() -> Palette:
     return DARK if is_dark() else LIGHT
 
 
+@lru_cache(maxsize=32)
 def mono_font(point_size: float = 9.0) -> QFont:
+    """A fixed-width font (shared: callers must not change it)."""
     font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
     font.setPointSizeF(point_size)
     return font
 
 
+@lru_cache(maxsize=32)
 def ui_font(point_size: float = 9.5, bold: bool = False) -> QFont:
+    """The interface font at a size (shared: callers must not change it)."""
     font = QFont()
     font.setPointSizeF(point_size)
     font.setBold(bold)

@@ -30,6 +30,12 @@ class CanvasView(QGraphicsView):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self._panning: QPointF | None = None
         self._space = False
+        # Room to pan around the network: the scene's own (growing) rectangle plus a margin.
+        scene.sceneRectChanged.connect(self._follow_scene_rect)
+        self._follow_scene_rect(scene.sceneRect())
+
+    def _follow_scene_rect(self, rect: QRectF) -> None:
+        self.setSceneRect(rect.adjusted(-2000, -2000, 2000, 2000))
 
     def zoom(self) -> float:
         return self.transform().m11()
@@ -60,7 +66,9 @@ class CanvasView(QGraphicsView):
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802
         pal = theme.current()
         painter.fillRect(rect, pal.background)
-        step = GRID if self.zoom() >= 0.45 else GRID * 4
+        if self.zoom() < 0.3:
+            return  # zoomed far out, dots would only add noise
+        step = GRID if self.zoom() >= 0.6 else GRID * 4
         pen = QPen(pal.grid, 2.0 / max(self.zoom(), 0.2))
         pen.setCapStyle(Qt.PenCapStyle.RoundCap)
         painter.setPen(pen)

@@ -105,7 +105,7 @@ def test_editing_a_param_updates_the_volume_downstream_and_errors_come_and_go(ma
     assert conv.error.startswith("Conv2d 'conv1': its 40×40 kernel")
     assert window.scene.node_items["pool1"].view.volume == "?" and window.scene.node_items["pool1"].view.downstream
     assert window.inspector.error.text() == conv.error and window.inspector.error.isVisible()
-    assert conv.error in window.scene.node_items["conv1"].toolTip()
+    assert conv.error in conv.tooltip
     assert "1 error" in window.validity.text()
 
     key(window, "Ctrl+Z")
