@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QPointF, QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox
 
 from netbuilder.core.document import Document, DocumentError, load, save, write_atomic
@@ -79,6 +79,7 @@ class MainWindow(QMainWindow):
         if geometry is not None:
             self.restoreGeometry(geometry)
             self.restoreState(self.settings.value("window/state"))
+        theme.set_mode(str(self.settings.value("view/theme", "system")))
         self._on_checked(self.editor.result)
         self._update_title()
         QTimer.singleShot(0, self.view.show_start)
@@ -150,6 +151,15 @@ class MainWindow(QMainWindow):
         self._action(view, "Auto-&arrange", self.auto_arrange, QKeySequence("L"), canvas)
         for action in view.actions():
             self.view.addAction(action)
+        themes = view.addMenu("&Theme")
+        group = QActionGroup(self)
+        current = str(self.settings.value("view/theme", "system"))
+        for mode in theme.MODES:
+            act = self._action(themes, mode.capitalize(), lambda m=mode: self.set_theme(m))
+            act.setCheckable(True)
+            act.setChecked(mode == current)
+            group.addAction(act)
+        self.theme_actions = group
         view.addSeparator()
         view.addAction(self.palette_dock.toggleViewAction())
         view.addAction(self.inspector_dock.toggleViewAction())
@@ -178,6 +188,14 @@ class MainWindow(QMainWindow):
         self.totals.setText(f"{short(result.total_params)} params · {short(result.total_macs)} MACs")
 
     _last_invalid = False
+
+    def set_theme(self, mode: str) -> None:
+        """Light, dark or the system's: the canvas, its blocks and the widgets all follow."""
+        theme.set_mode(mode)
+        self.settings.setValue("view/theme", mode)
+        for item in self.scene.items():
+            item.update()
+        self.view.viewport().update()
 
     def _show_message(self, text: str) -> None:
         self.statusBar().showMessage(text, 8000)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QFont, QFontDatabase, QGuiApplication
+from PySide6.QtGui import QColor, QFont, QFontDatabase, QGuiApplication, QPalette
 
 CATEGORY_COLORS = {
     "layer": QColor(51, 85, 136),
@@ -38,8 +38,39 @@ DARK = Palette(QColor(32, 33, 36), QColor(70, 72, 78), QColor(52, 54, 58), QColo
                QColor(130, 130, 135), QColor(150, 150, 160), QColor(86, 180, 233), QColor(32, 33, 36, 230))
 
 
+MODES = ("system", "light", "dark")
+_mode = "system"
+
+
+def set_mode(mode: str) -> None:
+    """Follow the system, or force light or dark, for the canvas and the widgets alike."""
+    global _mode
+    _mode = mode if mode in MODES else "system"
+    app = QGuiApplication.instance()
+    if app is None:
+        return
+    scheme = {"light": Qt.ColorScheme.Light, "dark": Qt.ColorScheme.Dark}.get(_mode, Qt.ColorScheme.Unknown)
+    app.styleHints().setColorScheme(scheme)
+    app.setPalette(_widget_palette() if is_dark() else app.style().standardPalette())
+
+
+def _widget_palette() -> QPalette:
+    pal = QPalette()
+    for role, color in ((QPalette.ColorRole.Window, DARK.body), (QPalette.ColorRole.Base, DARK.background),
+                        (QPalette.ColorRole.AlternateBase, DARK.body), (QPalette.ColorRole.Button, DARK.body),
+                        (QPalette.ColorRole.WindowText, DARK.text), (QPalette.ColorRole.Text, DARK.text),
+                        (QPalette.ColorRole.ButtonText, DARK.text), (QPalette.ColorRole.ToolTipBase, DARK.body),
+                        (QPalette.ColorRole.ToolTipText, DARK.text), (QPalette.ColorRole.Highlight, DARK.selection),
+                        (QPalette.ColorRole.HighlightedText, QColor(0, 0, 0)),
+                        (QPalette.ColorRole.PlaceholderText, DARK.muted)):
+        pal.setColor(role, color)
+    return pal
+
+
 def is_dark() -> bool:
-    """True when the system asks for a dark colour scheme."""
+    """True when dark is forced, or when following a system that asks for a dark colour scheme."""
+    if _mode != "system":
+        return _mode == "dark"
     app = QGuiApplication.instance()
     return app is not None and app.styleHints().colorScheme() == Qt.ColorScheme.Dark
 

@@ -275,3 +275,16 @@ def test_zoom_fit_and_arrange(make_window):
     window.editor.graph.move("relu1", (900.0, -300.0))
     key(window, "L")
     assert graph.nodes["relu1"].position == (0.0, 200.0)
+
+
+def test_dark_and_light_themes_repaint_canvas_and_widgets(make_window, qtbot):
+    window = make_window()
+    dark = next(a for a in window.theme_actions.actions() if a.text() == "Dark")
+    dark.trigger()
+    image = window.view.viewport().grab().toImage()
+    assert image.pixelColor(5, 5).lightness() < 80  # the canvas background
+    qtbot.waitUntil(lambda: window.palette.tree.palette().base().color().lightness() < 80)
+    assert window.settings.value("view/theme") == "dark"
+    next(a for a in window.theme_actions.actions() if a.text() == "Light").trigger()
+    assert window.view.viewport().grab().toImage().pixelColor(5, 5).lightness() > 200
+    window.set_theme("system")
