@@ -105,11 +105,15 @@ def fixes(graph: Graph, check: Check, node_id: str) -> list[Fix]:
         if keep is not None and p["padding"] != keep and (shrinks or "is larger than" in error):
             size = f" (keeps {inputs[1]}×{inputs[2]})" if inputs else ""
             found.append(Fix(f"Set padding to {_fmt(keep)}{size}", "params", {"padding": _pair_value(keep)}))
-        if "is larger than" in error and inputs:
-            pad = p["padding"] if p["padding"] != "same" else (0, 0)
-            fit = (inputs[1] + 2 * pad[0], inputs[2] + 2 * pad[1])
-            if p["dilation"] == (1, 1):
-                found.append(Fix(f"Set kernel_size to {_fmt(fit)}", "params", {"kernel_size": _pair_value(fit)}))
+        if "is larger than" in error and inputs and p["dilation"] == (1, 1) and p["padding"] != "same":
+            pad = p["padding"]
+            keeps = (2 * pad[0] + 1, 2 * pad[1] + 1)
+            if p["stride"] == (1, 1) and keeps != (1, 1):
+                found.append(Fix(f"Set kernel_size to {_fmt(keeps)} (keeps {inputs[1]}×{inputs[2]})", "params",
+                                 {"kernel_size": _pair_value(keeps)}))
+            largest = (inputs[1] + 2 * pad[0], inputs[2] + 2 * pad[1])
+            found.append(Fix(f"Set kernel_size to {_fmt(largest)} (the largest that fits)", "params",
+                             {"kernel_size": _pair_value(largest)}))
     if node.type == "Pool2d":
         if "more than half its" in error:
             half = (p["kernel_size"][0] // 2, p["kernel_size"][1] // 2)

@@ -6,8 +6,8 @@ from typing import Any, Callable
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSpinBox,
-    QToolButton, QVBoxLayout, QWidget,
+    QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSizePolicy,
+    QSpinBox, QToolButton, QVBoxLayout, QWidget,
 )
 
 from netbuilder.core.blocks import REGISTRY, fmt_shape
@@ -25,6 +25,8 @@ INT_MAX = 2**31 - 1
 
 def _spin(spec: ParamSpec) -> QSpinBox:
     box = QSpinBox()
+    box.setMinimumWidth(48)
+    box.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
     box.setRange(int(spec.min if spec.min is not None else 0), int(min(spec.max or INT_MAX, INT_MAX)))
     box.setKeyboardTracking(False)
     return box
@@ -194,7 +196,8 @@ class Inspector(QScrollArea):
         self.node_id: str | None = None
         self.fields: dict[str, Field] = {}
         self.setWidgetResizable(True)
-        self.setMinimumWidth(300)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # content wraps to the width
+        self.setMinimumWidth(320)
         body = QWidget()
         self.layout_ = QVBoxLayout(body)
         self.title = QLabel(wordWrap=True)
@@ -257,7 +260,8 @@ class Inspector(QScrollArea):
         for spec_name, field in self.fields.items():
             field.set(shown_value(field.spec, node.params))
         lines = formula(graph, result, self.node_id)
-        self.arithmetic.setText("out = ⌊(n + 2p − k) / s⌋ + 1\n" + "\n".join(lines) if lines else "")
+        shown = [part for line in lines for part in line.split(": ", 1)]  # the axis, then its arithmetic
+        self.arithmetic.setText("out = ⌊(n + 2p − k) / s⌋ + 1\n" + "\n".join(shown) if lines else "")
         self.arithmetic.setVisible(bool(lines))
         warns = warnings(graph, result, self.node_id)
         self.warning.setText("\n".join(warns))

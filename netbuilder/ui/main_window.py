@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import shiboken6
 from PySide6.QtCore import QPointF, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox
@@ -46,7 +47,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.settings = QSettings("NetBuilder", "NetBuilder")
         self.editor = Editor(document, path, self)
-        self.scene = CanvasScene(self.editor)
+        self.scene = CanvasScene(self.editor, self)
         self.view = CanvasView(self.scene)
         self.setCentralWidget(self.view)
         self.palette = Palette()
@@ -75,6 +76,7 @@ class MainWindow(QMainWindow):
         self.quick_add.chosen.connect(self._quick_add_chosen)
 
         self.resize(1400, 900)
+        self.resizeDocks([self.palette_dock, self.inspector_dock], [220, 370], Qt.Orientation.Horizontal)
         geometry = self.settings.value("window/geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
@@ -210,6 +212,8 @@ class MainWindow(QMainWindow):
         QTimer.singleShot(0, self.view.show_start)
 
     def _selection_changed(self) -> None:
+        if not shiboken6.isValid(self.scene) or not shiboken6.isValid(self.inspector):
+            return  # the window is being torn down and the scene drops its selection
         selected = self.selected_ids()
         self.inspector.show_node(selected[0] if len(selected) == 1 else None)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, Signal
+from PySide6.QtCore import QObject, QPointF, Signal
 from PySide6.QtGui import QPen
 from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene, QGraphicsSceneDragDropEvent, QGraphicsSceneMouseEvent
 
@@ -49,8 +49,8 @@ class CanvasScene(QGraphicsScene):
 
     quick_add_requested = Signal(QPointF, str)  # where, and the block a dropped wire comes from
 
-    def __init__(self, editor: Editor) -> None:
-        super().__init__()
+    def __init__(self, editor: Editor, parent: QObject | None = None) -> None:
+        super().__init__(parent)
         self.editor = editor
         self.node_items: dict[str, NodeItem] = {}
         self.edge_items: dict[Edge, EdgeItem] = {}

@@ -54,6 +54,7 @@ class CanvasView(QGraphicsView):
             self.zoom_by(1.0 / self.zoom())
         if self.zoom() < MIN_ZOOM:
             self.zoom_by(MIN_ZOOM / self.zoom())
+        self.centerOn(rect.center())
 
     def show_start(self, min_zoom: float = 0.8) -> None:
         """The opening view: everything when it fits legibly, else the top of the network at a readable zoom."""

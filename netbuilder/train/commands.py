@@ -1,0 +1,147 @@
+"""`netbuilder train` and `netbuilder evaluate`. Torch is imported only when one of them runs, so the other
+commands stay fast."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import signal
+import sys
+import typing
+from pathlib import Path
+from typing import Any, Callable
+
+from netbuilder.train.config import TrainConfig
+
+RUNS_ROOT = "runs"
+_SETTINGS = [f.name for f in dataclasses.fields(TrainConfig)]
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the train and evaluate subcommands to the CLI's subparsers."""
+    p = sub.add_parser("train", help="train a network file and write a run folder (works under torchrun)",
+                       description="Train a network. Settings not given come from the recipe that suits the "
+                                   "network; with --resume, from the run folder.")
+    p.add_argument("file", nargs="?", help="the network (.json); not needed with --resume")
+    p.add_argument("--out", metavar="DIR", help=f"the run folder (default: {RUNS_ROOT}/FILE-DATE-TIME)")
+    p.add_argument("--resume", metavar="RUN_DIR", help="continue a run from its last checkpoint")
+    settings = p.add_argument_group("settings")
+    hints = typing.get_type_hints(TrainConfig)
+    for f in dataclasses.fields(TrainConfig):
+        _add_setting(settings, f, hints[f.name])
+    p.set_defaults(run=_train)
+
+    p = sub.add_parser("evaluate", help="print a run's test accuracy and confusion matrix")
+    p.add_argument("run_dir", metavar="RUN_DIR")
+    p.add_argument("--checkpoint", choices=("last", "best"), default="last", help="which weights (default: last)")
+    p.add_argument("--data-dir", help="where the dataset is, if not where the run found it")
+    p.add_argument("--device", help="the device (default: the run's)")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.set_defaults(run=_evaluate)
+
+
+def _add_setting(group: argparse._ArgumentGroup, f: dataclasses.Field, hint: Any) -> None:
+    flag = "--" + f.name.replace("_", "-")
+    kind = next(k for k in (typing.get_args(hint) or (hint,)) if k is not type(None))
+    meta = f.metadata
+    if kind is bool:
+        group.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS,
+                           help=meta["help"])
+        return
+    group.add_argument(flag, dest=f.name, type=kind, choices=meta.get("choices"), default=argparse.SUPPRESS,
+                       metavar=None if "choices" in meta else f.name.upper(), help=meta["help"])
+
+
+def _error(message: str) -> None:
+    print(f"error: {message}", file=sys.stderr)
+
+
+def _train(args: argparse.Namespace) -> int:
+    from netbuilder.core.document import DocumentError, load
+    from netbuilder.train import runs
+    from netbuilder.train.config import recommend
+    from netbuilder.train.errors import TrainError
+
+    changes = {name: getattr(args, name) for name in _SETTINGS if hasattr(args, name)}
+    try:
+        if args.resume:
+            run = runs.Run.open(args.resume)
+            document, config, out = run.document, run.config.replace(**changes), run.path
+        elif args.file:
+            document = load(args.file)
+            config = recommend(document.graph, changes.get("dataset", "shapes10")).replace(**changes)
+            out = Path(args.out) if args.out else runs.new_path(RUNS_ROOT, Path(args.file).stem)
+        else:
+            raise TrainError("Give a network file to train, or --resume RUN_DIR to continue a run.")
+    except (DocumentError, TrainError) as e:
+        _error(str(e))
+        return 2
+
+    from netbuilder.train.distributed import World
+    from netbuilder.train.events import Finished
+    from netbuilder.train.job import execute
+    from netbuilder.train.report import Progress
+
+    with _CtrlC(World.from_env().size == 1) as stopped:
+        try:
+            last = execute(document, config, out, resume=bool(args.resume), listener=Progress(),
+                           should_stop=stopped)
+        except KeyboardInterrupt:
+            _error(f"interrupted; continue from the last finished epoch with `netbuilder train --resume {out}`")
+            return 130
+    if isinstance(last, Finished):
+        return 130 if last.stopped else 0
+    return 1
+
+
+class _CtrlC:
+    """The first Ctrl-C asks the run to stop after its current step; a second one interrupts at once.
+    (Under torchrun the processes must stop together, so Ctrl-C keeps its usual meaning there.)"""
+
+    def __init__(self, active: bool) -> None:
+        self.active, self.requested, self.previous = active, False, None
+
+    def __enter__(self) -> Callable[[], bool]:
+        if self.active:
+            try:
+                self.previous = signal.signal(signal.SIGINT, self._handle)
+            except ValueError:  # not the main thread: leave Ctrl-C alone
+                self.active = False
+        return lambda: self.requested
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __exit__(self, *exc: object) -> None:
+        if self.active:
+            signal.signal(signal.SIGINT, self.previous)
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from netbuilder.train.errors import TrainError
+    from netbuilder.train.loop import Trainer
+    from netbuilder.train.report import confusion_table
+    from netbuilder.train.runs import Run
+
+    changes = {k: v for k, v in (("data_dir", args.data_dir), ("device", args.device)) if v is not None}
+    try:
+        run = Run.open(args.run_dir)
+        checkpoint = run.load_checkpoint(args.checkpoint)
+        trainer = Trainer(run.document, run.config.replace(**changes))
+        trainer.setup(checkpoint)
+        result = trainer.test().event(trainer.classes)
+    except TrainError as e:
+        _error(str(e))
+        return 1
+    if args.json:
+        print(json.dumps({**result.to_dict(), "checkpoint": args.checkpoint, "epoch": checkpoint["epoch"]}))
+        return 0
+    total = sum(map(sum, result.confusion))
+    print(f"{run.path}: {args.checkpoint} checkpoint (epoch {checkpoint['epoch']}), {run.config.dataset} test set "
+          f"of {total:,} images")
+    print(f"test accuracy {result.accuracy:.2%}  loss {result.loss:.3f}\n")
+    print(confusion_table(result.classes, result.confusion))
+    return 0

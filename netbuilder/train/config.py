@@ -1,0 +1,126 @@
+"""The run's settings: one dataclass, its checks, its JSON form, and good defaults for a network.
+
+No torch here, so the CLI and the UI can read and check settings without importing it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+import typing
+from dataclasses import dataclass, field
+from typing import Any
+
+from netbuilder.core.graph import Graph
+from netbuilder.train import datasets
+from netbuilder.train.errors import TrainError
+
+OPTIMIZERS = ("sgd", "adam", "adamw")
+SCHEDULES = ("constant", "step", "cosine", "onecycle")
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+_DEVICE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
+
+
+def _opt(default: Any, help: str, **rules: Any) -> Any:
+    """A field with its help text and its rules: min, max, gt (greater than), choices, pattern."""
+    return field(default=default, metadata={"help": help, **rules})
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything a run needs. Names follow PyTorch; every field is a plain JSON value."""
+
+    dataset: str = _opt("shapes10", "the data: shapes10 (built in), cifar10, mnist, fashion_mnist, or folder:PATH")
+    data_dir: str | None = _opt(None, "the folder that holds the datasets (default: a per-user cache folder)")
+    download: bool = _opt(False, "download the dataset into the data folder if it is missing")
+    resize: bool = _opt(False, "convert the dataset's images to the Input block's shape (channels and size)")
+    limit: int | None = _opt(None, "use at most this many training images, validation included (quick trials)", min=1)
+    val_split: float = _opt(0.1, "the fraction of training images held out for validation", min=0.0, max=0.9)
+    epochs: int = _opt(10, "passes over the training images", min=1, max=100_000)
+    batch_size: int = _opt(128, "images per step (per process under torchrun)", min=1, max=65_536)
+    optimizer: str = _opt("adamw", "the optimizer", choices=OPTIMIZERS)
+    lr: float = _opt(3e-3, "the peak learning rate", gt=0.0, max=100.0)
+    momentum: float = _opt(0.9, "SGD momentum", min=0.0, max=1.0)
+    nesterov: bool = _opt(False, "Nesterov momentum (SGD)")
+    weight_decay: float = _opt(0.01, "weight decay", min=0.0, max=1.0)
+    schedule: str = _opt("cosine", "how the learning rate changes over the run", choices=SCHEDULES)
+    warmup_epochs: float = _opt(0.0, "epochs of linear warm-up (one-cycle: its rising phase; 0 means 0.3 of the run)", min=0.0)
+    step_size: int = _opt(30, "step schedule: epochs between learning-rate drops", min=1)
+    gamma: float = _opt(0.1, "step schedule: the factor of each drop", gt=0.0, max=1.0)
+    label_smoothing: float = _opt(0.0, "cross-entropy label smoothing", min=0.0, max=0.99)
+    crop_padding: int = _opt(0, "random crop after zero padding by this many pixels (0: no crop)", min=0, max=64)
+    flip: bool = _opt(False, "random horizontal flips")
+    device: str = _opt("auto", "auto (cuda, then mps, then cpu), cpu, cuda, cuda:N or mps", pattern=_DEVICE)
+    precision: str = _opt("auto", "auto (bf16 or fp16 autocast on CUDA, fp32 elsewhere), fp32, bf16 or fp16",
+                          choices=PRECISIONS)
+    channels_last: bool = _opt(False, "channels-last memory format (faster convolutions on recent GPUs)")
+    compile: bool = _opt(False, "compile the model with torch.compile")
+    seed: int = _opt(0, "the seed of initial weights, data order and augmentation", min=0, max=2**31 - 1)
+    workers: int = _opt(2, "DataLoader worker processes (image folders only)", min=0, max=64)
+    log_every: int = _opt(20, "steps between metric read-backs (batch metrics events)", min=1, max=100_000)
+
+    def __post_init__(self) -> None:
+        hints = typing.get_type_hints(TrainConfig)
+        for f in dataclasses.fields(self):
+            _check(f.name, getattr(self, f.name), hints[f.name], f.metadata)
+        datasets.info(self.dataset)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        """Settings from JSON; an unknown name or a bad value raises TrainError."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise TrainError(f"There is no setting '{unknown[0]}' (settings: {', '.join(sorted(names))}).")
+        return cls(**data)
+
+    def replace(self, **changes: Any) -> TrainConfig:
+        """A copy with some settings changed, checked like any other."""
+        return dataclasses.replace(self, **changes)
+
+
+def _check(name: str, value: Any, hint: Any, rules: Any) -> None:
+    kinds = typing.get_args(hint) or (hint,)
+    if value is None:
+        if type(None) not in kinds:
+            raise TrainError(f"The setting {name} needs a value.")
+        return
+    kind = next(k for k in kinds if k is not type(None))
+    is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    ok = {
+        bool: isinstance(value, bool),
+        int: isinstance(value, int) and not isinstance(value, bool),
+        float: is_number and math.isfinite(value),
+        str: isinstance(value, str),
+    }[kind]
+    if not ok:
+        what = {bool: "true or false", int: "a whole number", float: "a number", str: "text"}[kind]
+        raise TrainError(f"The setting {name} must be {what}; got {value!r}.")
+    if "choices" in rules and value not in rules["choices"]:
+        raise TrainError(f"The setting {name} must be one of {', '.join(rules['choices'])}; got {value!r}.")
+    if "pattern" in rules and not rules["pattern"].match(value):
+        raise TrainError(f"The setting {name} must be {rules['help']}; got {value!r}.")
+    if "gt" in rules and not value > rules["gt"]:
+        raise TrainError(f"The setting {name} must be above {rules['gt']:g}; got {value:g}.")
+    if "min" in rules and value < rules["min"]:
+        raise TrainError(f"The setting {name} must be at least {rules['min']:g}; got {value:g}.")
+    if "max" in rules and value > rules["max"]:
+        raise TrainError(f"The setting {name} must be at most {rules['max']:g}; got {value:g}.")
+
+
+def recommend(graph: Graph, dataset: str = "shapes10") -> TrainConfig:
+    """Settings that give a good curve for this network, so Start needs no tuning.
+
+    Networks with BatchNorm (the VGG presets) get the CIFAR recipe: SGD 0.05 with Nesterov momentum, weight
+    decay 5e-4, one-cycle, random crop and flip, batch 256. Networks without it get AdamW 3e-3 on a cosine.
+    Flips are left off for data whose labels a mirror changes (digits).
+    """
+    flip = datasets.info(dataset).flip
+    if any(node.type == "BatchNorm" for node in graph.nodes.values()):
+        return TrainConfig(dataset=dataset, epochs=30, batch_size=256, optimizer="sgd", lr=0.05, momentum=0.9,
+                           nesterov=True, weight_decay=5e-4, schedule="onecycle", crop_padding=4, flip=flip)
+    return TrainConfig(dataset=dataset)

@@ -1,0 +1,273 @@
+"""The training and evaluation loop. It yields events and knows nothing about who listens.
+
+The hot loop has no per-image Python and no host↔device sync: loss and accuracy add up in device tensors
+and are read back every config.log_every steps, where divergence is checked too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from netbuilder.core.blocks import fmt_shape
+from netbuilder.core.document import Document
+from netbuilder.core.shapes import check
+from netbuilder.pytorch.build import BuildError, GraphModule, build
+from netbuilder.train import datasets, distributed, feed, memory
+from netbuilder.train.config import TrainConfig
+from netbuilder.train.device import PRECISION_NAMES, resolve_device, resolve_precision
+from netbuilder.train.distributed import World
+from netbuilder.train.errors import TrainError
+from netbuilder.train.events import BatchMetrics, Checkpoint, EpochMetrics, Evaluated, Event, Finished, Started
+from netbuilder.train.runs import Run
+from netbuilder.train.schedule import lr_at
+
+WRONG_SAMPLES = 16
+
+
+@dataclass
+class Evaluation:
+    loss: float
+    accuracy: float
+    confusion: torch.Tensor  # K×K counts, [true, predicted]
+    wrong: list[dict[str, Any]]  # the most confidently wrong samples, surest first
+
+    def event(self, classes: tuple[str, ...]) -> Evaluated:
+        confusion = self.confusion.tolist()
+        per_class = [row[i] / max(1, sum(row)) for i, row in enumerate(confusion)]
+        return Evaluated(self.loss, self.accuracy, list(classes), confusion, per_class, self.wrong)
+
+
+class Trainer:
+    """One run's model, data and optimizer. setup() prepares them; events() trains, validates, checkpoints
+    and tests, yielding events; test() evaluates the test split alone."""
+
+    def __init__(self, document: Document, config: TrainConfig, world: World | None = None) -> None:
+        self.document, self.config = document, config
+        self.world = world or World()
+
+    def setup(self, checkpoint: dict[str, Any] | None = None) -> None:
+        """Load the data, build the network and its optimizer, restore a checkpoint; TrainError on what a
+        person can fix (a missing dataset, a shape mismatch, a device that is not there)."""
+        cfg, world = self.config, self.world
+        self.device = resolve_device(cfg.device, world.local_rank)
+        self.autocast_dtype = resolve_precision(cfg.precision, self.device)
+        result = check(self.document.graph)
+        torch.manual_seed(cfg.seed)
+        try:
+            net = build(self.document.graph)
+        except BuildError as e:
+            raise TrainError(str(e)) from None
+        data = datasets.load(cfg.dataset, datasets.data_dir(cfg.data_dir), cfg.download)
+        self.feed = feed.prepare(data, net.input_shape, cfg, self.device)
+        self.classes = self.feed.classes
+        _check_output(result.nodes[result.output].output_shape, len(self.classes), data.info.title)
+        distributed.init(world, self.device)
+        net = net.to(self.device)
+        self.net: GraphModule = net.to(memory_format=torch.channels_last) if cfg.channels_last else net
+        self.optimizer = _optimizer(self.net, cfg)
+        fp16 = self.autocast_dtype == torch.float16
+        self.scaler = torch.amp.GradScaler(self.device.type) if fp16 else None
+        self.start_epoch, self.best = 0, None
+        if checkpoint is not None:
+            self.net.load_state_dict(checkpoint["model"])
+            if "optimizer" in checkpoint:
+                self.optimizer.load_state_dict(checkpoint["optimizer"])
+            if self.scaler is not None and checkpoint.get("scaler"):
+                self.scaler.load_state_dict(checkpoint["scaler"])
+            self.start_epoch, self.best = checkpoint["epoch"], checkpoint.get("best_val_accuracy")
+        model: nn.Module = torch.compile(self.net) if cfg.compile else self.net
+        if world.size > 1:
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            model = nn.parallel.DistributedDataParallel(model, device_ids=ids)
+        self.model = model
+        self.steps_per_epoch = max(1, len(self.feed.train) // world.size // cfg.batch_size)
+        self.estimate = memory.estimate(result, cfg.batch_size, cfg.optimizer, cfg.momentum,
+                                        self.autocast_dtype is not None, self.feed.device_bytes)
+        self.parameters = result.total_params
+
+    # The run -----------------------------------------------------------------------------------
+
+    def events(self, run: Run | None = None, should_stop: Callable[[], bool] = lambda: False) -> Iterator[Event]:
+        """Train from the epoch after the checkpoint to the last, then test. A stop request (checked every
+        step when alone) ends the run after the current step with Finished(stopped=True)."""
+        cfg = self.config
+        started = time.perf_counter()
+        yield Started(str(run.path) if run else None, str(self.device), PRECISION_NAMES[self.autocast_dtype],
+                      cfg.epochs, self.start_epoch, self.steps_per_epoch, cfg.batch_size, self.world.size,
+                      len(self.feed.train), len(self.feed.val), len(self.feed.test), list(self.classes),
+                      self.parameters, self.estimate.total, self._warnings())
+        epoch = self.start_epoch
+        with _out_of_memory(self.device, cfg.batch_size):
+            for epoch in range(self.start_epoch + 1, cfg.epochs + 1):
+                t0 = time.perf_counter()
+                train = yield from self._train_epoch(epoch, should_stop)
+                if train is None:
+                    yield Finished(True, epoch - 1, self.best, None, time.perf_counter() - started)
+                    return
+                val = self._evaluate(self.feed.val, sharded=True) if len(self.feed.val) else None
+                lr = lr_at(epoch * self.steps_per_epoch - 1, self.steps_per_epoch, cfg)
+                yield EpochMetrics(epoch, cfg.epochs, *train, val and val.loss, val and val.accuracy, lr,
+                                   time.perf_counter() - t0)
+                is_best = val is None or self.best is None or val.accuracy > self.best
+                if is_best:
+                    self.best = val and val.accuracy
+                if run is not None:
+                    yield Checkpoint(epoch, str(run.save_checkpoint(self._state(epoch), is_best)), is_best)
+            test = self.test() if self.world.main else None
+            distributed.barrier()
+        if test is not None:
+            yield test.event(self.classes)
+        yield Finished(False, epoch, self.best, test and test.accuracy, time.perf_counter() - started)
+
+    def test(self) -> Evaluation:
+        """The whole test split, with its confusion matrix and most confidently wrong samples."""
+        return self._evaluate(self.feed.test, sharded=False)
+
+    # Steps -------------------------------------------------------------------------------------
+
+    def _train_epoch(self, epoch: int, should_stop: Callable[[], bool]):
+        """Yields BatchMetrics; returns (loss, accuracy) of the epoch, or None when asked to stop."""
+        cfg, world, device = self.config, self.world, self.device
+        steps, bs = self.steps_per_epoch, cfg.batch_size
+        self.model.train()
+        torch.manual_seed(cfg.seed * 100_003 + epoch)  # dropout: the same whether resumed or not
+        generator = torch.Generator(device).manual_seed(cfg.seed * 100_003 + epoch * 7_919 + world.rank)
+        order = feed.epoch_order(len(self.feed.train), epoch, cfg.seed, world.rank, world.size, device)
+        order = order[:steps * bs]
+        sums = torch.zeros(2, device=device)  # loss × images, correct answers
+        seen = 0
+        first_bad = torch.full((), -1, dtype=torch.int64, device=device)
+        total_loss = total_correct = total_seen = 0.0
+        window = time.perf_counter()
+        for step, (x, y) in enumerate(self.feed.train.batches(order, bs), start=1):
+            if world.size == 1 and should_stop():
+                return None
+            lr = lr_at((epoch - 1) * steps + step - 1, steps, cfg)
+            for group in self.optimizer.param_groups:
+                group["lr"] = lr
+            x = self.feed.preprocess(x, train=True, generator=generator)
+            with self._autocast():
+                logits = self.model(x)
+                loss = F.cross_entropy(logits.float(), y, label_smoothing=cfg.label_smoothing)
+            self.optimizer.zero_grad(set_to_none=True)
+            if self.scaler is not None:
+                self.scaler.scale(loss).backward()
+                self.scaler.step(self.optimizer)
+                self.scaler.update()
+            else:
+                loss.backward()
+                self.optimizer.step()
+            loss = loss.detach()
+            sums += torch.stack([loss * len(y), (logits.argmax(1) == y).sum().float()])
+            seen += len(y) * world.size
+            first_bad = torch.where((first_bad < 0) & ~torch.isfinite(loss), step, first_bad)
+            if step % cfg.log_every and step != steps:
+                continue
+            loss_sum, correct = distributed.all_sum(sums).tolist()
+            if not math.isfinite(loss_sum):
+                bad = int(first_bad) if int(first_bad) > 0 else step
+                what = "NaN" if math.isnan(loss_sum) else "infinite"
+                raise TrainError(f"Training diverged at epoch {epoch}, step {bad}: the loss became {what}. Try a "
+                                 f"lower learning rate (it was {lr_at((epoch - 1) * steps + bad - 1, steps, cfg):.3g}).")
+            now = time.perf_counter()
+            yield BatchMetrics(epoch, step, steps, loss_sum / seen, correct / seen, lr, seen / (now - window))
+            total_loss, total_correct, total_seen = total_loss + loss_sum, total_correct + correct, total_seen + seen
+            sums.zero_()
+            seen = 0
+            window = now
+        return total_loss / total_seen, total_correct / total_seen
+
+    @torch.no_grad()
+    def _evaluate(self, split: feed.Split, sharded: bool) -> Evaluation:
+        """Loss, accuracy and confusion over a split; sharded: each process takes a part and the sums are
+        shared, otherwise the most confidently wrong samples are found too."""
+        self.net.eval()
+        k, device = len(self.classes), self.device
+        rank, size = (self.world.rank, self.world.size) if sharded else (0, 1)
+        confusion = torch.zeros(k * k, dtype=torch.int64, device=device)
+        loss_sum = torch.zeros((), device=device)
+        outcomes = []  # per batch: (confidence where wrong, else -1; predicted; label)
+        for x, y in split.batches(feed.shard(len(split), rank, size, device), 2 * self.config.batch_size):
+            with self._autocast():
+                logits = self.net(self.feed.preprocess(x, train=False)).float()
+            predicted = logits.argmax(1)
+            confusion += torch.bincount(y * k + predicted, minlength=k * k)
+            loss_sum += F.cross_entropy(logits, y, reduction="sum")
+            outcomes.append((torch.where(predicted != y, logits.softmax(1).amax(1), -1.0), predicted, y))
+        if sharded:
+            distributed.all_sum(confusion)
+            distributed.all_sum(loss_sum)
+        matrix = confusion.view(k, k).cpu()
+        n = max(1, int(matrix.sum()))
+        wrong = [] if sharded else _surest_wrong(*(torch.cat(parts) for parts in zip(*outcomes)))
+        return Evaluation(float(loss_sum) / n, float(matrix.diag().sum()) / n, matrix, wrong)
+
+    def _autocast(self) -> contextlib.AbstractContextManager:
+        if self.autocast_dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(self.device.type, dtype=self.autocast_dtype)
+
+    def _state(self, epoch: int) -> dict[str, Any]:
+        return {"model": self.net.state_dict(), "optimizer": self.optimizer.state_dict(),
+                "scaler": self.scaler.state_dict() if self.scaler is not None else {},
+                "epoch": epoch, "best_val_accuracy": self.best}
+
+    def _warnings(self) -> list[str]:
+        if self.device.type != "cuda":
+            return []
+        free, _ = torch.cuda.mem_get_info(self.device)
+        need = self.estimate.total - self.estimate.weights - self.estimate.data  # those two are there already
+        if need <= 0.9 * free:
+            return []
+        fits = max(1, int(self.config.batch_size * 0.9 * free / need))
+        return [f"This run needs about {memory.fmt_bytes(need)} of GPU memory and {memory.fmt_bytes(free)} are "
+                f"free; if it runs out, lower the batch size to about {fits}."]
+
+
+def _surest_wrong(scores: torch.Tensor, predicted: torch.Tensor, labels: torch.Tensor) -> list[dict[str, Any]]:
+    top = scores.topk(min(WRONG_SAMPLES, len(scores)))
+    return [
+        {"index": i, "label": int(labels[i]), "predicted": int(predicted[i]), "confidence": confidence}
+        for confidence, i in zip(top.values.tolist(), top.indices.tolist())
+        if confidence >= 0
+    ]
+
+
+def _check_output(shape: tuple[int, ...] | None, classes: int, title: str) -> None:
+    if shape is None or len(shape) != 1:
+        raise TrainError(f"The network ends in a {fmt_shape(shape or ())} volume but {title} needs {classes} "
+                         f"class scores; end it with a Linear of {classes} out_features.")
+    if shape[0] != classes:
+        raise TrainError(f"The network ends in {shape[0]} outputs but {title} has {classes} classes; set the last "
+                         f"Linear's out_features to {classes}.")
+
+
+def _optimizer(net: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
+    params = net.parameters()
+    if cfg.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov and cfg.momentum > 0,
+                               weight_decay=cfg.weight_decay)
+    cls = torch.optim.Adam if cfg.optimizer == "adam" else torch.optim.AdamW
+    return cls(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+
+
+@contextlib.contextmanager
+def _out_of_memory(device: torch.device, batch_size: int) -> Iterator[None]:
+    """Running out of memory becomes a sentence with a smaller batch to try."""
+    advice = f"ran out of memory at batch size {batch_size}; try --batch-size {max(1, batch_size // 2)}."
+    try:
+        yield
+    except torch.OutOfMemoryError:
+        raise TrainError(("The GPU " if device.type != "cpu" else "The computer ") + advice) from None
+    except RuntimeError as e:
+        if "can't allocate memory" not in str(e):  # the CPU allocator's words
+            raise
+        raise TrainError("The computer " + advice) from None
