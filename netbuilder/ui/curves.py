@@ -1,0 +1,219 @@
+"""Live training curves: loss, accuracy and learning rate for one or more runs, redrawn on a timer."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
+
+from netbuilder.ui import theme
+from netbuilder.ui.series import Growing, RunSeries, Smoothed
+
+REDRAW_MS = 100
+X_AXES = {"step": "step", "epoch": "epoch", "wall time (s)": "time"}
+
+
+def _pen(color: str, width: float = 2.0, alpha: int = 255, dashed: bool = False) -> pg.mkPen:
+    c = QColor(color)
+    c.setAlpha(alpha)
+    return pg.mkPen(c, width=width, style=Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine)
+
+
+class _Plot(pg.PlotWidget):
+    """One plot with a crosshair that reads out x and the value of the first curve under the pointer."""
+
+    def __init__(self, title: str, y_label: str) -> None:
+        super().__init__()
+        self.setTitle(title)
+        self.setLabel("left", y_label)
+        self.showGrid(x=True, y=True, alpha=0.2)
+        self.setMinimumHeight(120)
+        self.line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen((128, 128, 128), width=1))
+        self.readout = pg.TextItem(anchor=(0, 0))
+        self.addItem(self.line, ignoreBounds=True)
+        self.addItem(self.readout, ignoreBounds=True)
+        self.line.hide()
+        self.scene().sigMouseMoved.connect(self._moved)
+        self.reference: pg.PlotDataItem | None = None
+        self.x_name = "step"
+
+    def _moved(self, pos) -> None:
+        if not self.plotItem.vb.sceneBoundingRect().contains(pos) or self.reference is None:
+            self.line.hide()
+            self.readout.setText("")
+            return
+        x = self.plotItem.vb.mapSceneToView(pos).x()
+        xs, ys = self.reference.getData()
+        if xs is None or len(xs) == 0:
+            return
+        i = int(np.clip(np.searchsorted(xs, x), 0, len(xs) - 1))
+        self.line.setPos(xs[i])
+        self.line.show()
+        value = ys[i] if not self.plotItem.ctrl.logYCheck.isChecked() else 10 ** ys[i]
+        self.readout.setText(f"{self.x_name} {xs[i]:,.4g} · {value:.4g}")
+        top_left = self.plotItem.vb.viewRange()
+        self.readout.setPos(top_left[0][0], top_left[1][1])
+
+
+class CurvesPanel(QWidget):
+    """Loss (per batch raw and smoothed, per epoch train and validation), accuracy and learning rate."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        pg.setConfigOptions(antialias=True)
+        self.runs: list[RunSeries] = []
+        self.items: dict[tuple[str, str], pg.PlotDataItem] = {}
+        self.smoothers: dict[tuple[str, str], Smoothed] = {}
+        self.dirty = False
+
+        self.smoothing = QSlider(Qt.Orientation.Horizontal, minimum=0, maximum=999, value=600)
+        self.smoothing_label = QLabel()
+        self.x_axis = QComboBox()
+        self.x_axis.addItems(list(X_AXES))
+        self.log_loss = QCheckBox("log loss")
+        self.export_png = QPushButton("Export PNG…")
+        self.export_csv = QPushButton("Export CSV…")
+        controls = QHBoxLayout()
+        for w in (QLabel("Smoothing"), self.smoothing, self.smoothing_label, QLabel("x axis"), self.x_axis,
+                  self.log_loss, self.export_png, self.export_csv):
+            controls.addWidget(w)
+
+        self.loss = _Plot("Loss", "loss")
+        self.accuracy = _Plot("Accuracy", "accuracy")
+        self.lr = _Plot("Learning rate", "lr")
+        self.plots = QWidget()
+        row = QHBoxLayout(self.plots)
+        row.setContentsMargins(0, 0, 0, 0)
+        for plot in (self.loss, self.accuracy, self.lr):
+            row.addWidget(plot, 2 if plot is not self.lr else 1)
+        self.legend = self.loss.addLegend(offset=(-10, 10))
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addLayout(controls)
+        layout.addWidget(self.plots, 1)
+
+        self.smoothing.valueChanged.connect(self._controls_changed)
+        self.x_axis.currentIndexChanged.connect(self._controls_changed)
+        self.log_loss.toggled.connect(self._log_changed)
+        self.timer = QTimer(self, interval=REDRAW_MS)
+        self.timer.timeout.connect(self.redraw_if_dirty)
+        self.timer.start()
+        self.apply_theme()
+        self._controls_changed()
+
+    @property
+    def weight(self) -> float:
+        return self.smoothing.value() / 1000
+
+    @property
+    def x_mode(self) -> str:
+        return X_AXES[self.x_axis.currentText()]
+
+    def apply_theme(self) -> None:
+        pal = theme.current()
+        for plot in (self.loss, self.accuracy, self.lr):
+            plot.setBackground(pal.background)
+            for axis in ("left", "bottom"):
+                plot.getAxis(axis).setTextPen(pal.text)
+                plot.getAxis(axis).setPen(pal.muted)
+            plot.plotItem.titleLabel.setText(plot.plotItem.titleLabel.text, color=pal.text.name())
+            plot.readout.setColor(pal.text)
+
+    def _controls_changed(self, *_: object) -> None:
+        self.smoothing_label.setText(f"{self.weight:.3f}")
+        for plot in (self.loss, self.accuracy, self.lr):
+            plot.x_name = self.x_mode if self.x_mode != "time" else "s"
+            plot.setLabel("bottom", self.x_axis.currentText())
+        self.mark_dirty()
+
+    def _log_changed(self, on: bool) -> None:
+        self.loss.setLogMode(y=on)
+        self.mark_dirty()
+
+    def set_runs(self, runs: list[RunSeries]) -> None:
+        """Show these runs (the live one and any overlaid), each in its own stable colour."""
+        for plot in (self.loss, self.accuracy, self.lr):
+            for item in [i for i in plot.listDataItems()]:
+                plot.removeItem(item)
+            plot.reference = None
+        self.legend.clear()
+        self.items.clear()
+        self.smoothers.clear()
+        self.runs = list(runs)
+        for run in self.runs:
+            several = len(self.runs) > 1
+            prefix = f"{run.name} · " if several else ""
+            self._curve(self.loss, run, "batch_loss_raw", _pen(run.color, 1, 60), None)
+            self._curve(self.loss, run, "batch_loss", _pen(run.color), f"{prefix}train (smoothed)")
+            self._curve(self.loss, run, "train_loss", _pen(run.color, 1.5), None, symbol="o")
+            self._curve(self.loss, run, "val_loss", _pen(run.color, 2, dashed=True), f"{prefix}validation",
+                        symbol="t")
+            self._curve(self.accuracy, run, "batch_accuracy", _pen(run.color, 1.5, 150), None)
+            self._curve(self.accuracy, run, "train_accuracy", _pen(run.color), None, symbol="o")
+            self._curve(self.accuracy, run, "val_accuracy", _pen(run.color, 2, dashed=True), None, symbol="t")
+            self._curve(self.lr, run, "lr", _pen(run.color, 1.5), None)
+        if self.runs:
+            first = self.runs[0].name
+            for plot, key in ((self.loss, "batch_loss"), (self.accuracy, "batch_accuracy"), (self.lr, "lr")):
+                plot.reference = self.items[(first, key)]
+        self.mark_dirty()
+        self.redraw()
+
+    def _curve(self, plot: _Plot, run: RunSeries, key: str, pen, name: str | None, symbol: str | None = None) -> None:
+        item = pg.PlotDataItem(pen=pen, name=name, symbol=symbol, symbolSize=6,
+                               symbolBrush=pen.color(), symbolPen=pen.color())
+        item.setDownsampling(auto=True, method="peak")
+        item.setClipToView(True)
+        plot.addItem(item)
+        self.items[(run.name, key)] = item
+
+    def mark_dirty(self) -> None:
+        self.dirty = True
+
+    def redraw_if_dirty(self) -> None:
+        if self.dirty:
+            self.redraw()
+
+    def redraw(self) -> None:
+        """Hand every curve its current data; pyqtgraph downsamples and clips to the view."""
+        self.dirty = False
+        mode = self.x_mode
+        for run in self.runs:
+            sources: dict[str, tuple[Growing, bool]] = {
+                "batch_loss_raw": (run.batch_loss, False), "batch_loss": (run.batch_loss, True),
+                "train_loss": (run.train_loss, False), "val_loss": (run.val_loss, False),
+                "batch_accuracy": (run.batch_accuracy, True), "train_accuracy": (run.train_accuracy, False),
+                "val_accuracy": (run.val_accuracy, False), "lr": (run.lr, False),
+            }
+            for key, (series, smoothed) in sources.items():
+                item = self.items.get((run.name, key))
+                if item is None:
+                    continue
+                ys = self.smoothers.setdefault((run.name, key), Smoothed()).of(series, self.weight) if smoothed \
+                    else series.y
+                item.setData(run.axis(series.x, mode), ys)
+
+    def export_image(self, path: Path) -> bool:
+        return self.plots.grab().save(str(path))
+
+    def export_table(self, path: Path) -> None:
+        """Every point of every shown run: batch rows, then epoch rows."""
+        with open(path, "w", newline="", encoding="utf-8") as f:
+            out = csv.writer(f)
+            out.writerow(["run", "kind", "step", "epoch", "seconds", "loss", "accuracy", "lr", "val_loss",
+                          "val_accuracy"])
+            for run in self.runs:
+                times = run.axis(run.batch_loss.x, "time")
+                for i, step in enumerate(run.batch_loss.x):
+                    out.writerow([run.name, "batch", int(step), f"{step / max(1, run.steps_per_epoch):.4f}",
+                                  f"{times[i]:.3f}", run.batch_loss.y[i], run.batch_accuracy.y[i], run.lr.y[i], "", ""])
+                vals = dict(zip(run.val_loss.x, zip(run.val_loss.y, run.val_accuracy.y)))
+                for i, step in enumerate(run.train_loss.x):
+                    val = vals.get(step, ("", ""))
+                    out.writerow([run.name, "epoch", int(step), int(round(step / max(1, run.steps_per_epoch))), "",
+                                  run.train_loss.y[i], run.train_accuracy.y[i], "", *val])
