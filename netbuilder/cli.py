@@ -10,6 +10,8 @@ from netbuilder.core.document import DocumentError, load
 from netbuilder.core.presets import list_presets
 from netbuilder.core.shapes import check
 from netbuilder.core.summary import as_json, table
+from netbuilder.pytorch import commands as pytorch_commands
+from netbuilder.train import commands as train_commands
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
@@ -67,6 +69,8 @@ def _subcommands() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.add_argument("-o", "--output", required=True, help="OUT.png or OUT.svg")
     p.set_defaults(run=_cmd_render)
+    pytorch_commands.register(sub)
+    train_commands.register(sub)
     return parser
 
 
@@ -74,7 +78,7 @@ def _app_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="netbuilder",
         description="Design neural networks block by block. Without FILE, opens the VGG-CIFAR preset.",
-        epilog="Headless commands: netbuilder {check,presets,render} --help",
+        epilog="Headless commands: netbuilder {check,presets,render,train,evaluate,export,import-model} --help",
     )
     parser.add_argument("file", nargs="?", help="a network .json file to open")
     parser.add_argument("--screenshot", metavar="OUT.png", help="open the window, save a screenshot, exit")

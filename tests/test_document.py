@@ -135,3 +135,17 @@ def test_non_finite_values_are_refused_before_the_file_is_touched(tmp_path):
 
 def test_dumps_of_an_empty_document_reads_back():
     assert document.to_dict(parse(dumps(Document()))) == document.to_dict(Document())
+
+
+def test_integer_positions_and_file_mode(tmp_path):
+    doc = parse(json.dumps(GOOD))
+    doc.graph.nodes["conv1"].position = (3, 4)  # ints, as code may set them
+    path = tmp_path / "net.json"
+    save(doc, path)
+    assert load(path).graph.nodes["conv1"].position == (3.0, 4.0)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask
+    path.chmod(0o640)
+    save(doc, path)
+    assert path.stat().st_mode & 0o777 == 0o640  # a replaced file keeps its mode

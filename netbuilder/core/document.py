@@ -200,7 +200,7 @@ def _finite(value: Any) -> Any:
 
 
 def _number(value: float) -> float | int:
-    value = round(value, 2)
+    value = round(float(value), 2)
     return int(value) if value.is_integer() else value
 
 
@@ -240,6 +240,10 @@ def write_atomic(path: str | os.PathLike, text: str) -> None:
     p = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
     try:
+        # mkstemp makes the file private; give it the mode a plain open() would (or the replaced file's).
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, p.stat().st_mode & 0o777 if p.exists() else 0o666 & ~umask)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
             f.flush()

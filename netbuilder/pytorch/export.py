@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import io
 import os
+import sys
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
@@ -31,12 +32,18 @@ class ExportError(Exception):
     """An export that cannot be done; the message is one sentence saying why and what to do."""
 
 
-def _require(*packages: str) -> None:
-    for name in packages:
+def _require_onnx() -> None:
+    for name in ("onnx", "onnxscript"):
         try:
             importlib.import_module(name)
         except ImportError:
             raise ExportError(ONNX_HINT) from None
+
+
+def error_summary(e: BaseException) -> str:
+    """An exception of foreign code in a few words: its class and the start of its first line."""
+    lines = str(e).strip().splitlines()
+    return f"{type(e).__name__}: {lines[0][:200]}" if lines else type(e).__name__
 
 
 def _write_bytes(path: Path, data: bytes) -> None:
@@ -50,7 +57,7 @@ def _write_bytes(path: Path, data: bytes) -> None:
         raise ExportError(f"{path} cannot be written ({e.strerror or e}).") from None
 
 
-def model(graph: Graph, state_dict: Mapping[str, torch.Tensor] | None = None) -> GraphModule:
+def network(graph: Graph, state_dict: Mapping[str, torch.Tensor] | None = None) -> GraphModule:
     """build(graph) in eval mode, with state_dict's weights when given (keys as build() names them)."""
     try:
         net = build(graph)
@@ -59,8 +66,9 @@ def model(graph: Graph, state_dict: Mapping[str, torch.Tensor] | None = None) ->
     if state_dict is not None:
         try:
             net.load_state_dict(state_dict)
-        except RuntimeError as e:
-            detail = str(e).split(":\n", 1)[-1].strip().splitlines()[0]
+        except RuntimeError as e:  # torch lists what differs on the lines after its first
+            lines = str(e).splitlines()
+            detail = " ".join(lines[1:2] or lines).strip()[:200]
             raise ExportError(f"These weights are not the weights of this network ({detail}); give the run "
                               f"that trained this network.") from None
     return net.eval()
@@ -72,21 +80,20 @@ def _example(net: GraphModule) -> torch.Tensor:
 
 def export_onnx(graph: Graph, path: str | os.PathLike, state_dict: Mapping[str, torch.Tensor] | None = None) -> None:
     """An .onnx file (torch.onnx's torch.export-based exporter) with a dynamic batch size, input named
-    "input" and output "output" (logits: a trailing softmax is left out, as in forward()).
-    Where the onnx package is installed, the file is checked with onnx.checker."""
-    _require("onnx", "onnxscript")
-    net = model(graph, state_dict)
+    "input" and output "output" (logits: a trailing softmax is left out, as in forward()), checked with
+    onnx.checker before it is written. Needs the onnx extra (onnx and onnxscript)."""
+    _require_onnx()
+    net = network(graph, state_dict)
     batch = torch.export.Dim("batch")
     try:
         program = torch.onnx.export(net, (_example(net),), dynamo=True, verbose=False, input_names=["input"],
                                     output_names=["output"], dynamic_shapes=({0: batch},), external_data=False)
-    except Exception as e:  # torch.export and the ONNX translation raise many kinds; all mean "not exported"
-        raise ExportError(f"PyTorch could not export this network to ONNX ({type(e).__name__}: "
-                          f"{str(e).strip().splitlines()[0] if str(e).strip() else 'no detail'}).") from None
-    import onnx
+        proto = program.model_proto
+        import onnx
 
-    proto = program.model_proto
-    onnx.checker.check_model(proto, full_check=True)
+        onnx.checker.check_model(proto, full_check=True)
+    except Exception as e:  # torch.export, the ONNX translation and the checker raise many kinds
+        raise ExportError(f"PyTorch could not export this network to ONNX ({error_summary(e)}).") from None
     _write_bytes(Path(path), proto.SerializeToString())
 
 
@@ -96,7 +103,7 @@ def export_torchscript(graph: Graph, path: str | os.PathLike,
 
     TorchScript is deprecated in recent PyTorch (in favour of torch.export and ONNX) but still the format
     C++ and older deployments load; the deprecation warnings are silenced because the user asked for it."""
-    net = model(graph, state_dict)
+    net = network(graph, state_dict)
     buffer = io.BytesIO()
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", r"`torch\.jit\.\w+` is deprecated", FutureWarning)
@@ -177,9 +184,12 @@ def run_weights(run_dir: str | os.PathLike) -> StateDict:
 def python_paths(out: str | os.PathLike) -> tuple[Path, Path]:
     """Where model.py and train.py go for -o OUT: OUT itself when it ends in .py, else OUT/model.py."""
     out = Path(out)
+    if out.suffix not in ("", ".py") and not out.is_dir():
+        raise ExportError(f"{out} is neither a .py file nor a folder; give model.py or a folder for it.")
     model_py = out if out.suffix == ".py" else out / "model.py"
-    if not model_py.stem.isidentifier() or model_py.stem in ("train", "torch", "torchvision"):
-        raise ExportError(f"{model_py.name} cannot be imported by train.py as a module; name it model.py.")
+    taken = {"train", "torch", "torchvision", *sys.stdlib_module_names}
+    if not model_py.stem.isidentifier() or model_py.stem in taken:
+        raise ExportError(f"train.py cannot import {model_py.name} as a module; name it model.py.")
     return model_py, model_py.with_name("train.py")
 
 
@@ -195,12 +205,12 @@ def export_python(document: Document, out: str | os.PathLike,
     except BuildError as e:
         raise ExportError(str(e)) from None
     try:
-        script: str | None = generate_train_script(graph, model_py.stem, "Net", document.name)
+        script: str | None = generate_train_script(graph, model_py.stem)
     except TrainScriptError:
         script = None
     weights = None
     if state_dict is not None:
-        model(graph, state_dict)  # refuses weights of another network before anything is written
+        network(graph, state_dict)  # refuses weights of another network before anything is written
         weights = model_py.with_name(f"{model_py.stem}_weights{weights_suffix()}")
     try:
         model_py.parent.mkdir(parents=True, exist_ok=True)
@@ -220,10 +230,8 @@ def export(document: Document, to: str, out: str | os.PathLike,
     """Export a document's network in one of FORMATS to out; returns the files written."""
     if to == "py":
         return export_python(document, out, state_dict)
-    if to == "onnx":
-        export_onnx(document.graph, out, state_dict)
-    elif to == "torchscript":
-        export_torchscript(document.graph, out, state_dict)
-    else:
+    writers = {"onnx": export_onnx, "torchscript": export_torchscript}
+    if to not in writers:
         raise ExportError(f"'{to}' is not an export format (formats: {', '.join(FORMATS)}).")
+    writers[to](document.graph, out, state_dict)
     return [Path(out)]

@@ -3,13 +3,12 @@ under torchrun (DistributedDataParallel)."""
 
 from __future__ import annotations
 
-from math import prod
 from string import Template
 
 from netbuilder.core.graph import Graph
 from netbuilder.pytorch.build import checked
 
-# The shape of the images behind a vector Input: a dataset's own images when the sizes agree.
+# The images behind a vector Input: MNIST's or CIFAR-10's where the sizes agree, else a row of pixels.
 _IMAGES_OF_VECTOR = {784: (1, 28, 28), 3072: (3, 32, 32)}
 
 
@@ -18,7 +17,7 @@ class TrainScriptError(Exception):
 
 
 _TEMPLATE = Template('''\
-"""Train $title ($module.py) with plain PyTorch and torchvision.
+"""Train $class_name of $module.py with plain PyTorch and torchvision.
 
 One process (a GPU when there is one, else the CPU):
     python train.py --dataset $dataset --data-dir data --download
@@ -77,21 +76,23 @@ def parse_args() -> argparse.Namespace:
     add("--momentum", type=float, default=0.9)
     add("--weight-decay", type=float, default=5e-4)
     add("--workers", type=int, default=2, help="DataLoader processes")
-    add("--weights", help="start from these weights (a torch.save'd "
-        "state_dict)")
+    add("--weights", help="start from these weights: a state_dict file "
+        "(.pt, or .safetensors with the safetensors package)")
     add("--out", default="trained.pt", help="where to save the weights")
     add("--seed", type=int, default=0)
     return parser.parse_args()
 
 
-def image_transform(channels: int, train: bool, mirror: bool):
+def image_transform(channels: int, train: bool,
+                    mirror: bool) -> transforms.Compose:
     """Images of IMAGE_SHAPE as tensors in [-1, 1], flat for a vector."""
     c, h, w = IMAGE_SHAPE
     steps = [] if channels == c else [transforms.Grayscale(c)]
     steps.append(transforms.Resize((h, w)))
     if train and mirror:
         steps.append(transforms.RandomHorizontalFlip())
-    steps += [transforms.ToTensor(), transforms.Normalize([0.5] * c, [0.5] * c)]
+    steps.append(transforms.ToTensor())
+    steps.append(transforms.Normalize([0.5] * c, [0.5] * c))
     if len(INPUT_SHAPE) == 1:
         steps.append(transforms.Lambda(torch.flatten))
     return transforms.Compose(steps)
@@ -100,22 +101,35 @@ def image_transform(channels: int, train: bool, mirror: bool):
 def load_data(args: argparse.Namespace) -> tuple[Dataset, Dataset]:
     """The training and test sets."""
     if args.fake_data:
-        def fake(size: int, seed: int) -> Dataset:
-            return datasets.FakeData(
-                size, IMAGE_SHAPE, NUM_CLASSES, random_offset=seed,
-                transform=image_transform(IMAGE_SHAPE[0], False, False))
-        return fake(512, 0), fake(128, 512)
+        fake = image_transform(IMAGE_SHAPE[0], False, False)
+        return (
+            datasets.FakeData(512, IMAGE_SHAPE, NUM_CLASSES, fake),
+            datasets.FakeData(128, IMAGE_SHAPE, NUM_CLASSES, fake,
+                              random_offset=512),
+        )
     if args.dataset == "folder":
-        def folder(split: str, train: bool) -> Dataset:
-            return datasets.ImageFolder(
-                os.path.join(args.data_dir, split),
-                image_transform(3, train, True))
-        return folder("train", True), folder("val", False)
+        return (
+            datasets.ImageFolder(os.path.join(args.data_dir, "train"),
+                                 image_transform(3, True, True)),
+            datasets.ImageFolder(os.path.join(args.data_dir, "val"),
+                                 image_transform(3, False, True)),
+        )
     cls, channels, mirror = DATASETS[args.dataset]
-    return tuple(
-        cls(args.data_dir, train=train, download=args.download,
-            transform=image_transform(channels, train, mirror))
-        for train in (True, False))
+    return (
+        cls(args.data_dir, train=True, download=args.download,
+            transform=image_transform(channels, True, mirror)),
+        cls(args.data_dir, train=False, download=args.download,
+            transform=image_transform(channels, False, mirror)),
+    )
+
+
+def load_weights(path: str) -> dict[str, torch.Tensor]:
+    """A state_dict saved by torch.save or, for .safetensors, safetensors."""
+    if path.endswith(".safetensors"):
+        from safetensors.torch import load_file
+
+        return load_file(path)
+    return torch.load(path, map_location="cpu", weights_only=True)
 
 
 @torch.no_grad()
@@ -140,21 +154,31 @@ def main() -> None:
         torch.cuda.set_device(device)
     else:
         device = torch.device("cpu")
+    backend = "nccl" if device.type == "cuda" else "gloo"
     if distributed:
-        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+        dist.init_process_group(backend)
+    if rank == 0:
+        world = dist.get_world_size() if distributed else 1
+        how = f"{world} processes, {backend}" if distributed else "1 process"
+        print(f"training $class_name on {device.type} ({how})")
     torch.manual_seed(args.seed)
 
     model = $class_name().to(device)
     if args.weights:
-        state = torch.load(args.weights, map_location=device, weights_only=True)
-        model.load_state_dict(state)
+        model.load_state_dict(load_weights(args.weights))
     net = model  # the model itself, for testing and saving
     if distributed:
         ids = [local_rank] if device.type == "cuda" else None
         model = DistributedDataParallel(model, device_ids=ids)
 
     train_set, test_set = load_data(args)
-    sampler = DistributedSampler(train_set, seed=args.seed) if distributed else None
+    classes = len(getattr(train_set, "classes", range(NUM_CLASSES)))
+    if classes > NUM_CLASSES:
+        raise SystemExit(f"{args.dataset} has {classes} classes, but "
+                         f"$class_name gives {NUM_CLASSES} scores.")
+    sampler = None
+    if distributed:
+        sampler = DistributedSampler(train_set, seed=args.seed)
     loader = DataLoader(
         train_set, args.batch_size, shuffle=sampler is None, sampler=sampler,
         num_workers=args.workers, pin_memory=device.type == "cuda",
@@ -162,7 +186,9 @@ def main() -> None:
     optimizer = torch.optim.SGD(
         model.parameters(), lr=args.lr, momentum=args.momentum,
         weight_decay=args.weight_decay)
-    total = args.steps or args.epochs * len(loader)
+    total = max(1, args.epochs * len(loader))
+    if args.steps:
+        total = min(total, args.steps)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, total)
     loss_fn = nn.CrossEntropyLoss()
 
@@ -185,7 +211,8 @@ def main() -> None:
         if rank == 0:
             score = accuracy(net, test_set, args, device)
             torch.save(net.state_dict(), args.out)
-            print(f"epoch {epoch}: test accuracy {score:.1%}, saved {args.out}")
+            print(f"epoch {epoch}: test accuracy {score:.1%}, "
+                  f"saved {args.out}")
         if step == args.steps:
             break
     if distributed:
@@ -197,11 +224,11 @@ if __name__ == "__main__":
 ''')
 
 
-def generate_train_script(graph: Graph, module: str = "model", class_name: str = "Net", title: str = "") -> str:
-    """The source of train.py for the class_name of module.py generated from graph.
+def generate_train_script(graph: Graph, module: str = "model", class_name: str = "Net") -> str:
+    """The source of train.py for class_name of module.py, the code generate(graph) wrote.
 
     Raises build.BuildError for an invalid graph and TrainScriptError for a network that is no classifier
-    (its output must be a vector of class scores) or whose input no image can fill."""
+    (its output must be a vector of two or more class scores)."""
     result = checked(graph)
     assert result.output is not None
     out = result.nodes[result.output].output_shape
@@ -212,9 +239,6 @@ def generate_train_script(graph: Graph, module: str = "model", class_name: str =
             f"train.py trains classifiers, whose output is a vector of two or more class scores; this network "
             f"outputs {'×'.join(map(str, out))}.")
     image = shape if len(shape) == 3 else _IMAGES_OF_VECTOR.get(shape[0], (1, 1, shape[0]))
-    if prod(image) != prod(shape):
-        raise TrainScriptError("no image fits this network's input.")
-    dataset = {(1, 28, 28): "mnist"}.get(image, "cifar10")
-    name = " ".join(title.split()).replace("\\", "\\\\").replace('"', '\\"') or class_name
-    return _TEMPLATE.substitute(title=name, module=module, class_name=class_name, input_shape=tuple(shape),
+    dataset = "mnist" if image == (1, 28, 28) else "cifar10"
+    return _TEMPLATE.substitute(module=module, class_name=class_name, input_shape=tuple(shape),
                                 image_shape=tuple(image), num_classes=out[0], dataset=dataset)

@@ -1,0 +1,101 @@
+"""`netbuilder export` and `netbuilder import-model`. Torch is imported only when one of them runs, so the
+other commands stay fast."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+FORMATS = ("py", "onnx", "torchscript")  # export.FORMATS, without importing torch
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the export and import-model subcommands to the CLI's subparsers."""
+    p = sub.add_parser(
+        "export", help="write a network as model.py + train.py, ONNX or TorchScript",
+        description="Export a network. py writes OUT (a .py file, or OUT/model.py) and train.py beside it, "
+                    "which trains the model with plain PyTorch, under torchrun too. onnx and torchscript "
+                    "write one file holding the weights (random unless --weights), whose output is the "
+                    "logits (a final softmax is left out). ONNX needs pip install \"netbuilder[onnx]\"; "
+                    "TorchScript is deprecated by PyTorch but still loads in C++ and older deployments.")
+    p.add_argument("file", help="the network (.json)")
+    p.add_argument("--to", required=True, choices=FORMATS, help="the format")
+    p.add_argument("--weights", metavar="RUN_DIR",
+                   help="the trained weights of a training run's folder (its best checkpoint, else its last); "
+                        "with py they are written beside model.py")
+    p.add_argument("-o", "--output", required=True, metavar="OUT", help="the file (or, for py, a folder) to write")
+    p.set_defaults(run=_export)
+
+    p = sub.add_parser(
+        "import-model", help="import a PyTorch model (torchvision or your own) as a network file",
+        description="Import a PyTorch nn.Module: it is traced with torch.fx and each layer becomes a block. "
+                    "A model using an operation that has no block is refused, with the operations listed. "
+                    "SOURCE is torchvision:NAME (random weights; nothing is downloaded) or "
+                    "package.module:ClassName, a class (or function) of your own called without arguments: "
+                    "importing it runs your code, looked up from the current folder and the Python path.")
+    p.add_argument("source", metavar="SOURCE", help="torchvision:resnet18, mypackage.models:Net, ...")
+    p.add_argument("--input", metavar="C,H,W", type=_shape,
+                   help="the input the model takes: C,H,W for images or F for vectors "
+                        "(default for torchvision: the size its pretrained weights were made for)")
+    p.add_argument("-o", "--output", required=True, metavar="OUT.json", help="the network file to write")
+    p.set_defaults(run=_import_model)
+
+
+def _shape(text: str) -> tuple[int, ...]:
+    try:
+        shape = tuple(int(v) for v in text.replace("×", ",").replace("x", ",").split(","))
+    except ValueError:
+        shape = ()
+    if len(shape) not in (1, 3) or min(shape) < 1:
+        raise argparse.ArgumentTypeError(f"'{text}' is not an input size; give C,H,W such as 3,32,32, or F.")
+    return shape
+
+
+def _error(message: str) -> None:
+    print(f"error: {message}", file=sys.stderr)
+
+
+def _export(args: argparse.Namespace) -> int:
+    from netbuilder.core.document import DocumentError, load
+
+    try:
+        document = load(args.file)
+    except DocumentError as e:
+        _error(str(e))
+        return 2
+    from netbuilder.pytorch.export import ExportError, export, run_weights
+
+    try:
+        weights = run_weights(args.weights) if args.weights else None
+        written = export(document, args.to, args.output, weights)
+    except ExportError as e:
+        _error(str(e))
+        return 1
+    note = " No train.py: it trains classifiers, whose output is a vector of class scores."
+    trains = args.to != "py" or any(p.name == "train.py" for p in written)
+    print(f"Wrote {', '.join(str(p) for p in written)}.{'' if trains else note}")
+    return 0
+
+
+def _import_model(args: argparse.Namespace) -> int:
+    out = Path(args.output)
+    if out.suffix != ".json":
+        _error(f"{out}: the output must be a .json network file.")
+        return 2
+    from netbuilder.core.document import save
+    from netbuilder.pytorch.trace import ModelImportError, import_model
+
+    try:
+        imported = import_model(args.source, args.input)
+    except ModelImportError as e:
+        _error(str(e))
+        return 1
+    try:
+        save(imported.document, out)
+    except OSError as e:
+        _error(f"{out} cannot be written ({e.strerror or e}).")
+        return 1
+    graph = imported.document.graph
+    print(f"Wrote {out}: {len(graph.nodes)} blocks, imported from {args.source}.")
+    return 0

@@ -1,0 +1,561 @@
+"""An existing nn.Module → a NetBuilder network, through torch.fx: each layer and operation becomes a block.
+
+Only what a block computes exactly is translated. Anything else refuses the whole import with one sentence
+that lists the operations, rather than give a different network. An import is checked twice: every block's
+shape against the shape torch.fx traced, and the built network's outputs against the module's own, with
+the module's weights copied in (Imported.state_dict is that copy).
+
+Sources: "torchvision:NAME" (a torchvision classification model, random weights, nothing downloaded) and
+"package.module:ClassName" (a class, or a function, of the user's own code that returns an nn.Module when
+called without arguments; importing it runs that code).
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import operator
+import os
+import sys
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from math import prod
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import fx, nn
+from torch.fx.operator_schemas import normalize_function
+
+from netbuilder.core.blocks import CONCAT, fmt_shape
+from netbuilder.core.document import Document
+from netbuilder.core.graph import Edge, Graph, Node
+from netbuilder.core.layout import arrange
+from netbuilder.core.params import to_json
+from netbuilder.core.shapes import check
+from netbuilder.pytorch.build import build, python_names
+from netbuilder.pytorch.export import error_summary
+
+TORCHVISION = "torchvision:"
+MAX_INPUTS = int(CONCAT.spec("inputs").max)  # type: ignore[arg-type]
+BATCH = 2  # traced and compared with a batch of two, so that nothing can mistake the batch for a feature
+
+Shape = tuple[int, ...]
+Translation = tuple[str, dict[str, Any]] | None  # (block type, params), or None: the input passes unchanged
+
+
+class ModelImportError(Exception):
+    """A model that cannot be imported; the message is one sentence saying why (and what to do)."""
+
+
+class _Unsupported(Exception):
+    """One operation without an exact block; the message names it."""
+
+
+@dataclass
+class Imported:
+    """An imported network, and where each of its layers came from in the module."""
+
+    document: Document
+    modules: dict[str, str] = field(default_factory=dict)  # block id → qualified name of its submodule
+
+    def state_dict(self, module: nn.Module) -> dict[str, torch.Tensor]:
+        """build(document.graph)'s state_dict, holding module's weights (the weight-copy mapping)."""
+        names = python_names(self.document.graph)
+        return {
+            f"layers.{names[nid]}.{key}": tensor
+            for nid, qualified in self.modules.items()
+            for key, tensor in module.get_submodule(qualified).state_dict().items()
+        }
+
+
+# Layers ---------------------------------------------------------------------------------------------------
+
+def _pair(value: Any) -> Any:
+    return to_json(tuple(value) if isinstance(value, (tuple, list)) else (value, value))
+
+
+def _conv(m: nn.Conv2d, shapes: list[Shape], out: Shape) -> Translation:
+    if m.padding_mode != "zeros":
+        raise _Unsupported(f"Conv2d with padding_mode '{m.padding_mode}'")
+    padding = m.padding if m.padding != "valid" else 0
+    return "Conv2d", {
+        "out_channels": m.out_channels, "kernel_size": _pair(m.kernel_size), "stride": _pair(m.stride),
+        "padding": padding if padding == "same" else _pair(padding), "dilation": _pair(m.dilation),
+        "groups": m.groups, "bias": m.bias is not None,
+    }
+
+
+def _batchnorm(m: nn.BatchNorm1d | nn.BatchNorm2d, shapes: list[Shape], out: Shape) -> Translation:
+    if not (m.affine and m.track_running_stats) or m.momentum is None:
+        raise _Unsupported(f"{type(m).__name__} without affine weights, running statistics or momentum")
+    if len(shapes[0]) != (2 if isinstance(m, nn.BatchNorm1d) else 4):
+        raise _Unsupported(f"{type(m).__name__} on a {len(shapes[0])}-dimensional tensor")
+    return "BatchNorm", {"eps": m.eps, "momentum": m.momentum}
+
+
+def _linear(m: nn.Linear, shapes: list[Shape], out: Shape) -> Translation:
+    if len(shapes[0]) != 2:
+        raise _Unsupported(f"Linear on a {len(shapes[0])}-dimensional tensor")
+    return "Linear", {"out_features": m.out_features, "bias": m.bias is not None}
+
+
+def _activation(function: str, **params: Any) -> Callable[[nn.Module, list[Shape], Shape], Translation]:
+    return lambda m, shapes, out: ("Activation", {"function": function, **params})
+
+
+def _leaky_relu(m: nn.LeakyReLU, shapes: list[Shape], out: Shape) -> Translation:
+    if not 0.0 <= m.negative_slope <= 1.0:
+        raise _Unsupported(f"LeakyReLU with negative_slope {m.negative_slope:g}")
+    return "Activation", {"function": "leaky_relu", "negative_slope": m.negative_slope}
+
+
+def _elu(m: nn.ELU, shapes: list[Shape], out: Shape) -> Translation:
+    if m.alpha != 1.0:
+        raise _Unsupported(f"ELU with alpha {m.alpha:g}")
+    return "Activation", {"function": "elu"}
+
+
+def _gelu(m: nn.GELU, shapes: list[Shape], out: Shape) -> Translation:
+    if m.approximate != "none":
+        raise _Unsupported(f"GELU with approximate '{m.approximate}'")
+    return "Activation", {"function": "gelu"}
+
+
+def _softmax(m: nn.Softmax, shapes: list[Shape], out: Shape) -> Translation:
+    if m.dim is None or m.dim % len(shapes[0]) != 1:
+        raise _Unsupported(f"Softmax over dimension {m.dim}")
+    return "Activation", {"function": "softmax"}
+
+
+def _pool(m: nn.MaxPool2d | nn.AvgPool2d, shapes: list[Shape], out: Shape) -> Translation:
+    if isinstance(m, nn.MaxPool2d) and (m.return_indices or _pair(m.dilation) != 1):
+        raise _Unsupported("MaxPool2d with dilation or return_indices")
+    if isinstance(m, nn.AvgPool2d) and (not m.count_include_pad or m.divisor_override is not None):
+        raise _Unsupported("AvgPool2d without count_include_pad or with divisor_override")
+    return "Pool2d", {
+        "mode": "max" if isinstance(m, nn.MaxPool2d) else "avg", "kernel_size": _pair(m.kernel_size),
+        "stride": _pair(m.stride or m.kernel_size), "padding": _pair(m.padding), "ceil_mode": m.ceil_mode,
+    }
+
+
+def _adaptive_pool(m: nn.AdaptiveAvgPool2d | nn.AdaptiveMaxPool2d, shapes: list[Shape], out: Shape) -> Translation:
+    """A fixed pool where the windows of the adaptive one are all equal at this input size."""
+    (h, w), (oh, ow) = shapes[0][2:], out[2:]
+    if (h, w) == (oh, ow):
+        return None
+    if h % oh or w % ow:
+        raise _Unsupported(f"{type(m).__name__} from {h}×{w} to {oh}×{ow}")
+    window = _pair((h // oh, w // ow))
+    mode = "max" if isinstance(m, nn.AdaptiveMaxPool2d) else "avg"
+    return "Pool2d", {"mode": mode, "kernel_size": window, "stride": window, "padding": 0, "ceil_mode": False}
+
+
+def _flatten(m: nn.Flatten, shapes: list[Shape], out: Shape) -> Translation:
+    if m.start_dim != 1 or m.end_dim % len(shapes[0]) != len(shapes[0]) - 1:
+        raise _Unsupported(f"flatten from dimension {m.start_dim} to {m.end_dim}")
+    return "Flatten", {}
+
+
+def _dropout(m: nn.Dropout, shapes: list[Shape], out: Shape) -> Translation:
+    if m.p > 0.99:
+        raise _Unsupported(f"Dropout with p {m.p:g}")
+    return "Dropout", {"p": m.p}
+
+
+# Exact classes only: a subclass may compute something else.
+_MODULES: dict[type, Callable[[Any, list[Shape], Shape], Translation]] = {
+    nn.Conv2d: _conv, nn.BatchNorm1d: _batchnorm, nn.BatchNorm2d: _batchnorm, nn.Linear: _linear,
+    nn.ReLU: _activation("relu"), nn.LeakyReLU: _leaky_relu, nn.ELU: _elu, nn.GELU: _gelu,
+    nn.SiLU: _activation("silu"), nn.Sigmoid: _activation("sigmoid"), nn.Tanh: _activation("tanh"),
+    nn.Softmax: _softmax, nn.Identity: lambda m, s, o: None,
+    nn.MaxPool2d: _pool, nn.AvgPool2d: _pool, nn.AdaptiveAvgPool2d: _adaptive_pool,
+    nn.AdaptiveMaxPool2d: _adaptive_pool, nn.Flatten: _flatten, nn.Dropout: _dropout,
+}
+
+# Functions, as the layer that computes the same (from their arguments, normalised to keywords).
+_FUNCTIONS: dict[Any, Callable[[dict[str, Any]], nn.Module]] = {
+    **{fn: lambda kw: nn.ReLU() for fn in (F.relu, F.relu_, torch.relu, torch.relu_)},
+    **{fn: lambda kw: nn.Sigmoid() for fn in (F.sigmoid, torch.sigmoid, torch.sigmoid_)},
+    **{fn: lambda kw: nn.Tanh() for fn in (F.tanh, torch.tanh, torch.tanh_)},
+    F.silu: lambda kw: nn.SiLU(),
+    F.gelu: lambda kw: nn.GELU(kw.get("approximate", "none")),
+    F.elu: lambda kw: nn.ELU(kw["alpha"]),
+    F.leaky_relu: lambda kw: nn.LeakyReLU(kw["negative_slope"]),
+    **{fn: lambda kw: nn.Softmax(kw["dim"]) for fn in (F.softmax, torch.softmax)},
+    F.max_pool2d: lambda kw: nn.MaxPool2d(kw["kernel_size"], kw["stride"], kw["padding"], kw["dilation"],
+                                          kw["return_indices"], kw["ceil_mode"]),
+    F.avg_pool2d: lambda kw: nn.AvgPool2d(kw["kernel_size"], kw["stride"], kw["padding"], kw["ceil_mode"],
+                                          kw["count_include_pad"], kw["divisor_override"]),
+    F.adaptive_avg_pool2d: lambda kw: nn.AdaptiveAvgPool2d(kw["output_size"]),
+    F.adaptive_max_pool2d: lambda kw: nn.AdaptiveMaxPool2d(kw["output_size"]),
+    torch.flatten: lambda kw: nn.Flatten(kw["start_dim"], kw["end_dim"]),
+}
+# Tensor methods, as the torch function with the same arguments.
+_METHODS = {name: getattr(torch, name) for name in (
+    "relu", "relu_", "sigmoid", "sigmoid_", "tanh", "tanh_", "softmax", "flatten")}
+_ADDS = {operator.add, operator.iadd, torch.add, "add", "add_", "__add__"}
+_CATS = {torch.cat, torch.concat, torch.concatenate}
+_RESHAPES = {"view", "reshape", torch.reshape}
+_IDENTITIES = {"contiguous"}
+
+
+def _name(node: fx.Node) -> str:
+    """How the refusal names an operation: the layer's class, or the function or method's name."""
+    if node.op == "call_module":
+        return type(node.graph.owning_module.get_submodule(node.target)).__name__
+    if node.op == "call_method":
+        return f"Tensor.{node.target}"
+    if node.op == "get_attr":
+        return f"the tensor attribute {node.target}"
+    return getattr(node.target, "__name__", str(node.target))
+
+
+def _shape(node: Any) -> Shape | None:
+    """The shape of the tensor a traced node gives (batch first), None for anything else."""
+    return node.meta.get(_SHAPE) if isinstance(node, fx.Node) else None
+
+
+def _is_size(node: fx.Node) -> bool:
+    """x.size(), x.shape, or one of their items: values a reshape may read."""
+    if node.op == "call_method":
+        return node.target == "size"
+    if node.op == "call_function" and node.target is getattr:
+        return node.args[1] == "shape"
+    return (node.op == "call_function" and node.target is operator.getitem
+            and isinstance(node.args[0], fx.Node) and _is_size(node.args[0]))
+
+
+def _is_batch_size(arg: Any) -> bool:
+    """x.size(0), x.size()[0] or x.shape[0]."""
+    if not isinstance(arg, fx.Node):
+        return False
+    if arg.op == "call_method" and arg.target == "size":
+        return arg.args[1:] == (0,) or arg.kwargs == {"dim": 0}
+    if arg.op == "call_function" and arg.target is operator.getitem and arg.args[1] == 0:
+        source = arg.args[0]
+        return isinstance(source, fx.Node) and (
+            (source.op == "call_method" and source.target == "size" and len(source.args) == 1)
+            or (source.op == "call_function" and source.target is getattr and source.args[1] == "shape"))
+    return False
+
+
+def _reshape(node: fx.Node, shapes: list[Shape], out: Shape) -> Translation:
+    """x.view(x.size(0), -1), x.reshape(-1, C·H·W) and the like: a Flatten."""
+    sizes = node.args[1:] if node.kwargs.get("shape") is None else (node.kwargs["shape"],)
+    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+        sizes = tuple(sizes[0])
+    features = prod(shapes[0][1:])
+    flat = len(sizes) == 2 and out == (shapes[0][0], features) and (
+        (_is_batch_size(sizes[0]) and sizes[1] in (-1, features)) or (sizes[0] == -1 and sizes[1] == features))
+    if not flat:
+        raise _Unsupported(f"{_name(node)} to any shape but (batch, -1)")
+    return "Flatten", {}
+
+
+def _translate(node: fx.Node, shapes: list[Shape], out: Shape) -> Translation:
+    """The block that computes what node computes, None where it passes its input on, or _Unsupported."""
+    target = node.target
+    if node.op == "call_module":
+        module = node.graph.owning_module.get_submodule(target)
+        rule = _MODULES.get(type(module))
+        if rule is None:
+            raise _Unsupported(_name(node))
+        return rule(module, shapes, out)
+    if target in _ADDS:
+        if len(shapes) != 2 or node.kwargs.get("alpha", 1) != 1 or shapes[0] != shapes[1]:
+            raise _Unsupported(f"{_name(node)} of anything but two tensors of equal shape")
+        return "Add", {"inputs": 2}
+    if target in _CATS:
+        if _dim(node, shapes[0]) != 1:
+            raise _Unsupported(f"{_name(node)} along another dimension than the channels")
+        return ("Concat", {"inputs": len(shapes)}) if len(shapes) > 1 else None
+    if target in _RESHAPES:
+        return _reshape(node, shapes, out)
+    if target in _IDENTITIES:
+        return None
+    function = _METHODS.get(target) if node.op == "call_method" else target
+    if function in _FUNCTIONS:
+        normalised = normalize_function(function, node.args, node.kwargs, _types(node.args), _types(node.kwargs),
+                                        normalize_to_only_use_kwargs=True)
+        if normalised is not None:
+            module = _FUNCTIONS[function](normalised.kwargs)
+            return _MODULES[type(module)](module, shapes, out)
+    raise _Unsupported(_name(node))
+
+
+def _types(values: Any) -> Any:
+    """The types of call arguments, a traced value being a tensor (to pick among torch's overloads)."""
+    kind = lambda v: torch.Tensor if isinstance(v, fx.Node) else type(v)  # noqa: E731
+    return {k: kind(v) for k, v in values.items()} if isinstance(values, dict) else tuple(map(kind, values))
+
+
+def _dim(node: fx.Node, shape: Shape) -> int:
+    dim = node.kwargs.get("dim", node.args[1] if len(node.args) > 1 else 0)
+    return dim % len(shape) if isinstance(dim, int) else -1
+
+
+def _tensor_inputs(node: fx.Node) -> list[fx.Node]:
+    """The tensors an operation reads, in order: its first argument, both sides of +, every tensor of a cat."""
+    if node.target in _CATS:
+        tensors = node.kwargs.get("tensors", node.args[0] if node.args else [])
+        return [t for t in tensors if isinstance(t, fx.Node)] if isinstance(tensors, (list, tuple)) else []
+    if node.target in _ADDS:
+        return [a for a in [*node.args[:2], node.kwargs.get("other")] if isinstance(a, fx.Node)]
+    first = node.args[0] if node.args else node.kwargs.get("input")
+    return [first] if isinstance(first, fx.Node) else []
+
+
+# Tracing -------------------------------------------------------------------------------------------------
+
+_SHAPE = "netbuilder_shape"
+
+
+class _ShapeRecorder(fx.Interpreter):
+    """Runs a traced module and notes the shape of every tensor it computes (as ShapeProp does, but quietly:
+    ShapeProp prints a traceback when the module fails)."""
+
+    def run_node(self, n: fx.Node) -> Any:
+        value = super().run_node(n)
+        n.meta[_SHAPE] = tuple(value.shape) if isinstance(value, torch.Tensor) else None
+        return value
+
+
+def _trace(module: nn.Module, input_shape: Shape, label: str) -> fx.GraphModule:
+    """module traced by torch.fx, with every value's shape for a batch of input_shape."""
+    try:
+        traced = fx.symbolic_trace(module)
+    except Exception as e:  # torch.fx raises many kinds on Python control flow it cannot follow
+        raise ModelImportError(f"torch.fx cannot trace {label} ({error_summary(e)}); only modules whose forward "
+                               f"runs the same operations for every input can be imported.") from None
+    inputs = [n for n in traced.graph.nodes if n.op == "placeholder"]
+    if len(inputs) != 1:
+        raise ModelImportError(f"{label} takes {len(inputs)} inputs in forward(); a network takes one.")
+    device = next(iter([*module.parameters(), *module.buffers()]), torch.empty(0)).device
+    try:
+        _ShapeRecorder(traced).run(torch.zeros(BATCH, *input_shape, device=device))
+    except Exception as e:  # whatever the module raises on this input
+        raise ModelImportError(f"{label} does not run on inputs of {fmt_shape(input_shape)} ({error_summary(e)}); "
+                               f"give the input size it was made for with --input.") from None
+    return traced
+
+
+def _live(output: fx.Node) -> set[fx.Node]:
+    """The nodes the output depends on."""
+    seen, stack = set(), [output]
+    while stack:
+        node = stack.pop()
+        if node not in seen:
+            seen.add(node)
+            stack.extend(node.all_input_nodes)
+    return seen
+
+
+def translate(module: nn.Module, input_shape: Shape, label: str = "the model") -> Imported:
+    """The network of module for inputs of input_shape (C, H, W or F), checked shape by shape.
+
+    The module is traced in eval mode (its mode is restored after). It may live on the meta device (no
+    weights): the structure and shapes are all this reads. Raises ModelImportError."""
+    was_training = module.training
+    module.eval()
+    try:
+        traced = _trace(module, tuple(input_shape), label)
+    finally:
+        module.train(was_training)
+    output = next(n for n in traced.graph.nodes if n.op == "output")
+    result = output.args[0]
+    if not isinstance(result, fx.Node) or _shape(result) is None:
+        raise ModelImportError(f"{label} returns {type(result).__name__}, not one tensor; a network has one output.")
+
+    graph = Graph()
+    graph.add_node(Node("input", "Input", {"shape": list(input_shape)}))
+    block_of: dict[fx.Node, str] = {}  # fx node → the block whose output it is
+    modules: dict[str, str] = {}
+    refused: dict[str, str] = {}  # operation → where it first occurs
+    failed: set[fx.Node] = set()  # refused nodes, and nodes that read them
+    live = _live(output)
+    for node in traced.graph.nodes:
+        if node not in live or node.op == "output":
+            continue
+        if node.op == "placeholder":
+            block_of[node] = "input"
+            continue
+        sources = _tensor_inputs(node)
+        out = _shape(node)
+        try:
+            if out is None:  # not one tensor: a size that a reshape may read (anything else reading it is refused)
+                if _is_size(node):
+                    continue
+                raise _Unsupported(_name(node))
+            if not sources:
+                raise _Unsupported(f"{_name(node)} creating a tensor")
+            shapes = [_shape(s) for s in sources]
+            if None in shapes:
+                raise _Unsupported(_name(node))
+            translation = _translate(node, shapes, out)  # type: ignore[arg-type]
+        except _Unsupported as e:
+            refused.setdefault(str(e), node.name)
+            failed.add(node)
+            continue
+        if failed.intersection(node.all_input_nodes):  # translatable, but reads what is not
+            failed.add(node)
+            continue
+        if translation is None:
+            block_of[node] = block_of[sources[0]]
+            continue
+        block_of[node] = _add_block(graph, node.name, *translation, [block_of[s] for s in sources])
+        if node.op == "call_module":
+            modules[block_of[node]] = str(node.target)
+    if refused:
+        listed = ", ".join(f"{op} (at {where})" for op, where in refused.items())
+        raise ModelImportError(f"{label} uses operations NetBuilder has no block for: {listed}; the import was "
+                               f"refused rather than give a different network.")
+    _compare_shapes(graph, block_of, label)
+    for nid, position in arrange(graph).items():
+        graph.nodes[nid].position = position
+    return Imported(Document(graph, label), modules)
+
+
+def _add_block(graph: Graph, name: str, kind: str, params: dict[str, Any], sources: list[str]) -> str:
+    """Add the block fed by sources (by port); a Concat of more inputs than a block takes becomes a chain."""
+    while kind == "Concat" and len(sources) > MAX_INPUTS:
+        head = _add_block(graph, name, kind, {"inputs": MAX_INPUTS}, sources[:MAX_INPUTS])
+        sources = [head, *sources[MAX_INPUTS:]]
+    nid = graph.unique_id(name)
+    graph.add_node(Node(nid, kind, {**params, "inputs": len(sources)} if kind == "Concat" else params))
+    for port, source in enumerate(sources):
+        graph.add_edge(Edge(source, nid, port))
+    return nid
+
+
+def _compare_shapes(graph: Graph, block_of: dict[fx.Node, str], label: str) -> None:
+    """Refuse a translation whose blocks' shapes differ from the traced ones (a translation mistake)."""
+    result = check(graph)
+    if not result.valid:
+        raise ModelImportError(f"{label} does not translate to a valid network: {' '.join(result.errors)}")
+    for node, nid in block_of.items():
+        traced, ours = _shape(node), result.nodes[nid].output_shape
+        if traced is not None and traced[1:] != ours:
+            raise ModelImportError(f"{label} does not translate exactly: '{nid}' gives {fmt_shape(ours or ())} "
+                                   f"where the module gives {fmt_shape(traced[1:])}.")
+
+
+def verify(module: nn.Module, imported: Imported) -> None:
+    """Refuse an import whose built network, holding module's weights, computes other outputs."""
+    graph = imported.document.graph
+    net = build(graph).eval()
+    net.load_state_dict(imported.state_dict(module))
+    was_training = module.training
+    module.eval()
+    x = torch.randn(BATCH, *net.input_shape, generator=torch.Generator().manual_seed(0))
+    try:
+        with torch.no_grad():
+            expected = module(x.clone())
+            got = net.forward_all(x.clone())[net.output_id]
+    finally:
+        module.train(was_training)
+    scale = float(expected.abs().max()) or 1.0
+    if got.shape != expected.shape or not torch.allclose(got, expected, rtol=1e-4, atol=1e-5 * scale):
+        raise ModelImportError(f"The imported network does not compute what {imported.document.name} computes "
+                               f"(it may change a tensor in place that another operation reads); the import was "
+                               f"refused.")
+
+
+def import_module(module: nn.Module, input_shape: Shape, label: str = "the model") -> Imported:
+    """translate() and verify(): the network of module, proved to compute the same outputs."""
+    imported = translate(module, input_shape, label)
+    verify(module, imported)
+    result = check(imported.document.graph)
+    imported.document.description = (
+        f"Imported from {label} through torch.fx for inputs of {fmt_shape(tuple(input_shape))}: "
+        f"{len(imported.document.graph.nodes)} blocks, {result.total_params:,} parameters.")
+    return imported
+
+
+# Sources ------------------------------------------------------------------------------------------------
+
+def torchvision_names() -> list[str]:
+    """torchvision's classification models."""
+    import torchvision.models
+
+    return torchvision.models.list_models(module=torchvision.models)
+
+
+def torchvision_input(name: str) -> Shape:
+    """The input a torchvision model is made for: 3 × the crop size of its pretrained weights."""
+    import torchvision.models
+
+    crop = torchvision.models.get_model_weights(name).DEFAULT.transforms().crop_size[0]
+    return (3, crop, crop)
+
+
+def _torchvision_model(name: str) -> nn.Module:
+    import torchvision.models
+
+    if name not in torchvision_names():
+        raise ModelImportError(f"torchvision has no classification model '{name}' (it has "
+                               f"{', '.join(torchvision_names())}).")
+    with warnings.catch_warnings():  # googlenet and inception_v3 warn that their initialisation will change
+        warnings.filterwarnings("ignore", "The default weight initialization", FutureWarning)
+        return torchvision.models.get_model(name, weights=None)
+
+
+def _user_model(source: str) -> nn.Module:
+    path, _, attribute = source.partition(":")
+    if not path or not attribute:
+        raise ModelImportError(f"'{source}' is not a model source; give torchvision:NAME or "
+                               f"package.module:ClassName.")
+    added = os.getcwd() not in sys.path
+    if added:  # the user's own modules are usually in the current folder
+        sys.path.insert(0, os.getcwd())
+    try:
+        factory = getattr(importlib.import_module(path), attribute)
+        module = factory()
+    except Exception as e:  # the user's code can raise anything while it is imported or constructed
+        raise ModelImportError(f"{source} cannot be loaded ({error_summary(e)}).") from None
+    finally:
+        if added:
+            sys.path.remove(os.getcwd())
+    if not isinstance(module, nn.Module):
+        raise ModelImportError(f"{source}() gives a {type(module).__name__}, not a torch.nn.Module.")
+    return module
+
+
+def load_source(source: str) -> nn.Module:
+    """The module a source names: torchvision:NAME or package.module:ClassName (which runs the user's code)."""
+    if source.startswith(TORCHVISION):
+        return _torchvision_model(source.removeprefix(TORCHVISION))
+    return _user_model(source)
+
+
+def import_model(source: str, input_shape: Shape | None = None) -> Imported:
+    """The network of a source; input_shape defaults to a torchvision model's own and is needed otherwise."""
+    if input_shape is None and not source.startswith(TORCHVISION):
+        raise ModelImportError(f"Give the input size of {source}, such as --input 3,32,32.")
+    module = load_source(source)
+    label = source.removeprefix(TORCHVISION)
+    return import_module(module, input_shape or torchvision_input(label), label)
+
+
+@functools.cache
+def torchvision_models() -> tuple[tuple[str, Shape], ...]:
+    """(name, input shape) of every torchvision classification model that imports at its own input size.
+
+    Slow (about 30 s on two CPU cores; 34 of torchvision 0.29's 80 models): every model is made, moved to the
+    meta device (no weights, no arithmetic), traced and translated; import_model then also compares outputs.
+    Run it off the UI thread; the result is cached for the process."""
+    found = []
+    for name in torchvision_names():
+        shape = torchvision_input(name)
+        try:
+            with torch.device("meta"):
+                module = _torchvision_model(name)
+        except NotImplementedError:  # RegNet computes its widths with tensors, which have no values on meta
+            module = _torchvision_model(name).to("meta")
+        try:
+            translate(module, shape, name)
+        except ModelImportError:
+            continue
+        found.append((name, shape))
+    return tuple(found)
