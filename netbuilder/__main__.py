@@ -4,4 +4,5 @@ import sys
 
 from netbuilder.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # a spawned training process imports this module too; it must not start the app
+    sys.exit(main())
