@@ -1,0 +1,26 @@
+"""`python -m netbuilder.train.probe` prints, as JSON, the training devices this machine has.
+
+The app runs it in a process of its own, so its window never waits for torch to import.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+
+def devices() -> dict[str, Any]:
+    """{"cuda": [{"name", "free", "total"}...], "mps": bool}; free and total in bytes."""
+    import torch
+
+    cuda = []
+    if torch.cuda.is_available():
+        for i in range(torch.cuda.device_count()):
+            free, total = torch.cuda.mem_get_info(i)
+            cuda.append({"name": torch.cuda.get_device_name(i), "free": free, "total": total})
+    mps = bool(getattr(torch.backends, "mps", None) and torch.backends.mps.is_available())
+    return {"cuda": cuda, "mps": mps}
+
+
+if __name__ == "__main__":
+    print(json.dumps(devices()))
