@@ -9,7 +9,7 @@ from PySide6.QtCore import QPointF, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox
 
-from netbuilder.core.document import Document, DocumentError, load, save, write_atomic
+from netbuilder.core.document import Document, DocumentError, load, save
 from netbuilder.core.graph import Edge, Graph, Node
 from netbuilder.core.layout import ROW, arrange
 from netbuilder.core.presets import list_presets
@@ -22,6 +22,7 @@ from netbuilder.ui.commands import (
 )
 from netbuilder.ui.editor import Editor
 from netbuilder.ui.inspector import Inspector
+from netbuilder.ui.interop import EXPORTS, ImportDialog, Interop, ask_export_path, confirm_user_code
 from netbuilder.ui.items import NodeItem
 from netbuilder.ui.palette import Entry, Palette
 from netbuilder.ui.quick_add import QuickAdd
@@ -64,6 +65,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.validity)
 
         self.autosave = Autosave(self.editor)
+        self.interop = Interop(self, self._job_done)
         self._build_menus()
         self.editor.checked.connect(self._on_checked)
         self.editor.message.connect(self._show_message)
@@ -116,11 +118,16 @@ class MainWindow(QMainWindow):
             act = self._action(self.presets_menu, preset.name, lambda p=preset.path: self.open_file(p, as_copy=True))
             act.setToolTip(preset.description)
         self.presets_menu.setToolTipsVisible(True)
+        self.presets_menu.addSeparator()
+        self._action(self.presets_menu, "Import from torchvision…", lambda: self.import_model(torchvision_only=True))
+        self._action(file, "&Import PyTorch model…", self.import_model)
         file.addSeparator()
         self._action(file, "&Save", self.save_file, QKeySequence.StandardKey.Save)
         self._action(file, "Save &As…", self.save_as, QKeySequence("Ctrl+Shift+S"))
         file.addSeparator()
-        self._action(file, "Export PyTorch &code…", self.export_code)
+        export = file.addMenu("&Export")
+        for fmt, (title, _, _) in EXPORTS.items():
+            self._action(export, f"{title}…", lambda f=fmt: self.export(f))
         file.addSeparator()
         self._action(file, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         self._refresh_recent()
@@ -348,23 +355,37 @@ class MainWindow(QMainWindow):
         self.settings.setValue("window/state", self.saveState())
         event.accept()
 
-    def export_code(self) -> None:
-        path = self.ask_path(save=True)
-        if path is None:
-            return
-        from netbuilder.pytorch.build import BuildError
-        from netbuilder.pytorch.codegen import generate
+    def ask_export(self, fmt: str) -> Path | None:
+        return ask_export_path(self, fmt, str(self.settings.value("files/last_folder", str(Path.home()))))
 
-        try:
-            code = generate(self.editor.graph, title=self.editor.document.name)
-            write_atomic(path.with_suffix(".py"), code)
-        except BuildError as e:
-            self.show_error("Cannot export this network", str(e))
+    def ask_import(self, torchvision_only: bool) -> list[str] | None:
+        dialog = ImportDialog(self, torchvision_only)
+        if dialog.exec() != ImportDialog.DialogCode.Accepted:
+            return None
+        args = dialog.args()
+        return args if args[0] and confirm_user_code(self, args[0]) else None
+
+    def _job_done(self, ok: bool, message: str) -> None:
+        if ok:
+            self.editor.say(message)
+        else:
+            self.show_error("That did not work", message)
+
+    def export(self, fmt: str) -> None:
+        """Export the network as it is now; refused (with the check's sentences) when it has errors."""
+        if not self.editor.result.valid:
+            self.show_error("Cannot export this network", "Fix its errors first: " + " ".join(self.editor.result.errors))
             return
-        except OSError as e:
-            self.show_error("Cannot export", f"{path}: {e.strerror or e}")
-            return
-        self.editor.say(f"Wrote {path.with_suffix('.py')}.")
+        path = self.ask_export(fmt)
+        if path is not None:
+            self.editor.say(f"Exporting {EXPORTS[fmt][0]} to {path}…")
+            self.interop.export(self.editor.document, fmt, path)
+
+    def import_model(self, torchvision_only: bool = False) -> None:
+        args = self.ask_import(torchvision_only)
+        if args is not None:
+            self.editor.say(f"Importing {args[0]}…")
+            self.interop.import_model(args, lambda path: self.open_file(path, as_copy=True))
 
     def show_summary(self) -> None:
         SummaryDialog(self.editor.document, self.editor.result, self).exec()

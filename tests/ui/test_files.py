@@ -4,6 +4,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from PySide6.QtCore import QPointF
 from PySide6.QtWidgets import QMessageBox
 
@@ -54,8 +56,10 @@ def test_malformed_file_is_refused_and_the_document_stays(make_window, tmp_path)
 
 def test_every_preset_opens_from_the_menu_with_zero_errors(make_window):
     window = make_window()
-    actions = window.presets_menu.actions()
-    assert [a.text() for a in actions] == [p.name for p in list_presets()]
+    presets = list_presets()
+    actions = window.presets_menu.actions()[: len(presets)]
+    assert [a.text() for a in actions] == [p.name for p in presets]
+    assert window.presets_menu.actions()[-1].text() == "Import from torchvision…"
     for action in actions:
         action.trigger()
         assert window.editor.result.valid, action.text()
@@ -112,7 +116,7 @@ def test_clean_close_removes_the_recovery_file(make_window, tmp_path):
     assert not window.autosave.file.exists()
 
 
-def test_model_summary_and_export_code(make_window, tmp_path):
+def test_model_summary(make_window):
     window = make_window()
     from netbuilder.ui.summary_dialog import SummaryDialog
 
@@ -120,21 +124,73 @@ def test_model_summary_and_export_code(make_window, tmp_path):
     assert dialog.table.rowCount() == 5
     assert [dialog.table.item(1, c).text() for c in range(6)] == [
         "conv1", "Conv2d", "12 · 3×3 · s1 · p1", "12×32×32", "336", "331,776"]
-    target = tmp_path / "model.py"
-    window.ask_path = lambda save: target
-    window.export_code()
-    proc = subprocess.run([sys.executable, "-I", str(target)], capture_output=True, text=True, cwd=tmp_path)
+
+
+def wait_jobs(qtbot, window):
+    qtbot.waitUntil(lambda: not window.interop.jobs, timeout=120_000)
+
+
+@pytest.mark.slow
+def test_export_menu_writes_model_py_that_runs_with_only_torch(make_window, qtbot, tmp_path):
+    window = make_window()
+    window.scene.drop_block("Dropout", QPointF(400, 40))  # unsaved changes are exported as they are
+    window.editor.undo_stack.undo()
+    window.ask_export = lambda fmt: tmp_path / "out"
+    action = next(a for a in window.menuBar().actions() if a.text() == "&File").menu()
+    export = next(a for a in action.actions() if a.text() == "&Export").menu()
+    next(a for a in export.actions() if a.text().startswith("PyTorch code")).trigger()
+    wait_jobs(qtbot, window)
+    assert window.errors == []
+    assert "model.py" in window.statusBar().currentMessage()
+    proc = subprocess.run([sys.executable, "-I", str(tmp_path / "out" / "model.py")], capture_output=True, text=True,
+                          cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert "torch.Size([2, 10])" in proc.stdout or "(2, 10)" in proc.stdout
+    assert (tmp_path / "out" / "train.py").is_file()
 
 
 def test_export_of_an_invalid_network_says_why(make_window, tmp_path):
     window = make_window()
     window.editor.graph.set_params("conv1", {"out_channels": 12, "kernel_size": 40})
     window.editor.recheck()
-    window.ask_path = lambda save: tmp_path / "model.py"
-    window.export_code()
-    assert "kernel" in window.errors[0] and not (tmp_path / "model.py").exists()
+    window.ask_export = lambda fmt: tmp_path / "model"
+    window.export("py")
+    assert "kernel" in window.errors[0] and not (tmp_path / "model").exists()
+
+
+@pytest.mark.slow
+def test_import_a_torchvision_model_opens_it_as_a_new_network(make_window, qtbot):
+    window = make_window()
+    window.ask_import = lambda torchvision_only: ["torchvision:resnet18", "--input", "3,32,32"]
+    window.import_model(torchvision_only=True)
+    wait_jobs(qtbot, window)
+    assert window.errors == []
+    graph = window.editor.graph
+    assert len(graph.nodes) > 60 and window.editor.result.valid
+    assert sum(n.type == "Add" for n in graph.nodes.values()) == 8
+    assert window.editor.result.nodes[window.editor.result.output].output_shape == (1000,)
+
+
+@pytest.mark.slow
+def test_an_unsupported_model_is_refused_with_its_sentence(make_window, qtbot):
+    window = make_window()
+    before = to_dict(window.editor.document)
+    window.ask_import = lambda torchvision_only: ["torchvision:mobilenet_v2"]
+    window.import_model()
+    wait_jobs(qtbot, window)
+    assert window.errors and "ReLU6" in window.errors[0]
+    assert to_dict(window.editor.document) == before
+
+
+def test_the_import_dialog_offers_every_model_that_imports_cleanly(make_window):
+    from netbuilder.ui.interop import ImportDialog
+
+    window = make_window()
+    dialog = ImportDialog(window, torchvision_only=True)
+    names = [dialog.source.itemText(i) for i in range(dialog.source.count())]
+    assert "torchvision:resnet18" in names and "torchvision:vgg11_bn" in names
+    assert "torchvision:mobilenet_v2" not in names
+    dialog.source.setCurrentIndex(dialog.source.findText("torchvision:inception_v3"))
+    assert dialog.args() == ["torchvision:inception_v3", "--input", "3,299,299"]
 
 
 def test_window_opens_a_file_given_on_the_command_line(qtbot, tmp_path):
