@@ -177,3 +177,13 @@ def test_activation_choice_and_unknown_type():
     assert "function must be one of relu, leaky_relu" in error_of(g)
     g = chain(image(), ("c3", "Conv3d", {}))
     assert error_of(g).startswith("Block 'c3': its type 'Conv3d' is unknown (known types: Input, Conv2d")
+
+
+def test_adaptive_pool_reaches_its_output_size_from_any_input():
+    for h, w in ((7, 7), (1, 1), (32, 20)):
+        g = chain(image(64, h, w), ("gap", "AdaptivePool2d", {"output_size": 1}))
+        assert shape_of(g) == (64, 1, 1)
+    g = chain(image(8, 5, 5), ("p", "AdaptivePool2d", {"mode": "max", "output_size": [2, 3]}))
+    assert shape_of(g) == (8, 2, 3)
+    g = chain(("input", "Input", {"shape": [10]}), ("p", "AdaptivePool2d", {}))
+    assert "needs a C×H×W volume but receives a vector of 10 features" in error_of(g)

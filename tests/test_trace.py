@@ -61,18 +61,22 @@ def test_resnet18_round_trip_with_its_weights():
     assert graph.nodes["layer2_0_downsample_0"].params["stride"] == 2
     adds = [nid for nid, n in graph.nodes.items() if n.type == "Add"]
     assert sorted(e.src for e in graph.in_edges(adds[2])) == ["layer2_0_bn2", "layer2_0_downsample_1"]
-    # At 32×32 the last stage is 1×1, so the global average pool passes it on unchanged and is left out.
-    assert "avgpool" not in graph.nodes
+    # The global average pool stays an AdaptivePool2d, exact at any input size (so the network can be resized).
+    assert graph.nodes["avgpool"].type == "AdaptivePool2d"
+    assert graph.nodes["avgpool"].params == {"mode": "avg", "output_size": 1}
     assert check(graph).total_params == sum(p.numel() for p in model.parameters())
     assert_same_outputs(model, imported)
 
 
-def test_adaptive_pool_at_224_becomes_a_7x7_average_pool():
+def test_resnet18_imported_at_224_can_be_resized_to_32():
     with torch.device("meta"):  # structure only: no weights are made
         model = torchvision.models.resnet18(weights=None)
     graph = translate(model, (3, 224, 224)).document.graph
-    assert graph.nodes["avgpool"].params == {"mode": "avg", "kernel_size": 7, "stride": 7, "padding": 0,
-                                             "ceil_mode": False}
+    assert graph.nodes["avgpool"].params == {"mode": "avg", "output_size": 1}
+    assert check(graph).nodes["layer4_1_relu_1"].output_shape == (512, 7, 7)
+    graph.set_params("input", {"shape": [3, 32, 32]})
+    resized = check(graph)
+    assert resized.valid and resized.nodes["avgpool"].output_shape == (512, 1, 1)
     assert graph.nodes["maxpool"].params == {"mode": "max", "kernel_size": 3, "stride": 2, "padding": 1,
                                              "ceil_mode": False}
 
@@ -85,18 +89,16 @@ def test_vgg11_bn_round_trip_with_its_weights():
     imported = translate(model, (3, 224, 224), "vgg11_bn")
     assert types(imported).count("Conv2d") == 8 and types(imported).count("Linear") == 3
     assert types(imported).count("Dropout") == 2
-    assert "avgpool" not in imported.document.graph.nodes  # 7×7 already: the pool passes it on
+    assert imported.document.graph.nodes["avgpool"].params == {"mode": "avg", "output_size": 7}
     assert_same_outputs(model, imported)
 
 
-def test_vgg11_bn_at_32_is_refused_for_its_upsampling_pool():
-    with torch.device("meta"):
-        model = torchvision.models.vgg11_bn(weights=None)
-    with pytest.raises(ModelImportError) as info:
-        translate(model, (3, 32, 32), "vgg11_bn")
-    assert str(info.value) == (
-        "vgg11_bn uses operations NetBuilder has no block for: AdaptiveAvgPool2d from 1×1 to 7×7 (at avgpool); "
-        "the import was refused rather than give a different network.")
+def test_vgg11_bn_at_32_keeps_its_upsampling_pool():
+    model = torchvision.models.vgg11_bn(weights=None)
+    randomize_batchnorm(model)
+    imported = translate(model, (3, 32, 32), "vgg11_bn")
+    assert check(imported.document.graph).nodes["avgpool"].output_shape == (512, 7, 7)
+    assert_same_outputs(model, imported)
 
 
 def test_resnet_cifar_preset_is_torchvision_resnet18_adapted_to_32x32():
@@ -159,13 +161,12 @@ def test_functions_methods_and_layers_translate_exactly():
     imported = import_module(model, (3, 15, 8), "KitchenSink")
     graph = imported.document.graph
     assert types(imported) == ["Input", "Conv2d", "BatchNorm", "Activation", "Conv2d", "Activation", "Add",
-                               "Pool2d", "Pool2d", "Concat", "Pool2d", "Flatten", "Linear", "BatchNorm",
+                               "Pool2d", "Pool2d", "Concat", "AdaptivePool2d", "Flatten", "Linear", "BatchNorm",
                                "Activation", "Dropout", "Activation", "Activation", "Add", "Flatten", "Linear",
                                "Activation"]
     assert graph.nodes["conv"].params["padding"] == "same"
-    # AdaptiveMaxPool2d((4, 2)) of 8×4 is a 2×2 max pool; x.view(x.size(0), -1) and x.reshape(-1, 12) flatten.
-    assert graph.nodes["pool"].params == {"mode": "max", "kernel_size": 2, "stride": 2, "padding": 0,
-                                          "ceil_mode": False}
+    # AdaptiveMaxPool2d((4, 2)) is an AdaptivePool2d; x.view(x.size(0), -1) and x.reshape(-1, 12) flatten.
+    assert graph.nodes["pool"].params == {"mode": "max", "output_size": [4, 2]}
     assert graph.nodes["view"].type == graph.nodes["reshape"].type == "Flatten"
     assert graph.nodes["max_pool2d"].params["ceil_mode"] is True
     assert imported.document.description.startswith("Imported from KitchenSink through torch.fx for inputs of 3×15×8")
@@ -218,7 +219,6 @@ def test_operations_without_a_block_are_listed_in_one_sentence():
 @pytest.mark.parametrize("forward, refusal", [
     (lambda self, x: torch.cat([x, x], dim=2), "cat along another dimension than the channels (at cat)"),
     (lambda self, x: self.fc(x), "Linear on a 4-dimensional tensor (at fc)"),
-    (lambda self, x: F.adaptive_avg_pool2d(x, 3), "AdaptiveAvgPool2d from 4×4 to 3×3 (at adaptive_avg_pool2d)"),
     (lambda self, x: x.view(2, -1), "Tensor.view to any shape but (batch, -1) (at view)"),
     (lambda self, x: x + 1, "add of anything but two tensors of equal shape (at add)"),
     (lambda self, x: x + self.scale, "the tensor attribute scale creating a tensor (at scale)"),

@@ -223,6 +223,24 @@ POOL2D = BlockType(
     summary=_pool_summary,
 )
 
+def _adaptive_shape(inputs: list[Shape], p: Params) -> Shape:
+    c, _, _ = _volume(inputs, "pooling", "Move it before the Flatten or Linear blocks, or remove it.")
+    return (c, *p["output_size"])
+
+
+ADAPTIVE_POOL2D = BlockType(
+    name="AdaptivePool2d",
+    category="pooling",
+    help="Pools each channel down to output_size whatever its size (1×1: global average pooling).",
+    params=(
+        ParamSpec("mode", "choice", "avg", "average or max of each region", choices=("avg", "max")),
+        ParamSpec("output_size", "pair", 1, "height and width of the output", min=1, max=1024),
+    ),
+    output_shape=_adaptive_shape,
+    cost=_no_cost,
+    summary=lambda p, i: f"{p['mode']} · → {fmt_pair(p['output_size'])}",
+)
+
 # BatchNorm, Dropout, Flatten -------------------------------------------------------------------
 
 BATCHNORM = BlockType(
@@ -341,5 +359,6 @@ CONCAT = BlockType(
 )
 
 REGISTRY: dict[str, BlockType] = {
-    b.name: b for b in (INPUT, CONV2D, ACTIVATION, POOL2D, BATCHNORM, DROPOUT, FLATTEN, LINEAR, ADD, CONCAT)
+    b.name: b
+    for b in (INPUT, CONV2D, ACTIVATION, POOL2D, ADAPTIVE_POOL2D, BATCHNORM, DROPOUT, FLATTEN, LINEAR, ADD, CONCAT)
 }

@@ -40,6 +40,11 @@ def _pool(p: dict[str, Any], inputs: list[tuple[int, ...]]) -> nn.Module:
     return cls(p["kernel_size"], stride=p["stride"] or p["kernel_size"], padding=p["padding"], ceil_mode=p["ceil_mode"])
 
 
+def _adaptive_pool(p: dict[str, Any], inputs: list[tuple[int, ...]]) -> nn.Module:
+    cls = nn.AdaptiveMaxPool2d if p["mode"] == "max" else nn.AdaptiveAvgPool2d
+    return cls(p["output_size"])
+
+
 def _batchnorm(p: dict[str, Any], inputs: list[tuple[int, ...]]) -> nn.Module:
     cls = nn.BatchNorm2d if len(inputs[0]) == 3 else nn.BatchNorm1d
     return cls(inputs[0][0], eps=p["eps"], momentum=p["momentum"])
@@ -57,6 +62,7 @@ BUILDERS: dict[str, Builder] = {
     "Conv2d": _conv,
     "Activation": _activation,
     "Pool2d": _pool,
+    "AdaptivePool2d": _adaptive_pool,
     "BatchNorm": _batchnorm,
     "Dropout": lambda p, i: nn.Dropout(p["p"]),
     "Flatten": lambda p, i: nn.Flatten(),

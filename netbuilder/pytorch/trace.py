@@ -141,15 +141,9 @@ def _pool(m: nn.MaxPool2d | nn.AvgPool2d, shapes: list[Shape], out: Shape) -> Tr
 
 
 def _adaptive_pool(m: nn.AdaptiveAvgPool2d | nn.AdaptiveMaxPool2d, shapes: list[Shape], out: Shape) -> Translation:
-    """A fixed pool where the windows of the adaptive one are all equal at this input size."""
-    (h, w), (oh, ow) = shapes[0][2:], out[2:]
-    if (h, w) == (oh, ow):
-        return None
-    if h % oh or w % ow:
-        raise _Unsupported(f"{type(m).__name__} from {h}×{w} to {oh}×{ow}")
-    window = _pair((h // oh, w // ow))
+    """AdaptivePool2d: exact at every input size, so the imported network can be resized."""
     mode = "max" if isinstance(m, nn.AdaptiveMaxPool2d) else "avg"
-    return "Pool2d", {"mode": mode, "kernel_size": window, "stride": window, "padding": 0, "ceil_mode": False}
+    return "AdaptivePool2d", {"mode": mode, "output_size": _pair(tuple(out[2:]))}
 
 
 def _flatten(m: nn.Flatten, shapes: list[Shape], out: Shape) -> Translation:

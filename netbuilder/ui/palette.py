@@ -57,6 +57,9 @@ GROUPS: list[tuple[str, list[Entry]]] = [
     ("Pooling", [
         Entry("MaxPool2d", "Pool2d", "pool", "Keeps the maximum of each window.", {"mode": "max", "kernel_size": 2}),
         Entry("AvgPool2d", "Pool2d", "pool", "Keeps the average of each window.", {"mode": "avg", "kernel_size": 2}),
+        Entry("AdaptiveAvgPool2d", "AdaptivePool2d", "pool",
+              "Averages each channel down to a fixed size whatever comes in (1×1: global average pooling).",
+              {"mode": "avg", "output_size": 1}),
     ]),
     ("Fully-connected", [Entry("Linear", "Linear", "linear")]),
     ("Normalization and regularization", [Entry("BatchNorm", "BatchNorm", "norm"), Entry("Dropout", "Dropout", "dropout")]),
