@@ -251,7 +251,7 @@ def test_export_refusals_are_one_sentence(tmp_path, capsys):
 def test_import_model_command(tmp_path, capsys):
     out = tmp_path / "resnet18.json"
     assert cli("import-model", "torchvision:resnet18", "--input", "3,32,32", "-o", str(out)) == 0
-    assert capsys.readouterr().out == f"Wrote {out}: 69 blocks, imported from torchvision:resnet18.\n"
+    assert capsys.readouterr().out == f"Wrote {out}: 70 blocks, imported from torchvision:resnet18.\n"
     doc = load(out)
     assert doc.name == "resnet18" and check(doc.graph).valid
     assert out.read_text().count("\n") == len(doc.graph.nodes) + len(doc.graph.edges) + 10  # a block a line

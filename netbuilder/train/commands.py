@@ -4,18 +4,16 @@ commands stay fast."""
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import signal
 import sys
-import typing
 from pathlib import Path
 from typing import Any, Callable
 
-from netbuilder.train.config import TrainConfig
+from netbuilder.train import process
+from netbuilder.train.config import Setting, settings
 
 RUNS_ROOT = "runs"
-_SETTINGS = [f.name for f in dataclasses.fields(TrainConfig)]
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -26,10 +24,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("file", nargs="?", help="the network (.json); not needed with --resume")
     p.add_argument("--out", metavar="DIR", help=f"the run folder (default: {RUNS_ROOT}/FILE-DATE-TIME)")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue a run from its last checkpoint")
-    settings = p.add_argument_group("settings")
-    hints = typing.get_type_hints(TrainConfig)
-    for f in dataclasses.fields(TrainConfig):
-        _add_setting(settings, f, hints[f.name])
+    group = p.add_argument_group("settings")
+    for setting in settings():
+        _add_setting(group, setting)
     p.set_defaults(run=_train)
 
     p = sub.add_parser("evaluate", help="print a run's test accuracy and confusion matrix")
@@ -41,16 +38,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=_evaluate)
 
 
-def _add_setting(group: argparse._ArgumentGroup, f: dataclasses.Field, hint: Any) -> None:
-    flag = "--" + f.name.replace("_", "-")
-    kind = next(k for k in (typing.get_args(hint) or (hint,)) if k is not type(None))
-    meta = f.metadata
-    if kind is bool:
-        group.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS,
-                           help=meta["help"])
+def _add_setting(group: argparse._ArgumentGroup, setting: Setting) -> None:
+    flag = "--" + setting.name.replace("_", "-")
+    if setting.kind is bool:
+        group.add_argument(flag, dest=setting.name, action=argparse.BooleanOptionalAction,
+                           default=argparse.SUPPRESS, help=setting.help)
         return
-    group.add_argument(flag, dest=f.name, type=kind, choices=meta.get("choices"), default=argparse.SUPPRESS,
-                       metavar=None if "choices" in meta else f.name.upper(), help=meta["help"])
+    choices = setting.rules.get("choices")
+    group.add_argument(flag, dest=setting.name, type=setting.kind, choices=choices, default=argparse.SUPPRESS,
+                       metavar=None if choices else setting.name.upper(), help=setting.help)
 
 
 def _error(message: str) -> None:
@@ -63,8 +59,10 @@ def _train(args: argparse.Namespace) -> int:
     from netbuilder.train.config import recommend
     from netbuilder.train.errors import TrainError
 
-    changes = {name: getattr(args, name) for name in _SETTINGS if hasattr(args, name)}
+    changes = {s.name: getattr(args, s.name) for s in settings() if hasattr(args, s.name)}
     try:
+        if args.resume and args.file:
+            raise TrainError("Give a network file to start a run, or --resume RUN_DIR to continue one, not both.")
         if args.resume:
             run = runs.Run.open(args.resume)
             document, config, out = run.document, run.config.replace(**changes), run.path
@@ -78,6 +76,7 @@ def _train(args: argparse.Namespace) -> int:
         _error(str(e))
         return 2
 
+    process.prepare()
     from netbuilder.train.distributed import World
     from netbuilder.train.events import Finished
     from netbuilder.train.job import execute
@@ -121,6 +120,7 @@ class _CtrlC:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
+    process.prepare()
     from netbuilder.train.errors import TrainError
     from netbuilder.train.loop import Trainer
     from netbuilder.train.report import confusion_table

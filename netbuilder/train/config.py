@@ -6,6 +6,7 @@ No torch here, so the CLI and the UI can read and check settings without importi
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import re
 import typing
@@ -45,7 +46,8 @@ class TrainConfig:
     nesterov: bool = _opt(False, "Nesterov momentum (SGD)")
     weight_decay: float = _opt(0.01, "weight decay", min=0.0, max=1.0)
     schedule: str = _opt("cosine", "how the learning rate changes over the run", choices=SCHEDULES)
-    warmup_epochs: float = _opt(0.0, "epochs of linear warm-up (one-cycle: its rising phase; 0 means 0.3 of the run)", min=0.0)
+    warmup_epochs: float = _opt(0.0, "epochs of linear warm-up (one-cycle: its rising phase; 0 means 0.3 of the run)",
+                                min=0.0)
     step_size: int = _opt(30, "step schedule: epochs between learning-rate drops", min=1)
     gamma: float = _opt(0.1, "step schedule: the factor of each drop", gt=0.0, max=1.0)
     label_smoothing: float = _opt(0.0, "cross-entropy label smoothing", min=0.0, max=0.99)
@@ -61,9 +63,8 @@ class TrainConfig:
     log_every: int = _opt(20, "steps between metric read-backs (batch metrics events)", min=1, max=100_000)
 
     def __post_init__(self) -> None:
-        hints = typing.get_type_hints(TrainConfig)
-        for f in dataclasses.fields(self):
-            _check(f.name, getattr(self, f.name), hints[f.name], f.metadata)
+        for setting in settings():
+            setting.check(getattr(self, setting.name))
         datasets.info(self.dataset)
 
     def to_dict(self) -> dict[str, Any]:
@@ -83,44 +84,70 @@ class TrainConfig:
         return dataclasses.replace(self, **changes)
 
 
-def _check(name: str, value: Any, hint: Any, rules: Any) -> None:
-    kinds = typing.get_args(hint) or (hint,)
-    if value is None:
-        if type(None) not in kinds:
-            raise TrainError(f"The setting {name} needs a value.")
-        return
-    kind = next(k for k in kinds if k is not type(None))
-    is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
-    ok = {
-        bool: isinstance(value, bool),
-        int: isinstance(value, int) and not isinstance(value, bool),
-        float: is_number and math.isfinite(value),
-        str: isinstance(value, str),
-    }[kind]
-    if not ok:
-        what = {bool: "true or false", int: "a whole number", float: "a number", str: "text"}[kind]
-        raise TrainError(f"The setting {name} must be {what}; got {value!r}.")
-    if "choices" in rules and value not in rules["choices"]:
-        raise TrainError(f"The setting {name} must be one of {', '.join(rules['choices'])}; got {value!r}.")
-    if "pattern" in rules and not rules["pattern"].match(value):
-        raise TrainError(f"The setting {name} must be {rules['help']}; got {value!r}.")
-    if "gt" in rules and not value > rules["gt"]:
-        raise TrainError(f"The setting {name} must be above {rules['gt']:g}; got {value:g}.")
-    if "min" in rules and value < rules["min"]:
-        raise TrainError(f"The setting {name} must be at least {rules['min']:g}; got {value:g}.")
-    if "max" in rules and value > rules["max"]:
-        raise TrainError(f"The setting {name} must be at most {rules['max']:g}; got {value:g}.")
+@dataclass(frozen=True)
+class Setting:
+    """One field of TrainConfig as a form or the command line shows it."""
+
+    name: str
+    kind: type  # bool, int, float or str
+    optional: bool  # None is allowed
+    default: Any
+    help: str
+    rules: dict[str, Any]  # min, max, gt (greater than), choices, pattern
+
+    def check(self, value: Any) -> None:
+        """Raise TrainError with a sentence when value is not allowed here."""
+        name, kind, rules = self.name, self.kind, self.rules
+        if value is None:
+            if not self.optional:
+                raise TrainError(f"The setting {name} needs a value.")
+            return
+        is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        ok = {
+            bool: isinstance(value, bool),
+            int: isinstance(value, int) and not isinstance(value, bool),
+            float: is_number and math.isfinite(value),
+            str: isinstance(value, str),
+        }[kind]
+        if not ok:
+            what = {bool: "true or false", int: "a whole number", float: "a number", str: "text"}[kind]
+            raise TrainError(f"The setting {name} must be {what}; got {value!r}.")
+        if "choices" in rules and value not in rules["choices"]:
+            raise TrainError(f"The setting {name} must be one of {', '.join(rules['choices'])}; got {value!r}.")
+        if "pattern" in rules and not rules["pattern"].match(value):
+            raise TrainError(f"The setting {name} must be {self.help}; got {value!r}.")
+        if "gt" in rules and not value > rules["gt"]:
+            raise TrainError(f"The setting {name} must be above {rules['gt']:g}; got {value:g}.")
+        if "min" in rules and value < rules["min"]:
+            raise TrainError(f"The setting {name} must be at least {rules['min']:g}; got {value:g}.")
+        if "max" in rules and value > rules["max"]:
+            raise TrainError(f"The setting {name} must be at most {rules['max']:g}; got {value:g}.")
+
+
+@functools.cache
+def settings() -> tuple[Setting, ...]:
+    """TrainConfig's fields in order, with their types, help and rules."""
+    hints = typing.get_type_hints(TrainConfig)
+    out = []
+    for f in dataclasses.fields(TrainConfig):
+        kinds = typing.get_args(hints[f.name]) or (hints[f.name],)
+        kind = next(k for k in kinds if k is not type(None))
+        rules = {k: v for k, v in f.metadata.items() if k != "help"}
+        out.append(Setting(f.name, kind, type(None) in kinds, f.default, f.metadata["help"], rules))
+    return tuple(out)
 
 
 def recommend(graph: Graph, dataset: str = "shapes10") -> TrainConfig:
     """Settings that give a good curve for this network, so Start needs no tuning.
 
     Networks with BatchNorm (the VGG presets) get the CIFAR recipe: SGD 0.05 with Nesterov momentum, weight
-    decay 5e-4, one-cycle, random crop and flip, batch 256. Networks without it get AdamW 3e-3 on a cosine.
+    decay 5e-4, one-cycle, random crop and flip, batch 256, channels-last convolutions. Networks without it get
+    AdamW 3e-3 on a cosine.
     Flips are left off for data whose labels a mirror changes (digits).
     """
     flip = datasets.info(dataset).flip
     if any(node.type == "BatchNorm" for node in graph.nodes.values()):
         return TrainConfig(dataset=dataset, epochs=30, batch_size=256, optimizer="sgd", lr=0.05, momentum=0.9,
-                           nesterov=True, weight_decay=5e-4, schedule="onecycle", crop_padding=4, flip=flip)
+                           nesterov=True, weight_decay=5e-4, schedule="onecycle", crop_padding=4, flip=flip,
+                           channels_last=True)
     return TrainConfig(dataset=dataset)

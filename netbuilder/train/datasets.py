@@ -145,7 +145,7 @@ def _shapes10(dataset: DatasetInfo, root: Path) -> ArrayData:
     try:
         with np.load(path) as f:
             arrays = [f[k] for k in ("train_x", "train_y", "test_x", "test_y")]
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+    except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile):
         arrays = [*shapes10.generate(SHAPES10_TRAIN, seed=0), *shapes10.generate(SHAPES10_TEST, seed=1)]
         _save_arrays(path, dict(zip(("train_x", "train_y", "test_x", "test_y"), arrays)))
     return ArrayData(dataset, shapes10.CLASSES, *arrays)
@@ -169,12 +169,13 @@ def _torchvision(dataset: DatasetInfo, root: Path, download: bool) -> ArrayData:
     cls = {"cifar10": tv.CIFAR10, "mnist": tv.MNIST, "fashion_mnist": tv.FashionMNIST}[dataset.key]
     try:
         train, test = (cls(str(root), train=split, download=download) for split in (True, False))
-    except RuntimeError:
+    except (RuntimeError, OSError) as e:
+        if download and not is_available(dataset.key, root):
+            reason = f" ({e.reason})" if getattr(e, "reason", None) else ""  # a URLError's; torchvision's are long
+            raise TrainError(f"Could not download {dataset.title} into {root}{reason}; check the internet "
+                             f"connection, or copy the files there by hand.") from None
         raise TrainError(f"{dataset.title} in {root} is incomplete or damaged; delete "
                          f"{root / _LOCATION[dataset.key].split('/')[0]} and run again with --download.") from None
-    except OSError as e:
-        raise TrainError(f"Could not download {dataset.title} into {root} ({getattr(e, 'reason', None) or e}); "
-                         f"check the connection, or put the files there by hand.") from None
 
     def arrays(split) -> tuple[np.ndarray, np.ndarray]:
         x = np.asarray(split.data, dtype=np.uint8)

@@ -55,8 +55,8 @@ class _Images(torch.utils.data.Dataset):
         path, label = self.items[i]
         try:
             with Image.open(path) as im:
-                pixels = np.asarray(im.convert("L" if c == 1 else "RGB").resize((w, h), Image.BILINEAR))
-        except (OSError, ValueError):
+                pixels = np.asarray(im.convert("L" if c == 1 else "RGB").resize((w, h), Image.Resampling.BILINEAR))
+        except (OSError, ValueError, Image.DecompressionBombError):
             return torch.zeros(self.shape, dtype=torch.uint8), -1 - i
         return torch.from_numpy(pixels.reshape(h, w, c).transpose(2, 0, 1).copy()), label
 
@@ -95,29 +95,25 @@ class Preprocess:
 
     def __call__(self, x: torch.Tensor, train: bool, generator: torch.Generator | None = None) -> torch.Tensor:
         images = x.dim() == 4
-        if train and images and self.padding:
-            x = random_crop(x, self.padding, generator)
-        if train and images and self.flip:
-            x = random_flip(x, generator)
-        x = (x.float() - self.mean) * self.scale
+        if train and images and (self.padding or self.flip):
+            x = augment(x, self.padding, self.flip, generator)
+        x = x.float().sub_(self.mean).mul_(self.scale)
         return x.contiguous(memory_format=torch.channels_last) if images and self.channels_last else x
 
 
-def random_crop(x: torch.Tensor, padding: int, generator: torch.Generator | None) -> torch.Tensor:
-    """Each image of the batch cut at its own random offset out of its zero-padded self (two gathers)."""
+def augment(x: torch.Tensor, padding: int, flip: bool, generator: torch.Generator | None) -> torch.Tensor:
+    """Each image of the batch cut at its own random offset out of its zero-padded self, and mirrored left-right
+    with probability one half (when flip): one gather, whose column indices run backwards for a mirror."""
     n, c, h, w = x.shape
-    padded = F.pad(x, (padding, padding, padding, padding))
+    padded = F.pad(x, (padding, padding, padding, padding)) if padding else x
     dy, dx = torch.randint(0, 2 * padding + 1, (2, n, 1), device=x.device, generator=generator)
-    rows = (dy + torch.arange(h, device=x.device)).view(n, 1, h, 1).expand(n, c, h, w + 2 * padding)
-    x = padded.gather(2, rows)
-    cols = (dx + torch.arange(w, device=x.device)).view(n, 1, 1, w).expand(n, c, h, w)
-    return x.gather(3, cols)
-
-
-def random_flip(x: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
-    """Each image mirrored left-right with probability one half."""
-    mask = torch.rand(len(x), device=x.device, generator=generator) < 0.5
-    return torch.where(mask.view(-1, 1, 1, 1), x.flip(3), x)
+    rows = dy + torch.arange(h, device=x.device)
+    cols = dx + torch.arange(w, device=x.device)
+    if flip:
+        mirror = torch.rand(n, 1, device=x.device, generator=generator) < 0.5
+        cols = torch.where(mirror, cols.flip(1), cols)
+    index = (rows[:, :, None] * (w + 2 * padding) + cols[:, None, :]).view(n, 1, h * w).expand(n, c, h * w)
+    return padded.flatten(2).gather(2, index).view(n, c, h, w)
 
 
 def fit(x: np.ndarray, shape: tuple[int, ...], convert: bool, title: str) -> torch.Tensor:
@@ -197,22 +193,27 @@ def prepare(data: Data, input_shape: tuple[int, ...], config: TrainConfig, devic
         train_i, val_i = holdout(len(x), config)
         y = torch.from_numpy(data.train_y)
         mean, std = stats(x[train_i])
-        to = lambda t: t.to(device)  # noqa: E731
-        train, val = TensorSplit(to(x[train_i]), to(y[train_i])), TensorSplit(to(x[val_i]), to(y[val_i]))
-        test = TensorSplit(to(test_x), to(torch.from_numpy(data.test_y)))
-        mean, std = to(mean), to(std)
+
+        def split(images: torch.Tensor, labels: torch.Tensor) -> TensorSplit:
+            return TensorSplit(images.to(device), labels.to(device))
+
+        train, val = split(x[train_i], y[train_i]), split(x[val_i], y[val_i])
+        test = split(test_x, torch.from_numpy(data.test_y))
         used = sum(s.x.numel() + 8 * len(s) for s in (train, val, test))
-        return Feed(train, val, test, data.classes, Preprocess(mean, std, config, data.info.flip), used)
+        preprocess = Preprocess(mean.to(device), std.to(device), config, data.info.flip)
+        return Feed(train, val, test, data.classes, preprocess, used)
     assert isinstance(data, FolderData)
     if len(input_shape) != 3 or input_shape[0] not in (1, 3):
         raise TrainError(f"An image folder needs an Input of grey or colour images (1×H×W or 3×H×W); the "
                          f"network's Input is {fmt_shape(input_shape)}.")
     c = input_shape[0]
     train_i, val_i = holdout(len(data.train), config)
-    split = lambda items: FileSplit(items, input_shape, config.workers, device)  # noqa: E731
+    def files(items: list[tuple[Path, int]]) -> FileSplit:
+        return FileSplit(items, input_shape, config.workers, device)
+
     mean = torch.tensor(_FOLDER_MEAN[c], device=device).view(-1, 1, 1)
     std = torch.tensor(_FOLDER_STD[c], device=device).view(-1, 1, 1)
-    return Feed(split([data.train[i] for i in train_i]), split([data.train[i] for i in val_i]), split(data.test),
+    return Feed(files([data.train[i] for i in train_i]), files([data.train[i] for i in val_i]), files(data.test),
                 data.classes, Preprocess(mean, std, config, data.info.flip), 0)
 
 

@@ -10,7 +10,7 @@ import contextlib
 import math
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Generator, Iterator
 
 import torch
 import torch.nn.functional as F
@@ -18,8 +18,7 @@ from torch import nn
 
 from netbuilder.core.blocks import fmt_shape
 from netbuilder.core.document import Document
-from netbuilder.core.shapes import check
-from netbuilder.pytorch.build import BuildError, GraphModule, build
+from netbuilder.pytorch.build import BuildError, GraphModule, checked
 from netbuilder.train import datasets, distributed, feed, memory
 from netbuilder.train.config import TrainConfig
 from netbuilder.train.device import PRECISION_NAMES, resolve_device, resolve_precision
@@ -59,18 +58,22 @@ class Trainer:
         cfg, world = self.config, self.world
         self.device = resolve_device(cfg.device, world.local_rank)
         self.autocast_dtype = resolve_precision(cfg.precision, self.device)
-        result = check(self.document.graph)
-        torch.manual_seed(cfg.seed)
         try:
-            net = build(self.document.graph)
+            result = checked(self.document.graph)
         except BuildError as e:
             raise TrainError(str(e)) from None
+        torch.manual_seed(cfg.seed)
+        net = GraphModule(self.document.graph, result)
         data = datasets.load(cfg.dataset, datasets.data_dir(cfg.data_dir), cfg.download)
-        self.feed = feed.prepare(data, net.input_shape, cfg, self.device)
+        with _out_of_memory(self.device, "holding the data and the network; use a smaller --limit or --device cpu"):
+            self.feed = feed.prepare(data, net.input_shape, cfg, self.device)
+            net = net.to(self.device)
+        if len(self.feed.train) < world.size:
+            raise TrainError(f"No training images are left after holding out the validation split; raise --limit "
+                             f"or lower --val-split (now {cfg.val_split}).")
         self.classes = self.feed.classes
         _check_output(result.nodes[result.output].output_shape, len(self.classes), data.info.title)
         distributed.init(world, self.device)
-        net = net.to(self.device)
         self.net: GraphModule = net.to(memory_format=torch.channels_last) if cfg.channels_last else net
         self.optimizer = _optimizer(self.net, cfg)
         fp16 = self.autocast_dtype == torch.float16
@@ -105,7 +108,8 @@ class Trainer:
                       len(self.feed.train), len(self.feed.val), len(self.feed.test), list(self.classes),
                       self.parameters, self.estimate.total, self._warnings())
         epoch = self.start_epoch
-        with _out_of_memory(self.device, cfg.batch_size):
+        b = cfg.batch_size
+        with _out_of_memory(self.device, f"at batch size {b}; try --batch-size {max(1, b // 2)}"):
             for epoch in range(self.start_epoch + 1, cfg.epochs + 1):
                 t0 = time.perf_counter()
                 train = yield from self._train_epoch(epoch, should_stop)
@@ -133,7 +137,8 @@ class Trainer:
 
     # Steps -------------------------------------------------------------------------------------
 
-    def _train_epoch(self, epoch: int, should_stop: Callable[[], bool]):
+    def _train_epoch(self, epoch: int, should_stop: Callable[[], bool]
+                     ) -> Generator[BatchMetrics, None, tuple[float, float] | None]:
         """Yields BatchMetrics; returns (loss, accuracy) of the epoch, or None when asked to stop."""
         cfg, world, device = self.config, self.world, self.device
         steps, bs = self.steps_per_epoch, cfg.batch_size
@@ -175,8 +180,9 @@ class Trainer:
             if not math.isfinite(loss_sum):
                 bad = int(first_bad) if int(first_bad) > 0 else step
                 what = "NaN" if math.isnan(loss_sum) else "infinite"
+                bad_lr = lr_at((epoch - 1) * steps + bad - 1, steps, cfg)
                 raise TrainError(f"Training diverged at epoch {epoch}, step {bad}: the loss became {what}. Try a "
-                                 f"lower learning rate (it was {lr_at((epoch - 1) * steps + bad - 1, steps, cfg):.3g}).")
+                                 f"lower learning rate (it was {bad_lr:.3g}).")
             now = time.perf_counter()
             yield BatchMetrics(epoch, step, steps, loss_sum / seen, correct / seen, lr, seen / (now - window))
             total_loss, total_correct, total_seen = total_loss + loss_sum, total_correct + correct, total_seen + seen
@@ -260,14 +266,13 @@ def _optimizer(net: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
 
 
 @contextlib.contextmanager
-def _out_of_memory(device: torch.device, batch_size: int) -> Iterator[None]:
-    """Running out of memory becomes a sentence with a smaller batch to try."""
-    advice = f"ran out of memory at batch size {batch_size}; try --batch-size {max(1, batch_size // 2)}."
+def _out_of_memory(device: torch.device, when: str) -> Iterator[None]:
+    """Running out of memory becomes a sentence: "The GPU ran out of memory {when}."."""
     try:
         yield
     except torch.OutOfMemoryError:
-        raise TrainError(("The GPU " if device.type != "cpu" else "The computer ") + advice) from None
+        raise TrainError(f"The {'computer' if device.type == 'cpu' else 'GPU'} ran out of memory {when}.") from None
     except RuntimeError as e:
         if "can't allocate memory" not in str(e):  # the CPU allocator's words
             raise
-        raise TrainError("The computer " + advice) from None
+        raise TrainError(f"The computer ran out of memory {when}.") from None

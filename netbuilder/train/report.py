@@ -21,12 +21,12 @@ def duration(seconds: float) -> str:
 
 
 class Progress:
-    """Prints a run's events. live (default: the stream is a terminal) redraws one bar line while an epoch
-    trains; otherwise only whole lines are written."""
+    """Prints a run's events to stream (default: standard error). live (default: the stream is a terminal)
+    redraws one bar line while an epoch trains; otherwise only whole lines are written."""
 
-    def __init__(self, stream: TextIO = sys.stderr, live: bool | None = None) -> None:
-        self.stream = stream
-        self.live = stream.isatty() if live is None else live
+    def __init__(self, stream: TextIO | None = None, live: bool | None = None) -> None:
+        self.stream = stream or sys.stderr
+        self.live = self.stream.isatty() if live is None else live
         self.bar_shown = False
         self.began = time.monotonic()
         self.total_steps = 1

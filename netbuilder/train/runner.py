@@ -13,10 +13,12 @@ import atexit
 import multiprocessing as mp
 import os
 import queue
+import signal
 import time
 from pathlib import Path
 
 from netbuilder.core.document import Document, dumps, parse
+from netbuilder.train import process
 from netbuilder.train.config import TrainConfig
 from netbuilder.train.events import TERMINAL, Event, Failed
 
@@ -24,15 +26,14 @@ STOP_GRACE_S = 10.0
 
 
 def _child(document: str, config: dict, out: str, resume: bool, events: mp.Queue, stop: mp.Event) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in the owner's terminal is the owner's to handle
+    process.prepare()
     from netbuilder.train.job import execute
 
     parent = mp.parent_process()
     assert parent is not None
-    try:
-        execute(parse(document), TrainConfig.from_dict(config), out, resume=resume, listener=events.put,
-                should_stop=lambda: stop.is_set() or not parent.is_alive())
-    except KeyboardInterrupt:  # Ctrl-C in the owner's terminal reaches the child too; the owner decides
-        pass
+    execute(parse(document), TrainConfig.from_dict(config), out, resume=resume, listener=events.put,
+            should_stop=lambda: stop.is_set() or not parent.is_alive())
     events.close()
     events.join_thread()
 
