@@ -12,8 +12,11 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from math import prod
+
 import numpy as np
 
+from netbuilder.core.blocks import fmt_shape
 from netbuilder.train import shapes10
 from netbuilder.train.errors import TrainError
 
@@ -85,6 +88,26 @@ class FolderData:
 
 
 Data = ArrayData | FolderData
+
+
+def input_problem(have: tuple[int, ...], shape: tuple[int, ...], convert: bool, title: str) -> str | None:
+    """Why images of shape have cannot feed a network whose Input is shape, or None when they can (as they are,
+    flattened for a vector Input, or, when convert, turned grey↔colour and resized)."""
+    if have == shape:
+        return None
+    values = prod(have)
+    if len(shape) == 1:
+        if shape[0] == values:
+            return None
+        return (f"{title} images are {fmt_shape(have)} ({values} values) but the network's Input is a vector of "
+                f"{shape[0]}; set the Input to [{values}] or to {list(have)}.")
+    if not convert:
+        return (f"{title} images are {fmt_shape(have)} but the network's Input is {fmt_shape(shape)}; convert them "
+                f"(--resize, or “convert images” in the app), or set the Input block to {list(have)}.")
+    if {have[0], shape[0]} - {1, 3}:
+        return (f"{title} images have {have[0]} channels and the network's Input {shape[0]}; only grey and colour "
+                f"convert, so set the Input's channels to {have[0]}.")
+    return None
 
 
 def list_datasets() -> list[DatasetInfo]:

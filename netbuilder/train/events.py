@@ -74,7 +74,9 @@ class Checkpoint(Event):
 @dataclass(frozen=True)
 class Evaluated(Event):
     """The final test: confusion[true][predicted] counts; wrong holds the most confidently wrong samples as
-    {"index": position in the test set, "label": int, "predicted": int, "confidence": float}, surest first."""
+    {"index": position in the test set, "label": int, "predicted": int, "confidence": float}, surest first;
+    samples the same for the surest few of every cell of the matrix, right answers included (their images are
+    in the run folder's samples.npz)."""
 
     kind = "evaluated"
     loss: float
@@ -83,6 +85,7 @@ class Evaluated(Event):
     confusion: list[list[int]]
     per_class_accuracy: list[float]
     wrong: list[dict[str, Any]]
+    samples: list[dict[str, Any]] = dataclasses.field(default_factory=list)
 
 
 @dataclass(frozen=True)

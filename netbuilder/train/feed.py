@@ -5,7 +5,6 @@ image folders go through a DataLoader. Either way normalisation, random crop and
 from __future__ import annotations
 
 from dataclasses import dataclass
-from math import prod
 from pathlib import Path
 from typing import Iterator
 
@@ -16,6 +15,7 @@ from PIL import Image
 
 from netbuilder.core.blocks import fmt_shape
 from netbuilder.train.config import TrainConfig
+from netbuilder.train import datasets
 from netbuilder.train.datasets import ArrayData, Data, FolderData
 from netbuilder.train.errors import TrainError
 
@@ -39,6 +39,10 @@ class TensorSplit:
         for start in range(0, len(order), batch_size):
             idx = order[start:start + batch_size]
             yield self.x[idx], self.y[idx]
+
+    def pictures(self, indices: list[int]) -> np.ndarray:
+        """Some images as stored (uint8), for people to look at."""
+        return self.x[torch.tensor(indices, dtype=torch.long, device=self.x.device)].cpu().numpy()
 
 
 class _Images(torch.utils.data.Dataset):
@@ -70,6 +74,10 @@ class FileSplit:
 
     def __len__(self) -> int:
         return len(self.images)
+
+    def pictures(self, indices: list[int]) -> np.ndarray:
+        """Some images as read (uint8 C×H×W), for people to look at."""
+        return np.stack([self.images[i][0].numpy() for i in indices])
 
     def batches(self, order: torch.Tensor, batch_size: int) -> Iterator[Batch]:
         loader = torch.utils.data.DataLoader(self.images, batch_size=batch_size, sampler=order.tolist(),
@@ -121,20 +129,13 @@ def fit(x: np.ndarray, shape: tuple[int, ...], convert: bool, title: str) -> tor
     turned grey↔colour and resized; a mismatch that may not be converted raises TrainError naming both."""
     have = tuple(x.shape[1:])
     images = torch.from_numpy(x)
+    problem = datasets.input_problem(have, shape, convert, title)
+    if problem:
+        raise TrainError(problem)
     if have == shape:
         return images
-    values = prod(have)
     if len(shape) == 1:
-        if shape[0] == values:
-            return images.reshape(len(images), values)
-        raise TrainError(f"{title} images are {fmt_shape(have)} ({values} values) but the network's Input is a "
-                         f"vector of {shape[0]}; set the Input to [{values}] or to {list(have)}.")
-    if not convert:
-        raise TrainError(f"{title} images are {fmt_shape(have)} but the network's Input is {fmt_shape(shape)}; "
-                         f"run with --resize to convert them, or set the Input block to {list(have)}.")
-    if {have[0], shape[0]} - {1, 3}:
-        raise TrainError(f"{title} images have {have[0]} channels and the network's Input {shape[0]}; only grey "
-                         f"and colour convert, so set the Input's channels to {have[0]}.")
+        return images.reshape(len(images), shape[0])
     out = torch.empty((len(images), *shape), dtype=torch.uint8)
     luma = torch.tensor(_LUMA).view(1, 3, 1, 1)
     for start in range(0, len(images), _CHUNK):

@@ -28,7 +28,8 @@ from netbuilder.train.events import BatchMetrics, Checkpoint, EpochMetrics, Eval
 from netbuilder.train.runs import Run
 from netbuilder.train.schedule import lr_at
 
-WRONG_SAMPLES = 16
+WRONG_SAMPLES = 64
+CELL_SAMPLES = 8  # per cell of the confusion matrix
 
 
 @dataclass
@@ -37,11 +38,12 @@ class Evaluation:
     accuracy: float
     confusion: torch.Tensor  # K×K counts, [true, predicted]
     wrong: list[dict[str, Any]]  # the most confidently wrong samples, surest first
+    samples: list[dict[str, Any]]  # the surest few of each cell of the confusion matrix
 
     def event(self, classes: tuple[str, ...]) -> Evaluated:
         confusion = self.confusion.tolist()
         per_class = [row[i] / max(1, sum(row)) for i, row in enumerate(confusion)]
-        return Evaluated(self.loss, self.accuracy, list(classes), confusion, per_class, self.wrong)
+        return Evaluated(self.loss, self.accuracy, list(classes), confusion, per_class, self.wrong, self.samples)
 
 
 class Trainer:
@@ -128,6 +130,9 @@ class Trainer:
             test = self.test() if self.world.main else None
             distributed.barrier()
         if test is not None:
+            if run is not None and test.samples and self.feed.test.pictures([0]).ndim == 4:
+                run.save_samples([s["index"] for s in test.samples],
+                                 self.feed.test.pictures([s["index"] for s in test.samples]))
             yield test.event(self.classes)
         yield Finished(False, epoch, self.best, test and test.accuracy, time.perf_counter() - started)
 
@@ -200,21 +205,26 @@ class Trainer:
         rank, size = (self.world.rank, self.world.size) if sharded else (0, 1)
         confusion = torch.zeros(k * k, dtype=torch.int64, device=device)
         loss_sum = torch.zeros((), device=device)
-        outcomes = []  # per batch: (confidence where wrong, else -1; predicted; label)
+        outcomes = []  # per batch: (confidence; predicted; label)
         for x, y in split.batches(feed.shard(len(split), rank, size, device), 2 * self.config.batch_size):
             with self._autocast():
                 logits = self.net(self.feed.preprocess(x, train=False)).float()
             predicted = logits.argmax(1)
             confusion += torch.bincount(y * k + predicted, minlength=k * k)
             loss_sum += F.cross_entropy(logits, y, reduction="sum")
-            outcomes.append((torch.where(predicted != y, logits.softmax(1).amax(1), -1.0), predicted, y))
+            outcomes.append((logits.softmax(1).amax(1), predicted, y))
         if sharded:
             distributed.all_sum(confusion)
             distributed.all_sum(loss_sum)
         matrix = confusion.view(k, k).cpu()
         n = max(1, int(matrix.sum()))
-        wrong = [] if sharded else _surest_wrong(*(torch.cat(parts) for parts in zip(*outcomes)))
-        return Evaluation(float(loss_sum) / n, float(matrix.diag().sum()) / n, matrix, wrong)
+        if sharded or not outcomes:
+            return Evaluation(float(loss_sum) / n, float(matrix.diag().sum()) / n, matrix, [], [])
+        confidence, predicted, labels = (torch.cat(parts).cpu() for parts in zip(*outcomes))
+        wrong = _surest(confidence, predicted, labels, predicted != labels, WRONG_SAMPLES)
+        samples = [s for cell in range(k * k)
+                   for s in _surest(confidence, predicted, labels, labels * k + predicted == cell, CELL_SAMPLES)]
+        return Evaluation(float(loss_sum) / n, float(matrix.diag().sum()) / n, matrix, wrong, samples)
 
     def _autocast(self) -> contextlib.AbstractContextManager:
         if self.autocast_dtype is None:
@@ -238,12 +248,15 @@ class Trainer:
                 f"free; if it runs out, lower the batch size to about {fits}."]
 
 
-def _surest_wrong(scores: torch.Tensor, predicted: torch.Tensor, labels: torch.Tensor) -> list[dict[str, Any]]:
-    top = scores.topk(min(WRONG_SAMPLES, len(scores)))
+def _surest(confidence: torch.Tensor, predicted: torch.Tensor, labels: torch.Tensor, chosen: torch.Tensor,
+            count: int) -> list[dict[str, Any]]:
+    """The count samples among the chosen ones that the network was surest of, surest first."""
+    scores = torch.where(chosen, confidence, -1.0)
+    top = scores.topk(min(count, len(scores)))
     return [
-        {"index": i, "label": int(labels[i]), "predicted": int(predicted[i]), "confidence": confidence}
-        for confidence, i in zip(top.values.tolist(), top.indices.tolist())
-        if confidence >= 0
+        {"index": i, "label": int(labels[i]), "predicted": int(predicted[i]), "confidence": c}
+        for c, i in zip(top.values.tolist(), top.indices.tolist())
+        if c >= 0
     ]
 
 

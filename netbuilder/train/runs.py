@@ -14,12 +14,15 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from netbuilder.core.document import Document, DocumentError, dumps, load, write_atomic
 from netbuilder.train import events as ev
 from netbuilder.train.config import TrainConfig
 from netbuilder.train.errors import TrainError
 
 CONFIG, NETWORK, METRICS, SUMMARY = "config.json", "network.json", "metrics.jsonl", "summary.json"
+SAMPLES = "samples.npz"  # the test images of the samples an Evaluated event names
 CHECKPOINTS = {"last": "last.pt", "best": "best.pt"}
 
 
@@ -78,6 +81,10 @@ class Run:
 
     def events(self) -> list[ev.Event]:
         """The logged events in order (a line cut short by a crash is skipped)."""
+        return [event for event, _ in self.timed_events()]
+
+    def timed_events(self) -> list[tuple[ev.Event, float | None]]:
+        """The logged events in order, each with the time it was written (seconds since the epoch)."""
         try:
             lines = (self.path / METRICS).read_text(encoding="utf-8").splitlines()
         except FileNotFoundError:
@@ -85,10 +92,26 @@ class Run:
         out = []
         for line in lines:
             try:
-                out.append(ev.from_dict(json.loads(line)))
-            except (ValueError, KeyError, TypeError):
+                data = json.loads(line)
+                out.append((ev.from_dict(data), data.get("time")))
+            except (ValueError, KeyError, TypeError, AttributeError):
                 continue
         return out
+
+    def save_samples(self, indices: list[int], images: np.ndarray) -> None:
+        """The images of the test samples an Evaluated event names, by their index in the test set."""
+        fd, tmp = tempfile.mkstemp(prefix=f".{SAMPLES}.", suffix=".tmp", dir=self.path)
+        with os.fdopen(fd, "wb") as f:
+            np.savez_compressed(f, index=np.asarray(indices, dtype=np.int64), images=images)
+        os.replace(tmp, self.path / SAMPLES)
+
+    def samples(self) -> dict[int, np.ndarray]:
+        """Test images by index, as saved with the evaluation; empty when there are none."""
+        try:
+            with np.load(self.path / SAMPLES, allow_pickle=False) as data:
+                return dict(zip(data["index"].tolist(), data["images"]))
+        except (OSError, ValueError, KeyError):
+            return {}
 
     def rewind(self, epoch: int) -> None:
         """Forget the events after epoch's checkpoint, so a resumed run continues one clean curve."""

@@ -129,3 +129,14 @@ def test_a_failed_download_says_so(tmp_path, monkeypatch):
         datasets.load("cifar10", tmp_path, download=True)
     assert str(e.value) == (f"Could not download CIFAR-10 into {tmp_path} (Name or service not known); check the "
                             f"internet connection, or copy the files there by hand.")
+
+
+def test_input_problem_without_torch():
+    from netbuilder.train.datasets import input_problem
+
+    assert input_problem((3, 32, 32), (3, 32, 32), False, "CIFAR-10") is None
+    assert input_problem((1, 28, 28), (784,), False, "MNIST") is None
+    assert input_problem((1, 28, 28), (3, 32, 32), True, "MNIST") is None
+    assert "set the Input block to [1, 28, 28]" in input_problem((1, 28, 28), (3, 32, 32), False, "MNIST")
+    assert "only grey and colour convert" in input_problem((1, 28, 28), (4, 28, 28), True, "MNIST")
+    assert "vector of 100" in input_problem((1, 28, 28), (100,), True, "MNIST")

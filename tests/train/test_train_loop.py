@@ -64,12 +64,20 @@ def test_events_are_complete_ordered_and_logged(seed_cnn, quick, tmp_path):
     assert len(evaluated.confusion) == 10 and sum(map(sum, evaluated.confusion)) == 4000
     assert evaluated.per_class_accuracy[0] == evaluated.confusion[0][0] / sum(evaluated.confusion[0])
     wrong = evaluated.wrong
-    assert 0 < len(wrong) <= 16 and all(w["label"] != w["predicted"] for w in wrong)
+    assert 0 < len(wrong) <= 64 and all(w["label"] != w["predicted"] for w in wrong)
     assert [w["confidence"] for w in wrong] == sorted((w["confidence"] for w in wrong), reverse=True)
+    cells: dict = {}
+    for s in evaluated.samples:
+        cells.setdefault((s["label"], s["predicted"]), []).append(s["confidence"])
+    assert all(len(c) <= 8 and c == sorted(c, reverse=True) for c in cells.values())
+    assert all(len(cells.get((t, p), [])) == min(8, evaluated.confusion[t][p]) for t in range(10) for p in range(10))
     assert not finished.stopped and finished.epochs_done == 2 and finished.test_accuracy == evaluated.accuracy
 
     run = Run.open(tmp_path / "run")
     assert run.events() == events
+    pictures = run.samples()
+    assert set(pictures) == {s["index"] for s in evaluated.samples}
+    assert all(p.shape == (3, 32, 32) and p.dtype == "uint8" for p in pictures.values())
     assert run.config == quick.replace(epochs=2) and list(run.document.graph.nodes) == list(seed_cnn.graph.nodes)
     summary = run.summary
     assert summary["status"] == "completed" and summary["test"]["accuracy"] == evaluated.accuracy
@@ -161,8 +169,8 @@ def test_mnist_into_a_colour_network_is_explained_then_resized(seed_cnn, quick, 
     write_fake_mnist(tmp_path / "data", n=200, n_test=50)
     config = quick.replace(dataset="mnist", data_dir=str(tmp_path / "data"))
     failed = run_job(seed_cnn, config, tmp_path / "a")[-1]
-    assert failed.message == ("MNIST images are 1×28×28 but the network's Input is 3×32×32; run with --resize to "
-                              "convert them, or set the Input block to [1, 28, 28].")
+    assert failed.message == ("MNIST images are 1×28×28 but the network's Input is 3×32×32; convert them "
+                              "(--resize, or “convert images” in the app), or set the Input block to [1, 28, 28].")
     events = run_job(seed_cnn, config.replace(resize=True), tmp_path / "b")
     assert isinstance(events[-1], Finished) and events[0].train_size == 180
 
