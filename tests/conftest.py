@@ -8,6 +8,19 @@ sys.path.insert(0, str(Path(__file__).parent))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def train_cache(tmp_path_factory):
+    """Datasets (shapes10 is generated once per session) go to a temporary cache, never the user's."""
+    path = tmp_path_factory.mktemp("netbuilder-cache")
+    old = os.environ.get("NETBUILDER_CACHE_DIR")
+    os.environ["NETBUILDER_CACHE_DIR"] = str(path)
+    yield path
+    if old is None:
+        del os.environ["NETBUILDER_CACHE_DIR"]
+    else:
+        os.environ["NETBUILDER_CACHE_DIR"] = old
+
+
 @pytest.fixture(autouse=True)
 def _isolated_user_state(tmp_path_factory, monkeypatch):
     """Settings, recent files and recovery files go to a temporary folder, never the user's."""

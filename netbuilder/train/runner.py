@@ -102,13 +102,15 @@ class Runner:
         self._process.kill()
 
     def wait(self, timeout: float | None = None, interval: float = 0.05) -> list[Event]:
-        """Poll until done (or timeout seconds), returning every event; for scripts and tests."""
+        """Poll until done and the child has exited (or timeout seconds), returning every event."""
         deadline = None if timeout is None else time.monotonic() + timeout
         out: list[Event] = []
         while not self.done and (deadline is None or time.monotonic() < deadline):
             out += self.poll()
             if not self.done:
                 time.sleep(interval)
+        if self.done:
+            self._process.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
         return out
 
     def _drain(self) -> list[Event]:

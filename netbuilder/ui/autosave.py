@@ -3,23 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QStandardPaths, QTimer
+from PySide6.QtCore import QObject, QTimer
 
 from netbuilder.core.document import Document, DocumentError, dumps, load, write_atomic
 from netbuilder.ui.editor import Editor
+from netbuilder.ui.paths import app_dir
 
 IDLE_MS = 3000
-
-
-def recovery_dir() -> Path:
-    """NETBUILDER_HOME when set (tests), else the per-user application data folder."""
-    home = os.environ.get("NETBUILDER_HOME") or QStandardPaths.writableLocation(
-        QStandardPaths.StandardLocation.AppDataLocation
-    )
-    return Path(home or Path.home() / ".netbuilder")
 
 
 class Autosave(QObject):
@@ -28,7 +20,7 @@ class Autosave(QObject):
     def __init__(self, editor: Editor, folder: Path | None = None, idle_ms: int = IDLE_MS) -> None:
         super().__init__(editor)
         self.editor = editor
-        self.folder = folder or recovery_dir()
+        self.folder = folder or app_dir()
         self.timer = QTimer(self, singleShot=True, interval=idle_ms)
         self.timer.timeout.connect(self.save_now)
         editor.undo_stack.indexChanged.connect(self._changed)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 
-from PySide6.QtCore import QObject, QProcess, Signal
+from PySide6.QtCore import QCoreApplication, QObject, QProcess, Signal
 
 from netbuilder.train.memory import fmt_bytes
 
@@ -20,9 +20,15 @@ class DeviceProbe(QObject):
         self.info: dict | None = None
         self.process = QProcess(self)
         self.process.finished.connect(self._finished)
+        QCoreApplication.instance().aboutToQuit.connect(self.stop)
 
     def start(self) -> None:
         self.process.start(sys.executable, ["-m", "netbuilder.train.probe"])
+
+    def stop(self) -> None:
+        if self.process.state() != QProcess.ProcessState.NotRunning:
+            self.process.kill()
+            self.process.waitForFinished(2000)
 
     def _finished(self, code: int, status: QProcess.ExitStatus) -> None:
         try:

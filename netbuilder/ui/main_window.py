@@ -15,6 +15,8 @@ from netbuilder.core.layout import ROW, arrange
 from netbuilder.core.presets import list_presets
 from netbuilder.core.shapes import Check
 from netbuilder.core.summary import short
+from netbuilder.train.errors import TrainError
+from netbuilder.train.runs import Run
 from netbuilder.ui import clipboard, theme
 from netbuilder.ui.autosave import Autosave
 from netbuilder.ui.commands import (
@@ -28,6 +30,9 @@ from netbuilder.ui.palette import Entry, Palette
 from netbuilder.ui.quick_add import QuickAdd
 from netbuilder.ui.scene import CanvasScene
 from netbuilder.ui.summary_dialog import SummaryDialog
+from netbuilder.ui.paths import runs_dir
+from netbuilder.ui.run_compare import show_comparison
+from netbuilder.ui.training_dock import TrainingDock
 from netbuilder.ui.view import CanvasView
 
 MAX_RECENT = 8
@@ -55,6 +60,11 @@ class MainWindow(QMainWindow):
         self.inspector = Inspector(self.editor)
         self.palette_dock = self._dock("Blocks", self.palette, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.inspector_dock = self._dock("Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.training = TrainingDock(self.editor, runs_dir())
+        self.training_dock = self._dock("Training", self.training, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.training.runs.compare.connect(self.compare_runs)
+        self.training.runs.reopen.connect(self.reopen_run)
+        self.training.runs.chosen.connect(self.training.show_run)
         self.quick_add = QuickAdd(self)
         self._quick_add_at: tuple[QPointF, str | None] = (QPointF(), None)
 
@@ -79,6 +89,7 @@ class MainWindow(QMainWindow):
 
         self.resize(1400, 900)
         self.resizeDocks([self.palette_dock, self.inspector_dock], [220, 370], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.training_dock], [290], Qt.Orientation.Vertical)
         geometry = self.settings.value("window/geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
@@ -172,6 +183,7 @@ class MainWindow(QMainWindow):
         view.addSeparator()
         view.addAction(self.palette_dock.toggleViewAction())
         view.addAction(self.inspector_dock.toggleViewAction())
+        view.addAction(self.training_dock.toggleViewAction())
 
         network = bar.addMenu("&Network")
         self._action(network, "Model &summary…", self.show_summary, QKeySequence("Ctrl+I"))
@@ -346,10 +358,20 @@ class MainWindow(QMainWindow):
         )
         return answer == QMessageBox.StandardButton.Yes
 
+    def ask_stop_training(self) -> bool:
+        answer = QMessageBox.question(self, "A network is training",
+                                      "Stop the training run and close? Its last finished epoch is kept.")
+        return answer == QMessageBox.StandardButton.Yes
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        if self.training.running() and not self.ask_stop_training():
+            event.ignore()
+            return
         if not self._may_discard():
             event.ignore()
             return
+        self.training.shutdown()
+        self.training.probe.stop()
         self.autosave.discard()
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
@@ -386,6 +408,19 @@ class MainWindow(QMainWindow):
         if args is not None:
             self.editor.say(f"Importing {args[0]}…")
             self.interop.import_model(args, lambda path: self.open_file(path, as_copy=True))
+
+    def compare_runs(self, a: Run, b: Run) -> None:
+        show_comparison(self, a, b)
+
+    def reopen_run(self, run: Run) -> None:
+        """Open the network a run trained, as an unsaved copy."""
+        try:
+            document = run.document
+        except TrainError as e:
+            self.show_error("Cannot open this run's network", str(e))
+            return
+        if self._may_discard():
+            self.editor.replace(document, None)
 
     def show_summary(self) -> None:
         SummaryDialog(self.editor.document, self.editor.result, self).exec()

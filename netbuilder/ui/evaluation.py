@@ -1,0 +1,196 @@
+"""After a run: the confusion matrix (click a cell to see its images), per-class accuracy, and the test
+images the network got most confidently wrong."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QPixmap
+from PySide6.QtWidgets import (
+    QGridLayout, QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget,
+)
+
+from netbuilder.ui import theme
+
+LABEL_W, LABEL_H = 90.0, 70.0
+
+
+class ConfusionMatrix(QWidget):
+    """confusion[true][predicted] as a heat map with counts; rows are the true classes."""
+
+    cell_clicked = Signal(int, int)  # true class, predicted class
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.classes: list[str] = []
+        self.counts = np.zeros((0, 0), dtype=np.int64)
+        self.selected: tuple[int, int] | None = None
+        self.setMinimumSize(320, 300)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+
+    def set_data(self, classes: list[str], confusion: list[list[int]]) -> None:
+        self.classes, self.counts = list(classes), np.asarray(confusion, dtype=np.int64)
+        self.selected = None
+        self.update()
+
+    def _cell(self) -> float:
+        n = max(1, len(self.classes))
+        return max(8.0, min((self.width() - LABEL_W - 10) / n, (self.height() - LABEL_H - 10) / n))
+
+    def cell_at(self, x: float, y: float) -> tuple[int, int] | None:
+        size, n = self._cell(), len(self.classes)
+        col, row = int((x - LABEL_W) // size), int((y - LABEL_H) // size)
+        return (row, col) if 0 <= row < n and 0 <= col < n and x >= LABEL_W and y >= LABEL_H else None
+
+    def cell_center(self, row: int, col: int) -> tuple[float, float]:
+        size = self._cell()
+        return LABEL_W + (col + 0.5) * size, LABEL_H + (row + 0.5) * size
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt's name)
+        cell = self.cell_at(event.position().x(), event.position().y())
+        if cell is not None:
+            self.selected = cell
+            self.update()
+            self.cell_clicked.emit(*cell)
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        pal = theme.current()
+        painter.fillRect(self.rect(), pal.background)
+        n = len(self.classes)
+        if not n:
+            painter.setPen(pal.muted)
+            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "The confusion matrix appears after a run.")
+            return
+        size = self._cell()
+        totals = np.maximum(self.counts.sum(axis=1, keepdims=True), 1)
+        share = self.counts / totals
+        painter.setFont(theme.ui_font(8))
+        for row in range(n):
+            for col in range(n):
+                rect = QRectF(LABEL_W + col * size, LABEL_H + row * size, size, size)
+                strength = float(share[row, col])
+                base = QColor(0, 158, 115) if row == col else QColor(213, 94, 0)  # Okabe–Ito green, vermillion
+                color = QColor(pal.background)
+                color = QColor(
+                    int(color.red() + (base.red() - color.red()) * strength),
+                    int(color.green() + (base.green() - color.green()) * strength),
+                    int(color.blue() + (base.blue() - color.blue()) * strength),
+                )
+                painter.fillRect(rect, color)
+                painter.setPen(pal.grid)
+                painter.drawRect(rect)
+                if size >= 18:
+                    painter.setPen(QColor("white") if strength > 0.5 else pal.text)
+                    painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, str(int(self.counts[row, col])))
+        if self.selected is not None:
+            row, col = self.selected
+            painter.setPen(theme.current().selection)
+            painter.drawRect(QRectF(LABEL_W + col * size, LABEL_H + row * size, size, size))
+        painter.setPen(pal.text)
+        for i, name in enumerate(self.classes):
+            painter.drawText(QRectF(0, LABEL_H + i * size, LABEL_W - 6, size),
+                             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, name)
+            painter.save()
+            painter.translate(LABEL_W + (i + 0.5) * size, LABEL_H - 6)
+            painter.rotate(-60)
+            painter.drawText(QRectF(0, -8, LABEL_H, 16), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, name)
+            painter.restore()
+        painter.setPen(pal.muted)
+        painter.drawText(QRectF(0, 0, LABEL_W, 16), Qt.AlignmentFlag.AlignLeft, "true ↓  predicted →")
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return QSize(480, 440)
+
+
+def to_pixmap(image: np.ndarray, scale: int = 2) -> QPixmap:
+    """A C×H×W (or H×W) uint8 image as a pixmap, grey or colour."""
+    array = np.asarray(image)
+    if array.ndim == 3 and array.shape[0] in (1, 3):
+        array = np.moveaxis(array, 0, -1)
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[:, :, 0]
+    array = np.ascontiguousarray(array.astype(np.uint8))
+    h, w = array.shape[:2]
+    if array.ndim == 2:
+        qimage = QImage(array.data, w, h, w, QImage.Format.Format_Grayscale8)
+    else:
+        qimage = QImage(array.data, w, h, 3 * w, QImage.Format.Format_RGB888)
+    return QPixmap.fromImage(qimage.copy()).scaled(w * scale, h * scale)
+
+
+class EvaluationView(QWidget):
+    """The final test of a run: accuracy, the matrix, per-class accuracy and the wrong answers."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.summary = QLabel("Run a network to see how it does on the test images.", wordWrap=True)
+        self.summary.setFont(theme.ui_font(10, bold=True))
+        self.matrix = ConfusionMatrix()
+        self.per_class = QLabel(wordWrap=True)
+        self.per_class.setFont(theme.mono_font(9))
+        self.caption = QLabel(wordWrap=True)
+        self.grid_host = QWidget()
+        self.grid = QGridLayout(self.grid_host)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.grid_host)
+        left = QVBoxLayout()
+        left.addWidget(self.summary)
+        left.addWidget(self.matrix, 1)
+        left.addWidget(self.per_class)
+        right = QVBoxLayout()
+        right.addWidget(self.caption)
+        right.addWidget(scroll, 1)
+        layout = QHBoxLayout(self)
+        layout.addLayout(left, 3)
+        layout.addLayout(right, 2)
+        self.classes: list[str] = []
+        self.wrong: list[dict[str, Any]] = []
+        self.samples: list[dict[str, Any]] = []
+        self.images: dict[int, np.ndarray] = {}
+        self.matrix.cell_clicked.connect(self.show_cell)
+
+    def show_result(self, accuracy: float, classes: list[str], confusion: list[list[int]], per_class: list[float],
+                    wrong: list[dict[str, Any]], samples: list[dict[str, Any]], images: dict[int, np.ndarray]) -> None:
+        """Fill the view from an Evaluated event and the test images its samples name (by index)."""
+        self.classes, self.wrong, self.samples, self.images = list(classes), list(wrong), list(samples), images
+        self.summary.setText(f"Test accuracy {accuracy:.1%} on {int(np.sum(confusion)):,} images")
+        self.matrix.set_data(classes, confusion)
+        width = max(len(c) for c in classes)
+        self.per_class.setText("\n".join(f"{c:<{width}}  {a:6.1%}" for c, a in zip(classes, per_class)))
+        self.show_samples(self.wrong, "Most confidently wrong, surest first")
+
+    def show_cell(self, true: int, predicted: int) -> None:
+        """The images that landed in a cell of the matrix, the network's surest first."""
+        picked = [s for s in self.samples if s["label"] == true and s["predicted"] == predicted]
+        count = int(self.matrix.counts[true, predicted])
+        what = "recognised correctly" if true == predicted else f"taken for '{self.classes[predicted]}'"
+        shown = f"; the surest {len(picked)}" if len(picked) < count else ""
+        self.show_samples(picked, f"{count:,} '{self.classes[true]}' images {what}{shown}.")
+
+    def show_samples(self, samples: list[dict[str, Any]], caption: str) -> None:
+        while self.grid.count():
+            widget = self.grid.takeAt(0).widget()
+            if widget is not None:
+                widget.deleteLater()
+        shown = [s for s in samples if s["index"] in self.images]
+        note = " (their images were not saved with this run)" if samples and not shown else ""
+        self.caption.setText(caption + note)
+        for i, sample in enumerate(shown[:64]):
+            tile = QLabel()
+            tile.setPixmap(to_pixmap(self.images[sample["index"]]))
+            tile.setToolTip(f"true {self.classes[sample['label']]}, predicted {self.classes[sample['predicted']]} "
+                            f"({sample['confidence']:.0%} sure)")
+            text = QLabel(f"{self.classes[sample['predicted']]}\n{sample['confidence']:.0%}")
+            text.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            text.setFont(theme.ui_font(8))
+            cell = QWidget()
+            box = QVBoxLayout(cell)
+            box.setContentsMargins(2, 2, 2, 2)
+            box.addWidget(tile, 0, Qt.AlignmentFlag.AlignCenter)
+            box.addWidget(text)
+            self.grid.addWidget(cell, i // 6, i % 6)

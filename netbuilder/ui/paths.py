@@ -1,0 +1,20 @@
+"""Where the app keeps its own files: settings aside, the recovery file and the runs."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from PySide6.QtCore import QStandardPaths
+
+
+def app_dir() -> Path:
+    """NETBUILDER_HOME when set (tests, portable use), else the per-user application data folder."""
+    home = os.environ.get("NETBUILDER_HOME") or QStandardPaths.writableLocation(
+        QStandardPaths.StandardLocation.AppDataLocation
+    )
+    return Path(home or Path.home() / ".netbuilder")
+
+
+def runs_dir() -> Path:
+    return app_dir() / "runs"

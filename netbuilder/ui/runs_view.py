@@ -1,0 +1,139 @@
+"""The runs list: every run with its date, dataset, key settings and result; pick runs to overlay their
+curves, compare two, or reopen one's network."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView, QHBoxLayout, QLabel, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
+)
+
+from netbuilder.train.errors import TrainError
+from netbuilder.train.runs import Run, list_runs
+
+COLUMNS = ("Run", "Date", "Dataset", "Epochs", "Batch", "Optimizer", "lr", "Test accuracy", "Status")
+
+
+def row_of(run: Run) -> tuple[str, ...]:
+    """What the table shows of a run; a damaged folder still gets a row that says so."""
+    date = time.strftime("%Y-%m-%d %H:%M", time.localtime(run.path.stat().st_mtime))
+    try:
+        config = run.config
+    except TrainError:
+        return (run.path.name, date, "?", "", "", "", "", "", "unreadable")
+    summary = run.summary or {}
+    accuracy = (summary.get("test") or {}).get("accuracy")
+    status = summary.get("status", "running or interrupted")
+    return (run.path.name, date, config.dataset, str(config.epochs), str(config.batch_size), config.optimizer,
+            f"{config.lr:g}", f"{accuracy:.1%}" if accuracy is not None else "—", status)
+
+
+class RunsView(QWidget):
+    """Checked runs are overlaid on the curves (signal `overlay`); two selected can be compared."""
+
+    overlay = Signal(list)  # the checked Runs
+    compare = Signal(object, object)  # two Runs
+    reopen = Signal(object)  # a Run whose network to open
+    chosen = Signal(object)  # the Run selected in the table (its evaluation is shown)
+
+    def __init__(self, root: Path) -> None:
+        super().__init__()
+        self.root = root
+        self.runs: list[Run] = []
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.compare_button = QPushButton("Compare two…")
+        self.reopen_button = QPushButton("Open its network")
+        self.refresh_button = QPushButton("Refresh")
+        self.open_button = QPushButton("Open folder…")
+        self.extra: list[Run] = []  # runs opened from folders elsewhere
+        self.note = QLabel(f"Runs in {root}. Tick runs to overlay their curves.")
+        buttons = QHBoxLayout()
+        for w in (self.note, self.refresh_button, self.open_button, self.compare_button, self.reopen_button):
+            buttons.addWidget(w)
+        buttons.insertStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(buttons)
+        layout.addWidget(self.table)
+        self.table.itemChanged.connect(self._item_changed)
+        self.refresh_button.clicked.connect(self.refresh)
+        self.compare_button.clicked.connect(self._compare)
+        self.reopen_button.clicked.connect(self._reopen)
+        self.open_button.clicked.connect(self._open_folder)
+        self.table.itemSelectionChanged.connect(self._selection_changed)
+        self.refresh()
+
+    def refresh(self) -> None:
+        checked = {r.path for r in self.checked()}
+        self.table.blockSignals(True)
+        self.runs = self.extra + [r for r in list_runs(self.root) if r.path not in {e.path for e in self.extra}]
+        self.table.setRowCount(len(self.runs))
+        for r, run in enumerate(self.runs):
+            for c, text in enumerate(row_of(run)):
+                item = QTableWidgetItem(text)
+                if c == 0:
+                    item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+                    item.setCheckState(Qt.CheckState.Checked if run.path in checked else Qt.CheckState.Unchecked)
+                    item.setToolTip(str(run.path))
+                self.table.setItem(r, c, item)
+        self.table.resizeColumnsToContents()
+        self.table.blockSignals(False)
+
+    def checked(self) -> list[Run]:
+        return [run for r, run in enumerate(self.runs)
+                if self.table.item(r, 0) is not None and self.table.item(r, 0).checkState() == Qt.CheckState.Checked]
+
+    def set_checked(self, path: Path, on: bool) -> None:
+        for r, run in enumerate(self.runs):
+            if run.path == path:
+                self.table.item(r, 0).setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
+
+    def selected(self) -> list[Run]:
+        rows = sorted({i.row() for i in self.table.selectedItems()})
+        return [self.runs[r] for r in rows]
+
+    def _item_changed(self, item: QTableWidgetItem) -> None:
+        if item.column() == 0:
+            self.overlay.emit(self.checked())
+
+    def _compare(self) -> None:
+        picked = self.selected() or self.checked()
+        if len(picked) == 2:
+            self.compare.emit(picked[0], picked[1])
+        else:
+            self.note.setText("Select (or tick) exactly two runs to compare them.")
+
+    def add(self, run: Run) -> None:
+        """Show a run from another folder too, ticked."""
+        if run.path not in {r.path for r in self.runs}:
+            self.extra.insert(0, run)
+        self.refresh()
+        self.set_checked(run.path, True)
+
+    def _open_folder(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        folder = QFileDialog.getExistingDirectory(self, "A run folder (with config.json)", str(self.root))
+        if not folder:
+            return
+        try:
+            self.add(Run.open(folder))
+        except TrainError as e:
+            self.note.setText(str(e))
+
+    def _selection_changed(self) -> None:
+        picked = self.selected()
+        if len(picked) == 1:
+            self.chosen.emit(picked[0])
+
+    def _reopen(self) -> None:
+        picked = self.selected()
+        if picked:
+            self.reopen.emit(picked[0])
