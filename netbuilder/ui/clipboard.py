@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
+
 from PySide6.QtCore import QMimeData
+from PySide6.QtGui import QGuiApplication
 
 from netbuilder.core.document import Document, DocumentError, dumps, parse
 from netbuilder.core.graph import Edge, Graph, Node
@@ -17,6 +20,21 @@ def to_mime(graph: Graph, node_ids: set[str]) -> QMimeData:
     data.setData(MIME_BLOCKS, text.encode("utf-8"))
     data.setText(text)
     return data
+
+
+def _clear_ours() -> None:
+    """At exit, drop blocks we left on the clipboard: PySide6 6.11 crashes tearing down a clipboard that
+    still holds a QMimeData made in Python."""
+    app = QGuiApplication.instance()
+    if app is not None and app.clipboard().mimeData().hasFormat(MIME_BLOCKS):
+        app.clipboard().clear()
+
+
+def publish(graph: Graph, node_ids: set[str]) -> None:
+    """Put the blocks on the system clipboard."""
+    QGuiApplication.clipboard().setMimeData(to_mime(graph, node_ids))
+    atexit.unregister(_clear_ours)
+    atexit.register(_clear_ours)
 
 
 def from_mime(data: QMimeData) -> Graph | None:

@@ -443,7 +443,7 @@ class MainWindow(QMainWindow):
     def copy(self) -> None:
         ids = set(self.selected_ids())
         if ids:
-            QGuiApplication.clipboard().setMimeData(clipboard.to_mime(self.editor.graph, ids))
+            clipboard.publish(self.editor.graph, ids)
             self.editor.say(f"Copied {len(ids)} block{'s' if len(ids) > 1 else ''}.")
 
     def cut(self) -> None:

@@ -1,0 +1,180 @@
+"""Benchmark: how late the UI's event loop runs while a training run streams events at full speed.
+
+A 5 ms QTimer heartbeat measures lateness (actual interval minus 5 ms) for a few seconds of training:
+(a) our design, the run in a child process polled by the training dock; (b) a naive variant that trains in a
+QThread inside the UI process and hands events over by signal. Also the cost of one curves redraw with
+4 curves × 100k points. Prints one JSON object. Targets (issue 5): p99 <= 8 ms, max <= 50 ms; redraw <= 10 ms.
+Run with QT_QPA_PLATFORM=offscreen when there is no display.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import numpy as np  # noqa: E402
+from PySide6.QtCore import QElapsedTimer, QObject, QThread, QTimer, Signal  # noqa: E402
+
+from netbuilder.core.presets import load_preset  # noqa: E402
+from netbuilder.train.config import recommend  # noqa: E402
+from netbuilder.ui.app import application  # noqa: E402
+from netbuilder.ui.curves import CurvesPanel  # noqa: E402
+from netbuilder.ui.main_window import MainWindow  # noqa: E402
+from netbuilder.ui.series import RunSeries  # noqa: E402
+
+BEAT_MS = 5
+MEASURE_S = 8.0
+
+
+class Heartbeat(QObject):
+    """Records how late each 5 ms tick of the event loop comes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.clock = QElapsedTimer()
+        self.late: list[float] = []
+        self.timer = QTimer(self, interval=BEAT_MS)
+        self.timer.timeout.connect(self.tick)
+
+    def start(self) -> None:
+        self.clock.start()
+        self.timer.start()
+
+    def tick(self) -> None:
+        elapsed = self.clock.nsecsElapsed() / 1e6
+        self.clock.restart()
+        self.late.append(max(0.0, elapsed - BEAT_MS))
+
+    def stats(self) -> dict[str, float]:
+        ordered = sorted(self.late)
+        p99 = ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
+        return {"ticks": len(ordered), "p50_ms": round(statistics.median(ordered), 2), "p99_ms": round(p99, 2),
+                "max_ms": round(ordered[-1], 2)}
+
+
+def wait_until(app, condition, timeout: float) -> None:
+    end = time.monotonic() + timeout
+    while not condition() and time.monotonic() < end:
+        app.processEvents()
+        time.sleep(0.002)
+
+
+def measure_child_process(app, window: MainWindow) -> dict[str, float]:
+    dock = window.training
+    dock.settings.show_config(recommend(window.editor.graph).replace(epochs=500, log_every=1, batch_size=64))
+    dock.start()
+    wait_until(app, lambda: dock.live is not None and dock.live.batch_loss.n > 0, 120)
+    beat = Heartbeat()
+    beat.start()
+    wait_until(app, lambda: False, MEASURE_S)
+    beat.timer.stop()
+    dock.stop()
+    wait_until(app, lambda: dock.runner is None, 60)
+    return beat.stats()
+
+
+class NaiveTrainer(QThread):
+    """Trains in the UI process (a QThread), as a quick implementation would."""
+
+    event = Signal(object)
+
+    def __init__(self, document, config, out: Path) -> None:
+        super().__init__()
+        self.document, self.config, self.out, self.stop = document, config, out, False
+
+    def run(self) -> None:
+        from netbuilder.train.job import execute
+
+        execute(self.document, self.config, self.out, listener=self.event.emit, should_stop=lambda: self.stop)
+
+
+def measure_ui_thread(app, window: MainWindow, out: Path) -> dict[str, float]:
+    dock = window.training
+    config = recommend(window.editor.graph).replace(epochs=500, log_every=1, batch_size=64)
+    dock.live = RunSeries("naive", "#000000")
+    dock.curves.set_runs([dock.live])
+    dock.started_at = time.monotonic()
+    dock.epochs = config.epochs
+    thread = NaiveTrainer(window.editor.document, config, out)
+    thread.event.connect(dock.handle)
+    thread.start()
+    wait_until(app, lambda: dock.live.batch_loss.n > 0, 120)
+    beat = Heartbeat()
+    beat.start()
+    wait_until(app, lambda: False, MEASURE_S)
+    beat.timer.stop()
+    thread.stop = True
+    thread.event.disconnect()
+    thread.wait(60_000)
+    return beat.stats()
+
+
+def redraw_cost(app) -> dict[str, float]:
+    panel = CurvesPanel()
+    panel.resize(1400, 400)
+    panel.show()
+    run = RunSeries("big", "#0072B2")
+    n = 100_000
+    steps = np.arange(1, n + 1, dtype=np.float64)
+    noise = np.random.default_rng(0).random(n)
+    run.batch_loss.extend(steps, 2 * np.exp(-steps / 20_000) + 0.1 * noise)
+    run.batch_accuracy.extend(steps, 1 - np.exp(-steps / 20_000))
+    run.lr.extend(steps, 0.1 * (1 - steps / n))
+    run.batch_time.extend(steps, steps * 0.01)
+    run.steps_per_epoch = 1000
+    panel.set_runs([run])  # batch loss raw and smoothed, batch accuracy, lr: 4 curves of 100k points
+    app.processEvents()
+
+    def timed(change) -> list[float]:
+        times = []
+        for i in range(20):
+            change(i)
+            start = time.perf_counter()
+            panel.redraw()
+            panel.plots.repaint()
+            times.append((time.perf_counter() - start) * 1000)
+        return times
+
+    def more_points(i: int) -> None:  # what a live run does: a few new points, then a redraw
+        x = float(run.batch_loss.n + 1)
+        for series, y in ((run.batch_loss, 0.1), (run.batch_accuracy, 0.9), (run.lr, 0.0), (run.batch_time, x)):
+            series.append(x, y)
+
+    live = timed(more_points)
+    resmoothed = timed(lambda i: panel.smoothing.setValue(600 + (i % 2)))  # the slider moved: all recomputed
+    panel.close()
+    return {"points_per_curve": n, "curves": 4,
+            "redraw_with_new_points_median_ms": round(statistics.median(live), 2),
+            "redraw_with_new_points_max_ms": round(max(live), 2),
+            "redraw_after_smoothing_change_median_ms": round(statistics.median(resmoothed), 2)}
+
+
+def main() -> None:
+    home = Path(tempfile.mkdtemp(prefix="netbuilder-bench-"))
+    os.environ["NETBUILDER_HOME"] = str(home)
+    app = application()
+    window = MainWindow(load_preset("seed_cnn"))
+    window.show()
+    app.processEvents()
+    result = {
+        "child_process (ours)": measure_child_process(app, window),
+        "qthread_in_ui (naive)": measure_ui_thread(app, window, home / "naive-run"),
+        "plot_redraw": redraw_cost(app),
+        "targets": {"p99_ms": 8, "max_ms": 50, "redraw_ms": 10},
+        "cpu_cores": os.cpu_count(),
+    }
+    window.editor.undo_stack.setClean()
+    window.close()
+    print(json.dumps(result, indent=2))
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
