@@ -32,6 +32,8 @@ class _Plot(pg.PlotWidget):
         self.setTitle(title)
         self.setLabel("left", y_label)
         self.showGrid(x=True, y=True, alpha=0.2)
+        for axis in ("left", "bottom"):
+            self.getAxis(axis).enableAutoSIPrefix(False)  # accuracy 0.8, not 800 ×0.001
         self.setMinimumHeight(120)
         self.line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen((128, 128, 128), width=1))
         self.readout = pg.TextItem(anchor=(0, 0))

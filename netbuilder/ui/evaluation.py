@@ -100,7 +100,8 @@ class ConfusionMatrix(QWidget):
             painter.drawText(QRectF(0, -8, LABEL_H, 16), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, name)
             painter.restore()
         painter.setPen(pal.muted)
-        painter.drawText(QRectF(0, 0, LABEL_W, 16), Qt.AlignmentFlag.AlignLeft, "true ↓  predicted →")
+        painter.drawText(QRectF(0, LABEL_H - 18, LABEL_W - 6, 16), Qt.AlignmentFlag.AlignRight, "true ↓")
+        painter.drawText(QRectF(LABEL_W, 0, n * size, 14), Qt.AlignmentFlag.AlignRight, "predicted →")
 
     def sizeHint(self) -> QSize:  # noqa: N802
         return QSize(480, 440)
@@ -135,6 +136,7 @@ class EvaluationView(QWidget):
         self.caption = QLabel(wordWrap=True)
         self.grid_host = QWidget()
         self.grid = QGridLayout(self.grid_host)
+        self.grid.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.grid_host)
@@ -176,6 +178,7 @@ class EvaluationView(QWidget):
         while self.grid.count():
             widget = self.grid.takeAt(0).widget()
             if widget is not None:
+                widget.setParent(None)  # gone from view now, not at the next event loop turn
                 widget.deleteLater()
         shown = [s for s in samples if s["index"] in self.images]
         note = " (their images were not saved with this run)" if samples and not shown else ""
