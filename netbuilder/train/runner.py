@@ -23,10 +23,12 @@ from netbuilder.train.config import TrainConfig
 from netbuilder.train.events import TERMINAL, Event, Failed
 
 STOP_GRACE_S = 10.0
+NICENESS = 10  # the run yields the CPU to its owner (the app's window) whenever the owner needs it
 
 
 def _child(document: str, config: dict, out: str, resume: bool, events: mp.Queue, stop: mp.Event) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in the owner's terminal is the owner's to handle
+    os.nice(NICENESS)
     process.prepare()
     from netbuilder.train.job import execute
 

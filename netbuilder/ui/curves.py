@@ -14,7 +14,9 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushBu
 from netbuilder.ui import theme
 from netbuilder.ui.series import Growing, RunSeries, Smoothed
 
-REDRAW_MS = 100
+# Each tick redraws one plot, in turn (a plot takes several ms to paint): each plot is new 3 times a second,
+# and the window never waits long for the curves.
+REDRAW_MS = 110
 X_AXES = {"step": "step", "epoch": "epoch", "wall time (s)": "time"}
 
 
@@ -31,7 +33,9 @@ class _Plot(pg.PlotWidget):
         super().__init__()
         self.setTitle(title)
         self.setLabel("left", y_label)
-        self.showGrid(x=True, y=True, alpha=0.2)
+        # Set on the plot: PlotItem.addItem hands its own modes to every curve added, overriding the curve's.
+        self.setDownsampling(auto=True, mode="peak")
+        self.setClipToView(True)
         for axis in ("left", "bottom"):
             self.getAxis(axis).enableAutoSIPrefix(False)  # accuracy 0.8, not 800 ×0.001
         self.setMinimumHeight(120)
@@ -71,7 +75,9 @@ class CurvesPanel(QWidget):
         self.runs: list[RunSeries] = []
         self.items: dict[tuple[str, str], pg.PlotDataItem] = {}
         self.smoothers: dict[tuple[str, str], Smoothed] = {}
-        self.dirty = False
+        self.drawn: dict[tuple[str, str], tuple] = {}  # what each curve was last given: (points, settings)
+        self.plot_of: dict[tuple[str, str], _Plot] = {}
+        self.stale: list[_Plot] = []  # plots whose curves have new data, redrawn one per tick
 
         self.smoothing = QSlider(Qt.Orientation.Horizontal, minimum=0, maximum=999, value=600)
         self.smoothing_label = QLabel()
@@ -146,6 +152,8 @@ class CurvesPanel(QWidget):
         self.legend.clear()
         self.items.clear()
         self.smoothers.clear()
+        self.drawn.clear()
+        self.plot_of.clear()
         self.runs = list(runs)
         for run in self.runs:
             several = len(self.runs) > 1
@@ -167,24 +175,33 @@ class CurvesPanel(QWidget):
         self.redraw()
 
     def _curve(self, plot: _Plot, run: RunSeries, key: str, pen, name: str | None, symbol: str | None = None) -> None:
-        item = pg.PlotDataItem(pen=pen, name=name, symbol=symbol, symbolSize=6,
+        # Per-batch curves are dense (two points a pixel after downsampling): drawn without antialiasing they
+        # look the same and paint several times faster; the sparse epoch curves stay antialiased.
+        dense = key.startswith("batch_") or key == "lr"
+        item = pg.PlotDataItem(pen=pen, name=name, symbol=symbol, symbolSize=6, antialias=not dense,
                                symbolBrush=pen.color(), symbolPen=pen.color())
-        item.setDownsampling(auto=True, method="peak")
-        item.setClipToView(True)
         plot.addItem(item)
         self.items[(run.name, key)] = item
+        self.plot_of[(run.name, key)] = plot
 
     def mark_dirty(self) -> None:
-        self.dirty = True
+        self.stale = [self.loss, self.accuracy, self.lr]
+
+    @property
+    def dirty(self) -> bool:
+        return bool(self.stale)
 
     def redraw_if_dirty(self) -> None:
-        if self.dirty:
-            self.redraw()
+        if self.stale:
+            self.redraw(self.stale.pop(0))
 
-    def redraw(self) -> None:
-        """Hand every curve its current data; pyqtgraph downsamples and clips to the view."""
-        self.dirty = False
+    def redraw(self, only: _Plot | None = None) -> None:
+        """Hand each curve (of one plot, or of all) whose data changed its data; pyqtgraph downsamples and
+        clips to the view."""
+        if only is None:
+            self.stale = []
         mode = self.x_mode
+        settings = (mode, self.weight)
         for run in self.runs:
             sources: dict[str, tuple[Growing, bool]] = {
                 "batch_loss_raw": (run.batch_loss, False), "batch_loss": (run.batch_loss, True),
@@ -194,8 +211,12 @@ class CurvesPanel(QWidget):
             }
             for key, (series, smoothed) in sources.items():
                 item = self.items.get((run.name, key))
-                if item is None:
+                if item is None or (only is not None and self.plot_of[(run.name, key)] is not only):
                     continue
+                version = (series.n, settings)
+                if self.drawn.get((run.name, key)) == version:
+                    continue  # unchanged: leave it (and its plot's axes) alone
+                self.drawn[(run.name, key)] = version
                 ys = self.smoothers.setdefault((run.name, key), Smoothed()).of(series, self.weight) if smoothed \
                     else series.y
                 item.setData(run.axis(series.x, mode), ys)

@@ -74,19 +74,22 @@ class Smoothed:
     """smooth() of a growing series, extended as points arrive instead of recomputed at every redraw."""
 
     def __init__(self) -> None:
-        self.raw = Growing()
+        self.out = Growing()
+        self.state = 0.0  # the EMA before debiasing, at the last point done
         self.weight = -1.0
 
     def of(self, series: Growing, weight: float) -> np.ndarray:
         if weight <= 0:
             return series.y
-        if weight != self.weight or self.raw.n > series.n:
-            self.raw, self.weight = Growing(max(1024, series.n)), weight
-        done = self.raw.n
+        if weight != self.weight or self.out.n > series.n:
+            self.out, self.state, self.weight = Growing(max(1024, series.n)), 0.0, weight
+        done = self.out.n
         if series.n > done:
-            tail = ema(series.y[done:], weight, self.raw.y[-1] if done else 0.0)
-            self.raw.extend(series.x[done:], tail)
-        return self.raw.y / (1 - weight ** np.arange(1, self.raw.n + 1, dtype=np.float64))
+            tail = ema(series.y[done:], weight, self.state)
+            self.state = float(tail[-1])
+            steps = np.arange(done + 1, series.n + 1, dtype=np.float64)
+            self.out.extend(series.x[done:], tail / (1 - weight ** steps))
+        return self.out.y
 
 
 @dataclass
