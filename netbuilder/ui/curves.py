@@ -187,10 +187,6 @@ class CurvesPanel(QWidget):
     def mark_dirty(self) -> None:
         self.stale = [self.loss, self.accuracy, self.lr]
 
-    @property
-    def dirty(self) -> bool:
-        return bool(self.stale)
-
     def redraw_if_dirty(self) -> None:
         if self.stale:
             self.redraw(self.stale.pop(0))

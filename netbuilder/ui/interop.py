@@ -87,12 +87,11 @@ class Interop:
         job.start()
         return job
 
-    def export(self, document: Document, fmt: str, out: Path, weights: Path | None = None) -> CommandJob:
+    def export(self, document: Document, fmt: str, out: Path) -> CommandJob:
         """Write the document as it is now (saved or not) and export it in the background."""
         source = self.scratch / "network.json"
         write_atomic(source, dumps(document))
-        args = ["export", str(source), "--to", fmt, "-o", str(out)] + (["--weights", str(weights)] if weights else [])
-        return self._run(args, self.report)
+        return self._run(["export", str(source), "--to", fmt, "-o", str(out)], self.report)
 
     def import_model(self, args: list[str], opened: Callable[[Path], None]) -> CommandJob:
         out = self.scratch / f"import-{len(list(self.scratch.iterdir()))}.json"

@@ -33,7 +33,3 @@ class CommandJob(QObject):
         text = (out if ok else err or out).splitlines()
         message = text[-1] if text else ("Done." if ok else f"The command failed (exit code {code}).")
         self.done.emit(ok, message.removeprefix("error: "))
-
-    def wait(self, ms: int = 120_000) -> bool:
-        """Block until the process ends (scripts and tests)."""
-        return self.process.waitForFinished(ms)
