@@ -1,11 +1,13 @@
 """The canvas, driven with real drops, mouse gestures and keys."""
 
+import pytest
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtTest import QTest
 
 from gestures import click_node, drop_from_palette, key, mouse_drag, palette_item
 from netbuilder.core.document import to_dict
 from netbuilder.core.graph import Edge
+from netbuilder.core.presets import list_presets
 from netbuilder.ui.items import NODE_H, NODE_W
 
 
@@ -288,3 +290,15 @@ def test_dark_and_light_themes_repaint_canvas_and_widgets(make_window, qtbot):
     next(a for a in window.theme_actions.actions() if a.text() == "Light").trigger()
     assert window.view.viewport().grab().toImage().pixelColor(5, 5).lightness() > 200
     window.set_theme("system")
+
+
+@pytest.mark.parametrize("key", [p.key for p in list_presets()])
+def test_no_overlapping_blocks_or_labels_on_the_presets(make_window, key):
+    window = make_window(key)
+    nodes = [item.mapRectToScene(item.shape().boundingRect()) for item in window.scene.node_items.values()]
+    labels = [item._label_rect for item in window.scene.edge_items.values()]
+    for i, a in enumerate(nodes):
+        assert not any(a.intersects(b) for b in nodes[i + 1:]), key
+        assert not any(a.intersects(label) for label in labels), key
+    for i, a in enumerate(labels):
+        assert not any(a.intersects(b) for b in labels[i + 1:]), key
