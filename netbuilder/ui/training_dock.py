@@ -30,6 +30,7 @@ from netbuilder.ui.series import OKABE_ITO, RunSeries
 from netbuilder.ui.device_probe import DeviceProbe
 
 POLL_MS = 50
+PROBE_DELAY_MS = 1500
 FOLDER_ITEM = "Image folder…"
 
 
@@ -222,7 +223,7 @@ class TrainingDock(QWidget):
         self.editor.replaced.connect(self.recommend)
         self.probe = DeviceProbe(self)
         self.probe.found.connect(self._device_found)
-        self.probe.start()
+        QTimer.singleShot(PROBE_DELAY_MS, self.probe.start)  # after the window has painted: it imports torch
         self.recommend()
 
     # Settings ---------------------------------------------------------------------------------
