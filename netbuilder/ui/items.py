@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPainterPath, QPainterPathStroker, QPen
@@ -81,6 +82,7 @@ class NodeItem(QGraphicsItem):
         self.view = NodeView(f"{block_type}", "", "?", "", None, False, "")
         self.edges: list[EdgeItem] = []
         self.inputs: list[PortItem] = []
+        self.hovered = False
         self.output = PortItem(self, False, 0)
         self.output.setPos(NODE_W / 2, NODE_H)
         self.set_input_count(n_inputs)
@@ -118,7 +120,7 @@ class NodeItem(QGraphicsItem):
         if view == self.view:
             return
         self.view = view
-        if self.isUnderMouse():
+        if self.hovered:
             self.setToolTip(view.tooltip)
         self.update()
 
@@ -188,14 +190,23 @@ class NodeItem(QGraphicsItem):
         return super().itemChange(change, value)
 
     def hoverEnterEvent(self, event) -> None:  # noqa: N802
+        self.hovered = True
         self.setToolTip(self.view.tooltip)  # set on demand: cheaper than on every check
         self.setCursor(Qt.CursorShape.OpenHandCursor)
+
+    def hoverLeaveEvent(self, event) -> None:  # noqa: N802
+        self.hovered = False
 
 
 def _rect_path(rect: QRectF) -> QPainterPath:
     path = QPainterPath()
     path.addRect(rect)
     return path
+
+
+@lru_cache(maxsize=4096)
+def _label_width(text: str) -> float:
+    return QFontMetricsF(theme.mono_font(8)).horizontalAdvance(text) + 10
 
 
 def wire_path(start: QPointF, end: QPointF) -> QPainterPath:
@@ -230,14 +241,16 @@ class EdgeItem(QGraphicsPathItem):
     def adjust(self) -> None:
         """Follow the ports after a block moved or its ports changed."""
         self.prepareGeometryChange()
-        self.setPath(wire_path(self.src.output_pos(), self.dst.input_pos(self.port)))
+        path = wire_path(self.src.output_pos(), self.dst.input_pos(self.port))
+        self.setPath(path)
+        self._mid = path.pointAtPercent(0.5)
+        self._path_bounds = path.boundingRect().adjusted(-10, -10, 10, 10)
         self._measure()
 
     def _measure(self) -> None:
-        mid = self.path().pointAtPercent(0.5)
-        width = QFontMetricsF(theme.mono_font(8)).horizontalAdvance(self.label) + 10
-        self._label_rect = QRectF(mid.x() + 6, mid.y() - 9, width, 18)
-        self._bounds = self.path().boundingRect().adjusted(-10, -10, 10, 10).united(self._label_rect)
+        mid = self._mid
+        self._label_rect = QRectF(mid.x() + 6, mid.y() - 9, _label_width(self.label), 18)
+        self._bounds = self._path_bounds.united(self._label_rect)
 
     def set_label(self, text: str, broken: bool) -> None:
         if (text, broken) != (self.label, self.broken):
