@@ -9,7 +9,9 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget,
+)
 
 from netbuilder.ui import theme
 from netbuilder.ui.series import Growing, RunSeries, Smoothed
@@ -78,6 +80,7 @@ class CurvesPanel(QWidget):
         self.drawn: dict[tuple[str, str], tuple] = {}  # what each curve was last given: (points, settings)
         self.plot_of: dict[tuple[str, str], _Plot] = {}
         self.stale: list[_Plot] = []  # plots whose curves have new data, redrawn one per tick
+        self.note = ""  # what the last export did
 
         self.smoothing = QSlider(Qt.Orientation.Horizontal, minimum=0, maximum=999, value=600)
         self.smoothing_label = QLabel()
@@ -86,9 +89,10 @@ class CurvesPanel(QWidget):
         self.log_loss = QCheckBox("log loss")
         self.export_png = QPushButton("Export PNG…")
         self.export_csv = QPushButton("Export CSV…")
+        self.export_note = QLabel()
         controls = QHBoxLayout()
         for w in (QLabel("Smoothing"), self.smoothing, self.smoothing_label, QLabel("x axis"), self.x_axis,
-                  self.log_loss, self.export_png, self.export_csv):
+                  self.log_loss, self.export_png, self.export_csv, self.export_note):
             controls.addWidget(w)
 
         self.loss = _Plot("Loss", "loss")
@@ -108,6 +112,8 @@ class CurvesPanel(QWidget):
         self.smoothing.valueChanged.connect(self._controls_changed)
         self.x_axis.currentIndexChanged.connect(self._controls_changed)
         self.log_loss.toggled.connect(self._log_changed)
+        self.export_png.clicked.connect(lambda: self._export("png"))
+        self.export_csv.clicked.connect(lambda: self._export("csv"))
         self.timer = QTimer(self, interval=REDRAW_MS)
         self.timer.timeout.connect(self.redraw_if_dirty)
         self.timer.start()
@@ -216,6 +222,23 @@ class CurvesPanel(QWidget):
                 ys = self.smoothers.setdefault((run.name, key), Smoothed()).of(series, self.weight) if smoothed \
                     else series.y
                 item.setData(run.axis(series.x, mode), ys)
+
+    def ask_path(self, suffix: str) -> Path | None:
+        name, _ = QFileDialog.getSaveFileName(self, f"Export {suffix.upper()}", f"curves.{suffix}",
+                                              f"{suffix.upper()} (*.{suffix})")
+        return Path(name).with_suffix(f".{suffix}") if name else None
+
+    def _export(self, suffix: str) -> None:
+        path = self.ask_path(suffix)
+        if path is None:
+            return
+        try:
+            ok = self.export_image(path) if suffix == "png" else self.export_table(path) is None
+        except OSError as e:
+            ok, self.note = False, f"Cannot write {path}: {e.strerror or e}."
+        else:
+            self.note = f"Wrote {path}." if ok else f"Cannot write {path}."
+        self.export_note.setText(self.note)
 
     def export_image(self, path: Path) -> bool:
         return self.plots.grab().save(str(path))

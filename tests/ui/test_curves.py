@@ -109,3 +109,20 @@ def test_many_plot_widgets_created_and_destroyed(qtbot):
         qtbot.wait(1)
         del panel
         gc.collect()
+
+
+def test_export_buttons_write_the_files(qtbot, tmp_path):
+    from PySide6.QtCore import Qt
+
+    panel = CurvesPanel()
+    qtbot.addWidget(panel)
+    panel.resize(900, 300)
+    panel.set_runs([fake_run("a", OKABE_ITO[0], epochs=1, steps=10)])
+    panel.ask_path = lambda suffix: tmp_path / f"out.{suffix}"
+    QTest.mouseClick(panel.export_png, Qt.MouseButton.LeftButton)
+    QTest.mouseClick(panel.export_csv, Qt.MouseButton.LeftButton)
+    assert (tmp_path / "out.png").stat().st_size > 1000 and (tmp_path / "out.csv").read_text().startswith("run,kind")
+    assert panel.note == f"Wrote {tmp_path / 'out.csv'}."
+    panel.ask_path = lambda suffix: tmp_path / "missing" / f"out.{suffix}"
+    QTest.mouseClick(panel.export_csv, Qt.MouseButton.LeftButton)
+    assert panel.note.startswith("Cannot write")
