@@ -1,3 +1,4 @@
+import gc
 import os
 import sys
 from pathlib import Path
@@ -6,6 +7,26 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _collect_between_tests():
+    """No automatic garbage collection during a test: collecting a leftover widget in the middle of a Qt call
+    can deadlock PySide6 6.11 on Qt's signal mutex. Each test's garbage is collected after it instead."""
+    gc.disable()
+    yield
+    gc.enable()
+
+
+@pytest.fixture(autouse=True)
+def _collect_after_test():
+    yield
+    if "PySide6.QtWidgets" in sys.modules:
+        from PySide6.QtWidgets import QApplication
+
+        if QApplication.instance() is not None:
+            QApplication.processEvents()
+    gc.collect()
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
+from pyqtgraph.util.garbage_collector import GarbageCollector
 
 from netbuilder.core.document import DocumentError, load
 from netbuilder.core.presets import load_preset
@@ -15,6 +16,10 @@ from netbuilder.ui.main_window import MainWindow
 
 def application() -> QApplication:
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    if not hasattr(app, "garbage_collector"):
+        # Python's collector must not run in the middle of a Qt call: freeing a widget there can deadlock
+        # on Qt's signal mutex (seen in PySide6 6.11). Collect from the event loop instead.
+        app.garbage_collector = GarbageCollector(interval=1.0)
     app.setApplicationName("NetBuilder")
     app.setOrganizationName("NetBuilder")
     app.setStyle("Fusion")
