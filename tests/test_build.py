@@ -61,3 +61,15 @@ def test_ids_that_are_module_attributes_build_under_a_suffixed_name():
     model = build(g).eval()
     assert set(model.layers.keys()) == {"forward_", "keys_", "training_"}
     assert model(torch.randn(2, 3, 8, 8)).shape == (2, 2)
+
+
+def test_forward_frees_each_output_after_its_last_reader():
+    graph = load_preset("resnet_cifar").graph
+    model = build(graph).eval()
+    x = torch.randn(2, *model.input_shape)
+    with torch.no_grad():
+        kept = model.forward_all(x, keep_all=False)
+        everything = model.forward_all(x)
+        assert list(kept) == [model.output_id]  # nothing else held at the end
+        assert torch.equal(kept[model.output_id], everything[model.output_id])
+        assert torch.equal(model(x), everything[model.output_id])

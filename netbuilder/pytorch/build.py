@@ -116,15 +116,25 @@ class GraphModule(nn.Module):
             flatten = node.type == "Linear" and len(res.input_shapes[0]) > 1
             self.steps.append((nid, node.type, sources, flatten))
         self.output_id = result.output
+        # step index -> the outputs no later step reads (dropped there by forward)
+        last: dict[str, int] = {}
+        for i, (_, _, sources, _) in enumerate(self.steps):
+            for s in sources:
+                last[s] = i
+        self.last_read: dict[int, list[str]] = {}
+        for source, i in last.items():
+            self.last_read.setdefault(i, []).append(source)
         # A softmax at the end is applied by predict() only, so training can use cross-entropy on logits.
         self.trailing_softmax = is_softmax(graph, result, result.output)
         self.logits_id = graph.in_edges(self.output_id)[0].src if self.trailing_softmax else self.output_id
         self.input_shape = result.nodes[next(n for n in result.order if graph.nodes[n].type == "Input")].output_shape
 
-    def forward_all(self, x: torch.Tensor, stop_at: str | None = None) -> dict[str, torch.Tensor]:
-        """Every node's output up to stop_at (default: all), keyed by node id."""
+    def forward_all(self, x: torch.Tensor, stop_at: str | None = None, keep_all: bool = True
+                    ) -> dict[str, torch.Tensor]:
+        """Every node's output up to stop_at (default: all), keyed by node id. Without keep_all, an output is
+        dropped once its last reader has run (as a hand-written forward's locals are), to spare memory."""
         values: dict[str, torch.Tensor] = {}
-        for nid, kind, sources, flatten in self.steps:
+        for i, (nid, kind, sources, flatten) in enumerate(self.steps):
             if kind == "Input":
                 values[nid] = x
                 continue
@@ -140,10 +150,13 @@ class GraphModule(nn.Module):
             values[nid] = out
             if nid == stop_at:
                 break
+            if not keep_all:
+                for done in self.last_read.get(i, ()):
+                    del values[done]
         return values
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.forward_all(x, self.logits_id)[self.logits_id]
+        return self.forward_all(x, self.logits_id, keep_all=False)[self.logits_id]
 
     @torch.no_grad()
     def predict(self, x: torch.Tensor) -> torch.Tensor:
