@@ -87,8 +87,9 @@ class CurvesPanel(QWidget):
         self.x_axis = QComboBox()
         self.x_axis.addItems(list(X_AXES))
         self.log_loss = QCheckBox("log loss")
-        self.export_png = QPushButton("Export PNG…")
-        self.export_csv = QPushButton("Export CSV…")
+        self.export_png = QPushButton("PNG…", toolTip="Export the plots as a PNG image")
+        self.export_csv = QPushButton("CSV…", toolTip="Export every point as CSV")
+        self.smoothing.setMinimumWidth(60)
         self.export_note = QLabel()
         controls = QHBoxLayout()
         for w in (QLabel("Smoothing"), self.smoothing, self.smoothing_label, QLabel("x axis"), self.x_axis,

@@ -57,9 +57,13 @@ class MainWindow(QMainWindow):
         self.view = CanvasView(self.scene)
         self.setCentralWidget(self.view)
         self.palette = Palette()
+        self.palette.setMinimumWidth(200)
         self.inspector = Inspector(self.editor)
         self.palette_dock = self._dock("Blocks", self.palette, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.inspector_dock = self._dock("Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea)
+        # The palette and the inspector keep the window's full height; training sits under the canvas.
+        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         self.training = TrainingDock(self.editor, runs_dir())
         self.training_dock = self._dock("Training", self.training, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.training.runs.compare.connect(self.compare_runs)
@@ -87,8 +91,8 @@ class MainWindow(QMainWindow):
         self.palette.activated.connect(self.add_below_selection)
         self.quick_add.chosen.connect(self._quick_add_chosen)
 
-        self.resize(1400, 900)
-        self.resizeDocks([self.palette_dock, self.inspector_dock], [220, 370], Qt.Orientation.Horizontal)
+        self.resize(1500, 950)
+        self.resizeDocks([self.palette_dock, self.inspector_dock], [230, 340], Qt.Orientation.Horizontal)
         self.resizeDocks([self.training_dock], [290], Qt.Orientation.Vertical)
         geometry = self.settings.value("window/geometry")
         if geometry is not None:

@@ -54,7 +54,7 @@ class RunsView(QWidget):
         self.refresh_button = QPushButton("Refresh")
         self.open_button = QPushButton("Open folder…")
         self.extra: list[Run] = []  # runs opened from folders elsewhere
-        self.note = QLabel(f"Runs in {root}. Tick runs to overlay their curves.")
+        self.note = QLabel(f"Runs in {root}. Tick runs to overlay their curves.", wordWrap=True)
         buttons = QHBoxLayout()
         for w in (self.note, self.refresh_button, self.open_button, self.compare_button, self.reopen_button):
             buttons.addWidget(w)

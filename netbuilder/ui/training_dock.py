@@ -208,6 +208,7 @@ class TrainingDock(QWidget):
         splitter.addWidget(left)
         splitter.addWidget(self.tabs)
         splitter.setStretchFactor(1, 3)
+        left.setMinimumWidth(300)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter)
