@@ -73,3 +73,10 @@ def test_forward_frees_each_output_after_its_last_reader():
         assert list(kept) == [model.output_id]  # nothing else held at the end
         assert torch.equal(kept[model.output_id], everything[model.output_id])
         assert torch.equal(model(x), everything[model.output_id])
+
+
+def test_a_softmax_straight_after_the_input():
+    g = chain(("input", "Input", {"shape": [5]}), ("sm", "Activation", {"function": "softmax"}))
+    model = build(g)
+    x = torch.randn(3, 5)
+    assert torch.equal(model(x), x) and torch.allclose(model.predict(x), torch.softmax(x, dim=1))

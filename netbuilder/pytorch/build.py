@@ -135,11 +135,10 @@ class GraphModule(nn.Module):
         dropped once its last reader has run (as a hand-written forward's locals are), to spare memory."""
         values: dict[str, torch.Tensor] = {}
         for i, (nid, kind, sources, flatten) in enumerate(self.steps):
-            if kind == "Input":
-                values[nid] = x
-                continue
             args = [values[s] for s in sources]
-            if kind == "Add":
+            if kind == "Input":
+                out = x
+            elif kind == "Add":
                 out = args[0]
                 for a in args[1:]:
                     out = out + a
