@@ -1,0 +1,38 @@
+"""Safe text for sentences: strings from files quoted with control characters escaped and cut short,
+and integers of any size written without overflow."""
+
+from __future__ import annotations
+
+import unicodedata
+
+QUOTE_LIMIT = 80
+_DIGITS_LIMIT = 30  # past this many digits a number is written as "a 4,301-digit number"
+
+
+def _escape(ch: str) -> str:
+    if ch.isprintable() and unicodedata.category(ch) not in ("Cf", "Zl", "Zp"):
+        return ch
+    code = ord(ch)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def clean(value: object, limit: int = QUOTE_LIMIT) -> str:
+    """str(value) with control and format characters escaped (ANSI escapes become \\x1b[...), cut at limit."""
+    text = value if isinstance(value, str) else repr(value)
+    cut = len(text) > limit
+    out = "".join(_escape(ch) for ch in text[:limit])
+    return out + ("…" if cut else "")
+
+
+def quote(value: object, limit: int = QUOTE_LIMIT) -> str:
+    """A string from an untrusted file, safe for a terminal or a sentence: 'conv\\x1b[2J…'."""
+    return f"'{clean(value, limit)}'"
+
+
+def fmt_int(n: int) -> str:
+    """An int with thousands separators; absurdly long ones by their length (never OverflowError/ValueError)."""
+    n = int(n)
+    if -(10**_DIGITS_LIMIT) < n < 10**_DIGITS_LIMIT:
+        return f"{n:,}"
+    digits = n.bit_length() * 0.30103  # log10(2): no str() of a huge int, which Python refuses past 4,300 digits
+    return f"a {'negative ' if n < 0 else ''}{int(digits) + 1:,}-digit number"
