@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from netbuilder.core.document import DocumentError, load
@@ -85,8 +86,10 @@ def _app_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
+EXIT_BROKEN_PIPE = 128 + 13  # what a shell reports for a tool that SIGPIPE ended (`netbuilder check F | head`)
+
+
+def _run(argv: list[str]) -> int:
     parser = _subcommands()
     if argv and argv[0] in parser._subparsers._group_actions[0].choices:  # type: ignore[union-attr]
         args = parser.parse_args(argv)
@@ -95,3 +98,14 @@ def main(argv: list[str] | None = None) -> int:
     from netbuilder.ui.app import run
 
     return run(args.file, args.screenshot)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run a command. When the reader of stdout goes away (a pipe into head), stop quietly as Unix tools do."""
+    try:
+        code = _run(sys.argv[1:] if argv is None else argv)
+        sys.stdout.flush()  # here, not at exit, where a closed pipe would print a traceback
+        return code
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # the final flush at exit writes nowhere
+        return EXIT_BROKEN_PIPE

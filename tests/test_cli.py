@@ -4,7 +4,9 @@ import json
 import subprocess
 import sys
 
-from netbuilder.cli import main
+import pytest
+
+from netbuilder.cli import EXIT_BROKEN_PIPE, main
 from netbuilder.core.presets import PRESETS_DIR
 
 VGG = str(PRESETS_DIR / "vgg_cifar.json")
@@ -64,3 +66,14 @@ def test_presets_lists_them(capsys):
 def test_python_dash_m_works():
     proc = subprocess.run([sys.executable, "-m", "netbuilder", "check", VGG, "--json"], capture_output=True, text=True)
     assert proc.returncode == 0 and json.loads(proc.stdout)["total_params"] == 12_892_746
+
+
+@pytest.mark.parametrize("args", [["check", VGG, "--json"], ["check", VGG], ["presets"]], ids=" ".join)
+def test_a_closed_pipe_ends_quietly(args):
+    """`netbuilder check F --json | head -c 100`: the reader is gone before anything is written; no traceback,
+    the exit status a shell gives a tool that SIGPIPE ended."""
+    proc = subprocess.Popen([sys.executable, "-m", "netbuilder", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    proc.stdout.close()  # type: ignore[union-attr]
+    _, err = proc.communicate()
+    assert proc.returncode == EXIT_BROKEN_PIPE and err == b""
