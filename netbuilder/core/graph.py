@@ -44,6 +44,7 @@ class Graph:
         self.nodes: dict[str, Node] = {}
         self.edges: list[Edge] = []
         self.listeners: list[Listener] = []
+        self.check_memo: dict[str, Any] = {}  # core.shapes' per-block memo: it belongs to this graph alone
 
     def _emit(self, kind: str, subject: Any) -> None:
         for listener in list(self.listeners):

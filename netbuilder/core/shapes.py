@@ -59,23 +59,31 @@ def _validate_raw(kind: str, params: dict[str, Any]) -> tuple[dict[str, Any] | N
         return None, str(e)
 
 
-# node id -> (type, copy of the raw params, validated params, error): most nodes don't change between checks.
-_memo: dict[str, tuple[str, dict[str, Any], dict[str, Any] | None, str | None]] = {}
+Memo = dict[str, tuple[Any, dict[str, Any] | None, str | None]]  # node id -> (exact key, values, error)
 
 
-def _validate_node(node: Node) -> tuple[dict[str, Any] | None, str | None]:
-    """Validated parameters (shared, read-only) or the node's error sentence."""
+def _typed(value: Any) -> Any:
+    """value as a key that == cannot confuse: 12, 12.0 and true differ, so do 0.0 and -0.0; lists item by item.
+    A value no file can hold (a dict, say) gets a key equal to nothing, so it is never remembered."""
+    if isinstance(value, (list, tuple)):
+        return (type(value), *map(_typed, value))
+    if isinstance(value, float):
+        return (float, repr(value))
+    return (type(value), value) if isinstance(value, (str, int, type(None))) else object()
+
+
+def _validate_node(node: Node, memo: Memo) -> tuple[dict[str, Any] | None, str | None]:
+    """Validated parameters (shared, read-only) or the node's error sentence; memo holds earlier answers."""
     if node.type not in REGISTRY:
         known = ", ".join(REGISTRY)
         return None, f"Block '{node.id}': its type '{node.type}' is unknown (known types: {known}). Change it or delete the block."
-    hit = _memo.get(node.id)
-    if hit is not None and hit[0] == node.type and hit[1] == node.params:
-        return hit[2], hit[3]
+    key = (node.type, tuple((name, _typed(v)) for name, v in node.params.items()))
+    hit = memo.get(node.id)
+    if hit is not None and hit[0] == key:
+        return hit[1], hit[2]
     values, error = _validate_raw(node.type, node.params)
     error = None if error is None else f"{label(node)}: {error}"
-    if len(_memo) > 100_000:
-        _memo.clear()
-    _memo[node.id] = (node.type, {k: list(v) if isinstance(v, list) else v for k, v in node.params.items()}, values, error)
+    memo[node.id] = (key, values, error)
     return values, error
 
 
@@ -151,9 +159,18 @@ def _missing_port_error(node: Node, n_ports: int, fed: list[tuple[int, str]]) ->
     return f"{label(node)}: its input {port} is not connected. Connect a branch to it, or lower inputs."
 
 
-def check(graph: Graph) -> Check:
-    """Walk the graph in topological order and say, for every node, its output shape or its error."""
+def check(graph: Graph, memo: Memo | None = None) -> Check:
+    """Walk the graph in topological order and say, for every node, its output shape or its error.
+
+    memo (by default the graph's own) remembers each node's validated parameters between checks; it
+    only ever answers for the exact same type and typed parameters, so it never changes a result.
+    """
     nodes = graph.nodes
+    if memo is None:
+        memo = graph.check_memo
+    if len(memo) > 2 * len(nodes) + 64:  # forget deleted blocks
+        for gone in set(memo) - set(nodes):
+            del memo[gone]
     results = {nid: NodeCheck() for nid in nodes}
     graph_errors: list[str] = []
     succ: dict[str, list[str]] = {nid: [] for nid in nodes}
@@ -168,7 +185,7 @@ def check(graph: Graph) -> Check:
             "The network has no Input block. Add one from the palette and connect it to the first layer."
         )
     for nid, node in nodes.items():
-        results[nid].values, results[nid].error = _validate_node(node)
+        results[nid].values, results[nid].error = _validate_node(node, memo)
     for extra in inputs[1:]:
         results[extra].error = (
             f"Input '{extra}': a network has exactly one Input, and '{inputs[0]}' is already one. "
