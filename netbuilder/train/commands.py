@@ -24,6 +24,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("file", nargs="?", help="the network (.json); not needed with --resume")
     p.add_argument("--out", metavar="DIR", help=f"the run folder (default: {RUNS_ROOT}/FILE-DATE-TIME)")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue a run from its last checkpoint")
+    p.add_argument("--force", action="store_true",
+                   help="start even when the memory estimate is more than the device has free")
     group = p.add_argument_group("settings")
     for setting in settings():
         _add_setting(group, setting)
@@ -84,7 +86,7 @@ def _train(args: argparse.Namespace) -> int:
 
     with _CtrlC(World.from_env().size == 1) as stopped:
         try:
-            last = execute(document, config, out, resume=bool(args.resume), listener=Progress(),
+            last = execute(document, config, out, resume=bool(args.resume), force=args.force, listener=Progress(),
                            should_stop=stopped)
         except KeyboardInterrupt:
             _error(f"interrupted; continue from the last finished epoch with `netbuilder train --resume {out}`")

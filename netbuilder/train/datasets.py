@@ -7,7 +7,6 @@ torchvision is imported only to read CIFAR-10, MNIST and Fashion-MNIST.
 from __future__ import annotations
 
 import os
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +15,7 @@ from math import prod
 
 import numpy as np
 
+from netbuilder.core.atomic import write_atomic
 from netbuilder.core.blocks import fmt_shape
 from netbuilder.train import shapes10
 from netbuilder.train.errors import TrainError
@@ -178,10 +178,7 @@ def _save_arrays(path: Path, arrays: dict[str, np.ndarray]) -> None:
     """Write the cache through a temporary file and a rename, so concurrent readers never see half of it."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".shapes10.", suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-        os.replace(tmp, path)
+        write_atomic(path, lambda f: np.savez(f, **arrays))
     except OSError:
         pass  # the cache is an optimisation: a read-only disk only costs generating again next time
 

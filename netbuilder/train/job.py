@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import traceback
-from typing import Callable
+from typing import Any, Callable
 
 from netbuilder.core.document import Document
 from netbuilder.train import distributed
@@ -17,29 +17,34 @@ from netbuilder.train.loop import Trainer
 from netbuilder.train.runs import Run, summarize
 
 ERROR_LOG = "error.log"
+UNEXPECTED = "Training stopped on an unexpected error."
+TRIES = 3  # each closing step is tried again when an error (such as a dying worker's signal) interrupts it
 
 
 def execute(document: Document, config: TrainConfig, out: str | os.PathLike, *, resume: bool = False,
-            listener: Callable[[Event], None] = lambda event: None,
+            force: bool = False, listener: Callable[[Event], None] = lambda event: None,
             should_stop: Callable[[], bool] = lambda: False) -> Event:
     """Train document with config into the run folder out (or continue the run there from its last
     checkpoint), hand every event to listener (main process only), and return the last: Finished or Failed.
+    force starts a run that the memory estimate says will not fit.
 
     Nothing is written until the data and the network are known to be usable, so a mistake leaves no folder.
+    Once there is a folder, every failure ends in it with error.log and a summary.json saying "failed".
     """
     world = World.from_env()
     run: Run | None = None
     evaluated: Evaluated | None = None
     last: Event | None = None
+    details = ""
     try:
         checkpoint = Run.open(out).load_checkpoint("last") if resume else None
         trainer = Trainer(document, config, world)
-        trainer.setup(checkpoint)
+        trainer.setup(checkpoint, force)
         if world.main:
             run = Run.open(out) if resume else Run.create(out, document, config)
             if checkpoint is not None:
                 run.write_config(config)
-                run.rewind(checkpoint["epoch"])
+                run.rewind(checkpoint)
         for event in trainer.events(run, should_stop):
             if isinstance(event, Finished):
                 last = event  # handed out below, once the summary is written
@@ -53,17 +58,40 @@ def execute(document: Document, config: TrainConfig, out: str | os.PathLike, *, 
     except TrainError as e:
         last = Failed(str(e))
     except Exception as e:  # a bug, not the user's doing: a sentence here, the traceback in the folder
-        where = ""
-        if run is not None:
-            (run.path / ERROR_LOG).write_text(traceback.format_exc(), encoding="utf-8")
-            where = f"; the details are in {run.path / ERROR_LOG}"
-        last = Failed(f"Training stopped on an unexpected error ({type(e).__name__}: {e}){where}.")
+        last = Failed(_quietly(_unexpected, e, default=UNEXPECTED))
+        details = _quietly(traceback.format_exc, default="")
     finally:
-        distributed.close()
+        _quietly(distributed.close)
     assert last is not None
     if run is not None:
-        run.log(last)
-        run.write_summary(summarize(last, evaluated))
+        last = _end(run, last, evaluated, details)
     if world.main:
-        listener(last)
+        _quietly(listener, last)
     return last
+
+
+def _unexpected(error: Exception) -> str:
+    return f"Training stopped on an unexpected error ({type(error).__name__}: {error})."
+
+
+def _end(run: Run, last: Event, evaluated: Evaluated | None, details: str) -> Event:
+    """The run folder's record of how it ended: error.log when it failed (the details there, if any, named in
+    the sentence), the last event, summary.json. Returns the last event as recorded."""
+    if isinstance(last, Failed):
+        log = run.path / ERROR_LOG
+        if _quietly(log.write_text, f"{last.message}\n{details}", "utf-8", default=None) is not None and details:
+            last = Failed(f"{last.message.removesuffix('.')}; the details are in {log}.")
+    _quietly(run.log, last)
+    _quietly(lambda: run.write_summary(summarize(last, evaluated)))
+    return last
+
+
+def _quietly(step: Callable[..., Any], *args: Any, default: Any = None) -> Any:
+    """step(*args), tried up to TRIES times while it raises; default when it never succeeds. The closing steps of
+    a failed run must not fail themselves: a DataLoader whose worker died raises again on every child's exit."""
+    for _ in range(TRIES):
+        try:
+            return step(*args)
+        except Exception:
+            continue
+    return default

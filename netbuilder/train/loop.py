@@ -18,6 +18,7 @@ from torch import nn
 
 from netbuilder.core.blocks import fmt_shape
 from netbuilder.core.document import Document
+from netbuilder.core.shapes import Check
 from netbuilder.pytorch.build import BuildError, GraphModule, checked
 from netbuilder.train import datasets, distributed, feed, memory
 from netbuilder.train.config import TrainConfig
@@ -25,11 +26,12 @@ from netbuilder.train.device import PRECISION_NAMES, resolve_device, resolve_pre
 from netbuilder.train.distributed import World
 from netbuilder.train.errors import TrainError
 from netbuilder.train.events import BatchMetrics, Checkpoint, EpochMetrics, Evaluated, Event, Finished, Started
-from netbuilder.train.runs import Run
+from netbuilder.train.runs import Run, restore
 from netbuilder.train.schedule import lr_at
 
 WRONG_SAMPLES = 64
 CELL_SAMPLES = 8  # per cell of the confusion matrix
+CPU_ALLOCATOR_WORDS = ("can't allocate memory", "not enough memory", "enforce fail at alloc_cpu")
 
 
 @dataclass
@@ -54,9 +56,10 @@ class Trainer:
         self.document, self.config = document, config
         self.world = world or World()
 
-    def setup(self, checkpoint: dict[str, Any] | None = None) -> None:
-        """Load the data, build the network and its optimizer, restore a checkpoint; TrainError on what a
-        person can fix (a missing dataset, a shape mismatch, a device that is not there)."""
+    def setup(self, checkpoint: dict[str, Any] | None = None, force: bool = False) -> None:
+        """Load the data, build the network and its optimizer, restore a checkpoint (as Run.load_checkpoint
+        gives it); TrainError on what a person can fix (a missing dataset, a shape mismatch, a device that is not
+        there, a run that needs more memory than the device has free, unless force)."""
         cfg, world = self.config, self.world
         self.device = resolve_device(cfg.device, world.local_rank)
         self.autocast_dtype = resolve_precision(cfg.precision, self.device)
@@ -64,8 +67,11 @@ class Trainer:
             result = checked(self.document.graph)
         except BuildError as e:
             raise TrainError(str(e)) from None
+        if not force:
+            self._check_fits(result)
         torch.manual_seed(cfg.seed)
-        net = GraphModule(self.document.graph, result)
+        with _out_of_memory(self.device, "building the network; use fewer channels or a smaller network"):
+            net = GraphModule(self.document.graph, result)
         data = datasets.load(cfg.dataset, datasets.data_dir(cfg.data_dir), cfg.download)
         with _out_of_memory(self.device, "holding the data and the network; use a smaller --limit or --device cpu"):
             self.feed = feed.prepare(data, net.input_shape, cfg, self.device)
@@ -82,11 +88,7 @@ class Trainer:
         self.scaler = torch.amp.GradScaler(self.device.type) if fp16 else None
         self.start_epoch, self.best = 0, None
         if checkpoint is not None:
-            self.net.load_state_dict(checkpoint["model"])
-            if "optimizer" in checkpoint:
-                self.optimizer.load_state_dict(checkpoint["optimizer"])
-            if self.scaler is not None and checkpoint.get("scaler"):
-                self.scaler.load_state_dict(checkpoint["scaler"])
+            restore(checkpoint, self.net, self.optimizer, self.scaler)
             self.start_epoch, self.best = checkpoint["epoch"], checkpoint.get("best_val_accuracy")
         model: nn.Module = torch.compile(self.net) if cfg.compile else self.net
         if world.size > 1:
@@ -236,6 +238,17 @@ class Trainer:
                 "scaler": self.scaler.state_dict() if self.scaler is not None else {},
                 "epoch": epoch, "best_val_accuracy": self.best}
 
+    def _check_fits(self, result: Check) -> None:
+        """Refuse, before anything is allocated, a run whose estimate exceeds the device's free memory."""
+        cfg, device = self.config, self.device
+        need = memory.estimate(result, cfg.batch_size, cfg.optimizer, cfg.momentum, self.autocast_dtype is not None, 0)
+        free = (torch.cuda.mem_get_info(device)[0] if device.type == "cuda"
+                else memory.available_ram() if device.type == "cpu" else None)
+        problem = memory.refusal(need, cfg.batch_size, free, "GPU" if device.type == "cuda" else "computer",
+                                 "add --force")
+        if problem:
+            raise TrainError(problem)
+
     def _warnings(self) -> list[str]:
         if self.device.type != "cuda":
             return []
@@ -285,7 +298,9 @@ def _out_of_memory(device: torch.device, when: str) -> Iterator[None]:
         yield
     except torch.OutOfMemoryError:
         raise TrainError(f"The {'computer' if device.type == 'cpu' else 'GPU'} ran out of memory {when}.") from None
+    except MemoryError:
+        raise TrainError(f"The computer ran out of memory {when}.") from None
     except RuntimeError as e:
-        if "can't allocate memory" not in str(e):  # the CPU allocator's words
+        if not any(words in str(e) for words in CPU_ALLOCATOR_WORDS):
             raise
         raise TrainError(f"The computer ran out of memory {when}.") from None

@@ -26,7 +26,8 @@ STOP_GRACE_S = 10.0
 NICENESS = 10  # the run yields the CPU to its owner (the app's window) whenever the owner needs it
 
 
-def _child(document: str, config: dict, out: str, resume: bool, events: mp.Queue, stop: mp.Event) -> None:
+def _child(document: str, config: dict, out: str, resume: bool, force: bool, events: mp.Queue,
+           stop: mp.Event) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in the owner's terminal is the owner's to handle
     os.nice(NICENESS)
     process.prepare()
@@ -34,7 +35,7 @@ def _child(document: str, config: dict, out: str, resume: bool, events: mp.Queue
 
     parent = mp.parent_process()
     assert parent is not None
-    execute(parse(document), TrainConfig.from_dict(config), out, resume=resume, listener=events.put,
+    execute(parse(document), TrainConfig.from_dict(config), out, resume=resume, force=force, listener=events.put,
             should_stop=lambda: stop.is_set() or not parent.is_alive())
     events.close()
     events.join_thread()
@@ -43,13 +44,14 @@ def _child(document: str, config: dict, out: str, resume: bool, events: mp.Queue
 class Runner:
     """One training run in a child process. Construct, start(), then poll() until done."""
 
-    def __init__(self, document: Document, config: TrainConfig, out: str | os.PathLike, resume: bool = False) -> None:
+    def __init__(self, document: Document, config: TrainConfig, out: str | os.PathLike, resume: bool = False,
+                 force: bool = False) -> None:
         ctx = mp.get_context("spawn")
         self.out = Path(out)
         self._events: mp.Queue = ctx.Queue()
         self._stop = ctx.Event()
         self._process = ctx.Process(target=_child, name="netbuilder-train",
-                                    args=(dumps(document), config.to_dict(), str(out), resume, self._events,
+                                    args=(dumps(document), config.to_dict(), str(out), resume, force, self._events,
                                           self._stop))
         self._kill_at: float | None = None
         self.done = False  # a Finished or Failed event has been handed out

@@ -9,14 +9,15 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from netbuilder.core.document import Document, DocumentError, dumps, load, write_atomic
+from netbuilder.core.atomic import clean_leftovers, write_atomic, write_text_atomic
+from netbuilder.core.document import Document, DocumentError, dumps, load
+from netbuilder.core.text import quote
 from netbuilder.train import events as ev
 from netbuilder.train.config import TrainConfig
 from netbuilder.train.errors import TrainError
@@ -40,7 +41,7 @@ class Run:
             raise TrainError(f"{run.path} already holds files; choose another --out, or continue a run there "
                              f"with --resume {run.path}.")
         run.path.mkdir(parents=True, exist_ok=True)
-        write_atomic(run.path / NETWORK, dumps(document))
+        write_text_atomic(run.path / NETWORK, dumps(document))
         run.write_config(config)
         return run
 
@@ -62,7 +63,7 @@ class Run:
             raise TrainError(f"{self.path / CONFIG} cannot be read ({e}).") from None
 
     def write_config(self, config: TrainConfig) -> None:
-        write_atomic(self.path / CONFIG, json.dumps(config.to_dict(), indent=2) + "\n")
+        write_text_atomic(self.path / CONFIG, json.dumps(config.to_dict(), indent=2) + "\n")
 
     @property
     def document(self) -> Document:
@@ -100,10 +101,8 @@ class Run:
 
     def save_samples(self, indices: list[int], images: np.ndarray) -> None:
         """The images of the test samples an Evaluated event names, by their index in the test set."""
-        fd, tmp = tempfile.mkstemp(prefix=f".{SAMPLES}.", suffix=".tmp", dir=self.path)
-        with os.fdopen(fd, "wb") as f:
-            np.savez_compressed(f, index=np.asarray(indices, dtype=np.int64), images=images)
-        os.replace(tmp, self.path / SAMPLES)
+        write_atomic(self.path / SAMPLES, lambda f: np.savez_compressed(
+            f, index=np.asarray(indices, dtype=np.int64), images=images))
 
     def samples(self) -> dict[int, np.ndarray]:
         """Test images by index, as saved with the evaluation; empty when there are none."""
@@ -113,18 +112,32 @@ class Run:
         except (OSError, ValueError, KeyError):
             return {}
 
-    def rewind(self, epoch: int) -> None:
-        """Forget the events after epoch's checkpoint, so a resumed run continues one clean curve."""
+    def rewind(self, checkpoint: dict[str, Any]) -> None:
+        """Forget the events after the checkpoint's epoch, so a resumed run continues one clean curve.
+
+        A kill can fall anywhere in an epoch's end (its metrics are logged, then last.pt, best.pt and the
+        checkpoint event written): every line about an epoch up to the checkpoint's stays, the checkpoint event
+        is logged from the checkpoint itself when it is missing, best.pt is made to agree with it, and the
+        leftovers of interrupted saves are removed."""
+        for name in (METRICS, SAMPLES, SUMMARY, *CHECKPOINTS.values()):
+            clean_leftovers(self.path / name)
+        epoch = checkpoint["epoch"]
         lines = (self.path / METRICS).read_text(encoding="utf-8").splitlines(keepends=True)
-        keep = 0
+        keep, logged = 0, False
         for i, line in enumerate(lines):
             try:
                 data = json.loads(line)
-            except ValueError:
+                kind, at = data["event"], data["epoch"]
+            except (ValueError, TypeError, KeyError):
                 continue
-            if data.get("event") == ev.Checkpoint.kind and data.get("epoch") == epoch:
-                keep = i + 1
-        write_atomic(self.path / METRICS, "".join(lines[:keep]))
+            if isinstance(at, int) and at <= epoch:
+                keep, logged = i + 1, kind == ev.Checkpoint.kind and at == epoch
+        write_text_atomic(self.path / METRICS, "".join(lines[:keep]))
+        best = bool(checkpoint.get("best"))
+        if best and epoch > 0 and _epoch_of(self.checkpoint_path("best")) != epoch:
+            _save({"model": checkpoint["model"], "epoch": epoch}, self.checkpoint_path("best"))
+        if epoch > 0 and not logged:
+            self.log(ev.Checkpoint(epoch, str(self.checkpoint_path("last")), best))
 
     # Checkpoints -------------------------------------------------------------------------------
 
@@ -132,29 +145,31 @@ class Run:
         return self.path / CHECKPOINTS[which]
 
     def save_checkpoint(self, state: dict[str, Any], best: bool) -> Path:
-        """last.pt gets the whole state; best.pt, when best, the model's weights and the epoch."""
-        _save(state, self.checkpoint_path("last"))
+        """last.pt gets the whole state and whether its epoch was the best; best.pt, when best, the model's
+        weights and the epoch."""
+        _save({**state, "best": best}, self.checkpoint_path("last"))
         if best:
             _save({"model": state["model"], "epoch": state["epoch"]}, self.checkpoint_path("best"))
         return self.checkpoint_path("last")
 
     def load_checkpoint(self, which: str = "last") -> dict[str, Any]:
-        import torch
-
+        """The checkpoint as saved, its layout checked (a "model" dict of tensors, a whole "epoch"), with
+        "path": where it was read from."""
         path = self.checkpoint_path(which)
         if not path.is_file():
             raise TrainError(f"{self.path} has no {which} checkpoint yet (no epoch finished); train it again "
                              f"without --resume.")
-        try:
-            return torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as e:  # a damaged or foreign file: torch raises many kinds
-            raise TrainError(f"The checkpoint {path} cannot be read ({type(e).__name__}); delete it, or train "
-                             f"again.") from None
+        data = _load(path)
+        problem = _layout_problem(data)
+        if problem:
+            raise TrainError(f"{path.name} in {self.path} is not a checkpoint of this run ({problem}); delete it, "
+                             f"or train again.")
+        return {**data, "path": path}
 
     # Summary -----------------------------------------------------------------------------------
 
     def write_summary(self, summary: dict[str, Any]) -> None:
-        write_atomic(self.path / SUMMARY, json.dumps(summary, indent=2) + "\n")
+        write_text_atomic(self.path / SUMMARY, json.dumps(summary, indent=2) + "\n")
 
     @property
     def summary(self) -> dict[str, Any] | None:
@@ -164,17 +179,78 @@ class Run:
             return None
 
 
+def restore(checkpoint: dict[str, Any], net: Any, optimizer: Any = None, scaler: Any = None) -> None:
+    """Put a checkpoint's weights into net (and its state into the optimizer and the scaler, where it has
+    one); a checkpoint that does not fit is one sentence."""
+    path = checkpoint["path"]
+    where = f"{path.name} in {path.parent} does not match its {NETWORK}"
+    mismatch = _mismatch(checkpoint["model"], net.state_dict())
+    if mismatch:
+        raise TrainError(f"{where}: {mismatch}.")
+    try:
+        net.load_state_dict(checkpoint["model"])
+        if optimizer is not None and checkpoint.get("optimizer"):
+            optimizer.load_state_dict(checkpoint["optimizer"])
+        if scaler is not None and checkpoint.get("scaler"):
+            scaler.load_state_dict(checkpoint["scaler"])
+    except Exception as e:  # torch's own checks, in many kinds and many lines
+        raise TrainError(f"{where}: its saved state does not fit ({type(e).__name__}).") from None
+
+
 def _save(state: dict[str, Any], path: Path) -> None:
     import torch
 
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    write_atomic(path, lambda f: torch.save(state, f))
+
+
+def _load(path: Path) -> Any:
+    import torch
+
     try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(state, f)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # a damaged or foreign file: torch raises many kinds
+        raise TrainError(f"The checkpoint {path} cannot be read ({type(e).__name__}); delete it, or train "
+                         f"again.") from None
+
+
+def _epoch_of(path: Path) -> int | None:
+    """The epoch a checkpoint file holds, or None when it is missing or unreadable."""
+    try:
+        data = _load(path)
+    except TrainError:
+        return None
+    return data.get("epoch") if isinstance(data, dict) else None
+
+
+def _layout_problem(data: Any) -> str | None:
+    """What keeps data from being a checkpoint, in a few words; None when it is one."""
+    import torch
+
+    if not isinstance(data, dict):
+        return f"it holds a {type(data).__name__}, not a dict"
+    model, epoch = data.get("model"), data.get("epoch")
+    if not isinstance(model, dict) or not all(isinstance(v, torch.Tensor) for v in model.values()):
+        return "it holds no model weights"
+    if not isinstance(epoch, int) or isinstance(epoch, bool) or epoch < 0:
+        return "it holds no epoch"
+    return None
+
+
+def _mismatch(saved: dict[Any, Any], expected: dict[str, Any]) -> str | None:
+    """How saved weights differ from a network's (by name and shape), or None when they fit."""
+    missing = [k for k in expected if k not in saved]
+    unknown = [k for k in saved if k not in expected]
+    other = [k for k in expected if k in saved and tuple(saved[k].shape) != tuple(expected[k].shape)]
+    parts = []
+    if missing:
+        parts.append(f"{len(missing)} missing weights, first {quote(missing[0])}")
+    if unknown:
+        parts.append(f"{len(unknown)} unknown weights, first {quote(unknown[0])}")
+    if other:
+        k = other[0]
+        parts.append(f"{len(other)} of another shape, first {quote(k)} ({list(saved[k].shape)} instead of "
+                     f"{list(expected[k].shape)})")
+    return ", ".join(parts) or None
 
 
 def summarize(final: ev.Event, evaluated: ev.Evaluated | None) -> dict[str, Any]:
