@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib.resources import files
 from pathlib import Path
 
 from netbuilder.core.document import Document, DocumentError, load
 
-PRESETS_DIR = Path(__file__).resolve().parents[2] / "presets"
+PRESETS_DIR = Path(str(files("netbuilder._presets")))  # the checkout's presets/, shipped inside the package
 DEFAULT = "vgg_cifar"
 
 
