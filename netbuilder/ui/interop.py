@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import shutil
 import tempfile
+import weakref
 from pathlib import Path
 from typing import Callable
 
@@ -73,7 +75,16 @@ class Interop:
         self.parent = parent
         self.report = report
         self.jobs: list[CommandJob] = []
-        self.scratch = Path(tempfile.mkdtemp(prefix="netbuilder-"))
+        self._scratch: Path | None = None
+
+    @property
+    def scratch(self) -> Path:
+        """This window's temporary folder, made when a job first needs it and removed with this object (or at
+        exit, whichever comes first)."""
+        if self._scratch is None:
+            self._scratch = Path(tempfile.mkdtemp(prefix="netbuilder-"))
+            weakref.finalize(self, shutil.rmtree, self._scratch, ignore_errors=True)
+        return self._scratch
 
     def _run(self, args: list[str], then: Callable[[bool, str], None]) -> CommandJob:
         job = CommandJob(args, self.parent)
