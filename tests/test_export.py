@@ -273,3 +273,21 @@ def test_import_model_refusals_are_one_sentence(tmp_path, capsys):
     assert info.value.code == 2
     assert "'3,32' is not an input size; give C,H,W such as 3,32,32, or F." in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_exports_write_through_a_symlink_and_leave_no_temporary_file(tmp_path):
+    """Every export file goes through core.atomic: a link stays a link and its target gets the new file."""
+    target, link = tmp_path / "real" / "w.pt", tmp_path / "w.pt"
+    target.parent.mkdir()
+    target.write_bytes(b"old")
+    link.symlink_to(target)
+    weights = build(load_preset("seed_cnn").graph).state_dict()
+    ex.save_weights(weights, link)
+    assert link.is_symlink() and ex.load_weights(target).keys() == weights.keys()
+    model_py = tmp_path / "out" / "model.py"
+    model_py.parent.mkdir()
+    (tmp_path / "real" / "model.py").write_text("old")
+    model_py.symlink_to(tmp_path / "real" / "model.py")
+    ex.export_python(load_preset("seed_cnn"), model_py)
+    assert model_py.is_symlink() and "class" in (tmp_path / "real" / "model.py").read_text()
+    assert sorted(p.name for p in tmp_path.rglob("*.tmp")) == []

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import torch
 
-from netbuilder.core.document import Document, write_atomic
+from netbuilder.core.atomic import write_atomic, write_text_atomic
+from netbuilder.core.document import Document
 from netbuilder.core.graph import Graph
 from netbuilder.pytorch.build import BuildError, GraphModule, build
 from netbuilder.pytorch.codegen import generate, rename_state_dict
@@ -47,13 +48,10 @@ def error_summary(e: BaseException) -> str:
 
 
 def _write_bytes(path: Path, data: bytes) -> None:
-    """Write through a temporary file and a rename, so a failed export leaves no half file."""
-    tmp = path.with_name(f".{path.name}.tmp")
+    """Write atomically (core.atomic), so a failed export leaves no half file."""
     try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
+        write_atomic(path, lambda f: f.write(data))
     except OSError as e:
-        tmp.unlink(missing_ok=True)
         raise ExportError(f"{path} cannot be written ({e.strerror or e}).") from None
 
 
@@ -214,9 +212,9 @@ def export_python(document: Document, out: str | os.PathLike,
         weights = model_py.with_name(f"{model_py.stem}_weights{weights_suffix()}")
     try:
         model_py.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(model_py, source)
+        write_text_atomic(model_py, source)
         if script is not None:
-            write_atomic(train_py, script)
+            write_text_atomic(train_py, script)
     except OSError as e:
         raise ExportError(f"{model_py.parent} cannot be written ({e.strerror or e}).") from None
     if weights is not None:
