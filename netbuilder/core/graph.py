@@ -63,6 +63,9 @@ class Graph:
 
     def reaches(self, start: str, goal: str) -> bool:
         """True when a path of edges leads from start to goal (or start is goal)."""
+        succ: dict[str, list[str]] = {}
+        for e in self.edges:
+            succ.setdefault(e.src, []).append(e.dst)
         seen, stack = set(), [start]
         while stack:
             nid = stack.pop()
@@ -70,7 +73,7 @@ class Graph:
                 return True
             if nid not in seen:
                 seen.add(nid)
-                stack.extend(e.dst for e in self.edges if e.src == nid)
+                stack.extend(succ.get(nid, ()))
         return False
 
     def unique_id(self, base: str) -> str:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import heapq
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
 from netbuilder.core.blocks import REGISTRY, Shape
 from netbuilder.core.graph import Graph, Node
 from netbuilder.core.params import ShapeError, validate
+from netbuilder.core.text import fmt_int
 
 
 @dataclass(slots=True)
@@ -59,17 +61,19 @@ def _validate_raw(kind: str, params: dict[str, Any]) -> tuple[dict[str, Any] | N
         return None, str(e)
 
 
+_EXACT = frozenset({int, str, bool, type(None)})  # types whose == is exact
 Memo = dict[str, tuple[Any, dict[str, Any] | None, str | None]]  # node id -> (exact key, values, error)
 
 
 def _typed(value: Any) -> Any:
     """value as a key that == cannot confuse: 12, 12.0 and true differ, so do 0.0 and -0.0; lists item by item.
     A value no file can hold (a dict, say) gets a key equal to nothing, so it is never remembered."""
-    if isinstance(value, (list, tuple)):
-        return (type(value), *map(_typed, value))
-    if isinstance(value, float):
+    kind = type(value)
+    if kind in _EXACT:
+        return (kind, value)
+    if kind is float:
         return (float, repr(value))
-    return (type(value), value) if isinstance(value, (str, int, type(None))) else object()
+    return (kind, *map(_typed, value)) if kind in (list, tuple) else object()
 
 
 def _validate_node(node: Node, memo: Memo) -> tuple[dict[str, Any] | None, str | None]:
@@ -87,29 +91,26 @@ def _validate_node(node: Node, memo: Memo) -> tuple[dict[str, Any] | None, str |
     return values, error
 
 
-def _cycles(graph: Graph, succ: dict[str, list[str]]) -> dict[str, str]:
-    """Nodes on a cycle, each with the cycle written out (Tarjan's strongly connected components)."""
+def _components(roots: list[str], succ: dict[str, list[str]]) -> list[list[str]]:
+    """The strongly connected components reachable from roots (Tarjan's algorithm, without recursion)."""
     index: dict[str, int] = {}
     low: dict[str, int] = {}
     on_stack: set[str] = set()
     stack: list[str] = []
-    found: dict[str, str] = {}
-    counter = 0
-    for root in graph.nodes:
+    found: list[list[str]] = []
+    for root in roots:
         if root in index:
             continue
-        work = [(root, iter(succ[root]))]
-        index[root] = low[root] = counter
-        counter += 1
+        index[root] = low[root] = len(index)
         stack.append(root)
         on_stack.add(root)
+        work = [(root, iter(succ[root]))]
         while work:
             nid, it = work[-1]
             child = next(it, None)
             if child is not None:
                 if child not in index:
-                    index[child] = low[child] = counter
-                    counter += 1
+                    index[child] = low[child] = len(index)
                     stack.append(child)
                     on_stack.add(child)
                     work.append((child, iter(succ[child])))
@@ -127,12 +128,37 @@ def _cycles(graph: Graph, succ: dict[str, list[str]]) -> dict[str, str]:
                     comp.append(top)
                     if top == nid:
                         break
-                if len(comp) > 1 or nid in succ[nid]:
-                    members = [n for n in graph.nodes if n in set(comp)]
-                    path = " → ".join(members + [members[0]])
-                    for m in members:
-                        found[m] = path
+                found.append(comp)
     return found
+
+
+def _cycles(roots: list[str], succ: dict[str, list[str]], rank: dict[str, int]) -> list[list[str]]:
+    """One cycle per component that has any: its blocks in order from the component's first block in
+    document order, found by a breadth-first search inside the component (linear time and memory)."""
+    cycles = []
+    for comp in _components(roots, succ):
+        start = min(comp, key=rank.__getitem__)
+        if len(comp) == 1 and start not in succ[start]:
+            continue
+        members, parent, queue = set(comp), {start: start}, deque([start])
+        while queue:
+            nid = queue.popleft()
+            if start in succ[nid]:
+                break
+            for child in succ[nid]:
+                if child in members and child not in parent:
+                    parent[child] = nid
+                    queue.append(child)
+        path = [nid]
+        while path[-1] != start:
+            path.append(parent[path[-1]])
+        cycles.append(path[::-1])
+    return cycles
+
+
+def _some(items: list[str], limit: int = 10) -> list[str]:
+    """The first `limit` items, then "and N more", so a sentence stays short however many there are."""
+    return [*items[:limit], f"and {fmt_int(len(items) - limit)} more"] if len(items) > limit else items
 
 
 def _port_error(node: Node, n_ports: int, fed: list[tuple[int, str]]) -> str | None:
@@ -206,9 +232,12 @@ def check(graph: Graph, memo: Memo | None = None) -> Check:
             pending[child] -= 1
             if not pending[child]:
                 heapq.heappush(ready, rank[child])
-    if len(order) < len(nodes):
-        for nid, path in _cycles(graph, succ).items():
-            results[nid].error = f"{label(nodes[nid])}: it is part of a cycle ({path}). Remove one of these connections."
+    if len(order) < len(nodes):  # each cycle is reported once, on its first block in document order
+        placed = set(order)
+        for cycle in _cycles([n for n in names if n not in placed], succ, rank):
+            results[cycle[0]].error = (
+                f"{label(nodes[cycle[0]])}: it is part of a cycle ({' → '.join([*_some(cycle), cycle[0]])}). Remove one of these connections."
+            )
 
     for nid in order:
         res = results[nid]
@@ -242,9 +271,9 @@ def check(graph: Graph, memo: Memo | None = None) -> Check:
 
     sinks = [nid for nid in order if not succ[nid] and results[nid].output_shape is not None]
     if len(sinks) > 1:
-        listed = ", ".join(f"'{s}'" for s in sinks)
+        listed = ", ".join(_some([f"'{s}'" for s in sinks]))
         graph_errors.append(
-            f"The network has {len(sinks)} outputs ({listed}); it needs exactly one. "
+            f"The network has {fmt_int(len(sinks))} outputs ({listed}); it needs exactly one. "
             f"Connect the extra blocks onward or delete them."
         )
     output = sinks[0] if len(sinks) == 1 else None
