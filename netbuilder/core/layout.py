@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import deque
+
 from netbuilder.core.graph import Graph
 
 ROW = 100.0
@@ -17,10 +19,10 @@ def arrange(graph: Graph, row: float = ROW, column: float = COLUMN) -> dict[str,
         succ[e.src].append(e.dst)
     pending = {nid: len(p) for nid, p in preds.items()}
     depth = {nid: 0 for nid in graph.nodes}
-    queue = [nid for nid in graph.nodes if pending[nid] == 0]
+    queue = deque(nid for nid in graph.nodes if pending[nid] == 0)
     placed: list[str] = []
     while queue:
-        nid = queue.pop(0)
+        nid = queue.popleft()
         placed.append(nid)
         for child in succ[nid]:
             depth[child] = max(depth[child], depth[nid] + 1)
@@ -28,7 +30,8 @@ def arrange(graph: Graph, row: float = ROW, column: float = COLUMN) -> dict[str,
             if pending[child] == 0:
                 queue.append(child)
     bottom = max((depth[n] for n in placed), default=-1) + 1
-    for offset, nid in enumerate(n for n in graph.nodes if n not in set(placed)):
+    acyclic = set(placed)
+    for offset, nid in enumerate(n for n in graph.nodes if n not in acyclic):
         depth[nid] = bottom + offset
         placed.append(nid)
 
@@ -48,3 +51,29 @@ def arrange(graph: Graph, row: float = ROW, column: float = COLUMN) -> dict[str,
             x[nid] = (i - (len(members) - 1) / 2) * column
             positions[nid] = (x[nid], level * row)
     return positions
+
+
+def missing_positions(graph: Graph) -> dict[str, tuple[float, float]]:
+    """Positions for the nodes that have none (a file may omit them): arranged, below any placed nodes."""
+    missing = [nid for nid, n in graph.nodes.items() if n.position is None]
+    if not missing:
+        return {}
+    arranged = arrange(graph)
+    placed = [n.position[1] for n in graph.nodes.values() if n.position is not None]
+    shift = max(placed) + ROW - min(arranged[nid][1] for nid in missing) if placed else 0.0
+    return {nid: (arranged[nid][0], arranged[nid][1] + shift) for nid in missing}
+
+
+def descendants(graph: Graph, start: str) -> set[str]:
+    """Every node a path of edges leads to from start (start excluded unless on a cycle): one traversal."""
+    succ: dict[str, list[str]] = {}
+    for e in graph.edges:
+        succ.setdefault(e.src, []).append(e.dst)
+    seen: set[str] = set()
+    stack = [start]
+    while stack:
+        for child in succ.get(stack.pop(), ()):
+            if child not in seen:
+                seen.add(child)
+                stack.append(child)
+    return seen

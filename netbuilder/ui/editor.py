@@ -9,7 +9,15 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from netbuilder.core.document import Document
 from netbuilder.core.graph import Graph
+from netbuilder.core.layout import missing_positions
 from netbuilder.core.shapes import Check, check
+
+
+def place(document: Document) -> None:
+    """Give blocks without a position (a file may omit them) an arranged one, before any view is built:
+    stacked on one point, thousands of blocks would all be painted at once."""
+    for nid, position in missing_positions(document.graph).items():
+        document.graph.nodes[nid].position = position
 
 
 class Editor(QObject):
@@ -24,6 +32,7 @@ class Editor(QObject):
         self.document, self.path = document, path
         self.undo_stack = QUndoStack(self)
         self.undo_stack.indexChanged.connect(self.recheck)
+        place(document)
         self.result: Check = check(document.graph)
 
     @property
@@ -42,6 +51,7 @@ class Editor(QObject):
         self.document, self.path = document, path
         self.undo_stack.clear()
         self.undo_stack.setClean()
+        place(document)
         self.result = check(document.graph)
         self.replaced.emit()
         self.checked.emit(self.result)

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMe
 
 from netbuilder.core.document import Document, DocumentError, load, save
 from netbuilder.core.graph import Edge, Graph, Node
-from netbuilder.core.layout import ROW, arrange
+from netbuilder.core.layout import ROW, arrange, descendants
 from netbuilder.core.presets import list_presets
 from netbuilder.core.shapes import Check
 from netbuilder.core.summary import short
@@ -498,8 +498,9 @@ class MainWindow(QMainWindow):
                     dict(entry.params), (x, y + ROW))
         outs = graph.out_edges(above.id)
         self.editor.undo_stack.beginMacro(f"Add {entry.block_type} under '{above.id}'")
+        reached = descendants(graph, above.id)
         below = {nid: (n.position, (n.position[0], n.position[1] + ROW)) for nid, n in graph.nodes.items()
-                 if n.position and n.position[1] > y and graph.reaches(above.id, nid)}
+                 if n.position and n.position[1] > y and nid in reached}
         if below:
             self.editor.push(move_nodes(graph, below, "Make room"))
         if len(outs) == 1:

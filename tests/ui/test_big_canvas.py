@@ -1,0 +1,72 @@
+"""Big networks on the canvas: opening one costs O(N), and "add below" walks the graph once."""
+
+from netbuilder.core.document import Document
+from netbuilder.core.graph import Edge, Graph, Node
+from netbuilder.core.layout import ROW, arrange, descendants, missing_positions
+from netbuilder.ui.items import NodeItem
+from netbuilder.ui.palette import Entry
+
+
+def chain(blocks: int) -> Graph:
+    """Input, then relus, with no positions (as a script may write the file)."""
+    g = Graph()
+    g.nodes["input"] = Node("input", "Input", {"shape": [4, 8, 8]})
+    for i in range(1, blocks):
+        g.nodes[f"r{i}"] = Node(f"r{i}", "Activation", {"function": "relu"})
+        g.edges.append(Edge(f"r{i - 1}" if i > 1 else "input", f"r{i}"))
+    return g
+
+
+def test_opening_a_2000_block_chain_builds_every_item_and_paints_only_what_is_seen(make_window, monkeypatch):
+    window = make_window()
+    painted = []
+    paint = NodeItem.paint
+    monkeypatch.setattr(NodeItem, "paint", lambda self, *a: (painted.append(self.node_id), paint(self, *a))[1])
+    window.editor.replace(Document(chain(2000), "chain"), None)
+    window.view.show_start()
+    window.view.viewport().repaint()
+    items = window.scene.node_items
+    assert len(items) == 2000 and len(window.scene.edge_items) == 1999
+    assert all(item.view.volume == "4×8×8" for item in items.values())
+    # Blocks without positions are arranged, not stacked on one point where all of them would be painted.
+    assert len({(item.pos().x(), item.pos().y()) for item in items.values()}) == 2000
+    assert 0 < len(painted) < 100
+
+
+def test_missing_positions_go_below_the_placed_blocks():
+    g = chain(4)
+    g.nodes["input"].position = (0.0, 500.0)
+    placed = missing_positions(g)
+    assert set(placed) == {"r1", "r2", "r3"}
+    assert [placed[n][1] for n in ("r1", "r2", "r3")] == [500 + ROW, 500 + 2 * ROW, 500 + 3 * ROW]
+
+
+def test_descendants_in_one_walk():
+    g = chain(5)
+    g.nodes["side"] = Node("side", "Activation")
+    g.edges.append(Edge("input", "side"))
+    assert descendants(g, "r2") == {"r3", "r4"}
+    assert descendants(g, "input") == {"r1", "r2", "r3", "r4", "side"}
+
+
+def test_add_below_moves_only_what_is_downstream_without_a_search_per_block(make_window, monkeypatch):
+    window = make_window()
+    g = chain(300)
+    for nid, pos in arrange(g).items():
+        g.nodes[nid].position = pos
+    g.nodes["side"] = Node("side", "Activation", {}, (500.0, 200 * ROW))  # below r100, not downstream of it
+    g.edges.append(Edge("input", "side"))
+    window.editor.replace(Document(g, "chain"), None)
+    graph = window.editor.graph
+    searches = []
+    reaches = Graph.reaches
+    monkeypatch.setattr(Graph, "reaches", lambda self, a, b: (searches.append(a), reaches(self, a, b))[1])
+    before = {nid: n.position for nid, n in graph.nodes.items()}
+    window.scene.node_items["r100"].setSelected(True)
+    window.add_below_selection(Entry("BatchNorm", "BatchNorm", ""))
+    bn = next(n for n in graph.nodes.values() if n.type == "BatchNorm")
+    assert Edge("r100", bn.id) in graph.edges and Edge(bn.id, "r101") in graph.edges
+    assert graph.nodes["r101"].position[1] == before["r101"][1] + ROW
+    assert graph.nodes["r299"].position[1] == before["r299"][1] + ROW
+    assert graph.nodes["side"].position == before["side"] and graph.nodes["r100"].position == before["r100"]
+    assert len(searches) <= 2  # not one per block
