@@ -260,7 +260,7 @@ def test_import_model_command(tmp_path, capsys):
 def test_import_model_refusals_are_one_sentence(tmp_path, capsys):
     for argv, code, start in [
         (["torchvision:mobilenet_v2", "-o", str(tmp_path / "m.json")], 1,
-         "error: mobilenet_v2 uses operations NetBuilder has no block for: ReLU6 (at features_0_2); "),
+         "error: mobilenet_v2 uses 1 operation NetBuilder has no block for: ReLU6 ×35 (first at features_0_2); "),
         (["torchvision:nonet", "-o", str(tmp_path / "m.json")], 1,
          "error: torchvision has no classification model 'nonet'"),
         (["torchvision:resnet18", "-o", str(tmp_path / "m.onnx")], 2, "error: "),

@@ -12,6 +12,7 @@ called without arguments; importing it runs that code).
 
 from __future__ import annotations
 
+import difflib
 import functools
 import importlib
 import operator
@@ -34,12 +35,14 @@ from netbuilder.core.graph import Edge, Graph, Node
 from netbuilder.core.layout import arrange
 from netbuilder.core.params import to_json
 from netbuilder.core.shapes import check
+from netbuilder.core.text import clean, quote
 from netbuilder.pytorch.build import build, python_names
 from netbuilder.pytorch.export import error_summary
 
 TORCHVISION = "torchvision:"
 MAX_INPUTS = int(CONCAT.spec("inputs").max)  # type: ignore[arg-type]
 BATCH = 2  # traced and compared with a batch of two, so that nothing can mistake the batch for a feature
+LISTED_CHARS = 240  # a refusal lists operations up to about this many characters, then counts the rest
 
 Shape = tuple[int, ...]
 Translation = tuple[str, dict[str, Any]] | None  # (block type, params), or None: the input passes unchanged
@@ -50,7 +53,7 @@ class ModelImportError(Exception):
 
 
 class _Unsupported(Exception):
-    """One operation without an exact block; the message names it."""
+    """One operation without an exact block; the message names it (the same for every place it occurs)."""
 
 
 @dataclass
@@ -78,7 +81,7 @@ def _pair(value: Any) -> Any:
 
 def _conv(m: nn.Conv2d, shapes: list[Shape], out: Shape) -> Translation:
     if m.padding_mode != "zeros":
-        raise _Unsupported(f"Conv2d with padding_mode '{m.padding_mode}'")
+        raise _Unsupported(f"Conv2d with padding_mode {quote(m.padding_mode)}")
     padding = m.padding if m.padding != "valid" else 0
     return "Conv2d", {
         "out_channels": m.out_channels, "kernel_size": _pair(m.kernel_size), "stride": _pair(m.stride),
@@ -119,7 +122,7 @@ def _elu(m: nn.ELU, shapes: list[Shape], out: Shape) -> Translation:
 
 def _gelu(m: nn.GELU, shapes: list[Shape], out: Shape) -> Translation:
     if m.approximate != "none":
-        raise _Unsupported(f"GELU with approximate '{m.approximate}'")
+        raise _Unsupported(f"GELU with approximate {quote(m.approximate)}")
     return "Activation", {"function": "gelu"}
 
 
@@ -196,14 +199,15 @@ _IDENTITIES = {"contiguous"}
 
 
 def _name(node: fx.Node) -> str:
-    """How the refusal names an operation: the layer's class, or the function or method's name."""
+    """How the refusal names an operation: the layer's class, or the function or method's name (escaped: the
+    names come from the user's code)."""
     if node.op == "call_module":
-        return type(node.graph.owning_module.get_submodule(node.target)).__name__
+        return clean(type(node.graph.owning_module.get_submodule(node.target)).__name__)
     if node.op == "call_method":
-        return f"Tensor.{node.target}"
+        return f"Tensor.{clean(node.target)}"
     if node.op == "get_attr":
-        return f"the tensor attribute {node.target}"
-    return getattr(node.target, "__name__", str(node.target))
+        return "a parameter or buffer used directly"
+    return clean(getattr(node.target, "__name__", node.target))
 
 
 def _shape(node: Any) -> Shape | None:
@@ -366,7 +370,7 @@ def translate(module: nn.Module, input_shape: Shape, label: str = "the model") -
     graph.add_node(Node("input", "Input", {"shape": list(input_shape)}))
     block_of: dict[fx.Node, str] = {}  # fx node → the block whose output it is
     modules: dict[str, str] = {}
-    refused: dict[str, str] = {}  # operation → where it first occurs
+    refused: dict[str, list[str]] = {}  # operation → where it occurs
     failed: set[fx.Node] = set()  # refused nodes, and nodes that read them
     live = _live(output)
     for node in traced.graph.nodes:
@@ -383,13 +387,13 @@ def translate(module: nn.Module, input_shape: Shape, label: str = "the model") -
                     continue
                 raise _Unsupported(_name(node))
             if not sources:
-                raise _Unsupported(f"{_name(node)} creating a tensor")
+                raise _Unsupported(_name(node) if node.op == "get_attr" else f"{_name(node)} creating a tensor")
             shapes = [_shape(s) for s in sources]
             if None in shapes:
                 raise _Unsupported(_name(node))
             translation = _translate(node, shapes, out)  # type: ignore[arg-type]
         except _Unsupported as e:
-            refused.setdefault(str(e), node.name)
+            refused.setdefault(str(e), []).append(node.name)
             failed.add(node)
             continue
         if failed.intersection(node.all_input_nodes):  # translatable, but reads what is not
@@ -402,13 +406,24 @@ def translate(module: nn.Module, input_shape: Shape, label: str = "the model") -
         if node.op == "call_module":
             modules[block_of[node]] = str(node.target)
     if refused:
-        listed = ", ".join(f"{op} (at {where})" for op, where in refused.items())
-        raise ModelImportError(f"{label} uses operations NetBuilder has no block for: {listed}; the import was "
-                               f"refused rather than give a different network.")
+        raise ModelImportError(_refusal(label, refused))
     _compare_shapes(graph, block_of, label)
     for nid, position in arrange(graph).items():
         graph.nodes[nid].position = position
     return Imported(Document(graph, label), modules)
+
+
+def _refusal(label: str, refused: dict[str, list[str]]) -> str:
+    """One short sentence: the operations with no block, the most frequent first, each with its count and first
+    place; past LISTED_CHARS the rest are counted, never listed."""
+    parts = [f"{op} ×{len(places)} (first at {clean(places[0], 30)})" if len(places) > 1
+             else f"{op} (at {clean(places[0], 30)})"
+             for op, places in sorted(refused.items(), key=lambda item: -len(item[1]))]
+    shown = 1 + sum(1 for i in range(2, len(parts) + 1) if len(", ".join(parts[:i])) <= LISTED_CHARS)
+    listed = ", ".join(parts[:shown]) + (f" and {len(parts) - shown} more" if shown < len(parts) else "")
+    n = len(parts)
+    return (f"{clean(label)} uses {n} operation{'s' if n > 1 else ''} NetBuilder has no block for: {listed}; the "
+            f"import was refused rather than give a different network.")
 
 
 def _add_block(graph: Graph, name: str, kind: str, params: dict[str, Any], sources: list[str]) -> str:
@@ -487,9 +502,13 @@ def torchvision_input(name: str) -> Shape:
 def _torchvision_model(name: str) -> nn.Module:
     import torchvision.models
 
-    if name not in torchvision_names():
-        raise ModelImportError(f"torchvision has no classification model '{name}' (it has "
-                               f"{', '.join(torchvision_names())}).")
+    names = torchvision_names()
+    if name not in names:
+        close = difflib.get_close_matches(name, names, n=3)
+        hint = (f"did you mean {' or '.join(filter(None, [', '.join(close[:-1]), close[-1]]))}?" if close
+                else f"it has {len(names)}, such as resnet18 and vgg16")
+        raise ModelImportError(f"torchvision has no classification model {quote(name)} ({hint}); segmentation, "
+                               f"detection and video models cannot be imported.")
     with warnings.catch_warnings():  # googlenet and inception_v3 warn that their initialisation will change
         warnings.filterwarnings("ignore", "The default weight initialization", FutureWarning)
         return torchvision.models.get_model(name, weights=None)
