@@ -169,7 +169,24 @@ def test_wrong_parameter_types_and_values(params, fragment):
 
 def test_zero_or_negative_input_sizes():
     g = chain(("input", "Input", {"shape": [3, 0, 32]}))
-    assert error_of(g) == "Input 'input': every size in shape must be at least 1; got [3, 0, 32]."
+    assert error_of(g) == "Input 'input': every size in shape must be between 1 and 1000000; got [3, 0, 32]."
+
+
+@pytest.mark.parametrize(
+    ("kind", "params", "fragment"),
+    [
+        ("Input", {"shape": [1, 10**309, 1]}, "every size in shape must be between 1 and 1000000; got [1, a 310-digit number, 1]."),
+        ("Input", {"shape": [10**5000]}, "got [a 5,001-digit number]."),
+        ("Input", {"shape": [1_000_001]}, "got [1000001]."),
+        ("Conv2d", {"out_channels": 10**5000}, "out_channels must be between 1 and 65536; got a 5,001-digit number."),
+        ("Conv2d", {"kernel_size": [-(10**400), 3]}, "got a negative 401-digit number."),
+        ("Linear", {"out_features": 10**7}, "out_features must be between 1 and 1000000; got 10000000."),
+        ("Dropout", {"p": 10**400}, "p must be between 0 and 0.99; got a 401-digit number."),
+    ],
+)
+def test_absurd_sizes_are_refused_with_a_sentence(kind, params, fragment):
+    g = chain(("input", "Input", params)) if kind == "Input" else chain(image(), ("x", kind, params))
+    assert fragment in error_of(g)
 
 
 def test_activation_choice_and_unknown_type():

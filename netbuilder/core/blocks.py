@@ -12,6 +12,7 @@ from math import prod
 from typing import Any, Callable
 
 from netbuilder.core.params import Pair, ParamSpec, ShapeError
+from netbuilder.core.text import fmt_int
 
 Shape = tuple[int, ...]
 Params = dict[str, Any]
@@ -19,7 +20,7 @@ Params = dict[str, Any]
 
 def fmt_shape(shape: Shape) -> str:
     """64×32×32 for a volume, 512 for a vector."""
-    return "×".join(str(v) for v in shape)
+    return "×".join(fmt_int(v, grouped=False) for v in shape)
 
 
 def fmt_pair(pair: Pair) -> str:
@@ -85,7 +86,7 @@ INPUT = BlockType(
     name="Input",
     category="data",
     help="The data that enters the network: an image volume C×H×W or a vector of F features.",
-    params=(ParamSpec("shape", "shape", [3, 32, 32], "[C, H, W] for images, [F] for vectors"),),
+    params=(ParamSpec("shape", "shape", [3, 32, 32], "[C, H, W] for images, [F] for vectors", min=1, max=1_000_000),),
     output_shape=_input_shape,
     cost=_no_cost,
     summary=lambda p, i: (

@@ -3,24 +3,25 @@
 from __future__ import annotations
 
 from netbuilder.core.graph import Graph
+from netbuilder.core.text import clean
 
 
 def _value(params: dict, name: str) -> str:
-    return str(params[name]) if name in params else "default"
+    return clean(params[name]) if name in params else "default"
 
 
 def graph_diff(a: Graph, b: Graph) -> list[str]:
     """From a to b: one line per difference, in a's then b's document order; empty when they are the same."""
-    lines = [f"removed {a.nodes[n].type} '{n}'" for n in a.nodes if n not in b.nodes]
-    lines += [f"added {b.nodes[n].type} '{n}'" for n in b.nodes if n not in a.nodes]
+    lines = [f"removed {clean(a.nodes[n].type)} '{n}'" for n in a.nodes if n not in b.nodes]
+    lines += [f"added {clean(b.nodes[n].type)} '{n}'" for n in b.nodes if n not in a.nodes]
     for nid in (n for n in a.nodes if n in b.nodes):
         old, new = a.nodes[nid], b.nodes[nid]
         if old.type != new.type:
-            lines.append(f"'{nid}' changed from {old.type} to {new.type}")
+            lines.append(f"'{nid}' changed from {clean(old.type)} to {clean(new.type)}")
             continue
         for name in sorted(set(old.params) | set(new.params)):
             if old.params.get(name) != new.params.get(name):
-                lines.append(f"'{nid}' {name}: {_value(old.params, name)} → {_value(new.params, name)}")
+                lines.append(f"'{nid}' {clean(name)}: {_value(old.params, name)} → {_value(new.params, name)}")
     old_edges, new_edges = set(a.edges), set(b.edges)
     lines += [f"disconnected '{e.src}' → '{e.dst}'" for e in a.edges if e not in new_edges]
     lines += [f"connected '{e.src}' → '{e.dst}'" for e in b.edges if e not in old_edges]

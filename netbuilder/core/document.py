@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from netbuilder.core.graph import ID_PATTERN, Edge, Graph, Node
+from netbuilder.core.text import clean, fmt_int, quote
 
 FORMAT = "netbuilder"
 VERSION = 1
@@ -35,8 +36,9 @@ class Document:
 
 
 def _fail(source: str, where: str, what: str) -> DocumentError:
-    place = f" at {where}" if where else ""
-    return DocumentError(f"{source}{place}: {what}")
+    """The error for a place in a file; its path and the place (which may hold a key from the file) are escaped."""
+    place = f" at {clean(where, 120)}" if where else ""
+    return DocumentError(f"{clean(source, 200)}{place}: {what}")
 
 
 def _kind(value: Any) -> str:
@@ -73,7 +75,7 @@ def _expect(source: str, where: str, value: Any, kind: type | tuple[type, ...], 
 def _unknown_keys(source: str, where: str, obj: dict, allowed: set[str]) -> None:
     extra = sorted(set(obj) - allowed)
     if extra:
-        raise _fail(source, where, f"unknown field '{extra[0]}' (allowed here: {', '.join(sorted(allowed))}).")
+        raise _fail(source, where, f"unknown field {quote(extra[0])} (allowed here: {', '.join(sorted(allowed))}).")
 
 
 def _param_value(source: str, where: str, value: Any) -> Any:
@@ -92,8 +94,8 @@ def _parse_node(source: str, where: str, raw: Any) -> Node:
         if key not in raw:
             raise _fail(source, where, f"the block has no '{key}'.")
     node_id = _expect(source, f"{where}.id", raw["id"], str, "text")
-    if not ID_PATTERN.match(node_id):
-        raise _fail(source, f"{where}.id", f"'{node_id[:40]}' is not a valid id (letters, digits and _, "
+    if not ID_PATTERN.fullmatch(node_id):
+        raise _fail(source, f"{where}.id", f"{quote(node_id)} is not a valid id (letters, digits and _, "
                     "starting with a letter or _, at most 64 characters).")
     block_type = _expect(source, f"{where}.type", raw["type"], str, "text")
     params = _expect(source, f"{where}.params", raw.get("params", {}), dict, "an object")
@@ -119,11 +121,11 @@ def _parse_edge(source: str, where: str, raw: Any, graph: Graph) -> Edge:
             raise _fail(source, where, f"the connection has no '{key}'.")
         value = _expect(source, f"{where}.{key}", raw[key], str, "a block id")
         if value not in graph.nodes:
-            raise _fail(source, f"{where}.{key}", f"there is no block '{value[:64]}'.")
+            raise _fail(source, f"{where}.{key}", f"there is no block {quote(value)}.")
         ends.append(value)
     port = _expect(source, f"{where}.port", raw.get("port", 0), int, "a whole number")
     if not 0 <= port < 64:
-        raise _fail(source, f"{where}.port", f"port must be between 0 and 63; got {port}.")
+        raise _fail(source, f"{where}.port", f"port must be between 0 and 63; got {fmt_int(port)}.")
     return Edge(ends[0], ends[1], port)
 
 
@@ -152,7 +154,7 @@ def parse(text: str, source: str = "<text>") -> Document:
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise _fail(source, "version", "expected a version number such as 1.")
     if version > VERSION:
-        raise _fail(source, "version", f"the file was written by a newer NetBuilder (format version {version}); "
+        raise _fail(source, "version", f"the file was written by a newer NetBuilder (format version {fmt_int(version)}); "
                     f"this one reads up to version {VERSION}. Update NetBuilder.")
     _unknown_keys(source, "", data, _TOP_KEYS)
     name = _expect(source, "name", data.get("name", "Untitled"), str, "text")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from netbuilder.core.text import clean, fmt_int, quote
+
 
 class ShapeError(Exception):
     """A problem with one block that a person can fix; the message is a sentence saying how."""
@@ -36,22 +38,35 @@ def _is_int(value: Any) -> bool:
 
 
 def _describe(value: Any) -> str:
-    return repr(value) if isinstance(value, str) else str(value).replace("True", "true").replace("False", "false")
+    """A raw value as a sentence shows it: text quoted, escaped and cut short, numbers of any size, JSON's words."""
+    if isinstance(value, str):
+        return quote(value)
+    if isinstance(value, bool) or value is None:
+        return {True: "true", False: "false", None: "null"}[value]
+    if isinstance(value, int):
+        return fmt_int(value, grouped=False)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(map(_describe, value[:8])) + (", …]" if len(value) > 8 else "]")
+    return clean(value)
+
+
+def _limit(x: float) -> str:
+    return fmt_int(int(x), grouped=False) if float(x).is_integer() else f"{x:g}"
 
 
 def _bounds(spec: ParamSpec) -> str:
     if spec.min is not None and spec.max is not None:
-        return f"between {spec.min:g} and {spec.max:g}"
+        return f"between {_limit(spec.min)} and {_limit(spec.max)}"
     if spec.min is not None:
-        return f"at least {spec.min:g}"
-    return f"at most {spec.max:g}"
+        return f"at least {_limit(spec.min)}"
+    return f"at most {_limit(spec.max)}"
 
 
 def _check_int(spec: ParamSpec, value: Any, what: str) -> int:
     if not _is_int(value):
         raise ShapeError(f"{spec.name} must be {what}; got {_describe(value)}.")
     if (spec.min is not None and value < spec.min) or (spec.max is not None and value > spec.max):
-        raise ShapeError(f"{spec.name} must be {_bounds(spec)}; got {value}.")
+        raise ShapeError(f"{spec.name} must be {_bounds(spec)}; got {_describe(value)}.")
     return value
 
 
@@ -78,7 +93,7 @@ def coerce(spec: ParamSpec, value: Any) -> Any:
         if not (isinstance(value, (int, float)) and not isinstance(value, bool)) or value != value:
             raise ShapeError(f"{spec.name} must be a number; got {_describe(value)}.")
         if (spec.min is not None and value < spec.min) or (spec.max is not None and value > spec.max):
-            raise ShapeError(f"{spec.name} must be {_bounds(spec)}; got {value:g}.")
+            raise ShapeError(f"{spec.name} must be {_bounds(spec)}; got {_describe(value)}.")
         return float(value)
     if kind == "bool":
         if not isinstance(value, bool):
@@ -96,8 +111,8 @@ def coerce(spec: ParamSpec, value: Any) -> Any:
         ok = isinstance(value, (list, tuple)) and len(value) in (1, 3) and all(_is_int(v) for v in value)
         if not ok:
             raise ShapeError(f"{spec.name} must be [C, H, W] for images or [F] for vectors; got {_describe(value)}.")
-        if any(v < 1 for v in value):
-            raise ShapeError(f"every size in {spec.name} must be at least 1; got {list(value)}.")
+        if any(not spec.min <= v <= spec.max for v in value):
+            raise ShapeError(f"every size in {spec.name} must be {_bounds(spec)}; got {_describe(value)}.")
         return tuple(value)
     raise AssertionError(f"unknown parameter kind {kind}")
 
@@ -108,7 +123,7 @@ def validate(specs: tuple[ParamSpec, ...], raw: dict[str, Any]) -> dict[str, Any
     for name in raw:
         if name not in names:
             known = ", ".join(s.name for s in specs) or "none"
-            raise ShapeError(f"it has no parameter '{name}' (its parameters: {known}). Remove or rename it.")
+            raise ShapeError(f"it has no parameter {quote(name)} (its parameters: {known}). Remove or rename it.")
     return {s.name: coerce(s, raw.get(s.name, s.default)) for s in specs}
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from netbuilder.core.blocks import REGISTRY, Shape
 from netbuilder.core.graph import Graph, Node
 from netbuilder.core.params import ShapeError, validate
-from netbuilder.core.text import fmt_int
+from netbuilder.core.text import fmt_int, quote
 
 
 @dataclass(slots=True)
@@ -50,8 +50,8 @@ class Check:
 
 
 def label(node: Node) -> str:
-    """How sentences name a node: Conv2d 'conv1'."""
-    return f"{node.type} '{node.id}'"
+    """How sentences name a node: Conv2d 'conv1' (Block 'b1' when its type is unknown)."""
+    return f"{node.type if node.type in REGISTRY else 'Block'} {quote(node.id)}"
 
 
 def _validate_raw(kind: str, params: dict[str, Any]) -> tuple[dict[str, Any] | None, str | None]:
@@ -80,7 +80,7 @@ def _validate_node(node: Node, memo: Memo) -> tuple[dict[str, Any] | None, str |
     """Validated parameters (shared, read-only) or the node's error sentence; memo holds earlier answers."""
     if node.type not in REGISTRY:
         known = ", ".join(REGISTRY)
-        return None, f"Block '{node.id}': its type '{node.type}' is unknown (known types: {known}). Change it or delete the block."
+        return None, f"{label(node)}: its type {quote(node.type)} is unknown (known types: {known}). Change it or delete the block."
     key = (node.type, tuple((name, _typed(v)) for name, v in node.params.items()))
     hit = memo.get(node.id)
     if hit is not None and hit[0] == key:
@@ -168,12 +168,12 @@ def _port_error(node: Node, n_ports: int, fed: list[tuple[int, str]]) -> str | N
         if port >= n_ports:
             what = "takes no input" if n_ports == 0 else f"has only {n_ports} input{'s' if n_ports > 1 else ''}"
             return (
-                f"{label(node)}: '{src}' is connected to its input {port}, but it {what}. "
+                f"{label(node)}: {quote(src)} is connected to its input {port}, but it {what}. "
                 f"Remove that connection{' or raise inputs' if n_ports > 1 else ''}."
             )
         if port in seen:
             which = "input" if n_ports == 1 else f"input {port}"
-            return f"{label(node)}: its {which} is fed by both '{seen[port]}' and '{src}'. Remove one of these connections."
+            return f"{label(node)}: its {which} is fed by both {quote(seen[port])} and {quote(src)}. Remove one of these connections."
         seen[port] = src
     return None
 
@@ -214,7 +214,7 @@ def check(graph: Graph, memo: Memo | None = None) -> Check:
         results[nid].values, results[nid].error = _validate_node(node, memo)
     for extra in inputs[1:]:
         results[extra].error = (
-            f"Input '{extra}': a network has exactly one Input, and '{inputs[0]}' is already one. "
+            f"Input {quote(extra)}: a network has exactly one Input, and {quote(inputs[0])} is already one. "
             f"Delete one of them."
         )
 
@@ -271,7 +271,7 @@ def check(graph: Graph, memo: Memo | None = None) -> Check:
 
     sinks = [nid for nid in order if not succ[nid] and results[nid].output_shape is not None]
     if len(sinks) > 1:
-        listed = ", ".join(_some([f"'{s}'" for s in sinks]))
+        listed = ", ".join(_some([quote(s) for s in sinks]))
         graph_errors.append(
             f"The network has {fmt_int(len(sinks))} outputs ({listed}); it needs exactly one. "
             f"Connect the extra blocks onward or delete them."

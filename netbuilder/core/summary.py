@@ -7,14 +7,24 @@ from typing import Any
 from netbuilder.core.blocks import REGISTRY, fmt_shape
 from netbuilder.core.graph import Graph
 from netbuilder.core.shapes import Check
+from netbuilder.core.text import clean, fmt_int
+
+TITLE_LIMIT = 200
 
 
 def short(n: int) -> str:
-    """12.9 M, 304 k, 0.31 G: a count in three significant digits."""
-    for limit, suffix in ((1e9, " G"), (1e6, " M"), (1e3, " k")):
+    """12.9 M, 304 k, 0.31 G: a count in three significant digits (any int, however large)."""
+    if n >= 10**15:
+        return fmt_int(n)
+    for limit, suffix in ((10**9, " G"), (10**6, " M"), (10**3, " k")):
         if n >= limit:
             return f"{n / limit:.3g}{suffix}"
     return str(n)
+
+
+def _number(n: int) -> int | str:
+    """n for JSON, or its description when int → str would refuse it (more than 4,300 digits)."""
+    return n if n.bit_length() < 14_000 else fmt_int(n)
 
 
 def volume(check: Check, node_id: str) -> str:
@@ -40,14 +50,15 @@ def ordered(graph: Graph, check: Check) -> list[str]:
 def rows(graph: Graph, check: Check) -> list[tuple[str, ...]]:
     """(block, type, settings, output volume, params, MACs) per node."""
     return [
-        (nid, graph.nodes[nid].type, settings(graph, check, nid), volume(check, nid),
-         f"{check.nodes[nid].params:,}", f"{check.nodes[nid].macs:,}")
+        (nid, clean(graph.nodes[nid].type), settings(graph, check, nid), volume(check, nid),
+         fmt_int(check.nodes[nid].params), fmt_int(check.nodes[nid].macs))
         for nid in ordered(graph, check)
     ]
 
 
 def table(graph: Graph, check: Check, title: str = "") -> str:
-    """The summary as text: one row per block, totals, then every error."""
+    """The summary as text: one row per block, totals, then every error. The title (a document's name,
+    a path) is escaped and cut, so a file cannot send control characters to a terminal."""
     header = ("Block", "Type", "Settings", "Output volume", "Params", "MACs")
     body = rows(graph, check)
     widths = [max(len(r[i]) for r in [header, *body]) for i in range(6)]
@@ -57,10 +68,10 @@ def table(graph: Graph, check: Check, title: str = "") -> str:
         return left + "  " + "  ".join(r[i].rjust(widths[i]) for i in (4, 5))
 
     rule = "─" * len(line(header))
-    out = [title] if title else []
+    out = [clean(title, TITLE_LIMIT)] if title else []
     out += [rule, line(header), rule, *(line(r) for r in body), rule]
-    out.append(f"Total params: {check.total_params:,} ({short(check.total_params)})")
-    out.append(f"Total MACs:   {check.total_macs:,} ({short(check.total_macs)})")
+    out.append(f"Total params: {fmt_int(check.total_params)} ({short(check.total_params)})")
+    out.append(f"Total MACs:   {fmt_int(check.total_macs)} ({short(check.total_macs)})")
     if check.valid:
         out.append("Valid: yes")
     else:
@@ -78,14 +89,14 @@ def as_json(graph: Graph, check: Check) -> dict[str, Any]:
             {
                 "id": nid,
                 "type": graph.nodes[nid].type,
-                "output_shape": list(res.output_shape) if res.output_shape is not None else None,
-                "params": res.params,
-                "macs": res.macs,
+                "output_shape": None if res.output_shape is None else [_number(v) for v in res.output_shape],
+                "params": _number(res.params),
+                "macs": _number(res.macs),
                 "error": res.error,
             }
             for nid in ordered(graph, check)
             for res in [check.nodes[nid]]
         ],
-        "total_params": check.total_params,
-        "total_macs": check.total_macs,
+        "total_params": _number(check.total_params),
+        "total_macs": _number(check.total_macs),
     }

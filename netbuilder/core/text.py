@@ -29,10 +29,11 @@ def quote(value: object, limit: int = QUOTE_LIMIT) -> str:
     return f"'{clean(value, limit)}'"
 
 
-def fmt_int(n: int) -> str:
-    """An int with thousands separators; absurdly long ones by their length (never OverflowError/ValueError)."""
+def fmt_int(n: int, grouped: bool = True) -> str:
+    """An int with thousands separators (or none); absurdly long ones by their length (never
+    OverflowError/ValueError)."""
     n = int(n)
     if -(10**_DIGITS_LIMIT) < n < 10**_DIGITS_LIMIT:
-        return f"{n:,}"
+        return f"{n:,}" if grouped else str(n)
     digits = n.bit_length() * 0.30103  # log10(2): no str() of a huge int, which Python refuses past 4,300 digits
     return f"a {'negative ' if n < 0 else ''}{int(digits) + 1:,}-digit number"
