@@ -7,6 +7,7 @@ interrupted write of the same file are removed.
 
 from __future__ import annotations
 
+import glob
 import os
 import tempfile
 from collections.abc import Callable
@@ -22,10 +23,11 @@ def _target(path: Path) -> Path:
 
 
 def clean_leftovers(path: str | os.PathLike) -> None:
-    """Remove the temporary files that interrupted atomic writes of path left beside it."""
+    """Remove the temporary files that interrupted atomic writes of path left beside it (mkstemp's
+    8-character names only, so another file's are never touched, whatever characters the name holds)."""
     p = _target(Path(path))
     try:
-        for tmp in p.parent.glob(f".{p.name}.*{TMP_SUFFIX}"):
+        for tmp in p.parent.glob(f".{glob.escape(p.name)}.{'?' * 8}{TMP_SUFFIX}"):
             tmp.unlink(missing_ok=True)
     except OSError:
         pass

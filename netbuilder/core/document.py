@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from netbuilder.core.atomic import write_text_atomic
 from netbuilder.core.graph import ID_PATTERN, Edge, Graph, Node
 from netbuilder.core.text import clean, fmt_int, quote
 
@@ -18,6 +18,7 @@ VERSION = 1
 MAX_BYTES = 16 * 1024 * 1024
 MAX_NODES = 100_000
 MAX_DEPTH = 16
+write_atomic = write_text_atomic  # the name callers outside core still import from here
 
 _TOP_KEYS = {"format", "version", "name", "description", "nodes", "edges"}
 _NODE_KEYS = {"id", "type", "params", "position"}
@@ -237,33 +238,7 @@ def dumps(doc: Document) -> str:
     return "{\n" + ",\n".join(head + [listing("nodes"), listing("edges")]) + "\n}\n"
 
 
-def write_atomic(path: str | os.PathLike, text: str) -> None:
-    """Write text to path through a temporary file, fsync and rename: a crash never leaves half a file."""
-    p = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
-    try:
-        # mkstemp makes the file private; give it the mode a plain open() would (or the replaced file's).
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, p.stat().st_mode & 0o777 if p.exists() else 0o666 & ~umask)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    try:
-        dir_fd = os.open(p.parent, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
-
-
 def save(doc: Document, path: str | os.PathLike) -> None:
-    """Save a document atomically; the text is produced before the file is touched."""
-    write_atomic(path, dumps(doc))
+    """Save a document atomically (through a symbolic link, to its target); the text is produced before
+    the file is touched."""
+    write_text_atomic(path, dumps(doc))
