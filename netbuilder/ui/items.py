@@ -89,7 +89,6 @@ class NodeItem(QGraphicsItem):
         self.setFlags(
             QGraphicsItem.GraphicsItemFlag.ItemIsMovable
             | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
-            | QGraphicsItem.GraphicsItemFlag.ItemSendsScenePositionChanges
         )
         self.setAcceptHoverEvents(True)
         self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
@@ -105,6 +104,11 @@ class NodeItem(QGraphicsItem):
         self.inputs = [PortItem(self, True, i) for i in range(n)]
         for i, port in enumerate(self.inputs):
             port.setPos(NODE_W * (i + 1) / (n + 1), 0)
+        self.adjust_edges()
+
+    def adjust_edges(self) -> None:
+        """Wires follow the block; the scene calls this after it moves one (cheaper than an itemChange
+        override, which Qt would call a dozen times per block while building the canvas)."""
         for edge in self.edges:
             edge.adjust()
 
@@ -182,12 +186,6 @@ class NodeItem(QGraphicsItem):
             painter.drawEllipse(QPointF(NODE_W, 0), 9, 9)
             painter.setFont(theme.ui_font(9, bold=True))
             painter.drawText(QRectF(NODE_W - 9, -9, 18, 18), Qt.AlignmentFlag.AlignCenter, "!")
-
-    def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value):  # noqa: N802
-        if change == QGraphicsItem.GraphicsItemChange.ItemScenePositionHasChanged:
-            for edge in self.edges:
-                edge.adjust()
-        return super().itemChange(change, value)
 
     def hoverEnterEvent(self, event) -> None:  # noqa: N802
         self.hovered = True

@@ -113,6 +113,7 @@ class CanvasScene(QGraphicsScene):
             target = QPointF(*(subject.position or (0.0, 0.0)))
             if item.pos() != target:
                 item.setPos(target)
+                item.adjust_edges()
 
     def apply_check(self, result: Check) -> None:
         graph = self.editor.graph
@@ -202,6 +203,9 @@ class CanvasScene(QGraphicsScene):
             wire.setPath(wire_path(self.node_items[src].output_pos(), event.scenePos()))
             return
         super().mouseMoveEvent(event)
+        for nid in self._pressed:  # the blocks a drag moves
+            if nid in self.node_items:
+                self.node_items[nid].adjust_edges()
 
     def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:  # noqa: N802
         if self._wire is not None:

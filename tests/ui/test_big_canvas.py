@@ -1,5 +1,8 @@
-"""Big networks on the canvas: opening one costs O(N), and "add below" walks the graph once."""
+"""Big networks on the canvas: opening one costs O(N), "add below" walks the graph once, wires follow moves."""
 
+from PySide6.QtCore import QPointF
+
+from gestures import key, mouse_drag
 from netbuilder.core.document import Document
 from netbuilder.core.graph import Edge, Graph, Node
 from netbuilder.core.layout import ROW, arrange, descendants, missing_positions
@@ -70,3 +73,18 @@ def test_add_below_moves_only_what_is_downstream_without_a_search_per_block(make
     assert graph.nodes["r299"].position[1] == before["r299"][1] + ROW
     assert graph.nodes["side"].position == before["side"] and graph.nodes["r100"].position == before["r100"]
     assert len(searches) <= 2  # not one per block
+
+
+def test_wires_follow_a_dragged_block_and_its_undo(make_window):
+    window = make_window()
+    item, wire = window.scene.node_items["relu1"], window.scene.edge_items[Edge("conv1", "relu1")]
+
+    def attached() -> bool:
+        end = wire.path().pointAtPercent(1.0)
+        return (end - item.input_pos(0)).manhattanLength() < 0.5
+
+    start = item.pos()
+    mouse_drag(window, item.mapToScene(QPointF(60, 50)), item.mapToScene(QPointF(200, 120)))
+    assert item.pos() != start and attached()
+    key(window, "Ctrl+Z")
+    assert item.pos() == start and attached()
