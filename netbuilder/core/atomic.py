@@ -23,12 +23,14 @@ def _target(path: Path) -> Path:
 
 
 def clean_leftovers(path: str | os.PathLike) -> None:
-    """Remove the temporary files that interrupted atomic writes of path left beside it (mkstemp's
-    8-character names only, so another file's are never touched, whatever characters the name holds)."""
+    """Remove the temporary files that interrupted atomic writes of path left beside it: .NAME.XXXX.tmp
+    with no dot in XXXX, so another file's (.NAME.old.XXXX.tmp) are never touched, whatever NAME holds."""
     p = _target(Path(path))
+    start = len(p.name) + 2
     try:
-        for tmp in p.parent.glob(f".{glob.escape(p.name)}.{'?' * 8}{TMP_SUFFIX}"):
-            tmp.unlink(missing_ok=True)
+        for tmp in p.parent.glob(f".{glob.escape(p.name)}.*{TMP_SUFFIX}"):
+            if "." not in tmp.name[start : -len(TMP_SUFFIX)]:
+                tmp.unlink(missing_ok=True)
     except OSError:
         pass
 
