@@ -245,7 +245,7 @@ class Trainer:
         free = (torch.cuda.mem_get_info(device)[0] if device.type == "cuda"
                 else memory.available_ram() if device.type == "cpu" else None)
         problem = memory.refusal(need, cfg.batch_size, free, "GPU" if device.type == "cuda" else "computer",
-                                 "add --force")
+                                 "add --force to start it anyway")
         if problem:
             raise TrainError(problem)
 

@@ -53,14 +53,14 @@ def available_ram() -> int | None:
 def refusal(need: MemoryEstimate, batch_size: int, free: int | None, where: str, anyway: str) -> str | None:
     """The sentence that refuses a run needing more than the free memory of where ("computer", "GPU"), with a
     batch size that would fit when one does; None when it fits or the free memory is unknown. anyway says how to
-    start regardless ("add --force")."""
+    start regardless ("add --force to start it anyway")."""
     if free is None or need.total <= free:
         return None
     per_sample = need.activations / max(1, batch_size)
     fits = int((free - (need.total - need.activations)) // per_sample) if per_sample else 0
     smaller = f"a batch size of {fits} or less, " if 1 <= fits < batch_size else ""
     return (f"This run needs about {fmt_bytes(need.total)} of memory and the {where} has {fmt_bytes(free)} free; "
-            f"try {smaller}fewer channels or a smaller network, or {anyway} to start it anyway.")
+            f"try {smaller}fewer channels or a smaller network, or {anyway}.")
 
 
 def fmt_bytes(n: float) -> str:

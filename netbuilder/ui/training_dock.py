@@ -19,7 +19,7 @@ from netbuilder.train import datasets
 from netbuilder.train.config import OPTIMIZERS, PRECISIONS, SCHEDULES, TrainConfig, recommend
 from netbuilder.train.errors import TrainError
 from netbuilder.train.events import BatchMetrics, EpochMetrics, Evaluated, Failed, Finished, Started
-from netbuilder.train.memory import estimate, fmt_bytes
+from netbuilder.train.memory import MemoryEstimate, available_ram, estimate, fmt_bytes, refusal
 from netbuilder.train.runs import Run, new_path
 from netbuilder.ui import theme
 from netbuilder.ui.curves import CurvesPanel
@@ -172,6 +172,7 @@ class TrainingDock(QWidget):
         self.epochs = 1
         self.latest: BatchMetrics | None = None  # the newest batch metrics, shown by _show_progress
         self.latest_elapsed = 0.0
+        self.anyway = False  # the next Start goes ahead although the memory estimate does not fit
 
         self.settings = SettingsForm()
         self.start_button = QPushButton("Start")
@@ -264,15 +265,35 @@ class TrainingDock(QWidget):
         form.fix_input.setVisible(offer)
         if offer:
             form.fix_input.setText(f"Set the Input block to {list(target)}")
+        self.anyway = False
+        self.start_button.setText("Start")
         result: Check = self.editor.result
         if result.valid:
-            need = estimate(result, config.batch_size, config.optimizer, config.momentum,
-                            config.precision in ("bf16", "fp16"), 0).total
+            need = self.need(config).total
             form.memory.setText(f"≈ {fmt_bytes(need)} for weights, gradients, optimizer state and activations at "
                                 f"batch {config.batch_size}" + self.probe.compare(need))
         else:
             form.memory.setText("The network has errors; fix them to train it.")
         self.start_button.setEnabled(self.runner is None and result.valid and problem is None)
+
+    def need(self, config: TrainConfig) -> MemoryEstimate:
+        """The memory estimate of a run of the open network with config."""
+        return estimate(self.editor.result, config.batch_size, config.optimizer, config.momentum,
+                        config.precision in ("bf16", "fp16"), 0)
+
+    def memory_refusal(self, config: TrainConfig) -> str | None:
+        """The sentence refusing a run that needs more than its device has free (GPUs as the probe found them,
+        the computer's RAM otherwise); None when it fits or the free memory is unknown. No torch here."""
+        info = self.probe.info or {}
+        gpus = info.get("cuda") or []
+        device = config.device
+        if device.startswith("cuda") or (device == "auto" and gpus):
+            index = int(device.partition(":")[2] or 0)
+            free, where = (gpus[index]["free"] if index < len(gpus) else None), "GPU"
+        else:
+            free = available_ram() if device == "cpu" or not info.get("mps") else None
+            where = "computer"
+        return refusal(self.need(config), config.batch_size, free, where, "click Start anyway")
 
     def _fix_input(self) -> None:
         from netbuilder.ui.commands import set_params
@@ -292,12 +313,20 @@ class TrainingDock(QWidget):
         except TrainError as e:
             self.show_failure(str(e))
             return
+        problem = None if self.anyway else self.memory_refusal(config)
+        if problem:
+            self.show_failure(problem)
+            self.anyway = True
+            self.start_button.setText("Start anyway")
+            return
         from netbuilder.train.runner import Runner
 
         self.snapshot = Document(self.editor.graph.copy(), self.editor.document.name,
                                  self.editor.document.description)
         out = new_path(self.runs_root, self.editor.document.name)
-        self.runner = Runner(self.snapshot, config, out)
+        self.runner = Runner(self.snapshot, config, out, force=self.anyway)
+        self.anyway = False
+        self.start_button.setText("Start")
         self.live = RunSeries(out.name, color_for(out.name))
         self.started_at = time.monotonic()
         self.epochs = config.epochs

@@ -280,12 +280,12 @@ def test_a_run_bigger_than_free_memory_is_refused_and_force_meets_the_out_of_mem
 
 def test_the_refusal_suggests_a_batch_size_that_fits():
     need = memory.MemoryEstimate(weights=100, gradients=100, optimizer=0, activations=1000, data=0)  # 10 a sample
-    assert memory.refusal(need, 100, 1200, "GPU", "add --force") == (
-        "This run needs about 1.2 kB of memory and the GPU has 1.2 kB free; try a batch size of 100 or less, "
+    assert memory.refusal(need, 100, 1000, "GPU", "add --force to start it anyway") == (
+        "This run needs about 1.2 kB of memory and the GPU has 1 kB free; try a batch size of 80 or less, "
         "fewer channels or a smaller network, or add --force to start it anyway.")
-    assert memory.refusal(need, 100, 1300, "GPU", "add --force") is None
-    assert "a batch size of 50 or less" in memory.refusal(need, 100, 700, "GPU", "add --force")
-    assert memory.refusal(need, 100, None, "GPU", "add --force") is None
+    assert memory.refusal(need, 100, 1300, "GPU", "add --force to start it anyway") is None
+    assert "a batch size of 50 or less" in memory.refusal(need, 100, 700, "GPU", "add --force to start it anyway")
+    assert memory.refusal(need, 100, None, "GPU", "add --force to start it anyway") is None
     assert memory.available_ram() > 0
 
 

@@ -160,3 +160,35 @@ def test_closing_during_a_run_asks_then_stops_the_child(make_window, qtbot):
     window.ask_save = lambda: QMessageBox.StandardButton.Discard
     assert window.close()
     assert not process.running and process.exitcode is not None
+
+
+def test_start_refuses_a_run_bigger_than_free_memory_then_starts_it_anyway(make_window, monkeypatch):
+    from netbuilder.train import runner
+    from netbuilder.ui import training_dock
+
+    started = []
+
+    class FakeRunner:
+        def __init__(self, document, config, out, resume=False, force=False):
+            started.append(force)
+
+        def start(self):
+            pass
+
+        def poll(self):
+            return []
+
+    monkeypatch.setattr(training_dock, "available_ram", lambda: 1000)
+    monkeypatch.setattr(runner, "Runner", FakeRunner)
+    window = make_window()
+    dock = window.training
+    quick(window, device="cpu")
+    click(dock.start_button)
+    assert dock.runner is None and not started
+    assert dock.status.text().startswith("This run needs about ") and "the computer has 1 kB free" in dock.status.text()
+    assert dock.status.text().endswith("or click Start anyway.")
+    assert dock.start_button.text() == "Start anyway"
+    click(dock.start_button)
+    assert started == [True] and dock.start_button.text() == "Start"
+    dock.timer.stop()
+    dock.runner = None
