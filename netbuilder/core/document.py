@@ -59,10 +59,8 @@ def _depth(value: Any, limit: int) -> int:
         deepest = max(deepest, d)
         if deepest > limit:
             return deepest
-        if isinstance(item, dict):
-            stack.extend((v, d + 1) for v in item.values())
-        elif isinstance(item, list):
-            stack.extend((v, d + 1) for v in item)
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        stack.extend((v, d + 1) for v in children if isinstance(v, (dict, list)))  # scalars add no depth
     return deepest
 
 
@@ -74,6 +72,8 @@ def _expect(source: str, where: str, value: Any, kind: type | tuple[type, ...], 
 
 
 def _unknown_keys(source: str, where: str, obj: dict, allowed: set[str]) -> None:
+    if obj.keys() <= allowed:
+        return
     extra = sorted(set(obj) - allowed)
     if extra:
         raise _fail(source, where, f"unknown field {quote(extra[0])} (allowed here: {', '.join(sorted(allowed))}).")
@@ -114,6 +114,11 @@ def _parse_node(source: str, where: str, raw: Any) -> Node:
 
 
 def _parse_edge(source: str, where: str, raw: Any, graph: Graph) -> Edge:
+    if type(raw) is dict and raw.keys() <= _EDGE_KEYS:  # the common, well-formed case first
+        src, dst, port = raw.get("from"), raw.get("to"), raw.get("port", 0)
+        if type(src) is str and type(dst) is str and type(port) is int and 0 <= port < 64 \
+                and src in graph.nodes and dst in graph.nodes:
+            return Edge(src, dst, port)
     _expect(source, where, raw, dict, "an object with from and to")
     _unknown_keys(source, where, raw, _EDGE_KEYS)
     ends = []

@@ -50,9 +50,10 @@ def ordered(graph: Graph, check: Check) -> list[str]:
 def rows(graph: Graph, check: Check) -> list[tuple[str, ...]]:
     """(block, type, settings, output volume, params, MACs) per node."""
     return [
-        (nid, clean(graph.nodes[nid].type), settings(graph, check, nid), volume(check, nid),
+        (nid, kind if kind in REGISTRY else clean(kind), settings(graph, check, nid), volume(check, nid),
          fmt_int(check.nodes[nid].params), fmt_int(check.nodes[nid].macs))
         for nid in ordered(graph, check)
+        for kind in [graph.nodes[nid].type]
     ]
 
 

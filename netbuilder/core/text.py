@@ -7,6 +7,7 @@ import unicodedata
 
 QUOTE_LIMIT = 80
 _DIGITS_LIMIT = 30  # past this many digits a number is written as "a 4,301-digit number"
+_BOUND = 10**_DIGITS_LIMIT
 
 
 def _escape(ch: str) -> str:
@@ -17,11 +18,18 @@ def _escape(ch: str) -> str:
 
 
 def clean(value: object, limit: int = QUOTE_LIMIT) -> str:
-    """str(value) with control and format characters escaped (ANSI escapes become \\x1b[...), cut at limit."""
+    """str(value) with control and format characters escaped (ANSI escapes become \\x1b[...), cut so the
+    result, escapes included, holds at most limit characters before its "…"."""
     text = value if isinstance(value, str) else repr(value)
-    cut = len(text) > limit
-    out = "".join(_escape(ch) for ch in text[:limit])
-    return out + ("…" if cut else "")
+    out: list[str] = []
+    size = 0
+    for ch in text:
+        piece = _escape(ch)
+        size += len(piece)
+        if size > limit:
+            return "".join(out) + "…"
+        out.append(piece)
+    return "".join(out)
 
 
 def quote(value: object, limit: int = QUOTE_LIMIT) -> str:
@@ -33,7 +41,7 @@ def fmt_int(n: int, grouped: bool = True) -> str:
     """An int with thousands separators (or none); absurdly long ones by their length (never
     OverflowError/ValueError)."""
     n = int(n)
-    if -(10**_DIGITS_LIMIT) < n < 10**_DIGITS_LIMIT:
+    if -_BOUND < n < _BOUND:
         return f"{n:,}" if grouped else str(n)
     digits = n.bit_length() * 0.30103  # log10(2): no str() of a huge int, which Python refuses past 4,300 digits
     return f"a {'negative ' if n < 0 else ''}{int(digits) + 1:,}-digit number"
