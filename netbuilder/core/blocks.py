@@ -7,7 +7,7 @@ torchvision's published operation counts do.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from math import prod
 from typing import Any, Callable
 
@@ -41,9 +41,44 @@ def window_out(n: int, k: int, s: int, p: int, d: int = 1, ceil_mode: bool = Fal
     return span // s + 1
 
 
+# How a block computes, as plain data that pytorch/ turns into torch calls and model.py source ----------
+
+@dataclass(frozen=True)
+class Layer:
+    """torch.nn.<cls>(*args, **kwargs), built once; flatten: a volume is flattened before it."""
+
+    cls: str
+    args: tuple[Any, ...] = ()
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    flatten: bool = False
+
+
+@dataclass(frozen=True)
+class Infix:
+    """An operator between the inputs, in port order: a + b + c."""
+
+    op: str
+
+
+@dataclass(frozen=True)
+class Call:
+    """torch.<fn>([inputs in port order], **kwargs)."""
+
+    fn: str
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Source:
+    """The network's input batch."""
+
+
+Compute = Layer | Infix | Call | Source
+
+
 @dataclass(frozen=True)
 class BlockType:
-    """One kind of block: its schema, its shape rule and its cost."""
+    """One kind of block: its schema, shape rule, cost, and how it computes."""
 
     name: str
     category: str
@@ -52,7 +87,11 @@ class BlockType:
     output_shape: Callable[[list[Shape], Params], Shape]
     cost: Callable[[list[Shape], Shape, Params], tuple[int, int]]
     summary: Callable[[Params, list[Shape]], str]
+    compute: Callable[[Params, list[Shape]], Compute]
     inputs: Callable[[Params], int] = lambda p: 1
+    # True where the block turns logits into class probabilities: at the end of a network it is left
+    # to predict(), so that training can use cross-entropy on forward()'s logits.
+    probabilities: Callable[[Params], bool] = lambda p: False
 
     def spec(self, name: str) -> ParamSpec:
         return next(s for s in self.params if s.name == name)
@@ -92,6 +131,7 @@ INPUT = BlockType(
         f"image · {p['shape'][0]} channel{'s' if p['shape'][0] > 1 else ''} · {p['shape'][1]}×{p['shape'][2]}"
         if len(p["shape"]) == 3 else f"vector · {p['shape'][0]} features"
     ),
+    compute=lambda p, i: Source(),
     inputs=lambda p: 0,
 )
 
@@ -138,6 +178,12 @@ def _conv_summary(p: Params, inputs: list[Shape]) -> str:
     return " · ".join(parts)
 
 
+def _conv_layer(p: Params, inputs: list[Shape]) -> Layer:
+    return Layer("Conv2d", (inputs[0][0], p["out_channels"], p["kernel_size"]), {
+        "stride": p["stride"], "padding": p["padding"], "dilation": p["dilation"], "groups": p["groups"],
+        "bias": p["bias"]})
+
+
 CONV2D = BlockType(
     name="Conv2d",
     category="layer",
@@ -154,11 +200,25 @@ CONV2D = BlockType(
     output_shape=_conv_shape,
     cost=_conv_cost,
     summary=_conv_summary,
+    compute=_conv_layer,
 )
 
 # Activation ------------------------------------------------------------------------------------
 
 ACTIVATIONS = ("relu", "leaky_relu", "elu", "gelu", "silu", "sigmoid", "tanh", "softmax", "identity")
+
+_ACTIVATION_LAYERS = {
+    "relu": "ReLU", "leaky_relu": "LeakyReLU", "elu": "ELU", "gelu": "GELU", "silu": "SiLU", "sigmoid": "Sigmoid",
+    "tanh": "Tanh", "softmax": "Softmax", "identity": "Identity",
+}
+
+
+def _activation_layer(p: Params, inputs: list[Shape]) -> Layer:
+    fn = p["function"]
+    if fn == "leaky_relu":
+        return Layer("LeakyReLU", (p["negative_slope"],))
+    return Layer(_ACTIVATION_LAYERS[fn], kwargs={"dim": 1} if fn == "softmax" else {})
+
 
 ACTIVATION = BlockType(
     name="Activation",
@@ -172,6 +232,8 @@ ACTIVATION = BlockType(
     cost=_no_cost,
     summary=lambda p, i: p["function"]
     + (f" {p['negative_slope']:g}" if p["function"] == "leaky_relu" else ""),
+    compute=_activation_layer,
+    probabilities=lambda p: p["function"] == "softmax",
 )
 
 # Pool2d ----------------------------------------------------------------------------------------
@@ -221,6 +283,8 @@ POOL2D = BlockType(
     output_shape=_pool_shape,
     cost=_no_cost,
     summary=_pool_summary,
+    compute=lambda p, i: Layer("MaxPool2d" if p["mode"] == "max" else "AvgPool2d", (p["kernel_size"],), {
+        "stride": p["stride"] or p["kernel_size"], "padding": p["padding"], "ceil_mode": p["ceil_mode"]}),
 )
 
 def _adaptive_shape(inputs: list[Shape], p: Params) -> Shape:
@@ -239,6 +303,8 @@ ADAPTIVE_POOL2D = BlockType(
     output_shape=_adaptive_shape,
     cost=_no_cost,
     summary=lambda p, i: f"{p['mode']} · → {fmt_pair(p['output_size'])}",
+    compute=lambda p, i: Layer("AdaptiveMaxPool2d" if p["mode"] == "max" else "AdaptiveAvgPool2d",
+                               (p["output_size"],)),
 )
 
 # BatchNorm, Dropout, Flatten -------------------------------------------------------------------
@@ -254,6 +320,8 @@ BATCHNORM = BlockType(
     output_shape=_same_shape,
     cost=lambda i, o, p: (2 * i[0][0], 0),
     summary=lambda p, i: "2d" if i and len(i[0]) == 3 else "1d" if i else "",
+    compute=lambda p, i: Layer("BatchNorm2d" if len(i[0]) == 3 else "BatchNorm1d", (i[0][0],),
+                               {"eps": p["eps"], "momentum": p["momentum"]}),
 )
 
 DROPOUT = BlockType(
@@ -264,6 +332,7 @@ DROPOUT = BlockType(
     output_shape=_same_shape,
     cost=_no_cost,
     summary=lambda p, i: f"p {p['p']:g}",
+    compute=lambda p, i: Layer("Dropout", (p["p"],)),
 )
 
 FLATTEN = BlockType(
@@ -274,6 +343,7 @@ FLATTEN = BlockType(
     output_shape=lambda i, p: (prod(i[0]),),
     cost=_no_cost,
     summary=lambda p, i: "",
+    compute=lambda p, i: Layer("Flatten"),
 )
 
 # Linear ----------------------------------------------------------------------------------------
@@ -299,6 +369,7 @@ LINEAR = BlockType(
         prod(i[0]) * p["out_features"],
     ),
     summary=_linear_summary,
+    compute=lambda p, i: Layer("Linear", (prod(i[0]), p["out_features"]), {"bias": p["bias"]}, flatten=len(i[0]) > 1),
 )
 
 # Add, Concat -----------------------------------------------------------------------------------
@@ -344,6 +415,7 @@ ADD = BlockType(
     output_shape=_add_shape,
     cost=_no_cost,
     summary=lambda p, i: f"{p['inputs']} inputs",
+    compute=lambda p, i: Infix("+"),
     inputs=lambda p: p["inputs"],
 )
 
@@ -355,6 +427,7 @@ CONCAT = BlockType(
     output_shape=_concat_shape,
     cost=_no_cost,
     summary=lambda p, i: f"{p['inputs']} inputs",
+    compute=lambda p, i: Call("cat", {"dim": 1}),
     inputs=lambda p: p["inputs"],
 )
 
