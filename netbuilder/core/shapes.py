@@ -9,6 +9,7 @@ from typing import Any
 from netbuilder.core.blocks import REGISTRY, Shape
 from netbuilder.core.graph import Graph, Node
 from netbuilder.core.params import ShapeError, validate
+from netbuilder.core.problems import Problem
 
 
 @dataclass(slots=True)
@@ -21,6 +22,7 @@ class NodeCheck:
     macs: int = 0
     error: str | None = None
     values: dict[str, Any] | None = None  # validated parameters with defaults filled in
+    problem: Problem | None = None  # the typed form of a shape error (its kind and numbers)
 
 
 @dataclass
@@ -52,31 +54,32 @@ def label(node: Node) -> str:
     return f"{node.type} '{node.id}'"
 
 
-def _validate_raw(kind: str, params: dict[str, Any]) -> tuple[dict[str, Any] | None, str | None]:
+def _validate_raw(kind: str, params: dict[str, Any]) -> tuple[dict[str, Any] | None, Problem | None]:
     try:
         return validate(REGISTRY[kind].params, params), None
     except ShapeError as e:
-        return None, str(e)
+        return None, e.problem
 
 
-# node id -> (type, copy of the raw params, validated params, error): most nodes don't change between checks.
-_memo: dict[str, tuple[str, dict[str, Any], dict[str, Any] | None, str | None]] = {}
+# node id -> (type, copy of the raw params, validated params, problem): most nodes don't change between checks.
+_memo: dict[str, tuple[str, dict[str, Any], dict[str, Any] | None, Problem | None]] = {}
 
 
-def _validate_node(node: Node) -> tuple[dict[str, Any] | None, str | None]:
-    """Validated parameters (shared, read-only) or the node's error sentence."""
+def _validate_node(node: Node) -> tuple[dict[str, Any] | None, str | None, Problem | None]:
+    """Validated parameters (shared, read-only), or the node's error sentence and problem."""
     if node.type not in REGISTRY:
         known = ", ".join(REGISTRY)
-        return None, f"Block '{node.id}': its type '{node.type}' is unknown (known types: {known}). Change it or delete the block."
+        return None, f"Block '{node.id}': its type '{node.type}' is unknown (known types: {known}). Change it or delete the block.", None
     hit = _memo.get(node.id)
     if hit is not None and hit[0] == node.type and hit[1] == node.params:
-        return hit[2], hit[3]
-    values, error = _validate_raw(node.type, node.params)
-    error = None if error is None else f"{label(node)}: {error}"
-    if len(_memo) > 100_000:
-        _memo.clear()
-    _memo[node.id] = (node.type, {k: list(v) if isinstance(v, list) else v for k, v in node.params.items()}, values, error)
-    return values, error
+        values, problem = hit[2], hit[3]
+    else:
+        values, problem = _validate_raw(node.type, node.params)
+        if len(_memo) > 100_000:
+            _memo.clear()
+        _memo[node.id] = (node.type, {k: list(v) if isinstance(v, list) else v for k, v in node.params.items()},
+                          values, problem)
+    return values, None if problem is None else f"{label(node)}: {problem.sentence}", problem
 
 
 def _cycles(graph: Graph, succ: dict[str, list[str]]) -> dict[str, str]:
@@ -168,7 +171,7 @@ def check(graph: Graph) -> Check:
             "The network has no Input block. Add one from the palette and connect it to the first layer."
         )
     for nid, node in nodes.items():
-        results[nid].values, results[nid].error = _validate_node(node)
+        results[nid].values, results[nid].error, results[nid].problem = _validate_node(node)
     for extra in inputs[1:]:
         results[extra].error = (
             f"Input '{extra}': a network has exactly one Input, and '{inputs[0]}' is already one. "
@@ -218,7 +221,7 @@ def check(graph: Graph) -> Check:
         try:
             out = block.output_shape(shapes, values)
         except ShapeError as e:
-            res.error = f"{label(node)}: {e}"
+            res.error, res.problem = f"{label(node)}: {e}", e.problem
             continue
         res.output_shape = out
         res.params, res.macs = block.cost(shapes, out, values)
