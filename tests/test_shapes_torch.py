@@ -10,7 +10,7 @@ from netbuilder.core.blocks import REGISTRY
 from netbuilder.core.graph import Edge, Graph, Node
 from netbuilder.core.params import ShapeError
 from netbuilder.core.shapes import check
-from netbuilder.pytorch.build import BUILDERS, build
+from netbuilder.pytorch.build import build, make_layer
 
 sides = st.integers(1, 12)
 pairs = st.one_of(st.integers(1, 5), st.lists(st.integers(1, 5), min_size=2, max_size=2))
@@ -49,7 +49,7 @@ def torch_says(kind, params, in_shape):
     values = check(g).nodes["x"].values
     assert values is not None
     try:
-        layer = BUILDERS[kind](values, [in_shape])
+        layer = make_layer(REGISTRY[kind].compute(values, [in_shape]))
         with torch.no_grad():
             return tuple(layer(torch.zeros(1, *in_shape)).shape[1:])
     except (RuntimeError, ValueError):

@@ -5,12 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from netbuilder.core.problems import ErrorKind, ShapeError
 from netbuilder.core.text import clean, fmt_int, quote
 
+WRONG_TYPE = ErrorKind("param_type", lambda name, expected, got: f"{name} must be {expected}; got {got}.")
+OUT_OF_RANGE = ErrorKind("param_range", lambda name, bounds, got: f"{name} must be {bounds}; got {got}.")
+MISSING = ErrorKind("param_missing", lambda name: f"{name} needs a value.")
+UNKNOWN = ErrorKind(
+    "param_unknown",
+    lambda name, known: f"it has no parameter {name} (its parameters: {known}). Remove or rename it.",
+)
+SIZE_OUT_OF_RANGE = ErrorKind("param_size", lambda name, bounds, got: f"every size in {name} must be {bounds}; got {got}.")
 
-class ShapeError(Exception):
-    """A problem with one block that a person can fix; the message is a sentence saying how."""
-
+__all__ = ["ParamSpec", "ShapeError", "coerce", "to_json", "validate"]
 
 Pair = tuple[int, int]
 
@@ -31,6 +38,15 @@ class ParamSpec:
     max: float | None = None
     choices: tuple[str, ...] = field(default=())
     nullable: bool = False
+    # How the inspector shows it: the step of its spin box and the decimals of a float.
+    step: float = 1
+    decimals: int = 3
+    # (parameter, values): used only while that other parameter has one of these values.
+    used_when: tuple[str, tuple[Any, ...]] | None = None
+
+    def applies(self, values: dict[str, Any]) -> bool:
+        """Whether this parameter matters for these values (negative_slope only for leaky_relu)."""
+        return self.used_when is None or values.get(self.used_when[0]) in self.used_when[1]
 
 
 def _is_int(value: Any) -> bool:
@@ -64,9 +80,9 @@ def _bounds(spec: ParamSpec) -> str:
 
 def _check_int(spec: ParamSpec, value: Any, what: str) -> int:
     if not _is_int(value):
-        raise ShapeError(f"{spec.name} must be {what}; got {_describe(value)}.")
+        raise WRONG_TYPE(name=spec.name, expected=what, got=_describe(value))
     if (spec.min is not None and value < spec.min) or (spec.max is not None and value > spec.max):
-        raise ShapeError(f"{spec.name} must be {_bounds(spec)}; got {_describe(value)}.")
+        raise OUT_OF_RANGE(name=spec.name, bounds=_bounds(spec), got=_describe(value))
     return value
 
 
@@ -77,7 +93,7 @@ def _pair(spec: ParamSpec, value: Any) -> Pair:
         return (v, v)
     if isinstance(value, (list, tuple)) and len(value) == 2:
         return (_check_int(spec, value[0], what), _check_int(spec, value[1], what))
-    raise ShapeError(f"{spec.name} must be {what}; got {_describe(value)}.")
+    raise WRONG_TYPE(name=spec.name, expected=what, got=_describe(value))
 
 
 def coerce(spec: ParamSpec, value: Any) -> Any:
@@ -85,23 +101,23 @@ def coerce(spec: ParamSpec, value: Any) -> Any:
     if value is None:
         if spec.nullable:
             return None
-        raise ShapeError(f"{spec.name} needs a value.")
+        raise MISSING(name=spec.name)
     kind = spec.kind
     if kind == "int":
         return _check_int(spec, value, "a whole number")
     if kind == "float":
         if not (isinstance(value, (int, float)) and not isinstance(value, bool)) or value != value:
-            raise ShapeError(f"{spec.name} must be a number; got {_describe(value)}.")
+            raise WRONG_TYPE(name=spec.name, expected="a number", got=_describe(value))
         if (spec.min is not None and value < spec.min) or (spec.max is not None and value > spec.max):
-            raise ShapeError(f"{spec.name} must be {_bounds(spec)}; got {_describe(value)}.")
+            raise OUT_OF_RANGE(name=spec.name, bounds=_bounds(spec), got=_describe(value))
         return float(value)
     if kind == "bool":
         if not isinstance(value, bool):
-            raise ShapeError(f"{spec.name} must be true or false; got {_describe(value)}.")
+            raise WRONG_TYPE(name=spec.name, expected="true or false", got=_describe(value))
         return value
     if kind == "choice":
         if value not in spec.choices:
-            raise ShapeError(f"{spec.name} must be one of {', '.join(spec.choices)}; got {_describe(value)}.")
+            raise WRONG_TYPE(name=spec.name, expected=f"one of {', '.join(spec.choices)}", got=_describe(value))
         return value
     if kind == "pair":
         return _pair(spec, value)
@@ -110,9 +126,9 @@ def coerce(spec: ParamSpec, value: Any) -> Any:
     if kind == "shape":
         ok = isinstance(value, (list, tuple)) and len(value) in (1, 3) and all(_is_int(v) for v in value)
         if not ok:
-            raise ShapeError(f"{spec.name} must be [C, H, W] for images or [F] for vectors; got {_describe(value)}.")
+            raise WRONG_TYPE(name=spec.name, expected="[C, H, W] for images or [F] for vectors", got=_describe(value))
         if any(not spec.min <= v <= spec.max for v in value):
-            raise ShapeError(f"every size in {spec.name} must be {_bounds(spec)}; got {_describe(value)}.")
+            raise SIZE_OUT_OF_RANGE(name=spec.name, bounds=_bounds(spec), got=_describe(value))
         return tuple(value)
     raise AssertionError(f"unknown parameter kind {kind}")
 
@@ -123,7 +139,7 @@ def validate(specs: tuple[ParamSpec, ...], raw: dict[str, Any]) -> dict[str, Any
     for name in raw:
         if name not in names:
             known = ", ".join(s.name for s in specs) or "none"
-            raise ShapeError(f"it has no parameter {quote(name)} (its parameters: {known}). Remove or rename it.")
+            raise UNKNOWN(name=quote(name), known=known)
     return {s.name: coerce(s, raw.get(s.name, s.default)) for s in specs}
 
 

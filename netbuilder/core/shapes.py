@@ -10,6 +10,7 @@ from typing import Any
 from netbuilder.core.blocks import REGISTRY, Shape
 from netbuilder.core.graph import Graph, Node
 from netbuilder.core.params import ShapeError, validate
+from netbuilder.core.problems import Problem
 from netbuilder.core.text import fmt_int, quote
 
 
@@ -23,6 +24,7 @@ class NodeCheck:
     macs: int = 0
     error: str | None = None
     values: dict[str, Any] | None = None  # validated parameters with defaults filled in
+    problem: Problem | None = None  # the typed form of a shape error (its kind and numbers)
 
 
 @dataclass
@@ -54,15 +56,15 @@ def label(node: Node) -> str:
     return f"{node.type if node.type in REGISTRY else 'Block'} {quote(node.id)}"
 
 
-def _validate_raw(kind: str, params: dict[str, Any]) -> tuple[dict[str, Any] | None, str | None]:
+def _validate_raw(kind: str, params: dict[str, Any]) -> tuple[dict[str, Any] | None, Problem | None]:
     try:
         return validate(REGISTRY[kind].params, params), None
     except ShapeError as e:
-        return None, str(e)
+        return None, e.problem
 
 
 _EXACT = frozenset({int, str, bool, type(None)})  # types whose == is exact
-Memo = dict[str, tuple[Any, dict[str, Any] | None, str | None]]  # node id -> (exact key, values, error)
+Memo = dict[str, tuple[Any, dict[str, Any] | None, Problem | None]]  # node id -> (exact key, values, problem)
 
 
 def _typed(value: Any) -> Any:
@@ -76,19 +78,20 @@ def _typed(value: Any) -> Any:
     return (kind, *map(_typed, value)) if kind in (list, tuple) else object()
 
 
-def _validate_node(node: Node, memo: Memo) -> tuple[dict[str, Any] | None, str | None]:
-    """Validated parameters (shared, read-only) or the node's error sentence; memo holds earlier answers."""
+def _validate_node(node: Node, memo: Memo) -> tuple[dict[str, Any] | None, str | None, Problem | None]:
+    """Validated parameters (shared, read-only), or the node's error sentence and problem; memo holds
+    earlier answers."""
     if node.type not in REGISTRY:
         known = ", ".join(REGISTRY)
-        return None, f"{label(node)}: its type {quote(node.type)} is unknown (known types: {known}). Change it or delete the block."
+        return None, f"{label(node)}: its type {quote(node.type)} is unknown (known types: {known}). Change it or delete the block.", None
     key = (node.type, tuple((name, _typed(v)) for name, v in node.params.items()))
     hit = memo.get(node.id)
     if hit is not None and hit[0] == key:
-        return hit[1], hit[2]
-    values, error = _validate_raw(node.type, node.params)
-    error = None if error is None else f"{label(node)}: {error}"
-    memo[node.id] = (key, values, error)
-    return values, error
+        values, problem = hit[1], hit[2]
+    else:
+        values, problem = _validate_raw(node.type, node.params)
+        memo[node.id] = (key, values, problem)
+    return values, None if problem is None else f"{label(node)}: {problem.sentence}", problem
 
 
 def _components(roots: list[str], succ: dict[str, list[str]]) -> list[list[str]]:
@@ -211,7 +214,7 @@ def check(graph: Graph, memo: Memo | None = None) -> Check:
             "The network has no Input block. Add one from the palette and connect it to the first layer."
         )
     for nid, node in nodes.items():
-        results[nid].values, results[nid].error = _validate_node(node, memo)
+        results[nid].values, results[nid].error, results[nid].problem = _validate_node(node, memo)
     for extra in inputs[1:]:
         results[extra].error = (
             f"Input {quote(extra)}: a network has exactly one Input, and {quote(inputs[0])} is already one. "
@@ -264,7 +267,7 @@ def check(graph: Graph, memo: Memo | None = None) -> Check:
         try:
             out = block.output_shape(shapes, values)
         except ShapeError as e:
-            res.error = f"{label(node)}: {e}"
+            res.error, res.problem = f"{label(node)}: {e}", e.problem
             continue
         res.output_shape = out
         res.params, res.macs = block.cost(shapes, out, values)

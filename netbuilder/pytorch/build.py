@@ -2,72 +2,43 @@
 
 from __future__ import annotations
 
+import functools
 import keyword
-from typing import Any, Callable
+import operator
+from collections.abc import Callable
+from typing import Any
 
 import torch
 from torch import nn
 
+from netbuilder.core.blocks import Call, Compute, Infix, Layer, Source
 from netbuilder.core.graph import Graph
+from netbuilder.core.plan import plan
 from netbuilder.core.shapes import Check, check
-
-Builder = Callable[[dict[str, Any], list[tuple[int, ...]]], nn.Module]
 
 
 class BuildError(Exception):
     """The graph is not a valid network; the message lists the live check's sentences."""
 
 
-def _activation(p: dict[str, Any], inputs: list[tuple[int, ...]]) -> nn.Module:
-    fn = p["function"]
-    if fn == "leaky_relu":
-        return nn.LeakyReLU(p["negative_slope"])
-    if fn == "softmax":
-        return nn.Softmax(dim=1)
-    return {
-        "relu": nn.ReLU, "elu": nn.ELU, "gelu": nn.GELU, "silu": nn.SiLU, "sigmoid": nn.Sigmoid,
-        "tanh": nn.Tanh, "identity": nn.Identity,
-    }[fn]()
+_INFIX: dict[str, Callable[[Any, Any], Any]] = {"+": operator.add, "*": operator.mul}
 
 
-def _conv(p: dict[str, Any], inputs: list[tuple[int, ...]]) -> nn.Module:
-    return nn.Conv2d(inputs[0][0], p["out_channels"], p["kernel_size"], stride=p["stride"], padding=p["padding"],
-                     dilation=p["dilation"], groups=p["groups"], bias=p["bias"])
+def make_layer(layer: Layer) -> nn.Module:
+    """The torch.nn module a block's Layer describes."""
+    return getattr(nn, layer.cls)(*layer.args, **layer.kwargs)
 
 
-def _pool(p: dict[str, Any], inputs: list[tuple[int, ...]]) -> nn.Module:
-    cls = nn.MaxPool2d if p["mode"] == "max" else nn.AvgPool2d
-    return cls(p["kernel_size"], stride=p["stride"] or p["kernel_size"], padding=p["padding"], ceil_mode=p["ceil_mode"])
-
-
-def _adaptive_pool(p: dict[str, Any], inputs: list[tuple[int, ...]]) -> nn.Module:
-    cls = nn.AdaptiveMaxPool2d if p["mode"] == "max" else nn.AdaptiveAvgPool2d
-    return cls(p["output_size"])
-
-
-def _batchnorm(p: dict[str, Any], inputs: list[tuple[int, ...]]) -> nn.Module:
-    cls = nn.BatchNorm2d if len(inputs[0]) == 3 else nn.BatchNorm1d
-    return cls(inputs[0][0], eps=p["eps"], momentum=p["momentum"])
-
-
-def _linear(p: dict[str, Any], inputs: list[tuple[int, ...]]) -> nn.Module:
-    in_features = 1
-    for size in inputs[0]:
-        in_features *= size
-    return nn.Linear(in_features, p["out_features"], bias=p["bias"])
-
-
-# One builder per block type that owns a module; Input, Add and Concat are operations in forward().
-BUILDERS: dict[str, Builder] = {
-    "Conv2d": _conv,
-    "Activation": _activation,
-    "Pool2d": _pool,
-    "AdaptivePool2d": _adaptive_pool,
-    "BatchNorm": _batchnorm,
-    "Dropout": lambda p, i: nn.Dropout(p["p"]),
-    "Flatten": lambda p, i: nn.Flatten(),
-    "Linear": _linear,
-}
+def run_step(compute: Compute, args: list[torch.Tensor], layer: nn.Module | None) -> torch.Tensor:
+    """One step of a plan on its input values (layer: the step's module, for a Layer)."""
+    if isinstance(compute, Layer):
+        assert layer is not None
+        return layer(args[0].flatten(1) if compute.flatten else args[0])
+    if isinstance(compute, Infix):
+        return functools.reduce(_INFIX[compute.op], args)
+    if isinstance(compute, Call):
+        return getattr(torch, compute.fn)(args, **compute.kwargs)
+    raise AssertionError(f"{compute} has no inputs to compute from")
 
 
 # Names a layer cannot take as they are: attributes of nn.ModuleDict (so of nn.Module), and the names
@@ -94,63 +65,35 @@ def python_names(graph: Graph) -> dict[str, str]:
     return names
 
 
-def is_softmax(graph: Graph, result: Check, node_id: str) -> bool:
-    node = graph.nodes[node_id]
-    return node.type == "Activation" and (result.nodes[node_id].values or {}).get("function") == "softmax"
-
-
 class GraphModule(nn.Module):
-    """The network of a graph. forward() gives logits (a trailing softmax is left to predict())."""
+    """The network of a graph, running its execution plan. forward() gives logits (a trailing softmax is
+    left to predict())."""
 
     def __init__(self, graph: Graph, result: Check) -> None:
         super().__init__()
-        assert result.output is not None
-        self.layers = nn.ModuleDict()
+        self.plan = plan(graph, result)
         self.names = python_names(graph)
-        self.steps: list[tuple[str, str, list[str], bool]] = []  # (id, type, inputs by port, flatten first)
-        for nid in result.order:
-            node, res = graph.nodes[nid], result.nodes[nid]
-            sources = [e.src for e in sorted(graph.in_edges(nid), key=lambda e: e.port)]
-            if node.type in BUILDERS:
-                self.layers[self.names[nid]] = BUILDERS[node.type](res.values or {}, res.input_shapes)
-            flatten = node.type == "Linear" and len(res.input_shapes[0]) > 1
-            self.steps.append((nid, node.type, sources, flatten))
+        self.layers = nn.ModuleDict({self.names[nid]: make_layer(layer) for nid, layer in self.plan.layers()})
         self.output_id = result.output
-        # step index -> the outputs no later step reads (dropped there by forward)
-        last: dict[str, int] = {}
-        for i, (_, _, sources, _) in enumerate(self.steps):
-            for s in sources:
-                last[s] = i
-        self.last_read: dict[int, list[str]] = {}
-        for source, i in last.items():
-            self.last_read.setdefault(i, []).append(source)
-        # A softmax at the end is applied by predict() only, so training can use cross-entropy on logits.
-        self.trailing_softmax = is_softmax(graph, result, result.output)
-        self.logits_id = graph.in_edges(self.output_id)[0].src if self.trailing_softmax else self.output_id
-        self.input_shape = result.nodes[next(n for n in result.order if graph.nodes[n].type == "Input")].output_shape
+        self.logits_id = self.plan.logits
+        self.trailing_softmax = self.plan.softmax is not None
+        self.input_shape = self.plan.input_shape
 
     def forward_all(self, x: torch.Tensor, stop_at: str | None = None, keep_all: bool = True
                     ) -> dict[str, torch.Tensor]:
         """Every node's output up to stop_at (default: all), keyed by node id. Without keep_all, an output is
         dropped once its last reader has run (as a hand-written forward's locals are), to spare memory."""
         values: dict[str, torch.Tensor] = {}
-        for i, (nid, kind, sources, flatten) in enumerate(self.steps):
-            args = [values[s] for s in sources]
-            if kind == "Input":
-                out = x
-            elif kind == "Add":
-                out = args[0]
-                for a in args[1:]:
-                    out = out + a
-            elif kind == "Concat":
-                out = torch.cat(args, dim=1)
+        for step in self.plan.steps:
+            if isinstance(step.compute, Source):
+                values[step.node] = x
             else:
-                out = self.layers[self.names[nid]](args[0].flatten(1) if flatten else args[0])
-            values[nid] = out
-            if nid == stop_at:
+                layer = self.layers[self.names[step.node]] if isinstance(step.compute, Layer) else None
+                values[step.node] = run_step(step.compute, [values[s] for s in step.inputs], layer)
+            if step.node == stop_at:
                 break
             if not keep_all:
-                for done in self.last_read.get(i, ()):
+                for done in step.frees:
                     del values[done]
         return values
 

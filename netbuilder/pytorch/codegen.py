@@ -11,10 +11,11 @@ from typing import Any
 import torch
 from torch import nn
 
+from netbuilder.core.blocks import Call, Infix, Layer
 from netbuilder.core.graph import ID_PATTERN, Graph
-from netbuilder.core.shapes import Check
+from netbuilder.core.plan import Step, plan
 from netbuilder.core.text import clean, quote
-from netbuilder.pytorch.build import BUILDERS, checked, is_softmax, python_names
+from netbuilder.pytorch.build import checked, make_layer, python_names
 
 MAX_LINE = 79  # PEP 8
 TITLE_LIMIT = 200
@@ -90,34 +91,36 @@ def _batch(shape: tuple[int, ...], n: int | str) -> str:
     return "(" + ", ".join(str(v) for v in (n, *shape)) + ")"
 
 
-def _methods(graph: Graph, result: Check, logits: str) -> tuple[list[str], str, list[str]]:
-    """The body of __init__, the name of forward's argument and the body of forward, which runs the
-    graph in topological order up to logits (a trailing softmax is left to predict)."""
+def _methods(graph: Graph, steps: tuple[Step, ...]) -> tuple[list[str], str, list[str]]:
+    """The body of __init__, the name of forward's argument and the body of forward, which runs the plan's
+    steps (ending with the logits) in order."""
     names = python_names(graph)
-    steps = result.order[: result.order.index(logits) + 1]  # the logits come last, or before a trailing softmax
     # A value read only by the next step is kept in x; the others are kept under their block's name.
-    readers: dict[str, list[str | None]] = {nid: [e.dst for e in graph.out_edges(nid)] for nid in steps}
-    readers[logits] = [None]  # read by the return statement
-    following: list[str | None] = [*steps[1:], None]
-    var = {nid: "x" if readers[nid] == [nxt] else names[nid] for nid, nxt in zip(steps, following)}
+    readers: dict[str, list[str | None]] = {s.node: [] for s in steps}
+    for step in steps:
+        for src in step.inputs:
+            readers[src].append(step.node)
+    readers[steps[-1].node] = [None]  # read by the return statement
+    following: list[str | None] = [*(s.node for s in steps[1:]), None]
+    var = {s.node: "x" if readers[s.node] == [nxt] else names[s.node] for s, nxt in zip(steps, following)}
 
     init = ["        super().__init__()"]
     forward: list[str] = []
-    for nid in steps[1:]:  # steps[0] is the Input, the only node without inputs
-        kind, res = graph.nodes[nid].type, result.nodes[nid]
-        args = [var[e.src] for e in sorted(graph.in_edges(nid), key=lambda e: e.port)]
-        assign = f"{var[nid]} = "
-        if kind == "Add":
-            forward += _statement(8, assign, args, "", " + ")
-        elif kind == "Concat":
-            forward += _statement(8, assign + "torch.cat([", args, "], dim=1)")
+    for step in steps[1:]:  # steps[0] is the Input, the only step without inputs
+        compute, args, assign = step.compute, [var[s] for s in step.inputs], f"{var[step.node]} = "
+        if isinstance(compute, Infix):
+            forward += _statement(8, assign, args, "", f" {compute.op} ")
+        elif isinstance(compute, Call):
+            kwargs = "".join(f", {k}={_literal(v)}" for k, v in compute.kwargs.items())
+            forward += _statement(8, f"{assign}torch.{compute.fn}([", args, f"]{kwargs})")
         else:
+            assert isinstance(compute, Layer)
             with torch.device("meta"):  # no weights are needed, only the layer's class and settings
-                cls, ctor_args = _constructor(BUILDERS[kind](res.values or {}, res.input_shapes))
-            init += _statement(8, f"self.{names[nid]} = {cls}(", ctor_args, ")")
-            flatten = ".flatten(1)" if kind == "Linear" and len(res.input_shapes[0]) > 1 else ""
-            forward += _statement(8, f"{assign}self.{names[nid]}(", [args[0] + flatten], ")")
-    return init, var[steps[0]], [*forward, f"        return {var[logits]}"]
+                cls, ctor_args = _constructor(make_layer(compute))
+            init += _statement(8, f"self.{names[step.node]} = {cls}(", ctor_args, ")")
+            flatten = ".flatten(1)" if compute.flatten else ""
+            forward += _statement(8, f"{assign}self.{names[step.node]}(", [args[0] + flatten], ")")
+    return init, var[steps[0].node], [*forward, f"        return {var[steps[-1].node]}"]
 
 
 def generate(graph: Graph, class_name: str = "Net", title: str = "") -> str:
@@ -132,12 +135,10 @@ def generate(graph: Graph, class_name: str = "Net", title: str = "") -> str:
     if bad is not None:
         raise ValueError(f"{quote(bad)} cannot name a layer: an id is letters, digits and _.")
     result = checked(graph)
-    assert result.output is not None
-    softmax = is_softmax(graph, result, result.output)
-    logits = graph.in_edges(result.output)[0].src if softmax else result.output
-    init, argument, forward = _methods(graph, result, logits)
-    input_shape = result.nodes[result.order[0]].output_shape
-    assert input_shape is not None
+    execution = plan(graph, result)
+    softmax = execution.softmax is not None
+    init, argument, forward = _methods(graph, execution.forward_steps())
+    input_shape = execution.input_shape
     batch = _batch(input_shape, "N")
 
     # The title comes from a file: control characters are escaped, so model.py holds none.
@@ -156,7 +157,7 @@ def generate(graph: Graph, class_name: str = "Net", title: str = "") -> str:
     predict: list[str] = []
     if softmax:
         class_doc.append(
-            f"forward() returns logits: the final softmax (block {result.output}) is left to predict(), "
+            f"forward() returns logits: the final softmax (block {execution.softmax}) is left to predict(), "
             "so that training can use nn.CrossEntropyLoss on forward's output."
         )
         predict = [

@@ -127,9 +127,9 @@ class Field:
             self.widget: QWidget = _spin(spec)
             self.widget.valueChanged.connect(on_change)
         elif kind == "float":
-            box = QDoubleSpinBox(decimals=6 if (spec.max or 1) <= 1 and spec.name == "eps" else 3)
+            box = QDoubleSpinBox(decimals=spec.decimals)
             box.setRange(spec.min or 0.0, spec.max if spec.max is not None else 1e9)
-            box.setSingleStep(0.05 if spec.name in ("p", "momentum", "negative_slope") else 1e-5)
+            box.setSingleStep(spec.step)
             box.setKeyboardTracking(False)
             box.valueChanged.connect(on_change)
             self.widget = box
@@ -257,8 +257,10 @@ class Inspector(QScrollArea):
         self.help.setText(block.help if block else "")
         self.error.setText(res.error or "")
         self.error.setVisible(bool(res.error))
+        values = res.values or {name: shown_value(f.spec, node.params) for name, f in self.fields.items()}
         for spec_name, field in self.fields.items():
             field.set(shown_value(field.spec, node.params))
+            self.form.setRowVisible(field.widget, field.spec.applies(values))
         lines = formula(graph, result, self.node_id)
         shown = [part for line in lines for part in line.split(": ", 1)]  # the axis, then its arithmetic
         self.arithmetic.setText("out = ⌊(n + 2p − k) / s⌋ + 1\n" + "\n".join(shown) if lines else "")

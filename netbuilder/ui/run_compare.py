@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QPlainTextEdit, QVBoxLayout, QWidget
 
 from netbuilder.core.diff import graph_diff, settings_diff
@@ -25,6 +26,7 @@ def comparison(a: Run, b: Run) -> str:
 
 def show_comparison(parent: QWidget, a: Run, b: Run) -> QDialog:
     dialog = QDialog(parent)
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     dialog.setWindowTitle("Compare runs")
     dialog.resize(640, 480)
     text = QPlainTextEdit(comparison(a, b))

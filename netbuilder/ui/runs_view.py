@@ -3,10 +3,11 @@ curves, compare two, or reopen one's network."""
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView, QHBoxLayout, QLabel, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
 )
@@ -29,6 +30,28 @@ def row_of(run: Run) -> tuple[str, ...]:
     status = summary.get("status", "running or interrupted")
     return (run.path.name, date, config.dataset, str(config.epochs), str(config.batch_size), config.optimizer,
             f"{config.lr:g}", f"{accuracy:.1%}" if accuracy is not None else "—", status)
+
+
+def scan(root: Path, extra: list[Run]) -> list[tuple[Run, tuple[str, ...]]]:
+    """The runs to list (those opened from elsewhere first) with their rows: file reads, off the UI thread."""
+    runs = extra + [r for r in list_runs(root) if r.path not in {e.path for e in extra}]
+    return [(run, row_of(run)) for run in runs]
+
+
+class _Scanner(QObject):
+    """Scans the runs folder in a thread of its own and hands the rows back to the UI thread."""
+
+    scanned = Signal(int, list)  # generation, [(Run, row)]
+
+    def start(self, generation: int, root: Path, extra: list[Run]) -> None:
+        def work() -> None:
+            try:
+                rows = scan(root, extra)
+            except OSError:
+                rows = []
+            self.scanned.emit(generation, rows)
+
+        threading.Thread(target=work, name="runs-scan", daemon=True).start()
 
 
 class RunsView(QWidget):
@@ -54,6 +77,7 @@ class RunsView(QWidget):
         self.refresh_button = QPushButton("Refresh")
         self.open_button = QPushButton("Open folder…")
         self.extra: list[Run] = []  # runs opened from folders elsewhere
+        self.pending_checks: set[Path] = set()  # runs to tick when the next scan lists them
         self.note = QLabel(f"Runs in {root}. Tick runs to overlay their curves.", wordWrap=True)
         buttons = QHBoxLayout()
         for w in (self.note, self.refresh_button, self.open_button, self.compare_button, self.reopen_button):
@@ -68,15 +92,26 @@ class RunsView(QWidget):
         self.reopen_button.clicked.connect(self._reopen)
         self.open_button.clicked.connect(self._open_folder)
         self.table.itemSelectionChanged.connect(self._selection_changed)
+        self.generation = 0
+        self.scanner = _Scanner(self)
+        self.scanner.scanned.connect(self._show)
         self.refresh()
 
     def refresh(self) -> None:
-        checked = {r.path for r in self.checked()}
+        """Rescan the runs folder in the background; the table updates when the scan is done."""
+        self.generation += 1
+        self.scanner.start(self.generation, self.root, list(self.extra))
+
+    def _show(self, generation: int, rows: list[tuple[Run, tuple[str, ...]]]) -> None:
+        if generation != self.generation:
+            return  # a newer scan is under way
+        before = {r.path for r in self.checked()}
+        checked = before | self.pending_checks
         self.table.blockSignals(True)
-        self.runs = self.extra + [r for r in list_runs(self.root) if r.path not in {e.path for e in self.extra}]
+        self.runs = [run for run, _ in rows]
         self.table.setRowCount(len(self.runs))
-        for r, run in enumerate(self.runs):
-            for c, text in enumerate(row_of(run)):
+        for r, (run, texts) in enumerate(rows):
+            for c, text in enumerate(texts):
                 item = QTableWidgetItem(text)
                 if c == 0:
                     item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
@@ -85,6 +120,9 @@ class RunsView(QWidget):
                 self.table.setItem(r, c, item)
         self.table.resizeColumnsToContents()
         self.table.blockSignals(False)
+        self.pending_checks -= {run.path for run in self.runs}
+        if {r.path for r in self.checked()} != before:
+            self.overlay.emit(self.checked())
 
     def checked(self) -> list[Run]:
         return [run for r, run in enumerate(self.runs)
@@ -111,11 +149,11 @@ class RunsView(QWidget):
             self.note.setText("Select (or tick) exactly two runs to compare them.")
 
     def add(self, run: Run) -> None:
-        """Show a run from another folder too, ticked."""
+        """Show a run from another folder too, ticked (once the rescan has listed it)."""
         if run.path not in {r.path for r in self.runs}:
             self.extra.insert(0, run)
+        self.pending_checks.add(run.path)
         self.refresh()
-        self.set_checked(run.path, True)
 
     def _open_folder(self) -> None:
         from PySide6.QtWidgets import QFileDialog

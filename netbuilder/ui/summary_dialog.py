@@ -19,6 +19,7 @@ HEADERS = ("Block", "Type", "Settings", "Output volume", "Params", "MACs")
 class SummaryDialog(QDialog):
     def __init__(self, document: Document, result: Check, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.setWindowTitle(f"Model summary — {document.name}")
         self.resize(820, 600)
         body = rows(document.graph, result)

@@ -117,7 +117,7 @@ def test_overlaying_two_runs_and_comparing_them(make_window, qtbot):
     other.graph.set_params("conv1", {"out_channels": 8, "kernel_size": 3, "padding": 1})
     execute(other, config.replace(lr=0.01), dock.runs_root / "second")
     dock.runs.refresh()
-    assert dock.runs.table.rowCount() == 2
+    qtbot.waitUntil(lambda: dock.runs.table.rowCount() == 2)
     for row in range(2):
         dock.runs.table.item(row, 0).setCheckState(Qt.CheckState.Checked)
     names = {name for name, key in dock.curves.items if key == "batch_loss"}

@@ -1,0 +1,35 @@
+"""The registry of block types. Each type is defined once, in the module of its family; adding a type is
+one definition here and its tests (see BlockType for all that a definition holds)."""
+
+from __future__ import annotations
+
+from netbuilder.core.blocks.activation import ACTIVATION
+from netbuilder.core.blocks.base import (
+    BlockType, Call, Compute, Fix, Infix, Layer, Params, Shape, Situation, Source, fmt_pair, fmt_shape, window_out,
+)
+from netbuilder.core.blocks.conv import CONV2D
+from netbuilder.core.blocks.dense import FLATTEN, LINEAR
+from netbuilder.core.blocks.input import INPUT
+from netbuilder.core.blocks.merge import ADD, CONCAT
+from netbuilder.core.blocks.norm import BATCHNORM, DROPOUT
+from netbuilder.core.blocks.pool import ADAPTIVE_POOL2D, POOL2D
+
+REGISTRY: dict[str, BlockType] = {
+    b.name: b
+    for b in (INPUT, CONV2D, ACTIVATION, POOL2D, ADAPTIVE_POOL2D, BATCHNORM, DROPOUT, FLATTEN, LINEAR, ADD, CONCAT)
+}
+
+
+def register(block: BlockType) -> BlockType:
+    """Add a block type to the registry (for types defined outside this package, such as a plug-in's)."""
+    if block.name in REGISTRY and REGISTRY[block.name] is not block:
+        raise ValueError(f"a block type named {block.name} is already registered")
+    REGISTRY[block.name] = block
+    return block
+
+
+__all__ = [
+    "ACTIVATION", "ADAPTIVE_POOL2D", "ADD", "BATCHNORM", "CONCAT", "CONV2D", "DROPOUT", "FLATTEN", "INPUT", "LINEAR",
+    "POOL2D", "REGISTRY", "BlockType", "Call", "Compute", "Fix", "Infix", "Layer", "Params", "Shape", "Situation",
+    "Source", "fmt_pair", "fmt_shape", "register", "window_out",
+]

@@ -1,0 +1,45 @@
+"""Flatten and Linear (fully connected)."""
+
+from __future__ import annotations
+
+from math import prod
+
+from netbuilder.core.blocks.base import BlockType, Layer, Params, Shape, fmt_shape, no_cost
+from netbuilder.core.params import ParamSpec
+
+FLATTEN = BlockType(
+    name="Flatten",
+    category="shape",
+    help="Unrolls a C×H×W volume into a vector of C·H·W features.",
+    params=(),
+    output_shape=lambda i, p: (prod(i[0]),),
+    cost=no_cost,
+    summary=lambda p, i: "",
+    compute=lambda p, i: Layer("Flatten"),
+)
+
+
+def _summary(p: Params, inputs: list[Shape]) -> str:
+    text = str(p["out_features"])
+    if inputs and len(inputs[0]) > 1:
+        text += f" · flattens {fmt_shape(inputs[0])} → {prod(inputs[0])}"
+    return text
+
+
+LINEAR = BlockType(
+    name="Linear",
+    category="layer",
+    help="Fully connected: every output feature sees every input value (a volume is flattened first).",
+    params=(
+        ParamSpec("out_features", "int", 10, "number of output features", min=1, max=1_000_000),
+        ParamSpec("bias", "bool", True, "add a learned bias per output feature"),
+    ),
+    output_shape=lambda i, p: (p["out_features"],),
+    cost=lambda i, o, p: (
+        prod(i[0]) * p["out_features"] + (p["out_features"] if p["bias"] else 0),
+        prod(i[0]) * p["out_features"],
+    ),
+    summary=_summary,
+    compute=lambda p, i: Layer("Linear", (prod(i[0]), p["out_features"]), {"bias": p["bias"]}, flatten=len(i[0]) > 1),
+    id_base=lambda p: "fc",
+)

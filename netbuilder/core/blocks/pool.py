@@ -1,0 +1,111 @@
+"""Pool2d (max or average of each window) and AdaptivePool2d (pool to a fixed size)."""
+
+from __future__ import annotations
+
+from netbuilder.core.blocks import window
+from netbuilder.core.blocks.base import (
+    BlockType, Fix, Layer, Params, Shape, Situation, fmt_pair, fmt_param, fmt_side, no_cost, pair_value,
+    remove_if_vector, volume, window_out,
+)
+from netbuilder.core.params import ParamSpec
+from netbuilder.core.problems import ErrorKind
+
+PADDING_OVER_HALF = ErrorKind(
+    "pool_padding",
+    lambda padding, kernel_size: (
+        f"its padding {fmt_side(padding)} is more than half its {fmt_pair(kernel_size)} window; PyTorch allows at "
+        f"most {fmt_side((kernel_size[0] // 2, kernel_size[1] // 2))}. Lower padding or enlarge kernel_size."
+    ),
+)
+WINDOW_TOO_LARGE = ErrorKind(
+    "pool_window_too_large",
+    lambda kernel_size, channels, height, width: (
+        f"its {fmt_pair(kernel_size)} window does not fit the {height}×{width} volume that reaches it "
+        f"({channels}×{height}×{width}). Remove this pooling layer, or one of the pooling layers above it."
+    ),
+)
+
+
+def _shape(inputs: list[Shape], p: Params) -> Shape:
+    c, h, w = volume(inputs, "window", "Move it before the Flatten or Linear blocks, or remove it.")
+    k, pad, ceil = p["kernel_size"], p["padding"], p["ceil_mode"]
+    s = p["stride"] or k
+    if pad[0] > k[0] // 2 or pad[1] > k[1] // 2:
+        raise PADDING_OVER_HALF(padding=pad, kernel_size=k)
+    out = (window_out(h, k[0], s[0], pad[0], 1, ceil), window_out(w, k[1], s[1], pad[1], 1, ceil))
+    if out[0] < 1 or out[1] < 1:
+        raise WINDOW_TOO_LARGE(kernel_size=k, channels=c, height=h, width=w)
+    return (c, *out)
+
+
+def _summary(p: Params, inputs: list[Shape]) -> str:
+    s = p["stride"] or p["kernel_size"]
+    parts = [p["mode"], fmt_pair(p["kernel_size"]), f"s{fmt_side(s)}"]
+    if p["padding"] != (0, 0):
+        parts.append(f"p{fmt_side(p['padding'])}")
+    if p["ceil_mode"]:
+        parts.append("ceil")
+    return " · ".join(parts)
+
+
+def _window(p: Params) -> window.Window:
+    return p["kernel_size"], p["stride"] or p["kernel_size"], p["padding"], (1, 1), p["ceil_mode"]
+
+
+def _fixes(s: Situation) -> list[Fix]:
+    p = s.values
+    found: list[Fix] = []
+    if s.has(PADDING_OVER_HALF):
+        half = (p["kernel_size"][0] // 2, p["kernel_size"][1] // 2)
+        found.append(Fix(f"Set padding to {fmt_param(half)}", "params", {"padding": pair_value(half)}))
+    if s.has(WINDOW_TOO_LARGE):
+        found.append(Fix("Remove this pooling layer", "remove"))
+    if s.output is not None and window.warnings(s, _window(p)) and not p["ceil_mode"]:
+        found.append(Fix("Turn on ceil_mode (keeps the edge pixels)", "params", {"ceil_mode": True}))
+    return found + remove_if_vector(s)
+
+
+POOL2D = BlockType(
+    name="Pool2d",
+    category="pooling",
+    help="Keeps the maximum (or average) of each window, shrinking height and width.",
+    params=(
+        ParamSpec("mode", "choice", "max", "max or average of each window", choices=("max", "avg")),
+        ParamSpec("kernel_size", "pair", 2, "height and width of each window", min=1, max=1024),
+        ParamSpec("stride", "pair", None, "step between windows (empty: kernel_size)", min=1, max=1024,
+                  nullable=True),
+        ParamSpec("padding", "pair", 0, "padding on each side, at most half the window", min=0, max=512),
+        ParamSpec("ceil_mode", "bool", False, "round the output size up instead of down"),
+    ),
+    output_shape=_shape,
+    cost=no_cost,
+    summary=_summary,
+    compute=lambda p, i: Layer("MaxPool2d" if p["mode"] == "max" else "AvgPool2d", (p["kernel_size"],), {
+        "stride": p["stride"] or p["kernel_size"], "padding": p["padding"], "ceil_mode": p["ceil_mode"]}),
+    formula=lambda s: window.formula(s, _window(s.values)),
+    warnings=lambda s: window.warnings(s, _window(s.values)),
+    fixes=_fixes,
+    id_base=lambda p: "pool",
+)
+
+
+def _adaptive_shape(inputs: list[Shape], p: Params) -> Shape:
+    c, _, _ = volume(inputs, "pooling", "Move it before the Flatten or Linear blocks, or remove it.")
+    return (c, *p["output_size"])
+
+
+ADAPTIVE_POOL2D = BlockType(
+    name="AdaptivePool2d",
+    category="pooling",
+    help="Pools each channel down to output_size whatever its size (1×1: global average pooling).",
+    params=(
+        ParamSpec("mode", "choice", "avg", "average or max of each region", choices=("avg", "max")),
+        ParamSpec("output_size", "pair", 1, "height and width of the output", min=1, max=1024),
+    ),
+    output_shape=_adaptive_shape,
+    cost=no_cost,
+    summary=lambda p, i: f"{p['mode']} · → {fmt_pair(p['output_size'])}",
+    compute=lambda p, i: Layer("AdaptiveMaxPool2d" if p["mode"] == "max" else "AdaptiveAvgPool2d",
+                               (p["output_size"],)),
+    fixes=remove_if_vector,
+)

@@ -1,0 +1,101 @@
+"""Typed problems: every error kind is reported with its numbers, its sentence reads as written, and the
+kinds that have fixes yield them (fixes are chosen by kind, never by parsing the sentence)."""
+
+from __future__ import annotations
+
+import pytest
+
+from helpers import chain, image
+from netbuilder.core import params as P
+from netbuilder.core.blocks import base, conv, merge, pool
+from netbuilder.core.explain import fixes
+from netbuilder.core.graph import Edge, Graph, Node
+from netbuilder.core.problems import ErrorKind
+from netbuilder.core.shapes import check
+
+
+def _one(kind: str, params: dict, c: int = 3, h: int = 8, w: int = 8) -> Graph:
+    return chain(image(c, h, w), ("x", kind, params))
+
+
+def _merge(kind: str, shapes: list[list[int]]) -> Graph:
+    g = Graph()
+    g.add_node(Node("input", "Input", {"shape": [3, 8, 8]}))
+    for i, shape in enumerate(shapes):
+        if len(shape) == 1:
+            g.add_node(Node(f"b{i}", "Flatten", {}))
+        else:
+            g.add_node(Node(f"b{i}", "Conv2d", {"out_channels": shape[0], "kernel_size": 1, "stride": 8 // shape[1]}))
+        g.add_edge(Edge("input", f"b{i}"))
+    g.add_node(Node("x", kind, {"inputs": len(shapes)}))
+    for i in range(len(shapes)):
+        g.add_edge(Edge(f"b{i}", "x", i))
+    return g
+
+
+CASES = [
+    (_one("Conv2d", {"out_channels": 4, "groups": 3}), conv.GROUPS_DIVIDE,
+     "groups 3 must divide both its 3 input channels and its 4 out_channels. Set groups to a common divisor such as 1.",
+     ["Set groups to 1"]),
+    (_one("Conv2d", {"padding": "same", "stride": 2}), conv.SAME_NEEDS_STRIDE_1,
+     "padding 'same' only works with stride 1 (stride is 2). Set stride to 1, or give padding as a number.",
+     ["Set stride to 1"]),
+    (_one("Conv2d", {"kernel_size": 11}), conv.KERNEL_TOO_LARGE,
+     "its 11×11 kernel (dilation 1) is larger than the 8×8 input padded by 0. Lower kernel_size or raise padding.",
+     ["Set padding to 5 (keeps 8×8)", "Set kernel_size to 8 (the largest that fits)"]),
+    (_one("Pool2d", {"kernel_size": 2, "padding": 2}), pool.PADDING_OVER_HALF,
+     "its padding 2 is more than half its 2×2 window; PyTorch allows at most 1. Lower padding or enlarge kernel_size.",
+     ["Set padding to 1"]),
+    (_one("Pool2d", {"kernel_size": 4}, h=2, w=2), pool.WINDOW_TOO_LARGE,
+     "its 4×4 window does not fit the 2×2 volume that reaches it (3×2×2). Remove this pooling layer, or one of "
+     "the pooling layers above it.",
+     ["Remove this pooling layer"]),
+    (chain(("input", "Input", {"shape": [10]}), ("x", "Conv2d", {})), base.NEEDS_VOLUME,
+     "its kernel needs a C×H×W volume but receives a vector of 10 features. Move it before the Flatten or "
+     "Linear blocks, or use Linear instead.",
+     ["Remove this block"]),
+    (_merge("Add", [[4, 8, 8], [4, 4, 4]]), merge.ADD_SHAPES_DIFFER,
+     "its inputs differ (4×8×8 on input 0, 4×4×4 on input 1); Add needs equal volumes. Change one branch (for "
+     "example a 1×1 Conv2d or a stride) or use Concat.",
+     []),
+    (_merge("Concat", [[4, 8, 8], [192]]), merge.CONCAT_MIXED_RANKS,
+     "it cannot join volumes with vectors (4×8×8 on input 0, 192 on input 1). Flatten every branch or none.",
+     ["Insert Flatten on input 0 (4×8×8)"]),
+    (_merge("Concat", [[4, 8, 8], [4, 4, 4]]), merge.CONCAT_SIZES_DIFFER,
+     "its inputs differ in height×width (8×8 on input 0, 4×4 on input 1); Concat joins along channels and needs "
+     "equal height and width. Change the stride or pooling of one branch.",
+     []),
+    (_one("Conv2d", {"out_channels": 12.0}), P.WRONG_TYPE, "out_channels must be a whole number; got 12.0.", []),
+    (_one("Conv2d", {"out_channels": 0}), P.OUT_OF_RANGE, "out_channels must be between 1 and 65536; got 0.", []),
+    (_one("Pool2d", {"mode": None}), P.MISSING, "mode needs a value.", []),
+    (_one("Dropout", {"rate": 0.5}), P.UNKNOWN,
+     "it has no parameter 'rate' (its parameters: p). Remove or rename it.", []),
+    (chain(("input", "Input", {"shape": [3, 0, 8]}), ("x", "Flatten", {})), P.SIZE_OUT_OF_RANGE,
+     "every size in shape must be between 1 and 1000000; got [3, 0, 8].", []),
+]
+
+
+@pytest.mark.parametrize("graph, kind, sentence, fix_labels", CASES, ids=[c[1].name for c in CASES])
+def test_each_kind_reads_as_written_and_yields_its_fixes(graph: Graph, kind: ErrorKind, sentence: str,
+                                                         fix_labels: list[str]):
+    result = check(graph)
+    node = next(nid for nid, r in result.nodes.items() if r.error)
+    res = result.nodes[node]
+    assert res.problem is not None and res.problem.kind is kind
+    assert res.problem.sentence == sentence
+    assert res.error == f"{graph.nodes[node].type} '{node}': {sentence}"
+    assert [f.label for f in fixes(graph, result, node)] == fix_labels
+
+
+def test_fixes_follow_the_kind_not_the_words(monkeypatch):
+    """Rewording a sentence keeps its fixes."""
+    graph, kind, _, labels = CASES[0]
+    monkeypatch.setattr(kind, "render", lambda **data: "Entirely different words.")
+    result = check(graph)
+    assert result.nodes["x"].error == "Conv2d 'x': Entirely different words."
+    assert [f.label for f in fixes(graph, result, "x")] == labels
+
+
+def test_every_block_error_kind_is_covered():
+    kinds = {v for m in (base, conv, merge, pool, P) for v in vars(m).values() if isinstance(v, ErrorKind)}
+    assert kinds == {c[1] for c in CASES}
