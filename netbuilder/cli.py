@@ -7,11 +7,11 @@ import json
 import os
 import sys
 
+from netbuilder import model_commands
 from netbuilder.core.document import DocumentError, load
 from netbuilder.core.presets import list_presets
 from netbuilder.core.shapes import check
 from netbuilder.core.summary import as_json, table
-from netbuilder.pytorch import commands as pytorch_commands
 from netbuilder.train import commands as train_commands
 
 
@@ -70,7 +70,7 @@ def _subcommands() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.add_argument("-o", "--output", required=True, help="OUT.png or OUT.svg")
     p.set_defaults(run=_cmd_render)
-    pytorch_commands.register(sub)
+    model_commands.register(sub)
     train_commands.register(sub)
     return parser
 

@@ -11,10 +11,11 @@ import pytest
 import torch
 
 from helpers import chain, image
+from netbuilder import model_commands
 from netbuilder.core.document import Document, dumps, load
 from netbuilder.core.presets import PRESETS_DIR, load_preset
 from netbuilder.core.shapes import check
-from netbuilder.pytorch import commands
+from netbuilder.pytorch import FORMATS
 from netbuilder.pytorch import export as ex
 from netbuilder.pytorch.build import build
 from netbuilder.pytorch.codegen import rename_state_dict
@@ -31,7 +32,7 @@ JIT_DEPRECATED = "ignore:`torch.jit.load` is deprecated:FutureWarning"
 def cli(*argv: str) -> int:
     """Run a subcommand through a parser of our own, as netbuilder.cli will after register()."""
     parser = argparse.ArgumentParser(prog="netbuilder")
-    commands.register(parser.add_subparsers(dest="command", required=True))
+    model_commands.register(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)
     return args.run(args)
 
@@ -138,16 +139,16 @@ def make_run(path: Path, document: Document, state: dict[str, torch.Tensor], bes
     return path
 
 
-def test_run_weights_are_the_best_checkpoint_else_the_last(tmp_path):
+def test_run_weights_are_the_best_checkpoint_else_the_last(tmp_path, capsys):
     doc = load_preset("seed_cnn")
     first, second = trained(doc.graph), trained(doc.graph)
     run = make_run(tmp_path / "run", doc, first, best=True)
     Run(run).save_checkpoint({"model": second, "optimizer": {}, "epoch": 2}, best=False)
-    assert torch.equal(ex.run_weights(run)["layers.conv1.weight"], first["layers.conv1.weight"])  # best
+    assert torch.equal(Run(run).model_weights()["layers.conv1.weight"], first["layers.conv1.weight"])  # best
     (run / "best.pt").unlink()
-    assert torch.equal(ex.run_weights(run)["layers.conv1.weight"], second["layers.conv1.weight"])  # last
-    with pytest.raises(ex.ExportError, match="is not a run folder"):
-        ex.run_weights(tmp_path)
+    assert torch.equal(Run(run).model_weights()["layers.conv1.weight"], second["layers.conv1.weight"])  # last
+    assert cli("export", SEED, "--to", "py", "--weights", str(tmp_path), "-o", str(tmp_path / "out")) == 1
+    assert capsys.readouterr().err.startswith(f"error: {tmp_path} is not a run folder")
 
 
 # model.py + train.py ------------------------------------------------------------------------------------
@@ -214,8 +215,8 @@ def test_train_py_runs_two_gloo_processes_for_one_step(tmp_path):
 # The commands -------------------------------------------------------------------------------------------
 
 def test_the_commands_module_loads_no_torch_and_the_rest_no_qt():
-    assert loaded_by("netbuilder.pytorch.commands") == ""
-    assert commands.FORMATS == ex.FORMATS
+    assert loaded_by("netbuilder.model_commands") == ""
+    assert model_commands.FORMATS is ex.FORMATS is FORMATS
     loaded = loaded_by("netbuilder.pytorch.export, netbuilder.pytorch.trace, netbuilder.pytorch.train_script")
     assert not [m for m in loaded.split(",") if m.split(".")[0] in ("PySide6", "pyqtgraph")]
 

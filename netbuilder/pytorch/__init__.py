@@ -1,1 +1,3 @@
-"""The bridge to PyTorch: build nn.Modules from graphs."""
+"""The bridge to PyTorch: build nn.Modules from graphs, export them, import nn.Modules as graphs."""
+
+FORMATS = ("py", "onnx", "torchscript")  # what export.export writes; here, so the CLI lists them without torch

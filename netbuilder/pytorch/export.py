@@ -18,12 +18,13 @@ import torch
 
 from netbuilder.core.atomic import write_atomic, write_text_atomic
 from netbuilder.core.document import Document
+from netbuilder.core.errors import error_summary
 from netbuilder.core.graph import Graph
+from netbuilder.pytorch import FORMATS
 from netbuilder.pytorch.build import BuildError, GraphModule, build
 from netbuilder.pytorch.codegen import generate, rename_state_dict
 from netbuilder.pytorch.train_script import TrainScriptError, generate_train_script
 
-FORMATS = ("py", "onnx", "torchscript")
 ONNX_HINT = 'ONNX export needs the onnx and onnxscript packages: pip install "netbuilder[onnx]".'
 
 StateDict = dict[str, torch.Tensor]
@@ -39,12 +40,6 @@ def _require_onnx() -> None:
             importlib.import_module(name)
         except ImportError:
             raise ExportError(ONNX_HINT) from None
-
-
-def error_summary(e: BaseException) -> str:
-    """An exception of foreign code in a few words: its class and the start of its first line."""
-    lines = str(e).strip().splitlines()
-    return f"{type(e).__name__}: {lines[0][:200]}" if lines else type(e).__name__
 
 
 def _write_bytes(path: Path, data: bytes) -> None:
@@ -160,23 +155,6 @@ def load_weights(path: str | os.PathLike) -> StateDict:
                                                for k, v in loaded.items()):
         raise ExportError(f"{path} holds no state_dict (a dictionary of named tensors).")
     return loaded
-
-
-def run_weights(run_dir: str | os.PathLike) -> StateDict:
-    """The model weights of a training run's folder: its best checkpoint, or its last where it has no best."""
-    from netbuilder.train.errors import TrainError
-    from netbuilder.train.runs import Run
-
-    try:
-        run = Run.open(run_dir)
-        which = "best" if run.checkpoint_path("best").is_file() else "last"
-        checkpoint = run.load_checkpoint(which)
-    except TrainError as e:
-        raise ExportError(str(e)) from None
-    weights = checkpoint.get("model") if isinstance(checkpoint, dict) else None
-    if not isinstance(weights, dict):
-        raise ExportError(f"The {which} checkpoint of {run_dir} holds no model weights; train the network again.")
-    return weights
 
 
 def python_paths(out: str | os.PathLike) -> tuple[Path, Path]:

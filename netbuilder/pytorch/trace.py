@@ -31,13 +31,14 @@ from torch.fx.operator_schemas import normalize_function
 
 from netbuilder.core.blocks import CONCAT, fmt_shape
 from netbuilder.core.document import Document
+from netbuilder.core.errors import error_summary
 from netbuilder.core.graph import Edge, Graph, Node
 from netbuilder.core.layout import arrange
 from netbuilder.core.params import to_json
 from netbuilder.core.shapes import check
 from netbuilder.core.text import clean, quote
 from netbuilder.pytorch.build import build, python_names
-from netbuilder.pytorch.export import error_summary
+
 
 TORCHVISION = "torchvision:"
 MAX_INPUTS = int(CONCAT.spec("inputs").max)  # type: ignore[arg-type]

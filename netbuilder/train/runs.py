@@ -166,6 +166,10 @@ class Run:
                              f"or train again.")
         return {**data, "path": path}
 
+    def model_weights(self) -> dict[str, Any]:
+        """The trained network's state_dict: the best checkpoint's, or the last's where there is no best."""
+        return self.load_checkpoint("best" if self.checkpoint_path("best").is_file() else "last")["model"]
+
     # Summary -----------------------------------------------------------------------------------
 
     def write_summary(self, summary: dict[str, Any]) -> None:

@@ -1,5 +1,5 @@
-"""`netbuilder export` and `netbuilder import-model`. Torch is imported only when one of them runs, so the
-other commands stay fast."""
+"""`netbuilder export` and `netbuilder import-model`: the CLI glue over pytorch/ (and train/, for a run's
+weights). Torch is imported only when one of them runs, so the other commands stay fast."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
-FORMATS = ("py", "onnx", "torchscript")  # export.FORMATS, without importing torch
+from netbuilder.pytorch import FORMATS
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -64,12 +64,14 @@ def _export(args: argparse.Namespace) -> int:
     except DocumentError as e:
         _error(str(e))
         return 2
-    from netbuilder.pytorch.export import ExportError, export, run_weights
+    from netbuilder.pytorch.export import ExportError, export
+    from netbuilder.train.errors import TrainError
+    from netbuilder.train.runs import Run
 
     try:
-        weights = run_weights(args.weights) if args.weights else None
+        weights = Run.open(args.weights).model_weights() if args.weights else None
         written = export(document, args.to, args.output, weights)
-    except ExportError as e:
+    except (ExportError, TrainError) as e:
         _error(str(e))
         return 1
     note = " No train.py: it trains classifiers, whose output is a vector of class scores."
