@@ -11,6 +11,7 @@ from netbuilder.core.blocks import base, conv, merge, pool
 from netbuilder.core.explain import fixes
 from netbuilder.core.graph import Edge, Graph, Node
 from netbuilder.core.problems import ErrorKind
+from netbuilder.core import shapes as S
 from netbuilder.core.shapes import check
 
 
@@ -99,3 +100,97 @@ def test_fixes_follow_the_kind_not_the_words(monkeypatch):
 def test_every_block_error_kind_is_covered():
     kinds = {v for m in (base, conv, merge, pool, P) for v in vars(m).values() if isinstance(v, ErrorKind)}
     assert kinds == {c[1] for c in CASES}
+
+
+def _graph(nodes: list[tuple[str, str, dict]], edges: list[tuple[str, str, int]]) -> Graph:
+    g = Graph()
+    for nid, kind, params in nodes:
+        g.add_node(Node(nid, kind, params))
+    for src, dst, port in edges:
+        g.add_edge(Edge(src, dst, port))
+    return g
+
+
+IN = ("input", "Input", {"shape": [3, 8, 8]})
+STRUCTURE = [
+    (_graph([IN, ("x", "Conv3d", {})], [("input", "x", 0)]), S.UNKNOWN_TYPE, "x",
+     "Block 'x': its type 'Conv3d' is unknown (known types: Input, Conv2d, Activation, Pool2d, AdaptivePool2d, "
+     "BatchNorm, Dropout, Flatten, Linear, Add, Concat). Change it or delete the block."),
+    (_graph([IN, ("in2", "Input", {"shape": [3, 8, 8]}), ("x", "Add", {})], [("input", "x", 0), ("in2", "x", 1)]),
+     S.SECOND_INPUT, "in2",
+     "Input 'in2': a network has exactly one Input, and 'input' is already one. Delete one of them."),
+    (_graph([IN, ("a", "Flatten", {}), ("b", "Flatten", {})], [("input", "a", 0), ("a", "b", 0), ("b", "a", 1)]),
+     S.CYCLE, "a", "Flatten 'a': it is part of a cycle (a → b → a). Remove one of these connections."),
+    (_graph([IN, ("x", "Flatten", {})], [("input", "x", 1)]), S.NO_SUCH_PORT, "x",
+     "Flatten 'x': 'input' is connected to its input 1, but it has only 1 input. Remove that connection."),
+    (_graph([IN, ("f", "Flatten", {}), ("x", "Add", {})], [("input", "f", 0), ("input", "x", 0), ("f", "x", 0)]),
+     S.PORT_FED_TWICE, "x",
+     "Add 'x': its input 0 is fed by both 'f' and 'input'. Remove one of these connections."),
+    (_graph([IN, ("x", "Flatten", {})], []), S.NOT_CONNECTED, "x",
+     "Flatten 'x': it has no input. Connect a block's output to it."),
+    (_graph([IN, ("x", "Add", {"inputs": 3})], [("input", "x", 0), ("input", "x", 2)]), S.NOT_CONNECTED, "x",
+     "Add 'x': its input 1 is not connected. Connect a branch to it, or lower inputs."),
+]
+
+
+@pytest.mark.parametrize("graph, kind, node, error", STRUCTURE, ids=[f"{c[1].name}-{i}" for i, c in enumerate(STRUCTURE)])
+def test_structure_problems_are_typed_and_read_as_written(graph: Graph, kind: ErrorKind, node: str, error: str):
+    res = check(graph).nodes[node]
+    assert res.problem is not None and res.problem.kind is kind
+    assert res.error == error
+
+
+def test_network_problems_are_typed():
+    empty = check(_graph([("f", "Flatten", {})], []))
+    assert [p.kind for p in empty.graph_problems] == [S.NO_INPUT_BLOCK]
+    assert empty.graph_errors == [
+        "The network has no Input block. Add one from the palette and connect it to the first layer."]
+    two = check(_graph([IN, ("a", "Flatten", {}), ("b", "Flatten", {})], [("input", "a", 0), ("input", "b", 0)]))
+    assert [p.kind for p in two.graph_problems] == [S.MANY_OUTPUTS]
+    assert two.graph_problems[0].data["count"] == 2
+    assert two.graph_errors == [
+        "The network has 2 outputs ('a', 'b'); it needs exactly one. Connect the extra blocks onward or delete them."]
+
+
+def test_every_check_kind_is_covered():
+    kinds = {v for v in vars(S).values() if isinstance(v, ErrorKind)}
+    assert kinds == {c[1] for c in STRUCTURE} | {S.NO_INPUT_BLOCK, S.MANY_OUTPUTS}
+
+
+def test_connect_refusals_are_typed():
+    from netbuilder.core import graph as G
+
+    g = _graph([IN, ("a", "Flatten", {}), ("b", "Linear", {})], [("input", "a", 0), ("a", "b", 0)])
+    cases = [(("b", "a", 1), G.WOULD_CYCLE, "Connecting 'b' to 'a' would make a cycle; data must flow one way."),
+             (("a", "input", 0), G.INTO_SOURCE,
+              "Input 'input' takes no input: it is where the data enters the network."),
+             (("input", "b", 0), G.PORT_TAKEN, "Input 0 of 'b' is already fed by 'a'. Remove that connection first."),
+             (("input", "nowhere", 0), G.NOT_IN_NETWORK, "Both ends of a connection must be blocks of this network.")]
+    for (src, dst, port), kind, sentence in cases:
+        problem = g.connect_problem(src, dst, port)
+        assert problem is not None and problem.kind is kind and problem.sentence == sentence
+        assert g.connect_refusal(src, dst, port) == sentence
+    assert g.connect_problem("input", "b", 1) is None
+
+
+def test_edge_queries_follow_every_kind_of_change():
+    g = _graph([IN, ("a", "Flatten", {}), ("b", "Linear", {})], [("input", "a", 0)])
+    assert g.in_edges("a") == [Edge("input", "a")] and g.out_edges("a") == []
+    g.add_edge(Edge("a", "b"))
+    assert g.out_edges("a") == [Edge("a", "b")] and g.edges_of("a") == [Edge("input", "a"), Edge("a", "b")]
+    g.remove_edge(Edge("input", "a"))
+    assert g.in_edges("a") == []
+    g.edges.append(Edge("input", "a"))  # a file reader appends directly
+    assert g.in_edges("a") == [Edge("input", "a")]
+    g.edges = [Edge("input", "b")]
+    assert g.in_edges("b") == [Edge("input", "b")] and g.out_edges("a") == []
+
+
+def test_unsubscribe_stops_notifications():
+    g = _graph([IN], [])
+    seen: list[str] = []
+    stop = g.subscribe(lambda kind, subject: seen.append(kind))
+    g.add_node(Node("a", "Flatten", {}))
+    stop()
+    g.add_node(Node("b", "Flatten", {}))
+    assert seen == ["node_added"] and g.listeners == []

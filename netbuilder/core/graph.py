@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
+
+from netbuilder.core.problems import ErrorKind, Problem
+from netbuilder.core.text import quote
 
 ID_PATTERN = re.compile(r"\A[A-Za-z_][A-Za-z0-9_]{0,63}\Z")  # \Z: unlike $, no newline may follow
 
@@ -33,6 +37,18 @@ class Edge:
 
 Listener = Callable[[str, Any], None]
 
+NOT_IN_NETWORK = ErrorKind("not_in_network", lambda: "Both ends of a connection must be blocks of this network.")
+INTO_SOURCE = ErrorKind(
+    "into_source", lambda block, type: f"{type} {block} takes no input: it is where the data enters the network."
+)
+WOULD_CYCLE = ErrorKind(
+    "would_cycle", lambda src, dst: f"Connecting {src} to {dst} would make a cycle; data must flow one way."
+)
+PORT_TAKEN = ErrorKind(
+    "port_taken",
+    lambda port, dst, src: f"Input {port} of {dst} is already fed by {src}. Remove that connection first.",
+)
+
 
 class Graph:
     """Nodes in insertion order and edges; every change notifies listeners with (kind, subject).
@@ -45,6 +61,19 @@ class Graph:
         self.edges: list[Edge] = []
         self.listeners: list[Listener] = []
         self.check_memo: dict[str, Any] = {}  # core.shapes' per-block memo: it belongs to this graph alone
+        self._mutations = 0
+        self._index_key: tuple[int, int, int] | None = None
+        self._in: dict[str, list[Edge]] = {}
+        self._out: dict[str, list[Edge]] = {}
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Follow every change; returns the function that stops following."""
+        self.listeners.append(listener)
+        return lambda: self.unsubscribe(listener)
+
+    def unsubscribe(self, listener: Listener) -> None:
+        if listener in self.listeners:
+            self.listeners.remove(listener)
 
     def _emit(self, kind: str, subject: Any) -> None:
         for listener in list(self.listeners):
@@ -52,20 +81,30 @@ class Graph:
 
     # Queries ----------------------------------------------------------------------------------
 
+    def _index(self) -> tuple[dict[str, list[Edge]], dict[str, list[Edge]]]:
+        """Edges by target and by source, rebuilt only after the edge list changed (O(E) once, not per query)."""
+        key = (id(self.edges), len(self.edges), self._mutations)
+        if key != self._index_key:
+            self._in, self._out = {}, {}
+            for e in self.edges:
+                self._in.setdefault(e.dst, []).append(e)
+                self._out.setdefault(e.src, []).append(e)
+            self._index_key = key
+        return self._in, self._out
+
     def in_edges(self, node_id: str) -> list[Edge]:
-        return [e for e in self.edges if e.dst == node_id]
+        return list(self._index()[0].get(node_id, ()))
 
     def out_edges(self, node_id: str) -> list[Edge]:
-        return [e for e in self.edges if e.src == node_id]
+        return list(self._index()[1].get(node_id, ()))
 
     def edges_of(self, node_id: str) -> list[Edge]:
-        return [e for e in self.edges if node_id in (e.src, e.dst)]
+        ins, outs = self._index()
+        return [*ins.get(node_id, ()), *(e for e in outs.get(node_id, ()) if e.dst != node_id)]
 
     def reaches(self, start: str, goal: str) -> bool:
         """True when a path of edges leads from start to goal (or start is goal)."""
-        succ: dict[str, list[str]] = {}
-        for e in self.edges:
-            succ.setdefault(e.src, []).append(e.dst)
+        outs = self._index()[1]
         seen, stack = set(), [start]
         while stack:
             nid = stack.pop()
@@ -73,7 +112,7 @@ class Graph:
                 return True
             if nid not in seen:
                 seen.add(nid)
-                stack.extend(succ.get(nid, ()))
+                stack.extend(e.dst for e in outs.get(nid, ()))
         return False
 
     def unique_id(self, base: str) -> str:
@@ -89,26 +128,34 @@ class Graph:
             n += 1
         return f"{base}_{n}"
 
-    def connect_refusal(self, src: str, dst: str, port: int) -> str | None:
-        """Why an edge src → dst:port would be refused, or None when it is fine."""
+    def connect_problem(self, src: str, dst: str, port: int) -> Problem | None:
+        """Why an edge src → dst:port would be refused (a typed problem), or None when it is fine."""
+        from netbuilder.core.blocks import REGISTRY  # blocks do not need the graph; the graph asks them here
+
         if src not in self.nodes or dst not in self.nodes:
-            return "Both ends of a connection must be blocks of this network."
+            return Problem(NOT_IN_NETWORK, {})
         target = self.nodes[dst]
-        if target.type == "Input":
-            return f"Input '{dst}' takes no input: it is where the data enters the network."
+        block = REGISTRY.get(target.type)
+        if block is not None and block.takes_no_input:
+            return Problem(INTO_SOURCE, {"block": quote(dst), "type": block.name})
         if src == dst or self.reaches(dst, src):
-            return f"Connecting '{src}' to '{dst}' would make a cycle; data must flow one way."
-        for e in self.edges:
-            if e.dst == dst and e.port == port:
-                return f"Input {port} of '{dst}' is already fed by '{e.src}'. Remove that connection first."
+            return Problem(WOULD_CYCLE, {"src": quote(src), "dst": quote(dst)})
+        for e in self._index()[0].get(dst, ()):
+            if e.port == port:
+                return Problem(PORT_TAKEN, {"port": port, "dst": quote(dst), "src": quote(e.src)})
         return None
+
+    def connect_refusal(self, src: str, dst: str, port: int) -> str | None:
+        """connect_problem's sentence, or None when the edge is fine."""
+        problem = self.connect_problem(src, dst, port)
+        return None if problem is None else problem.sentence
 
     # Mutations, each undone by its counterpart -----------------------------------------------
 
     def add_node(self, node: Node, index: int | None = None) -> None:
         """Add a node, at the end of document order or at index (undo puts it back where it was)."""
         if node.id in self.nodes:
-            raise GraphError(f"A block named '{node.id}' already exists.")
+            raise GraphError(f"A block named {quote(node.id)} already exists.")
         if index is None or index >= len(self.nodes):
             self.nodes[node.id] = node
         else:
@@ -120,7 +167,7 @@ class Graph:
     def remove_node(self, node_id: str) -> Node:
         """Remove a node that has no edges left (remove its edges first, so undo restores them)."""
         if self.edges_of(node_id):
-            raise GraphError(f"Block '{node_id}' still has connections.")
+            raise GraphError(f"Block {quote(node_id)} still has connections.")
         node = self.nodes.pop(node_id)
         self._emit("node_removed", node)
         return node
@@ -129,13 +176,15 @@ class Graph:
         """Add an edge (at index, for undo); unlike connect_refusal this only refuses what a file cannot hold."""
         if edge.src not in self.nodes or edge.dst not in self.nodes:
             raise GraphError("Both ends of a connection must be blocks of this network.")
-        if edge in self.edges:
-            raise GraphError(f"'{edge.src}' is already connected to input {edge.port} of '{edge.dst}'.")
+        if edge in self._index()[0].get(edge.dst, ()):
+            raise GraphError(f"{quote(edge.src)} is already connected to input {edge.port} of {quote(edge.dst)}.")
         self.edges.insert(len(self.edges) if index is None else index, edge)
+        self._mutations += 1
         self._emit("edge_added", edge)
 
     def remove_edge(self, edge: Edge) -> None:
         self.edges.remove(edge)
+        self._mutations += 1
         self._emit("edge_removed", edge)
 
     def set_params(self, node_id: str, params: dict[str, Any]) -> dict[str, Any]:

@@ -7,10 +7,10 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from netbuilder.core.blocks import REGISTRY, Shape
+from netbuilder.core.blocks import INPUT, REGISTRY, Shape
 from netbuilder.core.graph import Graph, Node
 from netbuilder.core.params import ShapeError, validate
-from netbuilder.core.problems import Problem
+from netbuilder.core.problems import ErrorKind, Problem
 from netbuilder.core.text import fmt_int, quote
 
 
@@ -22,17 +22,21 @@ class NodeCheck:
     output_shape: Shape | None = None
     params: int = 0
     macs: int = 0
-    error: str | None = None
+    error: str | None = None  # the sentence: the block's label and its problem's sentence
     values: dict[str, Any] | None = None  # validated parameters with defaults filled in
-    problem: Problem | None = None  # the typed form of a shape error (its kind and numbers)
+    problem: Problem | None = None  # what is wrong: a kind with its numbers
 
 
 @dataclass
 class Check:
     nodes: dict[str, NodeCheck]
     order: list[str]  # topological order of the nodes outside cycles
-    graph_errors: list[str]
+    graph_problems: list[Problem]  # problems of the whole network (no Input, several outputs)
     output: str | None  # the node whose result is the network's output
+
+    @property
+    def graph_errors(self) -> list[str]:
+        return [p.sentence for p in self.graph_problems]
 
     @property
     def errors(self) -> list[str]:
@@ -54,6 +58,52 @@ class Check:
 def label(node: Node) -> str:
     """How sentences name a node: Conv2d 'conv1' (Block 'b1' when its type is unknown)."""
     return f"{node.type if node.type in REGISTRY else 'Block'} {quote(node.id)}"
+
+
+UNKNOWN_TYPE = ErrorKind(
+    "unknown_type",
+    lambda type, known: f"its type {type} is unknown (known types: {known}). Change it or delete the block.",
+)
+SECOND_INPUT = ErrorKind(
+    "second_input",
+    lambda first: f"a network has exactly one Input, and {first} is already one. Delete one of them.",
+)
+CYCLE = ErrorKind(
+    "cycle", lambda path: f"it is part of a cycle ({' → '.join(path)}). Remove one of these connections."
+)
+NO_SUCH_PORT = ErrorKind(
+    "no_such_port",
+    lambda source, port, ports: (
+        f"{source} is connected to its input {port}, but it "
+        f"{'takes no input' if ports == 0 else f'has only {ports} input' + ('s' if ports > 1 else '')}. "
+        f"Remove that connection{' or raise inputs' if ports > 1 else ''}."
+    ),
+)
+PORT_FED_TWICE = ErrorKind(
+    "port_fed_twice",
+    lambda port, ports, first, second: (
+        f"its {'input' if ports == 1 else f'input {port}'} is fed by both {first} and {second}. "
+        f"Remove one of these connections."
+    ),
+)
+NOT_CONNECTED = ErrorKind(
+    "not_connected",
+    lambda port, ports: (
+        "it has no input. Connect a block's output to it." if ports == 1
+        else f"its input {port} is not connected. Connect a branch to it, or lower inputs."
+    ),
+)
+NO_INPUT_BLOCK = ErrorKind(
+    "no_input_block",
+    lambda: "The network has no Input block. Add one from the palette and connect it to the first layer.",
+)
+MANY_OUTPUTS = ErrorKind(
+    "many_outputs",
+    lambda count, outputs: (
+        f"The network has {fmt_int(count)} outputs ({', '.join(outputs)}); it needs exactly one. "
+        f"Connect the extra blocks onward or delete them."
+    ),
+)
 
 
 def _validate_raw(kind: str, params: dict[str, Any]) -> tuple[dict[str, Any] | None, Problem | None]:
@@ -83,7 +133,8 @@ def _validate_node(node: Node, memo: Memo) -> tuple[dict[str, Any] | None, str |
     earlier answers."""
     if node.type not in REGISTRY:
         known = ", ".join(REGISTRY)
-        return None, f"{label(node)}: its type {quote(node.type)} is unknown (known types: {known}). Change it or delete the block.", None
+        problem = Problem(UNKNOWN_TYPE, {"type": quote(node.type), "known": known})
+        return None, f"{label(node)}: {problem.sentence}", problem
     key = (node.type, tuple((name, _typed(v)) for name, v in node.params.items()))
     hit = memo.get(node.id)
     if hit is not None and hit[0] == key:
@@ -164,28 +215,23 @@ def _some(items: list[str], limit: int = 10) -> list[str]:
     return [*items[:limit], f"and {fmt_int(len(items) - limit)} more"] if len(items) > limit else items
 
 
-def _port_error(node: Node, n_ports: int, fed: list[tuple[int, str]]) -> str | None:
-    """An edge into a port that does not exist, or a port fed twice, as a sentence."""
+def _port_problem(n_ports: int, fed: list[tuple[int, str]]) -> Problem | None:
+    """An edge into a port that does not exist, a port fed twice, or a port left unfed."""
     seen: dict[int, str] = {}
     for port, src in sorted(fed):
         if port >= n_ports:
-            what = "takes no input" if n_ports == 0 else f"has only {n_ports} input{'s' if n_ports > 1 else ''}"
-            return (
-                f"{label(node)}: {quote(src)} is connected to its input {port}, but it {what}. "
-                f"Remove that connection{' or raise inputs' if n_ports > 1 else ''}."
-            )
+            return Problem(NO_SUCH_PORT, {"source": quote(src), "port": port, "ports": n_ports})
         if port in seen:
-            which = "input" if n_ports == 1 else f"input {port}"
-            return f"{label(node)}: its {which} is fed by both {quote(seen[port])} and {quote(src)}. Remove one of these connections."
+            return Problem(PORT_FED_TWICE, {"port": port, "ports": n_ports, "first": quote(seen[port]),
+                                            "second": quote(src)})
         seen[port] = src
+    if len(fed) < n_ports:
+        return Problem(NOT_CONNECTED, {"port": min(set(range(n_ports)) - set(seen)), "ports": n_ports})
     return None
 
 
-def _missing_port_error(node: Node, n_ports: int, fed: list[tuple[int, str]]) -> str:
-    if n_ports == 1:
-        return f"{label(node)}: it has no input. Connect a block's output to it."
-    port = min(set(range(n_ports)) - {p for p, _ in fed})
-    return f"{label(node)}: its input {port} is not connected. Connect a branch to it, or lower inputs."
+def _fail(res: NodeCheck, node: Node, problem: Problem) -> None:
+    res.problem, res.error = problem, f"{label(node)}: {problem.sentence}"
 
 
 def check(graph: Graph, memo: Memo | None = None) -> Check:
@@ -201,25 +247,20 @@ def check(graph: Graph, memo: Memo | None = None) -> Check:
         for gone in set(memo) - set(nodes):
             del memo[gone]
     results = {nid: NodeCheck() for nid in nodes}
-    graph_errors: list[str] = []
+    graph_problems: list[Problem] = []
     succ: dict[str, list[str]] = {nid: [] for nid in nodes}
     feeds: dict[str, list[tuple[int, str]]] = {nid: [] for nid in nodes}
     for e in graph.edges:
         succ[e.src].append(e.dst)
         feeds[e.dst].append((e.port, e.src))
 
-    inputs = [nid for nid, n in nodes.items() if n.type == "Input"]
+    inputs = [nid for nid, n in nodes.items() if n.type == INPUT.name]
     if not inputs:
-        graph_errors.append(
-            "The network has no Input block. Add one from the palette and connect it to the first layer."
-        )
+        graph_problems.append(Problem(NO_INPUT_BLOCK, {}))
     for nid, node in nodes.items():
         results[nid].values, results[nid].error, results[nid].problem = _validate_node(node, memo)
     for extra in inputs[1:]:
-        results[extra].error = (
-            f"Input {quote(extra)}: a network has exactly one Input, and {quote(inputs[0])} is already one. "
-            f"Delete one of them."
-        )
+        _fail(results[extra], nodes[extra], Problem(SECOND_INPUT, {"first": quote(inputs[0])}))
 
     # Kahn's algorithm, taking ready nodes in document order; nodes on or below a cycle never become
     # ready and keep no shape.
@@ -238,9 +279,7 @@ def check(graph: Graph, memo: Memo | None = None) -> Check:
     if len(order) < len(nodes):  # each cycle is reported once, on its first block in document order
         placed = set(order)
         for cycle in _cycles([n for n in names if n not in placed], succ, rank):
-            results[cycle[0]].error = (
-                f"{label(nodes[cycle[0]])}: it is part of a cycle ({' → '.join([*_some(cycle), cycle[0]])}). Remove one of these connections."
-            )
+            _fail(results[cycle[0]], nodes[cycle[0]], Problem(CYCLE, {"path": [*_some(cycle), cycle[0]]}))
 
     for nid in order:
         res = results[nid]
@@ -255,10 +294,9 @@ def check(graph: Graph, memo: Memo | None = None) -> Check:
                 continue
             shapes = [shape]
         else:
-            res.error = _port_error(node, n_ports, fed)
-            if res.error is None and len(fed) < n_ports:
-                res.error = _missing_port_error(node, n_ports, fed)
-            if res.error:
+            problem = _port_problem(n_ports, fed)
+            if problem is not None:
+                _fail(res, node, problem)
                 continue
             shapes = [results[src].output_shape for _, src in sorted(fed)]
             if None in shapes:
@@ -267,17 +305,13 @@ def check(graph: Graph, memo: Memo | None = None) -> Check:
         try:
             out = block.output_shape(shapes, values)
         except ShapeError as e:
-            res.error, res.problem = f"{label(node)}: {e}", e.problem
+            _fail(res, node, e.problem)
             continue
         res.output_shape = out
         res.params, res.macs = block.cost(shapes, out, values)
 
     sinks = [nid for nid in order if not succ[nid] and results[nid].output_shape is not None]
     if len(sinks) > 1:
-        listed = ", ".join(_some([quote(s) for s in sinks]))
-        graph_errors.append(
-            f"The network has {fmt_int(len(sinks))} outputs ({listed}); it needs exactly one. "
-            f"Connect the extra blocks onward or delete them."
-        )
+        graph_problems.append(Problem(MANY_OUTPUTS, {"count": len(sinks), "outputs": _some([quote(s) for s in sinks])}))
     output = sinks[0] if len(sinks) == 1 else None
-    return Check(results, order, graph_errors, output)
+    return Check(results, order, graph_problems, output)

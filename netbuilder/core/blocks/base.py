@@ -156,6 +156,11 @@ class BlockType:
     def spec(self, name: str) -> ParamSpec:
         return next(s for s in self.params if s.name == name)
 
+    @property
+    def takes_no_input(self) -> bool:
+        """True for the block where data enters the network (it has no input port)."""
+        return self.inputs({s.name: s.default for s in self.params}) == 0
+
     def new_id_base(self, params: Params) -> str:
         return self.id_base(params) if self.id_base is not None else self.name.lower()
 
