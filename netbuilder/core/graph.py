@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from netbuilder.core.problems import ErrorKind, Problem
 from netbuilder.core.text import quote
@@ -28,8 +28,9 @@ class Node:
         return Node(self.id, self.type, dict(self.params), self.position)
 
 
-@dataclass(frozen=True)
-class Edge:
+class Edge(NamedTuple):
+    """A connection from src's output to input `port` of dst (a tuple: compared and hashed in C)."""
+
     src: str
     dst: str
     port: int = 0
@@ -81,9 +82,12 @@ class Graph:
 
     # Queries ----------------------------------------------------------------------------------
 
+    def _key(self) -> tuple[int, int, int]:
+        return id(self.edges), len(self.edges), self._mutations
+
     def _index(self) -> tuple[dict[str, list[Edge]], dict[str, list[Edge]]]:
         """Edges by target and by source, rebuilt only after the edge list changed (O(E) once, not per query)."""
-        key = (id(self.edges), len(self.edges), self._mutations)
+        key = self._key()
         if key != self._index_key:
             self._in, self._out = {}, {}
             for e in self.edges:
@@ -178,13 +182,23 @@ class Graph:
             raise GraphError("Both ends of a connection must be blocks of this network.")
         if edge in self._index()[0].get(edge.dst, ()):
             raise GraphError(f"{quote(edge.src)} is already connected to input {edge.port} of {quote(edge.dst)}.")
+        current = self._index_key == self._key()
         self.edges.insert(len(self.edges) if index is None else index, edge)
         self._mutations += 1
+        if current:  # keep the index instead of rebuilding it (order within a node's lists does not matter)
+            self._in.setdefault(edge.dst, []).append(edge)
+            self._out.setdefault(edge.src, []).append(edge)
+            self._index_key = self._key()
         self._emit("edge_added", edge)
 
     def remove_edge(self, edge: Edge) -> None:
+        current = self._index_key == self._key()
         self.edges.remove(edge)
         self._mutations += 1
+        if current:
+            self._in[edge.dst].remove(edge)
+            self._out[edge.src].remove(edge)
+            self._index_key = self._key()
         self._emit("edge_removed", edge)
 
     def set_params(self, node_id: str, params: dict[str, Any]) -> dict[str, Any]:
