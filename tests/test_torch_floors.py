@@ -37,5 +37,5 @@ def test_nothing_under_pytorch_imports_train():
 
 
 def test_the_check_sees_imports_inside_functions():
-    source = "def f():\n    from netbuilder.train.runs import Run\n    from .. import train\n    import netbuilder.train\n"
+    source = "def f():\n    from netbuilder.train.runs import Run\n    from .. import train\n"
     assert imported_names(source, "netbuilder.pytorch") >= {"netbuilder.train.runs", "netbuilder.train"}

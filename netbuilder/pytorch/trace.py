@@ -29,12 +29,12 @@ import torch.nn.functional as F
 from torch import fx, nn
 from torch.fx.operator_schemas import normalize_function
 
-from netbuilder.core.blocks import CONCAT, fmt_shape
+from netbuilder.core.blocks import CONCAT, FLATTEN, INPUT, REGISTRY, BlockType, fmt_shape
+from netbuilder.core.blocks.base import ImportRefused, ImportRule
 from netbuilder.core.document import Document
 from netbuilder.core.errors import error_summary
 from netbuilder.core.graph import Edge, Graph, Node
 from netbuilder.core.layout import arrange
-from netbuilder.core.params import to_json
 from netbuilder.core.shapes import check
 from netbuilder.core.text import clean, quote
 from netbuilder.pytorch.build import build, python_names
@@ -46,7 +46,7 @@ BATCH = 2  # traced and compared with a batch of two, so that nothing can mistak
 LISTED_CHARS = 240  # a refusal lists operations up to about this many characters, then counts the rest
 
 Shape = tuple[int, ...]
-Translation = tuple[str, dict[str, Any]] | None  # (block type, params), or None: the input passes unchanged
+Translation = tuple[BlockType, dict[str, Any]] | None  # (block type, params), or None: the input passes on
 
 
 class ModelImportError(Exception):
@@ -74,103 +74,34 @@ class Imported:
         }
 
 
-# Layers ---------------------------------------------------------------------------------------------------
+# Layers and operations ----------------------------------------------------------------------------------
 
-def _pair(value: Any) -> Any:
-    return to_json(tuple(value) if isinstance(value, (tuple, list)) else (value, value))
-
-
-def _conv(m: nn.Conv2d, shapes: list[Shape], out: Shape) -> Translation:
-    if m.padding_mode != "zeros":
-        raise _Unsupported(f"Conv2d with padding_mode {quote(m.padding_mode)}")
-    padding = m.padding if m.padding != "valid" else 0
-    return "Conv2d", {
-        "out_channels": m.out_channels, "kernel_size": _pair(m.kernel_size), "stride": _pair(m.stride),
-        "padding": padding if padding == "same" else _pair(padding), "dilation": _pair(m.dilation),
-        "groups": m.groups, "bias": m.bias is not None,
-    }
+def _rule(key: str) -> tuple[BlockType, ImportRule] | None:
+    """The block type whose import rule is keyed by key (a torch.nn class name, or add or cat), with the rule."""
+    return next(((b, b.imports[key]) for b in REGISTRY.values() if key in b.imports), None)
 
 
-def _batchnorm(m: nn.BatchNorm1d | nn.BatchNorm2d, shapes: list[Shape], out: Shape) -> Translation:
-    if not (m.affine and m.track_running_stats) or m.momentum is None:
-        raise _Unsupported(f"{type(m).__name__} without affine weights, running statistics or momentum")
-    if len(shapes[0]) != (2 if isinstance(m, nn.BatchNorm1d) else 4):
-        raise _Unsupported(f"{type(m).__name__} on a {len(shapes[0])}-dimensional tensor")
-    return "BatchNorm", {"eps": m.eps, "momentum": m.momentum}
+def _apply(node: fx.Node, key: str, subject: Any, shapes: list[Shape], out: Shape) -> Translation:
+    """The block the import rule keyed by key makes of subject (a layer, or an operation's arguments)."""
+    found = _rule(key)
+    if found is None:
+        raise _Unsupported(_name(node))
+    block, rule = found
+    try:
+        return block, rule(subject, shapes, out)
+    except ImportRefused as e:
+        raise _Unsupported(f"{_name(node)} {e}") from None
 
 
-def _linear(m: nn.Linear, shapes: list[Shape], out: Shape) -> Translation:
-    if len(shapes[0]) != 2:
-        raise _Unsupported(f"Linear on a {len(shapes[0])}-dimensional tensor")
-    return "Linear", {"out_features": m.out_features, "bias": m.bias is not None}
+def _layer(node: fx.Node, module: nn.Module, shapes: list[Shape], out: Shape) -> Translation:
+    """The block of a torch.nn layer of an exact class (a subclass may compute something else)."""
+    cls = type(module)
+    if cls is nn.Identity:
+        return None
+    if getattr(nn, cls.__name__, None) is not cls:
+        raise _Unsupported(_name(node))
+    return _apply(node, cls.__name__, module, shapes, out)
 
-
-def _activation(function: str, **params: Any) -> Callable[[nn.Module, list[Shape], Shape], Translation]:
-    return lambda m, shapes, out: ("Activation", {"function": function, **params})
-
-
-def _leaky_relu(m: nn.LeakyReLU, shapes: list[Shape], out: Shape) -> Translation:
-    if not 0.0 <= m.negative_slope <= 1.0:
-        raise _Unsupported(f"LeakyReLU with negative_slope {m.negative_slope:g}")
-    return "Activation", {"function": "leaky_relu", "negative_slope": m.negative_slope}
-
-
-def _elu(m: nn.ELU, shapes: list[Shape], out: Shape) -> Translation:
-    if m.alpha != 1.0:
-        raise _Unsupported(f"ELU with alpha {m.alpha:g}")
-    return "Activation", {"function": "elu"}
-
-
-def _gelu(m: nn.GELU, shapes: list[Shape], out: Shape) -> Translation:
-    if m.approximate != "none":
-        raise _Unsupported(f"GELU with approximate {quote(m.approximate)}")
-    return "Activation", {"function": "gelu"}
-
-
-def _softmax(m: nn.Softmax, shapes: list[Shape], out: Shape) -> Translation:
-    if m.dim is None or m.dim % len(shapes[0]) != 1:
-        raise _Unsupported(f"Softmax over dimension {m.dim}")
-    return "Activation", {"function": "softmax"}
-
-
-def _pool(m: nn.MaxPool2d | nn.AvgPool2d, shapes: list[Shape], out: Shape) -> Translation:
-    if isinstance(m, nn.MaxPool2d) and (m.return_indices or _pair(m.dilation) != 1):
-        raise _Unsupported("MaxPool2d with dilation or return_indices")
-    if isinstance(m, nn.AvgPool2d) and (not m.count_include_pad or m.divisor_override is not None):
-        raise _Unsupported("AvgPool2d without count_include_pad or with divisor_override")
-    return "Pool2d", {
-        "mode": "max" if isinstance(m, nn.MaxPool2d) else "avg", "kernel_size": _pair(m.kernel_size),
-        "stride": _pair(m.stride or m.kernel_size), "padding": _pair(m.padding), "ceil_mode": m.ceil_mode,
-    }
-
-
-def _adaptive_pool(m: nn.AdaptiveAvgPool2d | nn.AdaptiveMaxPool2d, shapes: list[Shape], out: Shape) -> Translation:
-    """AdaptivePool2d: exact at every input size, so the imported network can be resized."""
-    mode = "max" if isinstance(m, nn.AdaptiveMaxPool2d) else "avg"
-    return "AdaptivePool2d", {"mode": mode, "output_size": _pair(tuple(out[2:]))}
-
-
-def _flatten(m: nn.Flatten, shapes: list[Shape], out: Shape) -> Translation:
-    if m.start_dim != 1 or m.end_dim % len(shapes[0]) != len(shapes[0]) - 1:
-        raise _Unsupported(f"flatten from dimension {m.start_dim} to {m.end_dim}")
-    return "Flatten", {}
-
-
-def _dropout(m: nn.Dropout, shapes: list[Shape], out: Shape) -> Translation:
-    if m.p > 0.99:
-        raise _Unsupported(f"Dropout with p {m.p:g}")
-    return "Dropout", {"p": m.p}
-
-
-# Exact classes only: a subclass may compute something else.
-_MODULES: dict[type, Callable[[Any, list[Shape], Shape], Translation]] = {
-    nn.Conv2d: _conv, nn.BatchNorm1d: _batchnorm, nn.BatchNorm2d: _batchnorm, nn.Linear: _linear,
-    nn.ReLU: _activation("relu"), nn.LeakyReLU: _leaky_relu, nn.ELU: _elu, nn.GELU: _gelu,
-    nn.SiLU: _activation("silu"), nn.Sigmoid: _activation("sigmoid"), nn.Tanh: _activation("tanh"),
-    nn.Softmax: _softmax, nn.Identity: lambda m, s, o: None,
-    nn.MaxPool2d: _pool, nn.AvgPool2d: _pool, nn.AdaptiveAvgPool2d: _adaptive_pool,
-    nn.AdaptiveMaxPool2d: _adaptive_pool, nn.Flatten: _flatten, nn.Dropout: _dropout,
-}
 
 # Functions, as the layer that computes the same (from their arguments, normalised to keywords).
 _FUNCTIONS: dict[Any, Callable[[dict[str, Any]], nn.Module]] = {
@@ -250,26 +181,18 @@ def _reshape(node: fx.Node, shapes: list[Shape], out: Shape) -> Translation:
         (_is_batch_size(sizes[0]) and sizes[1] in (-1, features)) or (sizes[0] == -1 and sizes[1] == features))
     if not flat:
         raise _Unsupported(f"{_name(node)} to any shape but (batch, -1)")
-    return "Flatten", {}
+    return FLATTEN, {}
 
 
 def _translate(node: fx.Node, shapes: list[Shape], out: Shape) -> Translation:
     """The block that computes what node computes, None where it passes its input on, or _Unsupported."""
     target = node.target
     if node.op == "call_module":
-        module = node.graph.owning_module.get_submodule(target)
-        rule = _MODULES.get(type(module))
-        if rule is None:
-            raise _Unsupported(_name(node))
-        return rule(module, shapes, out)
+        return _layer(node, node.graph.owning_module.get_submodule(target), shapes, out)
     if target in _ADDS:
-        if len(shapes) != 2 or node.kwargs.get("alpha", 1) != 1 or shapes[0] != shapes[1]:
-            raise _Unsupported(f"{_name(node)} of anything but two tensors of equal shape")
-        return "Add", {"inputs": 2}
-    if target in _CATS:
-        if _dim(node, shapes[0]) != 1:
-            raise _Unsupported(f"{_name(node)} along another dimension than the channels")
-        return ("Concat", {"inputs": len(shapes)}) if len(shapes) > 1 else None
+        return _apply(node, "add", {"alpha": node.kwargs.get("alpha", 1)}, shapes, out)
+    if target in _CATS:  # a cat of one tensor is that tensor
+        return _apply(node, "cat", {"dim": _dim(node, shapes[0])}, shapes, out) if len(shapes) > 1 else None
     if target in _RESHAPES:
         return _reshape(node, shapes, out)
     if target in _IDENTITIES:
@@ -279,8 +202,7 @@ def _translate(node: fx.Node, shapes: list[Shape], out: Shape) -> Translation:
         normalised = normalize_function(function, node.args, node.kwargs, _types(node.args), _types(node.kwargs),
                                         normalize_to_only_use_kwargs=True)
         if normalised is not None:
-            module = _FUNCTIONS[function](normalised.kwargs)
-            return _MODULES[type(module)](module, shapes, out)
+            return _layer(node, _FUNCTIONS[function](normalised.kwargs), shapes, out)
     raise _Unsupported(_name(node))
 
 
@@ -368,7 +290,7 @@ def translate(module: nn.Module, input_shape: Shape, label: str = "the model") -
         raise ModelImportError(f"{label} returns {type(result).__name__}, not one tensor; a network has one output.")
 
     graph = Graph()
-    graph.add_node(Node("input", "Input", {"shape": list(input_shape)}))
+    graph.add_node(Node("input", INPUT.name, {"shape": list(input_shape)}))
     block_of: dict[fx.Node, str] = {}  # fx node → the block whose output it is
     modules: dict[str, str] = {}
     refused: dict[str, list[str]] = {}  # operation → where it occurs
@@ -427,13 +349,13 @@ def _refusal(label: str, refused: dict[str, list[str]]) -> str:
             f"import was refused rather than give a different network.")
 
 
-def _add_block(graph: Graph, name: str, kind: str, params: dict[str, Any], sources: list[str]) -> str:
+def _add_block(graph: Graph, name: str, block: BlockType, params: dict[str, Any], sources: list[str]) -> str:
     """Add the block fed by sources (by port); a Concat of more inputs than a block takes becomes a chain."""
-    while kind == "Concat" and len(sources) > MAX_INPUTS:
-        head = _add_block(graph, name, kind, {"inputs": MAX_INPUTS}, sources[:MAX_INPUTS])
+    while block is CONCAT and len(sources) > MAX_INPUTS:
+        head = _add_block(graph, name, block, {"inputs": MAX_INPUTS}, sources[:MAX_INPUTS])
         sources = [head, *sources[MAX_INPUTS:]]
     nid = graph.unique_id(name)
-    graph.add_node(Node(nid, kind, {**params, "inputs": len(sources)} if kind == "Concat" else params))
+    graph.add_node(Node(nid, block.name, {**params, "inputs": len(sources)} if block is CONCAT else params))
     for port, source in enumerate(sources):
         graph.add_edge(Edge(source, nid, port))
     return nid

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from netbuilder.core.blocks.base import BlockType, Layer, Params, Shape, no_cost, same_shape
+from typing import Any
+
+from netbuilder.core.blocks.base import BlockType, ImportRefused, ImportRule, Layer, Params, Shape, no_cost, same_shape
 from netbuilder.core.params import ParamSpec
+from netbuilder.core.text import quote
 
 # function → its torch.nn layer
 FUNCTIONS = {
@@ -17,6 +20,34 @@ def _layer(p: Params, inputs: list[Shape]) -> Layer:
     if fn == "leaky_relu":
         return Layer("LeakyReLU", (p["negative_slope"],))
     return Layer(FUNCTIONS[fn], kwargs={"dim": 1} if fn == "softmax" else {})
+
+
+def _import(function: str) -> ImportRule:
+    return lambda m, shapes, out: {"function": function}
+
+
+def _leaky_relu(m: Any, shapes: list[Shape], out: Shape) -> Params:
+    if not 0.0 <= m.negative_slope <= 1.0:
+        raise ImportRefused(f"with negative_slope {m.negative_slope:g}")
+    return {"function": "leaky_relu", "negative_slope": m.negative_slope}
+
+
+def _elu(m: Any, shapes: list[Shape], out: Shape) -> Params:
+    if m.alpha != 1.0:
+        raise ImportRefused(f"with alpha {m.alpha:g}")
+    return {"function": "elu"}
+
+
+def _gelu(m: Any, shapes: list[Shape], out: Shape) -> Params:
+    if m.approximate != "none":
+        raise ImportRefused(f"with approximate {quote(m.approximate)}")
+    return {"function": "gelu"}
+
+
+def _softmax(m: Any, shapes: list[Shape], out: Shape) -> Params:
+    if m.dim is None or m.dim % len(shapes[0]) != 1:
+        raise ImportRefused(f"over dimension {m.dim}")
+    return {"function": "softmax"}
 
 
 ACTIVATION = BlockType(
@@ -34,4 +65,6 @@ ACTIVATION = BlockType(
     compute=_layer,
     probabilities=lambda p: p["function"] == "softmax",
     id_base=lambda p: p.get("function", "relu"),
+    imports={"ReLU": _import("relu"), "SiLU": _import("silu"), "Sigmoid": _import("sigmoid"), "Tanh": _import("tanh"),
+             "LeakyReLU": _leaky_relu, "ELU": _elu, "GELU": _gelu, "Softmax": _softmax},
 )

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from netbuilder.core.params import Pair, ParamSpec
+from netbuilder.core.params import Pair, ParamSpec, to_json
 from netbuilder.core.problems import ErrorKind, Problem
 from netbuilder.core.text import fmt_int
 
@@ -37,11 +37,6 @@ def fmt_side(pair: Pair) -> str:
 def fmt_param(pair: Pair) -> str:
     """A pair as a person types it in a file: 1, or [1, 2]."""
     return str(pair[0]) if pair[0] == pair[1] else f"[{pair[0]}, {pair[1]}]"
-
-
-def pair_value(pair: Pair) -> Any:
-    """A pair as it is written to a file: one int for equal sides."""
-    return pair[0] if pair[0] == pair[1] else list(pair)
 
 
 def window_out(n: int, k: int, s: int, p: int, d: int = 1, ceil_mode: bool = False) -> int:
@@ -129,12 +124,30 @@ def _nothing(s: Situation) -> list[Any]:
     return []
 
 
+# Importing -----------------------------------------------------------------------------------------------
+
+class ImportRefused(Exception):
+    """A torch layer or operation in a variant the block does not compute exactly; the message describes the
+    variant after its name ("with padding_mode 'reflect'")."""
+
+
+# How a torch layer becomes the block's params: rule(layer, input shapes, output shape), the shapes as torch
+# traced them (batch first). The layer is read by its attributes, so core never imports torch; for an
+# operation (add, cat) it is the operation's arguments as keywords. Raises ImportRefused.
+ImportRule = Callable[[Any, list[Shape], Shape], Params]
+
+
+def torch_pair(value: Any) -> Any:
+    """A torch int-or-pair argument as a file writes the pair: 3, or [3, 5]."""
+    return to_json(tuple(value) if isinstance(value, (tuple, list)) else (value, value))
+
+
 # The block type ----------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class BlockType:
     """One kind of block, all in one place: schema, shape rule, cost, how it computes, its explanation
-    and fixes, and how an imported torch layer becomes one."""
+    and fixes, and how an imported torch layer becomes one (imports: by torch.nn class name, or operation)."""
 
     name: str
     category: str
@@ -152,6 +165,7 @@ class BlockType:
     warnings: Callable[[Situation], list[str]] = _nothing  # valid but probably unintended
     fixes: Callable[[Situation], list[Fix]] = _nothing  # one-click changes for its problem or warnings
     id_base: Callable[[Params], str] | None = None  # how new blocks are named (default: the lowercase type)
+    imports: dict[str, ImportRule] = field(default_factory=dict)
 
     def spec(self, name: str) -> ParamSpec:
         return next(s for s in self.params if s.name == name)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from netbuilder.core.blocks import window
 from netbuilder.core.blocks.base import (
-    BlockType, Fix, Layer, Params, Shape, Situation, fmt_pair, fmt_param, fmt_side, pair_value, remove_if_vector,
-    volume, window_out,
+    BlockType, Fix, ImportRefused, Layer, Params, Shape, Situation, fmt_pair, fmt_param, fmt_side, remove_if_vector,
+    torch_pair, volume, window_out,
 )
-from netbuilder.core.params import Pair, ParamSpec
+from netbuilder.core.params import Pair, ParamSpec, to_json
 from netbuilder.core.problems import ErrorKind
+from netbuilder.core.text import quote
 
 GROUPS_DIVIDE = ErrorKind(
     "conv_groups",
@@ -88,17 +91,29 @@ def _fixes(s: Situation) -> list[Fix]:
     shrinks = s.output is not None and shape is not None and s.output[1:] != shape[1:]
     if keep is not None and p["padding"] != keep and (shrinks or s.has(KERNEL_TOO_LARGE)):
         size = f" (keeps {shape[1]}×{shape[2]})" if shape else ""
-        found.append(Fix(f"Set padding to {fmt_param(keep)}{size}", "params", {"padding": pair_value(keep)}))
+        found.append(Fix(f"Set padding to {fmt_param(keep)}{size}", "params", {"padding": to_json(keep)}))
     if s.has(KERNEL_TOO_LARGE) and shape and p["dilation"] == (1, 1):
         pad = p["padding"]
         keeps = (2 * pad[0] + 1, 2 * pad[1] + 1)
         if p["stride"] == (1, 1) and keeps != (1, 1):
             found.append(Fix(f"Set kernel_size to {fmt_param(keeps)} (keeps {shape[1]}×{shape[2]})", "params",
-                             {"kernel_size": pair_value(keeps)}))
+                             {"kernel_size": to_json(keeps)}))
         largest = (shape[1] + 2 * pad[0], shape[2] + 2 * pad[1])
         found.append(Fix(f"Set kernel_size to {fmt_param(largest)} (the largest that fits)", "params",
-                         {"kernel_size": pair_value(largest)}))
+                         {"kernel_size": to_json(largest)}))
     return found + remove_if_vector(s)
+
+
+def _import(m: Any, shapes: list[Shape], out: Shape) -> Params:
+    """torch.nn.Conv2d, zero padding only."""
+    if m.padding_mode != "zeros":
+        raise ImportRefused(f"with padding_mode {quote(m.padding_mode)}")
+    padding = 0 if m.padding == "valid" else m.padding
+    return {
+        "out_channels": m.out_channels, "kernel_size": torch_pair(m.kernel_size), "stride": torch_pair(m.stride),
+        "padding": padding if padding == "same" else torch_pair(padding), "dilation": torch_pair(m.dilation),
+        "groups": m.groups, "bias": m.bias is not None,
+    }
 
 
 CONV2D = BlockType(
@@ -124,4 +139,5 @@ CONV2D = BlockType(
     warnings=lambda s: window.warnings(s, _window(s.values)),
     fixes=_fixes,
     id_base=lambda p: "conv",
+    imports={"Conv2d": _import},
 )

@@ -3,9 +3,26 @@
 from __future__ import annotations
 
 from math import prod
+from typing import Any
 
-from netbuilder.core.blocks.base import BlockType, Layer, Params, Shape, fmt_shape, no_cost
+from netbuilder.core.blocks.base import BlockType, ImportRefused, Layer, Params, Shape, fmt_shape, no_cost
 from netbuilder.core.params import ParamSpec
+
+
+def _import_flatten(m: Any, shapes: list[Shape], out: Shape) -> Params:
+    """torch.nn.Flatten (or torch.flatten) of everything but the batch."""
+    rank = len(shapes[0])
+    if m.start_dim != 1 or m.end_dim % rank != rank - 1:
+        raise ImportRefused(f"from dimension {m.start_dim} to {m.end_dim}")
+    return {}
+
+
+def _import_linear(m: Any, shapes: list[Shape], out: Shape) -> Params:
+    """torch.nn.Linear on a batch of vectors."""
+    if len(shapes[0]) != 2:
+        raise ImportRefused(f"on a {len(shapes[0])}-dimensional tensor")
+    return {"out_features": m.out_features, "bias": m.bias is not None}
+
 
 FLATTEN = BlockType(
     name="Flatten",
@@ -16,6 +33,7 @@ FLATTEN = BlockType(
     cost=no_cost,
     summary=lambda p, i: "",
     compute=lambda p, i: Layer("Flatten"),
+    imports={"Flatten": _import_flatten},
 )
 
 
@@ -42,4 +60,5 @@ LINEAR = BlockType(
     summary=_summary,
     compute=lambda p, i: Layer("Linear", (prod(i[0]), p["out_features"]), {"bias": p["bias"]}, flatten=len(i[0]) > 1),
     id_base=lambda p: "fc",
+    imports={"Linear": _import_linear},
 )

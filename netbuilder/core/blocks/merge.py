@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
-from netbuilder.core.blocks.base import BlockType, Call, Fix, Infix, Params, Shape, Situation, fmt_shape, no_cost
+from netbuilder.core.blocks.base import (
+    BlockType, Call, Fix, ImportRefused, Infix, Params, Shape, Situation, fmt_shape, no_cost,
+)
 from netbuilder.core.blocks.dense import FLATTEN
 from netbuilder.core.params import ParamSpec
 from netbuilder.core.problems import ErrorKind
@@ -62,6 +65,20 @@ def _concat_fixes(s: Situation) -> list[Fix]:
             for port, shape in enumerate(s.inputs) if shape is not None and len(shape) == 3]
 
 
+def _import_add(args: dict[str, Any], shapes: list[Shape], out: Shape) -> Params:
+    """a + b, torch.add(a, b) and a.add(b) (args: alpha)."""
+    if len(shapes) != 2 or args.get("alpha", 1) != 1 or shapes[0] != shapes[1]:
+        raise ImportRefused("of anything but two tensors of equal shape")
+    return {"inputs": 2}
+
+
+def _import_cat(args: dict[str, Any], shapes: list[Shape], out: Shape) -> Params:
+    """torch.cat of two or more tensors (args: dim, counted from 0 for the batch)."""
+    if args["dim"] != 1:
+        raise ImportRefused("along another dimension than the channels")
+    return {"inputs": len(shapes)}
+
+
 ADD = BlockType(
     name="Add",
     category="shape",
@@ -72,6 +89,7 @@ ADD = BlockType(
     summary=lambda p, i: f"{p['inputs']} inputs",
     compute=lambda p, i: Infix("+"),
     inputs=lambda p: p["inputs"],
+    imports={"add": _import_add},
 )
 
 CONCAT = BlockType(
@@ -85,4 +103,5 @@ CONCAT = BlockType(
     compute=lambda p, i: Call("cat", {"dim": 1}),
     fixes=_concat_fixes,
     inputs=lambda p: p["inputs"],
+    imports={"cat": _import_cat},
 )

@@ -2,8 +2,31 @@
 
 from __future__ import annotations
 
-from netbuilder.core.blocks.base import BlockType, Layer, no_cost, same_shape
+from typing import Any
+
+from netbuilder.core.blocks.base import BlockType, ImportRefused, ImportRule, Layer, Params, Shape, no_cost, same_shape
 from netbuilder.core.params import ParamSpec
+
+
+def _import_batchnorm(rank: int) -> ImportRule:
+    """torch.nn.BatchNorm1d (rank 2: a batch of vectors) or BatchNorm2d (rank 4), with affine weights, running
+    statistics and a momentum."""
+
+    def rule(m: Any, shapes: list[Shape], out: Shape) -> Params:
+        if not (m.affine and m.track_running_stats) or m.momentum is None:
+            raise ImportRefused("without affine weights, running statistics or momentum")
+        if len(shapes[0]) != rank:
+            raise ImportRefused(f"on a {len(shapes[0])}-dimensional tensor")
+        return {"eps": m.eps, "momentum": m.momentum}
+
+    return rule
+
+
+def _import_dropout(m: Any, shapes: list[Shape], out: Shape) -> Params:
+    if m.p > DROPOUT.spec("p").max:  # type: ignore[operator]
+        raise ImportRefused(f"with p {m.p:g}")
+    return {"p": m.p}
+
 
 BATCHNORM = BlockType(
     name="BatchNorm",
@@ -21,6 +44,7 @@ BATCHNORM = BlockType(
     compute=lambda p, i: Layer("BatchNorm2d" if len(i[0]) == 3 else "BatchNorm1d", (i[0][0],),
                                {"eps": p["eps"], "momentum": p["momentum"]}),
     id_base=lambda p: "bn",
+    imports={"BatchNorm1d": _import_batchnorm(2), "BatchNorm2d": _import_batchnorm(4)},
 )
 
 DROPOUT = BlockType(
@@ -33,4 +57,5 @@ DROPOUT = BlockType(
     summary=lambda p, i: f"p {p['p']:g}",
     compute=lambda p, i: Layer("Dropout", (p["p"],)),
     id_base=lambda p: "drop",
+    imports={"Dropout": _import_dropout},
 )

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from netbuilder.core.blocks import window
 from netbuilder.core.blocks.base import (
-    BlockType, Fix, Layer, Params, Shape, Situation, fmt_pair, fmt_param, fmt_side, no_cost, pair_value,
-    remove_if_vector, volume, window_out,
+    BlockType, Fix, ImportRefused, ImportRule, Layer, Params, Shape, Situation, fmt_pair, fmt_param, fmt_side,
+    no_cost, remove_if_vector, torch_pair, volume, window_out,
 )
-from netbuilder.core.params import ParamSpec
+from netbuilder.core.params import ParamSpec, to_json
 from netbuilder.core.problems import ErrorKind
 
 PADDING_OVER_HALF = ErrorKind(
@@ -57,12 +59,32 @@ def _fixes(s: Situation) -> list[Fix]:
     found: list[Fix] = []
     if s.has(PADDING_OVER_HALF):
         half = (p["kernel_size"][0] // 2, p["kernel_size"][1] // 2)
-        found.append(Fix(f"Set padding to {fmt_param(half)}", "params", {"padding": pair_value(half)}))
+        found.append(Fix(f"Set padding to {fmt_param(half)}", "params", {"padding": to_json(half)}))
     if s.has(WINDOW_TOO_LARGE):
         found.append(Fix("Remove this pooling layer", "remove"))
     if s.output is not None and window.warnings(s, _window(p)) and not p["ceil_mode"]:
         found.append(Fix("Turn on ceil_mode (keeps the edge pixels)", "params", {"ceil_mode": True}))
     return found + remove_if_vector(s)
+
+
+def _import(mode: str) -> ImportRule:
+    """torch.nn.MaxPool2d (without dilation or indices) or AvgPool2d (counting the padding, no divisor)."""
+
+    def rule(m: Any, shapes: list[Shape], out: Shape) -> Params:
+        if mode == "max" and (m.return_indices or torch_pair(m.dilation) != 1):
+            raise ImportRefused("with dilation or return_indices")
+        if mode == "avg" and (not m.count_include_pad or m.divisor_override is not None):
+            raise ImportRefused("without count_include_pad or with divisor_override")
+        return {"mode": mode, "kernel_size": torch_pair(m.kernel_size), "stride": torch_pair(m.stride or m.kernel_size),
+                "padding": torch_pair(m.padding), "ceil_mode": m.ceil_mode}
+
+    return rule
+
+
+def _import_adaptive(mode: str) -> ImportRule:
+    """torch.nn.AdaptiveAvgPool2d or AdaptiveMaxPool2d, at the size it traced to (exact at every input size, so
+    the imported network can be resized)."""
+    return lambda m, shapes, out: {"mode": mode, "output_size": torch_pair(tuple(out[2:]))}
 
 
 POOL2D = BlockType(
@@ -86,6 +108,7 @@ POOL2D = BlockType(
     warnings=lambda s: window.warnings(s, _window(s.values)),
     fixes=_fixes,
     id_base=lambda p: "pool",
+    imports={"MaxPool2d": _import("max"), "AvgPool2d": _import("avg")},
 )
 
 
@@ -108,4 +131,5 @@ ADAPTIVE_POOL2D = BlockType(
     compute=lambda p, i: Layer("AdaptiveMaxPool2d" if p["mode"] == "max" else "AdaptiveAvgPool2d",
                                (p["output_size"],)),
     fixes=remove_if_vector,
+    imports={"AdaptiveAvgPool2d": _import_adaptive("avg"), "AdaptiveMaxPool2d": _import_adaptive("max")},
 )
