@@ -11,7 +11,7 @@ from netbuilder.core.blocks import INPUT, REGISTRY, Shape
 from netbuilder.core.graph import Graph, Node
 from netbuilder.core.params import ShapeError, validate
 from netbuilder.core.problems import ErrorKind, Problem
-from netbuilder.core.text import fmt_int, quote
+from netbuilder.core.text import at_most, fmt_int, quote
 
 
 @dataclass(slots=True)
@@ -210,11 +210,6 @@ def _cycles(roots: list[str], succ: dict[str, list[str]], rank: dict[str, int]) 
     return cycles
 
 
-def _some(items: list[str], limit: int = 10) -> list[str]:
-    """The first `limit` items, then "and N more", so a sentence stays short however many there are."""
-    return [*items[:limit], f"and {fmt_int(len(items) - limit)} more"] if len(items) > limit else items
-
-
 def _port_problem(n_ports: int, fed: list[tuple[int, str]]) -> Problem | None:
     """An edge into a port that does not exist, a port fed twice, or a port left unfed."""
     seen: dict[int, str] = {}
@@ -279,7 +274,7 @@ def check(graph: Graph, memo: Memo | None = None) -> Check:
     if len(order) < len(nodes):  # each cycle is reported once, on its first block in document order
         placed = set(order)
         for cycle in _cycles([n for n in names if n not in placed], succ, rank):
-            _fail(results[cycle[0]], nodes[cycle[0]], Problem(CYCLE, {"path": [*_some(cycle), cycle[0]]}))
+            _fail(results[cycle[0]], nodes[cycle[0]], Problem(CYCLE, {"path": [*at_most(cycle), cycle[0]]}))
 
     for nid in order:
         res = results[nid]
@@ -312,6 +307,6 @@ def check(graph: Graph, memo: Memo | None = None) -> Check:
 
     sinks = [nid for nid in order if not succ[nid] and results[nid].output_shape is not None]
     if len(sinks) > 1:
-        graph_problems.append(Problem(MANY_OUTPUTS, {"count": len(sinks), "outputs": _some([quote(s) for s in sinks])}))
+        graph_problems.append(Problem(MANY_OUTPUTS, {"count": len(sinks), "outputs": at_most([quote(s) for s in sinks])}))
     output = sinks[0] if len(sinks) == 1 else None
     return Check(results, order, graph_problems, output)

@@ -45,3 +45,8 @@ def fmt_int(n: int, grouped: bool = True) -> str:
         return f"{n:,}" if grouped else str(n)
     digits = n.bit_length() * 0.30103  # log10(2): no str() of a huge int, which Python refuses past 4,300 digits
     return f"a {'negative ' if n < 0 else ''}{int(digits) + 1:,}-digit number"
+
+
+def at_most(items: list[str], limit: int = 10) -> list[str]:
+    """The first `limit` items, then "and N more", so a listing stays short however many there are."""
+    return [*items[:limit], f"and {fmt_int(len(items) - limit)} more"] if len(items) > limit else items

@@ -16,6 +16,7 @@ from netbuilder.core.graph import Edge, Node
 from netbuilder.core.params import ParamSpec, ShapeError, coerce, to_json
 from netbuilder.core.shapes import Check
 from netbuilder.core.summary import short
+from netbuilder.core.text import at_most
 from netbuilder.ui import theme
 from netbuilder.ui.commands import delete_blocks, insert_on_edge, set_params
 from netbuilder.ui.editor import Editor
@@ -282,7 +283,7 @@ class Inspector(QScrollArea):
         doc = self.editor.document
         self.title.setText(doc.name)
         self.help.setText(doc.description or "Select a block to edit it.")
-        errors = result.errors
+        errors = at_most(result.errors)
         self.error.setText("\n".join(f"• {e}" for e in errors))
         self.error.setVisible(bool(errors))
         self.arithmetic.setVisible(False)
@@ -318,6 +319,7 @@ class Inspector(QScrollArea):
         elif fix.kind == "insert":
             edge: Edge = next(e for e in graph.in_edges(nid) if e.port == fix.port)
             src = graph.nodes[edge.src].position or (0.0, 0.0)
-            node = Node(graph.unique_id(fix.block_type.lower()), fix.block_type, {}, (src[0], src[1] + 50))
+            node = Node(graph.unique_id(REGISTRY[fix.block_type].new_id_base({})), fix.block_type, {},
+                        (src[0], src[1] + 50))
             self.editor.push(insert_on_edge(graph, node, edge))
         self.editor.say(f"Applied: {fix.label}.")
