@@ -5,9 +5,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from pyqtgraph.util.garbage_collector import GarbageCollector
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
-from pyqtgraph.util.garbage_collector import GarbageCollector
 
 from netbuilder.core.document import DocumentError, load
 from netbuilder.core.presets import load_preset
@@ -51,5 +51,5 @@ def run(file: str | None, screenshot: str | None = None) -> int:
 
         QTimer.singleShot(300, shoot)
         return app.exec()
-    QTimer.singleShot(0, window.offer_recovery)
+    QTimer.singleShot(0, window.files.offer_recovery)
     return app.exec()

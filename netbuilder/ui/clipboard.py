@@ -8,7 +8,7 @@ from PySide6.QtCore import QMimeData
 from PySide6.QtGui import QGuiApplication
 
 from netbuilder.core.document import Document, DocumentError, dumps, parse
-from netbuilder.core.graph import Edge, Graph, Node
+from netbuilder.core.graph import Graph
 
 MIME_BLOCKS = "application/x-netbuilder-blocks"
 
@@ -51,19 +51,3 @@ def from_mime(data: QMimeData) -> Graph | None:
         return None
     return graph if graph.nodes else None
 
-
-def placed_copy(target: Graph, pasted: Graph, offset: tuple[float, float]) -> tuple[list[Node], list[Edge]]:
-    """The pasted blocks with fresh ids in target, shifted by offset, and their wires renamed to match."""
-    renamed: dict[str, str] = {}
-    taken = Graph()
-    taken.nodes = dict(target.nodes)
-    nodes = []
-    for node in pasted.nodes.values():
-        new_id = taken.unique_id(node.id.rstrip("0123456789_") or node.id) if node.id in taken.nodes else node.id
-        renamed[node.id] = new_id
-        pos = node.position or (0.0, 0.0)
-        copy = Node(new_id, node.type, dict(node.params), (pos[0] + offset[0], pos[1] + offset[1]))
-        taken.nodes[new_id] = copy
-        nodes.append(copy)
-    edges = [Edge(renamed[e.src], renamed[e.dst], e.port) for e in pasted.edges]
-    return nodes, edges

@@ -12,7 +12,11 @@ from typing import Any, Protocol
 
 from PySide6.QtGui import QUndoCommand
 
+from netbuilder.core.blocks import REGISTRY
 from netbuilder.core.graph import Edge, Graph, Node
+from netbuilder.core.layout import ROW, descendants
+from netbuilder.core.params import validate
+from netbuilder.core.problems import ShapeError
 
 Position = tuple[float, float] | None
 
@@ -110,6 +114,11 @@ class Edit(QUndoCommand):
         super().__init__(text)
         self.ops, self.merge_key = ops, merge_key
 
+    @property
+    def added(self) -> list[str]:
+        """The ids of the blocks this edit adds (to select them once it is pushed)."""
+        return [op.node.id for op in self.ops if isinstance(op, AddNode)]
+
     def id(self) -> int:
         return 1 if self.merge_key else -1
 
@@ -128,6 +137,24 @@ class Edit(QUndoCommand):
     def undo(self) -> None:
         for op in reversed(self.ops):
             op.undo()
+
+
+def input_count(node: Node) -> int:
+    """How many inputs the block takes (1 while its type is unknown or its parameters are invalid)."""
+    block = REGISTRY.get(node.type)
+    if block is None:
+        return 1
+    try:
+        return block.inputs(validate(block.params, node.params))
+    except ShapeError:
+        return 1
+
+
+def new_node(graph: Graph, block_type: str, params: dict[str, Any], position: tuple[float, float]) -> Node:
+    """A block of a type with a fresh id named after it (conv, relu_2, …), not yet in the graph."""
+    block = REGISTRY.get(block_type)
+    base = block.new_id_base(params) if block is not None else block_type.lower()
+    return Node(graph.unique_id(base), block_type, dict(params), position)
 
 
 def add_node(graph: Graph, node: Node) -> Edit:
@@ -171,7 +198,7 @@ def _bypasses(graph: Graph, removed: set[str]) -> list[Edge]:
         cursor = e.src
         while cursor in removed:
             ins = graph.in_edges(cursor)
-            if len(ins) != 1 or graph.nodes[cursor].type in ("Add", "Concat"):
+            if len(ins) != 1 or input_count(graph.nodes[cursor]) != 1:
                 cursor = ""
                 break
             cursor = ins[0].src
@@ -192,16 +219,70 @@ def delete_blocks(graph: Graph, node_ids: list[str]) -> Edit:
     return Edit(f"Delete '{node_ids[0]}'" if n == 1 else f"Delete {n} blocks", ops)
 
 
-def add_blocks(graph: Graph, nodes: list[Node], edges: list[Edge], text: str) -> Edit:
-    """Add several blocks and the edges among them (paste, duplicate) as one step."""
-    return Edit(text, [AddNode(graph, n.copy()) for n in nodes] + [AddEdge(graph, e) for e in edges])
+def placed_copy(target: Graph, pasted: Graph, offset: tuple[float, float]) -> tuple[list[Node], list[Edge]]:
+    """The pasted blocks with fresh ids in target, shifted by offset, and their wires renamed to match."""
+    renamed: dict[str, str] = {}
+    taken = Graph()
+    taken.nodes = dict(target.nodes)
+    nodes = []
+    for node in pasted.nodes.values():
+        new_id = taken.unique_id(node.id.rstrip("0123456789_") or node.id) if node.id in taken.nodes else node.id
+        renamed[node.id] = new_id
+        pos = node.position or (0.0, 0.0)
+        copy = Node(new_id, node.type, dict(node.params), (pos[0] + offset[0], pos[1] + offset[1]))
+        taken.nodes[new_id] = copy
+        nodes.append(copy)
+    edges = [Edge(renamed[e.src], renamed[e.dst], e.port) for e in pasted.edges]
+    return nodes, edges
+
+
+def paste(graph: Graph, pasted: Graph, offset: tuple[float, float], verb: str = "Paste") -> Edit:
+    """Add a copy of blocks (from the clipboard, or the selection to duplicate) with the wires among them, as one
+    step; ids that are taken are renamed."""
+    nodes, edges = placed_copy(graph, pasted, offset)
+    n = len(nodes)
+    ops: list[Op] = [AddNode(graph, node) for node in nodes]
+    return Edit(f"{verb} {n} block{'s' if n != 1 else ''}", ops + [AddEdge(graph, e) for e in edges])
 
 
 def insert_on_edge(graph: Graph, node: Node, edge: Edge) -> Edit:
     """Add a block in the middle of an existing connection."""
-    return Edit(f"Insert {node.type} '{node.id}'", [
+    return Edit(f"Insert {node.type} '{node.id}'", _inserted(graph, node, edge))
+
+
+def _inserted(graph: Graph, node: Node, edge: Edge) -> list[Op]:
+    return [
         AddNode(graph, node.copy()),
         RemoveEdge(graph, edge, graph.edges.index(edge)),
         AddEdge(graph, Edge(edge.src, node.id, 0)),
         AddEdge(graph, Edge(node.id, edge.dst, edge.port)),
-    ])
+    ]
+
+
+def _fed_from(graph: Graph, src: str | None, node: Node) -> list[Op]:
+    """The new block added, and wired from src when there is one and the block takes an input."""
+    ops: list[Op] = [AddNode(graph, node.copy())]
+    if src is not None and src in graph.nodes and input_count(node) > 0:
+        ops.append(AddEdge(graph, Edge(src, node.id, 0)))
+    return ops
+
+
+def add_wired(graph: Graph, node: Node, src: str | None) -> Edit:
+    """Quick-add: a new block, fed from the block a wire was dragged out of (if any)."""
+    return Edit(f"Add {node.type} '{node.id}'", _fed_from(graph, src, node))
+
+
+def add_below(graph: Graph, above: str, block_type: str, params: dict[str, Any]) -> Edit:
+    """A new block one row under `above`, wired in: inserted into its only outgoing connection, else fed from it.
+    What hangs below `above` moves down a row to make room."""
+    x, y = graph.nodes[above].position or (0.0, 0.0)
+    node = new_node(graph, block_type, params, (x, y + ROW))
+    reached = descendants(graph, above)
+    ops: list[Op] = [Move(graph, nid, n.position, (n.position[0], n.position[1] + ROW))
+                     for nid, n in graph.nodes.items() if nid in reached and n.position and n.position[1] > y]
+    outs = graph.out_edges(above)
+    if len(outs) == 1 and input_count(node) > 0:
+        ops += _inserted(graph, node, outs[0])
+    else:
+        ops += _fed_from(graph, above, node)
+    return Edit(f"Add {block_type} under '{above}'", ops)

@@ -6,11 +6,19 @@ import json
 import shutil
 import tempfile
 import weakref
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QMessageBox, QWidget,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QWidget,
 )
 
 from netbuilder.core.document import Document, dumps, write_atomic
@@ -35,6 +43,7 @@ class ImportDialog(QDialog):
 
     def __init__(self, parent: QWidget | None = None, torchvision_only: bool = False) -> None:
         super().__init__(parent)
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.setWindowTitle("Import from torchvision" if torchvision_only else "Import a PyTorch model")
         self.source = QComboBox(editable=True)
         self.models = torchvision_models()
@@ -52,7 +61,7 @@ class ImportDialog(QDialog):
         buttons.rejected.connect(self.reject)
         form = QFormLayout(self)
         form.addRow("Model", self.source)
-        form.addRow("Input", self.input)
+        form.addRow("Input size", self.input)
         form.addRow(note)
         form.addRow(buttons)
         self._source_chosen(self.source.currentIndex())
@@ -92,6 +101,7 @@ class Interop:
 
         def finished(ok: bool, message: str) -> None:
             self.jobs.remove(job)
+            job.deleteLater()
             then(ok, message)
 
         job.done.connect(finished)

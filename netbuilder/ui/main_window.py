@@ -1,4 +1,6 @@
-"""The main window: palette, canvas, inspector, status bar, menus and the document's life cycle."""
+"""The main window: palette, canvas, inspector and training docks, the status bar, and the wiring between them.
+Its menus and shortcuts come from one table (actions.py), its files from DocumentFiles, its edits from the
+command builders in commands.py."""
 
 from __future__ import annotations
 
@@ -6,44 +8,37 @@ from pathlib import Path
 
 import shiboken6
 from PySide6.QtCore import QPointF, QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QWidget
 
-from netbuilder.core.document import Document, DocumentError, load, save
-from netbuilder.core.graph import Edge, Graph, Node
-from netbuilder.core.layout import ROW, arrange, descendants
+from netbuilder.core.document import Document
+from netbuilder.core.layout import arrange
 from netbuilder.core.presets import list_presets
 from netbuilder.core.shapes import Check
 from netbuilder.core.summary import short
 from netbuilder.train.errors import TrainError
 from netbuilder.train.runs import Run
 from netbuilder.ui import clipboard, theme
+from netbuilder.ui.actions import Action, Entry, Separator, ShortcutSheet, Submenu, install, shortcut_rows
 from netbuilder.ui.autosave import Autosave
-from netbuilder.ui.commands import (
-    add_blocks, add_node, connect, delete_blocks, disconnect, insert_on_edge, move_nodes,
-)
+from netbuilder.ui.commands import Edit, add_below, add_wired, delete_blocks, disconnect, move_nodes, paste
+from netbuilder.ui.document_files import DocumentFiles, Prompts
 from netbuilder.ui.editor import Editor
 from netbuilder.ui.inspector import Inspector
 from netbuilder.ui.interop import EXPORTS, ImportDialog, Interop, ask_export_path, confirm_user_code
 from netbuilder.ui.items import NodeItem
-from netbuilder.ui.palette import Entry, Palette
+from netbuilder.ui.palette import Entry as PaletteEntry
+from netbuilder.ui.palette import Palette
+from netbuilder.ui.paths import runs_dir
 from netbuilder.ui.quick_add import QuickAdd
+from netbuilder.ui.run_compare import show_comparison
 from netbuilder.ui.scene import CanvasScene
 from netbuilder.ui.summary_dialog import SummaryDialog
-from netbuilder.ui.paths import runs_dir
-from netbuilder.ui.run_compare import show_comparison
 from netbuilder.ui.training_dock import TrainingDock
 from netbuilder.ui.view import CanvasView
 
-MAX_RECENT = 8
 FILTER = "NetBuilder networks (*.json)"
-
-
-def new_document() -> Document:
-    """A fresh network: just an Input block, ready for layers."""
-    graph = Graph()
-    graph.add_node(Node("input", "Input", {"shape": [3, 32, 32]}, (0.0, 0.0)))
-    return Document(graph, "Untitled")
+PASTE_OFFSET = (40.0, 40.0)
 
 
 class MainWindow(QMainWindow):
@@ -66,9 +61,6 @@ class MainWindow(QMainWindow):
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         self.training = TrainingDock(self.editor, runs_dir())
         self.training_dock = self._dock("Training", self.training, Qt.DockWidgetArea.BottomDockWidgetArea)
-        self.training.runs.compare.connect(self.compare_runs)
-        self.training.runs.reopen.connect(self.reopen_run)
-        self.training.runs.chosen.connect(self.training.show_run)
         self.quick_add = QuickAdd(self)
         self._quick_add_at: tuple[QPointF, str | None] = (QPointF(), None)
 
@@ -79,17 +71,33 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.validity)
 
         self.autosave = Autosave(self.editor)
+        # Each prompt looks the window's method up when asked, so an answer a test sets on the window applies.
+        self.files = DocumentFiles(self.editor, self.settings, self.autosave, Prompts(
+            ask_save=lambda: self.ask_save(), ask_path=lambda save: self.ask_path(save),
+            ask_restore=lambda path: self.ask_restore(path), show_error=lambda t, text: self.show_error(t, text),
+        ))
         self.interop = Interop(self, self._job_done)
-        self._build_menus()
+        self.action_table = self._action_table()
+        self.installed = install(self, self.view, self.action_table)
+        self.recent_menu = self.installed.menus["&File/Open &Recent"]
+        self.presets_menu = self.installed.menus["&File/&Presets"]
+        self.theme_actions = self.installed.actions["view.theme.system"].actionGroup()
+        self._refresh_recent()
+
+        self.files.changed.connect(self._refresh_recent)
+        self.files.changed.connect(self._update_title)
         self.editor.checked.connect(self._on_checked)
         self.editor.message.connect(self._show_message)
         self.editor.undo_stack.cleanChanged.connect(self._update_title)
         self.editor.replaced.connect(self._on_replaced)
         self.scene.selectionChanged.connect(self._selection_changed)
-        self.scene.quick_add_requested.connect(self._wire_dropped)
+        self.scene.quick_add_requested.connect(self.open_quick_add)
         self.view.quick_add_requested.connect(self.open_quick_add)
         self.palette.activated.connect(self.add_below_selection)
         self.quick_add.chosen.connect(self._quick_add_chosen)
+        self.training.runs.compare.connect(self.compare_runs)
+        self.training.runs.reopen.connect(self.reopen_run)
+        self.training.runs.chosen.connect(self.training.show_run)
 
         self.resize(1500, 950)
         self.resizeDocks([self.palette_dock, self.inspector_dock], [230, 340], Qt.Orientation.Horizontal)
@@ -103,96 +111,76 @@ class MainWindow(QMainWindow):
         self._update_title()
         QTimer.singleShot(0, self.view.show_start)
 
-    def _dock(self, title: str, widget, area: Qt.DockWidgetArea) -> QDockWidget:
+    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
         dock.setObjectName(title)
         dock.setWidget(widget)
         self.addDockWidget(area, dock)
         return dock
 
-    # Menus ----------------------------------------------------------------------------------------
+    # Actions --------------------------------------------------------------------------------------
 
-    def _action(self, menu, text: str, slot, shortcut=None, context=Qt.ShortcutContext.WindowShortcut) -> QAction:
-        action = QAction(text, self)
-        if shortcut is not None:
-            shortcuts = shortcut if isinstance(shortcut, list) else [shortcut]
-            action.setShortcuts([QKeySequence(s) for s in shortcuts])
-            action.setShortcutContext(context)
-        action.triggered.connect(lambda _=False: slot())
-        menu.addAction(action)
-        return action
+    def _action_table(self) -> list[Entry]:
+        """Every action of the window: the menus, the shortcuts and the shortcut sheet are built from this."""
+        std = QKeySequence.StandardKey
+        on_canvas = {"canvas": True, "context_menu": True}
+        stack = self.editor.undo_stack
+        current_theme = str(self.settings.value("view/theme", "system"))
+        return [
+            Action("file.new", "&New", "&File", self.files.new, (std.New,)),
+            Action("file.open", "&Open…", "&File", self.files.open_dialog, (std.Open,)),
+            Submenu("&File/Open &Recent"),
+            *(Action(f"file.preset.{p.key}", p.name, "&File/&Presets",
+                     lambda p=p: self.files.open(p.path, as_copy=True), tip=p.description) for p in list_presets()),
+            Separator("&File/&Presets"),
+            Action("file.import_torchvision", "Import from torchvision…", "&File/&Presets",
+                   lambda: self.import_model(torchvision_only=True)),
+            Action("file.import", "&Import PyTorch model…", "&File", self.import_model),
+            Separator("&File"),
+            Action("file.save", "&Save", "&File", self.files.save, (std.Save,)),
+            Action("file.save_as", "Save &As…", "&File", self.files.save_as, ("Ctrl+Shift+S",)),
+            Separator("&File"),
+            *(Action(f"file.export.{fmt}", f"{title}…", "&File/&Export", lambda f=fmt: self.export(f))
+              for fmt, (title, _, _) in EXPORTS.items()),
+            Separator("&File"),
+            Action("file.quit", "&Quit", "&File", self.close, (std.Quit,)),
 
-    def _build_menus(self) -> None:
-        bar = self.menuBar()
-        file = bar.addMenu("&File")
-        self._action(file, "&New", self.new_file, QKeySequence.StandardKey.New)
-        self._action(file, "&Open…", self.open_dialog, QKeySequence.StandardKey.Open)
-        self.recent_menu = file.addMenu("Open &Recent")
-        self.presets_menu = file.addMenu("&Presets")
-        for preset in list_presets():
-            act = self._action(self.presets_menu, preset.name, lambda p=preset.path: self.open_file(p, as_copy=True))
-            act.setToolTip(preset.description)
-        self.presets_menu.setToolTipsVisible(True)
-        self.presets_menu.addSeparator()
-        self._action(self.presets_menu, "Import from torchvision…", lambda: self.import_model(torchvision_only=True))
-        self._action(file, "&Import PyTorch model…", self.import_model)
-        file.addSeparator()
-        self._action(file, "&Save", self.save_file, QKeySequence.StandardKey.Save)
-        self._action(file, "Save &As…", self.save_as, QKeySequence("Ctrl+Shift+S"))
-        file.addSeparator()
-        export = file.addMenu("&Export")
-        for fmt, (title, _, _) in EXPORTS.items():
-            self._action(export, f"{title}…", lambda f=fmt: self.export(f))
-        file.addSeparator()
-        self._action(file, "&Quit", self.close, QKeySequence.StandardKey.Quit)
-        self._refresh_recent()
+            Action("edit.undo", "&Undo", "&Edit", keys=(std.Undo,), make=lambda: stack.createUndoAction(self, "&Undo")),
+            Action("edit.redo", "&Redo", "&Edit", keys=("Ctrl+Shift+Z", "Ctrl+Y"),
+                   make=lambda: stack.createRedoAction(self, "&Redo")),
+            Separator("&Edit"),
+            Action("edit.cut", "Cu&t", "&Edit", self.cut, (std.Cut,), **on_canvas),
+            Action("edit.copy", "&Copy", "&Edit", self.copy, (std.Copy,), **on_canvas),
+            Action("edit.paste", "&Paste", "&Edit", self.paste, (std.Paste,), **on_canvas),
+            Action("edit.duplicate", "&Duplicate", "&Edit", self.duplicate, ("Ctrl+D",), **on_canvas),
+            Action("edit.delete", "&Delete", "&Edit", self.delete_selection, (std.Delete, "Backspace"), **on_canvas),
+            Action("edit.select_all", "Select &All", "&Edit", self.select_all, (std.SelectAll,), **on_canvas),
+            Action("edit.quick_add", "&Add block…", "&Edit", self.view.request_quick_add, ("Tab",), **on_canvas),
 
-        edit = bar.addMenu("&Edit")
-        undo = self.editor.undo_stack.createUndoAction(self, "&Undo")
-        undo.setShortcuts([QKeySequence.StandardKey.Undo])
-        redo = self.editor.undo_stack.createRedoAction(self, "&Redo")
-        redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
-        edit.addAction(undo)
-        edit.addAction(redo)
-        edit.addSeparator()
-        canvas = Qt.ShortcutContext.WidgetWithChildrenShortcut
-        self.canvas_actions = [
-            self._action(edit, "Cu&t", self.cut, QKeySequence.StandardKey.Cut, canvas),
-            self._action(edit, "&Copy", self.copy, QKeySequence.StandardKey.Copy, canvas),
-            self._action(edit, "&Paste", self.paste, QKeySequence.StandardKey.Paste, canvas),
-            self._action(edit, "&Duplicate", self.duplicate, QKeySequence("Ctrl+D"), canvas),
-            self._action(edit, "&Delete", self.delete_selection, [QKeySequence.StandardKey.Delete, QKeySequence("Backspace")], canvas),
-            self._action(edit, "Select &All", self.select_all, QKeySequence.StandardKey.SelectAll, canvas),
+            Action("view.fit", "Fit to &view", "&View", self.view.fit, ("F",), **on_canvas),
+            Action("view.zoom_in", "Zoom &in", "&View", lambda: self.view.zoom_by(1.25), ("Ctrl++", "Ctrl+="),
+                   context_menu=True),
+            Action("view.zoom_out", "Zoom &out", "&View", lambda: self.view.zoom_by(0.8), ("Ctrl+-",),
+                   context_menu=True),
+            Action("view.actual_size", "Actual &size", "&View", lambda: self.view.zoom_by(1 / self.view.zoom()),
+                   ("Ctrl+0",), context_menu=True),
+            Action("view.arrange", "Auto-&arrange", "&View", self.auto_arrange, ("L",), **on_canvas),
+            *(Action(f"view.theme.{mode}", mode.capitalize(), "&View/&Theme", lambda m=mode: self.set_theme(m),
+                     checked=mode == current_theme) for mode in theme.MODES),
+            Separator("&View"),
+            *(Action(f"view.dock.{dock.objectName().lower()}", dock.windowTitle(), "&View", make=dock.toggleViewAction)
+              for dock in (self.palette_dock, self.inspector_dock, self.training_dock)),
+
+            Action("network.summary", "Model &summary…", "&Network", self.show_summary, ("Ctrl+I",)),
+
+            Action("help.shortcuts", "&Keyboard shortcuts…", "&Help", self.show_shortcuts, ("F1", "?")),
         ]
-        for action in self.canvas_actions:
-            self.view.addAction(action)
 
-        view = bar.addMenu("&View")
-        self._action(view, "Fit to &view", self.view.fit, QKeySequence("F"), canvas)
-        self._action(view, "Zoom &in", lambda: self.view.zoom_by(1.25), [QKeySequence("Ctrl++"), QKeySequence("Ctrl+=")])
-        self._action(view, "Zoom &out", lambda: self.view.zoom_by(0.8), QKeySequence("Ctrl+-"))
-        self._action(view, "Actual &size", lambda: self.view.zoom_by(1 / self.view.zoom()), QKeySequence("Ctrl+0"))
-        self._action(view, "Auto-&arrange", self.auto_arrange, QKeySequence("L"), canvas)
-        for action in view.actions():
-            self.view.addAction(action)
-        themes = view.addMenu("&Theme")
-        group = QActionGroup(self)
-        current = str(self.settings.value("view/theme", "system"))
-        for mode in theme.MODES:
-            act = self._action(themes, mode.capitalize(), lambda m=mode: self.set_theme(m))
-            act.setCheckable(True)
-            act.setChecked(mode == current)
-            group.addAction(act)
-        self.theme_actions = group
-        view.addSeparator()
-        view.addAction(self.palette_dock.toggleViewAction())
-        view.addAction(self.inspector_dock.toggleViewAction())
-        view.addAction(self.training_dock.toggleViewAction())
-
-        network = bar.addMenu("&Network")
-        self._action(network, "Model &summary…", self.show_summary, QKeySequence("Ctrl+I"))
-
-        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+    def show_shortcuts(self) -> ShortcutSheet:
+        """Help → Keyboard shortcuts: the sheet made from the same table as the menus."""
+        sheet = ShortcutSheet(shortcut_rows(self.action_table, self.installed), self)
+        sheet.show()
+        return sheet
 
     # Status and title -----------------------------------------------------------------------------
 
@@ -234,6 +222,14 @@ class MainWindow(QMainWindow):
         self._update_title()
         QTimer.singleShot(0, self.view.show_start)
 
+    def _refresh_recent(self) -> None:
+        self.recent_menu.clear()
+        for p in self.files.recent():
+            action = QAction(p, self.recent_menu)
+            action.triggered.connect(lambda _=False, p=p: self.files.open(Path(p)))
+            self.recent_menu.addAction(action)
+        self.recent_menu.setEnabled(bool(self.files.recent()))
+
     def _selection_changed(self) -> None:
         if not shiboken6.isValid(self.scene) or not shiboken6.isValid(self.inspector):
             return  # the window is being torn down and the scene drops its selection
@@ -245,7 +241,7 @@ class MainWindow(QMainWindow):
         ids = {i.node_id for i in self.scene.selectedItems() if isinstance(i, NodeItem)}
         return [nid for nid in self.editor.graph.nodes if nid in ids]
 
-    # Files ----------------------------------------------------------------------------------------
+    # Dialogs --------------------------------------------------------------------------------------
 
     def ask_save(self) -> QMessageBox.StandardButton:
         """Save, Discard or Cancel for unsaved changes."""
@@ -258,101 +254,12 @@ class MainWindow(QMainWindow):
         QMessageBox.warning(self, title, text)
 
     def ask_path(self, save: bool) -> Path | None:
-        folder = str(self.settings.value("files/last_folder", str(Path.home())))
+        folder = self.files.last_folder()
         if save:
             name, _ = QFileDialog.getSaveFileName(self, "Save network", folder, FILTER)
         else:
             name, _ = QFileDialog.getOpenFileName(self, "Open network", folder, FILTER)
         return Path(name) if name else None
-
-    def _may_discard(self) -> bool:
-        if self.editor.undo_stack.isClean():
-            return True
-        answer = self.ask_save()
-        if answer == QMessageBox.StandardButton.Save:
-            return self.save_file()
-        return answer == QMessageBox.StandardButton.Discard
-
-    def new_file(self) -> None:
-        if self._may_discard():
-            self.editor.replace(new_document(), None)
-
-    def open_dialog(self) -> None:
-        path = self.ask_path(save=False)
-        if path is not None:
-            self.open_file(path)
-
-    def open_file(self, path: Path, as_copy: bool = False) -> bool:
-        """Open a file; a malformed one is refused with its sentence and the current document stays."""
-        if not self._may_discard():
-            return False
-        try:
-            doc = load(path)
-        except DocumentError as e:
-            self.show_error("Cannot open this file", str(e))
-            return False
-        self.editor.replace(doc, None if as_copy else Path(path))
-        if not as_copy:
-            self._remember(Path(path))
-        return True
-
-    def save_file(self) -> bool:
-        if self.editor.path is None:
-            return self.save_as()
-        return self._write(self.editor.path)
-
-    def save_as(self) -> bool:
-        path = self.ask_path(save=True)
-        if path is None:
-            return False
-        if path.suffix != ".json":
-            path = path.with_suffix(".json")
-        if self._write(path):
-            self.editor.path = path
-            self._remember(path)
-            self._update_title()
-            return True
-        return False
-
-    def _write(self, path: Path) -> bool:
-        try:
-            save(self.editor.document, path)
-        except (OSError, DocumentError) as e:
-            self.show_error("Cannot save", f"{path}: {getattr(e, 'strerror', None) or e}")
-            return False
-        self.editor.undo_stack.setClean()
-        self.editor.say(f"Saved {path}.")
-        return True
-
-    def _remember(self, path: Path) -> None:
-        recent = [p for p in self._recent() if p != str(path.resolve())]
-        self.settings.setValue("files/recent", [str(path.resolve())] + recent[: MAX_RECENT - 1])
-        self.settings.setValue("files/last_folder", str(path.resolve().parent))
-        self._refresh_recent()
-
-    def _recent(self) -> list[str]:
-        value = self.settings.value("files/recent", [])
-        return [value] if isinstance(value, str) else list(value or [])
-
-    def _refresh_recent(self) -> None:
-        self.recent_menu.clear()
-        for p in self._recent():
-            self._action(self.recent_menu, p, lambda p=p: self.open_file(Path(p)))
-        self.recent_menu.setEnabled(bool(self._recent()))
-
-    def offer_recovery(self) -> None:
-        """After a crash, offer the autosaved document back."""
-        pending = self.autosave.pending()
-        if pending is None:
-            return
-        doc, path = pending
-        if self.ask_restore(path):
-            self.editor.replace(doc, path)
-            # Restored work is unsaved work: mark it modified until the user saves.
-            self.editor.undo_stack.resetClean()
-            self._update_title()
-        else:
-            self.autosave.discard()
 
     def ask_restore(self, path: Path | None) -> bool:
         where = f" of {path.name}" if path else ""
@@ -367,11 +274,18 @@ class MainWindow(QMainWindow):
                                       "Stop the training run and close? Its last finished epoch is kept.")
         return answer == QMessageBox.StandardButton.Yes
 
+    def ask_export(self, fmt: str) -> Path | None:
+        return ask_export_path(self, fmt, self.files.last_folder())
+
+    def ask_import(self, torchvision_only: bool) -> list[str] | None:
+        dialog = ImportDialog(self, torchvision_only)
+        if dialog.exec() != ImportDialog.DialogCode.Accepted:
+            return None
+        args = dialog.args()
+        return args if args[0] and confirm_user_code(self, args[0]) else None
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
-        if self.training.running() and not self.ask_stop_training():
-            event.ignore()
-            return
-        if not self._may_discard():
+        if (self.training.running() and not self.ask_stop_training()) or not self.files.may_discard():
             event.ignore()
             return
         self.training.shutdown()
@@ -381,15 +295,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("window/state", self.saveState())
         event.accept()
 
-    def ask_export(self, fmt: str) -> Path | None:
-        return ask_export_path(self, fmt, str(self.settings.value("files/last_folder", str(Path.home()))))
-
-    def ask_import(self, torchvision_only: bool) -> list[str] | None:
-        dialog = ImportDialog(self, torchvision_only)
-        if dialog.exec() != ImportDialog.DialogCode.Accepted:
-            return None
-        args = dialog.args()
-        return args if args[0] and confirm_user_code(self, args[0]) else None
+    # Export, import, runs -------------------------------------------------------------------------
 
     def _job_done(self, ok: bool, message: str) -> None:
         if ok:
@@ -400,7 +306,8 @@ class MainWindow(QMainWindow):
     def export(self, fmt: str) -> None:
         """Export the network as it is now; refused (with the check's sentences) when it has errors."""
         if not self.editor.result.valid:
-            self.show_error("Cannot export this network", "Fix its errors first: " + " ".join(self.editor.result.errors))
+            errors = " ".join(self.editor.result.errors)
+            self.show_error("Cannot export this network", f"Fix its errors first: {errors}")
             return
         path = self.ask_export(fmt)
         if path is not None:
@@ -411,7 +318,7 @@ class MainWindow(QMainWindow):
         args = self.ask_import(torchvision_only)
         if args is not None:
             self.editor.say(f"Importing {args[0]}…")
-            self.interop.import_model(args, lambda path: self.open_file(path, as_copy=True))
+            self.interop.import_model(args, lambda path: self.files.open(path, as_copy=True))
 
     def compare_runs(self, a: Run, b: Run) -> None:
         show_comparison(self, a, b)
@@ -423,22 +330,26 @@ class MainWindow(QMainWindow):
         except TrainError as e:
             self.show_error("Cannot open this run's network", str(e))
             return
-        if self._may_discard():
-            self.editor.replace(document, None)
+        self.files.open_document(document)
 
     def show_summary(self) -> None:
         SummaryDialog(self.editor.document, self.editor.result, self).exec()
 
-    # Editing --------------------------------------------------------------------------------------
+    # Editing: each gesture pushes one command built in commands.py ---------------------------------
+
+    def _push_and_select(self, edit: Edit) -> None:
+        self.editor.push(edit)
+        self.scene.clearSelection()
+        for nid in edit.added:
+            self.scene.node_items[nid].setSelected(True)
 
     def delete_selection(self) -> None:
         ids = self.selected_ids()
         edges = [e for e, item in self.scene.edge_items.items() if item.isSelected()]
-        graph = self.editor.graph
         if ids:
-            self.editor.push(delete_blocks(graph, ids))
+            self.editor.push(delete_blocks(self.editor.graph, ids))
         elif edges:
-            self.editor.push(disconnect(graph, edges))
+            self.editor.push(disconnect(self.editor.graph, edges))
 
     def select_all(self) -> None:
         for item in self.scene.node_items.values():
@@ -455,26 +366,17 @@ class MainWindow(QMainWindow):
             self.copy()
             self.delete_selection()
 
-    def paste(self, offset: tuple[float, float] = (40.0, 40.0)) -> None:
+    def paste(self) -> None:
         pasted = clipboard.from_mime(QGuiApplication.clipboard().mimeData())
         if pasted is None:
             self.editor.say("Nothing to paste: the clipboard holds no NetBuilder blocks.")
             return
-        nodes, edges = clipboard.placed_copy(self.editor.graph, pasted, offset)
-        self.editor.push(add_blocks(self.editor.graph, nodes, edges, f"Paste {len(nodes)} blocks"))
-        self.scene.clearSelection()
-        for node in nodes:
-            self.scene.node_items[node.id].setSelected(True)
+        self._push_and_select(paste(self.editor.graph, pasted, PASTE_OFFSET))
 
     def duplicate(self) -> None:
         ids = set(self.selected_ids())
-        if not ids:
-            return
-        nodes, edges = clipboard.placed_copy(self.editor.graph, self.editor.graph.subgraph(ids), (40.0, 40.0))
-        self.editor.push(add_blocks(self.editor.graph, nodes, edges, f"Duplicate {len(nodes)} blocks"))
-        self.scene.clearSelection()
-        for node in nodes:
-            self.scene.node_items[node.id].setSelected(True)
+        if ids:
+            self._push_and_select(paste(self.editor.graph, self.editor.graph.subgraph(ids), PASTE_OFFSET, "Duplicate"))
 
     def auto_arrange(self) -> None:
         graph = self.editor.graph
@@ -484,51 +386,21 @@ class MainWindow(QMainWindow):
             self.editor.push(move_nodes(graph, moves, "Auto-arrange"))
         self.view.fit()
 
-    def add_below_selection(self, entry: Entry) -> None:
+    def add_below_selection(self, entry: PaletteEntry) -> None:
         """Double-click in the palette: add under the selected block, wired in (inserted into its chain)."""
-        graph = self.editor.graph
         selected = self.selected_ids()
         if len(selected) != 1:
             center = self.view.mapToScene(self.view.viewport().rect().center())
             self.scene.drop_block(entry.block_type, center, entry.params)
             return
-        above = graph.nodes[selected[0]]
-        x, y = above.position or (0.0, 0.0)
-        node = Node(self.scene.new_node(entry.block_type, QPointF(), entry.params).id, entry.block_type,
-                    dict(entry.params), (x, y + ROW))
-        outs = graph.out_edges(above.id)
-        self.editor.undo_stack.beginMacro(f"Add {entry.block_type} under '{above.id}'")
-        reached = descendants(graph, above.id)
-        below = {nid: (n.position, (n.position[0], n.position[1] + ROW)) for nid, n in graph.nodes.items()
-                 if n.position and n.position[1] > y and nid in reached}
-        if below:
-            self.editor.push(move_nodes(graph, below, "Make room"))
-        if len(outs) == 1:
-            self.editor.push(insert_on_edge(graph, node, outs[0]))
-        else:
-            self.editor.push(add_node(graph, node))
-            if graph.connect_refusal(above.id, node.id, 0) is None:
-                self.editor.push(connect(graph, Edge(above.id, node.id, 0)))
-        self.editor.undo_stack.endMacro()
-        self.scene.clearSelection()
-        self.scene.node_items[node.id].setSelected(True)
+        self._push_and_select(add_below(self.editor.graph, selected[0], entry.block_type, entry.params))
 
     def open_quick_add(self, scene_pos: QPointF, source: str | None = None) -> None:
+        """The quick-add popup at a canvas point; source: the block a dropped wire comes from."""
         self._quick_add_at = (scene_pos, source)
         self.quick_add.open_at(self.view.mapToGlobal(self.view.mapFromScene(scene_pos)))
 
-    def _wire_dropped(self, scene_pos: QPointF, source: str) -> None:
-        self.open_quick_add(scene_pos, source)
-
-    def _quick_add_chosen(self, entry: Entry) -> None:
+    def _quick_add_chosen(self, entry: PaletteEntry) -> None:
         pos, source = self._quick_add_at
-        graph = self.editor.graph
         node = self.scene.new_node(entry.block_type, pos, entry.params)
-        if source is None or source not in graph.nodes:
-            self.editor.push(add_node(graph, node))
-            return
-        self.editor.undo_stack.beginMacro(f"Add {entry.block_type} '{node.id}'")
-        self.editor.push(add_node(graph, node))
-        if graph.connect_refusal(source, node.id, 0) is None:
-            self.editor.push(connect(graph, Edge(source, node.id, 0)))
-        self.editor.undo_stack.endMacro()
+        self.editor.push(add_wired(self.editor.graph, node, source))

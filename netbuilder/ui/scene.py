@@ -11,12 +11,10 @@ from netbuilder.core.graph import Edge, Graph, Node
 from netbuilder.core.shapes import Check
 from netbuilder.core.summary import settings, short
 from netbuilder.ui import theme
-from netbuilder.ui.commands import add_node, connect, insert_on_edge, move_nodes
+from netbuilder.ui.commands import add_node, connect, input_count, insert_on_edge, move_nodes, new_node
 from netbuilder.ui.editor import Editor
-from netbuilder.ui.palette import entry_from_mime
 from netbuilder.ui.items import NODE_H, NODE_W, EdgeItem, NodeItem, NodeView, PortItem, wire_path
-
-ID_BASES = {"Conv2d": "conv", "Pool2d": "pool", "BatchNorm": "bn", "Dropout": "drop", "Linear": "fc"}
+from netbuilder.ui.palette import entry_from_mime
 
 
 def describe_volume(shape: tuple[int, ...]) -> str:
@@ -133,13 +131,8 @@ class CanvasScene(QGraphicsScene):
 
     def new_node(self, block_type: str, center: QPointF, params: dict | None = None) -> Node:
         """A block of a type with a fresh id, centred on a scene point."""
-        graph = self.editor.graph
-        if block_type == "Activation":
-            base = (params or {}).get("function", "relu")
-        else:
-            base = ID_BASES.get(block_type, block_type.lower())
-        pos = (round(center.x() - NODE_W / 2), round(center.y() - NODE_H / 2))
-        return Node(graph.unique_id(base), block_type, dict(params or {}), (float(pos[0]), float(pos[1])))
+        pos = (float(round(center.x() - NODE_W / 2)), float(round(center.y() - NODE_H / 2)))
+        return new_node(self.editor.graph, block_type, params or {}, pos)
 
     def edge_at(self, pos: QPointF) -> Edge | None:
         for item in self.items(pos):
@@ -151,7 +144,7 @@ class CanvasScene(QGraphicsScene):
         """Add a block where it was dropped; dropped on a connection, it is inserted there."""
         node = self.new_node(block_type, pos, params)
         edge = self.edge_at(pos)
-        if edge is not None and block_type != "Input":
+        if edge is not None and input_count(node) > 0:
             self.editor.push(insert_on_edge(self.editor.graph, node, edge))
             self.editor.say(f"Inserted {block_type} '{node.id}' between '{edge.src}' and '{edge.dst}'.")
         else:

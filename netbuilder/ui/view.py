@@ -90,16 +90,17 @@ class CanvasView(QGraphicsView):
             self.zoom_by(1.0015 ** delta)
         event.accept()
 
+    def request_quick_add(self) -> None:
+        """Ask for quick-add under the pointer, or at the centre when the pointer is elsewhere (Tab)."""
+        at = self.mapFromGlobal(self.cursor().pos())
+        if not self.viewport().rect().contains(at):
+            at = self.viewport().rect().center()
+        self.quick_add_requested.emit(self.mapToScene(at))
+
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
         if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
             self._space = True
             self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
-            return
-        if event.key() == Qt.Key.Key_Tab:
-            pos = self.mapToScene(self.mapFromGlobal(self.cursor().pos()))
-            if not self.viewport().rect().contains(self.mapFromGlobal(self.cursor().pos())):
-                pos = self.mapToScene(self.viewport().rect().center())
-            self.quick_add_requested.emit(pos)
             return
         super().keyPressEvent(event)
 

@@ -5,13 +5,13 @@ import subprocess
 import sys
 
 import pytest
-
-from PySide6.QtCore import QPointF
-from PySide6.QtWidgets import QMessageBox
-
 from gestures import key
-from netbuilder.core.document import load, to_dict
+from PySide6.QtCore import QPointF
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from netbuilder.core.document import to_dict
 from netbuilder.core.presets import PRESETS_DIR, list_presets
+from netbuilder.ui.jobs import CommandJob
 from netbuilder.ui.main_window import MainWindow
 
 
@@ -26,10 +26,10 @@ def test_save_then_open_gives_the_same_document(make_window, tmp_path):
     assert window.windowTitle().startswith("net.json")
     saved = to_dict(window.editor.document)
     other = make_window("mlp_2hidden")
-    assert other.open_file(path)
+    assert other.files.open(path)
     assert to_dict(other.editor.document) == saved
     assert other.editor.path == path
-    assert str(path.resolve()) in other._recent()
+    assert str(path.resolve()) in other.files.recent()
     assert [a.text() for a in other.recent_menu.actions()][0] == str(path.resolve())
 
 
@@ -37,7 +37,7 @@ def test_ctrl_s_saves_to_the_open_file(make_window, tmp_path):
     path = tmp_path / "seed.json"
     path.write_text((PRESETS_DIR / "seed_cnn.json").read_text())
     window = make_window()
-    assert window.open_file(path)
+    assert window.files.open(path)
     window.scene.drop_block("Flatten", QPointF(400, 40))
     key(window, "Ctrl+S")
     assert any(n["type"] == "Flatten" for n in json.loads(path.read_text())["nodes"])
@@ -48,7 +48,7 @@ def test_malformed_file_is_refused_and_the_document_stays(make_window, tmp_path)
     before = to_dict(window.editor.document)
     bad = tmp_path / "bad.json"
     bad.write_text('{"format": "netbuilder", "version": 1, "nodes": [{"id": "a"}]}')
-    assert not window.open_file(bad)
+    assert not window.files.open(bad)
     assert window.errors == [f"{bad} at nodes[0]: the block has no 'type'."]
     assert to_dict(window.editor.document) == before
     assert bad.read_text() == '{"format": "netbuilder", "version": 1, "nodes": [{"id": "a"}]}'
@@ -79,34 +79,6 @@ def test_unsaved_changes_prompt_on_close_and_new(make_window):
     assert list(window.editor.graph.nodes) == ["input"] and not window.isWindowModified()
 
 
-def test_autosave_recovery_after_a_crash(make_window, _isolated_user_state):
-    window = make_window()
-    window.autosave.timer.setInterval(10)
-    window.scene.drop_block("Dropout", QPointF(400, 40))
-    expected = to_dict(window.editor.document)
-    window.autosave.timer.timeout.emit()
-    assert window.autosave.file.is_file()
-    assert to_dict(load(window.autosave.file)) == expected
-    # The app dies here (no clean close). The next start offers the work back.
-    restarted = make_window("vgg_cifar")
-    asked = []
-    restarted.ask_restore = lambda path: asked.append(path) or True
-    restarted.offer_recovery()
-    assert asked == [None]
-    assert to_dict(restarted.editor.document) == expected
-    assert restarted.isWindowModified()
-
-
-def test_declined_recovery_is_discarded(make_window):
-    window = make_window()
-    window.scene.drop_block("Dropout", QPointF(400, 40))
-    window.autosave.save_now()
-    restarted = make_window()
-    restarted.ask_restore = lambda path: False
-    restarted.offer_recovery()
-    assert not restarted.autosave.file.exists()
-
-
 def test_clean_close_removes_the_recovery_file(make_window, tmp_path):
     window = make_window()
     window.scene.drop_block("Dropout", QPointF(400, 40))
@@ -127,7 +99,18 @@ def test_model_summary(make_window):
 
 
 def wait_jobs(qtbot, window):
+    """Until every job is done and deleted: none is left behind."""
     qtbot.waitUntil(lambda: not window.interop.jobs, timeout=120_000)
+    QApplication.sendPostedEvents(None, 0)  # DeferredDelete
+    assert window.findChildren(CommandJob) == []
+
+
+def test_a_finished_job_is_deleted(make_window, qtbot, tmp_path):
+    window = make_window()
+    window.interop.export(window.editor.document, "nope", tmp_path / "out")  # refused by the command at once
+    assert len(window.findChildren(CommandJob)) == 1
+    wait_jobs(qtbot, window)
+    assert "invalid choice: 'nope'" in window.errors[0]
 
 
 @pytest.mark.slow

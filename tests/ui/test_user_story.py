@@ -1,11 +1,11 @@
 """Issue 3's 'done when', as a new user does it: build the article's example by hand, break it, undo,
 save and reopen."""
 
-from PySide6.QtCore import QPointF
-
 from gestures import click_node, drop_from_palette, key, mouse_drag
-from netbuilder.core.document import load, to_dict
+from PySide6.QtCore import QPointF
 from test_canvas import set_spin
+
+from netbuilder.core.document import load, to_dict
 
 
 def test_build_the_article_example_by_hand(make_window, tmp_path):
@@ -47,6 +47,6 @@ def test_build_the_article_example_by_hand(make_window, tmp_path):
     window.ask_path = lambda save: path
     key(window, "Ctrl+S")
     reopened = make_window("vgg_cifar")
-    assert reopened.open_file(path)
+    assert reopened.files.open(path)
     assert to_dict(reopened.editor.document) == to_dict(load(path)) == to_dict(window.editor.document)
     assert reopened.scene.node_items[pool].view.volume == "12×16×16"
