@@ -7,7 +7,7 @@ Prints one JSON object. Targets (issue 4):
 Also VGG-CIFAR images/s with bf16 + channels_last against fp32 (opt-in on the CPU: auto precision is fp32 there);
 with a GPU, (a), (b) and that comparison run there too.
 
-    python tests/benchmarks/bench_train.py [--steps 8] [--full-vgg-epoch]
+    python tests/benchmarks/bench_train.py [--steps 8] [--full-vgg-epoch] [--quick]
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from netbuilder.train import datasets, feed  # noqa: E402
 from netbuilder.train.config import TrainConfig, recommend  # noqa: E402
 from netbuilder.train.events import EpochMetrics  # noqa: E402
 from netbuilder.train.loop import Trainer  # noqa: E402
+from targets import Target, finish  # noqa: E402  (tests/benchmarks is on sys.path when this file runs)
 
 
 class HandVGG(nn.Module):
@@ -200,11 +201,19 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=8, help="training steps per loop comparison on the CPU")
     parser.add_argument("--full-vgg-epoch", action="store_true", help="time a whole VGG-CIFAR epoch on the CPU "
                         "(minutes) instead of extrapolating it from --steps steps")
+    parser.add_argument("--quick", action="store_true", help="seed_cnn only, few steps; exit 1 when a figure "
+                        "misses its target by more than 2×")
     args = parser.parse_args()
     os.environ.setdefault("NETBUILDER_CACHE_DIR", os.path.join(tempfile.gettempdir(), "netbuilder-bench-cache"))
     cpu = torch.device("cpu")
     out: dict = {"torch": torch.__version__, "cpu_threads": torch.get_num_threads(),
                  "omp_wait_policy": os.environ["OMP_WAIT_POLICY"]}
+    if args.quick:
+        out["a_loop_images_per_s"] = loop_comparison("seed_cnn", 8, cpu)
+        out["b_built_vs_hand_written"] = model_comparison("seed_cnn", 256, 10, cpu)
+        finish(out, [Target("a_loop_images_per_s.speedup", 1.2, most=False),
+                     Target("b_built_vs_hand_written.ratio_hand_over_ours", 0.98, most=False)], quick=True)
+        return
 
     out["a_loop_images_per_s"] = [loop_comparison("vgg_cifar", args.steps, cpu),
                                   loop_comparison("seed_cnn", 4 * args.steps, cpu)]
@@ -227,7 +236,8 @@ def main() -> None:
         out["a_loop_images_per_s_gpu"] = loop_comparison("vgg_cifar", 40, gpu)
         out["b_built_vs_hand_written_gpu"] = model_comparison("vgg_cifar", 256, 30, gpu)
         out["vgg_bf16_channels_last_vs_fp32_gpu"] = precision_comparison(40, gpu)
-    print(json.dumps(out, indent=2))
+    finish(out, [Target("a_loop_images_per_s.0.speedup", 1.2, most=False),
+                 Target("b_built_vs_hand_written.0.ratio_hand_over_ours", 0.98, most=False)], quick=False)
 
 
 if __name__ == "__main__":
