@@ -13,6 +13,7 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any
 
+from netbuilder.core.blocks import REGISTRY
 from netbuilder.core.graph import Graph
 from netbuilder.train import datasets
 from netbuilder.train.errors import TrainError
@@ -20,47 +21,86 @@ from netbuilder.train.errors import TrainError
 OPTIMIZERS = ("sgd", "adam", "adamw")
 SCHEDULES = ("constant", "step", "cosine", "onecycle")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
-_DEVICE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
+_DEVICE = re.compile(r"auto|cpu|mps|cuda(:\d+)?")
 
 
-def _opt(default: Any, help: str, **rules: Any) -> Any:
-    """A field with its help text and its rules: min, max, gt (greater than), choices, pattern."""
-    return field(default=default, metadata={"help": help, **rules})
+def _opt(
+    default: Any,
+    help: str,
+    label: str = "",
+    step: float | None = None,
+    decimals: int = 2,
+    options: tuple[str, ...] = (),
+    **rules: Any,
+) -> Any:
+    """A field with its help text, how a form shows it (a short label, a spin box's step and decimals, the
+    values an editable list offers) and its rules: min, max, gt (greater than), choices, pattern."""
+    shown = {"label": label, "step": step, "decimals": decimals, "options": options}
+    return field(default=default, metadata={"help": help, "shown": shown, "rules": rules})
 
 
 @dataclass(frozen=True)
 class TrainConfig:
     """Everything a run needs. Names follow PyTorch; every field is a plain JSON value."""
 
-    dataset: str = _opt("shapes10", "the data: shapes10 (built in), cifar10, mnist, fashion_mnist, or folder:PATH")
-    data_dir: str | None = _opt(None, "the folder that holds the datasets (default: a per-user cache folder)")
-    download: bool = _opt(False, "download the dataset into the data folder if it is missing")
-    resize: bool = _opt(False, "convert the dataset's images to the Input block's shape (channels and size)")
-    limit: int | None = _opt(None, "use at most this many training images, validation included (quick trials)", min=1)
-    val_split: float = _opt(0.1, "the fraction of training images held out for validation", min=0.0, max=0.9)
-    epochs: int = _opt(10, "passes over the training images", min=1, max=100_000)
-    batch_size: int = _opt(128, "images per step (per process under torchrun)", min=1, max=65_536)
-    optimizer: str = _opt("adamw", "the optimizer", choices=OPTIMIZERS)
-    lr: float = _opt(3e-3, "the peak learning rate", gt=0.0, max=100.0)
-    momentum: float = _opt(0.9, "SGD momentum", min=0.0, max=1.0)
-    nesterov: bool = _opt(False, "Nesterov momentum (SGD)")
-    weight_decay: float = _opt(0.01, "weight decay", min=0.0, max=1.0)
-    schedule: str = _opt("cosine", "how the learning rate changes over the run", choices=SCHEDULES)
-    warmup_epochs: float = _opt(0.0, "epochs of linear warm-up (one-cycle: its rising phase; 0 means 0.3 of the run)",
-                                min=0.0)
-    step_size: int = _opt(30, "step schedule: epochs between learning-rate drops", min=1)
-    gamma: float = _opt(0.1, "step schedule: the factor of each drop", gt=0.0, max=1.0)
-    label_smoothing: float = _opt(0.0, "cross-entropy label smoothing", min=0.0, max=0.99)
-    crop_padding: int = _opt(0, "random crop after zero padding by this many pixels (0: no crop)", min=0, max=64)
-    flip: bool = _opt(False, "random horizontal flips")
-    device: str = _opt("auto", "auto (cuda, then mps, then cpu), cpu, cuda, cuda:N or mps", pattern=_DEVICE)
-    precision: str = _opt("auto", "auto (bf16 or fp16 autocast on CUDA, fp32 elsewhere), fp32, bf16 or fp16",
-                          choices=PRECISIONS)
-    channels_last: bool = _opt(False, "channels-last memory format (faster convolutions on recent GPUs)")
-    compile: bool = _opt(False, "compile the model with torch.compile")
-    seed: int = _opt(0, "the seed of initial weights, data order and augmentation", min=0, max=2**31 - 1)
-    workers: int = _opt(2, "DataLoader worker processes (image folders only)", min=0, max=64)
-    log_every: int = _opt(20, "steps between metric read-backs (batch metrics events)", min=1, max=100_000)
+    dataset: str = _opt(
+        "shapes10", "the data: shapes10 (built in), cifar10, mnist, fashion_mnist, or folder:PATH", "Dataset"
+    )
+    data_dir: str | None = _opt(
+        None, "the folder that holds the datasets (default: a per-user cache folder)", "Data folder"
+    )
+    download: bool = _opt(False, "download the dataset into the data folder if it is missing", "Download")
+    resize: bool = _opt(
+        False, "convert the dataset's images to the Input block's shape (channels and size)", "Resize images"
+    )
+    limit: int | None = _opt(
+        None, "use at most this many training images, validation included (quick trials)", "Image limit", min=1
+    )
+    val_split: float = _opt(
+        0.1, "the fraction of training images held out for validation", "Validation", step=0.05, min=0.0, max=0.9
+    )
+    epochs: int = _opt(10, "passes over the training images", "Epochs", min=1, max=100_000)
+    batch_size: int = _opt(128, "images per step (per process under torchrun)", "Batch size", min=1, max=65_536)
+    optimizer: str = _opt("adamw", "the optimizer", "Optimizer", choices=OPTIMIZERS)
+    lr: float = _opt(3e-3, "the peak learning rate", "Learning rate", step=0.001, decimals=5, gt=0.0, max=100.0)
+    momentum: float = _opt(0.9, "SGD momentum", "Momentum", step=0.01, min=0.0, max=1.0)
+    nesterov: bool = _opt(False, "Nesterov momentum (SGD)", "Nesterov")
+    weight_decay: float = _opt(0.01, "weight decay", "Weight decay", step=0.0001, decimals=5, min=0.0, max=1.0)
+    schedule: str = _opt("cosine", "how the learning rate changes over the run", "Schedule", choices=SCHEDULES)
+    warmup_epochs: float = _opt(
+        0.0,
+        "epochs of linear warm-up (one-cycle: its rising phase; 0 means 0.3 of the run)",
+        "Warm-up",
+        step=0.5,
+        min=0.0,
+    )
+    step_size: int = _opt(30, "step schedule: epochs between learning-rate drops", "Step size", min=1)
+    gamma: float = _opt(0.1, "step schedule: the factor of each drop", "Gamma", step=0.05, gt=0.0, max=1.0)
+    label_smoothing: float = _opt(0.0, "cross-entropy label smoothing", "Smoothing", step=0.05, min=0.0, max=0.99)
+    crop_padding: int = _opt(
+        0, "random crop after zero padding by this many pixels (0: no crop)", "Crop pad", min=0, max=64
+    )
+    flip: bool = _opt(False, "random horizontal flips", "Flip")
+    device: str = _opt(
+        "auto",
+        "auto (cuda, then mps, then cpu), cpu, cuda, cuda:N or mps",
+        "Device",
+        options=("auto", "cpu", "cuda", "mps"),
+        pattern=_DEVICE,
+    )
+    precision: str = _opt(
+        "auto",
+        "auto (bf16 or fp16 autocast on CUDA, fp32 elsewhere), fp32, bf16 or fp16",
+        "Precision",
+        choices=PRECISIONS,
+    )
+    channels_last: bool = _opt(
+        False, "channels-last memory format (faster convolutions on recent GPUs)", "Channels last"
+    )
+    compile: bool = _opt(False, "compile the model with torch.compile", "Compile")
+    seed: int = _opt(0, "the seed of initial weights, data order and augmentation", "Seed", min=0, max=2**31 - 1)
+    workers: int = _opt(2, "DataLoader worker processes (image folders only)", "Workers", min=0, max=64)
+    log_every: int = _opt(20, "steps between metric read-backs (batch metrics events)", "Log every", min=1, max=100_000)
 
     def __post_init__(self) -> None:
         for setting in settings():
@@ -92,8 +132,22 @@ class Setting:
     kind: type  # bool, int, float or str
     optional: bool  # None is allowed
     default: Any
-    help: str
+    help: str  # the long form: the command line's help, a form's tooltip
     rules: dict[str, Any]  # min, max, gt (greater than), choices, pattern
+    label: str  # the short form a form shows
+    step: float | None  # a spin box's step (None: 1)
+    decimals: int  # a float spin box's decimals
+    options: tuple[str, ...]  # values an editable list offers (any value the rules allow may be typed)
+
+    @property
+    def lowest(self) -> float:
+        """The least value a form offers: min, or just above gt."""
+        return self.rules.get("min", self.rules.get("gt", 0.0) + 10.0**-self.decimals)
+
+    @property
+    def highest(self) -> float:
+        """The largest value a form offers: max, or a large number when there is none."""
+        return self.rules.get("max", 1_000_000)
 
     def check(self, value: Any) -> None:
         """Raise TrainError with a sentence when value is not allowed here."""
@@ -114,7 +168,7 @@ class Setting:
             raise TrainError(f"The setting {name} must be {what}; got {value!r}.")
         if "choices" in rules and value not in rules["choices"]:
             raise TrainError(f"The setting {name} must be one of {', '.join(rules['choices'])}; got {value!r}.")
-        if "pattern" in rules and not rules["pattern"].match(value):
+        if "pattern" in rules and not rules["pattern"].fullmatch(value):
             raise TrainError(f"The setting {name} must be {self.help}; got {value!r}.")
         if "gt" in rules and not value > rules["gt"]:
             raise TrainError(f"The setting {name} must be above {rules['gt']:g}; got {value:g}.")
@@ -132,22 +186,33 @@ def settings() -> tuple[Setting, ...]:
     for f in dataclasses.fields(TrainConfig):
         kinds = typing.get_args(hints[f.name]) or (hints[f.name],)
         kind = next(k for k in kinds if k is not type(None))
-        rules = {k: v for k, v in f.metadata.items() if k != "help"}
-        out.append(Setting(f.name, kind, type(None) in kinds, f.default, f.metadata["help"], rules))
+        meta = f.metadata
+        out.append(Setting(f.name, kind, type(None) in kinds, f.default, meta["help"], meta["rules"], **meta["shown"]))
     return tuple(out)
 
 
 def recommend(graph: Graph, dataset: str = "shapes10") -> TrainConfig:
     """Settings that give a good curve for this network, so Start needs no tuning.
 
-    Networks with BatchNorm (the VGG presets) get the CIFAR recipe: SGD 0.05 with Nesterov momentum, weight
-    decay 5e-4, one-cycle, random crop and flip, batch 256, channels-last convolutions. Networks without it get
-    AdamW 3e-3 on a cosine.
+    Networks with a normalization block (BatchNorm: the VGG presets) get the CIFAR recipe: SGD 0.05 with Nesterov
+    momentum, weight decay 5e-4, one-cycle, random crop and flip, batch 256, channels-last convolutions. Networks
+    without one get AdamW 3e-3 on a cosine.
     Flips are left off for data whose labels a mirror changes (digits).
     """
     flip = datasets.info(dataset).flip
-    if any(node.type == "BatchNorm" for node in graph.nodes.values()):
-        return TrainConfig(dataset=dataset, epochs=30, batch_size=256, optimizer="sgd", lr=0.05, momentum=0.9,
-                           nesterov=True, weight_decay=5e-4, schedule="onecycle", crop_padding=4, flip=flip,
-                           channels_last=True)
+    if any(REGISTRY[node.type].category == "normalization" for node in graph.nodes.values()):
+        return TrainConfig(
+            dataset=dataset,
+            epochs=30,
+            batch_size=256,
+            optimizer="sgd",
+            lr=0.05,
+            momentum=0.9,
+            nesterov=True,
+            weight_decay=5e-4,
+            schedule="onecycle",
+            crop_padding=4,
+            flip=flip,
+            channels_last=True,
+        )
     return TrainConfig(dataset=dataset)

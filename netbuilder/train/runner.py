@@ -1,10 +1,11 @@
 """A run in a child process of its own (spawn), its events streamed back over a queue.
 
-No Qt and no threads: the owner calls poll() from its own loop (the UI on a timer). stop() asks the child to
-end after its current step and kills it if it has not within the grace period; a child that dies on its own,
-even by kill -9, is reported with a Failed event carrying its exit code. A child whose owner dies stops
-by itself after its current step, and one still running when its owner exits is killed then (it is not a
-daemon: a DataLoader's workers need it not to be).
+No Qt: the owner calls poll() from its own loop (the UI on a timer). stop() asks the child to end after its
+current step and kills it if it has not within the grace period; close() does the same without the owner
+waiting (a thread of its own sees the child end). A child that dies on its own, even by kill -9, is reported
+with a Failed event carrying its exit code. A child whose owner dies stops by itself after its current step,
+and one still running when its owner exits is killed then (it is not a daemon: a DataLoader's workers need it
+not to be).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import multiprocessing as mp
 import os
 import queue
 import signal
+import threading
 import time
 from pathlib import Path
 
@@ -26,8 +28,7 @@ STOP_GRACE_S = 10.0
 NICENESS = 10  # the run yields the CPU to its owner (the app's window) whenever the owner needs it
 
 
-def _child(document: str, config: dict, out: str, resume: bool, force: bool, events: mp.Queue,
-           stop: mp.Event) -> None:
+def _child(document: str, config: dict, out: str, resume: bool, force: bool, events: mp.Queue, stop: mp.Event) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in the owner's terminal is the owner's to handle
     os.nice(NICENESS)
     process.prepare()
@@ -35,8 +36,15 @@ def _child(document: str, config: dict, out: str, resume: bool, force: bool, eve
 
     parent = mp.parent_process()
     assert parent is not None
-    execute(parse(document), TrainConfig.from_dict(config), out, resume=resume, force=force, listener=events.put,
-            should_stop=lambda: stop.is_set() or not parent.is_alive())
+    execute(
+        parse(document),
+        TrainConfig.from_dict(config),
+        out,
+        resume=resume,
+        force=force,
+        listener=events.put,
+        should_stop=lambda: stop.is_set() or not parent.is_alive(),
+    )
     events.close()
     events.join_thread()
 
@@ -44,15 +52,18 @@ def _child(document: str, config: dict, out: str, resume: bool, force: bool, eve
 class Runner:
     """One training run in a child process. Construct, start(), then poll() until done."""
 
-    def __init__(self, document: Document, config: TrainConfig, out: str | os.PathLike, resume: bool = False,
-                 force: bool = False) -> None:
+    def __init__(
+        self, document: Document, config: TrainConfig, out: str | os.PathLike, resume: bool = False, force: bool = False
+    ) -> None:
         ctx = mp.get_context("spawn")
         self.out = Path(out)
         self._events: mp.Queue = ctx.Queue()
         self._stop = ctx.Event()
-        self._process = ctx.Process(target=_child, name="netbuilder-train",
-                                    args=(dumps(document), config.to_dict(), str(out), resume, force, self._events,
-                                          self._stop))
+        self._process = ctx.Process(
+            target=_child,
+            name="netbuilder-train",
+            args=(dumps(document), config.to_dict(), str(out), resume, force, self._events, self._stop),
+        )
         self._kill_at: float | None = None
         self.done = False  # a Finished or Failed event has been handed out
 
@@ -105,6 +116,14 @@ class Runner:
         self._kill_at = time.monotonic()
         self._process.kill()
 
+    def close(self, grace: float = STOP_GRACE_S) -> threading.Thread:
+        """stop(grace), then see the child end in a background thread, so the caller does not wait. The thread
+        is not a daemon: an exiting owner waits for it, so the child never outlives its owner."""
+        self.stop(grace)
+        thread = threading.Thread(target=self.wait, name="netbuilder-train-close")
+        thread.start()
+        return thread
+
     def wait(self, timeout: float | None = None, interval: float = 0.05) -> list[Event]:
         """Poll until done and the child has exited (or timeout seconds), returning every event."""
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -131,10 +150,16 @@ class Runner:
 
 def _death(code: int | None, killed_by_us: bool) -> str:
     if killed_by_us:
-        return (f"The training process was ended (exit code {code}) before it finished; the last finished "
-                f"epoch's checkpoint is kept.")
+        return (
+            f"The training process was ended (exit code {code}) before it finished; the last finished "
+            f"epoch's checkpoint is kept."
+        )
     if code is not None and code < 0:
-        return (f"The training process was killed by signal {-code} (exit code {code}), perhaps by the system "
-                f"for lack of memory; try a smaller batch size, or resume from the last checkpoint.")
-    return (f"The training process ended unexpectedly with exit code {code}; resume it from the last "
-            f"checkpoint, or start it again.")
+        return (
+            f"The training process was killed by signal {-code} (exit code {code}), perhaps by the system "
+            f"for lack of memory; try a smaller batch size, or resume from the last checkpoint."
+        )
+    return (
+        f"The training process ended unexpectedly with exit code {code}; resume it from the last "
+        f"checkpoint, or start it again."
+    )

@@ -13,20 +13,23 @@ def test_defaults_are_valid_and_round_trip_through_json():
     assert again == config
 
 
-@pytest.mark.parametrize("changes, words", [
-    ({"epochs": 0}, "epochs must be at least 1"),
-    ({"lr": 0.0}, "lr must be above 0"),
-    ({"lr": float("nan")}, "lr must be a number"),
-    ({"epochs": "3"}, "epochs must be a whole number"),
-    ({"epochs": True}, "epochs must be a whole number"),
-    ({"flip": 1}, "flip must be true or false"),
-    ({"optimizer": "rmsprop"}, "optimizer must be one of sgd, adam, adamw"),
-    ({"device": "gpu"}, "device must be auto"),
-    ({"dataset": "imagenet"}, "no dataset 'imagenet'"),
-    ({"dataset": "folder:"}, "needs a path"),
-    ({"val_split": 0.95}, "val_split must be at most 0.9"),
-    ({"batch_size": None}, "batch_size needs a value"),
-])
+@pytest.mark.parametrize(
+    "changes, words",
+    [
+        ({"epochs": 0}, "epochs must be at least 1"),
+        ({"lr": 0.0}, "lr must be above 0"),
+        ({"lr": float("nan")}, "lr must be a number"),
+        ({"epochs": "3"}, "epochs must be a whole number"),
+        ({"epochs": True}, "epochs must be a whole number"),
+        ({"flip": 1}, "flip must be true or false"),
+        ({"optimizer": "rmsprop"}, "optimizer must be one of sgd, adam, adamw"),
+        ({"device": "gpu"}, "device must be auto"),
+        ({"dataset": "imagenet"}, "no dataset 'imagenet'"),
+        ({"dataset": "folder:"}, "needs a path"),
+        ({"val_split": 0.95}, "val_split must be at most 0.9"),
+        ({"batch_size": None}, "batch_size needs a value"),
+    ],
+)
 def test_bad_settings_are_refused_with_a_sentence(changes, words):
     with pytest.raises(TrainError, match=words):
         TrainConfig().replace(**changes)
@@ -61,3 +64,25 @@ def test_settings_describe_every_field_for_forms_and_the_command_line():
     assert (epochs.kind, epochs.optional, epochs.default, epochs.rules) == (int, False, 10, {"min": 1, "max": 100_000})
     assert by_name["limit"].optional and by_name["lr"].kind is float and by_name["flip"].kind is bool
     assert by_name["optimizer"].rules["choices"] == ("sgd", "adam", "adamw") and by_name["optimizer"].help
+
+
+@pytest.mark.parametrize("device", ["cpu\n", " cpu", "cuda:"])
+def test_a_device_name_must_match_whole(device):
+    with pytest.raises(TrainError, match="device must be auto"):
+        TrainConfig(device=device)
+
+
+def test_every_setting_has_a_short_label_and_numbers_have_a_range_for_forms():
+    for setting in settings():
+        assert setting.label and len(setting.label) <= 14 and setting.help
+        if setting.kind in (int, float):
+            assert setting.lowest < setting.highest
+
+
+def test_the_recipe_follows_the_normalization_category_not_a_type_name():
+    from netbuilder.core.blocks import REGISTRY
+
+    graph = load_preset("seed_cnn").graph
+    kinds = {REGISTRY[n.type].category for n in graph.nodes.values()}
+    assert "normalization" not in kinds and recommend(graph).optimizer == "adamw"
+    assert recommend(load_preset("vgg_cifar").graph).optimizer == "sgd"

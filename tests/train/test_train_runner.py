@@ -1,5 +1,6 @@
 import os
 import signal
+import time
 
 import pytest
 
@@ -76,3 +77,13 @@ def test_a_child_that_does_not_stop_within_the_grace_period_is_killed(seed_cnn, 
     events = runner.wait(timeout=TIMEOUT)
     assert len(events) == 1 and isinstance(events[0], Failed) and "was ended" in events[0].message
     assert events[0].exit_code == -signal.SIGKILL
+
+
+def test_close_does_not_wait_and_the_child_still_ends(seed_cnn, quick, tmp_path):
+    runner = Runner(seed_cnn, quick, tmp_path / "run")
+    runner.start()
+    began = time.monotonic()
+    thread = runner.close(grace=0.5)  # still importing torch: it is killed after the grace period
+    assert time.monotonic() - began < 0.2 and not thread.daemon
+    thread.join(TIMEOUT)
+    assert not thread.is_alive() and runner.done and not runner.running and runner.exitcode == -signal.SIGKILL
