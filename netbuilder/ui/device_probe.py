@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 
-from PySide6.QtCore import QCoreApplication, QObject, QProcess, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QProcess, QTimer, Signal
 
 from netbuilder.train.memory import fmt_bytes
 
@@ -20,12 +20,33 @@ class DeviceProbe(QObject):
         self.info: dict | None = None
         self.process = QProcess(self)
         self.process.finished.connect(self._finished)
+        self.timer = QTimer(self, singleShot=True)
+        self.timer.timeout.connect(self.start)
+        self.watched: QObject | None = None
         QCoreApplication.instance().aboutToQuit.connect(self.stop)
+
+    def start_after_paint(self, widget: QObject, delay_ms: int) -> None:
+        """Start delay_ms after widget is first painted (the probe imports torch, which competes for the CPU)."""
+        self.timer.setInterval(delay_ms)
+        self.watched = widget
+        widget.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if watched is self.watched and event.type() == QEvent.Type.Paint:
+            watched.removeEventFilter(self)
+            self.watched = None
+            self.timer.start()
+        return False
 
     def start(self) -> None:
         self.process.start(sys.executable, ["-m", "netbuilder.train.probe"])
 
     def stop(self) -> None:
+        """Cancel a probe not started yet; end one under way."""
+        self.timer.stop()
+        if self.watched is not None:
+            self.watched.removeEventFilter(self)
+            self.watched = None
         if self.process.state() != QProcess.ProcessState.NotRunning:
             self.process.kill()
             self.process.waitForFinished(2000)

@@ -1,5 +1,6 @@
 """The training dock: settings, Start/Stop and progress on the left; Curves, Evaluation and Runs tabs on the
-right. The run itself lives in a child process (train.runner); this widget only polls it on a timer."""
+right. Layout and wiring only: the form is settings_form, the run is run_controller's, overlaid runs' curves
+come from run_series."""
 
 from __future__ import annotations
 
@@ -7,154 +8,47 @@ import time
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QProgressBar,
-    QPushButton, QScrollArea, QSpinBox, QSplitter, QTabWidget, QVBoxLayout, QWidget,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
 )
 
+from netbuilder.core.blocks import INPUT
 from netbuilder.core.document import Document
+from netbuilder.core.graph import Node
 from netbuilder.core.shapes import Check
 from netbuilder.train import datasets
-from netbuilder.train.config import OPTIMIZERS, PRECISIONS, SCHEDULES, TrainConfig, recommend
+from netbuilder.train.config import TrainConfig, recommend
 from netbuilder.train.errors import TrainError
 from netbuilder.train.events import BatchMetrics, EpochMetrics, Evaluated, Failed, Finished, Started
 from netbuilder.train.memory import MemoryEstimate, available_ram, estimate, fmt_bytes, refusal
+from netbuilder.train.report import duration
 from netbuilder.train.runs import Run, new_path
 from netbuilder.ui import theme
 from netbuilder.ui.curves import CurvesPanel
+from netbuilder.ui.device_probe import DeviceProbe
 from netbuilder.ui.editor import Editor
 from netbuilder.ui.evaluation import EvaluationView
+from netbuilder.ui.run_controller import RunController
+from netbuilder.ui.run_series import SeriesCache, color_for
 from netbuilder.ui.runs_view import RunsView
-from netbuilder.ui.series import OKABE_ITO, RunSeries
-from netbuilder.ui.device_probe import DeviceProbe
+from netbuilder.ui.series import RunSeries
+from netbuilder.ui.settings_form import SettingsForm
 
-POLL_MS = 50
-PROBE_DELAY_MS = 1500
-FOLDER_ITEM = "Image folder…"
-
-
-def fmt_eta(seconds: float) -> str:
-    seconds = max(0, int(seconds))
-    hours, rest = divmod(seconds, 3600)
-    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+PROBE_DELAY_MS = 1500  # after the first paint: the probe's process imports torch, which competes for the CPU
 
 
 def progress_text(epoch: int, epochs: int, step: int, steps: int, images_per_s: float, eta: float) -> str:
     """epoch 3/30 · step 120/196 · 2,400 img/s · ETA 1:12"""
-    return f"epoch {epoch}/{epochs} · step {step}/{steps} · {images_per_s:,.0f} img/s · ETA {fmt_eta(eta)}"
-
-
-def color_for(name: str) -> str:
-    """A stable colour per run name."""
-    return OKABE_ITO[sum(name.encode()) % len(OKABE_ITO)]
-
-
-class SettingsForm(QWidget):
-    """TrainConfig's fields a person sets before Start, with the dataset check and the memory estimate."""
-
-    changed = Signal()
-
-    def __init__(self) -> None:
-        super().__init__()
-        form = QFormLayout(self)
-        self.dataset = QComboBox()
-        for info in datasets.list_datasets():
-            self.dataset.addItem(info.title, info.key)
-        self.dataset.addItem(FOLDER_ITEM, "")
-        self.data_dir = QLineEdit(placeholderText=str(datasets.data_dir(None)))
-        self.fit = QLabel(wordWrap=True, objectName="fit")
-        self.resize_images = QCheckBox("convert images to the Input's shape")
-        self.fix_input = QPushButton()
-        self.epochs = QSpinBox(minimum=1, maximum=100_000)
-        self.batch_size = QSpinBox(minimum=1, maximum=65_536)
-        self.optimizer = QComboBox()
-        self.optimizer.addItems(list(OPTIMIZERS))
-        self.lr = QDoubleSpinBox(decimals=5, minimum=1e-5, maximum=10.0, singleStep=0.001)
-        self.schedule = QComboBox()
-        self.schedule.addItems(list(SCHEDULES))
-        self.crop = QSpinBox(minimum=0, maximum=64)
-        self.flip = QCheckBox("horizontal flip")
-        self.device = QComboBox()
-        self.device.addItems(["auto", "cpu", "cuda"])
-        self.device_info = QLabel("probing…", wordWrap=True)
-        self.precision = QComboBox()
-        self.precision.addItems(list(PRECISIONS))
-        self.val_split = QDoubleSpinBox(decimals=2, minimum=0.0, maximum=0.9, singleStep=0.05)
-        self.memory = QLabel(wordWrap=True)
-        augment = QHBoxLayout()
-        augment.addWidget(QLabel("crop padding"))
-        augment.addWidget(self.crop)
-        augment.addWidget(self.flip)
-        rows: list[tuple[str, Any]] = [
-            ("Dataset", self.dataset), ("Data folder", self.data_dir), ("", self.fit), ("", self.resize_images),
-            ("", self.fix_input), ("Epochs", self.epochs), ("Batch size", self.batch_size),
-            ("Optimizer", self.optimizer), ("Learning rate", self.lr), ("Schedule", self.schedule),
-            ("Augmentation", augment), ("Validation split", self.val_split), ("Device", self.device),
-            ("", self.device_info), ("Precision", self.precision), ("Memory", self.memory),
-        ]
-        for label, widget in rows:
-            form.addRow(label, widget)
-        self.fix_input.hide()
-        self.base = TrainConfig()
-        for w in (self.epochs, self.batch_size, self.lr, self.crop, self.val_split):
-            w.valueChanged.connect(self._emit)
-        for w in (self.optimizer, self.schedule, self.device, self.precision):
-            w.currentIndexChanged.connect(self._emit)
-        for w in (self.flip, self.resize_images):
-            w.toggled.connect(self._emit)
-        self.data_dir.editingFinished.connect(self._emit)
-        self.dataset.activated.connect(self._dataset_chosen)
-        self.folder = ""
-
-    def _emit(self, *_: object) -> None:
-        self.changed.emit()
-
-    def _dataset_chosen(self, index: int) -> None:
-        if self.dataset.itemData(index) == "":
-            folder = QFileDialog.getExistingDirectory(self, "A folder with one subfolder of images per class")
-            if folder:
-                self.folder = folder
-                self.dataset.setItemText(index, f"folder: {Path(folder).name}")
-        self.changed.emit()
-
-    def dataset_key(self) -> str:
-        key = self.dataset.currentData()
-        return key if key else f"{datasets.FOLDER}{self.folder}"
-
-    def show_config(self, config: TrainConfig) -> None:
-        """Put a config's values in the widgets (without emitting changes for each)."""
-        self.blockSignals(True)
-        self.base = config
-        key = config.dataset
-        if key.startswith(datasets.FOLDER):
-            self.folder = key[len(datasets.FOLDER):]
-            self.dataset.setCurrentIndex(self.dataset.count() - 1)
-        else:
-            self.dataset.setCurrentIndex(max(0, self.dataset.findData(key)))
-        self.data_dir.setText(config.data_dir or "")
-        self.epochs.setValue(config.epochs)
-        self.batch_size.setValue(config.batch_size)
-        self.optimizer.setCurrentText(config.optimizer)
-        self.lr.setValue(config.lr)
-        self.schedule.setCurrentText(config.schedule)
-        self.crop.setValue(config.crop_padding)
-        self.flip.setChecked(config.flip)
-        self.device.setCurrentText(config.device if config.device in ("auto", "cpu", "cuda") else "auto")
-        self.precision.setCurrentText(config.precision)
-        self.val_split.setValue(config.val_split)
-        self.resize_images.setChecked(config.resize)
-        self.blockSignals(False)
-
-    def config(self) -> TrainConfig:
-        """The settings shown; raises TrainError with a sentence when one is impossible."""
-        return self.base.replace(
-            dataset=self.dataset_key(), data_dir=self.data_dir.text().strip() or None, epochs=self.epochs.value(),
-            batch_size=self.batch_size.value(), optimizer=self.optimizer.currentText(), lr=self.lr.value(),
-            schedule=self.schedule.currentText(), crop_padding=self.crop.value(), flip=self.flip.isChecked(),
-            device=self.device.currentText(), precision=self.precision.currentText(),
-            val_split=self.val_split.value(), resize=self.resize_images.isChecked(),
-        )
+    return f"epoch {epoch}/{epochs} · step {step}/{steps} · {images_per_s:,.0f} img/s · ETA {duration(max(0, eta))}"
 
 
 class TrainingDock(QWidget):
@@ -165,7 +59,6 @@ class TrainingDock(QWidget):
     def __init__(self, editor: Editor, runs_root: Path) -> None:
         super().__init__()
         self.editor, self.runs_root = editor, runs_root
-        self.runner: Any = None
         self.live: RunSeries | None = None
         self.snapshot: Document | None = None
         self.started_at = 0.0
@@ -173,6 +66,7 @@ class TrainingDock(QWidget):
         self.latest: BatchMetrics | None = None  # the newest batch metrics, shown by _show_progress
         self.latest_elapsed = 0.0
         self.anyway = False  # the next Start goes ahead although the memory estimate does not fit
+        self.series = SeriesCache()
 
         self.settings = SettingsForm()
         self.start_button = QPushButton("Start")
@@ -185,11 +79,11 @@ class TrainingDock(QWidget):
         self.snapshot_note.hide()
         left = QWidget()
         box = QVBoxLayout(left)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setWidget(self.settings)
-        box.addWidget(scroll, 1)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll.setWidget(self.settings)
+        box.addWidget(self.scroll, 1)
         buttons = QHBoxLayout()
         buttons.addWidget(self.start_button)
         buttons.addWidget(self.stop_button)
@@ -214,8 +108,12 @@ class TrainingDock(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter)
 
-        self.timer = QTimer(self, interval=POLL_MS)
-        self.timer.timeout.connect(self.poll)
+        self.controller = RunController(self)
+        self.controller.started.connect(self._started)
+        self.controller.event.connect(self.handle)
+        self.controller.polled.connect(self._show_progress)
+        self.controller.finished.connect(self.handle)
+        self.controller.failed.connect(self.handle)
         self.start_button.clicked.connect(self.start)
         self.stop_button.clicked.connect(self.stop)
         self.settings.changed.connect(self.refresh_checks)
@@ -225,8 +123,16 @@ class TrainingDock(QWidget):
         self.editor.replaced.connect(self.recommend)
         self.probe = DeviceProbe(self)
         self.probe.found.connect(self._device_found)
-        QTimer.singleShot(PROBE_DELAY_MS, self.probe.start)  # after the window has painted: it imports torch
+        self.probe.start_after_paint(self, PROBE_DELAY_MS)
         self.recommend()
+
+    @property
+    def runner(self) -> Any:
+        """The run in progress (train.runner.Runner), or None."""
+        return self.controller.runner
+
+    def running(self) -> bool:
+        return self.controller.running()
 
     # Settings ---------------------------------------------------------------------------------
 
@@ -239,10 +145,12 @@ class TrainingDock(QWidget):
         self.settings.device_info.setText(text)
         self.refresh_checks()
 
+    def input_node(self) -> Node | None:
+        return next((n for n in self.editor.graph.nodes.values() if n.type == INPUT.name), None)
+
     def input_shape(self) -> tuple[int, ...] | None:
-        result = self.editor.result
-        node = next((n for n in self.editor.graph.nodes.values() if n.type == "Input"), None)
-        return result.nodes[node.id].output_shape if node is not None else None
+        node = self.input_node()
+        return self.editor.result.nodes[node.id].output_shape if node is not None else None
 
     def refresh_checks(self, *_: object) -> None:
         """The dataset against the Input block, and the memory the run would need against the device's."""
@@ -257,29 +165,38 @@ class TrainingDock(QWidget):
         problem = None
         if shape is not None and info.shape is not None:
             problem = datasets.input_problem(info.shape, shape, config.resize or info.adapts, info.title)
-        form.fit.setText(problem or (f"{info.title} fits the Input block ({'×'.join(map(str, shape))})."
-                                     if shape else ""))
+        form.fit.setText(
+            problem or (f"{info.title} fits the Input block ({'×'.join(map(str, shape))})." if shape else "")
+        )
         form.fit.setStyleSheet(f"color: {theme.ERROR.name()};" if problem else "")
         target = info.shape if info.shape is not None else None
         offer = problem is not None and target is not None and shape is not None and tuple(target) != tuple(shape)
         form.fix_input.setVisible(offer)
         if offer:
-            form.fix_input.setText(f"Set the Input block to {list(target)}")
+            form.fix_input.setText(f"Set the Input to {list(target)}")
         self.anyway = False
         self.start_button.setText("Start")
         result: Check = self.editor.result
         if result.valid:
             need = self.need(config).total
-            form.memory.setText(f"≈ {fmt_bytes(need)} for weights, gradients, optimizer state and activations at "
-                                f"batch {config.batch_size}" + self.probe.compare(need))
+            form.memory.setText(
+                f"≈ {fmt_bytes(need)} for weights, gradients, optimizer state and activations at "
+                f"batch {config.batch_size}" + self.probe.compare(need)
+            )
         else:
             form.memory.setText("The network has errors; fix them to train it.")
-        self.start_button.setEnabled(self.runner is None and result.valid and problem is None)
+        self.start_button.setEnabled(not self.running() and result.valid and problem is None)
 
     def need(self, config: TrainConfig) -> MemoryEstimate:
         """The memory estimate of a run of the open network with config."""
-        return estimate(self.editor.result, config.batch_size, config.optimizer, config.momentum,
-                        config.precision in ("bf16", "fp16"), 0)
+        return estimate(
+            self.editor.result,
+            config.batch_size,
+            config.optimizer,
+            config.momentum,
+            config.precision in ("bf16", "fp16"),
+            0,
+        )
 
     def memory_refusal(self, config: TrainConfig) -> str | None:
         """The sentence refusing a run that needs more than its device has free (GPUs as the probe found them,
@@ -299,14 +216,14 @@ class TrainingDock(QWidget):
         from netbuilder.ui.commands import set_params
 
         info = datasets.info(self.settings.dataset_key())
-        node = next(n for n in self.editor.graph.nodes.values() if n.type == "Input")
-        if info.shape is not None:
+        node = self.input_node()
+        if info.shape is not None and node is not None:
             self.editor.push(set_params(self.editor.graph, node.id, {**node.params, "shape": list(info.shape)}))
 
     # The run ----------------------------------------------------------------------------------
 
     def start(self) -> None:
-        if self.runner is not None:
+        if self.running():
             return
         try:
             config = self.settings.config()
@@ -319,19 +236,16 @@ class TrainingDock(QWidget):
             self.anyway = True
             self.start_button.setText("Start anyway")
             return
-        from netbuilder.train.runner import Runner
+        self.snapshot = Document(self.editor.graph.copy(), self.editor.document.name, self.editor.document.description)
+        self.epochs = config.epochs
+        force, self.anyway = self.anyway, False
+        self.controller.start(self.snapshot, config, new_path(self.runs_root, self.editor.document.name), force)
 
-        self.snapshot = Document(self.editor.graph.copy(), self.editor.document.name,
-                                 self.editor.document.description)
-        out = new_path(self.runs_root, self.editor.document.name)
-        self.runner = Runner(self.snapshot, config, out, force=self.anyway)
-        self.anyway = False
+    def _started(self, out: Path) -> None:
+        assert self.snapshot is not None
         self.start_button.setText("Start")
         self.live = RunSeries(out.name, color_for(out.name))
         self.started_at = time.monotonic()
-        self.epochs = config.epochs
-        self.runner.start()
-        self.timer.start()
         self.start_button.setEnabled(False)
         self.stop_button.setEnabled(True)
         self.progress.setRange(0, 0)
@@ -341,40 +255,35 @@ class TrainingDock(QWidget):
         self.status.setStyleSheet("")
         self.snapshot_note.setText(
             f"Training a snapshot of '{self.snapshot.name}' taken at {time.strftime('%H:%M:%S')}: edits change the "
-            f"document, not the running model.")
+            f"document, not the running model."
+        )
         self.snapshot_note.show()
         self._overlay(self.runs.checked())
         self.tabs.setCurrentWidget(self.curves)
 
     def stop(self) -> None:
-        if self.runner is not None:
-            self.runner.stop()
+        if self.running():
+            self.controller.stop()
             self.status.setText("Stopping after the current step…")
             self.stop_button.setEnabled(False)
 
-    def poll(self) -> None:
-        """Take the run's new events; the progress bar is redrawn once per poll, not once per event."""
-        if self.runner is None:
-            return
-        for event in self.runner.poll():
-            self.handle(event)
-        self._show_progress()
-
     def _show_progress(self) -> None:
         """epoch 3/30 · step 120/196 · 2,400 img/s · ETA 1:12, written in the progress bar itself (a label
-        whose text changes would re-lay-out the window many times a second)."""
+        whose text changes would re-lay-out the window many times a second); once per poll, not per event."""
         event = self.latest
-        if event is None or self.runner is None:
+        if event is None or not self.running():
             return
         done = (event.epoch - 1) * event.steps + event.step
         total = self.epochs * event.steps
         rate = self.latest_elapsed / max(1, done)
         self.progress.setRange(0, total)
         self.progress.setValue(done)
-        self.progress.setFormat(progress_text(event.epoch, self.epochs, event.step, event.steps,
-                                              event.images_per_s, rate * (total - done)))
+        self.progress.setFormat(
+            progress_text(event.epoch, self.epochs, event.step, event.steps, event.images_per_s, rate * (total - done))
+        )
 
     def handle(self, event: Any) -> None:
+        """Show one of the run's events."""
         live = self.live
         assert live is not None
         elapsed = time.monotonic() - self.started_at
@@ -382,8 +291,10 @@ class TrainingDock(QWidget):
             self.epochs = event.epochs
             self.progress.setRange(0, event.epochs * event.steps_per_epoch)
             warnings = " ".join(event.warnings)
-            self.status.setText(f"Training on {event.device} ({event.precision}): {event.train_size:,} training, "
-                                f"{event.val_size:,} validation images. {warnings}".strip())
+            self.status.setText(
+                f"Training on {event.device} ({event.precision}): {event.train_size:,} training, "
+                f"{event.val_size:,} validation images. {warnings}".strip()
+            )
         elif isinstance(event, BatchMetrics):
             live.add_batch(event.epoch, event.step, event.steps, event.loss, event.accuracy, event.lr, elapsed)
             self.latest, self.latest_elapsed = event, elapsed
@@ -392,18 +303,18 @@ class TrainingDock(QWidget):
             live.add_epoch(event.epoch, event.train_loss, event.train_accuracy, event.val_loss, event.val_accuracy)
             self.curves.mark_dirty()
         elif isinstance(event, Evaluated):
-            self.show_evaluation(event, Run(self.runner.out))
+            assert self.controller.out is not None
+            self.show_evaluation(event, Run(self.controller.out))
         elif isinstance(event, Finished):
             text = "Stopped" if event.stopped else "Finished"
             accuracy = f"; test accuracy {event.test_accuracy:.1%}" if event.test_accuracy is not None else ""
-            self._end(event, f"{text} after {event.epochs_done} epoch{'s' if event.epochs_done != 1 else ''}"
-                             f"{accuracy}.")
+            self._end(
+                event, f"{text} after {event.epochs_done} epoch{'s' if event.epochs_done != 1 else ''}{accuracy}."
+            )
         elif isinstance(event, Failed):
             self._end(event, event.message, failed=True)
 
-    def _end(self, event: Any, text: str, failed: bool = False) -> None:
-        self.timer.stop()
-        self.runner = None
+    def _end(self, event: Finished | Failed, text: str, failed: bool = False) -> None:
         self.stop_button.setEnabled(False)
         self.progress.setRange(0, 1)
         self.progress.setValue(0 if failed else 1)
@@ -424,8 +335,15 @@ class TrainingDock(QWidget):
         self.status.setStyleSheet(f"color: {theme.ERROR.name()}; font-weight: bold;")
 
     def show_evaluation(self, event: Evaluated, run: Run) -> None:
-        self.evaluation.show_result(event.accuracy, event.classes, event.confusion, event.per_class_accuracy,
-                                    event.wrong, event.samples, run.samples())
+        self.evaluation.show_result(
+            event.accuracy,
+            event.classes,
+            event.confusion,
+            event.per_class_accuracy,
+            event.wrong,
+            event.samples,
+            run.samples(),
+        )
 
     def show_run(self, run: Run) -> None:
         """A past run's evaluation, when it has one."""
@@ -434,34 +352,12 @@ class TrainingDock(QWidget):
             self.show_evaluation(evaluated[-1], run)
 
     def _overlay(self, runs: list[Run]) -> None:
-        shown = [self.live] if self.live is not None else []
-        for run in runs:
-            if self.live is not None and run.path.name == self.live.name:
-                continue
-            shown.append(series_of(run))
-        self.curves.set_runs(shown)
+        live = [self.live] if self.live is not None else []
+        others = [self.series.series(run) for run in runs if not live or run.path.name != live[0].name]
+        self.curves.set_runs(live + others)
 
-    def running(self) -> bool:
-        return self.runner is not None
-
-    def shutdown(self, grace: float = 10.0) -> None:
-        """Stop the run and wait for its process to end (closing the window)."""
-        if self.runner is None:
-            return
-        self.runner.stop(grace)
-        for event in self.runner.wait(grace + 2):
-            self.handle(event)
-
-
-def series_of(run: Run) -> RunSeries:
-    """A finished (or interrupted) run's curves, from its metrics log."""
-    series = RunSeries(run.path.name, color_for(run.path.name))
-    start = None
-    for event, stamp in run.timed_events():
-        start = stamp if start is None else start
-        if isinstance(event, BatchMetrics):
-            series.add_batch(event.epoch, event.step, event.steps, event.loss, event.accuracy, event.lr,
-                             (stamp or 0) - (start or 0))
-        elif isinstance(event, EpochMetrics):
-            series.add_epoch(event.epoch, event.train_loss, event.train_accuracy, event.val_loss, event.val_accuracy)
-    return series
+    def shutdown(self) -> None:
+        """Close the window without waiting for the run: it is asked to stop and killed if it lingers
+        (run_controller), and the device probe is stopped."""
+        self.controller.shutdown()
+        self.probe.stop()

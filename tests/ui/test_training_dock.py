@@ -2,17 +2,18 @@
 
 import os
 import signal
+import time
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QMessageBox
+from test_canvas import set_spin
 
 from netbuilder.core.document import to_dict
 from netbuilder.train.config import TrainConfig, recommend
 from netbuilder.train.job import execute
 from netbuilder.train.runs import list_runs
-from test_canvas import set_spin
 
 pytestmark = pytest.mark.slow
 
@@ -39,7 +40,7 @@ def test_start_watch_and_stop_a_run(make_window, qtbot):
     window = make_window()
     dock = window.training
     quick(window)
-    set_spin(dock.settings.epochs, 50)
+    set_spin(dock.settings.fields["epochs"], 50)
     assert dock.settings.config().epochs == 50 and dock.start_button.isEnabled()
     click(dock.start_button)
     assert not dock.start_button.isEnabled() and dock.stop_button.isEnabled()
@@ -76,7 +77,7 @@ def test_a_finished_run_fills_the_evaluation_and_the_runs_list(make_window, qtbo
     QTest.mouseClick(matrix, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(int(x), int(y)))
     assert "recognised correctly" in dock.evaluation.caption.text()
     assert 0 < dock.evaluation.grid.count() <= 8
-    assert dock.runs.table.rowCount() == 1
+    qtbot.waitUntil(lambda: dock.runs.table.rowCount() == 1)  # the runs folder is scanned in the background
     assert dock.runs.table.item(0, 7).text().endswith("%")
 
 
@@ -134,15 +135,18 @@ def test_the_input_is_checked_against_the_dataset_with_a_fix(make_window):
     window = make_window("mlp_2hidden")
     dock = window.training
     quick(window)  # shapes10 (3×32×32) into a 1×28×28 network: shapes10 converts itself
-    assert "fits" not in dock.settings.fit.text() or dock.start_button.isEnabled()
+    assert dock.settings.fit.text().endswith("fits the Input block (1×28×28).") and dock.start_button.isEnabled()
+    assert not dock.settings.fix_input.isVisibleTo(dock)
     dock.settings.dataset.setCurrentIndex(dock.settings.dataset.findData("cifar10"))
     dock.refresh_checks()
     assert "CIFAR-10 images are 3×32×32 but the network's Input is 1×28×28" in dock.settings.fit.text()
-    assert dock.settings.fix_input.isVisible() or not dock.isVisible()
+    assert (
+        dock.settings.fix_input.isVisibleTo(dock) and dock.settings.fix_input.text() == "Set the Input to [3, 32, 32]"
+    )
     assert not dock.start_button.isEnabled()
     click(dock.settings.fix_input)
     assert window.editor.graph.nodes["input"].params["shape"] == [3, 32, 32]
-    assert dock.start_button.isEnabled()
+    assert dock.start_button.isEnabled() and not dock.settings.fix_input.isVisibleTo(dock)
     window.editor.undo_stack.undo()
     assert window.editor.graph.nodes["input"].params["shape"] == [1, 28, 28]
 
@@ -158,13 +162,28 @@ def test_closing_during_a_run_asks_then_stops_the_child(make_window, qtbot):
     assert not window.close() and dock.running()
     window.ask_stop_training = lambda: True
     window.ask_save = lambda: QMessageBox.StandardButton.Discard
-    assert window.close()
-    assert not process.running and process.exitcode is not None
+    began = time.monotonic()
+    assert window.close() and not dock.running()
+    assert time.monotonic() - began < 1.0  # the window does not wait for the child
+    qtbot.waitUntil(lambda: not process.running, timeout=20_000)  # it stops after its step, or is killed
+    dock.controller.closing.join(5)
+    assert process.done and process.exitcode is not None
+
+
+def test_the_device_probe_starts_after_the_first_paint_and_never_after_close(make_window, qtbot, monkeypatch):
+    from netbuilder.ui.device_probe import DeviceProbe
+
+    monkeypatch.setattr(DeviceProbe, "start", lambda self: pytest.fail("the probe started"))
+    window = make_window()
+    probe = window.training.probe
+    qtbot.waitUntil(probe.timer.isActive)  # make_window waited for the window to be shown, so painted
+    assert probe.watched is None and probe.timer.interval() == 1500
+    window.close()
+    assert not probe.timer.isActive()
 
 
 def test_start_refuses_a_run_bigger_than_free_memory_then_starts_it_anyway(make_window, monkeypatch):
-    from netbuilder.train import runner
-    from netbuilder.ui import training_dock
+    from netbuilder.ui import run_controller, training_dock
 
     started = []
 
@@ -178,8 +197,11 @@ def test_start_refuses_a_run_bigger_than_free_memory_then_starts_it_anyway(make_
         def poll(self):
             return []
 
+        def close(self, grace):
+            pass
+
     monkeypatch.setattr(training_dock, "available_ram", lambda: 1000)
-    monkeypatch.setattr(runner, "Runner", FakeRunner)
+    monkeypatch.setattr(run_controller, "Runner", FakeRunner)
     window = make_window()
     dock = window.training
     quick(window, device="cpu")
@@ -190,5 +212,4 @@ def test_start_refuses_a_run_bigger_than_free_memory_then_starts_it_anyway(make_
     assert dock.start_button.text() == "Start anyway"
     click(dock.start_button)
     assert started == [True] and dock.start_button.text() == "Start"
-    dock.timer.stop()
-    dock.runner = None
+    dock.controller.shutdown()

@@ -1,0 +1,70 @@
+"""Runs' curves read from their metrics logs, once: each later look reads only the lines added since."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from netbuilder.train import events as ev
+from netbuilder.train.runs import METRICS, Run
+from netbuilder.ui.series import OKABE_ITO, RunSeries
+
+
+def color_for(name: str) -> str:
+    """A stable colour per run name."""
+    return OKABE_ITO[sum(name.encode()) % len(OKABE_ITO)]
+
+
+@dataclass
+class _Read:
+    series: RunSeries
+    inode: int
+    offset: int = 0  # bytes of the log read so far (whole lines only)
+    start: float | None = None  # the time of the first event
+
+
+class SeriesCache:
+    """RunSeries by run folder, brought up to date from the metrics log on each call."""
+
+    def __init__(self) -> None:
+        self._reads: dict[Path, _Read] = {}
+
+    def series(self, run: Run) -> RunSeries:
+        """The run's curves so far. A log replaced (a resumed run rewinds it) is read again from its start."""
+        path = run.path / METRICS
+        try:
+            stat = os.stat(path)
+        except FileNotFoundError:
+            stat = None
+        read = self._reads.get(run.path)
+        if read is None or stat is None or stat.st_ino != read.inode or stat.st_size < read.offset:
+            read = self._reads[run.path] = _Read(
+                RunSeries(run.path.name, color_for(run.path.name)), stat.st_ino if stat else -1
+            )
+        if stat is not None and stat.st_size > read.offset:
+            with open(path, "rb") as f:
+                f.seek(read.offset)
+                chunk = f.read(stat.st_size - read.offset)
+            whole = chunk[: chunk.rfind(b"\n") + 1]  # a line still being written is read next time
+            read.offset += len(whole)
+            for line in whole.decode("utf-8", "replace").splitlines():
+                _add(read, line)
+        return read.series
+
+
+def _add(read: _Read, line: str) -> None:
+    try:
+        data = json.loads(line)
+        event, stamp = ev.from_dict(data), data.get("time")
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return
+    read.start = stamp if read.start is None else read.start
+    series = read.series
+    if isinstance(event, ev.BatchMetrics):
+        series.add_batch(
+            event.epoch, event.step, event.steps, event.loss, event.accuracy, event.lr, (stamp or 0) - (read.start or 0)
+        )
+    elif isinstance(event, ev.EpochMetrics):
+        series.add_epoch(event.epoch, event.train_loss, event.train_accuracy, event.val_loss, event.val_accuracy)
