@@ -218,9 +218,14 @@ def prepare(data: Data, input_shape: tuple[int, ...], config: TrainConfig, devic
                 data.classes, Preprocess(mean, std, config, data.info.flip), 0)
 
 
+def epoch_seed(seed: int, epoch: int) -> int:
+    """The seed of an epoch's randomness, from the run's seed: the same whether the run was resumed or not."""
+    return seed * 100_003 + epoch
+
+
 def epoch_order(n: int, epoch: int, seed: int, rank: int, world: int, device: torch.device) -> torch.Tensor:
     """This process's share of the epoch's shuffle: the same permutation on every process, cut in equal parts."""
-    perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed * 100_003 + epoch))
+    perm = torch.randperm(n, generator=torch.Generator().manual_seed(epoch_seed(seed, epoch)))
     per = n // world
     return perm[rank * per:(rank + 1) * per].to(device)
 

@@ -8,6 +8,7 @@ import traceback
 from typing import Any, Callable
 
 from netbuilder.core.document import Document
+from netbuilder.core.errors import error_summary
 from netbuilder.train import distributed
 from netbuilder.train.config import TrainConfig
 from netbuilder.train.distributed import World
@@ -71,7 +72,7 @@ def execute(document: Document, config: TrainConfig, out: str | os.PathLike, *, 
 
 
 def _unexpected(error: Exception) -> str:
-    return f"Training stopped on an unexpected error ({type(error).__name__}: {error})."
+    return f"Training stopped on an unexpected error ({error_summary(error)})."
 
 
 def _end(run: Run, last: Event, evaluated: Evaluated | None, details: str) -> Event:

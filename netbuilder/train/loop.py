@@ -150,8 +150,8 @@ class Trainer:
         cfg, world, device = self.config, self.world, self.device
         steps, bs = self.steps_per_epoch, cfg.batch_size
         self.model.train()
-        torch.manual_seed(cfg.seed * 100_003 + epoch)  # dropout: the same whether resumed or not
-        generator = torch.Generator(device).manual_seed(cfg.seed * 100_003 + epoch * 7_919 + world.rank)
+        torch.manual_seed(feed.epoch_seed(cfg.seed, epoch))  # dropout
+        generator = torch.Generator(device).manual_seed(feed.epoch_seed(cfg.seed, epoch * 7_919 + world.rank))
         order = feed.epoch_order(len(self.feed.train), epoch, cfg.seed, world.rank, world.size, device)
         order = order[:steps * bs]
         sums = torch.zeros(2, device=device)  # loss × images, correct answers

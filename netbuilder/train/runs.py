@@ -25,6 +25,7 @@ from netbuilder.train.errors import TrainError
 CONFIG, NETWORK, METRICS, SUMMARY = "config.json", "network.json", "metrics.jsonl", "summary.json"
 SAMPLES = "samples.npz"  # the test images of the samples an Evaluated event names
 CHECKPOINTS = {"last": "last.pt", "best": "best.pt"}
+NAME_BYTES = 80  # of the network's name in a new run folder's (a file name holds at most 255)
 
 
 class Run:
@@ -280,6 +281,8 @@ def list_runs(root: str | os.PathLike) -> list[Run]:
 
 
 def new_path(root: str | os.PathLike, name: str) -> Path:
-    """root/NAME-YYYYmmdd-HHMMSS, with NAME reduced to letters, digits, - and _."""
-    slug = re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-") or "run"
+    """root/NAME-YYYYmmdd-HHMMSS, NAME being the network's name reduced to letters and digits (of any script),
+    - and _, and cut to NAME_BYTES: no control character, separator, dot or shell character reaches the disk."""
+    slug = re.sub(r"[^\w-]+", "-", name).strip("-")
+    slug = slug.encode()[:NAME_BYTES].decode(errors="ignore").rstrip("-") or "run"
     return Path(root) / f"{slug}-{time.strftime('%Y%m%d-%H%M%S')}"

@@ -236,7 +236,7 @@ def test_the_error_handler_survives_its_own_steps_failing(seed_cnn, tmp_path, mo
         return step
 
     def crash(self, *args):
-        raise RuntimeError("DataLoader worker (pid 1) is killed by signal: Killed.")
+        raise RuntimeError("DataLoader worker (pid 1) is killed by signal: Killed.\n  at a second line")
         yield
 
     monkeypatch.setattr(loop.Trainer, "events", crash)
@@ -246,7 +246,8 @@ def test_the_error_handler_survives_its_own_steps_failing(seed_cnn, tmp_path, mo
     heard = []
     last = execute(seed_cnn, TrainConfig(limit=300), tmp_path / "run", listener=once("listener", heard.append))
     assert isinstance(last, Failed) and heard == [last] and not any(failures.values())
-    assert last.message.endswith(f"the details are in {tmp_path / 'run' / ERROR_LOG}.")
+    assert last.message == (f"Training stopped on an unexpected error (RuntimeError: DataLoader worker (pid 1) is "
+                            f"killed by signal: Killed.); the details are in {tmp_path / 'run' / ERROR_LOG}.")
     run = Run(tmp_path / "run")
     assert run.summary["status"] == "failed" and run.events()[-1] == last
     assert "Traceback" in (run.path / ERROR_LOG).read_text()

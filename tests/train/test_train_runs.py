@@ -59,6 +59,19 @@ def test_runs_are_listed_newest_first_and_named_by_time(tmp_path, seed_cnn):
     assert re.fullmatch(r"my-net-\d{8}-\d{6}", new_path(tmp_path, "my net!").name)
 
 
+@pytest.mark.parametrize("name, start", [
+    ("a\x00b\nc\rd\te", "a-b-c-d-e-"), ("../../etc/passwd", "etc-passwd-"), ("..", "run-"), ("/", "run-"),
+    ("a\\b:c*d?e|f<g>h\"i", "a-b-c-d-e-f-g-h-i-"), ("\x1b[31mred\x1b[0m", "31mred-0m-"), ("-rf ~", "rf-"),
+    ("Réseau_été 2", "Réseau_été-2-"), ("evil\u202etxt.exe", "evil-txt-exe-"), ("名前" * 150, "名前" * 13 + "-"),
+])
+def test_run_folders_are_named_safely_whatever_the_network_is_called(tmp_path, name, start):
+    path = new_path(tmp_path, name)
+    assert path.parent == tmp_path and path.name.startswith(start)
+    assert re.fullmatch(r"[\w-]+-\d{8}-\d{6}", path.name) and len(path.name.encode()) <= 100
+    path.mkdir()
+    assert path.is_dir()
+
+
 def test_missing_or_damaged_checkpoints_are_sentences(tmp_path, seed_cnn):
     run = Run.create(tmp_path / "r", seed_cnn, TrainConfig())
     with pytest.raises(TrainError, match="has no last checkpoint yet"):
