@@ -12,6 +12,8 @@ from netbuilder.core.text import clean, fmt_int
 TITLE_LIMIT = 200
 
 
+HEADERS = ("Block", "Type", "Settings", "Output volume", "Params", "MACs")  # the table's columns, here and in the window
+
 def short(n: int) -> str:
     """12.9 M, 304 k, 0.31 G: a count in three significant digits (any int, however large)."""
     if n >= 10**15:
@@ -60,7 +62,7 @@ def rows(graph: Graph, check: Check) -> list[tuple[str, ...]]:
 def table(graph: Graph, check: Check, title: str = "") -> str:
     """The summary as text: one row per block, totals, then every error. The title (a document's name,
     a path) is escaped and cut, so a file cannot send control characters to a terminal."""
-    header = ("Block", "Type", "Settings", "Output volume", "Params", "MACs")
+    header = HEADERS
     body = rows(graph, check)
     widths = [max(len(r[i]) for r in [header, *body]) for i in range(6)]
 

@@ -10,10 +10,9 @@ from PySide6.QtWidgets import (
 
 from netbuilder.core.document import Document
 from netbuilder.core.shapes import Check
-from netbuilder.core.summary import rows, short, table
+from netbuilder.core.summary import HEADERS, rows, short, table
 from netbuilder.ui import theme
 
-HEADERS = ("Block", "Type", "Settings", "Output volume", "Params", "MACs")
 
 
 class SummaryDialog(QDialog):
