@@ -28,6 +28,15 @@ CHECKPOINTS = {"last": "last.pt", "best": "best.pt"}
 NAME_BYTES = 80  # of the network's name in a new run folder's (a file name holds at most 255)
 
 
+def parse_line(line: str) -> tuple[ev.Event, float | None] | None:
+    """One line of metrics.jsonl: its event and the time it was written; None for a line cut short by a crash."""
+    try:
+        data = json.loads(line)
+        return ev.from_dict(data), data.get("time")
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
 class Run:
     """One run's folder on disk."""
 
@@ -91,14 +100,7 @@ class Run:
             lines = (self.path / METRICS).read_text(encoding="utf-8").splitlines()
         except FileNotFoundError:
             return []
-        out = []
-        for line in lines:
-            try:
-                data = json.loads(line)
-                out.append((ev.from_dict(data), data.get("time")))
-            except (ValueError, KeyError, TypeError, AttributeError):
-                continue
-        return out
+        return [timed for line in lines if (timed := parse_line(line)) is not None]
 
     def save_samples(self, indices: list[int], images: np.ndarray) -> None:
         """The images of the test samples an Evaluated event names, by their index in the test set."""

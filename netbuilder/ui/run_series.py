@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from netbuilder.train import events as ev
-from netbuilder.train.runs import METRICS, Run
+from netbuilder.train.runs import METRICS, Run, parse_line
 from netbuilder.ui.series import OKABE_ITO, RunSeries
 
 
@@ -55,11 +54,10 @@ class SeriesCache:
 
 
 def _add(read: _Read, line: str) -> None:
-    try:
-        data = json.loads(line)
-        event, stamp = ev.from_dict(data), data.get("time")
-    except (ValueError, KeyError, TypeError, AttributeError):
+    timed = parse_line(line)
+    if timed is None:
         return
+    event, stamp = timed
     read.start = stamp if read.start is None else read.start
     series = read.series
     if isinstance(event, ev.BatchMetrics):
