@@ -13,31 +13,42 @@ from netbuilder.pytorch import FORMATS
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the export and import-model subcommands to the CLI's subparsers."""
     p = sub.add_parser(
-        "export", help="write a network as model.py + train.py, ONNX or TorchScript",
+        "export",
+        help="write a network as model.py + train.py, ONNX or TorchScript",
         description="Export a network. py writes OUT (a .py file, or OUT/model.py) and train.py beside it, "
-                    "which trains the model with plain PyTorch, under torchrun too. onnx and torchscript "
-                    "write one file holding the weights (random unless --weights), whose output is the "
-                    "logits (a final softmax is left out). ONNX needs pip install \"netbuilder[onnx]\"; "
-                    "TorchScript is deprecated by PyTorch but still loads in C++ and older deployments.")
+        "which trains the model with plain PyTorch, under torchrun too. onnx and torchscript "
+        "write one file holding the weights (random unless --weights), whose output is the "
+        'logits (a final softmax is left out). ONNX needs pip install "netbuilder[onnx]"; '
+        "TorchScript is deprecated by PyTorch but still loads in C++ and older deployments.",
+    )
     p.add_argument("file", help="the network (.json)")
     p.add_argument("--to", required=True, choices=FORMATS, help="the format")
-    p.add_argument("--weights", metavar="RUN_DIR",
-                   help="the trained weights of a training run's folder (its best checkpoint, else its last); "
-                        "with py they are written beside model.py")
+    p.add_argument(
+        "--weights",
+        metavar="RUN_DIR",
+        help="the trained weights of a training run's folder (its best checkpoint, else its last); "
+        "with py they are written beside model.py",
+    )
     p.add_argument("-o", "--output", required=True, metavar="OUT", help="the file (or, for py, a folder) to write")
     p.set_defaults(run=_export)
 
     p = sub.add_parser(
-        "import-model", help="import a PyTorch model (torchvision or your own) as a network file",
+        "import-model",
+        help="import a PyTorch model (torchvision or your own) as a network file",
         description="Import a PyTorch nn.Module: it is traced with torch.fx and each layer becomes a block. "
-                    "A model using an operation that has no block is refused, with the operations listed. "
-                    "SOURCE is torchvision:NAME (random weights; nothing is downloaded) or "
-                    "package.module:ClassName, a class (or function) of your own called without arguments: "
-                    "importing it runs your code, looked up from the current folder and the Python path.")
+        "A model using an operation that has no block is refused, with the operations listed. "
+        "SOURCE is torchvision:NAME (random weights; nothing is downloaded) or "
+        "package.module:ClassName, a class (or function) of your own called without arguments: "
+        "importing it runs your code, looked up from the current folder and the Python path.",
+    )
     p.add_argument("source", metavar="SOURCE", help="torchvision:resnet18, mypackage.models:Net, ...")
-    p.add_argument("--input", metavar="C,H,W", type=_shape,
-                   help="the input the model takes: C,H,W for images or F for vectors "
-                        "(default for torchvision: the size its pretrained weights were made for)")
+    p.add_argument(
+        "--input",
+        metavar="C,H,W",
+        type=_shape,
+        help="the input the model takes: C,H,W for images or F for vectors "
+        "(default for torchvision: the size its pretrained weights were made for)",
+    )
     p.add_argument("-o", "--output", required=True, metavar="OUT.json", help="the network file to write")
     p.set_defaults(run=_import_model)
 

@@ -8,8 +8,8 @@ import sys
 
 import pytest
 import torch
-
 from helpers import chain, image
+
 from netbuilder.core.blocks import REGISTRY, BlockType, Layer, Params, Shape, register
 from netbuilder.core.params import ParamSpec
 from netbuilder.core.problems import ErrorKind
@@ -20,8 +20,10 @@ from netbuilder.pytorch.codegen import generate, rename_state_dict
 
 NOT_DIVISIBLE = ErrorKind(
     "pixel_shuffle_channels",
-    lambda channels, factor: f"its {channels} input channels are not a multiple of {factor * factor} "
-                             f"(upscale_factor {factor} squared). Change the channels above it.",
+    lambda channels, factor: (
+        f"its {channels} input channels are not a multiple of {factor * factor} "
+        f"(upscale_factor {factor} squared). Change the channels above it."
+    ),
 )
 
 
@@ -53,9 +55,13 @@ def pixel_shuffle():
 
 
 def _graph():
-    return chain(image(3, 8, 8), ("conv", "Conv2d", {"out_channels": 12, "kernel_size": 3, "padding": 1}),
-                 ("up", "PixelShuffle", {"upscale_factor": 2}), ("flat", "Flatten", {}),
-                 ("fc", "Linear", {"out_features": 5}))
+    return chain(
+        image(3, 8, 8),
+        ("conv", "Conv2d", {"out_channels": 12, "kernel_size": 3, "padding": 1}),
+        ("up", "PixelShuffle", {"upscale_factor": 2}),
+        ("flat", "Flatten", {}),
+        ("fc", "Linear", {"out_features": 5}),
+    )
 
 
 def test_check_build_codegen_and_onnx(pixel_shuffle, tmp_path):
@@ -95,8 +101,10 @@ def test_its_typed_error_reaches_the_check(pixel_shuffle):
     res = check(graph).nodes["up"]
     assert res.problem is not None and res.problem.kind is NOT_DIVISIBLE
     assert res.problem.data == {"channels": 10, "factor": 2}
-    assert res.error == ("PixelShuffle 'up': its 10 input channels are not a multiple of 4 (upscale_factor 2 "
-                         "squared). Change the channels above it.")
+    assert res.error == (
+        "PixelShuffle 'up': its 10 input channels are not a multiple of 4 (upscale_factor 2 "
+        "squared). Change the channels above it."
+    )
 
 
 def test_the_inspector_edits_it(pixel_shuffle, qtbot):

@@ -1,8 +1,8 @@
 """Each block's shape rule, cost and error sentence."""
 
 import pytest
-
 from helpers import chain, image
+
 from netbuilder.core.blocks import window_out
 from netbuilder.core.shapes import check
 
@@ -175,7 +175,11 @@ def test_zero_or_negative_input_sizes():
 @pytest.mark.parametrize(
     ("kind", "params", "fragment"),
     [
-        ("Input", {"shape": [1, 10**309, 1]}, "every size in shape must be between 1 and 1000000; got [1, a 310-digit number, 1]."),
+        (
+            "Input",
+            {"shape": [1, 10**309, 1]},
+            "every size in shape must be between 1 and 1000000; got [1, a 310-digit number, 1].",
+        ),
         ("Input", {"shape": [10**5000]}, "got [a 5,001-digit number]."),
         ("Input", {"shape": [1_000_001]}, "got [1000001]."),
         ("Conv2d", {"out_channels": 10**5000}, "out_channels must be between 1 and 65536; got a 5,001-digit number."),

@@ -2,8 +2,8 @@
 
 import pytest
 import torch
-
 from helpers import chain, image
+
 from netbuilder.core.presets import list_presets, load_preset
 from netbuilder.core.shapes import check
 from netbuilder.pytorch.build import build
@@ -40,8 +40,13 @@ def test_without_softmax_predict_still_gives_probabilities():
 
 
 def test_module_trains():
-    g = chain(image(3, 8, 8), ("conv", "Conv2d", {"out_channels": 4, "padding": 1}), ("bn", "BatchNorm", {}),
-              ("relu", "Activation", {}), ("fc", "Linear", {"out_features": 3}))
+    g = chain(
+        image(3, 8, 8),
+        ("conv", "Conv2d", {"out_channels": 4, "padding": 1}),
+        ("bn", "BatchNorm", {}),
+        ("relu", "Activation", {}),
+        ("fc", "Linear", {"out_features": 3}),
+    )
     model = build(g)
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
     x, y = torch.randn(16, 3, 8, 8), torch.randint(0, 3, (16,))
@@ -56,8 +61,12 @@ def test_module_trains():
 
 
 def test_ids_that_are_module_attributes_build_under_a_suffixed_name():
-    g = chain(image(3, 8, 8), ("forward", "Conv2d", {"out_channels": 4}), ("keys", "Activation", {}),
-              ("training", "Linear", {"out_features": 2}))
+    g = chain(
+        image(3, 8, 8),
+        ("forward", "Conv2d", {"out_channels": 4}),
+        ("keys", "Activation", {}),
+        ("training", "Linear", {"out_features": 2}),
+    )
     model = build(g).eval()
     assert set(model.layers.keys()) == {"forward_", "keys_", "training_"}
     assert model(torch.randn(2, 3, 8, 8)).shape == (2, 2)

@@ -16,10 +16,10 @@ def test_check_table_for_vgg_cifar(capsys):
     assert main(["check", VGG]) == 0
     out = capsys.readouterr().out
     lines = out.splitlines()
-    assert any(l.startswith("input ") and "3×32×32" in l for l in lines)
-    assert any(l.startswith("pool5 ") and "512×1×1" in l for l in lines)
-    assert any(l.startswith("fc1 ") and "flattens 512×1×1 → 512" in l for l in lines)
-    assert any(l.startswith("fc3 ") and "  10  " in l for l in lines)
+    assert any(x.startswith("input ") and "3×32×32" in x for x in lines)
+    assert any(x.startswith("pool5 ") and "512×1×1" in x for x in lines)
+    assert any(x.startswith("fc1 ") and "flattens 512×1×1 → 512" in x for x in lines)
+    assert any(x.startswith("fc3 ") and "  10  " in x for x in lines)
     assert "Total params: 12,892,746 (12.9 M)" in out
     assert "Total MACs:   304,288,768" in out
     assert "Valid: yes" in out
@@ -72,8 +72,7 @@ def test_python_dash_m_works():
 def test_a_closed_pipe_ends_quietly(args):
     """`netbuilder check F --json | head -c 100`: the reader is gone before anything is written; no traceback,
     the exit status a shell gives a tool that SIGPIPE ended."""
-    proc = subprocess.Popen([sys.executable, "-m", "netbuilder", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
+    proc = subprocess.Popen([sys.executable, "-m", "netbuilder", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     proc.stdout.close()  # type: ignore[union-attr]
     _, err = proc.communicate()
     assert proc.returncode == EXIT_BROKEN_PIPE and err == b""

@@ -10,16 +10,16 @@ from typing import Any
 
 import pytest
 import torch
+from helpers import chain, image
 from hypothesis import HealthCheck, given, settings
+from test_shapes_torch import graphs
 from torch import nn
 
-from helpers import chain, image
 from netbuilder.core.graph import Edge, Graph, Node
 from netbuilder.core.presets import list_presets, load_preset
 from netbuilder.core.shapes import check
 from netbuilder.pytorch.build import BuildError, build
 from netbuilder.pytorch.codegen import MAX_LINE, generate, python_names, rename_state_dict
-from test_shapes_torch import graphs
 
 GOLDEN = Path(__file__).parent / "golden" / "seed_cnn_model.py"
 
@@ -95,8 +95,11 @@ def wide_graph() -> Graph:
         ("stem", "Activation", {"function": "leaky_relu", "negative_slope": 0.2}),
         ("smoothing_average_branch_pool_b", "Pool2d", {"mode": "avg", "kernel_size": 3, "stride": 1, "padding": 1}),
         ("identity_shortcut_branch_c", "Activation", {"function": "identity"}),
-        ("expand_branch_conv_a", "Conv2d", {"out_channels": 4, "kernel_size": [3, 1], "padding": "same",
-                                            "bias": False}),
+        (
+            "expand_branch_conv_a",
+            "Conv2d",
+            {"out_channels": 4, "kernel_size": [3, 1], "padding": "same", "bias": False},
+        ),
         ("expand_branch_norm_a", "BatchNorm", {"eps": 1e-3, "momentum": 0.05}),
         ("lambda", "Add", {"inputs": 3}),
         ("x", "Conv2d", {"out_channels": 4, "stride": 2, "padding": 2, "dilation": 2, "groups": 2}),
@@ -110,13 +113,25 @@ def wide_graph() -> Graph:
     ]:
         g.add_node(Node(nid, kind, params))
     for src, dst, port in [
-        ("self", "class", 0), ("class", "stem", 0), ("stem", "expand_branch_conv_a", 0),
-        ("expand_branch_conv_a", "expand_branch_norm_a", 0), ("stem", "smoothing_average_branch_pool_b", 0),
-        ("stem", "identity_shortcut_branch_c", 0), ("expand_branch_norm_a", "lambda", 0),
-        ("smoothing_average_branch_pool_b", "lambda", 1), ("identity_shortcut_branch_c", "lambda", 2),
-        ("lambda", "x", 0), ("lambda", "pool", 0), ("lambda", "__hidden", 0),
-        ("x", "torch", 0), ("pool", "torch", 1), ("__hidden", "torch", 2), ("torch", "predict", 0),
-        ("predict", "fc", 0), ("fc", "nn", 0), ("nn", "sm", 0),
+        ("self", "class", 0),
+        ("class", "stem", 0),
+        ("stem", "expand_branch_conv_a", 0),
+        ("expand_branch_conv_a", "expand_branch_norm_a", 0),
+        ("stem", "smoothing_average_branch_pool_b", 0),
+        ("stem", "identity_shortcut_branch_c", 0),
+        ("expand_branch_norm_a", "lambda", 0),
+        ("smoothing_average_branch_pool_b", "lambda", 1),
+        ("identity_shortcut_branch_c", "lambda", 2),
+        ("lambda", "x", 0),
+        ("lambda", "pool", 0),
+        ("lambda", "__hidden", 0),
+        ("x", "torch", 0),
+        ("pool", "torch", 1),
+        ("__hidden", "torch", 2),
+        ("torch", "predict", 0),
+        ("predict", "fc", 0),
+        ("fc", "nn", 0),
+        ("nn", "sm", 0),
     ]:
         g.add_edge(Edge(src, dst, port))
     return g
@@ -125,8 +140,16 @@ def wide_graph() -> Graph:
 def test_branches_merges_and_clashing_ids_generate_the_built_network():
     graph = wide_graph()
     renamed = {nid: name for nid, name in python_names(graph).items() if nid != name}
-    assert renamed == {"self": "self_", "class": "class_", "lambda": "lambda_", "x": "x_", "__hidden": "__hidden__",
-                       "torch": "torch_", "predict": "predict_", "nn": "nn_"}
+    assert renamed == {
+        "self": "self_",
+        "class": "class_",
+        "lambda": "lambda_",
+        "x": "x_",
+        "__hidden": "__hidden__",
+        "torch": "torch_",
+        "predict": "predict_",
+        "nn": "nn_",
+    }
     assert_generates_the_built_network(graph, "Wide", 'A "wide" net \\ with\na title longer than a line, """ too')
     lines = generate(graph, "Wide").splitlines()
     for line in [
@@ -155,11 +178,21 @@ def test_branches_merges_and_clashing_ids_generate_the_built_network():
 
 
 def test_ids_that_name_nn_module_attributes_are_suffixed():
-    graph = chain(image(3, 6, 6), ("training", "Conv2d", {"out_channels": 4}), ("training_", "Activation", {}),
-                  ("forward", "BatchNorm", {}), ("state_dict", "Linear", {"out_features": 3}))
+    graph = chain(
+        image(3, 6, 6),
+        ("training", "Conv2d", {"out_channels": 4}),
+        ("training_", "Activation", {}),
+        ("forward", "BatchNorm", {}),
+        ("state_dict", "Linear", {"out_features": 3}),
+    )
     names = python_names(graph)
-    assert names == {"input": "input", "training": "training__", "training_": "training_", "forward": "forward_",
-                     "state_dict": "state_dict_"}
+    assert names == {
+        "input": "input",
+        "training": "training__",
+        "training_": "training_",
+        "forward": "forward_",
+        "state_dict": "state_dict_",
+    }
     # build() cannot hold these ids (its nn.ModuleDict refuses them), so compare with the graph renamed:
     # the code is the same from __init__ on, and that code computes the built network.
     renamed = Graph()
@@ -175,8 +208,7 @@ def test_the_generated_file_runs_on_its_own(tmp_path):
     doc = load_preset("seed_cnn")
     (tmp_path / "model.py").write_text(generate(doc.graph, title=doc.name), encoding="utf-8")
     # -I ignores PYTHONPATH and the user site; what model.py imports is checked in assert_generates_the_built_network.
-    proc = subprocess.run([sys.executable, "-I", "model.py"], cwd=tmp_path, capture_output=True, text=True,
-                          timeout=120)
+    proc = subprocess.run([sys.executable, "-I", "model.py"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     res = check(doc.graph)
     assert proc.stdout.splitlines() == [

@@ -1,4 +1,5 @@
 from helpers import chain, image
+
 from netbuilder.core.diff import graph_diff, settings_diff
 from netbuilder.core.graph import Node
 

@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 import torch
-
 from helpers import chain, image
+from test_codegen import wide_graph
+from test_layering import loaded_by
+
 from netbuilder import model_commands
 from netbuilder.core.document import Document, dumps, load
 from netbuilder.core.presets import PRESETS_DIR, load_preset
@@ -22,8 +24,6 @@ from netbuilder.pytorch.codegen import rename_state_dict
 from netbuilder.pytorch.train_script import TrainScriptError, generate_train_script
 from netbuilder.train.config import TrainConfig
 from netbuilder.train.runs import Run
-from test_codegen import wide_graph
-from test_layering import loaded_by
 
 SEED = str(PRESETS_DIR / "seed_cnn.json")
 JIT_DEPRECATED = "ignore:`torch.jit.load` is deprecated:FutureWarning"
@@ -53,6 +53,7 @@ def outputs(graph, state: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Ten
 
 
 # ONNX ---------------------------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def onnx_export(tmp_path_factory):
@@ -86,8 +87,11 @@ def test_onnx_file_computes_the_logits_of_the_network(onnx_export):
 
 def test_onnx_without_its_packages_says_how_to_install_them(tmp_path, monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "onnxscript", None)  # import onnxscript now raises ImportError
-    with pytest.raises(ex.ExportError, match=r'^ONNX export needs the onnx and onnxscript packages: pip install '
-                                             r'"netbuilder\[onnx\]"\.$'):
+    with pytest.raises(
+        ex.ExportError,
+        match=r"^ONNX export needs the onnx and onnxscript packages: pip install "
+        r'"netbuilder\[onnx\]"\.$',
+    ):
         ex.export_onnx(wide_graph(), tmp_path / "x.onnx")
     assert cli("export", SEED, "--to", "onnx", "-o", str(tmp_path / "x.onnx")) == 1
     assert capsys.readouterr().err == f"error: {ex.ONNX_HINT}\n"
@@ -95,6 +99,7 @@ def test_onnx_without_its_packages_says_how_to_install_them(tmp_path, monkeypatc
 
 
 # TorchScript and weights --------------------------------------------------------------------------------
+
 
 @pytest.mark.filterwarnings(JIT_DEPRECATED)
 def test_torchscript_loads_and_runs(tmp_path):
@@ -153,6 +158,7 @@ def test_run_weights_are_the_best_checkpoint_else_the_last(tmp_path, capsys):
 
 # model.py + train.py ------------------------------------------------------------------------------------
 
+
 def load_module(path: Path):
     spec = importlib.util.spec_from_file_location(path.stem, path)
     module = importlib.util.module_from_spec(spec)
@@ -165,8 +171,9 @@ def test_export_py_with_run_weights_writes_model_train_and_weights(tmp_path, cap
     state = trained(doc.graph)
     run = make_run(tmp_path / "run", doc, state, best=True)
     out = tmp_path / "export"
-    assert cli("export", str(PRESETS_DIR / "resnet_cifar.json"), "--to", "py", "--weights", str(run),
-               "-o", str(out)) == 0
+    assert (
+        cli("export", str(PRESETS_DIR / "resnet_cifar.json"), "--to", "py", "--weights", str(run), "-o", str(out)) == 0
+    )
     files = [out / "model.py", out / "train.py", out / f"model_weights{ex.weights_suffix()}"]
     assert capsys.readouterr().out == f"Wrote {', '.join(map(str, files))}.\n"
     model = load_module(out / "model.py").Net().eval()
@@ -191,8 +198,10 @@ def test_networks_that_are_no_classifiers_get_model_py_only(tmp_path, capsys):
     document_path = tmp_path / "features.json"
     document_path.write_text(dumps(doc))
     assert cli("export", str(document_path), "--to", "py", "-o", str(tmp_path / "features.py")) == 0
-    assert capsys.readouterr().out == (f"Wrote {tmp_path / 'features.py'}. No train.py: it trains classifiers, "
-                                       f"whose output is a vector of class scores.\n")
+    assert capsys.readouterr().out == (
+        f"Wrote {tmp_path / 'features.py'}. No train.py: it trains classifiers, "
+        f"whose output is a vector of class scores.\n"
+    )
     with pytest.raises(TrainScriptError, match="train.py trains classifiers, .* this network outputs 4×6×6."):
         generate_train_script(doc.graph)
 
@@ -201,9 +210,28 @@ def test_networks_that_are_no_classifiers_get_model_py_only(tmp_path, capsys):
 def test_train_py_runs_two_gloo_processes_for_one_step(tmp_path):
     assert cli("export", SEED, "--to", "py", "-o", str(tmp_path)) == 0
     proc = subprocess.run(
-        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", "train.py",
-         "--fake-data", "--steps", "1", "--batch-size", "4", "--workers", "0", "--out", "trained.pt"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=300)
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            "--nproc_per_node=2",
+            "train.py",
+            "--fake-data",
+            "--steps",
+            "1",
+            "--batch-size",
+            "4",
+            "--workers",
+            "0",
+            "--out",
+            "trained.pt",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     lines = proc.stdout.splitlines()
     assert "training Net on cpu (2 processes, gloo)" in lines
@@ -213,6 +241,7 @@ def test_train_py_runs_two_gloo_processes_for_one_step(tmp_path):
 
 
 # The commands -------------------------------------------------------------------------------------------
+
 
 def test_the_commands_module_loads_no_torch_and_the_rest_no_qt():
     assert loaded_by("netbuilder.model_commands") == ""
@@ -236,12 +265,21 @@ def test_export_refusals_are_one_sentence(tmp_path, capsys):
     for argv, code, start in [
         ([str(broken), "--to", "py", "-o", str(tmp_path / "m.py")], 1, "error: The network is not valid: Conv2d "),
         ([str(tmp_path / "missing.json"), "--to", "py", "-o", str(tmp_path)], 2, "error: "),
-        ([SEED, "--to", "py", "--weights", str(tmp_path), "-o", str(tmp_path / "m.py")], 1,
-         f"error: {tmp_path} is not a run folder"),
-        ([SEED, "--to", "onnx", "--weights", str(other), "-o", str(tmp_path / "m.onnx")], 1,
-         "error: These weights are not the weights of this network ("),
-        ([SEED, "--to", "py", "-o", str(tmp_path / "my-model.py")], 1,
-         "error: train.py cannot import my-model.py as a module; name it model.py."),
+        (
+            [SEED, "--to", "py", "--weights", str(tmp_path), "-o", str(tmp_path / "m.py")],
+            1,
+            f"error: {tmp_path} is not a run folder",
+        ),
+        (
+            [SEED, "--to", "onnx", "--weights", str(other), "-o", str(tmp_path / "m.onnx")],
+            1,
+            "error: These weights are not the weights of this network (",
+        ),
+        (
+            [SEED, "--to", "py", "-o", str(tmp_path / "my-model.py")],
+            1,
+            "error: train.py cannot import my-model.py as a module; name it model.py.",
+        ),
     ]:
         assert cli("export", *argv) == code
         err = capsys.readouterr().err
@@ -260,10 +298,16 @@ def test_import_model_command(tmp_path, capsys):
 
 def test_import_model_refusals_are_one_sentence(tmp_path, capsys):
     for argv, code, start in [
-        (["torchvision:mobilenet_v2", "-o", str(tmp_path / "m.json")], 1,
-         "error: mobilenet_v2 uses 1 operation NetBuilder has no block for: ReLU6 ×35 (first at features_0_2); "),
-        (["torchvision:nonet", "-o", str(tmp_path / "m.json")], 1,
-         "error: torchvision has no classification model 'nonet'"),
+        (
+            ["torchvision:mobilenet_v2", "-o", str(tmp_path / "m.json")],
+            1,
+            "error: mobilenet_v2 uses 1 operation NetBuilder has no block for: ReLU6 ×35 (first at features_0_2); ",
+        ),
+        (
+            ["torchvision:nonet", "-o", str(tmp_path / "m.json")],
+            1,
+            "error: torchvision has no classification model 'nonet'",
+        ),
         (["torchvision:resnet18", "-o", str(tmp_path / "m.onnx")], 2, "error: "),
     ]:
         assert cli("import-model", *argv) == code

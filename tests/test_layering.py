@@ -12,7 +12,9 @@ PROBE = (
 
 
 def loaded_by(module: str) -> str:
-    proc = subprocess.run([sys.executable, "-c", PROBE.format(module=module)], capture_output=True, text=True, check=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE.format(module=module)], capture_output=True, text=True, check=True
+    )
     return proc.stdout.strip()
 
 

@@ -40,22 +40,34 @@ def test_the_wheel_works_outside_the_checkout(tmp_path):
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(ROOT / name, source)
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")} | {
-        "QT_QPA_PLATFORM": "offscreen"}
+        "QT_QPA_PLATFORM": "offscreen"
+    }
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
     _run([*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", str(tmp_path / "dist"), str(source)], tmp_path, env)
     venv = tmp_path / "venv"
     _run([sys.executable, "-m", "venv", "--without-pip", str(venv)], tmp_path, env)
     python, netbuilder = venv / "bin" / "python", venv / "bin" / "netbuilder"
-    site = Path(_run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], tmp_path, env)
-                .strip())
+    site = Path(
+        _run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], tmp_path, env).strip()
+    )
     (site / "dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    _run([*pip, "--python", str(python), "install", "--no-deps", str(next((tmp_path / "dist").glob("*.whl")))],
-         tmp_path, env)
+    _run(
+        [*pip, "--python", str(python), "install", "--no-deps", str(next((tmp_path / "dist").glob("*.whl")))],
+        tmp_path,
+        env,
+    )
     shutil.rmtree(source)  # nothing may be read from the sources
 
-    where = _run([str(python), "-c", "import netbuilder.ui.palette as p, netbuilder.core.presets as q; "
-                  "print(p.__file__, (p.RESOURCES / 'icons' / 'conv.svg').is_file(), q.preset_path('seed_cnn'))"],
-                 tmp_path, env).split()
+    where = _run(
+        [
+            str(python),
+            "-c",
+            "import netbuilder.ui.palette as p, netbuilder.core.presets as q; "
+            "print(p.__file__, (p.RESOURCES / 'icons' / 'conv.svg').is_file(), q.preset_path('seed_cnn'))",
+        ],
+        tmp_path,
+        env,
+    ).split()
     assert where[0].startswith(str(site)) and where[1] == "True" and where[2].startswith(str(site))
     assert _run([str(netbuilder), "presets"], tmp_path, env).startswith("vgg_cifar ")
     assert "Valid: yes" in _run([str(netbuilder), "check", where[2]], tmp_path, env)

@@ -2,9 +2,9 @@
 
 import pytest
 
+from netbuilder.core.document import DocumentError
 from netbuilder.core.presets import DEFAULT, list_presets, load_preset
 from netbuilder.core.shapes import check
-from netbuilder.core.document import DocumentError
 
 
 def test_every_preset_is_valid_named_described_and_laid_out_top_to_bottom():
@@ -36,7 +36,13 @@ def test_vgg_cifar_is_vgg16_without_its_last_conv():
 
 def test_seed_cnn_is_the_article_example():
     res = check(load_preset("seed_cnn").graph)
-    assert [res.nodes[n].output_shape for n in res.order] == [(3, 32, 32), (12, 32, 32), (12, 32, 32), (12, 16, 16), (10,)]
+    assert [res.nodes[n].output_shape for n in res.order] == [
+        (3, 32, 32),
+        (12, 32, 32),
+        (12, 32, 32),
+        (12, 16, 16),
+        (10,),
+    ]
 
 
 def test_unknown_preset_names_the_known_ones():

@@ -4,14 +4,14 @@ kinds that have fixes yield them (fixes are chosen by kind, never by parsing the
 from __future__ import annotations
 
 import pytest
-
 from helpers import chain, image
+
 from netbuilder.core import params as P
+from netbuilder.core import shapes as S
 from netbuilder.core.blocks import base, conv, merge, pool
 from netbuilder.core.explain import fixes
 from netbuilder.core.graph import Edge, Graph, Node
 from netbuilder.core.problems import ErrorKind
-from netbuilder.core import shapes as S
 from netbuilder.core.shapes import check
 
 
@@ -35,50 +35,88 @@ def _merge(kind: str, shapes: list[list[int]]) -> Graph:
 
 
 CASES = [
-    (_one("Conv2d", {"out_channels": 4, "groups": 3}), conv.GROUPS_DIVIDE,
-     "groups 3 must divide both its 3 input channels and its 4 out_channels. Set groups to a common divisor such as 1.",
-     ["Set groups to 1"]),
-    (_one("Conv2d", {"padding": "same", "stride": 2}), conv.SAME_NEEDS_STRIDE_1,
-     "padding 'same' only works with stride 1 (stride is 2). Set stride to 1, or give padding as a number.",
-     ["Set stride to 1"]),
-    (_one("Conv2d", {"kernel_size": 11}), conv.KERNEL_TOO_LARGE,
-     "its 11×11 kernel (dilation 1) is larger than the 8×8 input padded by 0. Lower kernel_size or raise padding.",
-     ["Set padding to 5 (keeps 8×8)", "Set kernel_size to 8 (the largest that fits)"]),
-    (_one("Pool2d", {"kernel_size": 2, "padding": 2}), pool.PADDING_OVER_HALF,
-     "its padding 2 is more than half its 2×2 window; PyTorch allows at most 1. Lower padding or enlarge kernel_size.",
-     ["Set padding to 1"]),
-    (_one("Pool2d", {"kernel_size": 4}, h=2, w=2), pool.WINDOW_TOO_LARGE,
-     "its 4×4 window does not fit the 2×2 volume that reaches it (3×2×2). Remove this pooling layer, or one of "
-     "the pooling layers above it.",
-     ["Remove this pooling layer"]),
-    (chain(("input", "Input", {"shape": [10]}), ("x", "Conv2d", {})), base.NEEDS_VOLUME,
-     "its kernel needs a C×H×W volume but receives a vector of 10 features. Move it before the Flatten or "
-     "Linear blocks, or use Linear instead.",
-     ["Remove this block"]),
-    (_merge("Add", [[4, 8, 8], [4, 4, 4]]), merge.ADD_SHAPES_DIFFER,
-     "its inputs differ (4×8×8 on input 0, 4×4×4 on input 1); Add needs equal volumes. Change one branch (for "
-     "example a 1×1 Conv2d or a stride) or use Concat.",
-     []),
-    (_merge("Concat", [[4, 8, 8], [192]]), merge.CONCAT_MIXED_RANKS,
-     "it cannot join volumes with vectors (4×8×8 on input 0, 192 on input 1). Flatten every branch or none.",
-     ["Insert Flatten on input 0 (4×8×8)"]),
-    (_merge("Concat", [[4, 8, 8], [4, 4, 4]]), merge.CONCAT_SIZES_DIFFER,
-     "its inputs differ in height×width (8×8 on input 0, 4×4 on input 1); Concat joins along channels and needs "
-     "equal height and width. Change the stride or pooling of one branch.",
-     []),
+    (
+        _one("Conv2d", {"out_channels": 4, "groups": 3}),
+        conv.GROUPS_DIVIDE,
+        "groups 3 must divide both its 3 input channels and its 4 out_channels. "
+        "Set groups to a common divisor such as 1.",
+        ["Set groups to 1"],
+    ),
+    (
+        _one("Conv2d", {"padding": "same", "stride": 2}),
+        conv.SAME_NEEDS_STRIDE_1,
+        "padding 'same' only works with stride 1 (stride is 2). Set stride to 1, or give padding as a number.",
+        ["Set stride to 1"],
+    ),
+    (
+        _one("Conv2d", {"kernel_size": 11}),
+        conv.KERNEL_TOO_LARGE,
+        "its 11×11 kernel (dilation 1) is larger than the 8×8 input padded by 0. Lower kernel_size or raise padding.",
+        ["Set padding to 5 (keeps 8×8)", "Set kernel_size to 8 (the largest that fits)"],
+    ),
+    (
+        _one("Pool2d", {"kernel_size": 2, "padding": 2}),
+        pool.PADDING_OVER_HALF,
+        "its padding 2 is more than half its 2×2 window; PyTorch allows at most 1. "
+        "Lower padding or enlarge kernel_size.",
+        ["Set padding to 1"],
+    ),
+    (
+        _one("Pool2d", {"kernel_size": 4}, h=2, w=2),
+        pool.WINDOW_TOO_LARGE,
+        "its 4×4 window does not fit the 2×2 volume that reaches it (3×2×2). Remove this pooling layer, or one of "
+        "the pooling layers above it.",
+        ["Remove this pooling layer"],
+    ),
+    (
+        chain(("input", "Input", {"shape": [10]}), ("x", "Conv2d", {})),
+        base.NEEDS_VOLUME,
+        "its kernel needs a C×H×W volume but receives a vector of 10 features. Move it before the Flatten or "
+        "Linear blocks, or use Linear instead.",
+        ["Remove this block"],
+    ),
+    (
+        _merge("Add", [[4, 8, 8], [4, 4, 4]]),
+        merge.ADD_SHAPES_DIFFER,
+        "its inputs differ (4×8×8 on input 0, 4×4×4 on input 1); Add needs equal volumes. Change one branch (for "
+        "example a 1×1 Conv2d or a stride) or use Concat.",
+        [],
+    ),
+    (
+        _merge("Concat", [[4, 8, 8], [192]]),
+        merge.CONCAT_MIXED_RANKS,
+        "it cannot join volumes with vectors (4×8×8 on input 0, 192 on input 1). Flatten every branch or none.",
+        ["Insert Flatten on input 0 (4×8×8)"],
+    ),
+    (
+        _merge("Concat", [[4, 8, 8], [4, 4, 4]]),
+        merge.CONCAT_SIZES_DIFFER,
+        "its inputs differ in height×width (8×8 on input 0, 4×4 on input 1); Concat joins along channels and needs "
+        "equal height and width. Change the stride or pooling of one branch.",
+        [],
+    ),
     (_one("Conv2d", {"out_channels": 12.0}), P.WRONG_TYPE, "out_channels must be a whole number; got 12.0.", []),
     (_one("Conv2d", {"out_channels": 0}), P.OUT_OF_RANGE, "out_channels must be between 1 and 65536; got 0.", []),
     (_one("Pool2d", {"mode": None}), P.MISSING, "mode needs a value.", []),
-    (_one("Dropout", {"rate": 0.5}), P.UNKNOWN,
-     "it has no parameter 'rate' (its parameters: p). Remove or rename it.", []),
-    (chain(("input", "Input", {"shape": [3, 0, 8]}), ("x", "Flatten", {})), P.SIZE_OUT_OF_RANGE,
-     "every size in shape must be between 1 and 1000000; got [3, 0, 8].", []),
+    (
+        _one("Dropout", {"rate": 0.5}),
+        P.UNKNOWN,
+        "it has no parameter 'rate' (its parameters: p). Remove or rename it.",
+        [],
+    ),
+    (
+        chain(("input", "Input", {"shape": [3, 0, 8]}), ("x", "Flatten", {})),
+        P.SIZE_OUT_OF_RANGE,
+        "every size in shape must be between 1 and 1000000; got [3, 0, 8].",
+        [],
+    ),
 ]
 
 
 @pytest.mark.parametrize("graph, kind, sentence, fix_labels", CASES, ids=[c[1].name for c in CASES])
-def test_each_kind_reads_as_written_and_yields_its_fixes(graph: Graph, kind: ErrorKind, sentence: str,
-                                                         fix_labels: list[str]):
+def test_each_kind_reads_as_written_and_yields_its_fixes(
+    graph: Graph, kind: ErrorKind, sentence: str, fix_labels: list[str]
+):
     result = check(graph)
     node = next(nid for nid, r in result.nodes.items() if r.error)
     res = result.nodes[node]
@@ -113,27 +151,55 @@ def _graph(nodes: list[tuple[str, str, dict]], edges: list[tuple[str, str, int]]
 
 IN = ("input", "Input", {"shape": [3, 8, 8]})
 STRUCTURE = [
-    (_graph([IN, ("x", "Conv3d", {})], [("input", "x", 0)]), S.UNKNOWN_TYPE, "x",
-     "Block 'x': its type 'Conv3d' is unknown (known types: Input, Conv2d, Activation, Pool2d, AdaptivePool2d, "
-     "BatchNorm, Dropout, Flatten, Linear, Add, Concat). Change it or delete the block."),
-    (_graph([IN, ("in2", "Input", {"shape": [3, 8, 8]}), ("x", "Add", {})], [("input", "x", 0), ("in2", "x", 1)]),
-     S.SECOND_INPUT, "in2",
-     "Input 'in2': a network has exactly one Input, and 'input' is already one. Delete one of them."),
-    (_graph([IN, ("a", "Flatten", {}), ("b", "Flatten", {})], [("input", "a", 0), ("a", "b", 0), ("b", "a", 1)]),
-     S.CYCLE, "a", "Flatten 'a': it is part of a cycle (a → b → a). Remove one of these connections."),
-    (_graph([IN, ("x", "Flatten", {})], [("input", "x", 1)]), S.NO_SUCH_PORT, "x",
-     "Flatten 'x': 'input' is connected to its input 1, but it has only 1 input. Remove that connection."),
-    (_graph([IN, ("f", "Flatten", {}), ("x", "Add", {})], [("input", "f", 0), ("input", "x", 0), ("f", "x", 0)]),
-     S.PORT_FED_TWICE, "x",
-     "Add 'x': its input 0 is fed by both 'f' and 'input'. Remove one of these connections."),
-    (_graph([IN, ("x", "Flatten", {})], []), S.NOT_CONNECTED, "x",
-     "Flatten 'x': it has no input. Connect a block's output to it."),
-    (_graph([IN, ("x", "Add", {"inputs": 3})], [("input", "x", 0), ("input", "x", 2)]), S.NOT_CONNECTED, "x",
-     "Add 'x': its input 1 is not connected. Connect a branch to it, or lower inputs."),
+    (
+        _graph([IN, ("x", "Conv3d", {})], [("input", "x", 0)]),
+        S.UNKNOWN_TYPE,
+        "x",
+        "Block 'x': its type 'Conv3d' is unknown (known types: Input, Conv2d, Activation, Pool2d, AdaptivePool2d, "
+        "BatchNorm, Dropout, Flatten, Linear, Add, Concat). Change it or delete the block.",
+    ),
+    (
+        _graph([IN, ("in2", "Input", {"shape": [3, 8, 8]}), ("x", "Add", {})], [("input", "x", 0), ("in2", "x", 1)]),
+        S.SECOND_INPUT,
+        "in2",
+        "Input 'in2': a network has exactly one Input, and 'input' is already one. Delete one of them.",
+    ),
+    (
+        _graph([IN, ("a", "Flatten", {}), ("b", "Flatten", {})], [("input", "a", 0), ("a", "b", 0), ("b", "a", 1)]),
+        S.CYCLE,
+        "a",
+        "Flatten 'a': it is part of a cycle (a → b → a). Remove one of these connections.",
+    ),
+    (
+        _graph([IN, ("x", "Flatten", {})], [("input", "x", 1)]),
+        S.NO_SUCH_PORT,
+        "x",
+        "Flatten 'x': 'input' is connected to its input 1, but it has only 1 input. Remove that connection.",
+    ),
+    (
+        _graph([IN, ("f", "Flatten", {}), ("x", "Add", {})], [("input", "f", 0), ("input", "x", 0), ("f", "x", 0)]),
+        S.PORT_FED_TWICE,
+        "x",
+        "Add 'x': its input 0 is fed by both 'f' and 'input'. Remove one of these connections.",
+    ),
+    (
+        _graph([IN, ("x", "Flatten", {})], []),
+        S.NOT_CONNECTED,
+        "x",
+        "Flatten 'x': it has no input. Connect a block's output to it.",
+    ),
+    (
+        _graph([IN, ("x", "Add", {"inputs": 3})], [("input", "x", 0), ("input", "x", 2)]),
+        S.NOT_CONNECTED,
+        "x",
+        "Add 'x': its input 1 is not connected. Connect a branch to it, or lower inputs.",
+    ),
 ]
 
 
-@pytest.mark.parametrize("graph, kind, node, error", STRUCTURE, ids=[f"{c[1].name}-{i}" for i, c in enumerate(STRUCTURE)])
+@pytest.mark.parametrize(
+    "graph, kind, node, error", STRUCTURE, ids=[f"{c[1].name}-{i}" for i, c in enumerate(STRUCTURE)]
+)
 def test_structure_problems_are_typed_and_read_as_written(graph: Graph, kind: ErrorKind, node: str, error: str):
     res = check(graph).nodes[node]
     assert res.problem is not None and res.problem.kind is kind
@@ -144,12 +210,14 @@ def test_network_problems_are_typed():
     empty = check(_graph([("f", "Flatten", {})], []))
     assert [p.kind for p in empty.graph_problems] == [S.NO_INPUT_BLOCK]
     assert empty.graph_errors == [
-        "The network has no Input block. Add one from the palette and connect it to the first layer."]
+        "The network has no Input block. Add one from the palette and connect it to the first layer."
+    ]
     two = check(_graph([IN, ("a", "Flatten", {}), ("b", "Flatten", {})], [("input", "a", 0), ("input", "b", 0)]))
     assert [p.kind for p in two.graph_problems] == [S.MANY_OUTPUTS]
     assert two.graph_problems[0].data["count"] == 2
     assert two.graph_errors == [
-        "The network has 2 outputs ('a', 'b'); it needs exactly one. Connect the extra blocks onward or delete them."]
+        "The network has 2 outputs ('a', 'b'); it needs exactly one. Connect the extra blocks onward or delete them."
+    ]
 
 
 def test_every_check_kind_is_covered():
@@ -161,11 +229,12 @@ def test_connect_refusals_are_typed():
     from netbuilder.core import graph as G
 
     g = _graph([IN, ("a", "Flatten", {}), ("b", "Linear", {})], [("input", "a", 0), ("a", "b", 0)])
-    cases = [(("b", "a", 1), G.WOULD_CYCLE, "Connecting 'b' to 'a' would make a cycle; data must flow one way."),
-             (("a", "input", 0), G.INTO_SOURCE,
-              "Input 'input' takes no input: it is where the data enters the network."),
-             (("input", "b", 0), G.PORT_TAKEN, "Input 0 of 'b' is already fed by 'a'. Remove that connection first."),
-             (("input", "nowhere", 0), G.NOT_IN_NETWORK, "Both ends of a connection must be blocks of this network.")]
+    cases = [
+        (("b", "a", 1), G.WOULD_CYCLE, "Connecting 'b' to 'a' would make a cycle; data must flow one way."),
+        (("a", "input", 0), G.INTO_SOURCE, "Input 'input' takes no input: it is where the data enters the network."),
+        (("input", "b", 0), G.PORT_TAKEN, "Input 0 of 'b' is already fed by 'a'. Remove that connection first."),
+        (("input", "nowhere", 0), G.NOT_IN_NETWORK, "Both ends of a connection must be blocks of this network."),
+    ]
     for (src, dst, port), kind, sentence in cases:
         problem = g.connect_problem(src, dst, port)
         assert problem is not None and problem.kind is kind and problem.sentence == sentence

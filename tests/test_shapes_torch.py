@@ -2,10 +2,10 @@
 
 import pytest
 import torch
+from helpers import chain
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from helpers import chain
 from netbuilder.core.blocks import REGISTRY
 from netbuilder.core.graph import Edge, Graph, Node
 from netbuilder.core.params import ShapeError
@@ -86,8 +86,13 @@ def graphs(draw):
         params = {
             "Conv2d": conv_params(),
             "Pool2d": pool_params(),
-            "Activation": st.fixed_dictionaries({"function": st.sampled_from(
-                ["relu", "leaky_relu", "elu", "gelu", "silu", "sigmoid", "tanh", "softmax", "identity", "bogus"])}),
+            "Activation": st.fixed_dictionaries(
+                {
+                    "function": st.sampled_from(
+                        ["relu", "leaky_relu", "elu", "gelu", "silu", "sigmoid", "tanh", "softmax", "identity", "bogus"]
+                    )
+                }
+            ),
             "Linear": st.fixed_dictionaries({"out_features": st.integers(-1, 12)}),
             "Dropout": st.fixed_dictionaries({"p": st.floats(0, 0.9)}),
         }.get(kind, st.just({}))

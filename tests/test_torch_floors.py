@@ -26,8 +26,11 @@ def imported_names(source: str, package: str) -> set[str]:
 
 def train_imports(path: Path) -> list[str]:
     package = ".".join(path.relative_to(ROOT.parent).parts[:-1])
-    return sorted(n for n in imported_names(path.read_text(encoding="utf-8"), package)
-                  if n == "netbuilder.train" or n.startswith("netbuilder.train."))
+    return sorted(
+        n
+        for n in imported_names(path.read_text(encoding="utf-8"), package)
+        if n == "netbuilder.train" or n.startswith("netbuilder.train.")
+    )
 
 
 def test_nothing_under_pytorch_imports_train():

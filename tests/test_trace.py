@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 import torchvision
 from hypothesis import HealthCheck, given, settings
+from test_shapes_torch import graphs
 from torch import nn
 
 from netbuilder.core.presets import load_preset
@@ -15,7 +16,6 @@ from netbuilder.core.shapes import check
 from netbuilder.pytorch import trace
 from netbuilder.pytorch.build import build
 from netbuilder.pytorch.trace import Imported, ModelImportError, import_model, import_module, translate
-from test_shapes_torch import graphs
 
 
 def randomize_batchnorm(module: nn.Module) -> None:
@@ -48,6 +48,7 @@ def types(imported: Imported) -> list[str]:
 
 # torchvision round trips ------------------------------------------------------------------------------
 
+
 def test_resnet18_round_trip_with_its_weights():
     model = torchvision.models.resnet18(weights=None)
     randomize_batchnorm(model)
@@ -77,8 +78,13 @@ def test_resnet18_imported_at_224_can_be_resized_to_32():
     graph.set_params("input", {"shape": [3, 32, 32]})
     resized = check(graph)
     assert resized.valid and resized.nodes["avgpool"].output_shape == (512, 1, 1)
-    assert graph.nodes["maxpool"].params == {"mode": "max", "kernel_size": 3, "stride": 2, "padding": 1,
-                                             "ceil_mode": False}
+    assert graph.nodes["maxpool"].params == {
+        "mode": "max",
+        "kernel_size": 3,
+        "stride": 2,
+        "padding": 1,
+        "ceil_mode": False,
+    }
 
 
 @pytest.mark.slow
@@ -128,6 +134,7 @@ def test_torchvision_listing_keeps_the_models_that_translate(monkeypatch):
 
 # Translations ---------------------------------------------------------------------------------------------
 
+
 class KitchenSink(nn.Module):
     """Functions, methods and layers that each have an exact block."""
 
@@ -160,10 +167,30 @@ def test_functions_methods_and_layers_translate_exactly():
     randomize_batchnorm(model)
     imported = import_module(model, (3, 15, 8), "KitchenSink")
     graph = imported.document.graph
-    assert types(imported) == ["Input", "Conv2d", "BatchNorm", "Activation", "Conv2d", "Activation", "Add",
-                               "Pool2d", "Pool2d", "Concat", "AdaptivePool2d", "Flatten", "Linear", "BatchNorm",
-                               "Activation", "Dropout", "Activation", "Activation", "Add", "Flatten", "Linear",
-                               "Activation"]
+    assert types(imported) == [
+        "Input",
+        "Conv2d",
+        "BatchNorm",
+        "Activation",
+        "Conv2d",
+        "Activation",
+        "Add",
+        "Pool2d",
+        "Pool2d",
+        "Concat",
+        "AdaptivePool2d",
+        "Flatten",
+        "Linear",
+        "BatchNorm",
+        "Activation",
+        "Dropout",
+        "Activation",
+        "Activation",
+        "Add",
+        "Flatten",
+        "Linear",
+        "Activation",
+    ]
     assert graph.nodes["conv"].params["padding"] == "same"
     # AdaptiveMaxPool2d((4, 2)) is an AdaptivePool2d; x.view(x.size(0), -1) and x.reshape(-1, 12) flatten.
     assert graph.nodes["pool"].params == {"mode": "max", "output_size": [4, 2]}
@@ -212,18 +239,23 @@ def test_operations_without_a_block_are_listed_in_one_sentence():
     with pytest.raises(ModelImportError) as info:
         import_module(Unsupported(), (3, 8, 8), "Unsupported")
     message = str(info.value)
-    assert message == ("Unsupported uses 3 operations NetBuilder has no block for: ReLU6 (at act), mul (at mul), "
-                       "Tensor.mean (at mean); the import was refused rather than give a different network.")
+    assert message == (
+        "Unsupported uses 3 operations NetBuilder has no block for: ReLU6 (at act), mul (at mul), "
+        "Tensor.mean (at mean); the import was refused rather than give a different network."
+    )
 
 
-@pytest.mark.parametrize("forward, refusal", [
-    (lambda self, x: torch.cat([x, x], dim=2), "cat along another dimension than the channels (at cat)"),
-    (lambda self, x: self.fc(x), "Linear on a 4-dimensional tensor (at fc)"),
-    (lambda self, x: x.view(2, -1), "Tensor.view to any shape but (batch, -1) (at view)"),
-    (lambda self, x: x + 1, "add of anything but two tensors of equal shape (at add)"),
-    (lambda self, x: x + self.scale, "a parameter or buffer used directly (at scale)"),
-    (lambda self, x: torch.zeros_like(x), "zeros_like (at zeros_like)"),
-])
+@pytest.mark.parametrize(
+    "forward, refusal",
+    [
+        (lambda self, x: torch.cat([x, x], dim=2), "cat along another dimension than the channels (at cat)"),
+        (lambda self, x: self.fc(x), "Linear on a 4-dimensional tensor (at fc)"),
+        (lambda self, x: x.view(2, -1), "Tensor.view to any shape but (batch, -1) (at view)"),
+        (lambda self, x: x + 1, "add of anything but two tensors of equal shape (at add)"),
+        (lambda self, x: x + self.scale, "a parameter or buffer used directly (at scale)"),
+        (lambda self, x: torch.zeros_like(x), "zeros_like (at zeros_like)"),
+    ],
+)
 def test_operations_that_differ_from_a_block_are_refused(forward, refusal):
     class Model(nn.Module):
         def __init__(self) -> None:
@@ -251,11 +283,14 @@ def test_an_in_place_change_that_another_operation_reads_is_caught_by_the_compar
         import_module(InPlace(), (1, 3, 3))
 
 
-@pytest.mark.parametrize("forward, message", [
-    (lambda self, x: x if x.sum() > 0 else -x, "torch.fx cannot trace the model (TraceError"),
-    (lambda self, x: (x, x), "the model returns tuple, not one tensor; a network has one output."),
-    (lambda self, x: x.flatten(1) @ torch.ones(7, 2), "the model does not run on inputs of 3×4×4 (RuntimeError"),
-])
+@pytest.mark.parametrize(
+    "forward, message",
+    [
+        (lambda self, x: x if x.sum() > 0 else -x, "torch.fx cannot trace the model (TraceError"),
+        (lambda self, x: (x, x), "the model returns tuple, not one tensor; a network has one output."),
+        (lambda self, x: x.flatten(1) @ torch.ones(7, 2), "the model does not run on inputs of 3×4×4 (RuntimeError"),
+    ],
+)
 def test_models_that_cannot_be_traced_are_refused(forward, message):
     Model = type("Model", (nn.Module,), {"forward": forward})
     with pytest.raises(ModelImportError) as info:
@@ -264,6 +299,7 @@ def test_models_that_cannot_be_traced_are_refused(forward, message):
 
 
 # Sources ------------------------------------------------------------------------------------------------
+
 
 def test_sources_that_cannot_be_loaded_say_why(tmp_path, monkeypatch):
     with pytest.raises(ModelImportError, match="torchvision has no classification model 'resnet19' .*resnet18"):
@@ -286,7 +322,8 @@ def test_sources_that_cannot_be_loaded_say_why(tmp_path, monkeypatch):
 
 def test_a_users_own_module_is_imported_from_the_current_folder(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "mynet.py").write_text(textwrap.dedent("""
+    (tmp_path / "mynet.py").write_text(
+        textwrap.dedent("""
         from torch import nn
 
         class Net(nn.Module):
@@ -296,7 +333,8 @@ def test_a_users_own_module_is_imported_from_the_current_folder(tmp_path, monkey
 
             def forward(self, x):
                 return self.body(x)
-    """))
+    """)
+    )
     imported = import_model("mynet:Net", (1, 5, 5))
     assert types(imported) == ["Input", "Conv2d", "Activation", "Flatten", "Linear"]
     assert imported.document.name == "mynet:Net"

@@ -34,8 +34,10 @@ def test_a_module_of_many_unknown_layers_with_a_hostile_name():
     model = nn.Sequential(*layers, *[type(layers[0])() for _ in range(2)])
     message = refusal(model, (3, 8, 8), "evil\x1b]0;title\x07")
     assert len(message) <= LIMIT and "\x1b" not in message and "\x07" not in message
-    assert message.startswith("evil\\x1b]0;title\\x07 uses 40 operations NetBuilder has no block for: "
-                              "Layer0\\x1b[2J ×3 (first at _0), Layer1\\x1b[2J (at _1), ")
+    assert message.startswith(
+        "evil\\x1b]0;title\\x07 uses 40 operations NetBuilder has no block for: "
+        "Layer0\\x1b[2J ×3 (first at _0), Layer1\\x1b[2J (at _1), "
+    )
     assert " and 30 more; " in message  # the rest are counted, not listed
 
 

@@ -16,8 +16,14 @@ def _import_hardtanh(m: nn.Module, shapes: list[Shape], out: Shape) -> Params:
 
 
 HARDTANH = BlockType(
-    name="Hardtanh", category="activation", help="Clamps every value to [-1, 1].", params=(),
-    output_shape=same_shape, cost=no_cost, summary=lambda p, i: "", compute=lambda p, i: Layer("Hardtanh"),
+    name="Hardtanh",
+    category="activation",
+    help="Clamps every value to [-1, 1].",
+    params=(),
+    output_shape=same_shape,
+    cost=no_cost,
+    summary=lambda p, i: "",
+    compute=lambda p, i: Layer("Hardtanh"),
     imports={"Hardtanh": _import_hardtanh},
 )
 
@@ -42,7 +48,12 @@ def refusal(module: nn.Module) -> str:
 def test_a_block_type_declared_in_a_test_imports_its_layer(hardtanh):
     imported = import_module(model(nn.Hardtanh()), (3, 6, 6))  # also compares outputs with the module's
     assert [n.type for n in imported.document.graph.nodes.values()] == [
-        "Input", "Conv2d", "Hardtanh", "Flatten", "Linear"]
+        "Input",
+        "Conv2d",
+        "Hardtanh",
+        "Flatten",
+        "Linear",
+    ]
     assert "Hardtanh with min_val -2 and max_val 2 (at _1)" in refusal(model(nn.Hardtanh(-2.0, 2.0)))
 
 

@@ -45,9 +45,7 @@ def _fail(source: str, where: str, what: str) -> DocumentError:
 def _kind(value: Any) -> str:
     if isinstance(value, bool):
         return "true/false"
-    return {dict: "an object", list: "a list", str: "text", int: "a number", float: "a number"}.get(
-        type(value), "null"
-    )
+    return {dict: "an object", list: "a list", str: "text", int: "a number", float: "a number"}.get(type(value), "null")
 
 
 def _depth(value: Any, limit: int) -> int:
@@ -96,15 +94,20 @@ def _parse_node(source: str, where: str, raw: Any) -> Node:
             raise _fail(source, where, f"the block has no '{key}'.")
     node_id = _expect(source, f"{where}.id", raw["id"], str, "text")
     if not ID_PATTERN.fullmatch(node_id):
-        raise _fail(source, f"{where}.id", f"{quote(node_id)} is not a valid id (letters, digits and _, "
-                    "starting with a letter or _, at most 64 characters).")
+        raise _fail(
+            source,
+            f"{where}.id",
+            f"{quote(node_id)} is not a valid id (letters, digits and _, "
+            "starting with a letter or _, at most 64 characters).",
+        )
     block_type = _expect(source, f"{where}.type", raw["type"], str, "text")
     params = _expect(source, f"{where}.params", raw.get("params", {}), dict, "an object")
     params = {str(k): _param_value(source, f"{where}.params.{k}", v) for k, v in params.items()}
     position = raw.get("position")
     if position is not None:
         ok = (
-            isinstance(position, list) and len(position) == 2
+            isinstance(position, list)
+            and len(position) == 2
             and all(isinstance(v, (int, float)) and not isinstance(v, bool) and abs(v) < 1e9 for v in position)
         )
         if not ok:
@@ -116,8 +119,14 @@ def _parse_node(source: str, where: str, raw: Any) -> Node:
 def _parse_edge(source: str, where: str, raw: Any, graph: Graph) -> Edge:
     if type(raw) is dict and raw.keys() <= _EDGE_KEYS:  # the common, well-formed case first
         src, dst, port = raw.get("from"), raw.get("to"), raw.get("port", 0)
-        if type(src) is str and type(dst) is str and type(port) is int and 0 <= port < 64 \
-                and src in graph.nodes and dst in graph.nodes:
+        if (
+            type(src) is str
+            and type(dst) is str
+            and type(port) is int
+            and 0 <= port < 64
+            and src in graph.nodes
+            and dst in graph.nodes
+        ):
             return Edge(src, dst, port)
     _expect(source, where, raw, dict, "an object with from and to")
     _unknown_keys(source, where, raw, _EDGE_KEYS)
@@ -155,13 +164,17 @@ def parse(text: str, source: str = "<text>") -> Document:
         raise _fail(source, "", f"the data is nested more than {MAX_DEPTH} levels deep.")
     _expect(source, "", data, dict, "a JSON object")
     if data.get("format") != FORMAT:
-        raise _fail(source, "format", f"this is not a NetBuilder network (\"format\" must be \"{FORMAT}\").")
+        raise _fail(source, "format", f'this is not a NetBuilder network ("format" must be "{FORMAT}").')
     version = data.get("version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise _fail(source, "version", "expected a version number such as 1.")
     if version > VERSION:
-        raise _fail(source, "version", f"the file was written by a newer NetBuilder (format version {fmt_int(version)}); "
-                    f"this one reads up to version {VERSION}. Update NetBuilder.")
+        raise _fail(
+            source,
+            "version",
+            f"the file was written by a newer NetBuilder (format version {fmt_int(version)}); "
+            f"this one reads up to version {VERSION}. Update NetBuilder.",
+        )
     _unknown_keys(source, "", data, _TOP_KEYS)
     name = _expect(source, "name", data.get("name", "Untitled"), str, "text")
     description = _expect(source, "description", data.get("description", ""), str, "text")
@@ -225,14 +238,23 @@ def to_dict(doc: Document) -> dict[str, Any]:
         if e.port:
             entry["port"] = e.port
         edges.append(entry)
-    return {"format": FORMAT, "version": VERSION, "name": doc.name, "description": doc.description,
-            "nodes": nodes, "edges": edges}
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "name": doc.name,
+        "description": doc.description,
+        "nodes": nodes,
+        "edges": edges,
+    }
 
 
 def dumps(doc: Document) -> str:
     """JSON text with one block or connection per line, so files read well and diff well."""
     data = to_dict(doc)
-    head = [f"  {json.dumps(k)}: {json.dumps(data[k], ensure_ascii=False)}" for k in ("format", "version", "name", "description")]
+    head = [
+        f"  {json.dumps(k)}: {json.dumps(data[k], ensure_ascii=False)}"
+        for k in ("format", "version", "name", "description")
+    ]
 
     def listing(key: str) -> str:
         items = [json.dumps(item, ensure_ascii=False) for item in data[key]]

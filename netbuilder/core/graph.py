@@ -24,7 +24,7 @@ class Node:
     params: dict[str, Any] = field(default_factory=dict)
     position: tuple[float, float] | None = None
 
-    def copy(self) -> "Node":
+    def copy(self) -> Node:
         return Node(self.id, self.type, dict(self.params), self.position)
 
 
@@ -214,14 +214,14 @@ class Graph:
         self._emit("node_moved", node)
         return old
 
-    def subgraph(self, node_ids: set[str]) -> "Graph":
+    def subgraph(self, node_ids: set[str]) -> Graph:
         """A copy of some nodes and the edges among them, in document order."""
         g = Graph()
         g.nodes = {nid: n.copy() for nid, n in self.nodes.items() if nid in node_ids}
         g.edges = [e for e in self.edges if e.src in node_ids and e.dst in node_ids]
         return g
 
-    def copy(self) -> "Graph":
+    def copy(self) -> Graph:
         """A deep copy without listeners."""
         g = Graph()
         g.nodes = {nid: n.copy() for nid, n in self.nodes.items()}

@@ -42,10 +42,12 @@ def arrange(graph: Graph, row: float = ROW, column: float = COLUMN) -> dict[str,
     positions: dict[str, tuple[float, float]] = {}
     for level in sorted(layers):
         members = layers[level]
+
         # Order a layer by the mean column of its parents (barycentre), keeping document order on ties.
         def key(nid: str) -> float:
             xs = [x[p] for p in preds[nid] if p in x]
             return sum(xs) / len(xs) if xs else 0.0
+
         members.sort(key=key)
         for i, nid in enumerate(members):
             x[nid] = (i - (len(members) - 1) / 2) * column

@@ -15,7 +15,9 @@ UNKNOWN = ErrorKind(
     "param_unknown",
     lambda name, known: f"it has no parameter {name} (its parameters: {known}). Remove or rename it.",
 )
-SIZE_OUT_OF_RANGE = ErrorKind("param_size", lambda name, bounds, got: f"every size in {name} must be {bounds}; got {got}.")
+SIZE_OUT_OF_RANGE = ErrorKind(
+    "param_size", lambda name, bounds, got: f"every size in {name} must be {bounds}; got {got}."
+)
 
 __all__ = ["ParamSpec", "ShapeError", "coerce", "to_json", "validate"]
 

@@ -68,9 +68,7 @@ SECOND_INPUT = ErrorKind(
     "second_input",
     lambda first: f"a network has exactly one Input, and {first} is already one. Delete one of them.",
 )
-CYCLE = ErrorKind(
-    "cycle", lambda path: f"it is part of a cycle ({' → '.join(path)}). Remove one of these connections."
-)
+CYCLE = ErrorKind("cycle", lambda path: f"it is part of a cycle ({' → '.join(path)}). Remove one of these connections.")
 NO_SUCH_PORT = ErrorKind(
     "no_such_port",
     lambda source, port, ports: (
@@ -89,7 +87,8 @@ PORT_FED_TWICE = ErrorKind(
 NOT_CONNECTED = ErrorKind(
     "not_connected",
     lambda port, ports: (
-        "it has no input. Connect a block's output to it." if ports == 1
+        "it has no input. Connect a block's output to it."
+        if ports == 1
         else f"its input {port} is not connected. Connect a branch to it, or lower inputs."
     ),
 )
@@ -217,8 +216,9 @@ def _port_problem(n_ports: int, fed: list[tuple[int, str]]) -> Problem | None:
         if port >= n_ports:
             return Problem(NO_SUCH_PORT, {"source": quote(src), "port": port, "ports": n_ports})
         if port in seen:
-            return Problem(PORT_FED_TWICE, {"port": port, "ports": n_ports, "first": quote(seen[port]),
-                                            "second": quote(src)})
+            return Problem(
+                PORT_FED_TWICE, {"port": port, "ports": n_ports, "first": quote(seen[port]), "second": quote(src)}
+            )
         seen[port] = src
     if len(fed) < n_ports:
         return Problem(NOT_CONNECTED, {"port": min(set(range(n_ports)) - set(seen)), "ports": n_ports})
@@ -307,6 +307,8 @@ def check(graph: Graph, memo: Memo | None = None) -> Check:
 
     sinks = [nid for nid in order if not succ[nid] and results[nid].output_shape is not None]
     if len(sinks) > 1:
-        graph_problems.append(Problem(MANY_OUTPUTS, {"count": len(sinks), "outputs": at_most([quote(s) for s in sinks])}))
+        graph_problems.append(
+            Problem(MANY_OUTPUTS, {"count": len(sinks), "outputs": at_most([quote(s) for s in sinks])})
+        )
     output = sinks[0] if len(sinks) == 1 else None
     return Check(results, order, graph_problems, output)

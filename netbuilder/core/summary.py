@@ -12,7 +12,15 @@ from netbuilder.core.text import clean, fmt_int
 TITLE_LIMIT = 200
 
 
-HEADERS = ("Block", "Type", "Settings", "Output volume", "Params", "MACs")  # the table's columns, here and in the window
+HEADERS = (
+    "Block",
+    "Type",
+    "Settings",
+    "Output volume",
+    "Params",
+    "MACs",
+)  # the table's columns, here and in the window
+
 
 def short(n: int) -> str:
     """12.9 M, 304 k, 0.31 G: a count in three significant digits (any int, however large)."""
@@ -52,8 +60,14 @@ def ordered(graph: Graph, check: Check) -> list[str]:
 def rows(graph: Graph, check: Check) -> list[tuple[str, ...]]:
     """(block, type, settings, output volume, params, MACs) per node."""
     return [
-        (nid, kind if kind in REGISTRY else clean(kind), settings(graph, check, nid), volume(check, nid),
-         fmt_int(check.nodes[nid].params), fmt_int(check.nodes[nid].macs))
+        (
+            nid,
+            kind if kind in REGISTRY else clean(kind),
+            settings(graph, check, nid),
+            volume(check, nid),
+            fmt_int(check.nodes[nid].params),
+            fmt_int(check.nodes[nid].macs),
+        )
         for nid in ordered(graph, check)
         for kind in [graph.nodes[nid].type]
     ]

@@ -79,8 +79,9 @@ class GraphModule(nn.Module):
         self.trailing_softmax = self.plan.softmax is not None
         self.input_shape = self.plan.input_shape
 
-    def forward_all(self, x: torch.Tensor, stop_at: str | None = None, keep_all: bool = True
-                    ) -> dict[str, torch.Tensor]:
+    def forward_all(
+        self, x: torch.Tensor, stop_at: str | None = None, keep_all: bool = True
+    ) -> dict[str, torch.Tensor]:
         """Every node's output up to stop_at (default: all), keyed by node id. Without keep_all, an output is
         dropped once its last reader has run (as a hand-written forward's locals are), to spare memory."""
         values: dict[str, torch.Tensor] = {}

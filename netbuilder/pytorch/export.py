@@ -62,8 +62,9 @@ def network(graph: Graph, state_dict: Mapping[str, torch.Tensor] | None = None) 
         except RuntimeError as e:  # torch lists what differs on the lines after its first
             lines = str(e).splitlines()
             detail = " ".join(lines[1:2] or lines).strip()[:200]
-            raise ExportError(f"These weights are not the weights of this network ({detail}); give the run "
-                              f"that trained this network.") from None
+            raise ExportError(
+                f"These weights are not the weights of this network ({detail}); give the run that trained this network."
+            ) from None
     return net.eval()
 
 
@@ -79,8 +80,16 @@ def export_onnx(graph: Graph, path: str | os.PathLike, state_dict: Mapping[str, 
     net = network(graph, state_dict)
     batch = torch.export.Dim("batch")
     try:
-        program = torch.onnx.export(net, (_example(net),), dynamo=True, verbose=False, input_names=["input"],
-                                    output_names=["output"], dynamic_shapes=({0: batch},), external_data=False)
+        program = torch.onnx.export(
+            net,
+            (_example(net),),
+            dynamo=True,
+            verbose=False,
+            input_names=["input"],
+            output_names=["output"],
+            dynamic_shapes=({0: batch},),
+            external_data=False,
+        )
         proto = program.model_proto
         import onnx
 
@@ -90,8 +99,9 @@ def export_onnx(graph: Graph, path: str | os.PathLike, state_dict: Mapping[str, 
     _write_bytes(Path(path), proto.SerializeToString())
 
 
-def export_torchscript(graph: Graph, path: str | os.PathLike,
-                       state_dict: Mapping[str, torch.Tensor] | None = None) -> None:
+def export_torchscript(
+    graph: Graph, path: str | os.PathLike, state_dict: Mapping[str, torch.Tensor] | None = None
+) -> None:
     """A TorchScript file (torch.jit.trace of the built network) that torch.jit.load runs without NetBuilder.
 
     TorchScript is deprecated in recent PyTorch (in favour of torch.export and ONNX) but still the format
@@ -124,8 +134,9 @@ def save_weights(state_dict: Mapping[str, torch.Tensor], path: str | os.PathLike
     tensors = {key: t.detach().cpu().contiguous() for key, t in state_dict.items()}
     if path.suffix == ".safetensors":
         if not _safetensors_available():
-            raise ExportError(f"{path.name} needs the safetensors package (pip install safetensors); or save "
-                              f"to a .pt file.")
+            raise ExportError(
+                f"{path.name} needs the safetensors package (pip install safetensors); or save to a .pt file."
+            )
         from safetensors.torch import save
 
         _write_bytes(path, save(tensors))
@@ -151,8 +162,9 @@ def load_weights(path: str | os.PathLike) -> StateDict:
         raise
     except Exception as e:  # a missing, damaged or foreign file: torch and safetensors raise many kinds
         raise ExportError(f"{path} cannot be read as weights ({type(e).__name__}).") from None
-    if not isinstance(loaded, dict) or not all(isinstance(k, str) and isinstance(v, torch.Tensor)
-                                               for k, v in loaded.items()):
+    if not isinstance(loaded, dict) or not all(
+        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in loaded.items()
+    ):
         raise ExportError(f"{path} holds no state_dict (a dictionary of named tensors).")
     return loaded
 
@@ -169,8 +181,9 @@ def python_paths(out: str | os.PathLike) -> tuple[Path, Path]:
     return model_py, model_py.with_name("train.py")
 
 
-def export_python(document: Document, out: str | os.PathLike,
-                  state_dict: Mapping[str, torch.Tensor] | None = None) -> list[Path]:
+def export_python(
+    document: Document, out: str | os.PathLike, state_dict: Mapping[str, torch.Tensor] | None = None
+) -> list[Path]:
     """model.py, train.py beside it (for classifiers) and, with state_dict, the weights renamed for model.py.
 
     Returns the files written. A network whose output is not a vector of class scores gets no train.py."""
@@ -201,8 +214,9 @@ def export_python(document: Document, out: str | os.PathLike,
     return [p for p in (model_py, train_py if script is not None else None, weights) if p is not None]
 
 
-def export(document: Document, to: str, out: str | os.PathLike,
-           state_dict: Mapping[str, torch.Tensor] | None = None) -> list[Path]:
+def export(
+    document: Document, to: str, out: str | os.PathLike, state_dict: Mapping[str, torch.Tensor] | None = None
+) -> list[Path]:
     """Export a document's network in one of FORMATS to out; returns the files written."""
     if to == "py":
         return export_python(document, out, state_dict)

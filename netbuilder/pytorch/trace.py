@@ -39,7 +39,6 @@ from netbuilder.core.shapes import check
 from netbuilder.core.text import clean, quote
 from netbuilder.pytorch.build import build, python_names
 
-
 TORCHVISION = "torchvision:"
 MAX_INPUTS = int(CONCAT.spec("inputs").max)  # type: ignore[arg-type]
 BATCH = 2  # traced and compared with a batch of two, so that nothing can mistake the batch for a feature
@@ -75,6 +74,7 @@ class Imported:
 
 
 # Layers and operations ----------------------------------------------------------------------------------
+
 
 def _rule(key: str) -> tuple[BlockType, ImportRule] | None:
     """The block type whose import rule is keyed by key (a torch.nn class name, or add or cat), with the rule."""
@@ -113,17 +113,21 @@ _FUNCTIONS: dict[Any, Callable[[dict[str, Any]], nn.Module]] = {
     F.elu: lambda kw: nn.ELU(kw["alpha"]),
     F.leaky_relu: lambda kw: nn.LeakyReLU(kw["negative_slope"]),
     **{fn: lambda kw: nn.Softmax(kw["dim"]) for fn in (F.softmax, torch.softmax)},
-    F.max_pool2d: lambda kw: nn.MaxPool2d(kw["kernel_size"], kw["stride"], kw["padding"], kw["dilation"],
-                                          kw["return_indices"], kw["ceil_mode"]),
-    F.avg_pool2d: lambda kw: nn.AvgPool2d(kw["kernel_size"], kw["stride"], kw["padding"], kw["ceil_mode"],
-                                          kw["count_include_pad"], kw["divisor_override"]),
+    F.max_pool2d: lambda kw: nn.MaxPool2d(
+        kw["kernel_size"], kw["stride"], kw["padding"], kw["dilation"], kw["return_indices"], kw["ceil_mode"]
+    ),
+    F.avg_pool2d: lambda kw: nn.AvgPool2d(
+        kw["kernel_size"], kw["stride"], kw["padding"], kw["ceil_mode"], kw["count_include_pad"], kw["divisor_override"]
+    ),
     F.adaptive_avg_pool2d: lambda kw: nn.AdaptiveAvgPool2d(kw["output_size"]),
     F.adaptive_max_pool2d: lambda kw: nn.AdaptiveMaxPool2d(kw["output_size"]),
     torch.flatten: lambda kw: nn.Flatten(kw["start_dim"], kw["end_dim"]),
 }
 # Tensor methods, as the torch function with the same arguments.
-_METHODS = {name: getattr(torch, name) for name in (
-    "relu", "relu_", "sigmoid", "sigmoid_", "tanh", "tanh_", "softmax", "flatten")}
+_METHODS = {
+    name: getattr(torch, name)
+    for name in ("relu", "relu_", "sigmoid", "sigmoid_", "tanh", "tanh_", "softmax", "flatten")
+}
 _ADDS = {operator.add, operator.iadd, torch.add, "add", "add_", "__add__"}
 _CATS = {torch.cat, torch.concat, torch.concatenate}
 _RESHAPES = {"view", "reshape", torch.reshape}
@@ -153,8 +157,12 @@ def _is_size(node: fx.Node) -> bool:
         return node.target == "size"
     if node.op == "call_function" and node.target is getattr:
         return node.args[1] == "shape"
-    return (node.op == "call_function" and node.target is operator.getitem
-            and isinstance(node.args[0], fx.Node) and _is_size(node.args[0]))
+    return (
+        node.op == "call_function"
+        and node.target is operator.getitem
+        and isinstance(node.args[0], fx.Node)
+        and _is_size(node.args[0])
+    )
 
 
 def _is_batch_size(arg: Any) -> bool:
@@ -167,7 +175,8 @@ def _is_batch_size(arg: Any) -> bool:
         source = arg.args[0]
         return isinstance(source, fx.Node) and (
             (source.op == "call_method" and source.target == "size" and len(source.args) == 1)
-            or (source.op == "call_function" and source.target is getattr and source.args[1] == "shape"))
+            or (source.op == "call_function" and source.target is getattr and source.args[1] == "shape")
+        )
     return False
 
 
@@ -177,8 +186,11 @@ def _reshape(node: fx.Node, shapes: list[Shape], out: Shape) -> Translation:
     if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
         sizes = tuple(sizes[0])
     features = prod(shapes[0][1:])
-    flat = len(sizes) == 2 and out == (shapes[0][0], features) and (
-        (_is_batch_size(sizes[0]) and sizes[1] in (-1, features)) or (sizes[0] == -1 and sizes[1] == features))
+    flat = (
+        len(sizes) == 2
+        and out == (shapes[0][0], features)
+        and ((_is_batch_size(sizes[0]) and sizes[1] in (-1, features)) or (sizes[0] == -1 and sizes[1] == features))
+    )
     if not flat:
         raise _Unsupported(f"{_name(node)} to any shape but (batch, -1)")
     return FLATTEN, {}
@@ -199,8 +211,9 @@ def _translate(node: fx.Node, shapes: list[Shape], out: Shape) -> Translation:
         return None
     function = _METHODS.get(target) if node.op == "call_method" else target
     if function in _FUNCTIONS:
-        normalised = normalize_function(function, node.args, node.kwargs, _types(node.args), _types(node.kwargs),
-                                        normalize_to_only_use_kwargs=True)
+        normalised = normalize_function(
+            function, node.args, node.kwargs, _types(node.args), _types(node.kwargs), normalize_to_only_use_kwargs=True
+        )
         if normalised is not None:
             return _layer(node, _FUNCTIONS[function](normalised.kwargs), shapes, out)
     raise _Unsupported(_name(node))
@@ -248,8 +261,10 @@ def _trace(module: nn.Module, input_shape: Shape, label: str) -> fx.GraphModule:
     try:
         traced = fx.symbolic_trace(module)
     except Exception as e:  # torch.fx raises many kinds on Python control flow it cannot follow
-        raise ModelImportError(f"torch.fx cannot trace {label} ({error_summary(e)}); only modules whose forward "
-                               f"runs the same operations for every input can be imported.") from None
+        raise ModelImportError(
+            f"torch.fx cannot trace {label} ({error_summary(e)}); only modules whose forward "
+            f"runs the same operations for every input can be imported."
+        ) from None
     inputs = [n for n in traced.graph.nodes if n.op == "placeholder"]
     if len(inputs) != 1:
         raise ModelImportError(f"{label} takes {len(inputs)} inputs in forward(); a network takes one.")
@@ -257,8 +272,10 @@ def _trace(module: nn.Module, input_shape: Shape, label: str) -> fx.GraphModule:
     try:
         _ShapeRecorder(traced).run(torch.zeros(BATCH, *input_shape, device=device))
     except Exception as e:  # whatever the module raises on this input
-        raise ModelImportError(f"{label} does not run on inputs of {fmt_shape(input_shape)} ({error_summary(e)}); "
-                               f"give the input size it was made for with --input.") from None
+        raise ModelImportError(
+            f"{label} does not run on inputs of {fmt_shape(input_shape)} ({error_summary(e)}); "
+            f"give the input size it was made for with --input."
+        ) from None
     return traced
 
 
@@ -339,14 +356,19 @@ def translate(module: nn.Module, input_shape: Shape, label: str = "the model") -
 def _refusal(label: str, refused: dict[str, list[str]]) -> str:
     """One short sentence: the operations with no block, the most frequent first, each with its count and first
     place; past LISTED_CHARS the rest are counted, never listed."""
-    parts = [f"{op} ×{len(places)} (first at {clean(places[0], 30)})" if len(places) > 1
-             else f"{op} (at {clean(places[0], 30)})"
-             for op, places in sorted(refused.items(), key=lambda item: -len(item[1]))]
+    parts = [
+        f"{op} ×{len(places)} (first at {clean(places[0], 30)})"
+        if len(places) > 1
+        else f"{op} (at {clean(places[0], 30)})"
+        for op, places in sorted(refused.items(), key=lambda item: -len(item[1]))
+    ]
     shown = 1 + sum(1 for i in range(2, len(parts) + 1) if len(", ".join(parts[:i])) <= LISTED_CHARS)
     listed = ", ".join(parts[:shown]) + (f" and {len(parts) - shown} more" if shown < len(parts) else "")
     n = len(parts)
-    return (f"{clean(label)} uses {n} operation{'s' if n > 1 else ''} NetBuilder has no block for: {listed}; the "
-            f"import was refused rather than give a different network.")
+    return (
+        f"{clean(label)} uses {n} operation{'s' if n > 1 else ''} NetBuilder has no block for: {listed}; the "
+        f"import was refused rather than give a different network."
+    )
 
 
 def _add_block(graph: Graph, name: str, block: BlockType, params: dict[str, Any], sources: list[str]) -> str:
@@ -369,8 +391,10 @@ def _compare_shapes(graph: Graph, block_of: dict[fx.Node, str], label: str) -> N
     for node, nid in block_of.items():
         traced, ours = _shape(node), result.nodes[nid].output_shape
         if traced is not None and traced[1:] != ours:
-            raise ModelImportError(f"{label} does not translate exactly: '{nid}' gives {fmt_shape(ours or ())} "
-                                   f"where the module gives {fmt_shape(traced[1:])}.")
+            raise ModelImportError(
+                f"{label} does not translate exactly: '{nid}' gives {fmt_shape(ours or ())} "
+                f"where the module gives {fmt_shape(traced[1:])}."
+            )
 
 
 def verify(module: nn.Module, imported: Imported) -> None:
@@ -389,9 +413,11 @@ def verify(module: nn.Module, imported: Imported) -> None:
         module.train(was_training)
     scale = float(expected.abs().max()) or 1.0
     if got.shape != expected.shape or not torch.allclose(got, expected, rtol=1e-4, atol=1e-5 * scale):
-        raise ModelImportError(f"The imported network does not compute what {imported.document.name} computes "
-                               f"(it may change a tensor in place that another operation reads); the import was "
-                               f"refused.")
+        raise ModelImportError(
+            f"The imported network does not compute what {imported.document.name} computes "
+            f"(it may change a tensor in place that another operation reads); the import was "
+            f"refused."
+        )
 
 
 def import_module(module: nn.Module, input_shape: Shape, label: str = "the model") -> Imported:
@@ -401,11 +427,13 @@ def import_module(module: nn.Module, input_shape: Shape, label: str = "the model
     result = check(imported.document.graph)
     imported.document.description = (
         f"Imported from {label} through torch.fx for inputs of {fmt_shape(tuple(input_shape))}: "
-        f"{len(imported.document.graph.nodes)} blocks, {result.total_params:,} parameters.")
+        f"{len(imported.document.graph.nodes)} blocks, {result.total_params:,} parameters."
+    )
     return imported
 
 
 # Sources ------------------------------------------------------------------------------------------------
+
 
 def torchvision_names() -> list[str]:
     """torchvision's classification models."""
@@ -428,10 +456,15 @@ def _torchvision_model(name: str) -> nn.Module:
     names = torchvision_names()
     if name not in names:
         close = difflib.get_close_matches(name, names, n=3)
-        hint = (f"did you mean {' or '.join(filter(None, [', '.join(close[:-1]), close[-1]]))}?" if close
-                else f"it has {len(names)}, such as resnet18 and vgg16")
-        raise ModelImportError(f"torchvision has no classification model {quote(name)} ({hint}); segmentation, "
-                               f"detection and video models cannot be imported.")
+        hint = (
+            f"did you mean {' or '.join(filter(None, [', '.join(close[:-1]), close[-1]]))}?"
+            if close
+            else f"it has {len(names)}, such as resnet18 and vgg16"
+        )
+        raise ModelImportError(
+            f"torchvision has no classification model {quote(name)} ({hint}); segmentation, "
+            f"detection and video models cannot be imported."
+        )
     with warnings.catch_warnings():  # googlenet and inception_v3 warn that their initialisation will change
         warnings.filterwarnings("ignore", "The default weight initialization", FutureWarning)
         return torchvision.models.get_model(name, weights=None)
@@ -440,8 +473,7 @@ def _torchvision_model(name: str) -> nn.Module:
 def _user_model(source: str) -> nn.Module:
     path, _, attribute = source.partition(":")
     if not path or not attribute:
-        raise ModelImportError(f"'{source}' is not a model source; give torchvision:NAME or "
-                               f"package.module:ClassName.")
+        raise ModelImportError(f"'{source}' is not a model source; give torchvision:NAME or package.module:ClassName.")
     added = os.getcwd() not in sys.path
     if added:  # the user's own modules are usually in the current folder
         sys.path.insert(0, os.getcwd())

@@ -237,8 +237,15 @@ def generate_train_script(graph: Graph, module: str = "model", class_name: str =
     if len(out) != 1 or out[0] < 2:
         raise TrainScriptError(
             f"train.py trains classifiers, whose output is a vector of two or more class scores; this network "
-            f"outputs {'×'.join(map(str, out))}.")
+            f"outputs {'×'.join(map(str, out))}."
+        )
     image = shape if len(shape) == 3 else _IMAGES_OF_VECTOR.get(shape[0], (1, 1, shape[0]))
     dataset = "mnist" if image == (1, 28, 28) else "cifar10"
-    return _TEMPLATE.substitute(module=module, class_name=class_name, input_shape=tuple(shape),
-                                image_shape=tuple(image), num_classes=out[0], dataset=dataset)
+    return _TEMPLATE.substitute(
+        module=module,
+        class_name=class_name,
+        input_shape=tuple(shape),
+        image_shape=tuple(image),
+        num_classes=out[0],
+        dataset=dataset,
+    )

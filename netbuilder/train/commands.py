@@ -7,8 +7,9 @@ import argparse
 import json
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from netbuilder.train import process
 from netbuilder.train.config import Setting, settings
@@ -18,14 +19,18 @@ RUNS_ROOT = "runs"
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the train and evaluate subcommands to the CLI's subparsers."""
-    p = sub.add_parser("train", help="train a network file and write a run folder (works under torchrun)",
-                       description="Train a network. Settings not given come from the recipe that suits the "
-                                   "network; with --resume, from the run folder.")
+    p = sub.add_parser(
+        "train",
+        help="train a network file and write a run folder (works under torchrun)",
+        description="Train a network. Settings not given come from the recipe that suits the "
+        "network; with --resume, from the run folder.",
+    )
     p.add_argument("file", nargs="?", help="the network (.json); not needed with --resume")
     p.add_argument("--out", metavar="DIR", help=f"the run folder (default: {RUNS_ROOT}/FILE-DATE-TIME)")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue a run from its last checkpoint")
-    p.add_argument("--force", action="store_true",
-                   help="start even when the memory estimate is more than the device has free")
+    p.add_argument(
+        "--force", action="store_true", help="start even when the memory estimate is more than the device has free"
+    )
     group = p.add_argument_group("settings")
     for setting in settings():
         _add_setting(group, setting)
@@ -43,12 +48,20 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _add_setting(group: argparse._ArgumentGroup, setting: Setting) -> None:
     flag = "--" + setting.name.replace("_", "-")
     if setting.kind is bool:
-        group.add_argument(flag, dest=setting.name, action=argparse.BooleanOptionalAction,
-                           default=argparse.SUPPRESS, help=setting.help)
+        group.add_argument(
+            flag, dest=setting.name, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS, help=setting.help
+        )
         return
     choices = setting.rules.get("choices")
-    group.add_argument(flag, dest=setting.name, type=setting.kind, choices=choices, default=argparse.SUPPRESS,
-                       metavar=None if choices else setting.name.upper(), help=setting.help)
+    group.add_argument(
+        flag,
+        dest=setting.name,
+        type=setting.kind,
+        choices=choices,
+        default=argparse.SUPPRESS,
+        metavar=None if choices else setting.name.upper(),
+        help=setting.help,
+    )
 
 
 def _error(message: str) -> None:
@@ -86,8 +99,15 @@ def _train(args: argparse.Namespace) -> int:
 
     with _CtrlC(World.from_env().size == 1) as stopped:
         try:
-            last = execute(document, config, out, resume=bool(args.resume), force=args.force, listener=Progress(),
-                           should_stop=stopped)
+            last = execute(
+                document,
+                config,
+                out,
+                resume=bool(args.resume),
+                force=args.force,
+                listener=Progress(),
+                should_stop=stopped,
+            )
         except KeyboardInterrupt:
             _error(f"interrupted; continue from the last finished epoch with `netbuilder train --resume {out}`")
             return 130
@@ -142,8 +162,10 @@ def _evaluate(args: argparse.Namespace) -> int:
         print(json.dumps({**result.to_dict(), "checkpoint": args.checkpoint, "epoch": checkpoint["epoch"]}))
         return 0
     total = sum(map(sum, result.confusion))
-    print(f"{run.path}: {args.checkpoint} checkpoint (epoch {checkpoint['epoch']}), {run.config.dataset} test set "
-          f"of {total:,} images")
+    print(
+        f"{run.path}: {args.checkpoint} checkpoint (epoch {checkpoint['epoch']}), {run.config.dataset} test set "
+        f"of {total:,} images"
+    )
     print(f"test accuracy {result.accuracy:.2%}  loss {result.loss:.3f}\n")
     print(confusion_table(result.classes, result.confusion))
     return 0

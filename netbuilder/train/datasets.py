@@ -9,9 +9,8 @@ from __future__ import annotations
 import os
 import zipfile
 from dataclasses import dataclass
-from pathlib import Path
-
 from math import prod
+from pathlib import Path
 
 import numpy as np
 
@@ -40,21 +39,45 @@ class DatasetInfo:
 
 DATASETS: dict[str, DatasetInfo] = {
     "shapes10": DatasetInfo(
-        "shapes10", "shapes10",
+        "shapes10",
+        "shapes10",
         f"Ten classes of coloured shapes drawn here from a seed: {SHAPES10_TRAIN:,} training and "
         f"{SHAPES10_TEST:,} test images of 32×32; needs no download.",
-        (3, 32, 32), shapes10.CLASSES, flip=True, adapts=True),
+        (3, 32, 32),
+        shapes10.CLASSES,
+        flip=True,
+        adapts=True,
+    ),
     "cifar10": DatasetInfo(
-        "cifar10", "CIFAR-10", "60,000 colour photos of 32×32 in ten classes (torchvision).", (3, 32, 32),
+        "cifar10",
+        "CIFAR-10",
+        "60,000 colour photos of 32×32 in ten classes (torchvision).",
+        (3, 32, 32),
         ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"),
-        flip=True, adapts=False, download_mb=170),
+        flip=True,
+        adapts=False,
+        download_mb=170,
+    ),
     "mnist": DatasetInfo(
-        "mnist", "MNIST", "70,000 grey handwritten digits of 28×28 (torchvision).", (1, 28, 28),
-        tuple(str(d) for d in range(10)), flip=False, adapts=False, download_mb=12),
+        "mnist",
+        "MNIST",
+        "70,000 grey handwritten digits of 28×28 (torchvision).",
+        (1, 28, 28),
+        tuple(str(d) for d in range(10)),
+        flip=False,
+        adapts=False,
+        download_mb=12,
+    ),
     "fashion_mnist": DatasetInfo(
-        "fashion_mnist", "Fashion-MNIST", "70,000 grey 28×28 pictures of clothes in ten classes (torchvision).",
-        (1, 28, 28), ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
-                      "Ankle boot"), flip=True, adapts=False, download_mb=30),
+        "fashion_mnist",
+        "Fashion-MNIST",
+        "70,000 grey 28×28 pictures of clothes in ten classes (torchvision).",
+        (1, 28, 28),
+        ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
+        flip=True,
+        adapts=False,
+        download_mb=30,
+    ),
 }
 
 # Where torchvision keeps each set inside the data folder; its presence decides "missing".
@@ -99,14 +122,20 @@ def input_problem(have: tuple[int, ...], shape: tuple[int, ...], convert: bool, 
     if len(shape) == 1:
         if shape[0] == values:
             return None
-        return (f"{title} images are {fmt_shape(have)} ({values} values) but the network's Input is a vector of "
-                f"{shape[0]}; set the Input to [{values}] or to {list(have)}.")
+        return (
+            f"{title} images are {fmt_shape(have)} ({values} values) but the network's Input is a vector of "
+            f"{shape[0]}; set the Input to [{values}] or to {list(have)}."
+        )
     if not convert:
-        return (f"{title} images are {fmt_shape(have)} but the network's Input is {fmt_shape(shape)}; convert them "
-                f"(--resize, or “convert images” in the app), or set the Input block to {list(have)}.")
+        return (
+            f"{title} images are {fmt_shape(have)} but the network's Input is {fmt_shape(shape)}; convert them "
+            f"(--resize, or “convert images” in the app), or set the Input block to {list(have)}."
+        )
     if {have[0], shape[0]} - {1, 3}:
-        return (f"{title} images have {have[0]} channels and the network's Input {shape[0]}; only grey and colour "
-                f"convert, so set the Input's channels to {have[0]}.")
+        return (
+            f"{title} images have {have[0]} channels and the network's Input {shape[0]}; only grey and colour "
+            f"convert, so set the Input's channels to {have[0]}."
+        )
     return None
 
 
@@ -118,11 +147,12 @@ def list_datasets() -> list[DatasetInfo]:
 def info(name: str) -> DatasetInfo:
     """What the registry says about a dataset name; an unknown name raises TrainError."""
     if name.startswith(FOLDER):
-        path = name[len(FOLDER):]
+        path = name[len(FOLDER) :]
         if not path:
             raise TrainError("A folder dataset needs a path: folder:PATH, where PATH holds one subfolder per class.")
-        return DatasetInfo(name, f"the folder {path}", "Your own images, one subfolder per class.", None, None,
-                           flip=True, adapts=True)
+        return DatasetInfo(
+            name, f"the folder {path}", "Your own images, one subfolder per class.", None, None, flip=True, adapts=True
+        )
     if name not in DATASETS:
         raise TrainError(f"There is no dataset '{name}' (datasets: {', '.join(DATASETS)}, or folder:PATH).")
     return DATASETS[name]
@@ -151,7 +181,7 @@ def load(name: str, root: Path, download: bool = False) -> Data:
     """Read a dataset; a missing or broken one raises TrainError saying where it looked and what to do."""
     dataset = info(name)
     if name.startswith(FOLDER):
-        return _folder(dataset, Path(name[len(FOLDER):]).expanduser())
+        return _folder(dataset, Path(name[len(FOLDER) :]).expanduser())
     if dataset.key == "shapes10":
         return _shapes10(dataset, root)
     if not download and not is_available(name, root):
@@ -159,7 +189,8 @@ def load(name: str, root: Path, download: bool = False) -> Data:
         raise TrainError(
             f"{dataset.title} is not in {root} (looked for {expected}). Run again with --download to fetch it "
             f"(about {dataset.download_mb} MB), or point --data-dir at the folder that holds "
-            f"{_LOCATION[dataset.key].split('/')[0]}.")
+            f"{_LOCATION[dataset.key].split('/')[0]}."
+        )
     return _torchvision(dataset, root, download)
 
 
@@ -192,10 +223,14 @@ def _torchvision(dataset: DatasetInfo, root: Path, download: bool) -> ArrayData:
     except (RuntimeError, OSError) as e:
         if download and not is_available(dataset.key, root):
             reason = f" ({e.reason})" if getattr(e, "reason", None) else ""  # a URLError's; torchvision's are long
-            raise TrainError(f"Could not download {dataset.title} into {root}{reason}; check the internet "
-                             f"connection, or copy the files there by hand.") from None
-        raise TrainError(f"{dataset.title} in {root} is incomplete or damaged; delete "
-                         f"{root / _LOCATION[dataset.key].split('/')[0]} and run again with --download.") from None
+            raise TrainError(
+                f"Could not download {dataset.title} into {root}{reason}; check the internet "
+                f"connection, or copy the files there by hand."
+            ) from None
+        raise TrainError(
+            f"{dataset.title} in {root} is incomplete or damaged; delete "
+            f"{root / _LOCATION[dataset.key].split('/')[0]} and run again with --download."
+        ) from None
 
     def arrays(split) -> tuple[np.ndarray, np.ndarray]:
         x = np.asarray(split.data, dtype=np.uint8)
@@ -219,15 +254,18 @@ def _scan(folder: Path) -> tuple[list[str], list[tuple[Path, int]]]:
 def _folder(dataset: DatasetInfo, path: Path) -> FolderData:
     """PATH/train and PATH/test (or val) when both exist; otherwise PATH's class folders, a fifth held out for test."""
     if not path.is_dir():
-        raise TrainError(f"The image folder {path} does not exist; give folder:PATH where PATH holds one "
-                         f"subfolder of images per class.")
+        raise TrainError(
+            f"The image folder {path} does not exist; give folder:PATH where PATH holds one "
+            f"subfolder of images per class."
+        )
     test_dir = next((path / n for n in ("test", "val") if (path / n).is_dir()), None)
     if (path / "train").is_dir() and test_dir is not None:
         classes, train = _scan(path / "train")
         test_classes, test = _scan(test_dir)
         if test_classes != classes:
-            raise TrainError(f"The class folders of {path / 'train'} and {test_dir} differ; give both the same "
-                             f"subfolders.")
+            raise TrainError(
+                f"The class folders of {path / 'train'} and {test_dir} differ; give both the same subfolders."
+            )
     else:
         classes, items = _scan(path)
         order = np.random.default_rng(0).permutation(len(items))
@@ -235,6 +273,8 @@ def _folder(dataset: DatasetInfo, path: Path) -> FolderData:
         test = [items[i] for i in sorted(order[:cut])]
         train = [items[i] for i in sorted(order[cut:])]
     if len(classes) < 2 or not train or not test:
-        raise TrainError(f"The image folder {path} needs at least two subfolders of images, one per class, and "
-                         f"enough images to hold some out for testing.")
+        raise TrainError(
+            f"The image folder {path} needs at least two subfolders of images, one per class, and "
+            f"enough images to hold some out for testing."
+        )
     return FolderData(dataset, tuple(classes), train, test)

@@ -18,8 +18,9 @@ def resolve_device(name: str, local_rank: int = 0) -> torch.device:
             raise TrainError("PyTorch sees no CUDA GPU here; use --device cpu, or auto to take what there is.")
         device = torch.device(name if ":" in name else f"cuda:{local_rank}")
         if device.index >= torch.cuda.device_count():
-            raise TrainError(f"There is no GPU {device.index}: PyTorch sees {torch.cuda.device_count()}; "
-                             f"use --device cuda:0.")
+            raise TrainError(
+                f"There is no GPU {device.index}: PyTorch sees {torch.cuda.device_count()}; use --device cuda:0."
+            )
         return device
     if name == "mps" and not torch.backends.mps.is_available():
         raise TrainError("PyTorch sees no Apple GPU (MPS) here; use --device cpu, or auto to take what there is.")

@@ -31,8 +31,9 @@ def init(world: World, device: torch.device) -> None:
     """Join the job's process group (NCCL on CUDA, gloo elsewhere), once."""
     if world.size > 1 and not dist.is_initialized():
         backend = "nccl" if device.type == "cuda" else "gloo"
-        dist.init_process_group(backend, rank=world.rank, world_size=world.size,
-                                device_id=device if device.type == "cuda" else None)
+        dist.init_process_group(
+            backend, rank=world.rank, world_size=world.size, device_id=device if device.type == "cuda" else None
+        )
 
 
 def all_sum(t: torch.Tensor) -> torch.Tensor:

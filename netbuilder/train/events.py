@@ -105,8 +105,9 @@ class Failed(Event):
     exit_code: int | None = None  # the child process's, when it died
 
 
-KINDS: dict[str, type[Event]] = {c.kind: c for c in (Started, BatchMetrics, EpochMetrics, Checkpoint, Evaluated,
-                                                     Finished, Failed)}
+KINDS: dict[str, type[Event]] = {
+    c.kind: c for c in (Started, BatchMetrics, EpochMetrics, Checkpoint, Evaluated, Finished, Failed)
+}
 TERMINAL = (Finished, Failed)
 
 

@@ -4,9 +4,9 @@ image folders go through a DataLoader. Either way normalisation, random crop and
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import torch
@@ -14,8 +14,8 @@ import torch.nn.functional as F
 from PIL import Image
 
 from netbuilder.core.blocks import fmt_shape
-from netbuilder.train.config import TrainConfig
 from netbuilder.train import datasets
+from netbuilder.train.config import TrainConfig
 from netbuilder.train.datasets import ArrayData, Data, FolderData
 from netbuilder.train.errors import TrainError
 
@@ -37,7 +37,7 @@ class TensorSplit:
 
     def batches(self, order: torch.Tensor, batch_size: int) -> Iterator[Batch]:
         for start in range(0, len(order), batch_size):
-            idx = order[start:start + batch_size]
+            idx = order[start : start + batch_size]
             yield self.x[idx], self.y[idx]
 
     def pictures(self, indices: list[int]) -> np.ndarray:
@@ -68,8 +68,9 @@ class _Images(torch.utils.data.Dataset):
 class FileSplit:
     """Image files read by a DataLoader's workers and moved to the device batch by batch."""
 
-    def __init__(self, items: list[tuple[Path, int]], shape: tuple[int, ...], workers: int,
-                 device: torch.device) -> None:
+    def __init__(
+        self, items: list[tuple[Path, int]], shape: tuple[int, ...], workers: int, device: torch.device
+    ) -> None:
         self.images, self.workers, self.device = _Images(items, shape), workers, device
 
     def __len__(self) -> int:
@@ -80,8 +81,13 @@ class FileSplit:
         return np.stack([self.images[i][0].numpy() for i in indices])
 
     def batches(self, order: torch.Tensor, batch_size: int) -> Iterator[Batch]:
-        loader = torch.utils.data.DataLoader(self.images, batch_size=batch_size, sampler=order.tolist(),
-                                             num_workers=self.workers, pin_memory=self.device.type == "cuda")
+        loader = torch.utils.data.DataLoader(
+            self.images,
+            batch_size=batch_size,
+            sampler=order.tolist(),
+            num_workers=self.workers,
+            pin_memory=self.device.type == "cuda",
+        )
         for x, y in loader:
             if (y < 0).any():
                 bad = self.images.items[-1 - int(y.min())][0]
@@ -139,14 +145,14 @@ def fit(x: np.ndarray, shape: tuple[int, ...], convert: bool, title: str) -> tor
     out = torch.empty((len(images), *shape), dtype=torch.uint8)
     luma = torch.tensor(_LUMA).view(1, 3, 1, 1)
     for start in range(0, len(images), _CHUNK):
-        chunk = images[start:start + _CHUNK].float()
+        chunk = images[start : start + _CHUNK].float()
         if have[0] == 1 and shape[0] == 3:
             chunk = chunk.expand(-1, 3, -1, -1)
         elif have[0] == 3 and shape[0] == 1:
             chunk = (chunk * luma).sum(1, keepdim=True)
         if chunk.shape[2:] != shape[1:]:
             chunk = F.interpolate(chunk, size=shape[1:], mode="bilinear", antialias=True, align_corners=False)
-        out[start:start + _CHUNK] = chunk.round().clamp(0, 255).to(torch.uint8)
+        out[start : start + _CHUNK] = chunk.round().clamp(0, 255).to(torch.uint8)
     return out
 
 
@@ -156,7 +162,7 @@ def stats(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     total = torch.zeros(x.shape[1] if x.dim() == 4 else 1, dtype=torch.float64, device=x.device)
     squares = torch.zeros_like(total)
     for start in range(0, len(x), _CHUNK):
-        chunk = x[start:start + _CHUNK].double() / 255
+        chunk = x[start : start + _CHUNK].double() / 255
         total += chunk.sum(dims)
         squares += (chunk * chunk).sum(dims)
     count = x.numel() / len(total)
@@ -168,7 +174,7 @@ def stats(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 
 def holdout(n: int, config: TrainConfig) -> tuple[np.ndarray, np.ndarray]:
     """Training and validation indices: a seeded shuffle, cut to config.limit, the last val_split held out."""
-    order = np.random.default_rng(config.seed).permutation(n)[:config.limit]
+    order = np.random.default_rng(config.seed).permutation(n)[: config.limit]
     cut = len(order) - round(len(order) * config.val_split)
     return order[:cut], order[cut:]
 
@@ -205,17 +211,26 @@ def prepare(data: Data, input_shape: tuple[int, ...], config: TrainConfig, devic
         return Feed(train, val, test, data.classes, preprocess, used)
     assert isinstance(data, FolderData)
     if len(input_shape) != 3 or input_shape[0] not in (1, 3):
-        raise TrainError(f"An image folder needs an Input of grey or colour images (1×H×W or 3×H×W); the "
-                         f"network's Input is {fmt_shape(input_shape)}.")
+        raise TrainError(
+            f"An image folder needs an Input of grey or colour images (1×H×W or 3×H×W); the "
+            f"network's Input is {fmt_shape(input_shape)}."
+        )
     c = input_shape[0]
     train_i, val_i = holdout(len(data.train), config)
+
     def files(items: list[tuple[Path, int]]) -> FileSplit:
         return FileSplit(items, input_shape, config.workers, device)
 
     mean = torch.tensor(_FOLDER_MEAN[c], device=device).view(-1, 1, 1)
     std = torch.tensor(_FOLDER_STD[c], device=device).view(-1, 1, 1)
-    return Feed(files([data.train[i] for i in train_i]), files([data.train[i] for i in val_i]), files(data.test),
-                data.classes, Preprocess(mean, std, config, data.info.flip), 0)
+    return Feed(
+        files([data.train[i] for i in train_i]),
+        files([data.train[i] for i in val_i]),
+        files(data.test),
+        data.classes,
+        Preprocess(mean, std, config, data.info.flip),
+        0,
+    )
 
 
 def epoch_seed(seed: int, epoch: int) -> int:
@@ -227,7 +242,7 @@ def epoch_order(n: int, epoch: int, seed: int, rank: int, world: int, device: to
     """This process's share of the epoch's shuffle: the same permutation on every process, cut in equal parts."""
     perm = torch.randperm(n, generator=torch.Generator().manual_seed(epoch_seed(seed, epoch)))
     per = n // world
-    return perm[rank * per:(rank + 1) * per].to(device)
+    return perm[rank * per : (rank + 1) * per].to(device)
 
 
 def shard(n: int, rank: int, world: int, device: torch.device) -> torch.Tensor:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import os
 import traceback
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from netbuilder.core.document import Document
 from netbuilder.core.errors import error_summary
@@ -22,9 +23,16 @@ UNEXPECTED = "Training stopped on an unexpected error."
 TRIES = 3  # each closing step is tried again when an error (such as a dying worker's signal) interrupts it
 
 
-def execute(document: Document, config: TrainConfig, out: str | os.PathLike, *, resume: bool = False,
-            force: bool = False, listener: Callable[[Event], None] = lambda event: None,
-            should_stop: Callable[[], bool] = lambda: False) -> Event:
+def execute(
+    document: Document,
+    config: TrainConfig,
+    out: str | os.PathLike,
+    *,
+    resume: bool = False,
+    force: bool = False,
+    listener: Callable[[Event], None] = lambda event: None,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> Event:
     """Train document with config into the run folder out (or continue the run there from its last
     checkpoint), hand every event to listener (main process only), and return the last: Finished or Failed.
     force starts a run that the memory estimate says will not fit.

@@ -9,8 +9,9 @@ from __future__ import annotations
 import contextlib
 import math
 import time
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
-from typing import Any, Callable, Generator, Iterator
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -77,8 +78,10 @@ class Trainer:
             self.feed = feed.prepare(data, net.input_shape, cfg, self.device)
             net = net.to(self.device)
         if len(self.feed.train) < world.size:
-            raise TrainError(f"No training images are left after holding out the validation split; raise --limit "
-                             f"or lower --val-split (now {cfg.val_split}).")
+            raise TrainError(
+                f"No training images are left after holding out the validation split; raise --limit "
+                f"or lower --val-split (now {cfg.val_split})."
+            )
         self.classes = self.feed.classes
         _check_output(result.nodes[result.output].output_shape, len(self.classes), data.info.title)
         distributed.init(world, self.device)
@@ -96,8 +99,9 @@ class Trainer:
             model = nn.parallel.DistributedDataParallel(model, device_ids=ids)
         self.model = model
         self.steps_per_epoch = max(1, len(self.feed.train) // world.size // cfg.batch_size)
-        self.estimate = memory.estimate(result, cfg.batch_size, cfg.optimizer, cfg.momentum,
-                                        self.autocast_dtype is not None, self.feed.device_bytes)
+        self.estimate = memory.estimate(
+            result, cfg.batch_size, cfg.optimizer, cfg.momentum, self.autocast_dtype is not None, self.feed.device_bytes
+        )
         self.parameters = result.total_params
 
     # The run -----------------------------------------------------------------------------------
@@ -107,10 +111,23 @@ class Trainer:
         step when alone) ends the run after the current step with Finished(stopped=True)."""
         cfg = self.config
         started = time.perf_counter()
-        yield Started(str(run.path) if run else None, str(self.device), PRECISION_NAMES[self.autocast_dtype],
-                      cfg.epochs, self.start_epoch, self.steps_per_epoch, cfg.batch_size, self.world.size,
-                      len(self.feed.train), len(self.feed.val), len(self.feed.test), list(self.classes),
-                      self.parameters, self.estimate.total, self._warnings())
+        yield Started(
+            str(run.path) if run else None,
+            str(self.device),
+            PRECISION_NAMES[self.autocast_dtype],
+            cfg.epochs,
+            self.start_epoch,
+            self.steps_per_epoch,
+            cfg.batch_size,
+            self.world.size,
+            len(self.feed.train),
+            len(self.feed.val),
+            len(self.feed.test),
+            list(self.classes),
+            self.parameters,
+            self.estimate.total,
+            self._warnings(),
+        )
         epoch = self.start_epoch
         b = cfg.batch_size
         with _out_of_memory(self.device, f"at batch size {b}; try --batch-size {max(1, b // 2)}"):
@@ -122,8 +139,9 @@ class Trainer:
                     return
                 val = self._evaluate(self.feed.val, sharded=True) if len(self.feed.val) else None
                 lr = lr_at(epoch * self.steps_per_epoch - 1, self.steps_per_epoch, cfg)
-                yield EpochMetrics(epoch, cfg.epochs, *train, val and val.loss, val and val.accuracy, lr,
-                                   time.perf_counter() - t0)
+                yield EpochMetrics(
+                    epoch, cfg.epochs, *train, val and val.loss, val and val.accuracy, lr, time.perf_counter() - t0
+                )
                 is_best = val is None or self.best is None or val.accuracy > self.best
                 if is_best:
                     self.best = val and val.accuracy
@@ -133,8 +151,9 @@ class Trainer:
             distributed.barrier()
         if test is not None:
             if run is not None and test.samples and self.feed.test.pictures([0]).ndim == 4:
-                run.save_samples([s["index"] for s in test.samples],
-                                 self.feed.test.pictures([s["index"] for s in test.samples]))
+                run.save_samples(
+                    [s["index"] for s in test.samples], self.feed.test.pictures([s["index"] for s in test.samples])
+                )
             yield test.event(self.classes)
         yield Finished(False, epoch, self.best, test and test.accuracy, time.perf_counter() - started)
 
@@ -144,8 +163,9 @@ class Trainer:
 
     # Steps -------------------------------------------------------------------------------------
 
-    def _train_epoch(self, epoch: int, should_stop: Callable[[], bool]
-                     ) -> Generator[BatchMetrics, None, tuple[float, float] | None]:
+    def _train_epoch(
+        self, epoch: int, should_stop: Callable[[], bool]
+    ) -> Generator[BatchMetrics, None, tuple[float, float] | None]:
         """Yields BatchMetrics; returns (loss, accuracy) of the epoch, or None when asked to stop."""
         cfg, world, device = self.config, self.world, self.device
         steps, bs = self.steps_per_epoch, cfg.batch_size
@@ -153,7 +173,7 @@ class Trainer:
         torch.manual_seed(feed.epoch_seed(cfg.seed, epoch))  # dropout
         generator = torch.Generator(device).manual_seed(feed.epoch_seed(cfg.seed, epoch * 7_919 + world.rank))
         order = feed.epoch_order(len(self.feed.train), epoch, cfg.seed, world.rank, world.size, device)
-        order = order[:steps * bs]
+        order = order[: steps * bs]
         sums = torch.zeros(2, device=device)  # loss × images, correct answers
         seen = 0
         first_bad = torch.full((), -1, dtype=torch.int64, device=device)
@@ -188,8 +208,10 @@ class Trainer:
                 bad = int(first_bad) if int(first_bad) > 0 else step
                 what = "NaN" if math.isnan(loss_sum) else "infinite"
                 bad_lr = lr_at((epoch - 1) * steps + bad - 1, steps, cfg)
-                raise TrainError(f"Training diverged at epoch {epoch}, step {bad}: the loss became {what}. Try a "
-                                 f"lower learning rate (it was {bad_lr:.3g}).")
+                raise TrainError(
+                    f"Training diverged at epoch {epoch}, step {bad}: the loss became {what}. Try a "
+                    f"lower learning rate (it was {bad_lr:.3g})."
+                )
             now = time.perf_counter()
             yield BatchMetrics(epoch, step, steps, loss_sum / seen, correct / seen, lr, seen / (now - window))
             total_loss, total_correct, total_seen = total_loss + loss_sum, total_correct + correct, total_seen + seen
@@ -224,8 +246,11 @@ class Trainer:
             return Evaluation(float(loss_sum) / n, float(matrix.diag().sum()) / n, matrix, [], [])
         confidence, predicted, labels = (torch.cat(parts).cpu() for parts in zip(*outcomes))
         wrong = _surest(confidence, predicted, labels, predicted != labels, WRONG_SAMPLES)
-        samples = [s for cell in range(k * k)
-                   for s in _surest(confidence, predicted, labels, labels * k + predicted == cell, CELL_SAMPLES)]
+        samples = [
+            s
+            for cell in range(k * k)
+            for s in _surest(confidence, predicted, labels, labels * k + predicted == cell, CELL_SAMPLES)
+        ]
         return Evaluation(float(loss_sum) / n, float(matrix.diag().sum()) / n, matrix, wrong, samples)
 
     def _autocast(self) -> contextlib.AbstractContextManager:
@@ -234,18 +259,28 @@ class Trainer:
         return torch.autocast(self.device.type, dtype=self.autocast_dtype)
 
     def _state(self, epoch: int) -> dict[str, Any]:
-        return {"model": self.net.state_dict(), "optimizer": self.optimizer.state_dict(),
-                "scaler": self.scaler.state_dict() if self.scaler is not None else {},
-                "epoch": epoch, "best_val_accuracy": self.best}
+        return {
+            "model": self.net.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scaler": self.scaler.state_dict() if self.scaler is not None else {},
+            "epoch": epoch,
+            "best_val_accuracy": self.best,
+        }
 
     def _check_fits(self, result: Check) -> None:
         """Refuse, before anything is allocated, a run whose estimate exceeds the device's free memory."""
         cfg, device = self.config, self.device
         need = memory.estimate(result, cfg.batch_size, cfg.optimizer, cfg.momentum, self.autocast_dtype is not None, 0)
-        free = (torch.cuda.mem_get_info(device)[0] if device.type == "cuda"
-                else memory.available_ram() if device.type == "cpu" else None)
-        problem = memory.refusal(need, cfg.batch_size, free, "GPU" if device.type == "cuda" else "computer",
-                                 "add --force to start it anyway")
+        free = (
+            torch.cuda.mem_get_info(device)[0]
+            if device.type == "cuda"
+            else memory.available_ram()
+            if device.type == "cpu"
+            else None
+        )
+        problem = memory.refusal(
+            need, cfg.batch_size, free, "GPU" if device.type == "cuda" else "computer", "add --force to start it anyway"
+        )
         if problem:
             raise TrainError(problem)
 
@@ -257,12 +292,15 @@ class Trainer:
         if need <= 0.9 * free:
             return []
         fits = max(1, int(self.config.batch_size * 0.9 * free / need))
-        return [f"This run needs about {memory.fmt_bytes(need)} of GPU memory and {memory.fmt_bytes(free)} are "
-                f"free; if it runs out, lower the batch size to about {fits}."]
+        return [
+            f"This run needs about {memory.fmt_bytes(need)} of GPU memory and {memory.fmt_bytes(free)} are "
+            f"free; if it runs out, lower the batch size to about {fits}."
+        ]
 
 
-def _surest(confidence: torch.Tensor, predicted: torch.Tensor, labels: torch.Tensor, chosen: torch.Tensor,
-            count: int) -> list[dict[str, Any]]:
+def _surest(
+    confidence: torch.Tensor, predicted: torch.Tensor, labels: torch.Tensor, chosen: torch.Tensor, count: int
+) -> list[dict[str, Any]]:
     """The count samples among the chosen ones that the network was surest of, surest first."""
     scores = torch.where(chosen, confidence, -1.0)
     top = scores.topk(min(count, len(scores)))
@@ -275,18 +313,27 @@ def _surest(confidence: torch.Tensor, predicted: torch.Tensor, labels: torch.Ten
 
 def _check_output(shape: tuple[int, ...] | None, classes: int, title: str) -> None:
     if shape is None or len(shape) != 1:
-        raise TrainError(f"The network ends in a {fmt_shape(shape or ())} volume but {title} needs {classes} "
-                         f"class scores; end it with a Linear of {classes} out_features.")
+        raise TrainError(
+            f"The network ends in a {fmt_shape(shape or ())} volume but {title} needs {classes} "
+            f"class scores; end it with a Linear of {classes} out_features."
+        )
     if shape[0] != classes:
-        raise TrainError(f"The network ends in {shape[0]} outputs but {title} has {classes} classes; set the last "
-                         f"Linear's out_features to {classes}.")
+        raise TrainError(
+            f"The network ends in {shape[0]} outputs but {title} has {classes} classes; set the last "
+            f"Linear's out_features to {classes}."
+        )
 
 
 def _optimizer(net: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
     params = net.parameters()
     if cfg.optimizer == "sgd":
-        return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov and cfg.momentum > 0,
-                               weight_decay=cfg.weight_decay)
+        return torch.optim.SGD(
+            params,
+            lr=cfg.lr,
+            momentum=cfg.momentum,
+            nesterov=cfg.nesterov and cfg.momentum > 0,
+            weight_decay=cfg.weight_decay,
+        )
     cls = torch.optim.Adam if cfg.optimizer == "adam" else torch.optim.AdamW
     return cls(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
 

@@ -24,8 +24,9 @@ class MemoryEstimate:
         return self.weights + self.gradients + self.optimizer + self.activations + self.data
 
 
-def estimate(result: Check, batch_size: int, optimizer: str, momentum: float, half: bool,
-             data_bytes: int) -> MemoryEstimate:
+def estimate(
+    result: Check, batch_size: int, optimizer: str, momentum: float, half: bool, data_bytes: int
+) -> MemoryEstimate:
     """Weights, gradients and optimizer state in fp32; every block's output kept for the backward pass
     (2 bytes a value under bf16/fp16 autocast) plus room for the largest one's gradient; the data held there."""
     weights = 4 * result.total_params
@@ -59,8 +60,10 @@ def refusal(need: MemoryEstimate, batch_size: int, free: int | None, where: str,
     per_sample = need.activations / max(1, batch_size)
     fits = int((free - (need.total - need.activations)) // per_sample) if per_sample else 0
     smaller = f"a batch size of {fits} or less, " if 1 <= fits < batch_size else ""
-    return (f"This run needs about {fmt_bytes(need.total)} of memory and the {where} has {fmt_bytes(free)} free; "
-            f"try {smaller}fewer channels or a smaller network, or {anyway}.")
+    return (
+        f"This run needs about {fmt_bytes(need.total)} of memory and the {where} has {fmt_bytes(free)} free; "
+        f"try {smaller}fewer channels or a smaller network, or {anyway}."
+    )
 
 
 def fmt_bytes(n: float) -> str:

@@ -43,14 +43,18 @@ class Progress:
             self._started(event)
         elif isinstance(event, EpochMetrics):
             val = "" if event.val_loss is None else f"  val loss {event.val_loss:.3f} acc {event.val_accuracy:.1%}"
-            self._line(f"epoch {event.epoch}/{event.epochs}  train loss {event.train_loss:.3f} acc "
-                       f"{event.train_accuracy:.1%}{val}  lr {event.lr:.3g}  {event.seconds:.1f} s")
+            self._line(
+                f"epoch {event.epoch}/{event.epochs}  train loss {event.train_loss:.3f} acc "
+                f"{event.train_accuracy:.1%}{val}  lr {event.lr:.3g}  {event.seconds:.1f} s"
+            )
         elif isinstance(event, Evaluated):
             self._line(f"test accuracy {event.accuracy:.2%}  loss {event.loss:.3f}")
         elif isinstance(event, Finished):
             if event.stopped:
-                self._line(f"stopped after {event.epochs_done} epochs; continue with "
-                           f"`netbuilder train --resume {self.run_dir}`")
+                self._line(
+                    f"stopped after {event.epochs_done} epochs; continue with "
+                    f"`netbuilder train --resume {self.run_dir}`"
+                )
             else:
                 self._line(f"done in {duration(event.seconds)}; the run is in {self.run_dir}")
         elif isinstance(event, Failed):
@@ -63,9 +67,11 @@ class Progress:
         self.run_dir = e.run_dir
         resumed = f", resuming after epoch {e.start_epoch}" if e.start_epoch else ""
         processes = f" × {e.world_size} processes" if e.world_size > 1 else ""
-        self._line(f"training {short(e.parameters)} parameters on {e.device}{processes} ({e.precision}{resumed}): "
-                   f"{e.train_size:,} training, {e.val_size:,} validation, {e.test_size:,} test images; "
-                   f"about {fmt_bytes(e.memory_bytes)} of memory")
+        self._line(
+            f"training {short(e.parameters)} parameters on {e.device}{processes} ({e.precision}{resumed}): "
+            f"{e.train_size:,} training, {e.val_size:,} validation, {e.test_size:,} test images; "
+            f"about {fmt_bytes(e.memory_bytes)} of memory"
+        )
         for warning in e.warnings:
             self._line(f"warning: {warning}")
 
@@ -75,8 +81,10 @@ class Progress:
         elapsed = time.monotonic() - self.began
         eta = duration(elapsed * (1 - fraction) / fraction) if fraction > 0 else "?"
         filled = round(BAR * e.step / e.steps)
-        self.stream.write(f"\repoch {e.epoch} [{'#' * filled}{'.' * (BAR - filled)}] {e.step}/{e.steps}  "
-                          f"loss {e.loss:.3f} acc {e.accuracy:.1%}  {e.images_per_s:,.0f} img/s  ETA {eta} ")
+        self.stream.write(
+            f"\repoch {e.epoch} [{'#' * filled}{'.' * (BAR - filled)}] {e.step}/{e.steps}  "
+            f"loss {e.loss:.3f} acc {e.accuracy:.1%}  {e.images_per_s:,.0f} img/s  ETA {eta} "
+        )
         self.stream.flush()
         self.bar_shown = True
 
@@ -99,6 +107,5 @@ def confusion_table(classes: list[str], confusion: list[list[int]]) -> str:
     lines.append("─" * label + "─┼─" + "─" * ((width + 1) * len(names) - 1) + "─┼─" + "─" * 8)
     for i, row in enumerate(confusion):
         accuracy = row[i] / sum(row) if sum(row) else 0.0
-        lines.append(names[i].ljust(label) + " │ " + " ".join(str(v).rjust(width) for v in row)
-                     + f" │ {accuracy:8.1%}")
+        lines.append(names[i].ljust(label) + " │ " + " ".join(str(v).rjust(width) for v in row) + f" │ {accuracy:8.1%}")
     return "\n".join(lines)

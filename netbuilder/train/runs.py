@@ -48,8 +48,10 @@ class Run:
         """A new folder with the settings and the network; an existing run there is never overwritten."""
         run = cls(path)
         if run.path.exists() and any(run.path.iterdir()):
-            raise TrainError(f"{run.path} already holds files; choose another --out, or continue a run there "
-                             f"with --resume {run.path}.")
+            raise TrainError(
+                f"{run.path} already holds files; choose another --out, or continue a run there "
+                f"with --resume {run.path}."
+            )
         run.path.mkdir(parents=True, exist_ok=True)
         write_text_atomic(run.path / NETWORK, dumps(document))
         run.write_config(config)
@@ -59,8 +61,10 @@ class Run:
     def open(cls, path: str | os.PathLike) -> Run:
         run = cls(path)
         if not (run.path / CONFIG).is_file():
-            raise TrainError(f"{run.path} is not a run folder (it has no {CONFIG}); give the folder a training "
-                             f"run wrote, such as runs/NAME.")
+            raise TrainError(
+                f"{run.path} is not a run folder (it has no {CONFIG}); give the folder a training "
+                f"run wrote, such as runs/NAME."
+            )
         return run
 
     # Settings and network ----------------------------------------------------------------------
@@ -104,8 +108,10 @@ class Run:
 
     def save_samples(self, indices: list[int], images: np.ndarray) -> None:
         """The images of the test samples an Evaluated event names, by their index in the test set."""
-        write_atomic(self.path / SAMPLES, lambda f: np.savez_compressed(
-            f, index=np.asarray(indices, dtype=np.int64), images=images))
+        write_atomic(
+            self.path / SAMPLES,
+            lambda f: np.savez_compressed(f, index=np.asarray(indices, dtype=np.int64), images=images),
+        )
 
     def samples(self) -> dict[int, np.ndarray]:
         """Test images by index, as saved with the evaluation; empty when there are none."""
@@ -160,13 +166,15 @@ class Run:
         "path": where it was read from."""
         path = self.checkpoint_path(which)
         if not path.is_file():
-            raise TrainError(f"{self.path} has no {which} checkpoint yet (no epoch finished); train it again "
-                             f"without --resume.")
+            raise TrainError(
+                f"{self.path} has no {which} checkpoint yet (no epoch finished); train it again without --resume."
+            )
         data = _load(path)
         problem = _layout_problem(data)
         if problem:
-            raise TrainError(f"{path.name} in {self.path} is not a checkpoint of this run ({problem}); delete it, "
-                             f"or train again.")
+            raise TrainError(
+                f"{path.name} in {self.path} is not a checkpoint of this run ({problem}); delete it, or train again."
+            )
         return {**data, "path": path}
 
     def model_weights(self) -> dict[str, Any]:
@@ -216,8 +224,9 @@ def _load(path: Path) -> Any:
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # a damaged or foreign file: torch raises many kinds
-        raise TrainError(f"The checkpoint {path} cannot be read ({type(e).__name__}); delete it, or train "
-                         f"again.") from None
+        raise TrainError(
+            f"The checkpoint {path} cannot be read ({type(e).__name__}); delete it, or train again."
+        ) from None
 
 
 def _epoch_of(path: Path) -> int | None:
@@ -255,8 +264,10 @@ def _mismatch(saved: dict[Any, Any], expected: dict[str, Any]) -> str | None:
         parts.append(f"{len(unknown)} unknown weights, first {quote(unknown[0])}")
     if other:
         k = other[0]
-        parts.append(f"{len(other)} of another shape, first {quote(k)} ({list(saved[k].shape)} instead of "
-                     f"{list(expected[k].shape)})")
+        parts.append(
+            f"{len(other)} of another shape, first {quote(k)} ({list(saved[k].shape)} instead of "
+            f"{list(expected[k].shape)})"
+        )
     return ", ".join(parts) or None
 
 

@@ -80,5 +80,5 @@ def generate(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     labels = rng.permutation(np.arange(n) % len(CLASSES)).astype(np.int64)
     images = np.empty((n, 3, SIZE, SIZE), dtype=np.uint8)
     for start in range(0, n, _CHUNK):
-        images[start:start + _CHUNK] = _render(labels[start:start + _CHUNK], rng)
+        images[start : start + _CHUNK] = _render(labels[start : start + _CHUNK], rng)
     return images, labels

@@ -85,8 +85,9 @@ def install(window: QMainWindow, canvas: QWidget, table: list[Entry]) -> Install
             action.triggered.connect(lambda _=False, handler=entry.handler: handler())
         if entry.keys:
             action.setShortcuts([QKeySequence(k) for k in entry.keys])
-            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut if entry.canvas
-                                      else Qt.ShortcutContext.WindowShortcut)
+            action.setShortcutContext(
+                Qt.ShortcutContext.WidgetWithChildrenShortcut if entry.canvas else Qt.ShortcutContext.WindowShortcut
+            )
         if entry.tip:
             action.setToolTip(entry.tip)
             menu(entry.menu).setToolTipsVisible(True)
@@ -107,8 +108,9 @@ def shortcut_rows(table: list[Entry], installed: Installed) -> list[tuple[str, s
     rows = []
     for entry in table:
         if isinstance(entry, Action):
-            keys = ", ".join(k.toString(QKeySequence.SequenceFormat.NativeText)
-                             for k in installed.actions[entry.name].shortcuts())
+            keys = ", ".join(
+                k.toString(QKeySequence.SequenceFormat.NativeText) for k in installed.actions[entry.name].shortcuts()
+            )
             where = "Canvas" if entry.canvas else "Window" if keys else ""
             rows.append((entry.text.replace("&", ""), keys, entry.menu.replace("&", "").replace("/", " › "), where))
     return rows

@@ -42,6 +42,7 @@ def run(file: str | None, screenshot: str | None = None) -> int:
         return 2
     window.show()
     if screenshot:
+
         def shoot() -> None:
             app.processEvents()
             ok = window.grab().save(screenshot)

@@ -50,4 +50,3 @@ def from_mime(data: QMimeData) -> Graph | None:
     except DocumentError:
         return None
     return graph if graph.nodes else None
-

@@ -278,8 +278,11 @@ def add_below(graph: Graph, above: str, block_type: str, params: dict[str, Any])
     x, y = graph.nodes[above].position or (0.0, 0.0)
     node = new_node(graph, block_type, params, (x, y + ROW))
     reached = descendants(graph, above)
-    ops: list[Op] = [Move(graph, nid, n.position, (n.position[0], n.position[1] + ROW))
-                     for nid, n in graph.nodes.items() if nid in reached and n.position and n.position[1] > y]
+    ops: list[Op] = [
+        Move(graph, nid, n.position, (n.position[0], n.position[1] + ROW))
+        for nid, n in graph.nodes.items()
+        if nid in reached and n.position and n.position[1] > y
+    ]
     outs = graph.out_edges(above)
     if len(outs) == 1 and input_count(node) > 0:
         ops += _inserted(graph, node, outs[0])

@@ -10,7 +10,15 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget,
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
 )
 
 from netbuilder.ui import theme
@@ -92,8 +100,17 @@ class CurvesPanel(QWidget):
         self.smoothing.setMinimumWidth(60)
         self.export_note = QLabel()
         controls = QHBoxLayout()
-        for w in (QLabel("Smoothing"), self.smoothing, self.smoothing_label, QLabel("x axis"), self.x_axis,
-                  self.log_loss, self.export_png, self.export_csv, self.export_note):
+        for w in (
+            QLabel("Smoothing"),
+            self.smoothing,
+            self.smoothing_label,
+            QLabel("x axis"),
+            self.x_axis,
+            self.log_loss,
+            self.export_png,
+            self.export_csv,
+            self.export_note,
+        ):
             controls.addWidget(w)
 
         self.loss = _Plot("Loss", "loss")
@@ -168,8 +185,7 @@ class CurvesPanel(QWidget):
             self._curve(self.loss, run, "batch_loss_raw", _pen(run.color, 1, 60), None)
             self._curve(self.loss, run, "batch_loss", _pen(run.color), f"{prefix}train (smoothed)")
             self._curve(self.loss, run, "train_loss", _pen(run.color, 1.5), None, symbol="o")
-            self._curve(self.loss, run, "val_loss", _pen(run.color, 2, dashed=True), f"{prefix}validation",
-                        symbol="t")
+            self._curve(self.loss, run, "val_loss", _pen(run.color, 2, dashed=True), f"{prefix}validation", symbol="t")
             self._curve(self.accuracy, run, "batch_accuracy", _pen(run.color, 1.5, 150), None)
             self._curve(self.accuracy, run, "train_accuracy", _pen(run.color), None, symbol="o")
             self._curve(self.accuracy, run, "val_accuracy", _pen(run.color, 2, dashed=True), None, symbol="t")
@@ -185,8 +201,15 @@ class CurvesPanel(QWidget):
         # Per-batch curves are dense (two points a pixel after downsampling): drawn without antialiasing they
         # look the same and paint several times faster; the sparse epoch curves stay antialiased.
         dense = key.startswith("batch_") or key == "lr"
-        item = pg.PlotDataItem(pen=pen, name=name, symbol=symbol, symbolSize=6, antialias=not dense,
-                               symbolBrush=pen.color(), symbolPen=pen.color())
+        item = pg.PlotDataItem(
+            pen=pen,
+            name=name,
+            symbol=symbol,
+            symbolSize=6,
+            antialias=not dense,
+            symbolBrush=pen.color(),
+            symbolPen=pen.color(),
+        )
         plot.addItem(item)
         self.items[(run.name, key)] = item
         self.plot_of[(run.name, key)] = plot
@@ -207,10 +230,14 @@ class CurvesPanel(QWidget):
         settings = (mode, self.weight)
         for run in self.runs:
             sources: dict[str, tuple[Growing, bool]] = {
-                "batch_loss_raw": (run.batch_loss, False), "batch_loss": (run.batch_loss, True),
-                "train_loss": (run.train_loss, False), "val_loss": (run.val_loss, False),
-                "batch_accuracy": (run.batch_accuracy, True), "train_accuracy": (run.train_accuracy, False),
-                "val_accuracy": (run.val_accuracy, False), "lr": (run.lr, False),
+                "batch_loss_raw": (run.batch_loss, False),
+                "batch_loss": (run.batch_loss, True),
+                "train_loss": (run.train_loss, False),
+                "val_loss": (run.val_loss, False),
+                "batch_accuracy": (run.batch_accuracy, True),
+                "train_accuracy": (run.train_accuracy, False),
+                "val_accuracy": (run.val_accuracy, False),
+                "lr": (run.lr, False),
             }
             for key, (series, smoothed) in sources.items():
                 item = self.items.get((run.name, key))
@@ -220,13 +247,17 @@ class CurvesPanel(QWidget):
                 if self.drawn.get((run.name, key)) == version:
                     continue  # unchanged: leave it (and its plot's axes) alone
                 self.drawn[(run.name, key)] = version
-                ys = self.smoothers.setdefault((run.name, key), Smoothed()).of(series, self.weight) if smoothed \
+                ys = (
+                    self.smoothers.setdefault((run.name, key), Smoothed()).of(series, self.weight)
+                    if smoothed
                     else series.y
+                )
                 item.setData(run.axis(series.x, mode), ys)
 
     def ask_path(self, suffix: str) -> Path | None:
-        name, _ = QFileDialog.getSaveFileName(self, f"Export {suffix.upper()}", f"curves.{suffix}",
-                                              f"{suffix.upper()} (*.{suffix})")
+        name, _ = QFileDialog.getSaveFileName(
+            self, f"Export {suffix.upper()}", f"curves.{suffix}", f"{suffix.upper()} (*.{suffix})"
+        )
         return Path(name).with_suffix(f".{suffix}") if name else None
 
     def _export(self, suffix: str) -> None:
@@ -248,15 +279,39 @@ class CurvesPanel(QWidget):
         """Every point of every shown run: batch rows, then epoch rows."""
         with open(path, "w", newline="", encoding="utf-8") as f:
             out = csv.writer(f)
-            out.writerow(["run", "kind", "step", "epoch", "seconds", "loss", "accuracy", "lr", "val_loss",
-                          "val_accuracy"])
+            out.writerow(
+                ["run", "kind", "step", "epoch", "seconds", "loss", "accuracy", "lr", "val_loss", "val_accuracy"]
+            )
             for run in self.runs:
                 times = run.axis(run.batch_loss.x, "time")
                 for i, step in enumerate(run.batch_loss.x):
-                    out.writerow([run.name, "batch", int(step), f"{step / max(1, run.steps_per_epoch):.4f}",
-                                  f"{times[i]:.3f}", run.batch_loss.y[i], run.batch_accuracy.y[i], run.lr.y[i], "", ""])
+                    out.writerow(
+                        [
+                            run.name,
+                            "batch",
+                            int(step),
+                            f"{step / max(1, run.steps_per_epoch):.4f}",
+                            f"{times[i]:.3f}",
+                            run.batch_loss.y[i],
+                            run.batch_accuracy.y[i],
+                            run.lr.y[i],
+                            "",
+                            "",
+                        ]
+                    )
                 vals = dict(zip(run.val_loss.x, zip(run.val_loss.y, run.val_accuracy.y)))
                 for i, step in enumerate(run.train_loss.x):
                     val = vals.get(step, ("", ""))
-                    out.writerow([run.name, "epoch", int(step), int(round(step / max(1, run.steps_per_epoch))), "",
-                                  run.train_loss.y[i], run.train_accuracy.y[i], "", *val])
+                    out.writerow(
+                        [
+                            run.name,
+                            "epoch",
+                            int(step),
+                            int(round(step / max(1, run.steps_per_epoch))),
+                            "",
+                            run.train_loss.y[i],
+                            run.train_accuracy.y[i],
+                            "",
+                            *val,
+                        ]
+                    )

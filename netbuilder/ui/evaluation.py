@@ -9,7 +9,13 @@ import numpy as np
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QPixmap
 from PySide6.QtWidgets import (
-    QGridLayout, QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QScrollArea,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
 )
 
 from netbuilder.ui import theme
@@ -92,12 +98,17 @@ class ConfusionMatrix(QWidget):
             painter.drawRect(QRectF(LABEL_W + col * size, LABEL_H + row * size, size, size))
         painter.setPen(pal.text)
         for i, name in enumerate(self.classes):
-            painter.drawText(QRectF(0, LABEL_H + i * size, LABEL_W - 6, size),
-                             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, name)
+            painter.drawText(
+                QRectF(0, LABEL_H + i * size, LABEL_W - 6, size),
+                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                name,
+            )
             painter.save()
             painter.translate(LABEL_W + (i + 0.5) * size, LABEL_H - 6)
             painter.rotate(-60)
-            painter.drawText(QRectF(0, -8, LABEL_H, 16), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, name)
+            painter.drawText(
+                QRectF(0, -8, LABEL_H, 16), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, name
+            )
             painter.restore()
         painter.setPen(pal.muted)
         painter.drawText(QRectF(0, LABEL_H - 18, LABEL_W - 6, 16), Qt.AlignmentFlag.AlignRight, "true ↓")
@@ -156,8 +167,16 @@ class EvaluationView(QWidget):
         self.images: dict[int, np.ndarray] = {}
         self.matrix.cell_clicked.connect(self.show_cell)
 
-    def show_result(self, accuracy: float, classes: list[str], confusion: list[list[int]], per_class: list[float],
-                    wrong: list[dict[str, Any]], samples: list[dict[str, Any]], images: dict[int, np.ndarray]) -> None:
+    def show_result(
+        self,
+        accuracy: float,
+        classes: list[str],
+        confusion: list[list[int]],
+        per_class: list[float],
+        wrong: list[dict[str, Any]],
+        samples: list[dict[str, Any]],
+        images: dict[int, np.ndarray],
+    ) -> None:
         """Fill the view from an Evaluated event and the test images its samples name (by index)."""
         self.classes, self.wrong, self.samples, self.images = list(classes), list(wrong), list(samples), images
         self.summary.setText(f"Test accuracy {accuracy:.1%} on {int(np.sum(confusion)):,} images")
@@ -186,8 +205,10 @@ class EvaluationView(QWidget):
         for i, sample in enumerate(shown[:64]):
             tile = QLabel()
             tile.setPixmap(to_pixmap(self.images[sample["index"]]))
-            tile.setToolTip(f"true {self.classes[sample['label']]}, predicted {self.classes[sample['predicted']]} "
-                            f"({sample['confidence']:.0%} sure)")
+            tile.setToolTip(
+                f"true {self.classes[sample['label']]}, predicted {self.classes[sample['predicted']]} "
+                f"({sample['confidence']:.0%} sure)"
+            )
             text = QLabel(f"{self.classes[sample['predicted']]}\n{sample['confidence']:.0%}")
             text.setAlignment(Qt.AlignmentFlag.AlignCenter)
             text.setFont(theme.ui_font(8))

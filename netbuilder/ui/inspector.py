@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSizePolicy,
-    QSpinBox, QToolButton, QVBoxLayout, QWidget,
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QSpinBox,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
 )
 
 from netbuilder.core.blocks import REGISTRY, fmt_shape
@@ -259,7 +271,7 @@ class Inspector(QScrollArea):
         self.error.setText(res.error or "")
         self.error.setVisible(bool(res.error))
         values = res.values or {name: shown_value(f.spec, node.params) for name, f in self.fields.items()}
-        for spec_name, field in self.fields.items():
+        for field in self.fields.values():
             field.set(shown_value(field.spec, node.params))
             self.form.setRowVisible(field.widget, field.spec.applies(values))
         lines = formula(graph, result, self.node_id)
@@ -275,9 +287,7 @@ class Inspector(QScrollArea):
             self.fix_box.addWidget(button)
         inputs = " + ".join(fmt_shape(s) for s in res.input_shapes) or "—"
         output = fmt_shape(res.output_shape) if res.output_shape is not None else "?"
-        self.facts.setText(
-            f"Input: {inputs}\nOutput: {output}\nParams: {res.params:,}\nMACs: {res.macs:,}"
-        )
+        self.facts.setText(f"Input: {inputs}\nOutput: {output}\nParams: {res.params:,}\nMACs: {res.macs:,}")
 
     def _show_network(self, result: Check) -> None:
         doc = self.editor.document
@@ -319,7 +329,8 @@ class Inspector(QScrollArea):
         elif fix.kind == "insert":
             edge: Edge = next(e for e in graph.in_edges(nid) if e.port == fix.port)
             src = graph.nodes[edge.src].position or (0.0, 0.0)
-            node = Node(graph.unique_id(REGISTRY[fix.block_type].new_id_base({})), fix.block_type, {},
-                        (src[0], src[1] + 50))
+            node = Node(
+                graph.unique_id(REGISTRY[fix.block_type].new_id_base({})), fix.block_type, {}, (src[0], src[1] + 50)
+            )
             self.editor.push(insert_on_edge(graph, node, edge))
         self.editor.say(f"Applied: {fix.label}.")

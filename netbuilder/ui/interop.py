@@ -54,8 +54,11 @@ class ImportDialog(QDialog):
             self.source.lineEdit().setPlaceholderText("torchvision:resnet18 or mypackage.models:Net")
         self.input = QLineEdit(placeholderText="C,H,W such as 3,32,32")
         self.source.currentIndexChanged.connect(self._source_chosen)
-        note = QLabel("Importing your own module runs its code. Operations NetBuilder has no block for are listed "
-                      "by name and the import is refused.", wordWrap=True)
+        note = QLabel(
+            "Importing your own module runs its code. Operations NetBuilder has no block for are listed "
+            "by name and the import is refused.",
+            wordWrap=True,
+        )
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
@@ -142,6 +145,7 @@ def ask_export_path(parent: QWidget, fmt: str, folder: str) -> Path | None:
 def confirm_user_code(parent: QWidget, source: str) -> bool:
     if source.startswith("torchvision:"):
         return True
-    answer = QMessageBox.question(parent, "Run this module's code?",
-                                  f"Importing {source} runs its Python code on this computer. Continue?")
+    answer = QMessageBox.question(
+        parent, "Run this module's code?", f"Importing {source} runs its Python code on this computer. Continue?"
+    )
     return answer == QMessageBox.StandardButton.Yes

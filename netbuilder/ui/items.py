@@ -39,7 +39,7 @@ def category_color(block_type: str) -> QColor:
 class PortItem(QGraphicsItem):
     """An input (top edge) or output (bottom edge) connector of a block."""
 
-    def __init__(self, node: "NodeItem", is_input: bool, index: int) -> None:
+    def __init__(self, node: NodeItem, is_input: bool, index: int) -> None:
         super().__init__(node)
         self.node, self.is_input, self.index = node, is_input, index
         self.setAcceptHoverEvents(True)
@@ -86,10 +86,7 @@ class NodeItem(QGraphicsItem):
         self.output = PortItem(self, False, 0)
         self.output.setPos(NODE_W / 2, NODE_H)
         self.set_input_count(n_inputs)
-        self.setFlags(
-            QGraphicsItem.GraphicsItemFlag.ItemIsMovable
-            | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
-        )
+        self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsMovable | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setAcceptHoverEvents(True)
         self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.setZValue(1)
@@ -163,9 +160,11 @@ class NodeItem(QGraphicsItem):
         painter.setFont(theme.ui_font(8.5))
         id_rect = QRectF(8 + fm.horizontalAdvance(v.title) + 8, 0, NODE_W, HEADER_H)
         id_rect.setRight(NODE_W - 8)
-        painter.drawText(id_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
-                         QFontMetricsF(painter.font()).elidedText(self.node_id, Qt.TextElideMode.ElideRight,
-                                                                  id_rect.width()))
+        painter.drawText(
+            id_rect,
+            Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
+            QFontMetricsF(painter.font()).elidedText(self.node_id, Qt.TextElideMode.ElideRight, id_rect.width()),
+        )
 
         painter.setPen(pal.text)
         painter.setFont(theme.ui_font(8.5))
@@ -173,12 +172,16 @@ class NodeItem(QGraphicsItem):
         painter.drawText(QRectF(8, HEADER_H + 2, NODE_W - 16, 20), Qt.AlignmentFlag.AlignVCenter, settings)
         painter.setFont(theme.mono_font(9.5))
         painter.setPen(theme.ERROR if v.error else pal.text)
-        painter.drawText(QRectF(8, HEADER_H + 21, NODE_W - 16, 20), Qt.AlignmentFlag.AlignVCenter,
-                         "error" if v.error else v.volume)
+        painter.drawText(
+            QRectF(8, HEADER_H + 21, NODE_W - 16, 20), Qt.AlignmentFlag.AlignVCenter, "error" if v.error else v.volume
+        )
         painter.setPen(pal.muted)
         painter.setFont(theme.ui_font(8))
-        painter.drawText(QRectF(8, HEADER_H + 21, NODE_W - 16, 20),
-                         Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, v.cost)
+        painter.drawText(
+            QRectF(8, HEADER_H + 21, NODE_W - 16, 20),
+            Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
+            v.cost,
+        )
         if v.error:
             painter.setOpacity(1.0)
             painter.setPen(QPen(QColor("white"), 1.5))

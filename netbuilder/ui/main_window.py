@@ -72,10 +72,17 @@ class MainWindow(QMainWindow):
 
         self.autosave = Autosave(self.editor)
         # Each prompt looks the window's method up when asked, so an answer a test sets on the window applies.
-        self.files = DocumentFiles(self.editor, self.settings, self.autosave, Prompts(
-            ask_save=lambda: self.ask_save(), ask_path=lambda save: self.ask_path(save),
-            ask_restore=lambda path: self.ask_restore(path), show_error=lambda t, text: self.show_error(t, text),
-        ))
+        self.files = DocumentFiles(
+            self.editor,
+            self.settings,
+            self.autosave,
+            Prompts(
+                ask_save=lambda: self.ask_save(),
+                ask_path=lambda save: self.ask_path(save),
+                ask_restore=lambda path: self.ask_restore(path),
+                show_error=lambda t, text: self.show_error(t, text),
+            ),
+        )
         self.interop = Interop(self, self._job_done)
         self.action_table = self._action_table()
         self.installed = install(self, self.view, self.action_table)
@@ -130,24 +137,42 @@ class MainWindow(QMainWindow):
             Action("file.new", "&New", "&File", self.files.new, (std.New,)),
             Action("file.open", "&Open…", "&File", self.files.open_dialog, (std.Open,)),
             Submenu("&File/Open &Recent"),
-            *(Action(f"file.preset.{p.key}", p.name, "&File/&Presets",
-                     lambda p=p: self.files.open(p.path, as_copy=True), tip=p.description) for p in list_presets()),
+            *(
+                Action(
+                    f"file.preset.{p.key}",
+                    p.name,
+                    "&File/&Presets",
+                    lambda p=p: self.files.open(p.path, as_copy=True),
+                    tip=p.description,
+                )
+                for p in list_presets()
+            ),
             Separator("&File/&Presets"),
-            Action("file.import_torchvision", "Import from torchvision…", "&File/&Presets",
-                   lambda: self.import_model(torchvision_only=True)),
+            Action(
+                "file.import_torchvision",
+                "Import from torchvision…",
+                "&File/&Presets",
+                lambda: self.import_model(torchvision_only=True),
+            ),
             Action("file.import", "&Import PyTorch model…", "&File", self.import_model),
             Separator("&File"),
             Action("file.save", "&Save", "&File", self.files.save, (std.Save,)),
             Action("file.save_as", "Save &As…", "&File", self.files.save_as, ("Ctrl+Shift+S",)),
             Separator("&File"),
-            *(Action(f"file.export.{fmt}", f"{title}…", "&File/&Export", lambda f=fmt: self.export(f))
-              for fmt, (title, _, _) in EXPORTS.items()),
+            *(
+                Action(f"file.export.{fmt}", f"{title}…", "&File/&Export", lambda f=fmt: self.export(f))
+                for fmt, (title, _, _) in EXPORTS.items()
+            ),
             Separator("&File"),
             Action("file.quit", "&Quit", "&File", self.close, (std.Quit,)),
-
             Action("edit.undo", "&Undo", "&Edit", keys=(std.Undo,), make=lambda: stack.createUndoAction(self, "&Undo")),
-            Action("edit.redo", "&Redo", "&Edit", keys=("Ctrl+Shift+Z", "Ctrl+Y"),
-                   make=lambda: stack.createRedoAction(self, "&Redo")),
+            Action(
+                "edit.redo",
+                "&Redo",
+                "&Edit",
+                keys=("Ctrl+Shift+Z", "Ctrl+Y"),
+                make=lambda: stack.createRedoAction(self, "&Redo"),
+            ),
             Separator("&Edit"),
             Action("edit.cut", "Cu&t", "&Edit", self.cut, (std.Cut,), **on_canvas),
             Action("edit.copy", "&Copy", "&Edit", self.copy, (std.Copy,), **on_canvas),
@@ -156,23 +181,45 @@ class MainWindow(QMainWindow):
             Action("edit.delete", "&Delete", "&Edit", self.delete_selection, (std.Delete, "Backspace"), **on_canvas),
             Action("edit.select_all", "Select &All", "&Edit", self.select_all, (std.SelectAll,), **on_canvas),
             Action("edit.quick_add", "&Add block…", "&Edit", self.view.request_quick_add, ("Tab",), **on_canvas),
-
             Action("view.fit", "Fit to &view", "&View", self.view.fit, ("F",), **on_canvas),
-            Action("view.zoom_in", "Zoom &in", "&View", lambda: self.view.zoom_by(1.25), ("Ctrl++", "Ctrl+="),
-                   context_menu=True),
-            Action("view.zoom_out", "Zoom &out", "&View", lambda: self.view.zoom_by(0.8), ("Ctrl+-",),
-                   context_menu=True),
-            Action("view.actual_size", "Actual &size", "&View", lambda: self.view.zoom_by(1 / self.view.zoom()),
-                   ("Ctrl+0",), context_menu=True),
+            Action(
+                "view.zoom_in",
+                "Zoom &in",
+                "&View",
+                lambda: self.view.zoom_by(1.25),
+                ("Ctrl++", "Ctrl+="),
+                context_menu=True,
+            ),
+            Action(
+                "view.zoom_out", "Zoom &out", "&View", lambda: self.view.zoom_by(0.8), ("Ctrl+-",), context_menu=True
+            ),
+            Action(
+                "view.actual_size",
+                "Actual &size",
+                "&View",
+                lambda: self.view.zoom_by(1 / self.view.zoom()),
+                ("Ctrl+0",),
+                context_menu=True,
+            ),
             Action("view.arrange", "Auto-&arrange", "&View", self.auto_arrange, ("L",), **on_canvas),
-            *(Action(f"view.theme.{mode}", mode.capitalize(), "&View/&Theme", lambda m=mode: self.set_theme(m),
-                     checked=mode == current_theme) for mode in theme.MODES),
+            *(
+                Action(
+                    f"view.theme.{mode}",
+                    mode.capitalize(),
+                    "&View/&Theme",
+                    lambda m=mode: self.set_theme(m),
+                    checked=mode == current_theme,
+                )
+                for mode in theme.MODES
+            ),
             Separator("&View"),
-            *(Action(f"view.dock.{dock.objectName().lower()}", dock.windowTitle(), "&View", make=dock.toggleViewAction)
-              for dock in (self.palette_dock, self.inspector_dock, self.training_dock)),
-
+            *(
+                Action(
+                    f"view.dock.{dock.objectName().lower()}", dock.windowTitle(), "&View", make=dock.toggleViewAction
+                )
+                for dock in (self.palette_dock, self.inspector_dock, self.training_dock)
+            ),
             Action("network.summary", "Model &summary…", "&Network", self.show_summary, ("Ctrl+I",)),
-
             Action("help.shortcuts", "&Keyboard shortcuts…", "&Help", self.show_shortcuts, ("F1", "?")),
         ]
 
@@ -246,7 +293,9 @@ class MainWindow(QMainWindow):
     def ask_save(self) -> QMessageBox.StandardButton:
         """Save, Discard or Cancel for unsaved changes."""
         return QMessageBox.question(
-            self, "Unsaved changes", f"Save the changes to {self.windowTitle().split('[*]')[0]}?",
+            self,
+            "Unsaved changes",
+            f"Save the changes to {self.windowTitle().split('[*]')[0]}?",
             QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
         )
 
@@ -264,14 +313,16 @@ class MainWindow(QMainWindow):
     def ask_restore(self, path: Path | None) -> bool:
         where = f" of {path.name}" if path else ""
         answer = QMessageBox.question(
-            self, "Restore unsaved work?",
+            self,
+            "Restore unsaved work?",
             f"NetBuilder did not close properly last time. Restore the unsaved version{where}?",
         )
         return answer == QMessageBox.StandardButton.Yes
 
     def ask_stop_training(self) -> bool:
-        answer = QMessageBox.question(self, "A network is training",
-                                      "Stop the training run and close? Its last finished epoch is kept.")
+        answer = QMessageBox.question(
+            self, "A network is training", "Stop the training run and close? Its last finished epoch is kept."
+        )
         return answer == QMessageBox.StandardButton.Yes
 
     def ask_export(self, fmt: str) -> Path | None:
@@ -380,8 +431,11 @@ class MainWindow(QMainWindow):
 
     def auto_arrange(self) -> None:
         graph = self.editor.graph
-        moves = {nid: (graph.nodes[nid].position, pos) for nid, pos in arrange(graph).items()
-                 if graph.nodes[nid].position != pos}
+        moves = {
+            nid: (graph.nodes[nid].position, pos)
+            for nid, pos in arrange(graph).items()
+            if graph.nodes[nid].position != pos
+        }
         if moves:
             self.editor.push(move_nodes(graph, moves, "Auto-arrange"))
         self.view.fit()

@@ -45,26 +45,46 @@ def _act(label: str, function: str, tip: str) -> Entry:
 GROUPS: list[tuple[str, list[Entry]]] = [
     ("Input", [Entry("Input", "Input", "input")]),
     ("Convolution", [Entry("Conv2d", "Conv2d", "conv")]),
-    ("Activation", [
-        _act("ReLU", "relu", "max(0, x): the default choice for hidden layers."),
-        _act("LeakyReLU", "leaky_relu", "Like ReLU, with a small slope for negative values."),
-        _act("ELU", "elu", "Smooth ReLU that goes slightly negative."),
-        _act("GELU", "gelu", "Smooth ReLU used by transformers."),
-        _act("SiLU", "silu", "x·sigmoid(x), also called swish."),
-        _act("Sigmoid", "sigmoid", "Squashes values into (0, 1)."),
-        _act("Tanh", "tanh", "Squashes values into (−1, 1)."),
-        _act("Softmax", "softmax", "Turns scores into probabilities that sum to 1 (at the end of a classifier)."),
-    ]),
-    ("Pooling", [
-        Entry("MaxPool2d", "Pool2d", "pool", "Keeps the maximum of each window.", {"mode": "max", "kernel_size": 2}),
-        Entry("AvgPool2d", "Pool2d", "pool", "Keeps the average of each window.", {"mode": "avg", "kernel_size": 2}),
-        Entry("AdaptiveAvgPool2d", "AdaptivePool2d", "pool",
-              "Averages each channel down to a fixed size whatever comes in (1×1: global average pooling).",
-              {"mode": "avg", "output_size": 1}),
-    ]),
+    (
+        "Activation",
+        [
+            _act("ReLU", "relu", "max(0, x): the default choice for hidden layers."),
+            _act("LeakyReLU", "leaky_relu", "Like ReLU, with a small slope for negative values."),
+            _act("ELU", "elu", "Smooth ReLU that goes slightly negative."),
+            _act("GELU", "gelu", "Smooth ReLU used by transformers."),
+            _act("SiLU", "silu", "x·sigmoid(x), also called swish."),
+            _act("Sigmoid", "sigmoid", "Squashes values into (0, 1)."),
+            _act("Tanh", "tanh", "Squashes values into (−1, 1)."),
+            _act("Softmax", "softmax", "Turns scores into probabilities that sum to 1 (at the end of a classifier)."),
+        ],
+    ),
+    (
+        "Pooling",
+        [
+            Entry(
+                "MaxPool2d", "Pool2d", "pool", "Keeps the maximum of each window.", {"mode": "max", "kernel_size": 2}
+            ),
+            Entry(
+                "AvgPool2d", "Pool2d", "pool", "Keeps the average of each window.", {"mode": "avg", "kernel_size": 2}
+            ),
+            Entry(
+                "AdaptiveAvgPool2d",
+                "AdaptivePool2d",
+                "pool",
+                "Averages each channel down to a fixed size whatever comes in (1×1: global average pooling).",
+                {"mode": "avg", "output_size": 1},
+            ),
+        ],
+    ),
     ("Fully-connected", [Entry("Linear", "Linear", "linear")]),
-    ("Normalization and regularization", [Entry("BatchNorm", "BatchNorm", "norm"), Entry("Dropout", "Dropout", "dropout")]),
-    ("Structure", [Entry("Flatten", "Flatten", "flatten"), Entry("Add", "Add", "add"), Entry("Concat", "Concat", "concat")]),
+    (
+        "Normalization and regularization",
+        [Entry("BatchNorm", "BatchNorm", "norm"), Entry("Dropout", "Dropout", "dropout")],
+    ),
+    (
+        "Structure",
+        [Entry("Flatten", "Flatten", "flatten"), Entry("Add", "Add", "add"), Entry("Concat", "Concat", "concat")],
+    ),
 ]
 
 
@@ -79,8 +99,10 @@ def entry_from_mime(data: QMimeData) -> Entry | None:
         return None
     if block_type not in REGISTRY or not isinstance(params, dict):
         return None
-    return next((e for _, es in GROUPS for e in es if e.block_type == block_type and e.params == params),
-                Entry(block_type, block_type, "", "", params))
+    return next(
+        (e for _, es in GROUPS for e in es if e.block_type == block_type and e.params == params),
+        Entry(block_type, block_type, "", "", params),
+    )
 
 
 def all_entries() -> list[Entry]:

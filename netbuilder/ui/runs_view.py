@@ -9,7 +9,14 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView, QHBoxLayout, QLabel, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
+    QAbstractItemView,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
 )
 
 from netbuilder.train.errors import TrainError
@@ -28,8 +35,17 @@ def row_of(run: Run) -> tuple[str, ...]:
     summary = run.summary or {}
     accuracy = (summary.get("test") or {}).get("accuracy")
     status = summary.get("status", "running or interrupted")
-    return (run.path.name, date, config.dataset, str(config.epochs), str(config.batch_size), config.optimizer,
-            f"{config.lr:g}", f"{accuracy:.1%}" if accuracy is not None else "—", status)
+    return (
+        run.path.name,
+        date,
+        config.dataset,
+        str(config.epochs),
+        str(config.batch_size),
+        config.optimizer,
+        f"{config.lr:g}",
+        f"{accuracy:.1%}" if accuracy is not None else "—",
+        status,
+    )
 
 
 def scan(root: Path, extra: list[Run]) -> list[tuple[Run, tuple[str, ...]]]:
@@ -125,8 +141,11 @@ class RunsView(QWidget):
             self.overlay.emit(self.checked())
 
     def checked(self) -> list[Run]:
-        return [run for r, run in enumerate(self.runs)
-                if self.table.item(r, 0) is not None and self.table.item(r, 0).checkState() == Qt.CheckState.Checked]
+        return [
+            run
+            for r, run in enumerate(self.runs)
+            if self.table.item(r, 0) is not None and self.table.item(r, 0).checkState() == Qt.CheckState.Checked
+        ]
 
     def set_checked(self, path: Path, on: bool) -> None:
         for r, run in enumerate(self.runs):

@@ -38,8 +38,9 @@ def node_view(graph: Graph, result: Check, node_id: str) -> NodeView:
         tip = f"Output {volume}: {describe_volume(shape)}.\nParams {res.params:,} · MACs {res.macs:,}"
     if block:
         tip += f"\n\n{node.type}: {block.help}"
-    return NodeView(node.type, settings(graph, result, node_id), volume, cost, res.error,
-                    shape is None and res.error is None, tip)
+    return NodeView(
+        node.type, settings(graph, result, node_id), volume, cost, res.error, shape is None and res.error is None, tip
+    )
 
 
 class CanvasScene(QGraphicsScene):

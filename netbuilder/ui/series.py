@@ -29,8 +29,8 @@ class Growing:
         end = self.n + len(xs)
         if end > len(self._x):
             self._grow(end)
-        self._x[self.n:end] = xs
-        self._y[self.n:end] = ys
+        self._x[self.n : end] = xs
+        self._y[self.n : end] = ys
         self.n = end
 
     def _grow(self, needed: int) -> None:
@@ -53,10 +53,11 @@ def ema(values: np.ndarray, weight: float, state: float = 0.0) -> np.ndarray:
     out = np.empty_like(values)
     chunk = max(1, int(500 / -math.log(weight)))
     for start in range(0, len(values), chunk):
-        part = values[start:start + chunk]
+        part = values[start : start + chunk]
         j = np.arange(len(part), dtype=np.float64)
-        out[start:start + len(part)] = (np.cumsum(part * weight ** -j) * (1 - weight) * weight ** j
-                                        + state * weight ** (j + 1))
+        out[start : start + len(part)] = np.cumsum(part * weight**-j) * (1 - weight) * weight**j + state * weight ** (
+            j + 1
+        )
         state = out[start + len(part) - 1]
     return out
 
@@ -88,7 +89,7 @@ class Smoothed:
             tail = ema(series.y[done:], weight, self.state)
             self.state = float(tail[-1])
             steps = np.arange(done + 1, series.n + 1, dtype=np.float64)
-            self.out.extend(series.x[done:], tail / (1 - weight ** steps))
+            self.out.extend(series.x[done:], tail / (1 - weight**steps))
         return self.out.y
 
 
@@ -108,8 +109,9 @@ class RunSeries:
     train_accuracy: Growing = field(default_factory=lambda: Growing(64))
     val_accuracy: Growing = field(default_factory=lambda: Growing(64))
 
-    def add_batch(self, epoch: int, step: int, steps: int, loss: float, accuracy: float, lr: float,
-                  seconds: float) -> None:
+    def add_batch(
+        self, epoch: int, step: int, steps: int, loss: float, accuracy: float, lr: float, seconds: float
+    ) -> None:
         self.steps_per_epoch = steps
         x = (epoch - 1) * steps + step
         self.batch_loss.append(x, loss)
@@ -117,8 +119,9 @@ class RunSeries:
         self.lr.append(x, lr)
         self.batch_time.append(x, seconds)
 
-    def add_epoch(self, epoch: int, train_loss: float, train_accuracy: float, val_loss: float | None,
-                  val_accuracy: float | None) -> None:
+    def add_epoch(
+        self, epoch: int, train_loss: float, train_accuracy: float, val_loss: float | None, val_accuracy: float | None
+    ) -> None:
         x = epoch * self.steps_per_epoch
         self.train_loss.append(x, train_loss)
         self.train_accuracy.append(x, train_accuracy)

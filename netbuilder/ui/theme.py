@@ -32,10 +32,26 @@ class Palette:
     label_back: QColor
 
 
-LIGHT = Palette(QColor(250, 250, 250), QColor(200, 200, 205), QColor(255, 255, 255), QColor(30, 30, 30),
-                QColor(150, 150, 150), QColor(120, 120, 130), QColor(0, 114, 178), QColor(250, 250, 250, 230))
-DARK = Palette(QColor(32, 33, 36), QColor(70, 72, 78), QColor(52, 54, 58), QColor(235, 235, 235),
-               QColor(130, 130, 135), QColor(150, 150, 160), QColor(86, 180, 233), QColor(32, 33, 36, 230))
+LIGHT = Palette(
+    QColor(250, 250, 250),
+    QColor(200, 200, 205),
+    QColor(255, 255, 255),
+    QColor(30, 30, 30),
+    QColor(150, 150, 150),
+    QColor(120, 120, 130),
+    QColor(0, 114, 178),
+    QColor(250, 250, 250, 230),
+)
+DARK = Palette(
+    QColor(32, 33, 36),
+    QColor(70, 72, 78),
+    QColor(52, 54, 58),
+    QColor(235, 235, 235),
+    QColor(130, 130, 135),
+    QColor(150, 150, 160),
+    QColor(86, 180, 233),
+    QColor(32, 33, 36, 230),
+)
 
 
 MODES = ("system", "light", "dark")
@@ -56,13 +72,20 @@ def set_mode(mode: str) -> None:
 
 def _widget_palette() -> QPalette:
     pal = QPalette()
-    for role, color in ((QPalette.ColorRole.Window, DARK.body), (QPalette.ColorRole.Base, DARK.background),
-                        (QPalette.ColorRole.AlternateBase, DARK.body), (QPalette.ColorRole.Button, DARK.body),
-                        (QPalette.ColorRole.WindowText, DARK.text), (QPalette.ColorRole.Text, DARK.text),
-                        (QPalette.ColorRole.ButtonText, DARK.text), (QPalette.ColorRole.ToolTipBase, DARK.body),
-                        (QPalette.ColorRole.ToolTipText, DARK.text), (QPalette.ColorRole.Highlight, DARK.selection),
-                        (QPalette.ColorRole.HighlightedText, QColor(0, 0, 0)),
-                        (QPalette.ColorRole.PlaceholderText, DARK.muted)):
+    for role, color in (
+        (QPalette.ColorRole.Window, DARK.body),
+        (QPalette.ColorRole.Base, DARK.background),
+        (QPalette.ColorRole.AlternateBase, DARK.body),
+        (QPalette.ColorRole.Button, DARK.body),
+        (QPalette.ColorRole.WindowText, DARK.text),
+        (QPalette.ColorRole.Text, DARK.text),
+        (QPalette.ColorRole.ButtonText, DARK.text),
+        (QPalette.ColorRole.ToolTipBase, DARK.body),
+        (QPalette.ColorRole.ToolTipText, DARK.text),
+        (QPalette.ColorRole.Highlight, DARK.selection),
+        (QPalette.ColorRole.HighlightedText, QColor(0, 0, 0)),
+        (QPalette.ColorRole.PlaceholderText, DARK.muted),
+    ):
         pal.setColor(role, color)
     return pal
 

@@ -87,7 +87,7 @@ class CanvasView(QGraphicsView):
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
         delta = event.angleDelta().y()
         if delta:
-            self.zoom_by(1.0015 ** delta)
+            self.zoom_by(1.0015**delta)
         event.accept()
 
     def request_quick_add(self) -> None:

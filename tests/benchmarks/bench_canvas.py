@@ -22,7 +22,6 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).parent))
 
 from bench_shapes import generated  # noqa: E402
-
 from PySide6.QtCore import QSettings  # noqa: E402
 
 from netbuilder.core.document import Document, save  # noqa: E402
@@ -79,8 +78,11 @@ def chain(blocks: int) -> Graph:
     """A valid chain: an Input, then conv, batchnorm, relu repeated, without positions (as a script writes it)."""
     g = Graph()
     g.add_node(Node("input", "Input", {"shape": [8, 16, 16]}))
-    kinds = (("Conv2d", {"out_channels": 8, "kernel_size": 3, "padding": 1}), ("BatchNorm", {}),
-             ("Activation", {"function": "relu"}))
+    kinds = (
+        ("Conv2d", {"out_channels": 8, "kernel_size": 3, "padding": 1}),
+        ("BatchNorm", {}),
+        ("Activation", {"function": "relu"}),
+    )
     for i in range(1, blocks):
         kind, params = kinds[i % 3]
         g.nodes[f"b{i}"] = Node(f"b{i}", kind, dict(params))
@@ -149,8 +151,13 @@ def main() -> None:
             "chain_10000": open_file_s(chain(10000), placed=False),
         },
         "add_below_500_ms": add_below_ms(500),
-        "targets": {"vgg_edit_p95_ms": 16, "generated_500_edit_p95_ms": 50, "generated_500_open_ms": 300,
-                    "open_file_chain_5000_s": 3, "add_below_500_ms": 100},
+        "targets": {
+            "vgg_edit_p95_ms": 16,
+            "generated_500_edit_p95_ms": 50,
+            "generated_500_open_ms": 300,
+            "open_file_chain_5000_s": 3,
+            "add_below_500_ms": 100,
+        },
     }
     print(json.dumps(result, indent=2))
 

@@ -33,8 +33,11 @@ def generated(blocks: int = 1000) -> Graph:
     tip, i = "input", 0
     while len(g.nodes) < blocks - 5:
         skip = tip
-        for kind, params in (("Conv2d", {"out_channels": 16, "kernel_size": 3, "padding": 1}),
-                             ("BatchNorm", {}), ("Activation", {"function": "relu"})):
+        for kind, params in (
+            ("Conv2d", {"out_channels": 16, "kernel_size": 3, "padding": 1}),
+            ("BatchNorm", {}),
+            ("Activation", {"function": "relu"}),
+        ):
             nid = f"{kind.lower()}{i}"
             g.add_node(Node(nid, kind, params))
             g.add_edge(Edge(tip, nid))
@@ -73,8 +76,9 @@ def meta_forward_ms(graph: Graph, repeats: int) -> float:
         return median_ms(lambda: model.forward_all(x), repeats)
 
 
-def _file(blocks: int, edges: list[tuple[int, int]] | None = None, fed_by_input: bool = False,
-          last: str = "Activation") -> str:
+def _file(
+    blocks: int, edges: list[tuple[int, int]] | None = None, fed_by_input: bool = False, last: str = "Activation"
+) -> str:
     """A network file: an Input and blocks b0… (the last of type `last`), with edges between block numbers."""
     nodes = [{"id": "input", "type": "Input", "params": {"shape": [3, 32, 32]}}]
     nodes += [{"id": f"b{i}", "type": "Activation"} for i in range(blocks - 1)]
@@ -115,8 +119,9 @@ runpy.run_module("netbuilder", run_name="__main__")
 def cli_check(path: Path) -> tuple[float, float]:
     """Seconds and peak MB (VmHWM, which exec resets) of `netbuilder check path` in a child process."""
     start = time.perf_counter()
-    child = subprocess.run([sys.executable, "-c", _MEASURED, str(path)], stdout=subprocess.DEVNULL,
-                           stderr=subprocess.PIPE, text=True)
+    child = subprocess.run(
+        [sys.executable, "-c", _MEASURED, str(path)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
     seconds = time.perf_counter() - start
     assert child.returncode in (0, 1), f"{path.name}: exit status {child.returncode}: {child.stderr[-500:]}"
     return seconds, int(child.stderr.split()[-1]) / 1024
@@ -124,13 +129,17 @@ def cli_check(path: Path) -> tuple[float, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer repeats and the two largest cycle files only; "
-                        "exit 1 when a figure misses its target by more than 2×")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="fewer repeats and the two largest cycle files only; "
+        "exit 1 when a figure misses its target by more than 2×",
+    )
     quick = parser.parse_args().quick
     result: dict = {}
     for name, graph in (("vgg_cifar", load_preset("vgg_cifar").graph), ("generated_1000", generated(1000))):
         assert check(graph).valid
-        ours = median_ms(lambda: check(graph), 50 if quick else 200)
+        ours = median_ms(lambda g=graph: check(g), 50 if quick else 200)
         meta = meta_forward_ms(graph, 5 if quick else 20)
         result[name] = {
             "blocks": len(graph.nodes),

@@ -13,7 +13,6 @@ with a GPU, (a), (b) and that comparison run there too.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import tempfile
@@ -27,6 +26,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 from PIL import Image  # noqa: E402
+from targets import Target, finish  # noqa: E402  (tests/benchmarks is on sys.path when this file runs)
 from torch import nn  # noqa: E402
 from torch.utils.data import DataLoader, Dataset  # noqa: E402
 from torchvision import transforms  # noqa: E402
@@ -37,7 +37,6 @@ from netbuilder.train import datasets, feed  # noqa: E402
 from netbuilder.train.config import TrainConfig, recommend  # noqa: E402
 from netbuilder.train.events import EpochMetrics  # noqa: E402
 from netbuilder.train.loop import Trainer  # noqa: E402
-from targets import Target, finish  # noqa: E402  (tests/benchmarks is on sys.path when this file runs)
 
 
 class HandVGG(nn.Module):
@@ -54,8 +53,15 @@ class HandVGG(nn.Module):
                 layers += [nn.Conv2d(c, v, 3, padding=1), nn.BatchNorm2d(v), nn.ReLU()]
                 c = v
         self.features = nn.Sequential(*layers)
-        self.classifier = nn.Sequential(nn.Linear(512, 512), nn.ReLU(), nn.Dropout(0.5), nn.Linear(512, 512),
-                                        nn.ReLU(), nn.Dropout(0.5), nn.Linear(512, 10))
+        self.classifier = nn.Sequential(
+            nn.Linear(512, 512),
+            nn.ReLU(),
+            nn.Dropout(0.5),
+            nn.Linear(512, 512),
+            nn.ReLU(),
+            nn.Dropout(0.5),
+            nn.Linear(512, 10),
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.classifier(self.features(x).flatten(1))
@@ -81,6 +87,7 @@ def sync(device: torch.device) -> None:
 
 # (a) and (c): a whole epoch of our loop ----------------------------------------------------------------------
 
+
 def our_epoch(preset: str, config: TrainConfig) -> tuple[int, float]:
     """(training images, seconds) of one epoch of the engine's loop, validation included when there is one."""
     document = load_preset(preset)
@@ -93,6 +100,7 @@ def our_epoch(preset: str, config: TrainConfig) -> tuple[int, float]:
 
 
 # (a): the notebook loop --------------------------------------------------------------------------------------
+
 
 class PILImages(Dataset):
     """shapes10 images handed out as PIL images, as torchvision's CIFAR10 does."""
@@ -113,15 +121,31 @@ def notebook_epoch(preset: str, config: TrainConfig, images: int, device: torch.
     data = datasets.load("shapes10", datasets.data_dir(None))
     x, y = data.train_x[:images], data.train_y[:images]
     mean, std = feed.stats(torch.from_numpy(x))
-    transform = transforms.Compose([
-        transforms.RandomCrop(32, padding=config.crop_padding), transforms.RandomHorizontalFlip(),
-        transforms.ToTensor(), transforms.Normalize(mean.flatten().tolist(), std.flatten().tolist())])
-    loader = DataLoader(PILImages(x, y, transform), batch_size=config.batch_size, shuffle=True, num_workers=2,
-                        drop_last=True, pin_memory=device.type == "cuda")
+    transform = transforms.Compose(
+        [
+            transforms.RandomCrop(32, padding=config.crop_padding),
+            transforms.RandomHorizontalFlip(),
+            transforms.ToTensor(),
+            transforms.Normalize(mean.flatten().tolist(), std.flatten().tolist()),
+        ]
+    )
+    loader = DataLoader(
+        PILImages(x, y, transform),
+        batch_size=config.batch_size,
+        shuffle=True,
+        num_workers=2,
+        drop_last=True,
+        pin_memory=device.type == "cuda",
+    )
     torch.manual_seed(0)
     model = build(load_preset(preset).graph).to(device)
-    optimizer = torch.optim.SGD(model.parameters(), lr=config.lr, momentum=config.momentum,
-                                nesterov=config.nesterov, weight_decay=config.weight_decay)
+    optimizer = torch.optim.SGD(
+        model.parameters(),
+        lr=config.lr,
+        momentum=config.momentum,
+        nesterov=config.nesterov,
+        weight_decay=config.weight_decay,
+    )
     model.train()
     running, seen = 0.0, 0
     start = time.perf_counter()
@@ -140,19 +164,26 @@ def loop_comparison(preset: str, steps: int, device: torch.device) -> dict:
     """Our loop with the recipe's settings (SGD, crop and flip, channels-last, automatic precision), and again in
     plain fp32 NCHW as the notebook runs, against the notebook loop."""
     base = recommend(load_preset("vgg_cifar").graph)  # the same optimizer and augmentation for all three
-    config = base.replace(epochs=1, val_split=0.0, limit=steps * base.batch_size, device=str(device),
-                          log_every=steps)
+    config = base.replace(epochs=1, val_split=0.0, limit=steps * base.batch_size, device=str(device), log_every=steps)
     ours = our_epoch(preset, config)
     plain = our_epoch(preset, config.replace(channels_last=False, precision="fp32"))
     theirs = notebook_epoch(preset, config, steps * config.batch_size, device)
     ours_ips, plain_ips, theirs_ips = (n / s for n, s in (ours, plain, theirs))
-    return {"model": preset, "device": str(device), "batch_size": config.batch_size, "steps": steps,
-            "ours_images_per_s": round(ours_ips, 1), "ours_fp32_nchw_images_per_s": round(plain_ips, 1),
-            "notebook_images_per_s": round(theirs_ips, 1), "speedup": round(ours_ips / theirs_ips, 2),
-            "speedup_fp32_nchw": round(plain_ips / theirs_ips, 2)}
+    return {
+        "model": preset,
+        "device": str(device),
+        "batch_size": config.batch_size,
+        "steps": steps,
+        "ours_images_per_s": round(ours_ips, 1),
+        "ours_fp32_nchw_images_per_s": round(plain_ips, 1),
+        "notebook_images_per_s": round(theirs_ips, 1),
+        "speedup": round(ours_ips / theirs_ips, 2),
+        "speedup_fp32_nchw": round(plain_ips / theirs_ips, 2),
+    }
 
 
 # (b): the built model against the hand-written one ----------------------------------------------------------
+
 
 def step_time(model: nn.Module, x: torch.Tensor, y: torch.Tensor, optimizer: torch.optim.Optimizer) -> float:
     sync(x.device)
@@ -174,51 +205,82 @@ def model_comparison(preset: str, batch: int, repeats: int, device: torch.device
     y = torch.randint(0, 10, (batch,), device=device)
     times: dict[str, list[float]] = {"ours": [], "hand": []}
     for i in range(repeats + 2):  # interleaved, so drifts in machine load touch both alike; 2 warm-ups
-        for k in (("ours", "hand") if i % 2 else ("hand", "ours")):
+        for k in ("ours", "hand") if i % 2 else ("hand", "ours"):
             t = step_time(models[k], x, y, optimizers[k])
             if i >= 2:
                 times[k].append(t)
     ours, hand = statistics.median(times["ours"]), statistics.median(times["hand"])
-    return {"model": preset, "device": str(device), "batch_size": batch, "repeats": repeats,
-            "ours_step_ms": round(ours * 1000, 2), "hand_step_ms": round(hand * 1000, 2),
-            "ratio_hand_over_ours": round(hand / ours, 3)}
+    return {
+        "model": preset,
+        "device": str(device),
+        "batch_size": batch,
+        "repeats": repeats,
+        "ours_step_ms": round(ours * 1000, 2),
+        "hand_step_ms": round(hand * 1000, 2),
+        "ratio_hand_over_ours": round(hand / ours, 3),
+    }
 
 
 # GPU: bf16 + channels_last against fp32 ---------------------------------------------------------------------
 
+
 def precision_comparison(steps: int, device: torch.device) -> dict:
-    base = recommend(load_preset("vgg_cifar").graph).replace(epochs=1, val_split=0.0, limit=steps * 256,
-                                                             device=str(device), log_every=steps)
+    base = recommend(load_preset("vgg_cifar").graph).replace(
+        epochs=1, val_split=0.0, limit=steps * 256, device=str(device), log_every=steps
+    )
     fast = our_epoch("vgg_cifar", base.replace(precision="bf16", channels_last=True))
     plain = our_epoch("vgg_cifar", base.replace(precision="fp32", channels_last=False))
     fast_ips, plain_ips = fast[0] / fast[1], plain[0] / plain[1]
-    return {"device": str(device), "bf16_channels_last_images_per_s": round(fast_ips, 1),
-            "fp32_images_per_s": round(plain_ips, 1), "speedup": round(fast_ips / plain_ips, 2)}
+    return {
+        "device": str(device),
+        "bf16_channels_last_images_per_s": round(fast_ips, 1),
+        "fp32_images_per_s": round(plain_ips, 1),
+        "speedup": round(fast_ips / plain_ips, 2),
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=8, help="training steps per loop comparison on the CPU")
-    parser.add_argument("--full-vgg-epoch", action="store_true", help="time a whole VGG-CIFAR epoch on the CPU "
-                        "(minutes) instead of extrapolating it from --steps steps")
-    parser.add_argument("--quick", action="store_true", help="seed_cnn only, few steps; exit 1 when a figure "
-                        "misses its target by more than 2×")
+    parser.add_argument(
+        "--full-vgg-epoch",
+        action="store_true",
+        help="time a whole VGG-CIFAR epoch on the CPU (minutes) instead of extrapolating it from --steps steps",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="seed_cnn only, few steps; exit 1 when a figure misses its target by more than 2×",
+    )
     args = parser.parse_args()
     os.environ.setdefault("NETBUILDER_CACHE_DIR", os.path.join(tempfile.gettempdir(), "netbuilder-bench-cache"))
     cpu = torch.device("cpu")
-    out: dict = {"torch": torch.__version__, "cpu_threads": torch.get_num_threads(),
-                 "omp_wait_policy": os.environ["OMP_WAIT_POLICY"]}
+    out: dict = {
+        "torch": torch.__version__,
+        "cpu_threads": torch.get_num_threads(),
+        "omp_wait_policy": os.environ["OMP_WAIT_POLICY"],
+    }
     if args.quick:
         out["a_loop_images_per_s"] = loop_comparison("seed_cnn", 8, cpu)
         out["b_built_vs_hand_written"] = model_comparison("seed_cnn", 256, 10, cpu)
-        finish(out, [Target("a_loop_images_per_s.speedup", 1.2, most=False),
-                     Target("b_built_vs_hand_written.ratio_hand_over_ours", 0.98, most=False)], quick=True)
+        finish(
+            out,
+            [
+                Target("a_loop_images_per_s.speedup", 1.2, most=False),
+                Target("b_built_vs_hand_written.ratio_hand_over_ours", 0.98, most=False),
+            ],
+            quick=True,
+        )
         return
 
-    out["a_loop_images_per_s"] = [loop_comparison("vgg_cifar", args.steps, cpu),
-                                  loop_comparison("seed_cnn", 4 * args.steps, cpu)]
-    out["b_built_vs_hand_written"] = [model_comparison("vgg_cifar", 128, 9, cpu),
-                                      model_comparison("seed_cnn", 256, 30, cpu)]
+    out["a_loop_images_per_s"] = [
+        loop_comparison("vgg_cifar", args.steps, cpu),
+        loop_comparison("seed_cnn", 4 * args.steps, cpu),
+    ]
+    out["b_built_vs_hand_written"] = [
+        model_comparison("vgg_cifar", 128, 9, cpu),
+        model_comparison("seed_cnn", 256, 30, cpu),
+    ]
     seed = recommend(load_preset("seed_cnn").graph).replace(epochs=1, device="cpu")
     images, seconds = our_epoch("seed_cnn", seed)
     vgg = recommend(load_preset("vgg_cifar").graph).replace(epochs=1, device="cpu")
@@ -227,8 +289,12 @@ def main() -> None:
     else:
         vgg_ips = out["a_loop_images_per_s"][0]["ours_images_per_s"]
         vgg_seconds, how = 18_000 / vgg_ips, f"training part only, extrapolated from {args.steps} steps"
-    out["c_shapes10_epoch_s_cpu"] = {"seed_cnn": round(seconds, 2), "seed_cnn_images": images,
-                                     "vgg_cifar": round(vgg_seconds, 1), "vgg_cifar_how": how}
+    out["c_shapes10_epoch_s_cpu"] = {
+        "seed_cnn": round(seconds, 2),
+        "seed_cnn_images": images,
+        "vgg_cifar": round(vgg_seconds, 1),
+        "vgg_cifar_how": how,
+    }
     out["vgg_bf16_channels_last_vs_fp32_cpu"] = precision_comparison(args.steps // 2, cpu)
     if torch.cuda.is_available():
         gpu = torch.device("cuda")
@@ -236,8 +302,14 @@ def main() -> None:
         out["a_loop_images_per_s_gpu"] = loop_comparison("vgg_cifar", 40, gpu)
         out["b_built_vs_hand_written_gpu"] = model_comparison("vgg_cifar", 256, 30, gpu)
         out["vgg_bf16_channels_last_vs_fp32_gpu"] = precision_comparison(40, gpu)
-    finish(out, [Target("a_loop_images_per_s.0.speedup", 1.2, most=False),
-                 Target("b_built_vs_hand_written.0.ratio_hand_over_ours", 0.98, most=False)], quick=False)
+    finish(
+        out,
+        [
+            Target("a_loop_images_per_s.0.speedup", 1.2, most=False),
+            Target("b_built_vs_hand_written.0.ratio_hand_over_ours", 0.98, most=False),
+        ],
+        quick=False,
+    )
 
 
 if __name__ == "__main__":

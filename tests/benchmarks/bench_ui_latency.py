@@ -55,8 +55,12 @@ class Heartbeat(QObject):
     def stats(self) -> dict[str, float]:
         ordered = sorted(self.late)
         p99 = ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
-        return {"ticks": len(ordered), "p50_ms": round(statistics.median(ordered), 2), "p99_ms": round(p99, 2),
-                "max_ms": round(ordered[-1], 2)}
+        return {
+            "ticks": len(ordered),
+            "p50_ms": round(statistics.median(ordered), 2),
+            "p99_ms": round(p99, 2),
+            "max_ms": round(ordered[-1], 2),
+        }
 
 
 def run_loop(seconds: float) -> None:
@@ -165,10 +169,13 @@ def redraw_cost(app) -> dict[str, float]:
     live = timed(more_points)
     resmoothed = timed(lambda i: panel.smoothing.setValue(600 + (i % 2)))  # the slider moved: all recomputed
     panel.close()
-    return {"points_per_curve": n, "curves_in_the_plot": 4,
-            "redraw_with_new_points_median_ms": round(statistics.median(live), 2),
-            "redraw_with_new_points_max_ms": round(max(live), 2),
-            "redraw_after_smoothing_change_median_ms": round(statistics.median(resmoothed), 2)}
+    return {
+        "points_per_curve": n,
+        "curves_in_the_plot": 4,
+        "redraw_with_new_points_median_ms": round(statistics.median(live), 2),
+        "redraw_with_new_points_max_ms": round(max(live), 2),
+        "redraw_after_smoothing_change_median_ms": round(statistics.median(resmoothed), 2),
+    }
 
 
 def main() -> None:

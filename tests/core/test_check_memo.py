@@ -24,7 +24,6 @@ TYPES = {
 }
 
 
-
 @st.composite
 def documents(draw: Any) -> Graph:
     """Input → up to three blocks with shared ids and confusable parameter values."""

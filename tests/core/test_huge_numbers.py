@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from helpers import chain, image
+
 from netbuilder.core.document import parse
 from netbuilder.core.shapes import check
 from netbuilder.core.summary import as_json, short, table
@@ -31,20 +31,29 @@ def test_short_and_table_never_raise(n):
 
 def _file(tmp_path: Path, shape: str) -> Path:
     path = tmp_path / "huge.json"
-    path.write_text('{"format": "netbuilder", "version": 1, "nodes": [{"id": "input", "type": "Input", '
-                    f'"params": {{"shape": {shape}}}}}, {{"id": "f", "type": "Flatten"}}], '
-                    '"edges": [{"from": "input", "to": "f"}]}')
+    path.write_text(
+        '{"format": "netbuilder", "version": 1, "nodes": [{"id": "input", "type": "Input", '
+        f'"params": {{"shape": {shape}}}}}, {{"id": "f", "type": "Flatten"}}], '
+        '"edges": [{"from": "input", "to": "f"}]}'
+    )
     return path
 
 
-@pytest.mark.parametrize("shape", ["[1, 1" + "0" * 309 + ", 1]", "[1, " + "9" * 4300 + ", 1]", "[" + "7" * 4299 + "]"],
-                         ids=["10**309", "4300 digits", "4299 digits"])
+@pytest.mark.parametrize(
+    "shape",
+    ["[1, 1" + "0" * 309 + ", 1]", "[1, " + "9" * 4300 + ", 1]", "[" + "7" * 4299 + "]"],
+    ids=["10**309", "4300 digits", "4299 digits"],
+)
 @pytest.mark.parametrize("json_flag", [[], ["--json"]])
 def test_check_of_absurd_input_sizes_is_a_sentence(tmp_path, shape, json_flag):
     path = _file(tmp_path, shape)
     assert "between 1 and 1000000" in check(parse(path.read_text()).graph).errors[0]
-    out = subprocess.run([sys.executable, "-m", "netbuilder", "check", str(path), *json_flag],
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "netbuilder", "check", str(path), *json_flag],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 1, out.stderr
     assert "Traceback" not in out.stderr and "between 1 and 1000000" in out.stdout
     if json_flag:

@@ -16,12 +16,24 @@ from netbuilder.core.shapes import check
 from netbuilder.core.summary import table
 
 SENTENCE_MAX = 600
-HOSTILE = ["conv1\n", "a\x00b", "\x1b[2J\x1b]0;pwned\x07", "x\u2028y", "\ud800", "tab\there", 'a"""b\\', "\r", "é" * 5000]
+HOSTILE = [
+    "conv1\n",
+    "a\x00b",
+    "\x1b[2J\x1b]0;pwned\x07",
+    "x\u2028y",
+    "\ud800",
+    "tab\there",
+    'a"""b\\',
+    "\r",
+    "é" * 5000,
+]
 
 
 def unsafe(text: str, newlines: bool = False) -> list[str]:
     """The characters of text that a terminal or a source file must not receive raw."""
-    return [c for c in text if unicodedata.category(c) in ("Cc", "Cf", "Cs", "Zl", "Zp") and not (newlines and c == "\n")]
+    return [
+        c for c in text if unicodedata.category(c) in ("Cc", "Cf", "Cs", "Zl", "Zp") and not (newlines and c == "\n")
+    ]
 
 
 def seed() -> dict[str, Any]:
@@ -55,8 +67,21 @@ def put(data: dict[str, Any], where: str, text: str) -> None:
         data["nodes"][0]["params"]["shape"] = [3, text, 32]
 
 
-POSITIONS = ["name", "description", "id", "type", "param key", "param value", "list value", "from", "to",
-             "top key", "node key", "edge key", "shape"]
+POSITIONS = [
+    "name",
+    "description",
+    "id",
+    "type",
+    "param key",
+    "param value",
+    "list value",
+    "from",
+    "to",
+    "top key",
+    "node key",
+    "edge key",
+    "shape",
+]
 
 
 def assert_safe(text: str) -> None:

@@ -54,14 +54,20 @@ def train_one_epoch(preset: str) -> dict[str, Any]:
     for event in trainer.events():
         if isinstance(event, EpochMetrics):
             images = trainer.steps_per_epoch * config.batch_size
-            row |= {"epoch_s": round(event.seconds, 2), "images_per_s": round(images / event.seconds, 1),
-                    "train_loss": round(event.train_loss, 4)}
+            row |= {
+                "epoch_s": round(event.seconds, 2),
+                "images_per_s": round(images / event.seconds, 1),
+                "train_loss": round(event.train_loss, 4),
+            }
         elif isinstance(event, Finished):
             row["test_accuracy"] = event.test_accuracy
     peak = torch.cuda.max_memory_allocated()
     estimate = trainer.estimate.total
-    return row | {"memory_estimate": fmt_bytes(estimate), "max_memory_allocated": fmt_bytes(peak),
-                  "allocated_over_estimate": round(peak / estimate, 2)}
+    return row | {
+        "memory_estimate": fmt_bytes(estimate),
+        "max_memory_allocated": fmt_bytes(peak),
+        "allocated_over_estimate": round(peak / estimate, 2),
+    }
 
 
 def out_of_memory() -> dict[str, Any]:
@@ -92,11 +98,20 @@ def exported_train_script() -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as folder:
         export(load_preset("seed_cnn"), "py", folder)
         start = time.perf_counter()
-        proc = subprocess.run([sys.executable, "train.py", "--fake-data", "--epochs", "1"], cwd=folder,
-                              capture_output=True, text=True, timeout=300)
+        proc = subprocess.run(
+            [sys.executable, "train.py", "--fake-data", "--epochs", "1"],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         lines = (proc.stdout + proc.stderr).strip().splitlines()
-        return {"returncode": proc.returncode, "seconds": round(time.perf_counter() - start, 1),
-                "last_line": lines[-1] if lines else "", "weights_written": (Path(folder) / "trained.pt").is_file()}
+        return {
+            "returncode": proc.returncode,
+            "seconds": round(time.perf_counter() - start, 1),
+            "last_line": lines[-1] if lines else "",
+            "weights_written": (Path(folder) / "trained.pt").is_file(),
+        }
 
 
 def bench_rows() -> dict[str, Any]:
@@ -105,9 +120,11 @@ def bench_rows() -> dict[str, Any]:
     import bench_train
 
     gpu = torch.device("cuda")
-    return {"loop_vs_dataloader_fp32": bench_train.loop_comparison("vgg_cifar", 40, gpu),
-            "built_vs_hand_written": bench_train.model_comparison("vgg_cifar", 256, 30, gpu),
-            "bf16_channels_last_vs_fp32": bench_train.precision_comparison(40, gpu)}
+    return {
+        "loop_vs_dataloader_fp32": bench_train.loop_comparison("vgg_cifar", 40, gpu),
+        "built_vs_hand_written": bench_train.model_comparison("vgg_cifar", 256, 30, gpu),
+        "bf16_channels_last_vs_fp32": bench_train.precision_comparison(40, gpu),
+    }
 
 
 def main() -> int:
@@ -117,9 +134,12 @@ def main() -> int:
     os.environ.setdefault("NETBUILDER_CACHE_DIR", os.path.join(tempfile.gettempdir(), "netbuilder-bench-cache"))
     start = time.perf_counter()
     out: dict[str, Any] = {"cuda": True, "gpu": torch.cuda.get_device_name(), "torch": torch.__version__}
-    for key, part in (("runs", lambda: [train_one_epoch("seed_cnn"), train_one_epoch("vgg_cifar")]),
-                      ("bench_train", bench_rows), ("out_of_memory", out_of_memory),
-                      ("train_py", exported_train_script)):
+    for key, part in (
+        ("runs", lambda: [train_one_epoch("seed_cnn"), train_one_epoch("vgg_cifar")]),
+        ("bench_train", bench_rows),
+        ("out_of_memory", out_of_memory),
+        ("train_py", exported_train_script),
+    ):
         try:
             out[key] = part()
         except Exception as e:  # one failing part must not hide the others' results

@@ -7,13 +7,13 @@ import subprocess
 import sys
 
 import pytest
+from train_fakes import accept_fake_checksums, write_fake_cifar10
 
 from netbuilder.core.presets import PRESETS_DIR
 from netbuilder.train import commands
 from netbuilder.train.events import BatchMetrics, EpochMetrics, Started
 from netbuilder.train.report import Progress
 from netbuilder.train.runs import Run
-from train_fakes import accept_fake_checksums, write_fake_cifar10
 
 SEED_CNN = str(PRESETS_DIR / "seed_cnn.json")
 QUICK = ["--limit", "1000", "--batch-size", "64", "--log-every", "5"]
@@ -68,25 +68,45 @@ def test_cifar10_trains_when_it_is_there_and_explains_itself_when_not(tmp_path, 
     assert netbuilder("train", SEED_CNN, "--dataset", "cifar10", "--data-dir", str(tmp_path / "data"), *QUICK) == 1
     err = capsys.readouterr().err
     data = tmp_path / "data"
-    assert err == (f"error: CIFAR-10 is not in {data} (looked for {data / 'cifar-10-batches-py'}). Run again with "
-                   f"--download to fetch it (about 170 MB), or point --data-dir at the folder that holds "
-                   f"cifar-10-batches-py.\n")
+    assert err == (
+        f"error: CIFAR-10 is not in {data} (looked for {data / 'cifar-10-batches-py'}). Run again with "
+        f"--download to fetch it (about 170 MB), or point --data-dir at the folder that holds "
+        f"cifar-10-batches-py.\n"
+    )
     assert not (tmp_path / "runs").exists()
 
     accept_fake_checksums(monkeypatch, write_fake_cifar10(tmp_path / "data"))
-    assert netbuilder("train", SEED_CNN, "--dataset", "cifar10", "--data-dir", str(tmp_path / "data"),
-                      "--epochs", "1", "--batch-size", "32", "--out", str(tmp_path / "cifar")) == 0
+    assert (
+        netbuilder(
+            "train",
+            SEED_CNN,
+            "--dataset",
+            "cifar10",
+            "--data-dir",
+            str(tmp_path / "data"),
+            "--epochs",
+            "1",
+            "--batch-size",
+            "32",
+            "--out",
+            str(tmp_path / "cifar"),
+        )
+        == 0
+    )
     assert Run.open(tmp_path / "cifar").summary["test"]["classes"][0] == "airplane"
 
 
-@pytest.mark.parametrize("argv, words", [
-    (["train", "missing.json"], "missing.json: cannot be read"),
-    (["train", SEED_CNN, "--lr", "-1"], "The setting lr must be above 0"),
-    (["train", SEED_CNN, "--dataset", "imagenet"], "There is no dataset 'imagenet'"),
-    (["train"], "Give a network file to train, or --resume RUN_DIR"),
-    (["train", "--resume", "nowhere"], "nowhere is not a run folder"),
-    (["train", SEED_CNN, "--resume", "nowhere"], "not both"),
-])
+@pytest.mark.parametrize(
+    "argv, words",
+    [
+        (["train", "missing.json"], "missing.json: cannot be read"),
+        (["train", SEED_CNN, "--lr", "-1"], "The setting lr must be above 0"),
+        (["train", SEED_CNN, "--dataset", "imagenet"], "There is no dataset 'imagenet'"),
+        (["train"], "Give a network file to train, or --resume RUN_DIR"),
+        (["train", "--resume", "nowhere"], "nowhere is not a run folder"),
+        (["train", SEED_CNN, "--resume", "nowhere"], "not both"),
+    ],
+)
 def test_usage_mistakes_exit_2_with_a_sentence(argv, words, capsys):
     assert netbuilder(*argv) == 2
     err = capsys.readouterr().err
@@ -116,9 +136,27 @@ def test_torchrun_trains_with_two_processes_and_one_run_folder(tmp_path):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     torchrun = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", f"--master_port={port}"]
-    proc = subprocess.run([*torchrun, "-m", "netbuilder", "train", SEED_CNN, "--limit", "400", "--batch-size", "32",
-                           "--epochs", "1", "--out", str(tmp_path / "run")],
-                          capture_output=True, text=True, timeout=180, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    proc = subprocess.run(
+        [
+            *torchrun,
+            "-m",
+            "netbuilder",
+            "train",
+            SEED_CNN,
+            "--limit",
+            "400",
+            "--batch-size",
+            "32",
+            "--epochs",
+            "1",
+            "--out",
+            str(tmp_path / "run"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stderr.count("epoch 1/1") == 1  # only the main process reports
     started = Run.open(tmp_path / "run").events()[0]

@@ -2,11 +2,11 @@ import time
 
 import numpy as np
 import pytest
+from train_fakes import accept_fake_checksums, write_fake_cifar10, write_fake_mnist, write_image_folder
 
 from netbuilder.train import datasets, shapes10
 from netbuilder.train.datasets import ArrayData, FolderData
 from netbuilder.train.errors import TrainError
-from train_fakes import accept_fake_checksums, write_fake_cifar10, write_fake_mnist, write_image_folder
 
 
 def test_shapes10_is_deterministic_balanced_and_quick():
@@ -127,8 +127,10 @@ def test_a_failed_download_says_so(tmp_path, monkeypatch):
     monkeypatch.setattr(cifar, "download_and_extract_archive", offline)
     with pytest.raises(TrainError) as e:
         datasets.load("cifar10", tmp_path, download=True)
-    assert str(e.value) == (f"Could not download CIFAR-10 into {tmp_path} (Name or service not known); check the "
-                            f"internet connection, or copy the files there by hand.")
+    assert str(e.value) == (
+        f"Could not download CIFAR-10 into {tmp_path} (Name or service not known); check the "
+        f"internet connection, or copy the files there by hand."
+    )
 
 
 def test_input_problem_without_torch():

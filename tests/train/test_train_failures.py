@@ -1,8 +1,8 @@
 """Issue 10: kills mid-epoch lose no history, malformed checkpoints and dying workers are sentences, and a run
 that cannot fit in memory is refused before anything is allocated."""
 
-import hashlib
 import contextlib
+import hashlib
 import json
 import os
 import signal
@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from train_fakes import write_image_folder
 
 from netbuilder.core.presets import PRESETS_DIR
 from netbuilder.train import loop, memory
@@ -21,16 +22,17 @@ from netbuilder.train.errors import TrainError
 from netbuilder.train.events import Checkpoint, EpochMetrics, Failed, Finished
 from netbuilder.train.job import ERROR_LOG, execute
 from netbuilder.train.runs import Run
-from train_fakes import write_image_folder
 
 SEED_CNN = str(PRESETS_DIR / "seed_cnn.json")
 TINY = ["--limit", "300", "--batch-size", "32", "--log-every", "2", "--epochs", "4"]
 ROOT = Path(__file__).resolve().parents[2]
 
 
-SLOW_SAVES = ("import runpy, time, torch; save = torch.save; "
-              "torch.save = lambda *a, **k: (save(*a, **k), time.sleep(0.2))[0]; "
-              "runpy.run_module('netbuilder', run_name='__main__')")
+SLOW_SAVES = (
+    "import runpy, time, torch; save = torch.save; "
+    "torch.save = lambda *a, **k: (save(*a, **k), time.sleep(0.2))[0]; "
+    "runpy.run_module('netbuilder', run_name='__main__')"
+)
 
 
 def train(*argv: str, cwd: Path, slow_saves: bool = False) -> subprocess.Popen:
@@ -38,8 +40,9 @@ def train(*argv: str, cwd: Path, slow_saves: bool = False) -> subprocess.Popen:
     0.2 s before its rename, so that a kill can land in each step of a save."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     start = ["-c", SLOW_SAVES, "train"] if slow_saves else ["-m", "netbuilder", "train"]
-    return subprocess.Popen([sys.executable, *start, *argv], cwd=cwd, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, *start, *argv], cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
 
 
 def kill_when(process: subprocess.Popen, ready, timeout: float = 60) -> bool:
@@ -56,8 +59,10 @@ def kill_when(process: subprocess.Popen, ready, timeout: float = 60) -> bool:
 def history(run: Path) -> tuple[list, list]:
     """Each epoch's (epoch, train loss, val loss), and each checkpoint event's epoch, as logged."""
     events = Run(run).events()
-    return ([(e.epoch, e.train_loss, e.val_loss) for e in events if isinstance(e, EpochMetrics)],
-            [e.epoch for e in events if isinstance(e, Checkpoint)])
+    return (
+        [(e.epoch, e.train_loss, e.val_loss) for e in events if isinstance(e, EpochMetrics)],
+        [e.epoch for e in events if isinstance(e, Checkpoint)],
+    )
 
 
 def folder_state(run: Path) -> dict[str, str]:
@@ -65,6 +70,7 @@ def folder_state(run: Path) -> dict[str, str]:
 
 
 # Item 2: resume never drops a line about an epoch it keeps -------------------------------------------------
+
 
 @pytest.mark.slow
 def test_sigkill_at_many_points_of_an_epoch_then_resume_keeps_the_whole_history(tmp_path):
@@ -79,7 +85,7 @@ def test_sigkill_at_many_points_of_an_epoch_then_resume_keeps_the_whole_history(
         except OSError:
             return ""
         at = text.rfind('"event": "started"')
-        line = text[text.rfind("\n", 0, at) + 1:text.find("\n", at)]
+        line = text[text.rfind("\n", 0, at) + 1 : text.find("\n", at)]
         return text[at:] if at >= 0 and json.loads(line)["time"] >= started else ""
 
     def temporary(name: str) -> bool:
@@ -110,7 +116,12 @@ def test_sigkill_at_many_points_of_an_epoch_then_resume_keeps_the_whole_history(
 
     epochs, checkpoints = history(run)
     expected_epochs, expected_checkpoints = history(tmp_path / "straight")
-    assert sum(epochs, ()) == pytest.approx(sum(expected_epochs, ())) and checkpoints == expected_checkpoints == [1, 2, 3, 4]
+    assert sum(epochs, ()) == pytest.approx(sum(expected_epochs, ())) and checkpoints == expected_checkpoints == [
+        1,
+        2,
+        3,
+        4,
+    ]
     assert not [n for n in os.listdir(run) if n.endswith(".tmp")]
     best = [e.epoch for e in Run(run).events() if isinstance(e, Checkpoint) and e.best][-1]
     assert torch.load(run / "best.pt", weights_only=True)["epoch"] == best
@@ -128,21 +139,25 @@ def test_rewind_keeps_an_epoch_whose_checkpoint_event_was_never_logged(tmp_path,
     (run.path / ".best.pt.x1y2.tmp").write_bytes(b"half a checkpoint")
     saved = {**run.load_checkpoint(), "best": True}  # it was the best epoch; best.pt still holds epoch 1
     run.rewind(saved)
-    assert [(type(e), e.epoch) for e in run.events()] == [(EpochMetrics, 1), (Checkpoint, 1), (EpochMetrics, 2),
-                                                           (Checkpoint, 2)]
+    assert [(type(e), e.epoch) for e in run.events()] == [
+        (EpochMetrics, 1),
+        (Checkpoint, 1),
+        (EpochMetrics, 2),
+        (Checkpoint, 2),
+    ]
     assert run.events()[-1].best and run.load_checkpoint("best")["epoch"] == 2
     assert not list(run.path.glob("*.tmp"))
 
 
 # Item 4: a checkpoint that loads but does not fit is one sentence -------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory) -> Path:
     from netbuilder.core.presets import load_preset
 
     out = tmp_path_factory.mktemp("trained") / "run"
-    assert isinstance(execute(load_preset("seed_cnn"), TrainConfig(limit=300, epochs=1, batch_size=64), out),
-                      Finished)
+    assert isinstance(execute(load_preset("seed_cnn"), TrainConfig(limit=300, epochs=1, batch_size=64), out), Finished)
     return out
 
 
@@ -156,7 +171,10 @@ MALFORMED = {
     "a list": lambda w: [1, 2],
     "no epoch": lambda w: {"model": w},
     "missing weights": lambda w: {"model": {k: v for k, v in w.items() if ".conv1." not in k}, "epoch": 1},
-    "other shapes": lambda w: {"model": {k: v[:1] if k == "layers.fc1.weight" else v for k, v in w.items()}, "epoch": 1},
+    "other shapes": lambda w: {
+        "model": {k: v[:1] if k == "layers.fc1.weight" else v for k, v in w.items()},
+        "epoch": 1,
+    },
     "unknown weights": lambda w: {"model": {**w, "fc9.weight": torch.zeros(1)}, "epoch": 1},
 }
 
@@ -190,6 +208,7 @@ def test_a_checkpoint_that_does_not_fit_is_one_sentence(trained, tmp_path, kind,
 
 # Item 5: every failure ends with the sentence, error.log and a failed summary -------------------------------
 
+
 def _workers(pid: int) -> list[int]:
     """The DataLoader worker processes among pid's children (not multiprocessing's resource tracker)."""
     found = []
@@ -212,8 +231,20 @@ def test_killing_a_dataloader_worker_ends_in_a_sentence_error_log_and_failed_sum
     (tmp_path / "net.json").write_text(json.dumps(network))
     for attempt in range(2):
         out = tmp_path / f"run{attempt}"
-        process = train("net.json", "--out", str(out), "--dataset", f"folder:{tmp_path / 'images'}", "--workers", "2",
-                        "--epochs", "20", "--batch-size", "8", cwd=tmp_path)
+        process = train(
+            "net.json",
+            "--out",
+            str(out),
+            "--dataset",
+            f"folder:{tmp_path / 'images'}",
+            "--workers",
+            "2",
+            "--epochs",
+            "20",
+            "--batch-size",
+            "8",
+            cwd=tmp_path,
+        )
         deadline, killed = time.monotonic() + 90, 0
         # Each epoch's loader starts its own workers, and one killed after its last batch goes unnoticed:
         # kill a worker whenever one is seen (the first after 0 or 0.2 s) until the run ends.
@@ -240,6 +271,7 @@ def test_the_error_handler_survives_its_own_steps_failing(seed_cnn, tmp_path, mo
                 failures[name] -= 1
                 raise RuntimeError(f"{name} interrupted")
             return real(*args, **kwargs)
+
         return step
 
     def crash(self, *args):
@@ -253,8 +285,10 @@ def test_the_error_handler_survives_its_own_steps_failing(seed_cnn, tmp_path, mo
     heard = []
     last = execute(seed_cnn, TrainConfig(limit=300), tmp_path / "run", listener=once("listener", heard.append))
     assert isinstance(last, Failed) and heard == [last] and not any(failures.values())
-    assert last.message == (f"Training stopped on an unexpected error (RuntimeError: DataLoader worker (pid 1) is "
-                            f"killed by signal: Killed.); the details are in {tmp_path / 'run' / ERROR_LOG}.")
+    assert last.message == (
+        f"Training stopped on an unexpected error (RuntimeError: DataLoader worker (pid 1) is "
+        f"killed by signal: Killed.); the details are in {tmp_path / 'run' / ERROR_LOG}."
+    )
     run = Run(tmp_path / "run")
     assert run.summary["status"] == "failed" and run.events()[-1] == last
     assert "Traceback" in (run.path / ERROR_LOG).read_text()
@@ -262,12 +296,15 @@ def test_the_error_handler_survives_its_own_steps_failing(seed_cnn, tmp_path, mo
 
 # Item 12: a run that cannot fit is refused before anything is allocated -------------------------------------
 
+
 def _huge_linear(path: Path, out_features: int = 10_000) -> str:
     """An Input of 10⁹ values into a Linear: terabytes of weights."""
     network = json.loads(Path(SEED_CNN).read_text())
-    network["nodes"] = [{"id": "input", "type": "Input", "params": {"shape": [1000, 1000, 1000]}, "position": [0, 0]},
-                        {"id": "flat", "type": "Flatten", "params": {}, "position": [0, 100]},
-                        {"id": "fc1", "type": "Linear", "params": {"out_features": out_features}, "position": [0, 200]}]
+    network["nodes"] = [
+        {"id": "input", "type": "Input", "params": {"shape": [1000, 1000, 1000]}, "position": [0, 0]},
+        {"id": "flat", "type": "Flatten", "params": {}, "position": [0, 100]},
+        {"id": "fc1", "type": "Linear", "params": {"out_features": out_features}, "position": [0, 200]},
+    ]
     network["edges"] = [{"from": "input", "to": "flat"}, {"from": "flat", "to": "fc1"}]
     path.write_text(json.dumps(network))
     return str(path)
@@ -283,26 +320,34 @@ def test_a_run_bigger_than_free_memory_is_refused_and_force_meets_the_out_of_mem
     forced = train(network, "--out", "b", "--force", cwd=tmp_path)
     err = forced.communicate(timeout=60)[1]
     assert forced.returncode == 1 and not (tmp_path / "b").exists()
-    assert err == "error: The computer ran out of memory building the network; use fewer channels or a smaller network.\n"
+    assert (
+        err == "error: The computer ran out of memory building the network; use fewer channels or a smaller network.\n"
+    )
 
 
 def test_the_refusal_suggests_a_batch_size_that_fits():
     need = memory.MemoryEstimate(weights=100, gradients=100, optimizer=0, activations=1000, data=0)  # 10 a sample
     assert memory.refusal(need, 100, 1000, "GPU", "add --force to start it anyway") == (
         "This run needs about 1.2 kB of memory and the GPU has 1 kB free; try a batch size of 80 or less, "
-        "fewer channels or a smaller network, or add --force to start it anyway.")
+        "fewer channels or a smaller network, or add --force to start it anyway."
+    )
     assert memory.refusal(need, 100, 1300, "GPU", "add --force to start it anyway") is None
     assert "a batch size of 50 or less" in memory.refusal(need, 100, 700, "GPU", "add --force to start it anyway")
     assert memory.refusal(need, 100, None, "GPU", "add --force to start it anyway") is None
     assert memory.available_ram() > 0
 
 
-@pytest.mark.parametrize("error", [
-    RuntimeError("[enforce fail at alloc_cpu.cpp:117] data. DefaultCPUAllocator: not enough memory: you tried to "
-                 "allocate 40000000000 bytes."),
-    RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to allocate 4 bytes."),
-    MemoryError(),
-])
+@pytest.mark.parametrize(
+    "error",
+    [
+        RuntimeError(
+            "[enforce fail at alloc_cpu.cpp:117] data. DefaultCPUAllocator: not enough memory: you tried to "
+            "allocate 40000000000 bytes."
+        ),
+        RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to allocate 4 bytes."),
+        MemoryError(),
+    ],
+)
 def test_cpu_allocation_failures_are_the_out_of_memory_sentence(error):
     with pytest.raises(TrainError, match=r"^The computer ran out of memory building it\.$"):
         with loop._out_of_memory(torch.device("cpu"), "building it"):

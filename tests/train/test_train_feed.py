@@ -15,8 +15,15 @@ def windows(x, padding):
     """Every crop of each padded image, and its mirror: {(dy, dx, mirrored): image}."""
     padded = torch.nn.functional.pad(x, (padding,) * 4)
     h, w = x.shape[-2:]
-    return [{(dy, dx, m): (lambda v: v.flip(-1) if m else v)(p[:, dy:dy + h, dx:dx + w])
-             for dy in range(2 * padding + 1) for dx in range(2 * padding + 1) for m in (False, True)} for p in padded]
+    return [
+        {
+            (dy, dx, m): (lambda v: v.flip(-1) if m else v)(p[:, dy : dy + h, dx : dx + w])
+            for dy in range(2 * padding + 1)
+            for dx in range(2 * padding + 1)
+            for m in (False, True)
+        }
+        for p in padded
+    ]
 
 
 def which(out, x, padding):
@@ -55,8 +62,9 @@ def test_stats_are_per_channel_in_unit_range():
     x[::2, 0] = 51
     mean, std = feed.stats(x)
     assert mean.shape == (2, 1, 1)
-    assert mean.flatten().tolist() == pytest.approx([0.1, 1.0]) and std.flatten().tolist() == pytest.approx([0.1, 0.0],
-                                                                                                          abs=1e-5)
+    assert mean.flatten().tolist() == pytest.approx([0.1, 1.0]) and std.flatten().tolist() == pytest.approx(
+        [0.1, 0.0], abs=1e-5
+    )
 
 
 def test_fit_passes_flattens_converts_or_explains():

@@ -2,6 +2,7 @@ import time
 
 import pytest
 import torch
+from train_fakes import write_fake_mnist, write_image_folder
 
 from netbuilder.core.document import Document
 from netbuilder.core.graph import Edge
@@ -11,7 +12,6 @@ from netbuilder.train.job import execute
 from netbuilder.train.loop import Trainer
 from netbuilder.train.runner import Runner
 from netbuilder.train.runs import Run
-from train_fakes import write_fake_mnist, write_image_folder
 
 
 def run_job(document, config, out, **kwargs):
@@ -99,8 +99,13 @@ def test_a_resumed_run_continues_the_same_curve(seed_cnn, quick, tmp_path):
     straight = run_job(seed_cnn, config, tmp_path / "straight")
 
     first = []  # interrupted once epoch 2's checkpoint is written
-    execute(seed_cnn, config, tmp_path / "resumed", listener=first.append,
-            should_stop=lambda: any(isinstance(e, Checkpoint) and e.epoch == 2 for e in first))
+    execute(
+        seed_cnn,
+        config,
+        tmp_path / "resumed",
+        listener=first.append,
+        should_stop=lambda: any(isinstance(e, Checkpoint) and e.epoch == 2 for e in first),
+    )
     assert first[-1].stopped and first[-1].epochs_done == 2  # stopped at the first step of epoch 3
     second = run_job(seed_cnn, config, tmp_path / "resumed", resume=True)
     assert second[0].start_epoch == 2
@@ -124,8 +129,9 @@ def test_a_stop_checked_every_step_ends_the_run_cleanly(seed_cnn, quick, tmp_pat
 def test_mistakes_are_one_sentence_and_leave_no_folder(seed_cnn, quick, tmp_path):
     seed_cnn.graph.nodes["fc1"].params["out_features"] = 5
     failed = run_job(seed_cnn, quick, tmp_path / "a")[-1]
-    assert failed.message == ("The network ends in 5 outputs but shapes10 has 10 classes; set the last Linear's "
-                              "out_features to 10.")
+    assert failed.message == (
+        "The network ends in 5 outputs but shapes10 has 10 classes; set the last Linear's out_features to 10."
+    )
     seed_cnn.graph.nodes["fc1"].params["out_features"] = 10
 
     failed = run_job(seed_cnn, quick.replace(dataset="cifar10", data_dir=str(tmp_path / "data")), tmp_path / "b")[-1]
@@ -169,8 +175,10 @@ def test_mnist_into_a_colour_network_is_explained_then_resized(seed_cnn, quick, 
     write_fake_mnist(tmp_path / "data", n=200, n_test=50)
     config = quick.replace(dataset="mnist", data_dir=str(tmp_path / "data"))
     failed = run_job(seed_cnn, config, tmp_path / "a")[-1]
-    assert failed.message == ("MNIST images are 1×28×28 but the network's Input is 3×32×32; convert them "
-                              "(--resize, or “convert images” in the app), or set the Input block to [1, 28, 28].")
+    assert failed.message == (
+        "MNIST images are 1×28×28 but the network's Input is 3×32×32; convert them "
+        "(--resize, or “convert images” in the app), or set the Input block to [1, 28, 28]."
+    )
     events = run_job(seed_cnn, config.replace(resize=True), tmp_path / "b")
     assert isinstance(events[-1], Finished) and events[0].train_size == 180
 
@@ -178,8 +186,7 @@ def test_mnist_into_a_colour_network_is_explained_then_resized(seed_cnn, quick, 
 def test_an_image_folder_trains_through_a_dataloader(seed_cnn, quick, tmp_path):
     write_image_folder(tmp_path / "images", per_class=20)
     seed_cnn.graph.nodes["fc1"].params["out_features"] = 2
-    config = quick.replace(dataset=f"folder:{tmp_path / 'images'}", workers=1, crop_padding=2, flip=True,
-                           batch_size=8)
+    config = quick.replace(dataset=f"folder:{tmp_path / 'images'}", workers=1, crop_padding=2, flip=True, batch_size=8)
     events = run_job(seed_cnn, config, tmp_path / "a")
     assert isinstance(events[-1], Finished)
     assert (events[0].train_size, events[0].val_size, events[0].test_size) == (29, 3, 8)

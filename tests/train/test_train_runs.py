@@ -45,8 +45,13 @@ def test_events_round_trip_through_dicts():
 def test_summaries_say_how_a_run_ended():
     assert summarize(Failed("diverged"), None) == {"status": "failed", "message": "diverged"}
     stopped = summarize(Finished(True, 2, 0.5, None, 3.0), None)
-    assert stopped == {"status": "stopped", "epochs_done": 2, "best_val_accuracy": 0.5, "test_accuracy": None,
-                       "seconds": 3.0}
+    assert stopped == {
+        "status": "stopped",
+        "epochs_done": 2,
+        "best_val_accuracy": 0.5,
+        "test_accuracy": None,
+        "seconds": 3.0,
+    }
 
 
 def test_runs_are_listed_newest_first_and_named_by_time(tmp_path, seed_cnn):
@@ -59,11 +64,21 @@ def test_runs_are_listed_newest_first_and_named_by_time(tmp_path, seed_cnn):
     assert re.fullmatch(r"my-net-\d{8}-\d{6}", new_path(tmp_path, "my net!").name)
 
 
-@pytest.mark.parametrize("name, start", [
-    ("a\x00b\nc\rd\te", "a-b-c-d-e-"), ("../../etc/passwd", "etc-passwd-"), ("..", "run-"), ("/", "run-"),
-    ("a\\b:c*d?e|f<g>h\"i", "a-b-c-d-e-f-g-h-i-"), ("\x1b[31mred\x1b[0m", "31mred-0m-"), ("-rf ~", "rf-"),
-    ("Réseau_été 2", "Réseau_été-2-"), ("evil\u202etxt.exe", "evil-txt-exe-"), ("名前" * 150, "名前" * 13 + "-"),
-])
+@pytest.mark.parametrize(
+    "name, start",
+    [
+        ("a\x00b\nc\rd\te", "a-b-c-d-e-"),
+        ("../../etc/passwd", "etc-passwd-"),
+        ("..", "run-"),
+        ("/", "run-"),
+        ('a\\b:c*d?e|f<g>h"i', "a-b-c-d-e-f-g-h-i-"),
+        ("\x1b[31mred\x1b[0m", "31mred-0m-"),
+        ("-rf ~", "rf-"),
+        ("Réseau_été 2", "Réseau_été-2-"),
+        ("evil\u202etxt.exe", "evil-txt-exe-"),
+        ("名前" * 150, "名前" * 13 + "-"),
+    ],
+)
 def test_run_folders_are_named_safely_whatever_the_network_is_called(tmp_path, name, start):
     path = new_path(tmp_path, name)
     assert path.parent == tmp_path and path.name.startswith(start)

@@ -44,8 +44,9 @@ def write_fake_mnist(root, folder="MNIST", n=60, n_test=20, seed=0):
         labels = (np.arange(count) % 10).astype(np.uint8)
         header = np.array([0x803, count, 28, 28], dtype=">i4").tobytes()
         (raw / f"{split}-images-idx3-ubyte").write_bytes(header + images.tobytes())
-        (raw / f"{split}-labels-idx1-ubyte").write_bytes(np.array([0x801, count], dtype=">i4").tobytes()
-                                                        + labels.tobytes())
+        (raw / f"{split}-labels-idx1-ubyte").write_bytes(
+            np.array([0x801, count], dtype=">i4").tobytes() + labels.tobytes()
+        )
 
 
 def write_image_folder(root, classes=("cats", "dogs"), per_class=10, size=(40, 30)):

@@ -27,7 +27,9 @@ def drop_from_palette(window: MainWindow, label: str, scene_point: QPointF) -> N
     viewport = window.view.viewport()
     pos = QPointF(window.view.mapFromScene(scene_point))
     for kind in (QDragEnterEvent, QDragMoveEvent):
-        event = kind(pos.toPoint(), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+        event = kind(
+            pos.toPoint(), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+        )
         QApplication.sendEvent(viewport, event)
         assert event.isAccepted()
     drop = QDropEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
@@ -38,8 +40,9 @@ def view_point(window: MainWindow, scene_point: QPointF) -> QPoint:
     return window.view.mapFromScene(scene_point)
 
 
-def mouse_drag(window: MainWindow, start: QPointF, end: QPointF, steps: int = 6,
-               modifier=Qt.KeyboardModifier.NoModifier) -> None:
+def mouse_drag(
+    window: MainWindow, start: QPointF, end: QPointF, steps: int = 6, modifier=Qt.KeyboardModifier.NoModifier
+) -> None:
     """Press at start, move in steps, release at end (scene coordinates)."""
     viewport = window.view.viewport()
     a, b = view_point(window, start), view_point(window, end)

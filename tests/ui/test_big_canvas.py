@@ -1,8 +1,8 @@
 """Big networks on the canvas: opening one costs O(N), "add below" walks the graph once, wires follow moves."""
 
+from gestures import key, mouse_drag
 from PySide6.QtCore import QPointF
 
-from gestures import key, mouse_drag
 from netbuilder.core.document import Document
 from netbuilder.core.graph import Edge, Graph, Node
 from netbuilder.core.layout import ROW, arrange, descendants, missing_positions

@@ -1,10 +1,10 @@
 """The canvas, driven with real drops, mouse gestures and keys."""
 
 import pytest
+from gestures import click_node, drop_from_palette, key, mouse_drag, palette_item
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtTest import QTest
 
-from gestures import click_node, drop_from_palette, key, mouse_drag, palette_item
 from netbuilder.core.document import to_dict
 from netbuilder.core.graph import Edge
 from netbuilder.core.presets import list_presets
@@ -74,7 +74,9 @@ def test_refused_connections_snap_back_with_a_message(make_window):
     mouse_drag(window, window.scene.node_items["input"].output_pos(), window.scene.node_items["relu1"].input_pos(0))
     assert graph.edges == edges
     assert "Input 0 of 'relu1' is already fed by 'conv1'" in window.statusBar().currentMessage()
-    mouse_drag(window, window.scene.node_items["pool1"].output_pos(), window.scene.node_items["input"].pos() + QPointF(100, 30))
+    mouse_drag(
+        window, window.scene.node_items["pool1"].output_pos(), window.scene.node_items["input"].pos() + QPointF(100, 30)
+    )
     assert graph.edges == edges
     assert "takes no input" in window.statusBar().currentMessage()
     assert not [i for i in window.scene.items() if type(i).__name__ == "QGraphicsPathItem"]  # the wire is gone
@@ -298,7 +300,7 @@ def test_no_overlapping_blocks_or_labels_on_the_presets(make_window, key):
     nodes = [item.mapRectToScene(item.shape().boundingRect()) for item in window.scene.node_items.values()]
     labels = [item._label_rect for item in window.scene.edge_items.values()]
     for i, a in enumerate(nodes):
-        assert not any(a.intersects(b) for b in nodes[i + 1:]), key
+        assert not any(a.intersects(b) for b in nodes[i + 1 :]), key
         assert not any(a.intersects(label) for label in labels), key
     for i, a in enumerate(labels):
-        assert not any(a.intersects(b) for b in labels[i + 1:]), key
+        assert not any(a.intersects(b) for b in labels[i + 1 :]), key

@@ -95,7 +95,13 @@ def test_model_summary(make_window):
     dialog = SummaryDialog(window.editor.document, window.editor.result, window)
     assert dialog.table.rowCount() == 5
     assert [dialog.table.item(1, c).text() for c in range(6)] == [
-        "conv1", "Conv2d", "12 · 3×3 · s1 · p1", "12×32×32", "336", "331,776"]
+        "conv1",
+        "Conv2d",
+        "12 · 3×3 · s1 · p1",
+        "12×32×32",
+        "336",
+        "331,776",
+    ]
 
 
 def wait_jobs(qtbot, window):
@@ -125,8 +131,9 @@ def test_export_menu_writes_model_py_that_runs_with_only_torch(make_window, qtbo
     wait_jobs(qtbot, window)
     assert window.errors == []
     assert "model.py" in window.statusBar().currentMessage()
-    proc = subprocess.run([sys.executable, "-I", str(tmp_path / "out" / "model.py")], capture_output=True, text=True,
-                          cwd=tmp_path)
+    proc = subprocess.run(
+        [sys.executable, "-I", str(tmp_path / "out" / "model.py")], capture_output=True, text=True, cwd=tmp_path
+    )
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "out" / "train.py").is_file()
 

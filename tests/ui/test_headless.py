@@ -13,8 +13,9 @@ VGG = str(PRESETS_DIR / "vgg_cifar.json")
 
 def run(*args, **kw):
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    return subprocess.run([sys.executable, "-m", "netbuilder", *args], capture_output=True, text=True, env=env,
-                          timeout=60, **kw)
+    return subprocess.run(
+        [sys.executable, "-m", "netbuilder", *args], capture_output=True, text=True, env=env, timeout=60, **kw
+    )
 
 
 def test_render_png_and_svg(tmp_path):

@@ -11,7 +11,6 @@ from netbuilder.ui import runs_view
 from netbuilder.ui.runs_view import RunsView
 
 
-
 def test_the_folder_is_scanned_off_the_ui_thread(qtbot, tmp_path, monkeypatch):
     (tmp_path / "runs").mkdir()
     threads = []

@@ -17,8 +17,11 @@ window.hide()
 """
 
 
-@pytest.mark.parametrize("args", [["-m", "netbuilder", "--screenshot", "shot.png"], ["-c", WINDOW_WITH_SCRATCH]],
-                         ids=["screenshot", "export-scratch"])
+@pytest.mark.parametrize(
+    "args",
+    [["-m", "netbuilder", "--screenshot", "shot.png"], ["-c", WINDOW_WITH_SCRATCH]],
+    ids=["screenshot", "export-scratch"],
+)
 def test_no_scratch_folder_is_left(tmp_path, args):
     temp = tmp_path / "tmp"
     temp.mkdir()

@@ -32,8 +32,11 @@ def test_drag_from_palette_to_canvas_with_a_real_pointer(tmp_path):
     if reason:
         pytest.skip(reason)
     read, write = os.pipe()
-    xvfb = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", "1600x1000x24", "-nolisten", "tcp"],
-                            pass_fds=(write,), stderr=subprocess.DEVNULL)
+    xvfb = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(write), "-screen", "0", "1600x1000x24", "-nolisten", "tcp"],
+        pass_fds=(write,),
+        stderr=subprocess.DEVNULL,
+    )
     os.close(write)
     display = ":" + os.read(read, 16).decode().strip()  # keep the pipe open: Xvfb may still write to it
     env = {**os.environ, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb", "NETBUILDER_HOME": str(tmp_path)}
@@ -41,8 +44,9 @@ def test_drag_from_palette_to_canvas_with_a_real_pointer(tmp_path):
         if subprocess.run(["xdotool", "getmouselocation"], env=env, capture_output=True).returncode == 0:
             break
         time.sleep(0.1)
-    app = subprocess.Popen([sys.executable, str(HERE / "xdrag_app.py")], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           text=True, env=env)
+    app = subprocess.Popen(
+        [sys.executable, str(HERE / "xdrag_app.py")], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
     try:
         first = app.stdout.readline()
         assert first, app.stderr.read()

@@ -19,15 +19,21 @@ known = set(window.editor.graph.nodes)
 
 def report_targets() -> None:
     tree = window.palette.tree
-    item = next(tree.topLevelItem(i).child(j) for i in range(tree.topLevelItemCount())
-                for j in range(tree.topLevelItem(i).childCount()) if tree.topLevelItem(i).child(j).text(0) == "Dropout")
+    item = next(
+        tree.topLevelItem(i).child(j)
+        for i in range(tree.topLevelItemCount())
+        for j in range(tree.topLevelItem(i).childCount())
+        if tree.topLevelItem(i).child(j).text(0) == "Dropout"
+    )
     source = tree.viewport().mapToGlobal(tree.visualItemRect(item).center())
     viewport = window.view.viewport()
     drop_local = QPoint(viewport.width() - 150, 120)
     drop = viewport.mapToGlobal(drop_local)
     scene = window.view.mapToScene(drop_local)
-    print(json.dumps({"from": [source.x(), source.y()], "to": [drop.x(), drop.y()],
-                      "scene": [scene.x(), scene.y()]}), flush=True)
+    print(
+        json.dumps({"from": [source.x(), source.y()], "to": [drop.x(), drop.y()], "scene": [scene.x(), scene.y()]}),
+        flush=True,
+    )
 
 
 def poll() -> None:

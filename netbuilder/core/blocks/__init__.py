@@ -5,7 +5,19 @@ from __future__ import annotations
 
 from netbuilder.core.blocks.activation import ACTIVATION
 from netbuilder.core.blocks.base import (
-    BlockType, Call, Compute, Fix, Infix, Layer, Params, Shape, Situation, Source, fmt_pair, fmt_shape, window_out,
+    BlockType,
+    Call,
+    Compute,
+    Fix,
+    Infix,
+    Layer,
+    Params,
+    Shape,
+    Situation,
+    Source,
+    fmt_pair,
+    fmt_shape,
+    window_out,
 )
 from netbuilder.core.blocks.conv import CONV2D
 from netbuilder.core.blocks.dense import FLATTEN, LINEAR
@@ -29,7 +41,30 @@ def register(block: BlockType) -> BlockType:
 
 
 __all__ = [
-    "ACTIVATION", "ADAPTIVE_POOL2D", "ADD", "BATCHNORM", "CONCAT", "CONV2D", "DROPOUT", "FLATTEN", "INPUT", "LINEAR",
-    "POOL2D", "REGISTRY", "BlockType", "Call", "Compute", "Fix", "Infix", "Layer", "Params", "Shape", "Situation",
-    "Source", "fmt_pair", "fmt_shape", "register", "window_out",
+    "ACTIVATION",
+    "ADAPTIVE_POOL2D",
+    "ADD",
+    "BATCHNORM",
+    "CONCAT",
+    "CONV2D",
+    "DROPOUT",
+    "FLATTEN",
+    "INPUT",
+    "LINEAR",
+    "POOL2D",
+    "REGISTRY",
+    "BlockType",
+    "Call",
+    "Compute",
+    "Fix",
+    "Infix",
+    "Layer",
+    "Params",
+    "Shape",
+    "Situation",
+    "Source",
+    "fmt_pair",
+    "fmt_shape",
+    "register",
+    "window_out",
 ]

@@ -10,8 +10,15 @@ from netbuilder.core.text import quote
 
 # function → its torch.nn layer
 FUNCTIONS = {
-    "relu": "ReLU", "leaky_relu": "LeakyReLU", "elu": "ELU", "gelu": "GELU", "silu": "SiLU", "sigmoid": "Sigmoid",
-    "tanh": "Tanh", "softmax": "Softmax", "identity": "Identity",
+    "relu": "ReLU",
+    "leaky_relu": "LeakyReLU",
+    "elu": "ELU",
+    "gelu": "GELU",
+    "silu": "SiLU",
+    "sigmoid": "Sigmoid",
+    "tanh": "Tanh",
+    "softmax": "Softmax",
+    "identity": "Identity",
 }
 
 
@@ -56,8 +63,17 @@ ACTIVATION = BlockType(
     help="Applies a non-linear function to every value; the volume keeps its shape.",
     params=(
         ParamSpec("function", "choice", "relu", "the function applied element-wise", choices=tuple(FUNCTIONS)),
-        ParamSpec("negative_slope", "float", 0.01, "slope for negative inputs (leaky_relu)", min=0.0, max=1.0,
-                  step=0.05, decimals=3, used_when=("function", ("leaky_relu",))),
+        ParamSpec(
+            "negative_slope",
+            "float",
+            0.01,
+            "slope for negative inputs (leaky_relu)",
+            min=0.0,
+            max=1.0,
+            step=0.05,
+            decimals=3,
+            used_when=("function", ("leaky_relu",)),
+        ),
     ),
     output_shape=same_shape,
     cost=no_cost,
@@ -65,6 +81,14 @@ ACTIVATION = BlockType(
     compute=_layer,
     probabilities=lambda p: p["function"] == "softmax",
     id_base=lambda p: p.get("function", "relu"),
-    imports={"ReLU": _import("relu"), "SiLU": _import("silu"), "Sigmoid": _import("sigmoid"), "Tanh": _import("tanh"),
-             "LeakyReLU": _leaky_relu, "ELU": _elu, "GELU": _gelu, "Softmax": _softmax},
+    imports={
+        "ReLU": _import("relu"),
+        "SiLU": _import("silu"),
+        "Sigmoid": _import("sigmoid"),
+        "Tanh": _import("tanh"),
+        "LeakyReLU": _leaky_relu,
+        "ELU": _elu,
+        "GELU": _gelu,
+        "Softmax": _softmax,
+    },
 )

@@ -52,6 +52,7 @@ def window_out(n: int, k: int, s: int, p: int, d: int = 1, ceil_mode: bool = Fal
 
 # How a block computes, as plain data that pytorch/ turns into torch calls and model.py source ----------
 
+
 @dataclass(frozen=True)
 class Layer:
     """torch.nn.<cls>(*args, **kwargs), built once; flatten: a volume is flattened before it."""
@@ -86,6 +87,7 @@ Compute = Layer | Infix | Call | Source
 
 
 # Fixes ---------------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Fix:
@@ -126,6 +128,7 @@ def _nothing(s: Situation) -> list[Any]:
 
 # Importing -----------------------------------------------------------------------------------------------
 
+
 class ImportRefused(Exception):
     """A torch layer or operation in a variant the block does not compute exactly; the message describes the
     variant after its name ("with padding_mode 'reflect'")."""
@@ -143,6 +146,7 @@ def torch_pair(value: Any) -> Any:
 
 
 # The block type ----------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class BlockType:

@@ -6,8 +6,20 @@ from typing import Any
 
 from netbuilder.core.blocks import window
 from netbuilder.core.blocks.base import (
-    BlockType, Fix, ImportRefused, Layer, Params, Shape, Situation, fmt_pair, fmt_param, fmt_side, remove_if_vector,
-    torch_pair, volume, window_out,
+    BlockType,
+    Fix,
+    ImportRefused,
+    Layer,
+    Params,
+    Shape,
+    Situation,
+    fmt_pair,
+    fmt_param,
+    fmt_side,
+    remove_if_vector,
+    torch_pair,
+    volume,
+    window_out,
 )
 from netbuilder.core.params import Pair, ParamSpec, to_json
 from netbuilder.core.problems import ErrorKind
@@ -96,11 +108,21 @@ def _fixes(s: Situation) -> list[Fix]:
         pad = p["padding"]
         keeps = (2 * pad[0] + 1, 2 * pad[1] + 1)
         if p["stride"] == (1, 1) and keeps != (1, 1):
-            found.append(Fix(f"Set kernel_size to {fmt_param(keeps)} (keeps {shape[1]}×{shape[2]})", "params",
-                             {"kernel_size": to_json(keeps)}))
+            found.append(
+                Fix(
+                    f"Set kernel_size to {fmt_param(keeps)} (keeps {shape[1]}×{shape[2]})",
+                    "params",
+                    {"kernel_size": to_json(keeps)},
+                )
+            )
         largest = (shape[1] + 2 * pad[0], shape[2] + 2 * pad[1])
-        found.append(Fix(f"Set kernel_size to {fmt_param(largest)} (the largest that fits)", "params",
-                         {"kernel_size": to_json(largest)}))
+        found.append(
+            Fix(
+                f"Set kernel_size to {fmt_param(largest)} (the largest that fits)",
+                "params",
+                {"kernel_size": to_json(largest)},
+            )
+        )
     return found + remove_if_vector(s)
 
 
@@ -110,9 +132,13 @@ def _import(m: Any, shapes: list[Shape], out: Shape) -> Params:
         raise ImportRefused(f"with padding_mode {quote(m.padding_mode)}")
     padding = 0 if m.padding == "valid" else m.padding
     return {
-        "out_channels": m.out_channels, "kernel_size": torch_pair(m.kernel_size), "stride": torch_pair(m.stride),
-        "padding": padding if padding == "same" else torch_pair(padding), "dilation": torch_pair(m.dilation),
-        "groups": m.groups, "bias": m.bias is not None,
+        "out_channels": m.out_channels,
+        "kernel_size": torch_pair(m.kernel_size),
+        "stride": torch_pair(m.stride),
+        "padding": padding if padding == "same" else torch_pair(padding),
+        "dilation": torch_pair(m.dilation),
+        "groups": m.groups,
+        "bias": m.bias is not None,
     }
 
 
@@ -132,9 +158,17 @@ CONV2D = BlockType(
     output_shape=_shape,
     cost=_cost,
     summary=_summary,
-    compute=lambda p, i: Layer("Conv2d", (i[0][0], p["out_channels"], p["kernel_size"]), {
-        "stride": p["stride"], "padding": p["padding"], "dilation": p["dilation"], "groups": p["groups"],
-        "bias": p["bias"]}),
+    compute=lambda p, i: Layer(
+        "Conv2d",
+        (i[0][0], p["out_channels"], p["kernel_size"]),
+        {
+            "stride": p["stride"],
+            "padding": p["padding"],
+            "dilation": p["dilation"],
+            "groups": p["groups"],
+            "bias": p["bias"],
+        },
+    ),
     formula=lambda s: window.formula(s, _window(s.values)),
     warnings=lambda s: window.warnings(s, _window(s.values)),
     fixes=_fixes,

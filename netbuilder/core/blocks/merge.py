@@ -6,7 +6,16 @@ from collections.abc import Callable
 from typing import Any
 
 from netbuilder.core.blocks.base import (
-    BlockType, Call, Fix, ImportRefused, Infix, Params, Shape, Situation, fmt_shape, no_cost,
+    BlockType,
+    Call,
+    Fix,
+    ImportRefused,
+    Infix,
+    Params,
+    Shape,
+    Situation,
+    fmt_shape,
+    no_cost,
 )
 from netbuilder.core.blocks.dense import FLATTEN
 from netbuilder.core.params import ParamSpec
@@ -61,8 +70,11 @@ def _concat_shape(inputs: list[Shape], p: Params) -> Shape:
 def _concat_fixes(s: Situation) -> list[Fix]:
     if not s.has(CONCAT_MIXED_RANKS):
         return []
-    return [Fix(f"Insert Flatten on input {port} ({fmt_shape(shape)})", "insert", block_type=FLATTEN.name, port=port)
-            for port, shape in enumerate(s.inputs) if shape is not None and len(shape) == 3]
+    return [
+        Fix(f"Insert Flatten on input {port} ({fmt_shape(shape)})", "insert", block_type=FLATTEN.name, port=port)
+        for port, shape in enumerate(s.inputs)
+        if shape is not None and len(shape) == 3
+    ]
 
 
 def _import_add(args: dict[str, Any], shapes: list[Shape], out: Shape) -> Params:

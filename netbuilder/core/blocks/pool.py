@@ -6,8 +6,22 @@ from typing import Any
 
 from netbuilder.core.blocks import window
 from netbuilder.core.blocks.base import (
-    BlockType, Fix, ImportRefused, ImportRule, Layer, Params, Shape, Situation, fmt_pair, fmt_param, fmt_side,
-    no_cost, remove_if_vector, torch_pair, volume, window_out,
+    BlockType,
+    Fix,
+    ImportRefused,
+    ImportRule,
+    Layer,
+    Params,
+    Shape,
+    Situation,
+    fmt_pair,
+    fmt_param,
+    fmt_side,
+    no_cost,
+    remove_if_vector,
+    torch_pair,
+    volume,
+    window_out,
 )
 from netbuilder.core.params import ParamSpec, to_json
 from netbuilder.core.problems import ErrorKind
@@ -75,8 +89,13 @@ def _import(mode: str) -> ImportRule:
             raise ImportRefused("with dilation or return_indices")
         if mode == "avg" and (not m.count_include_pad or m.divisor_override is not None):
             raise ImportRefused("without count_include_pad or with divisor_override")
-        return {"mode": mode, "kernel_size": torch_pair(m.kernel_size), "stride": torch_pair(m.stride or m.kernel_size),
-                "padding": torch_pair(m.padding), "ceil_mode": m.ceil_mode}
+        return {
+            "mode": mode,
+            "kernel_size": torch_pair(m.kernel_size),
+            "stride": torch_pair(m.stride or m.kernel_size),
+            "padding": torch_pair(m.padding),
+            "ceil_mode": m.ceil_mode,
+        }
 
     return rule
 
@@ -94,16 +113,18 @@ POOL2D = BlockType(
     params=(
         ParamSpec("mode", "choice", "max", "max or average of each window", choices=("max", "avg")),
         ParamSpec("kernel_size", "pair", 2, "height and width of each window", min=1, max=1024),
-        ParamSpec("stride", "pair", None, "step between windows (empty: kernel_size)", min=1, max=1024,
-                  nullable=True),
+        ParamSpec("stride", "pair", None, "step between windows (empty: kernel_size)", min=1, max=1024, nullable=True),
         ParamSpec("padding", "pair", 0, "padding on each side, at most half the window", min=0, max=512),
         ParamSpec("ceil_mode", "bool", False, "round the output size up instead of down"),
     ),
     output_shape=_shape,
     cost=no_cost,
     summary=_summary,
-    compute=lambda p, i: Layer("MaxPool2d" if p["mode"] == "max" else "AvgPool2d", (p["kernel_size"],), {
-        "stride": p["stride"] or p["kernel_size"], "padding": p["padding"], "ceil_mode": p["ceil_mode"]}),
+    compute=lambda p, i: Layer(
+        "MaxPool2d" if p["mode"] == "max" else "AvgPool2d",
+        (p["kernel_size"],),
+        {"stride": p["stride"] or p["kernel_size"], "padding": p["padding"], "ceil_mode": p["ceil_mode"]},
+    ),
     formula=lambda s: window.formula(s, _window(s.values)),
     warnings=lambda s: window.warnings(s, _window(s.values)),
     fixes=_fixes,
@@ -128,8 +149,7 @@ ADAPTIVE_POOL2D = BlockType(
     output_shape=_adaptive_shape,
     cost=no_cost,
     summary=lambda p, i: f"{p['mode']} · → {fmt_pair(p['output_size'])}",
-    compute=lambda p, i: Layer("AdaptiveMaxPool2d" if p["mode"] == "max" else "AdaptiveAvgPool2d",
-                               (p["output_size"],)),
+    compute=lambda p, i: Layer("AdaptiveMaxPool2d" if p["mode"] == "max" else "AdaptiveAvgPool2d", (p["output_size"],)),
     fixes=remove_if_vector,
     imports={"AdaptiveAvgPool2d": _import_adaptive("avg"), "AdaptiveMaxPool2d": _import_adaptive("max")},
 )
