@@ -12,6 +12,7 @@ from netbuilder.core.document import DocumentError, load
 from netbuilder.core.presets import list_presets
 from netbuilder.core.shapes import check
 from netbuilder.core.summary import as_json, table
+from netbuilder.core.text import clean
 from netbuilder.train import commands as train_commands
 
 
@@ -31,7 +32,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 def _cmd_presets(args: argparse.Namespace) -> int:
     for p in list_presets():
-        print(f"{p.key:<14} {p.name} — {p.description}")
+        print(f"{clean(p.key):<14} {clean(p.name)} — {clean(p.description, 400)}")
     return 0
 
 
