@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from netbuilder.core.atomic import write_text_atomic
-from netbuilder.core.graph import ID_PATTERN, Edge, Graph, Node
+from netbuilder.core.graph import ID_PATTERN, Edge, Graph, GraphError, Node
+from netbuilder.core.groups import Group
 from netbuilder.core.text import clean, fmt_int, quote
 
 FORMAT = "netbuilder"
@@ -20,9 +21,10 @@ MAX_NODES = 100_000
 MAX_DEPTH = 16
 write_atomic = write_text_atomic  # the name callers outside core still import from here
 
-_TOP_KEYS = {"format", "version", "name", "description", "nodes", "edges"}
+_TOP_KEYS = {"format", "version", "name", "description", "nodes", "edges", "groups"}
 _NODE_KEYS = {"id", "type", "params", "position"}
 _EDGE_KEYS = {"from", "to", "port"}
+_GROUP_KEYS = {"id", "name", "members", "folded"}
 
 
 class DocumentError(Exception):
@@ -195,6 +197,26 @@ def parse(text: str, source: str = "<text>") -> Document:
             raise _fail(source, f"edges[{i}]", f"the connection {edge.src} → {edge.dst} is listed twice.")
         seen.add(edge)
         graph.edges.append(edge)
+    raw_groups = _expect(source, "groups", data.get("groups", []), list, "a list of groups")
+    if len(raw_groups) > MAX_NODES:
+        raise _fail(source, "groups", f"more than {MAX_NODES:,} groups.")
+    for i, raw in enumerate(raw_groups):
+        where = f"groups[{i}]"
+        _expect(source, where, raw, dict, "an object with id, name and members")
+        _unknown_keys(source, where, raw, _GROUP_KEYS)
+        members = _expect(source, f"{where}.members", raw.get("members"), list, "a list of block and group ids")
+        for j, member in enumerate(members):
+            _expect(source, f"{where}.members[{j}]", member, str, "a block or group id")
+        group = Group(
+            _expect(source, f"{where}.id", raw.get("id"), str, "a group id"),
+            _expect(source, f"{where}.name", raw.get("name"), str, "text"),
+            list(members),
+            _expect(source, f"{where}.folded", raw.get("folded", True), bool, "true or false"),
+        )
+        try:
+            graph.add_group(group)  # members must already be defined: nested groups come first
+        except GraphError as e:
+            raise _fail(source, where, str(e)[0].lower() + str(e)[1:]) from None
     return Document(graph, name, description)
 
 
@@ -238,7 +260,7 @@ def to_dict(doc: Document) -> dict[str, Any]:
         if e.port:
             entry["port"] = e.port
         edges.append(entry)
-    return {
+    out = {
         "format": FORMAT,
         "version": VERSION,
         "name": doc.name,
@@ -246,6 +268,11 @@ def to_dict(doc: Document) -> dict[str, Any]:
         "nodes": nodes,
         "edges": edges,
     }
+    if doc.graph.groups:  # files without groups read and write as before
+        out["groups"] = [
+            {"id": g.id, "name": g.name, "members": g.members, "folded": g.folded} for g in doc.graph.groups.values()
+        ]
+    return out
 
 
 def dumps(doc: Document) -> str:
@@ -262,7 +289,8 @@ def dumps(doc: Document) -> str:
             return f'  "{key}": []'
         return f'  "{key}": [\n    ' + ",\n    ".join(items) + "\n  ]"
 
-    return "{\n" + ",\n".join(head + [listing("nodes"), listing("edges")]) + "\n}\n"
+    lists = [listing(key) for key in ("nodes", "edges", "groups") if key in data]
+    return "{\n" + ",\n".join(head + lists) + "\n}\n"
 
 
 def save(doc: Document, path: str | os.PathLike) -> None:

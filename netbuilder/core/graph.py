@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from netbuilder.core.groups import Group, blocks_in, problem_with
 from netbuilder.core.problems import ErrorKind, Problem
 from netbuilder.core.text import quote
 
@@ -54,12 +55,14 @@ PORT_TAKEN = ErrorKind(
 class Graph:
     """Nodes in insertion order and edges; every change notifies listeners with (kind, subject).
 
-    Kinds: node_added, node_removed, edge_added, edge_removed, params_changed, node_moved.
+    Kinds: node_added, node_removed, edge_added, edge_removed, params_changed, node_moved, group_added,
+    group_removed, group_changed (subject: the group).
     """
 
     def __init__(self) -> None:
         self.nodes: dict[str, Node] = {}
         self.edges: list[Edge] = []
+        self.groups: dict[str, Group] = {}  # in document order; see core.groups
         self.listeners: list[Listener] = []
         self.check_memo: dict[str, Any] = {}  # core.shapes' per-block memo: it belongs to this graph alone
         self._mutations = 0
@@ -158,8 +161,8 @@ class Graph:
 
     def add_node(self, node: Node, index: int | None = None) -> None:
         """Add a node, at the end of document order or at index (undo puts it back where it was)."""
-        if node.id in self.nodes:
-            raise GraphError(f"A block named {quote(node.id)} already exists.")
+        if node.id in self.nodes or node.id in self.groups:
+            raise GraphError(f"A block or group named {quote(node.id)} already exists.")
         if index is None or index >= len(self.nodes):
             self.nodes[node.id] = node
         else:
@@ -172,6 +175,8 @@ class Graph:
         """Remove a node that has no edges left (remove its edges first, so undo restores them)."""
         if self.edges_of(node_id):
             raise GraphError(f"Block {quote(node_id)} still has connections.")
+        if any(node_id in g.members for g in self.groups.values()):
+            raise GraphError(f"Block {quote(node_id)} is still in a group.")
         node = self.nodes.pop(node_id)
         self._emit("node_removed", node)
         return node
@@ -214,11 +219,40 @@ class Graph:
         self._emit("node_moved", node)
         return old
 
+    def add_group(self, group: Group, index: int | None = None) -> None:
+        """Add a group (at index in document order, for undo); refused when it does not fit the graph."""
+        problem = problem_with(self, group)
+        if problem:
+            raise GraphError(problem[0].upper() + problem[1:])
+        items = list(self.groups.items())
+        items.insert(len(items) if index is None else index, (group.id, group.copy()))
+        self.groups = dict(items)
+        self._emit("group_added", self.groups[group.id])
+
+    def remove_group(self, gid: str) -> Group:
+        """Remove a group that no other group contains (its members stay, ungrouped)."""
+        if any(gid in g.members for g in self.groups.values()):
+            raise GraphError(f"Group {quote(gid)} is inside another group; take it out first.")
+        group = self.groups.pop(gid)
+        self._emit("group_removed", group)
+        return group
+
+    def set_group(self, group: Group) -> Group:
+        """Replace a group of the same id (its name, members or folding); returns the old one."""
+        problem = problem_with(self, group, replacing=group.id)
+        if problem:
+            raise GraphError(problem[0].upper() + problem[1:])
+        old, self.groups[group.id] = self.groups[group.id], group.copy()
+        self._emit("group_changed", self.groups[group.id])
+        return old
+
     def subgraph(self, node_ids: set[str]) -> Graph:
-        """A copy of some nodes and the edges among them, in document order."""
+        """A copy of some nodes, the edges among them, and the groups wholly among them, in document order."""
         g = Graph()
         g.nodes = {nid: n.copy() for nid, n in self.nodes.items() if nid in node_ids}
         g.edges = [e for e in self.edges if e.src in node_ids and e.dst in node_ids]
+        kept = {gid for gid in self.groups if set(blocks_in(self, gid)) <= node_ids}
+        g.groups = {gid: grp.copy() for gid, grp in self.groups.items() if gid in kept}
         return g
 
     def copy(self) -> Graph:
@@ -226,4 +260,5 @@ class Graph:
         g = Graph()
         g.nodes = {nid: n.copy() for nid, n in self.nodes.items()}
         g.edges = list(self.edges)
+        g.groups = {gid: grp.copy() for gid, grp in self.groups.items()}
         return g

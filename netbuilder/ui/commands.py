@@ -14,6 +14,7 @@ from PySide6.QtGui import QUndoCommand
 
 from netbuilder.core.blocks import REGISTRY
 from netbuilder.core.graph import Edge, Graph, Node
+from netbuilder.core.groups import Group, depth, parents
 from netbuilder.core.layout import ROW, descendants
 from netbuilder.core.params import validate
 from netbuilder.core.problems import ShapeError
@@ -105,6 +106,46 @@ class Move:
 
     def undo(self) -> None:
         self.graph.move(self.node_id, self.old)
+
+
+@dataclass
+class AddGroup:
+    graph: Graph
+    group: Group
+
+    def redo(self) -> None:
+        self.graph.add_group(self.group)
+
+    def undo(self) -> None:
+        self.graph.remove_group(self.group.id)
+
+
+@dataclass
+class RemoveGroup:
+    """Remove a group no other group contains; undo puts it back at the same place in document order."""
+
+    graph: Graph
+    group: Group
+    index: int
+
+    def redo(self) -> None:
+        self.graph.remove_group(self.group.id)
+
+    def undo(self) -> None:
+        self.graph.add_group(self.group, self.index)
+
+
+@dataclass
+class SetGroup:
+    graph: Graph
+    old: Group
+    new: Group
+
+    def redo(self) -> None:
+        self.graph.set_group(self.new)
+
+    def undo(self) -> None:
+        self.graph.set_group(self.old)
 
 
 class Edit(QUndoCommand):
@@ -207,12 +248,32 @@ def _bypasses(graph: Graph, removed: set[str]) -> list[Edge]:
     return bridges
 
 
+def _leaving_groups(graph: Graph, removed: set[str]) -> list[Op]:
+    """Take removed blocks out of their groups; a group left empty goes too (outermost first)."""
+    gone = set(removed)
+    members = {gid: [m for m in g.members if m not in gone] for gid, g in graph.groups.items()}
+    while emptied := {gid for gid, kept in members.items() if not kept and gid not in gone}:
+        gone |= emptied
+        members = {gid: [m for m in kept if m not in gone] for gid, kept in members.items()}
+    ops: list[Op] = []
+    for gid, group in graph.groups.items():
+        if gid not in gone and members[gid] != group.members:
+            new = group.copy()
+            new.members = members[gid]
+            ops.append(SetGroup(graph, group.copy(), new))
+    order = list(graph.groups)
+    for gid in sorted(gone & set(order), key=lambda g: (depth(graph, g), -order.index(g))):
+        ops.append(RemoveGroup(graph, graph.groups[gid].copy(), order.index(gid)))
+    return ops
+
+
 def delete_blocks(graph: Graph, node_ids: list[str]) -> Edit:
     """Delete blocks and their connections as one step, joining a chain's neighbours across the gap."""
     removed = set(node_ids)
     n = len(removed)
     touching = [e for e in graph.edges if e.src in removed or e.dst in removed]
-    ops: list[Op] = [RemoveEdge(graph, e, graph.edges.index(e)) for e in _back_to_front(graph, touching)]
+    ops: list[Op] = _leaving_groups(graph, removed)
+    ops += [RemoveEdge(graph, e, graph.edges.index(e)) for e in _back_to_front(graph, touching)]
     order = list(graph.nodes)
     ops += [RemoveNode(graph, graph.nodes[nid].copy(), order.index(nid)) for nid in reversed(order) if nid in removed]
     ops += [AddEdge(graph, e) for e in _bypasses(graph, removed)]
@@ -289,3 +350,88 @@ def add_below(graph: Graph, above: str, block_type: str, params: dict[str, Any])
     else:
         ops += _fed_from(graph, above, node)
     return Edit(f"Add {block_type} under '{above}'", ops)
+
+
+# Groups ----------------------------------------------------------------------------------------------
+
+
+def _fresh_group_id(graph: Graph, base: str = "group") -> str:
+    n = 1
+    while (gid := f"{base}{n}") in graph.nodes or gid in graph.groups:
+        n += 1
+    return gid
+
+
+def _replaced(group: Group, members: list[str]) -> Group:
+    new = group.copy()
+    new.members = members
+    return new
+
+
+def group_units(graph: Graph, units: list[str], name: str = "") -> Edit | None:
+    """Group blocks or groups (as one undo step) inside the group that holds them; None when they do not
+    share one (a group cannot straddle another's border)."""
+    owner = parents(graph)
+    holders = {owner.get(u) for u in units}
+    if not units or len(holders) != 1:
+        return None
+    holder = holders.pop()
+    gid = _fresh_group_id(graph)
+    order = [m for m in (graph.groups[holder].members if holder else [*graph.nodes, *graph.groups]) if m in units]
+    group = Group(gid, name or f"group {gid.removeprefix('group')}", order, folded=False)
+    if holder is None:
+        return Edit(f"Group {len(units)} blocks", [AddGroup(graph, group)])
+    old = graph.groups[holder]
+    first = old.members.index(order[0])
+    without = [m for m in old.members if m not in units]
+    ops: list[Op] = [
+        SetGroup(graph, old.copy(), _replaced(old, without)),
+        AddGroup(graph, group),
+        SetGroup(graph, _replaced(old, without), _replaced(old, [*without[:first], gid, *without[first:]])),
+    ]
+    return Edit(f"Group {len(units)} blocks", ops)
+
+
+def ungroup(graph: Graph, gid: str) -> Edit:
+    """Dissolve a group; its members join the group that held it (as one undo step)."""
+    group, holder = graph.groups[gid], parents(graph).get(gid)
+    index = list(graph.groups).index(gid)
+    if holder is None:
+        return Edit(f"Ungroup '{group.name}'", [RemoveGroup(graph, group.copy(), index)])
+    old = graph.groups[holder]
+    at = old.members.index(gid)
+    without = [m for m in old.members if m != gid]
+    ops: list[Op] = [
+        SetGroup(graph, old.copy(), _replaced(old, without)),
+        RemoveGroup(graph, group.copy(), index),
+        SetGroup(graph, _replaced(old, without), _replaced(old, [*without[:at], *group.members, *without[at:]])),
+    ]
+    return Edit(f"Ungroup '{group.name}'", ops)
+
+
+def rename_group(graph: Graph, gid: str, name: str) -> Edit:
+    old = graph.groups[gid]
+    new = old.copy()
+    new.name = name
+    return Edit(f"Rename group to '{name}'", [SetGroup(graph, old.copy(), new)])
+
+
+def fold(graph: Graph, gid: str, folded: bool) -> Edit:
+    """Fold a group into one card, or unfold it in place."""
+    old = graph.groups[gid]
+    new = old.copy()
+    new.folded = folded
+    return Edit(f"{'Fold' if folded else 'Unfold'} '{old.name}'", [SetGroup(graph, old.copy(), new)])
+
+
+def group_repeats(graph: Graph, runs: list[list[str]], name: str) -> Edit:
+    """Group each run (found by core.groups.repeats) as its own top-level group, all in one undo step."""
+    ops: list[Op] = []
+    taken = Graph()
+    taken.groups = dict(graph.groups)
+    taken.nodes = graph.nodes
+    for i, run in enumerate(runs, 1):
+        gid = _fresh_group_id(taken)
+        taken.groups[gid] = Group(gid, f"{name} {i}", run)
+        ops.append(AddGroup(graph, Group(gid, f"{name} {i}", list(run), folded=False)))
+    return Edit(f"Group {len(runs)} repeats", ops)
