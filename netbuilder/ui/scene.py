@@ -12,8 +12,9 @@ from netbuilder.core.shapes import Check
 from netbuilder.core.summary import settings, short
 from netbuilder.ui import theme
 from netbuilder.ui.commands import add_node, connect, input_count, insert_on_edge, move_nodes, new_node
+from netbuilder.ui.edge_item import EdgeItem, wire_path
 from netbuilder.ui.editor import Editor
-from netbuilder.ui.items import NODE_H, NODE_W, EdgeItem, NodeItem, NodeView, PortItem, wire_path
+from netbuilder.ui.items import NODE_H, NODE_W, NodeItem, NodeView, PortItem
 from netbuilder.ui.palette import entry_from_mime
 
 
