@@ -1,8 +1,11 @@
 """The shipped networks."""
 
+import re
+
 import pytest
 
-from netbuilder.core.document import DocumentError
+from netbuilder.core.document import DocumentError, dumps, parse
+from netbuilder.core.groups import blocks_in, depth, parents
 from netbuilder.core.presets import DEFAULT, list_presets, load_preset
 from netbuilder.core.shapes import check
 
@@ -43,6 +46,68 @@ def test_seed_cnn_is_the_article_example():
         (12, 16, 16),
         (10,),
     ]
+
+
+PARAMS = {
+    "vgg_cifar": 12_892_746,
+    "vgg16_cifar": 15_253_578,
+    "resnet_cifar": 11_173_962,
+    "seed_cnn": 31_066,
+    "lenet5": 61_706,
+    "mlp_2hidden": 109_386,
+}
+
+
+@pytest.mark.parametrize("key", sorted(PARAMS))
+def test_presets_keep_their_params_and_their_groups_read_back(key):
+    doc = load_preset(key)
+    res = check(doc.graph)
+    assert res.valid and res.total_params == PARAMS[key]
+    again = parse(dumps(doc))  # strict reading: every group valid, nested ones listed first
+    assert again.graph.groups == doc.graph.groups
+    assert all(g.folded for g in doc.graph.groups.values())
+    if key not in ("vgg_cifar", "vgg16_cifar", "resnet_cifar"):
+        assert doc.graph.groups == {}
+
+
+def _top_level(graph):
+    return [gid for gid in graph.groups if depth(graph, gid) == 0]
+
+
+@pytest.mark.parametrize("key", ["vgg_cifar", "vgg16_cifar"])
+def test_vgg_presets_fold_into_five_stages_and_the_classifier(key):
+    graph = load_preset(key).graph
+    top = _top_level(graph)
+    assert [graph.groups[g].name for g in top] == [*(f"stage {i}" for i in range(1, 6)), "classifier"]
+    assert len(graph.groups) == 6  # no nesting
+    owner = parents(graph)
+    assert [n for n in graph.nodes if n not in owner] == ["input"]
+    order = [n for n in check(graph).order if n != "input"]
+    covered = [n for g in top for n in blocks_in(graph, g)]
+    assert covered == order  # each stage a contiguous run of the network, in order
+    for i, gid in enumerate(top[:5], start=1):
+        types = [graph.nodes[n].type for n in blocks_in(graph, gid)]
+        assert types[-1] == "Pool2d" and types.count("Pool2d") == 1
+        assert all(re.fullmatch(rf"(conv|bn|relu){i}_\d|pool{i}", n) for n in blocks_in(graph, gid))
+    assert {graph.nodes[n].type for n in blocks_in(graph, "classifier")} == {"Linear", "Activation", "Dropout"}
+
+
+def test_resnet_cifar_folds_into_stem_stages_of_residual_blocks_and_head():
+    graph = load_preset("resnet_cifar").graph
+    top = _top_level(graph)
+    assert [graph.groups[g].name for g in top] == ["stem", "stage 1", "stage 2", "stage 3", "stage 4", "head"]
+    owner = parents(graph)
+    assert [n for n in graph.nodes if n not in owner] == ["input"]
+    for s in range(1, 5):
+        blocks = graph.groups[f"stage{s}"].members
+        assert [graph.groups[b].name for b in blocks] == [f"block {s}.0", f"block {s}.1"]
+        for b in (0, 1):
+            members = blocks_in(graph, f"block{s}_{b}")
+            assert members == [n for n in graph.nodes if n.startswith(f"layer{s}_{b}_")]
+            assert [graph.nodes[n].type for n in members].count("Add") == 1
+            assert depth(graph, f"block{s}_{b}") == 1
+    assert blocks_in(graph, "stem") == ["conv1", "bn1", "relu"]
+    assert blocks_in(graph, "head") == ["avgpool", "fc"]
 
 
 def test_unknown_preset_names_the_known_ones():

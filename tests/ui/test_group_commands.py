@@ -57,6 +57,7 @@ def test_deleting_grouped_blocks_updates_and_empties_groups_and_undoes():
 
 def test_group_repeats_in_one_step():
     graph, stack = load_preset("vgg_cifar").graph, QUndoStack()
+    graph.groups = {}  # the preset comes grouped into stages; repeats looks among ungrouped blocks
     runs = repeats(graph, check(graph), ["conv1_1", "bn1_1", "relu1_1"])
     stack.push(C.group_repeats(graph, runs, "conv block"))
     assert len(graph.groups) == 11 and len({g.id for g in graph.groups.values()}) == 11
