@@ -17,6 +17,7 @@ import functools
 import importlib
 import operator
 import os
+import re
 import sys
 import warnings
 from collections.abc import Callable
@@ -34,6 +35,7 @@ from netbuilder.core.blocks.base import ImportRefused, ImportRule
 from netbuilder.core.document import Document
 from netbuilder.core.errors import error_summary
 from netbuilder.core.graph import Edge, Graph, Node
+from netbuilder.core.groups import NAME_LIMIT, Group
 from netbuilder.core.layout import arrange
 from netbuilder.core.shapes import check
 from netbuilder.core.text import clean, quote
@@ -312,6 +314,8 @@ def translate(module: nn.Module, input_shape: Shape, label: str = "the model") -
     modules: dict[str, str] = {}
     refused: dict[str, list[str]] = {}  # operation → where it occurs
     failed: set[fx.Node] = set()  # refused nodes, and nodes that read them
+    path_of: dict[str, tuple[str, ...]] = {}  # block id → the modules whose forward computed it, outermost first
+    module_paths = _module_paths(traced)
     live = _live(output)
     for node in traced.graph.nodes:
         if node not in live or node.op == "output":
@@ -342,15 +346,114 @@ def translate(module: nn.Module, input_shape: Shape, label: str = "the model") -
         if translation is None:
             block_of[node] = block_of[sources[0]]
             continue
+        before = len(graph.nodes)
         block_of[node] = _add_block(graph, node.name, *translation, [block_of[s] for s in sources])
+        for nid in list(graph.nodes)[before:]:  # the block, and the heads of a chained Concat
+            path_of[nid] = module_paths[node]
         if node.op == "call_module":
             modules[block_of[node]] = str(node.target)
     if refused:
         raise ModelImportError(_refusal(label, refused))
     _compare_shapes(graph, block_of, label)
+    _add_groups(graph, path_of)
     for nid, position in arrange(graph).items():
         graph.nodes[nid].position = position
     return Imported(Document(graph, label), modules)
+
+
+# Groups from the module hierarchy -------------------------------------------------------------------------
+
+
+def _module_paths(traced: fx.GraphModule) -> dict[fx.Node, tuple[str, ...]]:
+    """For each node, the qualified names of the modules whose forward computed it, outermost first, the root
+    left out (a layer is not part of its own path: layer1.0.conv1 → layer1, layer1.0).
+
+    torch.fx notes these as meta["nn_module_stack"], leaving it out for what the root's own forward computes.
+    A torch.fx that does not note them: a layer's path comes from its name, and an operation's is inferred
+    from its neighbours: the modules around both the layer before it and the layer after it (an Add between
+    bn2 and the relu of layer1.0 is layer1.0's), or, deeper, the modules around all of its inputs (the relu
+    that follows the BatchNorm of a small conv-BN-relu module)."""
+    nodes = list(traced.graph.nodes)
+    if any("nn_module_stack" in n.meta for n in nodes):
+        paths = {}
+        for node in nodes:
+            stack = node.meta.get("nn_module_stack")
+            entries = stack.items() if isinstance(stack, dict) else []
+            names = [str(entry[0]) if isinstance(entry, tuple) and entry else str(key) for key, entry in entries]
+            if node.op == "call_module" and names and names[-1] == str(node.target):
+                names = names[:-1]  # the layer itself
+            paths[node] = tuple(name for name in names if name)
+        return paths
+
+    def of_layer(node: fx.Node) -> tuple[str, ...]:
+        parts = str(node.target).split(".")
+        return tuple(".".join(parts[:i]) for i in range(1, len(parts)))
+
+    following: dict[fx.Node, tuple[str, ...]] = {}  # the path of the next layer
+    after: tuple[str, ...] = ()
+    for node in reversed(nodes):
+        following[node] = after
+        if node.op == "call_module":
+            after = of_layer(node)
+    paths, before = {}, ()
+    for node in nodes:
+        if node.op == "call_module":
+            paths[node] = before = of_layer(node)
+            continue
+        around = _common(before, following[node])
+        inputs = [paths[n] for n in node.all_input_nodes if n in paths and n.op != "placeholder"]
+        fed = functools.reduce(_common, inputs) if inputs else ()
+        paths[node] = fed if fed[: len(around)] == around else around
+    return paths
+
+
+def _common(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[str, ...]:
+    n = 0
+    while n < min(len(a), len(b)) and a[n] == b[n]:
+        n += 1
+    return a[:n]
+
+
+def _add_groups(graph: Graph, path_of: dict[str, tuple[str, ...]]) -> None:
+    """Group the blocks as the module's hierarchy does: a submodule whose forward computed blocks becomes a
+    folded group of them, nested as the submodules are (layer1 → layer1.0 → its convs). A submodule with
+    fewer than two members (blocks, or submodules that became groups) is no group: its member, if any,
+    belongs to the submodule around it. Blocks of the module's own forward stay ungrouped."""
+    items: dict[tuple[str, ...], list[tuple[str, ...] | str]] = {}  # a path → its sub-paths and blocks, in order
+    for nid, path in path_of.items():
+        for depth in range(1, len(path) + 1):
+            if path[:depth] not in items:
+                items[path[:depth]] = []
+                items.setdefault(path[: depth - 1], []).append(path[:depth])
+        items.setdefault(path, []).append(nid)
+    taken = set(graph.nodes)
+
+    def members_of(path: tuple[str, ...]) -> list[str]:
+        """The members path gives its parent: one group (its own), or its blocks and groups when it is none."""
+        members: list[str] = []
+        for item in items.get(path, []):
+            members.extend([item] if isinstance(item, str) else members_of(item))
+        if not path or len(members) < 2:
+            return members
+        gid = _group_id(path[-1], taken)
+        name = clean(path[-1], NAME_LIMIT - 1)
+        group = Group(gid, name if name.strip() and name.isprintable() else gid, members, folded=True)
+        taken.add(gid)
+        graph.add_group(group)  # nested groups are added first, as the file lists them
+        return [group.id]
+
+    members_of(())
+
+
+def _group_id(qualified: str, taken: set[str]) -> str:
+    """An id for the group of a submodule: its qualified name made an id (layer1.0 → layer1_0), unique."""
+    base = re.sub(r"[^A-Za-z0-9_]", "_", qualified)[:56] or "group"
+    if not (base[0].isalpha() or base[0] == "_"):
+        base = "_" + base[:55]
+    found, n = base, 2
+    while found in taken:
+        found, n = f"{base}_{n}", n + 1
+    return found
 
 
 def _refusal(label: str, refused: dict[str, list[str]]) -> str:
