@@ -303,7 +303,37 @@ def paste(graph: Graph, pasted: Graph, offset: tuple[float, float], verb: str = 
     nodes, edges = placed_copy(graph, pasted, offset)
     n = len(nodes)
     ops: list[Op] = [AddNode(graph, node) for node in nodes]
-    return Edit(f"{verb} {n} block{'s' if n != 1 else ''}", ops + [AddEdge(graph, e) for e in edges])
+    ops += [AddEdge(graph, e) for e in edges]
+    ops += _pasted_groups(graph, pasted, {old: new.id for old, new in zip(pasted.nodes, nodes)})
+    return Edit(f"{verb} {n} block{'s' if n != 1 else ''}", ops)
+
+
+def _pasted_groups(graph: Graph, pasted: Graph, renamed: dict[str, str]) -> list[Op]:
+    """The pasted document's groups (those wholly among the pasted blocks) as new groups with fresh ids,
+    innermost first so that each group's nested groups exist when it is added."""
+    kept = {gid for gid in pasted.groups if all(m in renamed or m in pasted.groups for m in pasted.groups[gid].members)}
+    changed = True
+    while changed:  # a group naming a dropped nested group is dropped too
+        changed = False
+        for gid in list(kept):
+            if any(m in pasted.groups and m not in kept for m in pasted.groups[gid].members):
+                kept.discard(gid)
+                changed = True
+    taken = Graph()
+    taken.nodes = {**graph.nodes, **{new: None for new in renamed.values()}}  # type: ignore[dict-item]
+    taken.groups = dict(graph.groups)
+    fresh: dict[str, str] = {}
+    for gid in pasted.groups:
+        if gid in kept:
+            fresh[gid] = gid if gid not in taken.nodes and gid not in taken.groups else _fresh_group_id(taken)
+            taken.groups[fresh[gid]] = pasted.groups[gid]
+    order = sorted(kept, key=lambda g: -depth(pasted, g))
+    ops: list[Op] = []
+    for gid in order:
+        old = pasted.groups[gid]
+        members = [fresh[m] if m in pasted.groups else renamed[m] for m in old.members]
+        ops.append(AddGroup(graph, Group(fresh[gid], old.name, members, old.folded)))
+    return ops
 
 
 def insert_on_edge(graph: Graph, node: Node, edge: Edge) -> Edit:

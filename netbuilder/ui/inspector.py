@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QPushButton,
     QScrollArea,
     QSizePolicy,
@@ -25,12 +26,13 @@ from PySide6.QtWidgets import (
 from netbuilder.core.blocks import REGISTRY, fmt_shape
 from netbuilder.core.explain import Fix, fixes, formula, warnings
 from netbuilder.core.graph import Edge, Node
+from netbuilder.core.groups import NAME_LIMIT, blocks_in, facts
 from netbuilder.core.params import ParamSpec, ShapeError, coerce, to_json
 from netbuilder.core.shapes import Check
 from netbuilder.core.summary import short
 from netbuilder.core.text import at_most
 from netbuilder.ui import theme
-from netbuilder.ui.commands import delete_blocks, insert_on_edge, set_params
+from netbuilder.ui.commands import delete_blocks, fold, insert_on_edge, rename_group, set_params
 from netbuilder.ui.editor import Editor
 
 INT_MAX = 2**31 - 1
@@ -207,6 +209,7 @@ class Inspector(QScrollArea):
         super().__init__()
         self.editor = editor
         self.node_id: str | None = None
+        self.group_id: str | None = None
         self.fields: dict[str, Field] = {}
         self.setWidgetResizable(True)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # content wraps to the width
@@ -220,6 +223,16 @@ class Inspector(QScrollArea):
         self.error.setStyleSheet(f"color: {theme.ERROR.name()}; font-weight: bold;")
         self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.fix_box = QVBoxLayout()
+        self.group_host = QWidget()
+        group_form = QFormLayout(self.group_host)
+        group_form.setContentsMargins(0, 0, 0, 0)
+        self.group_name = QLineEdit(objectName="group_name", maxLength=NAME_LIMIT)
+        self.group_name.setToolTip("The group's name, shown on its card and frame (Enter to rename).")
+        self.group_name.editingFinished.connect(self._rename_group)
+        self.group_fold = QPushButton(objectName="group_fold")
+        self.group_fold.clicked.connect(self._toggle_group)
+        group_form.addRow("name", self.group_name)
+        group_form.addRow("", self.group_fold)
         self.form_host = QWidget()
         self.form = QFormLayout(self.form_host)
         self.arithmetic = QLabel(wordWrap=True, objectName="arithmetic")
@@ -232,7 +245,7 @@ class Inspector(QScrollArea):
         for w in (self.title, self.help, self.error):
             self.layout_.addWidget(w)
         self.layout_.addLayout(self.fix_box)
-        for w in (self.form_host, self.arithmetic, self.warning, self.facts):
+        for w in (self.group_host, self.form_host, self.arithmetic, self.warning, self.facts):
             self.layout_.addWidget(w)
         self.layout_.addStretch(1)
         self.setWidget(body)
@@ -240,8 +253,15 @@ class Inspector(QScrollArea):
         editor.replaced.connect(self.show_node)
         self.show_node(None)
 
+    def show_group(self, group_id: str) -> None:
+        """Show a group: its name (editable), what enters and leaves it, its cost and its first error."""
+        self.show_node(None)
+        self.group_id = group_id if group_id in self.editor.graph.groups else None
+        self.refresh()
+
     def show_node(self, node_id: str | None = None) -> None:
         """Show a block (rebuilding the form) or, with None, the whole network."""
+        self.group_id = None
         self.node_id = node_id if node_id in self.editor.graph.nodes else None
         while self.form.rowCount():
             self.form.removeRow(0)
@@ -261,6 +281,12 @@ class Inspector(QScrollArea):
             self.show_node(None)
             return
         self._clear_fixes()
+        if self.group_id is not None and self.group_id not in graph.groups:
+            self.group_id = None
+        self.group_host.setVisible(self.group_id is not None)
+        if self.group_id is not None:
+            self._show_group(result)
+            return
         if self.node_id is None:
             self._show_network(result)
             return
@@ -288,6 +314,42 @@ class Inspector(QScrollArea):
         inputs = " + ".join(fmt_shape(s) for s in res.input_shapes) or "—"
         output = fmt_shape(res.output_shape) if res.output_shape is not None else "?"
         self.facts.setText(f"Input: {inputs}\nOutput: {output}\nParams: {res.params:,}\nMACs: {res.macs:,}")
+
+    def _show_group(self, result: Check) -> None:
+        graph, gid = self.editor.graph, self.group_id
+        assert gid is not None
+        group, found = graph.groups[gid], facts(graph, result, gid)
+        self.title.setText(f"Group '{group.name}'")
+        self.help.setText("A named set of blocks, shown as one card when folded (double-click to expand).")
+        if not self.group_name.hasFocus():
+            self.group_name.setText(group.name)
+        self.group_fold.setText("Expand" if group.folded else "Fold into a card")
+        self.error.setText(f"'{found.error[0]}': {found.error[1]}" if found.error else "")
+        self.error.setVisible(bool(found.error))
+        self.arithmetic.setVisible(False)
+        self.warning.setVisible(False)
+        shapes = [
+            ", ".join(fmt_shape(s) if s else "?" for s in found.inputs),
+            ", ".join(fmt_shape(s) if s else "?" for s in found.outputs),
+        ]
+        self.facts.setText(
+            f"{len(blocks_in(graph, gid))} blocks\nInput: {shapes[0] or '—'}\nOutput: {shapes[1] or '—'}\n"
+            f"Params: {found.params:,} ({short(found.params)})\nMACs: {found.macs:,} ({short(found.macs)})"
+        )
+
+    def _rename_group(self) -> None:
+        gid, name = self.group_id, self.group_name.text().strip()
+        if gid is None or gid not in self.editor.graph.groups or name == self.editor.graph.groups[gid].name:
+            return
+        if not name:
+            self.group_name.setText(self.editor.graph.groups[gid].name)
+            return
+        self.editor.push(rename_group(self.editor.graph, gid, name))
+
+    def _toggle_group(self) -> None:
+        gid = self.group_id
+        if gid is not None and gid in self.editor.graph.groups:
+            self.editor.push(fold(self.editor.graph, gid, not self.editor.graph.groups[gid].folded))
 
     def _show_network(self, result: Check) -> None:
         doc = self.editor.document

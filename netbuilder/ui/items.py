@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from netbuilder.core.blocks import REGISTRY
@@ -19,6 +20,41 @@ NODE_W = 230.0
 NODE_H = 66.0
 HEADER_H = 22.0
 PORT_R = 5.5
+MIN_TEXT_PX = 8.0  # text smaller than this on screen is not drawn: the item draws a simpler face instead
+
+# While a list, every text the canvas draws is recorded in it as (text, its height on screen in pixels), so a
+# test can check what a person would actually read (see screen_text_height).
+DRAWN: list[tuple[str, float]] | None = None
+
+
+def screen_text_height(font: QFont, painter: QPainter) -> float:
+    """How tall text in this font appears on screen: the font's line height times the painter's scale."""
+    scale = QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform())
+    return QFontMetricsF(font).height() * scale
+
+
+def readable(font: QFont, lod: float) -> bool:
+    return QFontMetricsF(font).height() * lod >= MIN_TEXT_PX
+
+
+def draw_text(painter: QPainter, rect: QRectF, flags, text: str) -> None:
+    """Draw text, recording it (with its on-screen height) while a test listens."""
+    if DRAWN is not None and text:
+        DRAWN.append((text, screen_text_height(painter.font(), painter)))
+    painter.drawText(rect, flags, text)
+
+
+@lru_cache(maxsize=64)
+def pixel_font(pixels: float, mono: bool = False, bold: bool = False) -> QFont:
+    """A font sized in scene units (for the simplified faces drawn when zoomed out)."""
+    font = QFont(theme.mono_font(9) if mono else theme.ui_font(9))
+    font.setPixelSize(max(1, round(pixels)))
+    font.setBold(bold)
+    return font
+
+
+def lod_of(painter: QPainter) -> float:
+    return QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform())
 
 
 @dataclass(frozen=True)
@@ -137,6 +173,10 @@ class NodeItem(QGraphicsItem):
         return path
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        lod = lod_of(painter)
+        if not readable(theme.ui_font(8), lod):
+            self._paint_simple(painter, lod)
+            return
         pal = theme.current()
         v = self.view
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
@@ -159,11 +199,12 @@ class NodeItem(QGraphicsItem):
         painter.setPen(QColor("white"))
         painter.setFont(theme.ui_font(9, bold=True))
         fm = QFontMetricsF(painter.font())
-        painter.drawText(QRectF(8, 0, NODE_W - 16, HEADER_H), Qt.AlignmentFlag.AlignVCenter, v.title)
+        draw_text(painter, QRectF(8, 0, NODE_W - 16, HEADER_H), Qt.AlignmentFlag.AlignVCenter, v.title)
         painter.setFont(theme.ui_font(8.5))
         id_rect = QRectF(8 + fm.horizontalAdvance(v.title) + 8, 0, NODE_W, HEADER_H)
         id_rect.setRight(NODE_W - 8)
-        painter.drawText(
+        draw_text(
+            painter,
             id_rect,
             Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
             QFontMetricsF(painter.font()).elidedText(self.node_id, Qt.TextElideMode.ElideRight, id_rect.width()),
@@ -172,15 +213,19 @@ class NodeItem(QGraphicsItem):
         painter.setPen(pal.text)
         painter.setFont(theme.ui_font(8.5))
         settings = QFontMetricsF(painter.font()).elidedText(v.settings, Qt.TextElideMode.ElideRight, NODE_W - 16)
-        painter.drawText(QRectF(8, HEADER_H + 2, NODE_W - 16, 20), Qt.AlignmentFlag.AlignVCenter, settings)
+        draw_text(painter, QRectF(8, HEADER_H + 2, NODE_W - 16, 20), Qt.AlignmentFlag.AlignVCenter, settings)
         painter.setFont(theme.mono_font(9.5))
         painter.setPen(theme.ERROR if v.error else pal.text)
-        painter.drawText(
-            QRectF(8, HEADER_H + 21, NODE_W - 16, 20), Qt.AlignmentFlag.AlignVCenter, "error" if v.error else v.volume
+        draw_text(
+            painter,
+            QRectF(8, HEADER_H + 21, NODE_W - 16, 20),
+            Qt.AlignmentFlag.AlignVCenter,
+            "error" if v.error else v.volume,
         )
         painter.setPen(pal.muted)
         painter.setFont(theme.ui_font(8))
-        painter.drawText(
+        draw_text(
+            painter,
             QRectF(8, HEADER_H + 21, NODE_W - 16, 20),
             Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
             v.cost,
@@ -191,7 +236,32 @@ class NodeItem(QGraphicsItem):
             painter.setBrush(theme.ERROR)
             painter.drawEllipse(QPointF(NODE_W, 0), 9, 9)
             painter.setFont(theme.ui_font(9, bold=True))
-            painter.drawText(QRectF(NODE_W - 9, -9, 18, 18), Qt.AlignmentFlag.AlignCenter, "!")
+            draw_text(painter, QRectF(NODE_W - 9, -9, 18, 18), Qt.AlignmentFlag.AlignCenter, "!")
+
+    def _paint_simple(self, painter: QPainter, lod: float) -> None:
+        """Zoomed out: the type's colour and the output volume, large; no text at all when even that is too small."""
+        v = self.view
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setOpacity(0.5 if v.downstream else 1.0)
+        rect = QRectF(0, 0, NODE_W, NODE_H)
+        color = theme.ERROR if v.error else category_color(self.block_type)
+        painter.setPen(QPen(theme.current().selection, 6) if self.isSelected() else Qt.PenStyle.NoPen)
+        painter.setBrush(color)
+        painter.drawRoundedRect(rect, 8, 8)
+        painter.setPen(QColor("white"))
+        title, volume = pixel_font(20, bold=True), pixel_font(28, mono=True, bold=True)
+        if readable(title, lod):
+            painter.setFont(title)
+            draw_text(painter, QRectF(8, 2, NODE_W - 16, 26), Qt.AlignmentFlag.AlignVCenter, v.title)
+        if readable(volume, lod):
+            painter.setFont(volume)
+            text = "error" if v.error else v.volume
+            draw_text(
+                painter,
+                QRectF(8, 26, NODE_W - 16, NODE_H - 28),
+                Qt.AlignmentFlag.AlignVCenter,
+                QFontMetricsF(volume).elidedText(text, Qt.TextElideMode.ElideRight, NODE_W - 16),
+            )
 
     def hoverEnterEvent(self, event) -> None:  # noqa: N802
         self.hovered = True

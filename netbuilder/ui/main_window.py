@@ -9,9 +9,10 @@ from pathlib import Path
 import shiboken6
 from PySide6.QtCore import QPointF, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QWidget
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QInputDialog, QLabel, QMainWindow, QMessageBox, QWidget
 
 from netbuilder.core.document import Document
+from netbuilder.core.groups import blocks_in, parents, repeats
 from netbuilder.core.layout import arrange
 from netbuilder.core.presets import list_presets
 from netbuilder.core.shapes import Check
@@ -21,9 +22,21 @@ from netbuilder.train.runs import Run
 from netbuilder.ui import clipboard, theme
 from netbuilder.ui.actions import Action, Entry, Separator, ShortcutSheet, Submenu, install, shortcut_rows
 from netbuilder.ui.autosave import Autosave
-from netbuilder.ui.commands import Edit, add_below, add_wired, delete_blocks, disconnect, move_nodes, paste
+from netbuilder.ui.commands import (
+    Edit,
+    add_below,
+    add_wired,
+    delete_blocks,
+    disconnect,
+    group_repeats,
+    group_units,
+    move_nodes,
+    paste,
+    ungroup,
+)
 from netbuilder.ui.document_files import DocumentFiles, Prompts
 from netbuilder.ui.editor import Editor
+from netbuilder.ui.group_item import GroupCard, GroupFrame
 from netbuilder.ui.inspector import Inspector
 from netbuilder.ui.interop import EXPORTS, ImportDialog, Interop, ask_export_path, confirm_user_code
 from netbuilder.ui.items import NodeItem
@@ -89,6 +102,7 @@ class MainWindow(QMainWindow):
         self.recent_menu = self.installed.menus["&File/Open &Recent"]
         self.presets_menu = self.installed.menus["&File/&Presets"]
         self.theme_actions = self.installed.actions["view.theme.system"].actionGroup()
+        self.view.set_overview(self.installed.actions["view.overview"].isChecked())
         self._refresh_recent()
 
         self.files.changed.connect(self._refresh_recent)
@@ -212,6 +226,7 @@ class MainWindow(QMainWindow):
                 )
                 for mode in theme.MODES
             ),
+            Action("view.overview", "&Overview", "&View", make=self._overview_action),
             Separator("&View"),
             *(
                 Action(
@@ -220,8 +235,54 @@ class MainWindow(QMainWindow):
                 for dock in (self.palette_dock, self.inspector_dock, self.training_dock)
             ),
             Action("network.summary", "Model &summary…", "&Network", self.show_summary, ("Ctrl+I",)),
+            Separator("&Network"),
+            Action(
+                "network.group",
+                "&Group",
+                "&Network",
+                self.group_selection,
+                ("Ctrl+G",),
+                tip="Group the selected blocks and groups into one named group",
+                **on_canvas,
+            ),
+            Action(
+                "network.ungroup",
+                "&Ungroup",
+                "&Network",
+                self.ungroup_selection,
+                ("Ctrl+Shift+G",),
+                tip="Dissolve the selected group; its members stay",
+                **on_canvas,
+            ),
+            Action(
+                "network.fold",
+                "&Fold or expand group",
+                "&Network",
+                self.toggle_fold_selection,
+                tip="Fold the selected groups into cards, or expand the selected cards",
+                context_menu=True,
+            ),
+            Action(
+                "network.group_repeats",
+                "Group &repeated pattern…",
+                "&Network",
+                self.group_repeated_pattern,
+                tip="Find the other runs of the selected blocks' sequence and group them all",
+                context_menu=True,
+            ),
             Action("help.shortcuts", "&Keyboard shortcuts…", "&Help", self.show_shortcuts, ("F1", "?")),
         ]
+
+    def _overview_action(self) -> QAction:
+        action = QAction("&Overview", self, checkable=True)
+        action.setToolTip("The minimap of the whole network in the canvas's corner")
+        action.setChecked(str(self.settings.value("view/overview", "true")).lower() == "true")
+        action.toggled.connect(self.set_overview)
+        return action
+
+    def set_overview(self, shown: bool) -> None:
+        self.view.set_overview(shown)
+        self.settings.setValue("view/overview", "true" if shown else "false")
 
     def show_shortcuts(self) -> ShortcutSheet:
         """Help → Keyboard shortcuts: the sheet made from the same table as the menus."""
@@ -280,13 +341,33 @@ class MainWindow(QMainWindow):
     def _selection_changed(self) -> None:
         if not shiboken6.isValid(self.scene) or not shiboken6.isValid(self.inspector):
             return  # the window is being torn down and the scene drops its selection
+        groups = self.selected_groups()
+        blocks = [i for i in self.scene.selectedItems() if isinstance(i, NodeItem)]
+        if len(groups) == 1 and not blocks:
+            self.inspector.show_group(groups[0])
+            return
         selected = self.selected_ids()
-        self.inspector.show_node(selected[0] if len(selected) == 1 else None)
+        self.inspector.show_node(selected[0] if len(selected) == 1 and not groups else None)
 
     def selected_ids(self) -> list[str]:
-        """Selected blocks in document order."""
+        """Selected blocks in document order, with the blocks of selected cards."""
         ids = {i.node_id for i in self.scene.selectedItems() if isinstance(i, NodeItem)}
+        for item in self.scene.selectedItems():
+            if isinstance(item, GroupCard) and item.group_id in self.editor.graph.groups:
+                ids.update(blocks_in(self.editor.graph, item.group_id))
         return [nid for nid in self.editor.graph.nodes if nid in ids]
+
+    def selected_groups(self) -> list[str]:
+        """Selected cards and frames' groups, in document order."""
+        ids = {i.group_id for i in self.scene.selectedItems() if isinstance(i, (GroupCard, GroupFrame))}
+        return [gid for gid in self.editor.graph.groups if gid in ids]
+
+    def selected_units(self) -> list[str]:
+        """What the selection shows as units: visible blocks and cards (a frame stands for its group)."""
+        graph = self.editor.graph
+        blocks = {i.node_id for i in self.scene.selectedItems() if isinstance(i, NodeItem)}
+        groups = set(self.selected_groups())
+        return [nid for nid in graph.nodes if nid in blocks] + [gid for gid in graph.groups if gid in groups]
 
     # Dialogs --------------------------------------------------------------------------------------
 
@@ -318,6 +399,16 @@ class MainWindow(QMainWindow):
             f"NetBuilder did not close properly last time. Restore the unsaved version{where}?",
         )
         return answer == QMessageBox.StandardButton.Yes
+
+    def ask_group_repeats(self, runs: int, size: int) -> str | None:
+        """The name for the groups of a repeated pattern, or None to cancel."""
+        name, ok = QInputDialog.getText(
+            self,
+            "Group repeated pattern",
+            f"Found {runs} runs of these {size} blocks (the selection included). Group each of them as:",
+            text="block",
+        )
+        return name.strip() if ok and name.strip() else None
 
     def ask_stop_training(self) -> bool:
         answer = QMessageBox.question(
@@ -391,8 +482,8 @@ class MainWindow(QMainWindow):
     def _push_and_select(self, edit: Edit) -> None:
         self.editor.push(edit)
         self.scene.clearSelection()
-        for nid in edit.added:
-            self.scene.node_items[nid].setSelected(True)
+        for nid in edit.added:  # a pasted folded group is selected as its card
+            self.scene.unit_item(self.scene.shown.get(nid, nid)).setSelected(True)
 
     def delete_selection(self) -> None:
         ids = self.selected_ids()
@@ -403,8 +494,72 @@ class MainWindow(QMainWindow):
             self.editor.push(disconnect(self.editor.graph, edges))
 
     def select_all(self) -> None:
-        for item in self.scene.node_items.values():
+        for item in (*self.scene.node_items.values(), *self.scene.group_cards.values()):
+            if item.isVisible():
+                item.setSelected(True)
+
+    # Groups ---------------------------------------------------------------------------------------
+
+    def _select_group(self, gid: str) -> None:
+        self.scene.clearSelection()
+        item = self.scene.group_cards.get(gid) or self.scene.group_frames.get(gid)
+        if item is not None:
             item.setSelected(True)
+
+    def group_selection(self) -> None:
+        """Ctrl+G: the selected blocks and groups become one group (expanded, selected)."""
+        graph = self.editor.graph
+        units = self.selected_units()
+        if not units:
+            self.editor.say("Select blocks or groups to group them.")
+            return
+        owner = parents(graph)
+        holder = owner.get(units[0])
+        if holder is not None and set(graph.groups[holder].members) == set(units):
+            self.editor.say(f"These are already the group '{graph.groups[holder].name}'.")
+            return
+        edit = group_units(graph, units)
+        if edit is None:
+            self.editor.say("These cannot be grouped: they belong to different groups.")
+            return
+        before = set(graph.groups)
+        self.editor.push(edit)
+        new = next((gid for gid in graph.groups if gid not in before), None)
+        if new is not None:
+            self._select_group(new)
+            self.editor.say(f"Grouped {len(units)} as '{graph.groups[new].name}' (rename it in the inspector).")
+
+    def ungroup_selection(self) -> None:
+        """Ctrl+Shift+G: dissolve the selected groups (one undo step each)."""
+        groups = self.selected_groups()
+        if not groups:
+            self.editor.say("Select a group (its card or its frame's title) to ungroup it.")
+            return
+        for gid in groups:
+            if gid in self.editor.graph.groups:
+                self.editor.push(ungroup(self.editor.graph, gid))
+
+    def toggle_fold_selection(self) -> None:
+        for gid in self.selected_groups():
+            if gid in self.editor.graph.groups:
+                self.scene.set_folded(gid, not self.editor.graph.groups[gid].folded)
+
+    def group_repeated_pattern(self) -> None:
+        """Find the other runs of the selected blocks' sequence; after asking, group each run (one undo step)."""
+        graph, result = self.editor.graph, self.editor.result
+        selection = self.selected_ids()
+        found = repeats(graph, result, selection)
+        if not found:
+            self.editor.say("No other run of these blocks, in this order and wired the same way, was found.")
+            return
+        rank = {nid: i for i, nid in enumerate(result.order)}
+        chosen = sorted(selection, key=lambda n: rank.get(n, len(rank)))
+        runs = sorted([chosen, *found], key=lambda run: rank.get(run[0], 0))
+        name = self.ask_group_repeats(len(runs), len(chosen))
+        if name is None:
+            return
+        self.editor.push(group_repeats(graph, runs, name))
+        self.editor.say(f"Grouped {len(runs)} runs as '{name} 1' … '{name} {len(runs)}'.")
 
     def copy(self) -> None:
         ids = set(self.selected_ids())

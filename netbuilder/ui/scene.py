@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, QPointF, Signal
-from PySide6.QtGui import QPen
-from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene, QGraphicsSceneDragDropEvent, QGraphicsSceneMouseEvent
+from bisect import bisect_right
+
+from PySide6.QtCore import QObject, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QPainter, QPen
+from PySide6.QtWidgets import (
+    QGraphicsItem,
+    QGraphicsPathItem,
+    QGraphicsScene,
+    QGraphicsSceneDragDropEvent,
+    QGraphicsSceneMouseEvent,
+    QStyleOptionGraphicsItem,
+    QWidget,
+)
 
 from netbuilder.core.blocks import REGISTRY, fmt_shape
 from netbuilder.core.graph import Edge, Graph, Node
+from netbuilder.core.groups import blocks_in, depth, facts, parents, shown_as
 from netbuilder.core.shapes import Check
 from netbuilder.core.summary import settings, short
+from netbuilder.ui import items as items_module
 from netbuilder.ui import theme
-from netbuilder.ui.commands import add_node, connect, input_count, insert_on_edge, move_nodes, new_node
-from netbuilder.ui.edge_item import EdgeItem, wire_path
+from netbuilder.ui.commands import Edit, add_node, connect, fold, input_count, insert_on_edge, move_nodes, new_node
+from netbuilder.ui.edge_item import EdgeItem, Ends, wire_path
 from netbuilder.ui.editor import Editor
-from netbuilder.ui.items import NODE_H, NODE_W, NodeItem, NodeView, PortItem
+from netbuilder.ui.group_item import CARD_H, FRAME_PAD, FRAME_TITLE, GroupCard, GroupFrame, group_view
+from netbuilder.ui.items import NODE_H, NODE_W, NodeItem, NodeView, PortItem, draw_text, lod_of, readable
 from netbuilder.ui.palette import entry_from_mime
 
 
@@ -44,19 +57,68 @@ def node_view(graph: Graph, result: Check, node_id: str) -> NodeView:
     )
 
 
+class CanvasEdge(EdgeItem):
+    """A connection whose volume label is left out when it would be too small to read (semantic zoom)."""
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        if not self.label or readable(theme.mono_font(8), lod_of(painter)):
+            if self.label and items_module.DRAWN is not None:
+                painter.setFont(theme.mono_font(8))
+                draw_text(painter, QRectF(), Qt.AlignmentFlag.AlignCenter, self.label)  # records only: empty rect
+            super().paint(painter, option, widget)
+            return
+        pal = theme.current()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        color = pal.selection if self.isSelected() else (pal.muted if self.broken else pal.edge)
+        painter.setPen(QPen(color, 2.2 if self.isSelected() else 1.6))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawPath(self.path())
+
+
+class Projection:
+    """Stored (unfolded) coordinates → shown ones: each folded group's box shrinks to its card, and what lies
+    below the box moves up by the height saved. Nothing stored changes, so unfolding restores every position."""
+
+    def __init__(self, removed: list[tuple[float, float]]) -> None:
+        merged: list[list[float]] = []
+        for start, end in sorted(removed):
+            if merged and start <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], end)
+            else:
+                merged.append([start, end])
+        self.ends = [end for _, end in merged]
+        self.cum = [0.0]
+        for start, end in merged:
+            self.cum.append(self.cum[-1] + end - start)
+        self.shown_starts = [start - self.cum[i] for i, (start, _) in enumerate(merged)]
+
+    def shift(self, y: float) -> float:
+        """How far a unit whose top is at stored y moves up: the heights saved by the folded boxes above it."""
+        return self.cum[bisect_right(self.ends, y)]
+
+    def to_stored(self, point: QPointF) -> QPointF:
+        return QPointF(point.x(), point.y() + self.cum[bisect_right(self.shown_starts, point.y())])
+
+
 class CanvasScene(QGraphicsScene):
     """View follows model: items are made from the graph and only change when the graph says so."""
 
     quick_add_requested = Signal(QPointF, str)  # where, and the block a dropped wire comes from
+    laid_out = Signal()  # the shown positions changed (groups folded, blocks moved)
 
     def __init__(self, editor: Editor, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.editor = editor
         self.node_items: dict[str, NodeItem] = {}
         self.edge_items: dict[Edge, EdgeItem] = {}
+        self.group_cards: dict[str, GroupCard] = {}
+        self.group_frames: dict[str, GroupFrame] = {}
+        self.shown: dict[str, str] = {}  # each block → the block itself or the folded group's card showing it
+        self.projection = Projection([])
         self._graph: Graph | None = None
+        self._dirty = False
         self._wire: tuple[str, QGraphicsPathItem] | None = None
-        self._pressed: dict[str, QPointF] = {}
+        self._pressed: dict[QGraphicsItem, QPointF] = {}
         editor.replaced.connect(self.rebuild)
         editor.checked.connect(self.apply_check)
         self.rebuild()
@@ -69,12 +131,17 @@ class CanvasScene(QGraphicsScene):
         self.clear()
         self.node_items.clear()
         self.edge_items.clear()
+        self.group_cards.clear()
+        self.group_frames.clear()
+        self.shown = {}
+        self.projection = Projection([])
         self._graph = self.editor.graph
         self._graph.listeners.append(self._on_graph)
         for node in self._graph.nodes.values():
             self._add_node_item(node)
         for edge in self._graph.edges:
             self._add_edge_item(edge)
+        self._dirty = bool(self._graph.groups)
         self.apply_check(self.editor.result)
 
     def _add_node_item(self, node: Node) -> None:
@@ -84,9 +151,11 @@ class CanvasScene(QGraphicsScene):
         self.node_items[node.id] = item
 
     def _add_edge_item(self, edge: Edge) -> None:
-        item = EdgeItem(self.node_items[edge.src], self.node_items[edge.dst], edge.port)
+        item = CanvasEdge(self.node_items[edge.src], self.node_items[edge.dst], edge.port)
         self.addItem(item)
         self.edge_items[edge] = item
+        if self._graph is not None and self._graph.groups:
+            self._dirty = True
 
     def _input_count(self, node_id: str) -> int:
         """Ports from the latest check; a block added since gets its ports when the next check lands."""
@@ -109,14 +178,196 @@ class CanvasScene(QGraphicsScene):
             item.detach()
             self.removeItem(item)
         elif kind == "node_moved":
+            if self.editor.graph.groups or self.group_cards or self.group_frames:
+                self._dirty = True  # shown positions depend on the groups: laid out once, after the edit
+                return
             item = self.node_items[subject.id]
             target = QPointF(*(subject.position or (0.0, 0.0)))
             if item.pos() != target:
                 item.setPos(target)
                 item.adjust_edges()
+                self.laid_out.emit()
+        elif kind.startswith("group_"):
+            self._dirty = True
+        if kind in ("node_added", "node_removed") and (self.editor.graph.groups or self.group_cards):
+            self._dirty = True
+
+    # Groups: cards, frames and the folded projection -----------------------------------------------
+
+    def unit_item(self, unit: str) -> NodeItem | GroupCard:
+        return self.group_cards[unit] if unit in self.group_cards else self.node_items[unit]
+
+    def sync(self) -> None:
+        """Lay the canvas out from the stored positions and the groups: folded groups as cards, what lies below
+        them moved up, expanded groups framed, and every connection attached to what shows its ends."""
+        self._dirty = False
+        graph = self.editor.graph
+        self.shown = shown = shown_as(graph)
+        folded = list(dict.fromkeys(u for u in shown.values() if u in graph.groups))
+        boxes: dict[str, QRectF] = {}
+        for gid in folded:
+            box = QRectF()
+            for nid in blocks_in(graph, gid):
+                x, y = graph.nodes[nid].position or (0.0, 0.0)
+                box = box.united(QRectF(x, y, NODE_W, NODE_H))
+            boxes[gid] = box
+        self.projection = proj = Projection(
+            [(b.top() + CARD_H, b.bottom()) for b in boxes.values() if b.height() > CARD_H]
+        )
+        moved: set[str] = set()
+
+        def place(item: QGraphicsItem, x: float, y: float, unit: str) -> None:
+            target = QPointF(x, y - proj.shift(y))
+            if item.pos() != target:
+                item.setPos(target)
+                moved.add(unit)
+
+        for gid in [g for g in self.group_cards if g not in boxes]:
+            card = self.group_cards.pop(gid)
+            for edge in list(card.edges):
+                edge.detach()
+            self.removeItem(card)
+        for gid, box in boxes.items():
+            if gid not in self.group_cards:
+                self.group_cards[gid] = card = GroupCard(gid)
+                self.addItem(card)
+                moved.add(gid)
+            place(self.group_cards[gid], box.left(), box.top(), gid)
+        for nid, item in self.node_items.items():
+            visible = shown.get(nid) == nid
+            if item.isVisible() != visible:
+                item.setVisible(visible)
+                moved.add(nid)
+            if visible:
+                x, y = graph.nodes[nid].position or (0.0, 0.0)
+                place(item, x, y, nid)
+        self._attach_edges(moved)
+        self._frame_groups()
+        self.laid_out.emit()
+
+    def _attach_edges(self, moved: set[str]) -> None:
+        """Each connection runs between what shows its two ends; one inside a card is hidden."""
+        shown = self.shown
+        entering: dict[str, list[str]] = {gid: [] for gid in self.group_cards}
+        for edge in self.editor.graph.edges:
+            du = shown.get(edge.dst, edge.dst)
+            if du in entering and shown.get(edge.src, edge.src) != du:
+                src = shown.get(edge.src, edge.src)
+                if src not in entering[du]:
+                    entering[du].append(src)
+        for gid, sources in entering.items():
+            self.group_cards[gid].n_inputs = max(1, len(sources))
+        drawn: set[tuple[str, str, int]] = set()
+        for edge, item in list(self.edge_items.items()):
+            su, du = shown.get(edge.src, edge.src), shown.get(edge.dst, edge.dst)
+            inside = su == du
+            src: Ends = self.unit_item(su)
+            dst: Ends = self.unit_item(du)
+            port = entering[du].index(su) if du in entering and not inside else edge.port
+            if item.src is not src or item.dst is not dst or item.port != port:
+                label, broken = item.label, item.broken
+                item.detach()
+                self.removeItem(item)
+                item = CanvasEdge(src, dst, port)
+                item.set_label(label, broken)
+                self.addItem(item)
+                self.edge_items[edge] = item
+            elif su in moved or du in moved:
+                item.adjust()
+            hide = inside or (su, du, port) in drawn  # one wire per source into a card, not one per member fed
+            drawn.add((su, du, port))
+            if item.isVisible() == hide:
+                item.setVisible(not hide)
+
+    def _frame_groups(self) -> None:
+        """A frame around each expanded group that is not inside a folded one, drawn behind its members."""
+        graph, result = self.editor.graph, self.editor.result
+        owner = parents(graph)
+
+        def hidden(gid: str) -> bool:
+            while gid in owner:
+                gid = owner[gid]
+                if graph.groups[gid].folded:
+                    return True
+            return False
+
+        framed = [gid for gid, g in graph.groups.items() if not g.folded and not hidden(gid)]
+        rects: dict[str, QRectF] = {}
+
+        def rect_of(unit: str) -> QRectF:
+            if unit in self.group_cards:
+                return self.group_cards[unit].sceneBoundingRect().adjusted(12, 12, -7, -7)
+            if unit in graph.nodes:
+                return self.node_items[unit].mapRectToScene(QRectF(0, 0, NODE_W, NODE_H))
+            if unit not in rects:
+                inner = QRectF()
+                for member in graph.groups[unit].members:
+                    inner = inner.united(rect_of(member))
+                rects[unit] = inner.adjusted(-FRAME_PAD, -FRAME_PAD - FRAME_TITLE, FRAME_PAD, FRAME_PAD)
+            return rects[unit]
+
+        for gid in [g for g in self.group_frames if g not in framed]:
+            self.removeItem(self.group_frames.pop(gid))
+        for gid in framed:
+            if gid not in self.group_frames:
+                self.group_frames[gid] = frame = GroupFrame(gid)
+                self.addItem(frame)
+            level = depth(graph, gid)
+            broken = any(result.nodes[n].error for n in blocks_in(graph, gid) if n in result.nodes)
+            self.group_frames[gid].set_geometry(rect_of(gid), graph.groups[gid].name, level, broken)
+            self.group_frames[gid].setZValue(-1 - 1 / (level + 2))
+
+    def content_rect(self) -> QRectF:
+        """What the canvas shows: the blocks and cards in view (hidden members excluded), with their frames."""
+        rect = QRectF()
+        for item in (*self.node_items.values(), *self.group_cards.values(), *self.group_frames.values()):
+            if item.isVisible():
+                rect = rect.united(item.sceneBoundingRect())
+        return rect
+
+    def to_stored(self, point: QPointF) -> QPointF:
+        """A shown scene point → the unfolded coordinates blocks are stored in."""
+        return self.projection.to_stored(point)
+
+    def set_folded(self, gid: str, folded: bool) -> None:
+        """Fold or unfold a group (undoable). Unfolding a group with an error goes to the broken block."""
+        graph = self.editor.graph
+        if gid not in graph.groups or graph.groups[gid].folded == folded:
+            return
+        error = facts(graph, self.editor.result, gid).error if not folded else None
+        if error is None:
+            self.editor.push(fold(graph, gid, folded))
+            return
+        block, owner = error[0], parents(graph)
+        opened, cursor = [gid], block
+        while cursor in owner:  # also open the folded groups around the broken block inside this one
+            cursor = owner[cursor]
+            if graph.groups[cursor].folded and cursor not in opened:
+                opened.append(cursor)
+        ops = [op for g in opened for op in fold(graph, g, False).ops]
+        self.editor.push(Edit(f"Unfold '{graph.groups[gid].name}'", ops))
+        self.reveal(block)
+
+    def reveal(self, node_id: str) -> None:
+        """Select a block and centre the views on it."""
+        if node_id not in self.node_items:
+            return
+        if self._dirty:
+            self.sync()
+        self.clearSelection()
+        item = self.node_items[node_id]
+        item.setSelected(True)
+        for view in self.views():
+            view.centerOn(item)
 
     def apply_check(self, result: Check) -> None:
         graph = self.editor.graph
+        if self._dirty:
+            self.sync()
+        for gid, card in self.group_cards.items():
+            if gid in graph.groups:
+                blocks = len(blocks_in(graph, gid))
+                card.apply(group_view(graph.groups[gid].name, facts(graph, result, gid), blocks))
         for nid, item in self.node_items.items():
             if nid not in result.nodes:
                 continue
@@ -133,6 +384,7 @@ class CanvasScene(QGraphicsScene):
 
     def new_node(self, block_type: str, center: QPointF, params: dict | None = None) -> Node:
         """A block of a type with a fresh id, centred on a scene point."""
+        center = self.to_stored(center)
         pos = (float(round(center.x() - NODE_W / 2)), float(round(center.y() - NODE_H / 2)))
         return new_node(self.editor.graph, block_type, params or {}, pos)
 
@@ -189,8 +441,27 @@ class CanvasScene(QGraphicsScene):
             self._wire = (port.node.node_id, wire)
             event.accept()
             return
+        if event.button() == Qt.MouseButton.LeftButton:
+            for item in self.items(event.scenePos()):
+                if isinstance(item, (GroupCard, GroupFrame)):
+                    if item.chevron_rect().contains(item.mapFromScene(event.scenePos())):
+                        self.set_folded(item.group_id, isinstance(item, GroupFrame))
+                        event.accept()
+                        return
+                    break
         super().mousePressEvent(event)
-        self._pressed = {i.node_id: i.pos() for i in self.selectedItems() if isinstance(i, NodeItem)}
+        self._pressed = {i: i.pos() for i in self.selectedItems() if isinstance(i, (NodeItem, GroupCard))}
+
+    def mouseDoubleClickEvent(self, event: QGraphicsSceneMouseEvent) -> None:  # noqa: N802
+        """Double-click a card to unfold it, a frame's title to fold it."""
+        for item in self.items(event.scenePos()):
+            if isinstance(item, (GroupCard, GroupFrame)):
+                self.set_folded(item.group_id, isinstance(item, GroupFrame))
+                event.accept()
+                return
+            if isinstance(item, NodeItem):
+                break
+        super().mouseDoubleClickEvent(event)
 
     def mouseMoveEvent(self, event: QGraphicsSceneMouseEvent) -> None:  # noqa: N802
         if self._wire is not None:
@@ -198,9 +469,8 @@ class CanvasScene(QGraphicsScene):
             wire.setPath(wire_path(self.node_items[src].output_pos(), event.scenePos()))
             return
         super().mouseMoveEvent(event)
-        for nid in self._pressed:  # the blocks a drag moves
-            if nid in self.node_items:
-                self.node_items[nid].adjust_edges()
+        for item in self._pressed:  # what a drag moves
+            item.adjust_edges()
 
     def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:  # noqa: N802
         if self._wire is not None:
@@ -210,14 +480,32 @@ class CanvasScene(QGraphicsScene):
             self._finish_wire(src, event.scenePos())
             return
         super().mouseReleaseEvent(event)
-        moves = {}
-        for nid, old in self._pressed.items():
-            item = self.node_items.get(nid)
-            if item is not None and item.pos() != old:
-                moves[nid] = ((old.x(), old.y()), (item.pos().x(), item.pos().y()))
-        self._pressed = {}
-        if moves:
-            self.editor.push(move_nodes(self.editor.graph, moves))
+        pressed, self._pressed = self._pressed, {}
+        self.move_shown(pressed)
+
+    def move_shown(self, pressed: dict[QGraphicsItem, QPointF]) -> None:
+        """Store where blocks and cards were dragged to (one undoable move): each block by the distance it was
+        dragged, a card's blocks by the card's."""
+        graph = self.editor.graph
+        moves: dict[str, tuple] = {}
+        for item, old in pressed.items():
+            delta = item.pos() - old
+            if delta.isNull():
+                continue
+            if isinstance(item, GroupCard):
+                ids = blocks_in(graph, item.group_id) if item.group_id in graph.groups else []
+            else:
+                ids = [item.node_id] if item.node_id in graph.nodes else []
+            for nid in ids:
+                x, y = graph.nodes[nid].position or (0.0, 0.0)
+                moves[nid] = ((x, y), (x + delta.x(), y + delta.y()))
+        if not moves:
+            return
+        text = ""
+        cards = [i.group_id for i in pressed if isinstance(i, GroupCard)]
+        if len(pressed) == 1 and cards and cards[0] in graph.groups:
+            text = f"Move '{graph.groups[cards[0]].name}'"
+        self.editor.push(move_nodes(graph, moves, text))
 
     def _finish_wire(self, src: str, pos: QPointF) -> None:
         """Connect to the input port (or block) under the pointer; on empty canvas, offer quick-add."""
@@ -227,6 +515,9 @@ class CanvasScene(QGraphicsScene):
                 return
             if isinstance(item, NodeItem) and item.node_id != src:
                 self.connect_blocks(src, item.node_id, self._free_port(item.node_id))
+                return
+            if isinstance(item, GroupCard):
+                self.editor.say("Expand the group to connect to a block inside it.")
                 return
         self.quick_add_requested.emit(pos, src)
 

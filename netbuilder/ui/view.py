@@ -5,10 +5,11 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QKeyEvent, QMouseEvent, QPainter, QPen, QWheelEvent
+from PySide6.QtGui import QKeyEvent, QMouseEvent, QPainter, QPen, QResizeEvent, QWheelEvent
 from PySide6.QtWidgets import QGraphicsView
 
 from netbuilder.ui import theme
+from netbuilder.ui.minimap import Minimap
 from netbuilder.ui.scene import CanvasScene
 
 GRID = 24.0
@@ -33,6 +34,17 @@ class CanvasView(QGraphicsView):
         # Room to pan around the network: the scene's own (growing) rectangle plus a margin.
         scene.sceneRectChanged.connect(self._follow_scene_rect)
         self._follow_scene_rect(scene.sceneRect())
+        self.minimap = Minimap(self, scene)
+        self.minimap.place()
+
+    def set_overview(self, shown: bool) -> None:
+        """Show or hide the overview in the canvas's corner."""
+        self.minimap.setVisible(shown)
+        self.minimap.place()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self.minimap.place()
 
     def _follow_scene_rect(self, rect: QRectF) -> None:
         self.setSceneRect(rect.adjusted(-2000, -2000, 2000, 2000))
@@ -45,8 +57,12 @@ class CanvasView(QGraphicsView):
         factor = target / self.zoom()
         self.scale(factor, factor)
 
+    def content_rect(self) -> QRectF:
+        scene = self.scene()
+        return scene.content_rect() if isinstance(scene, CanvasScene) else scene.itemsBoundingRect()
+
     def fit(self) -> None:
-        rect = self.scene().itemsBoundingRect()
+        rect = self.content_rect()
         if rect.isEmpty():
             return
         self.fitInView(rect.adjusted(-40, -40, 40, 40), Qt.AspectRatioMode.KeepAspectRatio)
@@ -61,7 +77,7 @@ class CanvasView(QGraphicsView):
         self.fit()
         if self.zoom() < min_zoom:
             self.zoom_by(min_zoom / self.zoom())
-            top = self.scene().itemsBoundingRect().adjusted(-40, -40, 40, 40)
+            top = self.content_rect().adjusted(-40, -40, 40, 40)
             self.centerOn(top.center().x(), top.top() + self.viewport().height() / (2 * self.zoom()))
 
     def drawBackground(self, painter: QPainter, rect: QRectF) -> None:  # noqa: N802

@@ -50,7 +50,7 @@ def test_the_sheet_filters_as_you_type_and_deletes_itself_on_close(make_window, 
     assert sheet.visible_actions() == ["Zoom in", "Zoom out"]
     sheet.search.clear()
     QTest.keyClicks(sheet.search, "ctrl+shift")
-    assert sheet.visible_actions() == ["Save As…", "Redo"]
+    assert sheet.visible_actions() == ["Save As…", "Redo", "Ungroup"]
     sheet.close()
     QApplication.sendPostedEvents(None, 0)  # DeferredDelete
     qtbot.waitUntil(lambda: not isValid(sheet))

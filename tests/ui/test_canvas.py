@@ -297,8 +297,9 @@ def test_dark_and_light_themes_repaint_canvas_and_widgets(make_window, qtbot):
 @pytest.mark.parametrize("key", [p.key for p in list_presets()])
 def test_no_overlapping_blocks_or_labels_on_the_presets(make_window, key):
     window = make_window(key)
-    nodes = [item.mapRectToScene(item.shape().boundingRect()) for item in window.scene.node_items.values()]
-    labels = [item._label_rect for item in window.scene.edge_items.values()]
+    shown = [i for i in (*window.scene.node_items.values(), *window.scene.group_cards.values()) if i.isVisible()]
+    nodes = [item.mapRectToScene(item.shape().boundingRect()) for item in shown]
+    labels = [item._label_rect for item in window.scene.edge_items.values() if item.isVisible()]
     for i, a in enumerate(nodes):
         assert not any(a.intersects(b) for b in nodes[i + 1 :]), key
         assert not any(a.intersects(label) for label in labels), key
