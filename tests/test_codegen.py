@@ -19,7 +19,7 @@ from netbuilder.core.graph import Edge, Graph, Node
 from netbuilder.core.presets import list_presets, load_preset
 from netbuilder.core.shapes import check
 from netbuilder.pytorch.build import BuildError, build
-from netbuilder.pytorch.codegen import MAX_LINE, generate, python_names, rename_state_dict
+from netbuilder.pytorch.codegen import MAX_LINE, generate, module_paths, python_names, rename_state_dict
 
 GOLDEN = Path(__file__).parent / "golden" / "seed_cnn_model.py"
 
@@ -47,14 +47,22 @@ def assert_generates_the_built_network(graph: Graph, class_name: str = "Net", ti
     x = torch.randn(3, *built.input_shape)
     with torch.no_grad():
         built.train()(x)  # moves BatchNorm's running statistics away from their initial values
-    state = rename_state_dict(built.state_dict())
+    state = rename_state_dict(built.state_dict(), graph)
     assert {k: v.shape for k, v in state.items()} == {k: v.shape for k, v in generated.state_dict().items()}
     generated.load_state_dict(state)  # strict: the same keys, none missing, none extra
 
     names = python_names(graph)
     kept = [name for name in built.layers if not (built.trailing_softmax and name == names[built.output_id])]
-    assert [(name, settings_of(built.layers[name])) for name in kept] == [
-        (name, settings_of(layer)) for name, layer in generated.named_children()
+    if not graph.groups:
+        assert [(name, settings_of(built.layers[name])) for name in kept] == [
+            (name, settings_of(layer)) for name, layer in generated.named_children()
+        ]
+    # Each layer is at its path, with the same settings; no other layer but the nn.Flatten of a Sequential.
+    paths = {names[nid]: path for nid, path in module_paths(graph).items()}
+    assert [(paths[name], settings_of(built.layers[name])) for name in kept] == [
+        (path, settings_of(layer))
+        for path, layer in generated.named_modules()
+        if path and not list(layer.children()) and not isinstance(layer, nn.Flatten)
     ]
     built.eval()
     generated.eval()

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from netbuilder.core.blocks import REGISTRY, Compute, Layer, Shape
 from netbuilder.core.graph import Graph
+from netbuilder.core.groups import blocks_in
 from netbuilder.core.shapes import Check
 
 
@@ -65,3 +66,118 @@ def plan(graph: Graph, result: Check) -> Plan:
     shape = result.nodes[first.node].output_shape
     assert shape is not None
     return Plan(tuple(steps), first.node, shape, logits, softmax)
+
+
+# Groups as submodules ----------------------------------------------------------------------------------
+# Code export turns a group into one submodule when the group can be called once: its blocks run one after
+# another in the plan, and exactly one of their values is used after it. A straight chain (one input, each
+# block feeding the next) is an nn.Sequential; any other group is a small module class of its own.
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A group computed as one submodule: its items (steps and nested units) in plan order, the values it
+    reads from outside (block ids, in order of first use), and whether it is a straight chain."""
+
+    group: str
+    items: tuple[Step | Unit, ...]
+    inputs: tuple[str, ...]
+    chain: bool
+
+    @property
+    def node(self) -> str:
+        """The block whose value the unit returns: its last item's."""
+        return self.items[-1].node
+
+    def blocks(self) -> list[str]:
+        """Its blocks, nested units' included, in plan order."""
+        return [b for item in self.items for b in ([item.node] if isinstance(item, Step) else item.blocks())]
+
+
+@dataclass(frozen=True)
+class Nesting:
+    """forward_steps() with groups that can be submodules taken together as units (the Input first), and the
+    groups left as flat layers, each with why."""
+
+    items: tuple[Step | Unit, ...]
+    flat: tuple[tuple[str, str], ...]
+
+
+def reads(item: Step | Unit) -> tuple[str, ...]:
+    """The values an item reads: a step's inputs by port, a unit's inputs."""
+    return item.inputs
+
+
+def nest(execution: Plan, graph: Graph) -> Nesting:
+    """The plan's forward steps arranged by the graph's groups (core.groups). A group's blocks that forward()
+    does not run (the Input, a trailing softmax) are left out of it; a group that cannot be called once is
+    left as flat layers, and its nested groups are tried in its place."""
+    from netbuilder.core.blocks import Source
+
+    steps = execution.forward_steps()
+    by_node = {s.node: s for s in steps}
+    computed = {s.node for s in steps if not isinstance(s.compute, Source)}
+    readers: dict[str, set[str | None]] = {s.node: set() for s in steps}
+    for s in steps:
+        for src in s.inputs:
+            readers[src].add(s.node)
+    readers[execution.logits].add(None)  # read by forward's return statement
+    owner = {member: gid for gid, group in graph.groups.items() for member in group.members}
+    children: dict[str | None, list[str]] = {}
+    for gid in graph.groups:
+        children.setdefault(owner.get(gid), []).append(gid)
+    flat: list[tuple[str, str]] = []
+
+    def unit(gid: str, items: list[Step | Unit], members: set[str]) -> Unit | str:
+        inputs = tuple(dict.fromkeys(src for item in items for src in reads(item) if src not in members))
+        used_after = [m for m in members if readers[m] - members]
+        if len(used_after) != 1 or used_after[0] != items[-1].node:
+            return f"{len(used_after)} of its blocks are used after it, and a submodule returns one value"
+        chain = len(inputs) == 1
+        for k, item in enumerate(items):
+            if isinstance(item, Step) and not isinstance(item.compute, Layer):
+                chain = False
+            feeds = (inputs[0],) if k == 0 else (items[k - 1].node,)
+            if reads(item) != feeds:
+                chain = False
+            if k + 1 < len(items):
+                nxt = items[k + 1]
+                if not readers[item.node] <= set([nxt.node] if isinstance(nxt, Step) else nxt.blocks()):
+                    chain = False
+        return Unit(gid, tuple(items), inputs, chain)
+
+    def arrange(seq: list[str], candidates: list[str]) -> list[Step | Unit]:
+        pos = {nid: i for i, nid in enumerate(seq)}
+        runs: dict[int, tuple[int, list[Step | Unit]]] = {}
+        todo = list(candidates)
+        while todo:
+            gid = todo.pop(0)
+            members = sorted((b for b in blocks_in(graph, gid) if b in computed and b in pos), key=pos.__getitem__)
+            if not members:
+                continue  # only blocks forward() does not run
+            first, last = pos[members[0]], pos[members[-1]]
+            if last - first + 1 != len(members):
+                flat.append((gid, "its blocks do not run one after another"))
+                todo[0:0] = children.get(gid, [])
+                continue
+            inner = arrange(members, children.get(gid, []))
+            made = unit(gid, inner, set(members))
+            if isinstance(made, str):
+                flat.append((gid, made))
+                runs[first] = (last, inner)
+            else:
+                runs[first] = (last, [made])
+        out: list[Step | Unit] = []
+        i = 0
+        while i < len(seq):
+            if i in runs:
+                end, items = runs[i]
+                out += items
+                i = end + 1
+            else:
+                out.append(by_node[seq[i]])
+                i += 1
+        return out
+
+    items = arrange([s.node for s in steps], children.get(None, []))
+    return Nesting(tuple(items), tuple(flat))

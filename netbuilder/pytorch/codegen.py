@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import inspect
 import keyword
+import os
+import re
 import textwrap
 from collections.abc import Mapping
 from typing import Any
@@ -11,11 +13,11 @@ from typing import Any
 import torch
 from torch import nn
 
-from netbuilder.core.blocks import Call, Infix, Layer
+from netbuilder.core.blocks import Call, Infix, Layer, Source
 from netbuilder.core.graph import ID_PATTERN, Graph
-from netbuilder.core.plan import Step, plan
+from netbuilder.core.plan import Nesting, Step, Unit, nest, plan, reads
 from netbuilder.core.text import clean, quote
-from netbuilder.pytorch.build import checked, make_layer, python_names
+from netbuilder.pytorch.build import _clashes, checked, make_layer, python_names
 
 MAX_LINE = 79  # PEP 8
 TITLE_LIMIT = 200
@@ -23,9 +25,17 @@ TITLE_LIMIT = 200
 _POSITIONAL = frozenset({"in_channels", "out_channels", "in_features", "out_features", "num_features"})
 
 
-def rename_state_dict(state_dict: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """build(graph)'s state_dict under the generated module's names: layers.<name>.<param> → <name>.<param>."""
-    return {key.removeprefix("layers."): tensor for key, tensor in state_dict.items()}
+def rename_state_dict(state_dict: Mapping[str, torch.Tensor], graph: Graph | None = None) -> dict[str, torch.Tensor]:
+    """build(graph)'s state_dict under the generated module's names: layers.<name>.<param> → <name>.<param>,
+    or, given the graph, → <path>.<param> where its groups are submodules (stage3.0.weight, layer1.0.conv1.weight)."""
+    if graph is None or not graph.groups:
+        return {key.removeprefix("layers."): tensor for key, tensor in state_dict.items()}
+    paths = {python_names(graph)[nid]: path for nid, path in module_paths(graph).items()}
+    renamed = {}
+    for key, tensor in state_dict.items():
+        name, _, rest = key.removeprefix("layers.").partition(".")
+        renamed[f"{paths.get(name, name)}.{rest}"] = tensor
+    return renamed
 
 
 def _literal(value: Any) -> str:
@@ -91,36 +101,220 @@ def _batch(shape: tuple[int, ...], n: int | str) -> str:
     return "(" + ", ".join(str(v) for v in (n, *shape)) + ")"
 
 
-def _methods(graph: Graph, steps: tuple[Step, ...]) -> tuple[list[str], str, list[str]]:
-    """The body of __init__, the name of forward's argument and the body of forward, which runs the plan's
-    steps (ending with the logits) in order."""
-    names = python_names(graph)
-    # A value read only by the next step is kept in x; the others are kept under their block's name.
-    readers: dict[str, list[str | None]] = {s.node: [] for s in steps}
-    for step in steps:
-        for src in step.inputs:
-            readers[src].append(step.node)
-    readers[steps[-1].node] = [None]  # read by the return statement
-    following: list[str | None] = [*(s.node for s in steps[1:]), None]
-    var = {s.node: "x" if readers[s.node] == [nxt] else names[s.node] for s, nxt in zip(steps, following)}
+class _Emitter:
+    """What model.py names and defines for a graph's nesting: attribute names, the classes of groups that
+    are no straight chain (one per group type: equal structure and settings), and each layer's path."""
 
-    init = ["        super().__init__()"]
-    forward: list[str] = []
-    for step in steps[1:]:  # steps[0] is the Input, the only step without inputs
-        compute, args, assign = step.compute, [var[s] for s in step.inputs], f"{var[step.node]} = "
-        if isinstance(compute, Infix):
-            forward += _statement(8, assign, args, "", f" {compute.op} ")
-        elif isinstance(compute, Call):
-            kwargs = "".join(f", {k}={_literal(v)}" for k, v in compute.kwargs.items())
-            forward += _statement(8, f"{assign}torch.{compute.fn}([", args, f"]{kwargs})")
-        else:
-            assert isinstance(compute, Layer)
+    def __init__(self, graph: Graph, nesting: Nesting, class_name: str) -> None:
+        self.graph = graph
+        self.nesting = nesting
+        self.names = python_names(graph)
+        self.group_names = group_names(graph)
+        self.classes: dict[tuple, tuple[str, Unit, list[str]]] = {}  # signature → (class, template, names)
+        taken = {class_name, "Net"}
+        for unit in _units(nesting.items):
+            key = _signature(unit)
+            if unit.chain or key in self.classes:
+                continue
+            base = _class_base(graph.groups[unit.group].name)
+            name, n = base, 1
+            while name in taken:
+                n += 1
+                name = f"{base}{n}"
+            taken.add(name)
+            self.classes[key] = (name, unit, _local_names(unit))
+
+    def member_names(self, parent: Unit | None, items: tuple[Step | Unit, ...]) -> list[str]:
+        """The attribute of each item: top level by block or group, a class's by its template, a
+        Sequential's by index (an nn.Flatten before a layer that flattens takes an index of its own)."""
+        if parent is None:
+            return [self.names[i.node] if isinstance(i, Step) else self.group_names[i.group] for i in items]
+        if not parent.chain:
+            return self.classes[_signature(parent)][2]
+        out, k = [], 0
+        for n, item in enumerate(items):
+            if n > 0 and _flattens(item):
+                k += 1
+            out.append(str(k))
+            k += 1
+        return out
+
+    def paths(self, items: tuple[Step | Unit, ...], parent: Unit | None = None, prefix: str = "") -> dict[str, str]:
+        """Each layer block → its module's path in model.py."""
+        out: dict[str, str] = {}
+        for item, name in zip(items, self.member_names(parent, items)):
+            if isinstance(item, Unit):
+                out |= self.paths(item.items, item, f"{prefix}{name}.")
+            elif isinstance(item.compute, Layer):
+                out[item.node] = prefix + name
+        return out
+
+    def constructor(self, item: Step | Unit, indent: int, start: str, end: str) -> list[str]:
+        """The lines constructing an item's module: start + the constructor + end."""
+        pad = " " * indent
+        if isinstance(item, Step):
+            assert isinstance(item.compute, Layer)
             with torch.device("meta"):  # no weights are needed, only the layer's class and settings
-                cls, ctor_args = _constructor(make_layer(compute))
-            init += _statement(8, f"self.{names[step.node]} = {cls}(", ctor_args, ")")
-            flatten = ".flatten(1)" if compute.flatten else ""
-            forward += _statement(8, f"{assign}self.{names[step.node]}(", [args[0] + flatten], ")")
-    return init, var[steps[0].node], [*forward, f"        return {var[steps[-1].node]}"]
+                cls, ctor_args = _constructor(make_layer(item.compute))
+            return _statement(indent, f"{start}{cls}(", ctor_args, f"){end}")
+        if not item.chain:
+            return [f"{pad}{start}{self.classes[_signature(item)][0]}(){end}"]
+        elements: list[list[str]] = []
+        for n, sub in enumerate(item.items):
+            if n > 0 and _flattens(sub):
+                elements.append([f"{pad}    nn.Flatten(),"])
+            elements.append(self.constructor(sub, indent + 4, "", ","))
+        if all(len(e) == 1 for e in elements):
+            line = f"{pad}{start}nn.Sequential({', '.join(e[0].strip()[:-1] for e in elements)}){end}"
+            if len(line) <= MAX_LINE:
+                return [line]
+        return [f"{pad}{start}nn.Sequential(", *(line for e in elements for line in e), f"{pad}){end}"]
+
+    def methods(
+        self, items: tuple[Step | Unit, ...], parent: Unit | None, var: dict[str, str], running: str
+    ) -> tuple[list[str], list[str]]:
+        """The body of __init__ and of forward for items (a Source step gives no code): var holds the
+        variables of what forward() reads on entry; a value read only by the next item is kept in running,
+        the others under their item's name."""
+        attrs = self.member_names(parent, items)
+        readers: dict[str, list[str | None]] = {i.node: [] for i in items}
+        for item in items:
+            for src in reads(item):
+                if src in readers:
+                    readers[src].append(item.node)
+        readers[items[-1].node] = [None]  # read by the return statement
+        following: list[str | None] = [*(i.node for i in items[1:]), None]
+        for item, nxt, attr in zip(items, following, attrs):
+            var.setdefault(item.node, running if readers[item.node] == [nxt] else attr)
+
+        init = ["        super().__init__()"]
+        forward: list[str] = []
+        for item, attr in zip(items, attrs):
+            if isinstance(item, Step) and isinstance(item.compute, Source):
+                continue
+            compute, args, assign = (
+                getattr(item, "compute", None),
+                [var[s] for s in reads(item)],
+                f"{var[item.node]} = ",
+            )
+            if isinstance(compute, Infix):
+                forward += _statement(8, assign, args, "", f" {compute.op} ")
+            elif isinstance(compute, Call):
+                kwargs = "".join(f", {k}={_literal(v)}" for k, v in compute.kwargs.items())
+                forward += _statement(8, f"{assign}torch.{compute.fn}([", args, f"]{kwargs})")
+            else:
+                init += self.constructor(item, 8, f"self.{attr} = ", "")
+                if _flattens(item):
+                    args[0] += ".flatten(1)"
+                forward += _statement(8, f"{assign}self.{attr}(", args, ")")
+        return init, [*forward, f"        return {var[items[-1].node]}"]
+
+    def class_source(self, name: str, unit: Unit) -> list[str]:
+        """A group type's class: its own __init__ and forward."""
+        key = _signature(unit)
+        ids = [u.group for u in _units(self.nesting.items) if not u.chain and _signature(u) == key]
+        title = _escaped(self.graph.groups[unit.group].name)
+        doc = [f"The group {title}, as a module: {', '.join(ids)}."]
+        if len(unit.inputs) == 1:
+            args = ["x"]
+            running = "x" if [s for i in unit.items for s in reads(i)].count(unit.inputs[0]) == 1 else "out"
+        else:
+            args = [f"x{n + 1}" for n in range(len(unit.inputs))]
+            running = "x"
+        init, forward = self.methods(unit.items, unit, dict(zip(unit.inputs, args)), running)
+        return [
+            f"class {name}(nn.Module):",
+            *_docstring(doc, 4),
+            "",
+            "    def __init__(self) -> None:",
+            *init,
+            "",
+            *_statement(4, "def forward(", ["self", *(f"{a}: torch.Tensor" for a in args)], ") -> torch.Tensor:"),
+            *forward,
+            "",
+            "",
+        ]
+
+
+def _units(items: tuple[Step | Unit, ...]) -> list[Unit]:
+    """The units among items, nested ones before the unit holding them, in plan order."""
+    out: list[Unit] = []
+    for item in items:
+        if isinstance(item, Unit):
+            out += [*_units(item.items), item]
+    return out
+
+
+def _signature(unit: Unit) -> tuple:
+    """A unit's structure and settings: equal signatures compute alike and can share one class."""
+    index = {item.node: k for k, item in enumerate(unit.items)}
+    inputs = {src: k for k, src in enumerate(unit.inputs)}
+    out: list[Any] = [unit.chain, len(unit.inputs)]
+    for item in unit.items:
+        wires = tuple(("item", index[s]) if s in index else ("in", inputs[s]) for s in reads(item))
+        out.append((repr(item.compute) if isinstance(item, Step) else _signature(item), wires))
+    return tuple(out)
+
+
+def _flattens(item: Step | Unit) -> bool:
+    """Whether an item flattens what it reads first: a layer that flattens, or a chain starting with one."""
+    if isinstance(item, Step):
+        return isinstance(item.compute, Layer) and item.compute.flatten
+    return item.chain and _flattens(item.items[0])
+
+
+def _class_base(group_name: str) -> str:
+    """A class name from a group's name, its numbering left off: "block 2.1" → Block, "res unit" → ResUnit."""
+    words = re.findall(r"[A-Za-z][A-Za-z0-9]*", re.sub(r"[\d\W_]+$", "", group_name))
+    name = "".join(w[0].upper() + w[1:] for w in words)
+    return name if name.isidentifier() and not keyword.iskeyword(name) else "Block"
+
+
+def _local_names(unit: Unit) -> list[str]:
+    """A class's attribute for each item of its template unit: the ids with the prefix all its blocks share
+    (up to an underscore) left off, suffixed with _ where they would clash."""
+    blocks = [i.node for i in unit.items if isinstance(i, Step)]
+    prefix = os.path.commonprefix(blocks) if blocks else ""
+    prefix = prefix[: prefix.rfind("_") + 1]
+    raw = [i.node if isinstance(i, Step) else i.group for i in unit.items]
+    if prefix and all(r.startswith(prefix) and r[len(prefix) :].isidentifier() for r in raw if r.startswith(prefix)):
+        raw = [r[len(prefix) :] if r.startswith(prefix) else r for r in raw]
+    reserved = {"out", "x", *(f"x{n + 1}" for n in range(len(unit.inputs)))}
+    taken: set[str] = set(raw)
+    names = []
+    for r in raw:
+        name = r
+        while _clashes(name) or name in reserved or (name != r and name in taken):
+            name += "_"
+        taken.add(name)
+        names.append(name)
+    return names
+
+
+def group_names(graph: Graph) -> dict[str, str]:
+    """Group id → its submodule's name in model.py, by python_names' rules, clear of the blocks' names."""
+    taken = set(graph.nodes) | set(python_names(graph).values()) | set(graph.groups)
+    names: dict[str, str] = {}
+    for gid in graph.groups:
+        name = gid
+        while _clashes(name) or (name != gid and name in taken):
+            name += "_"
+        taken.add(name)
+        names[gid] = name
+    return names
+
+
+def module_paths(graph: Graph) -> dict[str, str]:
+    """Each block computed by a layer → its module's path in generate(graph)'s model (layer1.0.conv1)."""
+    execution = plan(graph, checked(graph))
+    nesting = nest(execution, graph)
+    emitter = _Emitter(graph, nesting, "Net")
+    return emitter.paths(nesting.items)
+
+
+def _escaped(text: str) -> str:
+    """Text from a file, safe inside a double-quoted docstring."""
+    return clean(" ".join(text.split()), TITLE_LIMIT).replace("\\", "\\\\").replace('"', '\\"')
 
 
 def generate(graph: Graph, class_name: str = "Net", title: str = "") -> str:
@@ -137,7 +331,21 @@ def generate(graph: Graph, class_name: str = "Net", title: str = "") -> str:
     result = checked(graph)
     execution = plan(graph, result)
     softmax = execution.softmax is not None
-    init, argument, forward = _methods(graph, execution.forward_steps())
+    nesting = nest(execution, graph)
+    emitter = _Emitter(graph, nesting, class_name)
+    items = nesting.items
+    var: dict[str, str] = {}  # the Input's variable is chosen as any other value's
+    init, forward = emitter.methods(items, None, var, "x")
+    argument = var[items[0].node]
+    for gid, why in nesting.flat:
+        name = " ".join(graph.groups[gid].name.split())
+        init[1:1] = textwrap.wrap(
+            f"Group {quote(name)} ({gid}) stays as flat layers: {why}.",
+            MAX_LINE,
+            initial_indent="        # ",
+            subsequent_indent="        # ",
+        )
+    classes = [line for name, unit, _ in emitter.classes.values() for line in emitter.class_source(name, unit)]
     input_shape = execution.input_shape
     batch = _batch(input_shape, "N")
 
@@ -151,7 +359,12 @@ def generate(graph: Graph, class_name: str = "Net", title: str = "") -> str:
         "Run `python model.py` to try it on a random batch.",
     ]
     class_doc = [f"{name}, as designed in NetBuilder.", "Each layer is the attribute named after its block."]
-    renamed = [f"{nid} is {new}" for nid, new in python_names(graph).items() if nid != new]
+    renamed = [f"{nid} is {new}" for nid, new in {**python_names(graph), **group_names(graph)}.items() if nid != new]
+    if any(isinstance(item, Unit) for item in items):
+        class_doc[1] = (
+            "Each layer outside a group is the attribute named after its block; "
+            "a group is a submodule named after the group."
+        )
     if renamed:
         class_doc.append(f"Renamed to stay clear of Python and nn.Module names: {', '.join(renamed)}.")
     predict: list[str] = []
@@ -175,6 +388,7 @@ def generate(graph: Graph, class_name: str = "Net", title: str = "") -> str:
         "from torch import nn",
         "",
         "",
+        *classes,
         f"class {class_name}(nn.Module):",
         *_docstring(class_doc, 4),
         "",

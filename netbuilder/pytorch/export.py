@@ -210,7 +210,7 @@ def export_python(
         raise ExportError(f"{model_py.parent} cannot be written ({e.strerror or e}).") from None
     if weights is not None:
         assert state_dict is not None
-        save_weights(rename_state_dict(state_dict), weights)
+        save_weights(rename_state_dict(state_dict, graph), weights)
     return [p for p in (model_py, train_py if script is not None else None, weights) if p is not None]
 
 
