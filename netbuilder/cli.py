@@ -45,9 +45,12 @@ def _cmd_render(args: argparse.Namespace) -> int:
     if out.suffix.lower() not in (".png", ".svg"):
         print(f"error: {out}: the output must end in .png or .svg.", file=sys.stderr)
         return 2
+    if args.max_side < 16:
+        print(f"error: --max-side must be at least 16 pixels; got {args.max_side}.", file=sys.stderr)
+        return 2
     try:
         doc = load(args.file)
-        render(doc, out)
+        render(doc, out, max_side=args.max_side, expand=args.expand)
     except DocumentError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -70,6 +73,15 @@ def _subcommands() -> argparse.ArgumentParser:
     p = sub.add_parser("render", help="draw a network's canvas to a PNG or SVG file, without a window")
     p.add_argument("file")
     p.add_argument("-o", "--output", required=True, help="OUT.png or OUT.svg")
+    p.add_argument(
+        "--max-side",
+        type=int,
+        default=16_384,
+        metavar="N",
+        help="the longest side of the picture in pixels (default 16384): groups are folded, then the picture "
+        "scaled, to stay within it",
+    )
+    p.add_argument("--expand", action="store_true", help="show every group expanded (scaled down to fit --max-side)")
     p.set_defaults(run=_cmd_render)
     model_commands.register(sub)
     train_commands.register(sub)

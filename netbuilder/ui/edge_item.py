@@ -1,16 +1,27 @@
 """A connection on the canvas: routed between two port holders (a block, or a folded group's card), and
-labelled with the volume that travels on it."""
+labelled with the volume that travels on it.
+
+Routing (core/routing.py) keeps a wire from passing under any block other than its two ends: a skip connection
+curves beside the column. Obstacles are the visible scene items with a truthy `wire_obstacle` (blocks, group
+cards), found through the scene's index around the wire. A wire is routed when its ends move; the wires of a
+batch of moves (auto-arrange, a drag, undo) are routed once more after the batch (settle), when every block is
+where it ends up, together with the wires the moved blocks now lie on."""
 
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Protocol
+from typing import Any, Protocol
 
-from PySide6.QtCore import QPointF, QRectF, Qt
+import shiboken6
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
 from PySide6.QtGui import QFontMetricsF, QPainter, QPainterPath, QPainterPathStroker, QPen
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QStyleOptionGraphicsItem, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsScene, QStyleOptionGraphicsItem, QWidget
 
+from netbuilder.core import routing
 from netbuilder.ui import theme
+
+CORNER = 10.0  # the radius of a routed wire's rounded corners
+WIDE = 1e7  # a lane may be anywhere across the scene
 
 
 class Ends(Protocol):
@@ -36,6 +47,105 @@ def wire_path(start: QPointF, end: QPointF) -> QPainterPath:
     return path
 
 
+def routed_path(points: tuple[routing.Point, ...]) -> QPainterPath:
+    """A polyline with its corners rounded (each corner's radius at most half of its shorter side)."""
+    path = QPainterPath(QPointF(*points[0]))
+    for i in range(1, len(points) - 1):
+        (ax, ay), (bx, by), (cx, cy) = points[i - 1], points[i], points[i + 1]
+        before, after = abs(bx - ax) + abs(by - ay), abs(cx - bx) + abs(cy - by)
+        if before < 1e-6 or after < 1e-6:
+            continue
+        r = min(CORNER, before / 2, after / 2)
+        path.lineTo(QPointF(bx - (bx - ax) / before * r, by - (by - ay) / before * r))
+        path.quadTo(QPointF(bx, by), QPointF(bx + (cx - bx) / after * r, by + (cy - by) / after * r))
+    path.lineTo(QPointF(*points[-1]))
+    return path
+
+
+def is_obstacle(item: QGraphicsItem) -> bool:
+    """A visible block or group card: what a wire must not pass under."""
+    if not item.isVisible():
+        return False
+    if getattr(item, "wire_obstacle", False):
+        return True
+    from netbuilder.ui.items import NodeItem
+
+    return isinstance(item, NodeItem)
+
+
+def _rect(r: QRectF) -> routing.Rect:
+    return r.left(), r.top(), r.right(), r.bottom()
+
+
+def _point(p: QPointF) -> routing.Point:
+    return p.x(), p.y()
+
+
+_PENDING = "_nb_wires_to_settle"
+
+
+def _pending(scene: QGraphicsScene) -> set[EdgeItem]:
+    found = getattr(scene, _PENDING, None)
+    if found is None:
+        found = set()
+        setattr(scene, _PENDING, found)
+        QTimer.singleShot(0, lambda: settle(scene) if shiboken6.isValid(scene) else None)
+    return found
+
+
+class _Obstacles:
+    """What wires avoid in a band of the scene, read once per settle: blocks and cards, other wires' lanes and
+    labels (kept up to date as wires are routed in turn)."""
+
+    def __init__(self, items: list[QGraphicsItem]) -> None:
+        self.blocks, self.lanes, self.labels = routing.Index(), routing.Index(), routing.Index()
+        for item in items:
+            if isinstance(item, EdgeItem):
+                self.note(item)
+            elif is_obstacle(item):
+                self.blocks.put(item, _rect(item.sceneBoundingRect()))
+
+    def note(self, edge: EdgeItem) -> None:
+        self.lanes.put(edge, edge._lane)
+        self.labels.put(edge, None if edge._label_rect.isEmpty() else _rect(edge._label_rect))
+
+    def across(self, edge: EdgeItem, lo: float, hi: float) -> tuple[list, list, list]:
+        ends = (edge.src, edge.dst)
+        blocks = [r for k, r in self.blocks.across(lo, hi) if k not in ends]
+        lanes = [r for k, r in self.lanes.across(lo, hi) if k is not edge]
+        labels = [r for k, r in self.labels.across(lo, hi) if k is not edge]
+        return blocks, lanes, labels
+
+
+def settle(scene: QGraphicsScene) -> None:
+    """Route the wires that moved since the last settle, now that every block is in place, and the wires that a
+    moved block now lies on. Runs by itself when the event loop turns; call it to have it done now."""
+    moved: set[EdgeItem] = getattr(scene, _PENDING, None) or set()
+    if _PENDING in vars(scene):
+        delattr(scene, _PENDING)
+    moved = {e for e in moved if e.scene() is scene}
+    if not moved:
+        return
+    lo = min(min(e.src.output_pos().y(), e.dst.input_pos(e.port).y()) for e in moved) - 200
+    hi = max(max(e.src.output_pos().y(), e.dst.input_pos(e.port).y()) for e in moved) + 200
+    items = scene.items(QRectF(-WIDE, lo, 2 * WIDE, hi - lo), Qt.ItemSelectionMode.IntersectsItemBoundingRect)
+    obstacles = _Obstacles(items)
+    again = set(moved)
+    holders = [h for e in moved for h in (e.src, e.dst) if isinstance(h, QGraphicsItem)]
+    if len(holders) < 64:  # a drag: the wires the moved blocks now lie on (after a rebuild, every wire is here)
+        for holder in holders:
+            box = holder.sceneBoundingRect()
+            again.update(i for i in items if isinstance(i, EdgeItem) and i.sceneBoundingRect().intersects(box))
+    for edge in sorted(again, key=lambda e: e._order):
+        edge.adjust(later=False, obstacles=obstacles)
+        obstacles.note(edge)
+    if _PENDING in vars(scene):
+        delattr(scene, _PENDING)  # what this pass moved is settled
+
+
+_counter = [0]
+
+
 class EdgeItem(QGraphicsPathItem):
     """A connection, labelled with the volume that travels on it."""
 
@@ -46,6 +156,10 @@ class EdgeItem(QGraphicsPathItem):
         self.broken = False
         self._label_rect = QRectF()
         self._bounds = QRectF()
+        self._lane: routing.Rect | None = None
+        self._routed_label: routing.Rect | None = None
+        _counter[0] += 1
+        self._order = _counter[0]  # settle routes wires in the order they were made: the same lanes every time
         self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setZValue(0)
         src.edges.append(self)
@@ -57,25 +171,56 @@ class EdgeItem(QGraphicsPathItem):
             if self in node.edges:
                 node.edges.remove(self)
 
-    def adjust(self) -> None:
-        """Follow the ports after a block moved or its ports changed."""
+    def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: Any) -> Any:  # noqa: N802
+        if change == QGraphicsItem.GraphicsItemChange.ItemSceneHasChanged and value is not None:
+            _pending(value).add(self)  # made before it joined the scene: routed among the blocks there at settle
+        return super().itemChange(change, value)
+
+    def adjust(self, later: bool = True, obstacles: _Obstacles | None = None) -> None:
+        """Follow the ports after a block moved or its ports changed. At once, a wire keeps its lane (if it had
+        one); it is routed among the blocks when the scene settles (obstacles: what settle read)."""
         self.prepareGeometryChange()
-        path = wire_path(self.src.output_pos(), self.dst.input_pos(self.port))
+        start, end = self.src.output_pos(), self.dst.input_pos(self.port)
+        a, b = _point(start), _point(end)
+        if obstacles is not None:
+            lo, hi = sorted((a[1], b[1]))
+            blocks, lanes, labels = obstacles.across(self, lo - routing.DROP, hi + routing.DROP)
+            size = (_label_width(self.label), 18.0) if self.label else (0.0, 0.0)
+            found = routing.route(a, b, blocks, lanes, labels, size)
+        elif self._lane is not None:
+            found = routing.keep_lane(a, b, self._lane[0])
+        else:
+            found = routing.Route((), None, None)
+        path = routed_path(found.points) if found.points else wire_path(start, end)
+        self._lane, self._routed_label = found.lane, found.label
         self.setPath(path)
         self._mid = path.pointAtPercent(0.5)
         self._path_bounds = path.boundingRect().adjusted(-10, -10, 10, 10)
         self._measure()
+        scene = self.scene()
+        if later and scene is not None:
+            _pending(scene).add(self)
 
     def _measure(self) -> None:
-        mid = self._mid
-        self._label_rect = QRectF(mid.x() + 6, mid.y() - 9, _label_width(self.label), 18)
-        self._bounds = self._path_bounds.united(self._label_rect)
+        if self._lane is not None:
+            r = self._routed_label
+            self._label_rect = QRectF(r[0], r[1], r[2] - r[0], r[3] - r[1]) if r else QRectF()
+        else:
+            mid, width = self._mid, _label_width(self.label)
+            # Into a port with others to its right (an Add), where a skip may come in from its lane: label left.
+            left = self.port < len(getattr(self.dst, "inputs", ())) - 1
+            self._label_rect = QRectF(mid.x() - 6 - width if left else mid.x() + 6, mid.y() - 9, width, 18)
+        self._bounds = (
+            self._path_bounds.united(self._label_rect) if not self._label_rect.isEmpty() else self._path_bounds
+        )
 
     def set_label(self, text: str, broken: bool) -> None:
         if (text, broken) != (self.label, self.broken):
             self.prepareGeometryChange()
             self.label, self.broken = text, broken
             self._measure()
+            if self._lane is not None and self.scene() is not None:
+                _pending(self.scene()).add(self)  # a routed wire finds room for the label beside its lane
             self.update()
 
     def shape(self) -> QPainterPath:
@@ -93,7 +238,7 @@ class EdgeItem(QGraphicsPathItem):
         painter.setPen(QPen(color, 2.2 if self.isSelected() else 1.6))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawPath(self.path())
-        if self.label:
+        if self.label and not self._label_rect.isEmpty():
             rect = self._label_rect
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(pal.label_back)
