@@ -63,6 +63,8 @@ def group_view(name: str, facts: Facts, blocks: int) -> GroupView:
 class GroupCard(QGraphicsItem):
     """A folded group: its name, volumes, cost and a strip of its members' colours, in one block-sized card."""
 
+    wire_obstacle = True  # routed wires go around it, as around a block
+
     def __init__(self, group_id: str) -> None:
         super().__init__()
         self.group_id = group_id
