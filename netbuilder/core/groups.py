@@ -143,7 +143,8 @@ def facts(graph: Graph, check: Check, gid: str) -> Facts:
 
 def repeats(graph: Graph, check: Check, selection: list[str]) -> list[list[str]]:
     """Other runs of blocks built like the selection: the same block types in the same order (topological),
-    wired the same way among themselves, not overlapping the selection or one another, and not yet grouped."""
+    wired the same way among themselves, all in one group (or none), not overlapping the selection or one
+    another, and not already a group of their own."""
     rank = {nid: i for i, nid in enumerate(check.order)}
     chosen = sorted((n for n in selection if n in rank), key=rank.__getitem__)
     if len(chosen) < 2 or [rank[n] for n in chosen] != list(range(rank[chosen[0]], rank[chosen[0]] + len(chosen))):
@@ -154,13 +155,21 @@ def repeats(graph: Graph, check: Check, selection: list[str]) -> list[list[str]]
         wires = sorted((index[e.src], index[e.dst], e.port) for e in graph.edges if e.src in index and e.dst in index)
         return tuple(graph.nodes[n].type for n in run), tuple(wires)
 
-    wanted, size, owner = shape(chosen), len(chosen), parents(graph)
+    owner = parents(graph)
+    whole = {tuple(sorted(g.members)) for g in graph.groups.values()}
+    wanted, size = shape(chosen), len(chosen)
     taken = set(chosen)
     found = []
     i = 0
     while i + size <= len(check.order):
         run = check.order[i : i + size]
-        if not taken.intersection(run) and not any(n in owner for n in run) and shape(run) == wanted:
+        fits = (
+            not taken.intersection(run)
+            and len({owner.get(n) for n in run}) == 1
+            and tuple(sorted(run)) not in whole
+            and shape(run) == wanted
+        )
+        if fits:
             found.append(run)
             taken.update(run)
             i += size

@@ -455,13 +455,14 @@ def fold(graph: Graph, gid: str, folded: bool) -> Edit:
 
 
 def group_repeats(graph: Graph, runs: list[list[str]], name: str) -> Edit:
-    """Group each run (found by core.groups.repeats) as its own top-level group, all in one undo step."""
+    """Group each run (found by core.groups.repeats) inside the group that holds it, all in one undo step."""
+    scratch = graph.copy()  # each grouping changes what the next one starts from
     ops: list[Op] = []
-    taken = Graph()
-    taken.groups = dict(graph.groups)
-    taken.nodes = graph.nodes
     for i, run in enumerate(runs, 1):
-        gid = _fresh_group_id(taken)
-        taken.groups[gid] = Group(gid, f"{name} {i}", run)
-        ops.append(AddGroup(graph, Group(gid, f"{name} {i}", list(run), folded=False)))
+        edit = group_units(scratch, run, f"{name} {i}")
+        assert edit is not None  # repeats() only returns runs that share one holder
+        for op in edit.ops:
+            op.redo()
+            op.graph = graph
+        ops += edit.ops
     return Edit(f"Group {len(runs)} repeats", ops)

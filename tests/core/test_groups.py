@@ -99,15 +99,18 @@ def test_facts_of_a_group():
     assert G.facts(graph, check(graph), "g").error[0] == "conv1"
 
 
-def test_repeated_patterns_are_found():
-    graph = load_preset("vgg_cifar").graph
-    graph.groups = {}  # the preset comes grouped into stages; repeats looks among ungrouped blocks
+def test_repeated_patterns_are_found_in_any_one_group():
+    graph = load_preset("vgg_cifar").graph  # grouped into stages: each run lies within its stage
     result = check(graph)
     runs = G.repeats(graph, result, ["conv1_1", "bn1_1", "relu1_1"])
     assert len(runs) == 11 and all(
         [graph.nodes[n].type for n in r] == ["Conv2d", "BatchNorm", "Activation"] for r in runs
     )
+    owner = G.parents(graph)
+    assert all(len({owner[n] for n in r}) == 1 for r in runs)
     assert G.repeats(graph, result, ["conv1_1", "relu1_1"]) == []  # not a contiguous run
+    graph.groups = {}
+    assert len(G.repeats(graph, check(graph), ["conv1_1", "bn1_1", "relu1_1"])) == 11
 
 
 def test_subgraph_and_copy_keep_groups():

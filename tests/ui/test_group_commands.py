@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtGui import QUndoStack
 
-from netbuilder.core.groups import Group, blocks_in, repeats
+from netbuilder.core.groups import Group, blocks_in, parents, repeats
 from netbuilder.core.presets import load_preset
 from netbuilder.core.shapes import check
 from netbuilder.ui import commands as C
@@ -56,13 +56,17 @@ def test_deleting_grouped_blocks_updates_and_empties_groups_and_undoes():
 
 
 def test_group_repeats_in_one_step():
-    graph, stack = load_preset("vgg_cifar").graph, QUndoStack()
-    graph.groups = {}  # the preset comes grouped into stages; repeats looks among ungrouped blocks
+    graph, stack = load_preset("vgg_cifar").graph, QUndoStack()  # grouped into stages
+    before = _state(graph)
     runs = repeats(graph, check(graph), ["conv1_1", "bn1_1", "relu1_1"])
     stack.push(C.group_repeats(graph, runs, "conv block"))
-    assert len(graph.groups) == 11 and len({g.id for g in graph.groups.values()}) == 11
+    new = [gid for gid in graph.groups if gid not in before[0]]
+    assert len(new) == 11
+    owner = parents(graph)
+    assert all(owner[gid].startswith("stage") for gid in new)  # each inside the stage that held its run
+    assert all(owner[graph.groups[gid].members[0]] == gid for gid in new)
     stack.undo()
-    assert graph.groups == {}
+    assert _state(graph) == before
 
 
 def test_a_group_is_a_group_record():
