@@ -22,8 +22,11 @@ if TYPE_CHECKING:
 CARD_W = NODE_W
 CARD_H = 84.0
 CHEVRON_W = 26.0
-FRAME_PAD = 12.0
-FRAME_TITLE = 22.0
+FRAME_PAD = 12.0  # left and right of the members
+FRAME_BOTTOM = 6.0  # under the members: with the title band above the next frame, within a row's gap
+FRAME_TITLE = 24.0  # the band above the members with the chevron and the name
+SIDE_LABEL_W = 420.0  # zoomed out, the name is written large to the frame's left
+SIDE_FONTS = (28, 40, 56, 80)
 GROUP_COLOR = QColor(72, 76, 98)
 
 
@@ -246,6 +249,10 @@ class GroupFrame(QGraphicsItem):
         if self.pos() != rect.topLeft():
             self.setPos(rect.topLeft())
 
+    def frame_rect(self) -> QRectF:
+        """The frame in scene coordinates (without the name written beside it when zoomed out)."""
+        return self.mapRectToScene(self.rect)
+
     def title_rect(self) -> QRectF:
         width = QFontMetricsF(pixel_font(14, bold=True)).horizontalAdvance(self.name) + CHEVRON_W + 16
         return QRectF(0, 0, min(self.rect.width(), width), FRAME_TITLE)
@@ -254,7 +261,10 @@ class GroupFrame(QGraphicsItem):
         return QRectF(0, 0, CHEVRON_W, FRAME_TITLE)
 
     def boundingRect(self) -> QRectF:  # noqa: N802
-        return self.rect.adjusted(-3, -3, 3, 3)
+        return self.rect.adjusted(-3, -3, 3, 3).united(self._side_rect())
+
+    def _side_rect(self) -> QRectF:
+        return QRectF(-SIDE_LABEL_W - 10, 0, SIDE_LABEL_W, 110)
 
     def shape(self) -> QPainterPath:
         path = QPainterPath()
@@ -270,18 +280,33 @@ class GroupFrame(QGraphicsItem):
         tint.setAlpha(18 + 8 * min(self.depth, 3))
         border = QColor(accent)
         border.setAlpha(255 if self.isSelected() else 130)
-        painter.setPen(QPen(border, 2.5 if self.isSelected() else 1.2, Qt.PenStyle.SolidLine))
+        pen = QPen(border, 2.5 if self.isSelected() else 1.2)
+        pen.setCosmetic(lod < 1)  # stays visible however far out
+        painter.setPen(pen)
         painter.setBrush(tint)
         painter.drawRoundedRect(self.rect, 10, 10)
         font = pixel_font(14, bold=True)
+        painter.setPen(accent)
         if readable(font, lod):
             painter.setFont(font)
-            painter.setPen(accent)
             draw_text(painter, self.chevron_rect(), Qt.AlignmentFlag.AlignCenter, "▾")
-            title = QRectF(CHEVRON_W, 0, self.rect.width() - CHEVRON_W - 8, FRAME_TITLE)
+            # Left of the wire that runs down the middle, so the name and the wire's label never meet.
+            title = QRectF(CHEVRON_W, 0, max(40.0, self.rect.width() / 2 - CHEVRON_W - 6), FRAME_TITLE)
             draw_text(
                 painter,
                 title,
                 Qt.AlignmentFlag.AlignVCenter,
                 QFontMetricsF(font).elidedText(self.name, Qt.TextElideMode.ElideRight, title.width()),
+            )
+            return
+        # Zoomed out: the name large, beside the frame, in the smallest size that can still be read.
+        big = next((pixel_font(px, bold=True) for px in SIDE_FONTS if readable(pixel_font(px, bold=True), lod)), None)
+        if big is not None:
+            painter.setFont(big)
+            side = self._side_rect()
+            draw_text(
+                painter,
+                side,
+                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop,
+                QFontMetricsF(big).elidedText(self.name, Qt.TextElideMode.ElideLeft, side.width()),
             )

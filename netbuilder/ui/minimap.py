@@ -86,7 +86,7 @@ class Minimap(QWidget):
             tint = QColor(pal.selection)
             tint.setAlpha(40)
             painter.setBrush(tint)
-            painter.drawRect(self.to_map(frame.sceneBoundingRect(), k, offset))
+            painter.drawRect(self.to_map(frame.frame_rect(), k, offset))
         for item in self.scene.node_items.values():
             if item.isVisible():
                 painter.setBrush(theme.ERROR if item.view.error else category_color(item.block_type))

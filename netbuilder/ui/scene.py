@@ -26,7 +26,7 @@ from netbuilder.ui import theme
 from netbuilder.ui.commands import Edit, add_node, connect, fold, input_count, insert_on_edge, move_nodes, new_node
 from netbuilder.ui.edge_item import EdgeItem, Ends, wire_path
 from netbuilder.ui.editor import Editor
-from netbuilder.ui.group_item import CARD_H, FRAME_PAD, FRAME_TITLE, GroupCard, GroupFrame, group_view
+from netbuilder.ui.group_item import CARD_H, FRAME_BOTTOM, FRAME_PAD, FRAME_TITLE, GroupCard, GroupFrame, group_view
 from netbuilder.ui.items import NODE_H, NODE_W, NodeItem, NodeView, PortItem, draw_text, lod_of, readable
 from netbuilder.ui.palette import entry_from_mime
 
@@ -303,7 +303,7 @@ class CanvasScene(QGraphicsScene):
                 inner = QRectF()
                 for member in graph.groups[unit].members:
                     inner = inner.united(rect_of(member))
-                rects[unit] = inner.adjusted(-FRAME_PAD, -FRAME_PAD - FRAME_TITLE, FRAME_PAD, FRAME_PAD)
+                rects[unit] = inner.adjusted(-FRAME_PAD, -FRAME_TITLE, FRAME_PAD, FRAME_BOTTOM)
             return rects[unit]
 
         for gid in [g for g in self.group_frames if g not in framed]:
@@ -320,9 +320,11 @@ class CanvasScene(QGraphicsScene):
     def content_rect(self) -> QRectF:
         """What the canvas shows: the blocks and cards in view (hidden members excluded), with their frames."""
         rect = QRectF()
-        for item in (*self.node_items.values(), *self.group_cards.values(), *self.group_frames.values()):
+        for item in (*self.node_items.values(), *self.group_cards.values()):
             if item.isVisible():
                 rect = rect.united(item.sceneBoundingRect())
+        for frame in self.group_frames.values():
+            rect = rect.united(frame.frame_rect())
         return rect
 
     def to_stored(self, point: QPointF) -> QPointF:
