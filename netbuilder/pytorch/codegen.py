@@ -214,7 +214,7 @@ class _Emitter:
         key = _signature(unit)
         ids = [u.group for u in _units(self.nesting.items) if not u.chain and _signature(u) == key]
         title = _escaped(self.graph.groups[unit.group].name)
-        doc = [f"The group {title}, as a module: {', '.join(ids)}."]
+        doc = [f'The blocks of group "{title}" as a module, for {", ".join(ids)}.']
         if len(unit.inputs) == 1:
             args = ["x"]
             running = "x" if [s for i in unit.items for s in reads(i)].count(unit.inputs[0]) == 1 else "out"
