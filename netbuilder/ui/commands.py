@@ -400,12 +400,14 @@ def _replaced(group: Group, members: list[str]) -> Group:
 
 def group_units(graph: Graph, units: list[str], name: str = "") -> Edit | None:
     """Group blocks or groups (as one undo step) inside the group that holds them; None when they do not
-    share one (a group cannot straddle another's border)."""
+    share one (a group cannot straddle another's border) or are all of it (that group already groups them)."""
     owner = parents(graph)
     holders = {owner.get(u) for u in units}
     if not units or len(holders) != 1:
         return None
     holder = holders.pop()
+    if holder is not None and set(graph.groups[holder].members) <= set(units):
+        return None
     gid = _fresh_group_id(graph)
     order = [m for m in (graph.groups[holder].members if holder else [*graph.nodes, *graph.groups]) if m in units]
     group = Group(gid, name or f"group {gid.removeprefix('group')}", order, folded=False)

@@ -28,6 +28,7 @@ def test_group_nest_ungroup_and_undo_everything():
     inner = [g for g in graph.groups if g != outer][0]
     assert graph.groups[outer].members == ["conv1", inner] and blocks_in(graph, outer) == ["conv1", "relu1", "pool1"]
     assert C.group_units(graph, ["conv1", "fc1"]) is None  # would straddle the group's border
+    assert C.group_units(graph, ["conv1", inner]) is None  # all of the outer group: it groups them already
     stack.push(C.rename_group(graph, inner, "act+pool"))
     stack.push(C.fold(graph, outer, True))
     stack.push(C.ungroup(graph, outer))
