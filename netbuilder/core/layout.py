@@ -127,6 +127,11 @@ class _Layered:
         real = [i for i in range(len(self.layer)) if not self.dummy[i]]
         for i in real + [i for i in range(len(self.layer)) if self.dummy[i]]:  # real nodes first, in document order
             self.rows[self.layer[i]].append(i)
+        for row in self.rows:  # members of a group side by side, where the group's first member is
+            first: dict[str, int] = {}
+            for k, n in enumerate(row):
+                first.setdefault(self.cluster[n] or f"#{n}", k)
+            row.sort(key=lambda n: first[self.cluster[n] or f"#{n}"])
 
     def _new(self, level: int, cluster: str) -> int:
         self.layer.append(level)

@@ -107,7 +107,8 @@ class _Obstacles:
 
     def note(self, edge: EdgeItem) -> None:
         self.lanes.put(edge, edge._lane)
-        self.labels.put(edge, None if edge._label_rect.isEmpty() else _rect(edge._label_rect))
+        shown = None if edge._label_rect.isEmpty() else _rect(edge._label_rect)
+        self.labels.put(edge, edge._routed_label if edge._lane is not None else shown)
 
     def across(self, edge: EdgeItem, lo: float, hi: float) -> tuple[list, list, list]:
         ends = (edge.src, edge.dst)
@@ -204,7 +205,8 @@ class EdgeItem(QGraphicsPathItem):
     def _measure(self) -> None:
         if self._lane is not None:
             r = self._routed_label
-            self._label_rect = QRectF(r[0], r[1], r[2] - r[0], r[3] - r[1]) if r else QRectF()
+            width = min(_label_width(self.label), r[2] - r[0]) if r and self.label else 0.0
+            self._label_rect = QRectF(r[0], r[1], width, r[3] - r[1]) if width else QRectF()
         else:
             mid, width = self._mid, _label_width(self.label)
             # Into a port with others to its right (an Add), where a skip may come in from its lane: label left.
@@ -218,9 +220,11 @@ class EdgeItem(QGraphicsPathItem):
         if (text, broken) != (self.label, self.broken):
             self.prepareGeometryChange()
             self.label, self.broken = text, broken
-            self._measure()
-            if self._lane is not None and self.scene() is not None:
+            room = self._routed_label  # the place routing found beside the lane: a label that fits stays there
+            wider = room is None or _label_width(text) > room[2] - room[0] + 0.5
+            if self._lane is not None and wider and self.scene() is not None:
                 _pending(self.scene()).add(self)  # a routed wire finds room for the label beside its lane
+            self._measure()
             self.update()
 
     def shape(self) -> QPainterPath:

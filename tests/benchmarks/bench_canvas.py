@@ -4,7 +4,9 @@ JSON object.
 
 Targets (issue 3): edit → repaint p95 <= 16 ms on the VGG-CIFAR preset and <= 50 ms on 500 blocks;
 open <= 300 ms for 500 blocks. Issue 10: a valid 5,000-block file opens in the window (load, build,
-first paint) in <= 3 s; "add below" (palette double-click) on 500 blocks in <= 100 ms.
+first paint) in <= 3 s; "add below" (palette double-click) on 500 blocks in <= 100 ms. Issue 12: the layered
+layout of 500 and 5,000 blocks in <= 300 ms and <= 3 s; folding or unfolding a 100-block group (command, then
+the repainted scene) in <= 50 ms.
 Run with QT_QPA_PLATFORM=offscreen when there is no display.
 """
 
@@ -27,11 +29,12 @@ from targets import Target, finish  # noqa: E402
 
 from netbuilder.core.document import Document, save  # noqa: E402
 from netbuilder.core.graph import Edge, Graph, Node  # noqa: E402
+from netbuilder.core.groups import Group  # noqa: E402
 from netbuilder.core.layout import arrange  # noqa: E402
 from netbuilder.core.presets import load_preset  # noqa: E402
 from netbuilder.ui import training_dock  # noqa: E402
 from netbuilder.ui.app import application, open_window  # noqa: E402
-from netbuilder.ui.commands import set_params  # noqa: E402
+from netbuilder.ui.commands import fold, set_params  # noqa: E402
 from netbuilder.ui.main_window import MainWindow  # noqa: E402
 from netbuilder.ui.palette import Entry  # noqa: E402
 
@@ -140,6 +143,41 @@ def add_below_ms(blocks: int) -> float:
     return round(ms, 1)
 
 
+def layout_ms(blocks: int, repeats: int) -> float:
+    """The layered layout (auto-arrange, and files without positions) of a residual network of `blocks`."""
+    graph = generated(blocks)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        arrange(graph)
+        times.append((time.perf_counter() - start) * 1000)
+    return round(statistics.median(times), 1)
+
+
+def fold_unfold_ms(repeats: int) -> dict[str, float]:
+    """Fold, then unfold, a group of 100 blocks in a 300-block network: the command and the repainted canvas."""
+    doc = Document(generated(300), "generated 300")
+    for nid, pos in arrange(doc.graph).items():
+        doc.graph.nodes[nid].position = pos
+    doc.graph.add_group(Group("big", "big", list(doc.graph.nodes)[100:200], folded=False))
+    app = application()
+    window = MainWindow(doc)
+    window.show()
+    app.processEvents()
+    graph = window.editor.graph
+    times: dict[str, list[float]] = {"fold": [], "unfold": []}
+    for _ in range(repeats):
+        for name, folded in (("fold", True), ("unfold", False)):
+            start = time.perf_counter()
+            window.editor.push(fold(graph, "big", folded))
+            app.processEvents()
+            window.view.viewport().repaint()
+            times[name].append((time.perf_counter() - start) * 1000)
+    window.editor.undo_stack.setClean()
+    window.close()
+    return {name: round(statistics.median(values), 1) for name, values in times.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -158,6 +196,11 @@ def main() -> None:
         "generated_500": measure("generated_500", big, "conv2d0", edits_n, not quick),
         "open_file_s": {"chain_5000": open_file_s(chain(5000), placed=False)},
         "add_below_500_ms": add_below_ms(500),
+        "layout_ms": {
+            "blocks_500": layout_ms(500, 3 if quick else 10),
+            "blocks_5000": layout_ms(5000, 1 if quick else 3),
+        },
+        "fold_unfold_100_ms": fold_unfold_ms(3 if quick else 10),
     }
     if not quick:
         result["open_file_s"].update(
@@ -175,6 +218,10 @@ def main() -> None:
             Target("generated_500.open_and_layout_ms", 300),
             Target("open_file_s.chain_5000.wall", 3),
             Target("add_below_500_ms", 100),
+            Target("layout_ms.blocks_500", 300),
+            Target("layout_ms.blocks_5000", 3000),
+            Target("fold_unfold_100_ms.fold", 50),
+            Target("fold_unfold_100_ms.unfold", 50),
         ],
         quick,
     )
