@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 from typing import Any
 
+import pytest
 import torch
 from helpers import chain, image
 from hypothesis import HealthCheck, given, settings
@@ -245,3 +246,35 @@ def grouped_graphs(draw):
 def test_random_groupings_generate_the_built_network(graph):
     if check(graph).valid:
         assert_generates_the_built_network(graph)
+
+
+def test_long_group_ids_and_class_names_still_fit_the_line():
+    graph = resnet()
+    long = "a_group_with_an_identifier_long_enough_to_overflow_the_line"
+    members = graph.groups["layer4"].members
+    graph.remove_group("layer4")
+    group(graph, long, members, "residual.stage.with_a_long_name_of_its_own.0")
+    source = generate(graph)
+    assert (
+        f"        self.{long} = (" in source.splitlines()
+        and "            nn.Sequential(ResBlock6(), ResBlock7())" in source
+    )
+    assert "class WithALongNameOfItsOwnBlock(nn.Module):" not in source  # the stage is a chain: a Sequential
+    assert_generates_the_built_network(graph)
+
+
+def test_an_imported_torchvision_resnet_exports_with_torchvisions_own_weight_names():
+    torchvision = pytest.importorskip("torchvision")
+    from netbuilder.pytorch.trace import import_model
+
+    graph = import_model("torchvision:resnet18", (3, 32, 32)).document.graph
+    if not graph.groups:
+        pytest.skip("this import gives no groups")
+    namespace: dict[str, Any] = {"__name__": "model"}
+    exec(compile(generate(graph), "model.py", "exec"), namespace)
+    model = namespace["Net"]().eval()
+    reference = torchvision.models.resnet18().eval()
+    model.load_state_dict(reference.state_dict())  # strict: layer1.0.conv1.weight, layer2.0.downsample.0.weight, ...
+    x = torch.randn(2, 3, 32, 32)
+    with torch.no_grad():
+        assert torch.allclose(model(x), reference(x), atol=1e-6)

@@ -69,6 +69,12 @@ def _statement(indent: int, start: str, items: list[str], end: str, sep: str = "
     line = f"{pad}{start}{sep.join(items)}{end}"
     if len(line) <= MAX_LINE:
         return [line]
+    target, equals, value = start.partition(" = ")
+    if equals and (len(pad + start) > MAX_LINE or not items) and not end.endswith(","):
+        # a long name: the value goes in parentheses on the lines below
+        return [f"{pad}{target} = (", *_statement(indent + 4, value, items, end, sep), f"{pad})"]
+    if not items:
+        return [line]
     if sep != ", ":  # a sum: parenthesised and broken before its operators, as PEP 8 recommends
         op = sep.strip()
         return [f"{pad}{start}(", inner + items[0], *(f"{inner}{op} {item}" for item in items[1:]), f"{pad}){end}"]
@@ -158,7 +164,10 @@ class _Emitter:
                 cls, ctor_args = _constructor(make_layer(item.compute))
             return _statement(indent, f"{start}{cls}(", ctor_args, f"){end}")
         if not item.chain:
-            return [f"{pad}{start}{self.classes[_signature(item)][0]}(){end}"]
+            return _statement(indent, f"{start}{self.classes[_signature(item)][0]}(", [], f"){end}")
+        target, equals, value = start.partition(" = ")
+        if equals and len(f"{pad}{start}nn.Sequential(") > MAX_LINE:  # a long name: the value in parentheses
+            return [f"{pad}{target} = (", *self.constructor(item, indent + 4, value, end), f"{pad})"]
         elements: list[list[str]] = []
         for n, sub in enumerate(item.items):
             if n > 0 and _flattens(sub):
@@ -264,29 +273,33 @@ def _flattens(item: Step | Unit) -> bool:
 
 
 def _class_base(group_name: str) -> str:
-    """A class name from a group's name, its numbering left off: "block 2.1" → Block, "res unit" → ResUnit."""
-    words = re.findall(r"[A-Za-z][A-Za-z0-9]*", re.sub(r"[\d\W_]+$", "", group_name))
+    """A class name from the last part of a group's dotted name, its numbering left off: "res unit 2" →
+    ResUnit, "features.denseblock1.denselayer2" → Denselayer; an item of a sequence is a block of it:
+    "layer1.0" → LayerBlock."""
+    parts = [part for part in group_name.split(".") if part.strip()]
+    item = bool(parts) and parts[-1].strip().isdigit()
+    words = re.findall(r"[A-Za-z][A-Za-z0-9]*", re.sub(r"[\d\W_]+$", "", parts[-1 - item] if len(parts) > item else ""))
     name = "".join(w[0].upper() + w[1:] for w in words)
+    if item and name and not name.endswith("Block"):
+        name += "Block"
     return name if name.isidentifier() and not keyword.iskeyword(name) else "Block"
 
 
 def _local_names(unit: Unit) -> list[str]:
     """A class's attribute for each item of its template unit: the ids with the prefix all its blocks share
     (up to an underscore) left off, suffixed with _ where they would clash."""
+    raw = [i.node if isinstance(i, Step) else i.group for i in unit.items]
     blocks = [i.node for i in unit.items if isinstance(i, Step)]
     prefix = os.path.commonprefix(blocks) if blocks else ""
-    prefix = prefix[: prefix.rfind("_") + 1]
-    raw = [i.node if isinstance(i, Step) else i.group for i in unit.items]
-    if prefix and all(r.startswith(prefix) and r[len(prefix) :].isidentifier() for r in raw if r.startswith(prefix)):
-        raw = [r[len(prefix) :] if r.startswith(prefix) else r for r in raw]
+    for cut in (unit.group + "_", prefix[: prefix.rfind("_") + 1]):
+        if cut != "_" and all(r[len(cut) :].isidentifier() for r in raw if r.startswith(cut) and r != cut):
+            raw = [r[len(cut) :] if r.startswith(cut) and r != cut else r for r in raw]
     reserved = {"out", "x", *(f"x{n + 1}" for n in range(len(unit.inputs)))}
-    taken: set[str] = set(raw)
-    names = []
+    names: list[str] = []
     for r in raw:
         name = r
-        while _clashes(name) or name in reserved or (name != r and name in taken):
+        while _clashes(name) or name in reserved or name in names or (name != r and name in raw):
             name += "_"
-        taken.add(name)
         names.append(name)
     return names
 
