@@ -1,4 +1,4 @@
-"""Graph → the source of a standalone, readable model.py that needs only torch."""
+"""Graph → the source of a standalone, readable model.py that needs only torch; groups become submodules."""
 
 from __future__ import annotations
 
@@ -333,8 +333,11 @@ def _escaped(text: str) -> str:
 def generate(graph: Graph, class_name: str = "Net", title: str = "") -> str:
     """The source of model.py for a valid graph; an invalid one raises build.BuildError.
 
-    The module it defines holds build(graph)'s layers under python_names(graph) (rename_state_dict
-    carries trained weights over) and computes the same outputs.
+    The module it defines holds build(graph)'s layers under python_names(graph) and computes the same
+    outputs. A group (core.plan.nest) is a submodule named by group_names(graph): an nn.Sequential when its
+    blocks form a straight chain, else an instance of a class generated once per group type; the layers'
+    paths are module_paths(graph), and rename_state_dict(state_dict, graph) carries trained weights over.
+    A group that cannot be called once stays as flat layers, with a comment in __init__ saying why.
     """
     if not class_name.isidentifier() or keyword.iskeyword(class_name) or class_name in ("torch", "nn"):
         raise ValueError(f"{quote(class_name)} cannot name a Python class.")
