@@ -293,7 +293,8 @@ def test_import_model_command(tmp_path, capsys):
     assert capsys.readouterr().out == f"Wrote {out}: 70 blocks, imported from torchvision:resnet18.\n"
     doc = load(out)
     assert doc.name == "resnet18" and check(doc.graph).valid
-    assert out.read_text().count("\n") == len(doc.graph.nodes) + len(doc.graph.edges) + 10  # a block a line
+    lines = len(doc.graph.nodes) + len(doc.graph.edges) + len(doc.graph.groups)
+    assert doc.graph.groups and out.read_text().count("\n") == lines + 12  # a block, wire or group a line
 
 
 def test_import_model_refusals_are_one_sentence(tmp_path, capsys):
