@@ -6,8 +6,8 @@
 3. Crossings: barycentre sweeps down and up, keeping the ordering with the fewest crossings (counted
    exactly); members of the same group stay side by side within a layer.
 4. Coordinates: the main path (the longest path from an Input to the output) is one straight column at
-   x = 0; every other block is pulled towards its neighbours (priority method), packed outwards from the
-   main column without overlapping.
+   x = 0, leftmost in its layers (so a group's box starts at the column); every other block is pulled towards
+   its neighbours (priority method), packed to the right of the main column without overlapping.
 
 O((N + D) log N) per sweep for N blocks and D dummies; pure Python, no dependencies (the libraries measured,
 grandalf and python-igraph's Sugiyama layout, were slower or could not keep the main path straight: README).
@@ -95,11 +95,12 @@ def _crossings(upper: list[int], lower_of: list[list[int]]) -> int:
 class _Layered:
     """The proper layered graph: real nodes and dummies (ints), with edges only between adjacent layers."""
 
-    def __init__(self, graph: Graph, layer: dict[str, int], succ: dict[str, list[str]]) -> None:
+    def __init__(self, graph: Graph, layer: dict[str, int], succ: dict[str, list[str]], main: list[str]) -> None:
         from netbuilder.core.groups import parents
 
         self.names: list[str] = list(graph.nodes)
         index = {nid: i for i, nid in enumerate(self.names)}
+        self.pinned = {index[n] for n in main}
         self.layer: list[int] = [layer[n] for n in self.names]
         self.dummy: list[bool] = [False] * len(self.names)
         owner = parents(graph)
@@ -131,7 +132,7 @@ class _Layered:
             first: dict[str, int] = {}
             for k, n in enumerate(row):
                 first.setdefault(self.cluster[n] or f"#{n}", k)
-            row.sort(key=lambda n: first[self.cluster[n] or f"#{n}"])
+            row.sort(key=lambda n: (n not in self.pinned, first[self.cluster[n] or f"#{n}"]))
 
     def _new(self, level: int, cluster: str) -> int:
         self.layer.append(level)
@@ -166,6 +167,7 @@ class _Layered:
                     s[1] += 1
             row.sort(
                 key=lambda n: (
+                    n not in self.pinned,  # the main path leftmost: branches and lanes to its right
                     sums[self.cluster[n]][0] / sums[self.cluster[n]][1] if self.cluster[n] else bary[n],
                     bary[n],
                 )
@@ -223,10 +225,11 @@ def arrange(graph: Graph, row: float = ROW, column: float = COLUMN) -> dict[str,
     if not graph.nodes:
         return {}
     layer, preds, succ = _layers(graph)
-    lg = _Layered(graph, layer, succ)
+    path = _main_path(graph, layer, preds)
+    lg = _Layered(graph, layer, succ, path)
     rows = lg.order()
     index = {nid: i for i, nid in enumerate(lg.names)}
-    main = {layer[n]: index[n] for n in _main_path(graph, layer, preds)}
+    main = {layer[n]: index[n] for n in path}
     x: dict[int, float] = {}
     # Initial packing: every layer around its main node (or its middle) at 0.
     for level, members in enumerate(rows):

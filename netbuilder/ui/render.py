@@ -39,7 +39,11 @@ def _scene(document: Document):  # -> tuple[CanvasScene, QRectF]
 
     scene = CanvasScene(Editor(document))
     settle(scene)
-    return scene, scene.itemsBoundingRect().adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN)
+    shown = QRectF()
+    for item in scene.items():
+        if item.parentItem() is None and item.isVisible():  # the members of a folded group are hidden
+            shown = shown.united(item.sceneBoundingRect())
+    return scene, shown.adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN)
 
 
 def plan(document: Document, scale: float, max_side: int, expand: bool):  # -> tuple[scene, source, scale]
