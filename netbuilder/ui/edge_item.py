@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsScene, 
 
 from netbuilder.core import routing
 from netbuilder.ui import theme
+from netbuilder.ui.items import far, lod_of
 
 CORNER = 10.0  # the radius of a routed wire's rounded corners
 WIDE = 1e7  # a lane may be anywhere across the scene
@@ -236,6 +237,9 @@ class EdgeItem(QGraphicsPathItem):
         return self._bounds
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        inside = getattr(self.src, "outer_group", None)
+        if inside is not None and inside == getattr(self.dst, "outer_group", None) and far(lod_of(painter)):
+            return  # inside an expanded group drawn as one card
         pal = theme.current()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         color = pal.selection if self.isSelected() else (pal.muted if self.broken else pal.edge)

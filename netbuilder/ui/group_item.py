@@ -14,7 +14,7 @@ from netbuilder.core.blocks import fmt_shape
 from netbuilder.core.groups import Facts
 from netbuilder.core.summary import short
 from netbuilder.ui import theme
-from netbuilder.ui.items import HEADER_H, NODE_W, draw_text, lod_of, pixel_font, readable
+from netbuilder.ui.items import HEADER_H, NODE_W, draw_text, far, lod_of, pixel_font, readable
 
 if TYPE_CHECKING:
     from netbuilder.ui.edge_item import EdgeItem
@@ -73,6 +73,7 @@ class GroupCard(QGraphicsItem):
         self.group_id = group_id
         self.view = GroupView("", "", "", "", (), None, None, "", 0)
         self.edges: list[EdgeItem] = []
+        self.outer_group: str | None = None  # the outermost expanded group around it (set by the scene)
         self.n_inputs = 1
         self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsMovable | QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setAcceptHoverEvents(True)
@@ -112,6 +113,8 @@ class GroupCard(QGraphicsItem):
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         pal, v = theme.current(), self.view
         lod = lod_of(painter)
+        if self.outer_group is not None and far(lod):
+            return  # its expanded group is drawn as one card
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
         rect = QRectF(0, 0, CARD_W, CARD_H)
@@ -236,6 +239,8 @@ class GroupFrame(QGraphicsItem):
         self.depth = 0
         self.error = False
         self.rect = QRectF()
+        self.outermost = True  # no expanded group around it: far out, it is drawn as a card over its members
+        self.output = ""  # what leaves the group, for that card
         self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setZValue(-1)
 
@@ -274,6 +279,10 @@ class GroupFrame(QGraphicsItem):
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         pal = theme.current()
         lod = lod_of(painter)
+        if far(lod):
+            if self.outermost:
+                self._paint_as_card(painter, lod)
+            return
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         accent = theme.ERROR if self.error else pal.selection
         tint = QColor(accent)
@@ -299,7 +308,11 @@ class GroupFrame(QGraphicsItem):
                 QFontMetricsF(font).elidedText(self.name, Qt.TextElideMode.ElideRight, title.width()),
             )
             return
-        # Zoomed out: the name large, beside the frame, in the smallest size that can still be read.
+        self._paint_side_name(painter, lod)
+
+    def _paint_side_name(self, painter: QPainter, lod: float) -> None:
+        """Zoomed out: the name large, beside the frame, in the smallest size that can still be read."""
+        painter.setPen(theme.ERROR if self.error else theme.current().selection)
         big = next((pixel_font(px, bold=True) for px in SIDE_FONTS if readable(pixel_font(px, bold=True), lod)), None)
         if big is not None:
             painter.setFont(big)
@@ -310,3 +323,26 @@ class GroupFrame(QGraphicsItem):
                 Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop,
                 QFontMetricsF(big).elidedText(self.name, Qt.TextElideMode.ElideLeft, side.width()),
             )
+
+    def _paint_as_card(self, painter: QPainter, lod: float) -> None:
+        """Far out: the whole expanded group as one card, its name and what leaves it as large as can be read."""
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        pen = QPen(theme.ERROR if self.error else theme.current().edge, 2.0)
+        pen.setCosmetic(True)
+        painter.setPen(pen)
+        painter.setBrush(theme.ERROR if self.error else GROUP_COLOR)
+        painter.drawRoundedRect(self.rect, 10, 10)
+        painter.setPen(QColor("white"))
+        inner = self.rect.adjusted(12, 8, -12, -8)
+        lines = [self.name] + ([self.output] if self.output else [])
+        for size in sorted(SIDE_FONTS, reverse=True):
+            font = pixel_font(size, bold=True)
+            metrics = QFontMetricsF(font)
+            fits = metrics.height() * len(lines) <= inner.height() and all(
+                metrics.horizontalAdvance(line) <= inner.width() for line in lines
+            )
+            if fits and readable(font, lod):
+                painter.setFont(font)
+                draw_text(painter, inner, Qt.AlignmentFlag.AlignCenter, "\n".join(lines))
+                return
+        self._paint_side_name(painter, lod)  # too narrow for its name: written beside it

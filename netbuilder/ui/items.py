@@ -57,6 +57,12 @@ def lod_of(painter: QPainter) -> float:
     return QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform())
 
 
+def far(lod: float) -> bool:
+    """So far out that even a block's large volume cannot be read: expanded groups are drawn as cards then
+    (their frame covers them), and what lies inside them is not drawn."""
+    return not readable(pixel_font(28, mono=True, bold=True), lod)
+
+
 @dataclass(frozen=True)
 class NodeView:
     """What a block shows; items repaint only when this changes."""
@@ -96,6 +102,8 @@ class PortItem(QGraphicsItem):
         return path
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        if getattr(self.parentItem(), "outer_group", None) is not None and far(lod_of(painter)):
+            return  # its block steps back behind its group's card
         pal = theme.current()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(QPen(pal.edge, 1.5))
@@ -120,6 +128,7 @@ class NodeItem(QGraphicsItem):
         self.node_id, self.block_type = node_id, block_type
         self.view = NodeView(f"{block_type}", "", "?", "", None, False, "")
         self.edges: list[EdgeItem] = []
+        self.outer_group: str | None = None  # the outermost expanded group around it (set by the scene)
         self.inputs: list[PortItem] = []
         self.hovered = False
         self.output = PortItem(self, False, 0)
@@ -174,6 +183,8 @@ class NodeItem(QGraphicsItem):
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         lod = lod_of(painter)
+        if self.outer_group is not None and far(lod):
+            return  # its expanded group is drawn as one card
         if not readable(theme.ui_font(8), lod):
             self._paint_simple(painter, lod)
             return

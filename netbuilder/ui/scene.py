@@ -316,6 +316,31 @@ class CanvasScene(QGraphicsScene):
             broken = any(result.nodes[n].error for n in blocks_in(graph, gid) if n in result.nodes)
             self.group_frames[gid].set_geometry(rect_of(gid), graph.groups[gid].name, level, broken)
             self.group_frames[gid].setZValue(-1 - 1 / (level + 2))
+        self._mark_outer_groups(framed, owner)
+
+    def _mark_outer_groups(self, framed: list[str], owner: dict[str, str]) -> None:
+        """Tell blocks, cards and frames which outermost expanded group they lie in: far out, that group is
+        drawn as one card and they step back."""
+        graph, result = self.editor.graph, self.editor.result
+        shown = set(framed)
+        outer: dict[str, str] = {}
+        for gid in framed:
+            top = gid
+            while owner.get(top) in shown:
+                top = owner[top]
+            outer[gid] = top
+        for item in (*self.node_items.values(), *self.group_cards.values()):
+            item.outer_group = None
+        for gid, frame in self.group_frames.items():
+            top = outer[gid]
+            frame.outermost = top == gid
+            if frame.outermost:
+                outputs = facts(graph, result, gid).outputs
+                frame.output = next((fmt_shape(s) for s in outputs if s is not None), "")
+            for member in graph.groups[gid].members:
+                item = self.node_items.get(member) or self.group_cards.get(member)
+                if item is not None:
+                    item.outer_group = top
 
     def content_rect(self) -> QRectF:
         """What the canvas shows: the blocks and cards in view (hidden members excluded), with their frames."""

@@ -374,3 +374,24 @@ def test_fold_unfold_of_a_100_block_group_timing(make_window):
     assert (window.scene.node_items["tail"].pos().x(), window.scene.node_items["tail"].pos().y()) == tuple(
         graph.nodes["tail"].position
     )
+
+
+def test_far_out_expanded_groups_are_drawn_as_cards(make_window):
+    """Semantic zoom's last level: so far out that a block's volume cannot be read, each expanded group is
+    drawn as one card (its name and output volume) and its blocks and inner wires step back."""
+    window = make_window("vgg_cifar")
+    for gid in list(window.editor.graph.groups):
+        window.editor.push(fold(window.editor.graph, gid, False))
+    window.view.zoom_by(0.05 / window.view.zoom())  # as far as the view goes
+    assert canvas_items.far(window.view.zoom())
+    canvas_items.DRAWN = drawn = []
+    try:
+        for item in window.scene.items():
+            item.update()
+        window.view.viewport().grab()
+    finally:
+        canvas_items.DRAWN = None
+    texts = [t for t, _ in drawn]
+    assert all(h >= 8 for _, h in drawn), drawn
+    assert len([name for name in STAGE_NAMES if name in texts]) >= 3, texts  # those in view, large
+    assert not any(t in ("Conv2d", "64×32×32") for t in texts)  # blocks inside step back
