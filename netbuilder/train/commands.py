@@ -44,6 +44,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(run=_evaluate)
 
+    from netbuilder.train import predict  # no torch at import
+
+    predict.register(sub)
+
 
 def _add_setting(group: argparse._ArgumentGroup, setting: Setting) -> None:
     flag = "--" + setting.name.replace("_", "-")

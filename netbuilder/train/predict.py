@@ -1,0 +1,183 @@
+"""`netbuilder predict RUN_DIR IMAGE...`: a trained run's answers for image files of your own.
+
+Each image is prepared exactly as the run's training prepared its images (train/prepare.py, which says what it did)
+and the network's softmax gives each class a probability. A bad image (not an image, unreadable, cut short, 1×1) is
+one sentence and the other images are still answered; a run that cannot answer (no such folder, no checkpoint, a
+checkpoint that does not match its network.json) is one sentence and nothing else. Torch is imported only when the
+command runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from netbuilder.train import process
+from netbuilder.train.errors import TrainError
+
+TOP = 5
+
+
+@dataclass
+class Prediction:
+    """One image's answer: every class's probability and what preparing the image did, or why it has none."""
+
+    path: str
+    probabilities: list[float] = field(default_factory=list)
+    prepared: str = ""
+    error: str | None = None
+
+    def top(self, classes: list[str], k: int = TOP) -> list[tuple[str, float]]:
+        """The k likeliest classes, likeliest first."""
+        order = sorted(range(len(self.probabilities)), key=lambda i: -self.probabilities[i])[:k]
+        return [(classes[i], self.probabilities[i]) for i in order]
+
+    def to_dict(self, classes: list[str], k: int = TOP) -> dict[str, Any]:
+        if self.error is not None:
+            return {"path": self.path, "error": self.error}
+        return {
+            "path": self.path,
+            "prepared": self.prepared,
+            "top": [[name, p] for name, p in self.top(classes, k)],
+            "probabilities": self.probabilities,
+        }
+
+
+def run_classes(run: Any) -> list[str]:
+    """The class names of a run's dataset, in the order of the network's outputs: as the run logged them when it
+    started, else as the dataset registry names them."""
+    from netbuilder.train import datasets
+    from netbuilder.train.events import Started
+
+    started = [e for e in run.events() if isinstance(e, Started)]
+    if started and started[-1].classes:
+        return list(started[-1].classes)
+    info = datasets.info(run.config.dataset)
+    if info.classes is None:
+        raise TrainError(
+            f"{run.path} does not say its classes (its {run.path.name}/metrics.jsonl has no start); train it again."
+        )
+    return list(info.classes)
+
+
+class Predictor:
+    """A run's trained network, ready to classify image files."""
+
+    def __init__(self, run_dir: str | Path, checkpoint: str = "best") -> None:
+        import torch
+
+        from netbuilder.pytorch.build import BuildError, GraphModule, checked
+        from netbuilder.train.prepare import normalisation
+        from netbuilder.train.runs import Run, restore
+
+        path = Path(run_dir)
+        if not path.exists():
+            raise TrainError(
+                f"The run folder {path} does not exist; give a folder a training run wrote, such as runs/NAME."
+            )
+        self.run = Run.open(path)
+        self.config = self.run.config
+        try:
+            result = checked(self.run.document.graph)
+        except BuildError as e:
+            raise TrainError(str(e)) from None
+        torch.manual_seed(0)  # the initial weights are all replaced; a fixed seed only keeps building quiet
+        self.net = GraphModule(self.run.document.graph, result)
+        self.checkpoint = self.run.load_checkpoint(checkpoint)
+        restore(self.checkpoint, self.net)
+        self.net.eval()
+        self.which = checkpoint
+        self.epoch = int(self.checkpoint["epoch"])
+        self.classes = run_classes(self.run)
+        outputs = result.nodes[result.output].output_shape
+        if outputs is None or tuple(outputs) != (len(self.classes),):
+            raise TrainError(
+                f"The network in {path} gives {outputs} outputs but its dataset has {len(self.classes)} classes; "
+                f"it cannot name a class."
+            )
+        self.input_shape = tuple(self.net.input_shape)
+        self.norm = normalisation(self.config, self.input_shape)
+
+    def prepare(self, image: str | Path) -> Any:
+        """The image as the network takes it (train/prepare.py's Prepared)."""
+        from netbuilder.train.prepare import prepare_file
+
+        return prepare_file(image, self.input_shape, self.config, self.norm)
+
+    def predict(self, image: str | Path) -> Prediction:
+        """One image's answer; a bad image is a Prediction with its sentence as error."""
+        import torch
+
+        try:
+            prepared = self.prepare(image)
+        except TrainError as e:
+            return Prediction(str(image), error=str(e))
+        with torch.no_grad():
+            probabilities = self.net.predict(torch.from_numpy(prepared.x)[None])[0]
+        return Prediction(str(image), probabilities.tolist(), prepared.description)
+
+
+# The command -------------------------------------------------------------------------------------------------------
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the predict subcommand to the CLI's subparsers."""
+    p = sub.add_parser(
+        "predict",
+        help="classify image files with a trained run's network (top classes and probabilities)",
+        description="Classify image files with a run's trained network. Each image is prepared as the run's "
+        "training prepared its images (resized, converted, normalised), and the line says what was done.",
+    )
+    p.add_argument("run_dir", metavar="RUN_DIR")
+    p.add_argument("images", metavar="IMAGE", nargs="+", help="image files (PNG, JPEG, BMP, GIF, TIFF, WebP)")
+    p.add_argument("--top", type=int, default=TOP, metavar="K", help=f"how many classes to show (default: {TOP})")
+    p.add_argument("--checkpoint", choices=("best", "last"), default="best", help="which weights (default: best)")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.set_defaults(run=run_command)
+
+
+def _error(message: str) -> None:
+    print(f"error: {message}", file=sys.stderr)
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """Exit 0 when every image was answered, 1 when the run cannot answer or an image could not be read, 2 for a
+    --top below 1."""
+    if args.top < 1:
+        _error(f"--top must be at least 1; got {args.top}.")
+        return 2
+    process.prepare()
+    try:
+        predictor = Predictor(args.run_dir, args.checkpoint)
+        answers = [predictor.predict(image) for image in args.images]
+    except TrainError as e:
+        _error(str(e))
+        return 1
+    classes, k = predictor.classes, min(args.top, len(predictor.classes))
+    failed = [a for a in answers if a.error is not None]
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "run": str(predictor.run.path),
+                    "checkpoint": predictor.which,
+                    "epoch": predictor.epoch,
+                    "classes": classes,
+                    "images": [a.to_dict(classes, k) for a in answers],
+                }
+            )
+        )
+    elif len(failed) < len(answers):
+        print(f"{predictor.run.path}: {predictor.which} checkpoint (epoch {predictor.epoch})")
+        for answer in (a for a in answers if a.error is None):
+            print(f"\n{answer.path}: {answer.prepared}")
+            width = max(len(name) for name, _ in answer.top(classes, k))
+            for name, p in answer.top(classes, k):
+                print(f"  {name:<{width}}  {p:7.2%}")
+    for answer in failed:
+        _error(answer.error or "")
+    return 1 if failed else 0
