@@ -50,7 +50,7 @@ def _cmd_render(args: argparse.Namespace) -> int:
         return 2
     try:
         doc = load(args.file)
-        render(doc, out, max_side=args.max_side, expand=args.expand)
+        render(doc, out, max_side=args.max_side, expand=args.expand, style=args.style)
     except DocumentError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -82,6 +82,13 @@ def _subcommands() -> argparse.ArgumentParser:
         "scaled, to stay within it",
     )
     p.add_argument("--expand", action="store_true", help="show every group expanded (scaled down to fit --max-side)")
+    p.add_argument(
+        "--style",
+        choices=("canvas", "volumes"),
+        default="canvas",
+        help="canvas: the blocks and wires as the window shows them (default); volumes: the network as cuboids "
+        "to scale, as the Volumes view draws it",
+    )
     p.set_defaults(run=_cmd_render)
     model_commands.register(sub)
     train_commands.register(sub)

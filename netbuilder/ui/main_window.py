@@ -49,6 +49,7 @@ from netbuilder.ui.scene import CanvasScene
 from netbuilder.ui.summary_dialog import SummaryDialog
 from netbuilder.ui.training_dock import TrainingDock
 from netbuilder.ui.view import CanvasView
+from netbuilder.ui.volumes_view import VolumesView
 
 FILTER = "NetBuilder networks (*.json)"
 PASTE_OFFSET = (40.0, 40.0)
@@ -69,6 +70,11 @@ class MainWindow(QMainWindow):
         self.inspector = Inspector(self.editor)
         self.palette_dock = self._dock("Blocks", self.palette, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.inspector_dock = self._dock("Inspector", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea)
+        # View → Volumes: the network as cuboids to scale, beside the canvas (hidden until asked for).
+        self.volumes = VolumesView(self.editor, self.scene)
+        self.volumes_dock = self._dock("Volumes", self.volumes, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.splitDockWidget(self.volumes_dock, self.inspector_dock, Qt.Orientation.Horizontal)
+        self.volumes_dock.hide()
         # The palette and the inspector keep the window's full height; training sits under the canvas.
         self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
@@ -232,7 +238,7 @@ class MainWindow(QMainWindow):
                 Action(
                     f"view.dock.{dock.objectName().lower()}", dock.windowTitle(), "&View", make=dock.toggleViewAction
                 )
-                for dock in (self.palette_dock, self.inspector_dock, self.training_dock)
+                for dock in (self.palette_dock, self.inspector_dock, self.training_dock, self.volumes_dock)
             ),
             Action("network.summary", "Model &summary…", "&Network", self.show_summary, ("Ctrl+I",)),
             Separator("&Network"),

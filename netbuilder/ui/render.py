@@ -4,6 +4,9 @@ The picture uses the canvas's own layout, groups and routed wires. No picture is
 either side: by default every group is shown expanded when that fits; when it does not, groups are folded, the
 innermost first (a residual block before its stage), until it fits; what still does not fit is scaled down.
 `expand` shows every group expanded and scales. Folding is data: it is set on a copy of the document.
+
+style "volumes" draws the volumes picture instead (core.volumes, painted as the Volumes view paints it), with the
+groups folded as the document has them (`expand`: all expanded), scaled down when it does not fit.
 """
 
 from __future__ import annotations
@@ -58,17 +61,43 @@ def plan(document: Document, scale: float, max_side: int, expand: bool):  # -> t
     return scene, source, max_side / longest * 0.999
 
 
+STYLES = ("canvas", "volumes")
+
+
+def volumes_picture(document: Document, scale: float, max_side: int, expand: bool, volume_scale: str = "sqrt"):
+    """The volumes picture to draw (groups folded as the document has them, or all expanded), and the scale
+    that keeps it within max_side."""
+    from netbuilder.core.shapes import check
+    from netbuilder.core.volumes import build
+
+    graph = _folded_copy(document, None).graph if expand else document.graph
+    picture = build(graph, check(graph, {}), volume_scale)
+    if max(picture.width, picture.height) * scale <= max_side:
+        return picture, scale
+    return picture, max_side / max(picture.width, picture.height, 1.0) * 0.999
+
+
 def render(
-    document: Document, out: Path, scale: float = 2.0, max_side: int = MAX_SIDE, expand: bool = False
+    document: Document,
+    out: Path,
+    scale: float = 2.0,
+    max_side: int = MAX_SIDE,
+    expand: bool = False,
+    style: str = "canvas",
 ) -> tuple[int, int]:
-    """Draw the document's canvas to out (.png or .svg); returns the picture's size in pixels. Raises OSError
-    when the file cannot be written."""
+    """Draw the document's canvas (or with style "volumes" its volumes picture) to out (.png or .svg); returns the
+    picture's size in pixels. Raises OSError when the file cannot be written."""
+    if style not in STYLES:
+        raise ValueError(f"style must be one of {', '.join(STYLES)}; got {style!r}")
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from netbuilder.ui.app import application
 
     application()
-    scene, source, scale = plan(document, scale if not out.suffix.lower() == ".svg" else 1.0, max_side, expand)
+    scale = scale if not out.suffix.lower() == ".svg" else 1.0
+    if style == "volumes":
+        return _render_volumes(document, out, scale, max_side, expand)
+    scene, source, scale = plan(document, scale, max_side, expand)
     width = max(1, min(max_side, math.floor(source.width() * scale)))
     height = max(1, min(max_side, math.floor(source.height() * scale)))
     target = QRectF(0, 0, width, height)
@@ -94,6 +123,40 @@ def render(
     painter.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
     scene.render(painter, target, source, Qt.AspectRatioMode.KeepAspectRatio)
     painter.end()
+    if not image.save(str(out)):
+        raise OSError(f"cannot write {out} (is the folder there, and is the name .png or .svg?)")
+    return width, height
+
+
+def _render_volumes(document: Document, out: Path, scale: float, max_side: int, expand: bool) -> tuple[int, int]:
+    from netbuilder.ui.volumes_view import paint_picture
+
+    picture, scale = volumes_picture(document, scale, max_side, expand)
+    width = max(1, min(max_side, math.floor(picture.width * scale)))
+    height = max(1, min(max_side, math.floor(picture.height * scale)))
+    target = QRectF(0, 0, width, height)
+    background = theme.current().background
+
+    def draw(painter: QPainter) -> None:
+        painter.fillRect(target, background)
+        painter.scale(width / picture.width, height / picture.height)
+        paint_picture(painter, picture)
+        painter.end()
+
+    if out.suffix.lower() == ".svg":
+        generator = QSvgGenerator()
+        generator.setFileName(str(out))
+        generator.setSize(QSize(width, height))
+        generator.setViewBox(target)
+        generator.setTitle(document.name)
+        draw(QPainter(generator))
+        if not out.is_file():
+            raise OSError(f"cannot write {out}")
+        return width, height
+    image = QImage(width, height, QImage.Format.Format_ARGB32)
+    if image.isNull():
+        raise OSError(f"cannot make a {width} × {height} picture (not enough memory?)")
+    draw(QPainter(image))
     if not image.save(str(out)):
         raise OSError(f"cannot write {out} (is the folder there, and is the name .png or .svg?)")
     return width, height
