@@ -48,6 +48,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     predict.register(sub)
 
+    from netbuilder.train import features  # no torch at import
+
+    features.register(sub)
+
 
 def _add_setting(group: argparse._ArgumentGroup, setting: Setting) -> None:
     flag = "--" + setting.name.replace("_", "-")
