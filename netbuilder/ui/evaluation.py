@@ -1,24 +1,39 @@
-"""After a run: the confusion matrix (click a cell to see its images), per-class accuracy, and the test
-images the network got most confidently wrong."""
+"""After a run: the confusion matrix (click a cell to see its images), per-class accuracy, the test
+images the network got most confidently wrong, and its answers for your own images (Predict…, or drop image
+files on the tab)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QPixmap
+from PySide6.QtGui import (
+    QColor,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QImage,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPixmap,
+)
 from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
+    QPushButton,
     QScrollArea,
     QSizePolicy,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from netbuilder.ui import theme
+from netbuilder.ui.predictions import IMAGE_SUFFIXES, PredictionsView, local_files
 
 LABEL_W, LABEL_H = 90.0, 70.0
 
@@ -135,10 +150,14 @@ def to_pixmap(image: np.ndarray, scale: int = 2) -> QPixmap:
 
 
 class EvaluationView(QWidget):
-    """The final test of a run: accuracy, the matrix, per-class accuracy and the wrong answers."""
+    """The final test of a run: accuracy, the matrix, per-class accuracy and the wrong answers; and the run's
+    answers for image files dropped on it or chosen with Predict…"""
+
+    look_inside = Signal(str)  # an image's path, to open in Look inside
 
     def __init__(self) -> None:
         super().__init__()
+        self.run_path: Path | None = None  # the run whose network answers Predict… and dropped images
         self.summary = QLabel("Run a network to see how it does on the test images.", wordWrap=True)
         self.summary.setFont(theme.ui_font(10, bold=True))
         self.matrix = ConfusionMatrix()
@@ -151,22 +170,79 @@ class EvaluationView(QWidget):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.grid_host)
+        self.predict_button = QPushButton("Predict…")
+        self.predict_button.setToolTip("Choose image files for the run's network to classify (or drop them here)")
+        self.predictions = PredictionsView()
         left = QVBoxLayout()
         left.addWidget(self.summary)
         left.addWidget(self.matrix, 1)
         left.addWidget(self.per_class)
-        right = QVBoxLayout()
+        tests = QWidget()
+        right = QVBoxLayout(tests)
+        right.setContentsMargins(0, 0, 0, 0)
         right.addWidget(self.caption)
         right.addWidget(scroll, 1)
+        self.side = QTabWidget()
+        self.side.addTab(tests, "Test images")
+        self.side.addTab(self.predictions, "Your images")
+        self.side.setCornerWidget(self.predict_button)
         layout = QHBoxLayout(self)
         layout.addLayout(left, 3)
-        layout.addLayout(right, 2)
+        layout.addWidget(self.side, 2)
         self.classes: list[str] = []
         self.wrong: list[dict[str, Any]] = []
         self.samples: list[dict[str, Any]] = []
         self.images: dict[int, np.ndarray] = {}
         self.matrix.cell_clicked.connect(self.show_cell)
+        self.predictions.look_inside.connect(self.look_inside)
+        self.predict_button.clicked.connect(self.ask_images)
+        self.setAcceptDrops(True)
+        self.set_run(None)
 
+    # Your own images --------------------------------------------------------------------------
+
+    def set_run(self, path: Path | None) -> None:
+        """The run whose network answers for dropped and chosen images."""
+        self.run_path = Path(path) if path is not None else None
+        self.predict_button.setEnabled(self.run_path is not None)
+
+    def predict_files(self, paths: list[Path]) -> None:
+        """Show the run's top classes for each image (worked out in a background process)."""
+        self.side.setCurrentWidget(self.predictions)
+        if self.run_path is None:
+            self.predictions.show_failure(
+                "No run to ask yet: train the network, or choose a run in the Runs tab, then drop the images again."
+            )
+            return
+        if not paths:
+            self.predictions.show_failure("Drop image files (PNG, JPEG, …), not folders or links.")
+            return
+        self.predictions.predict(self.run_path, paths)
+
+    def ask_images(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        pattern = " ".join(f"*{s}" for s in sorted(IMAGE_SUFFIXES))
+        names, _ = QFileDialog.getOpenFileNames(self, "Images to classify", "", f"Images ({pattern});;All files (*)")
+        if names:
+            self.predict_files([Path(n) for n in names])
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt's name)
+        """Files of which one at least is named as an image (the others get their sentence when dropped)."""
+        files = local_files(event.mimeData().urls()) if event.mimeData().hasUrls() else []
+        if any(f.suffix.lower() in IMAGE_SUFFIXES for f in files):
+            event.acceptProposedAction()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:  # noqa: N802
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        paths = local_files(event.mimeData().urls()) if event.mimeData().hasUrls() else []
+        event.acceptProposedAction()
+        self.predict_files(paths)
+
+    # The test images --------------------------------------------------------------------------
     def show_result(
         self,
         accuracy: float,
@@ -179,6 +255,7 @@ class EvaluationView(QWidget):
     ) -> None:
         """Fill the view from an Evaluated event and the test images its samples name (by index)."""
         self.classes, self.wrong, self.samples, self.images = list(classes), list(wrong), list(samples), images
+        self.side.setCurrentIndex(0)
         self.summary.setText(f"Test accuracy {accuracy:.1%} on {int(np.sum(confusion)):,} images")
         self.matrix.set_data(classes, confusion)
         width = max(len(c) for c in classes)

@@ -77,6 +77,7 @@ class RunsView(QWidget):
     compare = Signal(object, object)  # two Runs
     reopen = Signal(object)  # a Run whose network to open
     chosen = Signal(object)  # the Run selected in the table (its evaluation is shown)
+    predict = Signal(object)  # a Run whose network is to classify images the user chooses
 
     def __init__(self, root: Path) -> None:
         super().__init__()
@@ -92,11 +93,20 @@ class RunsView(QWidget):
         self.reopen_button = QPushButton("Open its network")
         self.refresh_button = QPushButton("Refresh")
         self.open_button = QPushButton("Open folder…")
+        self.predict_button = QPushButton("Predict…")
+        self.predict_button.setToolTip("Classify image files of your own with the selected run's network")
         self.extra: list[Run] = []  # runs opened from folders elsewhere
         self.pending_checks: set[Path] = set()  # runs to tick when the next scan lists them
         self.note = QLabel(f"Runs in {root}. Tick runs to overlay their curves.", wordWrap=True)
         buttons = QHBoxLayout()
-        for w in (self.note, self.refresh_button, self.open_button, self.compare_button, self.reopen_button):
+        for w in (
+            self.note,
+            self.refresh_button,
+            self.open_button,
+            self.compare_button,
+            self.reopen_button,
+            self.predict_button,
+        ):
             buttons.addWidget(w)
         buttons.insertStretch(1)
         layout = QVBoxLayout(self)
@@ -106,6 +116,7 @@ class RunsView(QWidget):
         self.refresh_button.clicked.connect(self.refresh)
         self.compare_button.clicked.connect(self._compare)
         self.reopen_button.clicked.connect(self._reopen)
+        self.predict_button.clicked.connect(self._predict)
         self.open_button.clicked.connect(self._open_folder)
         self.table.itemSelectionChanged.connect(self._selection_changed)
         self.generation = 0
@@ -194,3 +205,10 @@ class RunsView(QWidget):
         picked = self.selected()
         if picked:
             self.reopen.emit(picked[0])
+
+    def _predict(self) -> None:
+        picked = self.selected()
+        if len(picked) == 1:
+            self.predict.emit(picked[0])
+        else:
+            self.note.setText("Select one run to classify images with its network.")

@@ -55,6 +55,7 @@ class TrainingDock(QWidget):
     """Start a run of the open network, watch it, evaluate it, compare it with earlier ones."""
 
     run_finished = Signal(object)  # the last event, Finished or Failed
+    look_inside = Signal(str)  # an image (of Predict… or dropped on Evaluation) to open in Look inside
 
     def __init__(self, editor: Editor, runs_root: Path) -> None:
         super().__init__()
@@ -119,6 +120,8 @@ class TrainingDock(QWidget):
         self.settings.changed.connect(self.refresh_checks)
         self.settings.fix_input.clicked.connect(self._fix_input)
         self.runs.overlay.connect(self._overlay)
+        self.runs.predict.connect(self.predict_with)
+        self.evaluation.look_inside.connect(self.look_inside)
         self.editor.checked.connect(self.refresh_checks)
         self.editor.replaced.connect(self.recommend)
         self.probe = DeviceProbe(self)
@@ -321,6 +324,9 @@ class TrainingDock(QWidget):
         self.progress.setFormat("%p%")
         self.latest = None
         self.snapshot_note.hide()
+        out = self.controller.out
+        if out is not None and Run(out).checkpoint_path("last").is_file():
+            self.evaluation.set_run(out)  # a stopped run's weights answer Predict… too
         if failed:
             self.show_failure(text)
         else:
@@ -335,6 +341,7 @@ class TrainingDock(QWidget):
         self.status.setStyleSheet(f"color: {theme.ERROR.name()}; font-weight: bold;")
 
     def show_evaluation(self, event: Evaluated, run: Run) -> None:
+        self.evaluation.set_run(run.path)
         self.evaluation.show_result(
             event.accuracy,
             event.classes,
@@ -346,10 +353,17 @@ class TrainingDock(QWidget):
         )
 
     def show_run(self, run: Run) -> None:
-        """A past run's evaluation, when it has one."""
+        """A past run's evaluation, when it has one; Predict… and dropped images ask its network."""
+        self.evaluation.set_run(run.path)
         evaluated = [e for e in run.events() if isinstance(e, Evaluated)]
         if evaluated:
             self.show_evaluation(evaluated[-1], run)
+
+    def predict_with(self, run: Run) -> None:
+        """Predict… on a run of the Runs tab: its evaluation, and images to classify chosen in a dialog."""
+        self.show_run(run)
+        self.tabs.setCurrentWidget(self.evaluation)
+        self.evaluation.ask_images()
 
     def _overlay(self, runs: list[Run]) -> None:
         live = [self.live] if self.live is not None else []
@@ -361,3 +375,4 @@ class TrainingDock(QWidget):
         (run_controller), and the device probe is stopped."""
         self.controller.shutdown()
         self.probe.stop()
+        self.evaluation.predictions.shutdown()
