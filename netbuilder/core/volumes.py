@@ -102,6 +102,7 @@ class Cuboid:
     bands: list[Band] = field(default_factory=list)
     kernel: Kernel | None = None
     error: str | None = None
+    note: str = ""  # a folded group's contents: 2 conv · 2 BN · 2 relu · pool
 
     @property
     def offset(self) -> tuple[float, float]:
@@ -208,6 +209,24 @@ def _band_text(block_type: str, values: dict | None) -> str:
     return block_type
 
 
+_SHORT = {"Conv2d": "conv", "Pool2d": "pool", "AdaptivePool2d": "pool", "Linear": "linear", "BatchNorm": "BN"}
+
+
+def _contents(graph: Graph, blocks: list[str]) -> str:
+    """What a folded group holds, in order of first appearance: 2 conv · 2 BN · 2 relu · pool."""
+    counts: dict[str, int] = {}
+    for nid in blocks:
+        node = graph.nodes[nid]
+        if node.type == "Activation":
+            name = str(node.params.get("function", "relu"))
+        elif node.type == "Dropout":
+            name = "dropout"
+        else:
+            name = _SHORT.get(node.type, node.type.lower())
+        counts[name] = counts.get(name, 0) + 1
+    return " · ".join(f"{n} {name}" if n > 1 else name for name, n in counts.items())
+
+
 def build(graph: Graph, result: Check, scale: str = "linear", order: str = "hwc") -> Picture:
     """The picture of a checked graph. Blocks with no shape and no error (below an error) are not drawn."""
     if scale not in SCALES:
@@ -287,6 +306,7 @@ def build(graph: Graph, result: Check, scale: str = "linear", order: str = "hwc"
             0,
             0,
             error=broken[1] if broken else None,
+            note=_contents(graph, blocks),
         )
 
     # Units in flow order, and the connections between them.
@@ -360,8 +380,9 @@ def build(graph: Graph, result: Check, scale: str = "linear", order: str = "hwc"
 
     # Place: columns left to right, tracks top to bottom; each cuboid centred in its cell.
     def room(c: Cuboid) -> float:
-        texts = [c.label, c.caption, " ".join(b.text for b in c.bands)]
-        return max(c.span, CHAR_W * max(len(t) for t in texts))
+        texts = [c.label, c.caption]
+        small = [" · ".join(b.text for b in c.bands), c.note]  # in a smaller font
+        return max(c.span, CHAR_W * max(len(t) for t in texts), CHAR_W * 0.75 * max(len(t) for t in small))
 
     n_cols = max(column.values(), default=-1) + 1
     n_tracks = max(track.values(), default=-1) + 1

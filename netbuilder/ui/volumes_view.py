@@ -168,10 +168,11 @@ def paint_picture(
         painter.setFont(label_font)
         painter.setPen(theme.ERROR if broken else pal.text)
         _text(painter, fm_label, c.label, centre, bottom + fm_label.ascent() + 5)
-        if c.bands:
+        note = " · ".join(b.text for b in c.bands) or c.note
+        if note:
             painter.setFont(small_font)
             painter.setPen(pal.muted)
-            _text(painter, fm_small, " · ".join(b.text for b in c.bands), centre, bottom + fm_label.height() + 16)
+            _text(painter, fm_small, note, centre, bottom + fm_label.height() + 16)
         if broken:
             painter.setFont(theme.ui_font(12, bold=True))
             painter.setPen(theme.ERROR)
