@@ -40,6 +40,7 @@ from netbuilder.ui.group_item import GroupCard, GroupFrame
 from netbuilder.ui.inspector import Inspector
 from netbuilder.ui.interop import EXPORTS, ImportDialog, Interop, ask_export_path, confirm_user_code
 from netbuilder.ui.items import NodeItem
+from netbuilder.ui.look_inside import LookInside
 from netbuilder.ui.palette import Entry as PaletteEntry
 from netbuilder.ui.palette import Palette
 from netbuilder.ui.paths import runs_dir
@@ -80,6 +81,10 @@ class MainWindow(QMainWindow):
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         self.training = TrainingDock(self.editor, runs_dir())
         self.training_dock = self._dock("Training", self.training, Qt.DockWidgetArea.BottomDockWidgetArea)
+        # View → Look inside: an image's feature maps for the selected block (hidden until asked for).
+        self.look_inside = LookInside(self.editor, runs_dir(), lambda: self.training.settings.config())
+        self.look_inside_dock = self._dock("Look inside", self.look_inside, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.look_inside_dock.hide()
         self.quick_add = QuickAdd(self)
         self._quick_add_at: tuple[QPointF, str | None] = (QPointF(), None)
 
@@ -125,6 +130,7 @@ class MainWindow(QMainWindow):
         self.training.runs.compare.connect(self.compare_runs)
         self.training.runs.reopen.connect(self.reopen_run)
         self.training.runs.chosen.connect(self.training.show_run)
+        self.look_inside.step_to.connect(self._select_block)
 
         self.resize(1500, 950)
         self.resizeDocks([self.palette_dock, self.inspector_dock], [230, 340], Qt.Orientation.Horizontal)
@@ -238,7 +244,13 @@ class MainWindow(QMainWindow):
                 Action(
                     f"view.dock.{dock.objectName().lower()}", dock.windowTitle(), "&View", make=dock.toggleViewAction
                 )
-                for dock in (self.palette_dock, self.inspector_dock, self.training_dock, self.volumes_dock)
+                for dock in (
+                    self.palette_dock,
+                    self.inspector_dock,
+                    self.training_dock,
+                    self.volumes_dock,
+                    self.look_inside_dock,
+                )
             ),
             Action("network.summary", "Model &summary…", "&Network", self.show_summary, ("Ctrl+I",)),
             Separator("&Network"),
@@ -349,11 +361,17 @@ class MainWindow(QMainWindow):
             return  # the window is being torn down and the scene drops its selection
         groups = self.selected_groups()
         blocks = [i for i in self.scene.selectedItems() if isinstance(i, NodeItem)]
+        if len(blocks) == 1 and shiboken6.isValid(self.look_inside):
+            self.look_inside.set_block(blocks[0].node_id)
         if len(groups) == 1 and not blocks:
             self.inspector.show_group(groups[0])
             return
         selected = self.selected_ids()
         self.inspector.show_node(selected[0] if len(selected) == 1 and not groups else None)
+
+    def _select_block(self, node_id: str) -> None:
+        """Select one block on the canvas and centre it (Look inside's arrow keys)."""
+        self.scene.reveal(node_id)
 
     def selected_ids(self) -> list[str]:
         """Selected blocks in document order, with the blocks of selected cards."""
@@ -438,6 +456,7 @@ class MainWindow(QMainWindow):
             return
         self.training.shutdown()
         self.training.probe.stop()
+        self.look_inside.shutdown()
         self.autosave.discard()
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
