@@ -145,3 +145,22 @@ def test_predict_on_a_run_of_the_runs_tab(make_window, qtbot, run_dir, pngs, mon
     assert [len(r.bars.entries) for r in dock.evaluation.predictions.rows] == [5, 5]
     QTest.mouseClick(dock.evaluation.predictions.rows[0].thumb, Qt.MouseButton.LeftButton)
     assert looked == [str(pngs[0])]
+
+
+@pytest.mark.slow
+def test_after_a_run_in_the_window_its_network_answers_dropped_images(make_window, qtbot, pngs):
+    from netbuilder.train.config import recommend
+
+    window = make_window()
+    dock = window.training
+    dock.settings.show_config(recommend(window.editor.graph).replace(limit=1000, epochs=1, batch_size=64))
+    dock.refresh_checks()
+    assert not dock.evaluation.predict_button.isEnabled()
+    QTest.mouseClick(dock.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dock.runner is None, timeout=90_000)
+    assert dock.status.text().startswith("Finished after 1 epoch")
+    assert dock.evaluation.predict_button.isEnabled() and dock.evaluation.run_path == dock.controller.out
+    dock.tabs.setCurrentWidget(dock.evaluation)
+    drop(dock.evaluation, pngs)
+    qtbot.waitUntil(lambda: answered(dock.evaluation), timeout=ANSWER_MS)
+    assert [len(r.bars.entries) for r in dock.evaluation.predictions.rows] == [5, 5]
