@@ -131,6 +131,7 @@ class MainWindow(QMainWindow):
         self.training.runs.reopen.connect(self.reopen_run)
         self.training.runs.chosen.connect(self.training.show_run)
         self.look_inside.step_to.connect(self._select_block)
+        self.training.look_inside.connect(self.open_in_look_inside)
 
         self.resize(1500, 950)
         self.resizeDocks([self.palette_dock, self.inspector_dock], [230, 340], Qt.Orientation.Horizontal)
@@ -368,6 +369,15 @@ class MainWindow(QMainWindow):
             return
         selected = self.selected_ids()
         self.inspector.show_node(selected[0] if len(selected) == 1 and not groups else None)
+
+    def open_in_look_inside(self, path: str) -> None:
+        """Show an image (a prediction's) in Look inside, under the newest run's weights when none are chosen."""
+        self.look_inside_dock.show()
+        self.look_inside_dock.raise_()
+        self.look_inside.refresh_runs()
+        if self.look_inside.weights.currentIndex() == 0 and self.look_inside.weights.count() > 1:
+            self.look_inside.weights.setCurrentIndex(1)
+        self.look_inside.choose_file(path)
 
     def _select_block(self, node_id: str) -> None:
         """Select one block on the canvas and centre it (Look inside's arrow keys)."""

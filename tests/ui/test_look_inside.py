@@ -126,3 +126,15 @@ def test_screenshot_of_conv1s_maps(qtbot, make_window, tmp_path):
     panel.setParent(window.look_inside_dock)
     window.look_inside_dock.setWidget(panel)
     assert QEvent.Type.KeyPress and QKeyEvent  # imported for keyClick's events
+
+
+def test_a_prediction_opens_its_image_in_look_inside(qtbot, make_window, tmp_path):
+    window = make_window("seed_cnn")
+    window.training.settings.config = lambda: TrainConfig(limit=1000)
+    path = tmp_path / "mine.png"
+    Image.new("RGB", (40, 40), "orange").save(path)
+    window.training.look_inside.emit(str(path))
+    assert window.look_inside_dock.isVisible() and window.look_inside.image == {"path": str(path)}
+    _wait_result(qtbot, window.look_inside)
+    assert window.look_inside.prepared.text().startswith("Resized 40×40 → 32×32")
+    window.look_inside_dock.hide()
