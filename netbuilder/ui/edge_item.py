@@ -16,6 +16,7 @@ import shiboken6
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
 from PySide6.QtGui import QFontMetricsF, QPainter, QPainterPath, QPainterPathStroker, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsScene, QStyleOptionGraphicsItem, QWidget
+from shiboken6 import isValid
 
 from netbuilder.core import routing
 from netbuilder.ui import theme
@@ -125,7 +126,7 @@ def settle(scene: QGraphicsScene) -> None:
     moved: set[EdgeItem] = getattr(scene, _PENDING, None) or set()
     if _PENDING in vars(scene):
         delattr(scene, _PENDING)
-    moved = {e for e in moved if e.scene() is scene}
+    moved = {e for e in moved if isValid(e) and e.scene() is scene}  # a rebuilt scene deleted the old wires
     if not moved:
         return
     lo = min(min(e.src.output_pos().y(), e.dst.input_pos(e.port).y()) for e in moved) - 200
