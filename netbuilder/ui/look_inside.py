@@ -97,6 +97,9 @@ class _Grid(QLabel):
             QToolTip.showText(event.globalPosition().toPoint(), self.describe(k), self)
 
 
+EDIT_PAUSE_MS = 300  # after an edit, the maps are asked for again once edits pause this long
+
+
 class LookInside(QWidget):
     """The panel. set_block() follows the canvas; choose_file() / choose_sample() / the weights list start work."""
 
@@ -192,6 +195,10 @@ class LookInside(QWidget):
         for w in (self.sample, self.sample_button, self.open_button, self.weights, self.sort):
             w.installEventFilter(self)  # the arrow keys step through blocks from anywhere in the panel
         editor.replaced.connect(self._document_replaced)
+        # An edit changes the network: ask again once the edits pause (only while the panel is shown).
+        self.after_edit = QTimer(self, singleShot=True, interval=EDIT_PAUSE_MS)
+        self.after_edit.timeout.connect(self.refresh)
+        editor.checked.connect(lambda *_: self.after_edit.start() if self.isVisible() and self.image else None)
         self.show_block()
 
     # Worker lifetime: warm while the panel is shown ---------------------------------------------------------------

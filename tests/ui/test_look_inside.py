@@ -138,3 +138,23 @@ def test_a_prediction_opens_its_image_in_look_inside(qtbot, make_window, tmp_pat
     _wait_result(qtbot, window.look_inside)
     assert window.look_inside.prepared.text().startswith("Resized 40×40 → 32×32")
     window.look_inside_dock.hide()
+
+
+def test_an_edit_asks_for_the_maps_again(make_window, qtbot):
+    from netbuilder.ui.commands import set_params
+
+    window = make_window("seed_cnn")
+    window.training.settings.config = lambda: TrainConfig(limit=1000)
+    window.installed.actions["view.dock.look inside"].trigger()
+    panel = window.look_inside
+    qtbot.waitUntil(lambda: panel.worker.alive, timeout=10_000)
+    panel.choose_sample(3)
+    _wait_result(qtbot, panel)
+    window.scene.reveal("conv1")
+    assert panel.heading.text().startswith("conv1 · Conv2d · 12×32×32")
+    graph = window.editor.graph
+    with qtbot.waitSignal(panel.computed, timeout=120_000):
+        window.editor.push(set_params(graph, "conv1", {**graph.nodes["conv1"].params, "out_channels": 8}))
+    assert panel.heading.text().startswith("conv1 · Conv2d · 8×32×32"), panel.heading.text()
+    window.look_inside_dock.hide()
+    qtbot.waitUntil(lambda: not panel.worker.alive, timeout=10_000)
