@@ -24,7 +24,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).parent))
 
 from bench_shapes import generated  # noqa: E402
-from PySide6.QtCore import QSettings  # noqa: E402
+from PySide6.QtCore import QSettings, Qt  # noqa: E402
 from targets import Target, finish  # noqa: E402
 
 from netbuilder.core.document import Document, save  # noqa: E402
@@ -178,6 +178,39 @@ def fold_unfold_ms(repeats: int) -> dict[str, float]:
     return {name: round(statistics.median(values), 1) for name, values in times.items()}
 
 
+def volumes_redraw_ms(edits_n: int, expanded: bool) -> dict[str, float]:
+    """VGG-CIFAR with View → Volumes shown (its groups folded as the preset has them, or all expanded): per
+    parameter edit, the Volumes view's own redraw (picture built and painted) and the whole edit → repainted
+    canvas and volumes."""
+    app = application()
+    doc = load_preset("vgg_cifar")
+    for group in doc.graph.groups.values():
+        group.folded = group.folded and not expanded
+    window = MainWindow(doc)
+    window.show()
+    window.volumes_dock.show()
+    window.resizeDocks([window.volumes_dock], [700], Qt.Orientation.Horizontal)
+    for _ in range(5):
+        app.processEvents()
+    own, whole = [], []
+    for i in range(edits_n):
+        params = dict(window.editor.graph.nodes["conv1_1"].params, out_channels=16 if i % 2 else 32)
+        t0 = time.perf_counter()
+        window.editor.push(set_params(window.editor.graph, "conv1_1", params))
+        app.processEvents()
+        window.view.viewport().repaint()
+        window.volumes.canvas.repaint()
+        whole.append((time.perf_counter() - t0) * 1000)
+        own.append(window.volumes.last_ms)
+    window.editor.undo_stack.setClean()
+    window.close()
+    return {
+        "redraw_p50_ms": round(statistics.median(own), 2),
+        "redraw_p95_ms": round(percentile(own, 95), 2),
+        "edit_to_repaint_p95_ms": round(percentile(whole, 95), 2),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -201,6 +234,10 @@ def main() -> None:
             "blocks_5000": layout_ms(5000, 1 if quick else 3),
         },
         "fold_unfold_100_ms": fold_unfold_ms(3 if quick else 10),
+        "volumes_vgg_cifar": {
+            "folded": volumes_redraw_ms(40 if quick else 100, expanded=False),
+            "expanded": volumes_redraw_ms(40 if quick else 100, expanded=True),
+        },
     }
     if not quick:
         result["open_file_s"].update(
@@ -222,6 +259,8 @@ def main() -> None:
             Target("layout_ms.blocks_5000", 3000),
             Target("fold_unfold_100_ms.fold", 50),
             Target("fold_unfold_100_ms.unfold", 50),
+            Target("volumes_vgg_cifar.folded.redraw_p95_ms", 16),
+            Target("volumes_vgg_cifar.expanded.redraw_p95_ms", 16),
         ],
         quick,
     )
