@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from netbuilder.core.atomic import write_text_atomic
+from netbuilder.core.gc_pause import paused_gc
 from netbuilder.core.graph import ID_PATTERN, Edge, Graph, GraphError, Node
 from netbuilder.core.groups import Group
 from netbuilder.core.text import clean, fmt_int, quote
@@ -119,17 +120,6 @@ def _parse_node(source: str, where: str, raw: Any) -> Node:
 
 
 def _parse_edge(source: str, where: str, raw: Any, graph: Graph) -> Edge:
-    if type(raw) is dict and raw.keys() <= _EDGE_KEYS:  # the common, well-formed case first
-        src, dst, port = raw.get("from"), raw.get("to"), raw.get("port", 0)
-        if (
-            type(src) is str
-            and type(dst) is str
-            and type(port) is int
-            and 0 <= port < 64
-            and src in graph.nodes
-            and dst in graph.nodes
-        ):
-            return Edge(src, dst, port)
     _expect(source, where, raw, dict, "an object with from and to")
     _unknown_keys(source, where, raw, _EDGE_KEYS)
     ends = []
@@ -162,8 +152,18 @@ def parse(text: str, source: str = "<text>") -> Document:
         raise _fail(source, "", f"the data is nested more than {MAX_DEPTH} levels deep.") from None
     except ValueError as e:
         raise _fail(source, "", f"this is not valid JSON ({e}).") from None
-    if _depth(data, MAX_DEPTH) > MAX_DEPTH:
-        raise _fail(source, "", f"the data is nested more than {MAX_DEPTH} levels deep.")
+    try:
+        with paused_gc():
+            return _read(data, source)
+    except DocumentError:
+        # A file that passes the reading is shallow by construction; one that fails may be deep, which says more.
+        if _depth(data, MAX_DEPTH) > MAX_DEPTH:
+            raise _fail(source, "", f"the data is nested more than {MAX_DEPTH} levels deep.") from None
+        raise
+
+
+def _read(data: Any, source: str) -> Document:
+    """The document in parsed JSON, read strictly: every field checked for its kind and shape."""
     _expect(source, "", data, dict, "a JSON object")
     if data.get("format") != FORMAT:
         raise _fail(source, "format", f'this is not a NetBuilder network ("format" must be "{FORMAT}").')
@@ -191,7 +191,18 @@ def parse(text: str, source: str = "<text>") -> Document:
             raise _fail(source, f"nodes[{i}].id", f"the id '{node.id}' is used twice; ids must be unique.")
         graph.nodes[node.id] = node
     seen: set[Edge] = set()
+    nodes = graph.nodes
     for i, raw in enumerate(raw_edges):
+        # The common, well-formed case inline (no place name made, no call); anything else is read in full.
+        if type(raw) is dict and raw.keys() <= _EDGE_KEYS:
+            src, dst, port = raw.get("from"), raw.get("to"), raw.get("port", 0)
+            if type(src) is str and type(dst) is str and type(port) is int and 0 <= port < 64:
+                if src in nodes and dst in nodes:
+                    edge = Edge(src, dst, port)
+                    if edge not in seen:
+                        seen.add(edge)
+                        graph.edges.append(edge)
+                        continue
         edge = _parse_edge(source, f"edges[{i}]", raw, graph)
         if edge in seen:
             raise _fail(source, f"edges[{i}]", f"the connection {edge.src} → {edge.dst} is listed twice.")

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from netbuilder.core.blocks import INPUT, REGISTRY, Shape
+from netbuilder.core.gc_pause import paused_gc
 from netbuilder.core.graph import Graph, Node
 from netbuilder.core.params import ShapeError, validate
 from netbuilder.core.problems import ErrorKind, Problem
@@ -127,9 +128,11 @@ def _typed(value: Any) -> Any:
     return (kind, *map(_typed, value)) if kind in (list, tuple) else object()
 
 
-def _validate_node(node: Node, memo: Memo) -> tuple[dict[str, Any] | None, str | None, Problem | None]:
+def _validate_node(
+    node: Node, memo: Memo, alike: dict[Any, tuple[dict[str, Any] | None, Problem | None]]
+) -> tuple[dict[str, Any] | None, str | None, Problem | None]:
     """Validated parameters (shared, read-only), or the node's error sentence and problem; memo holds
-    earlier answers."""
+    earlier answers by block, alike this check's answers by exact typed parameters (blocks set alike share one)."""
     if node.type not in REGISTRY:
         known = ", ".join(REGISTRY)
         problem = Problem(UNKNOWN_TYPE, {"type": quote(node.type), "known": known})
@@ -139,7 +142,9 @@ def _validate_node(node: Node, memo: Memo) -> tuple[dict[str, Any] | None, str |
     if hit is not None and hit[0] == key:
         values, problem = hit[1], hit[2]
     else:
-        values, problem = _validate_raw(node.type, node.params)
+        if key not in alike:
+            alike[key] = _validate_raw(node.type, node.params)
+        values, problem = alike[key]
         memo[node.id] = (key, values, problem)
     return values, None if problem is None else f"{label(node)}: {problem.sentence}", problem
 
@@ -235,6 +240,11 @@ def check(graph: Graph, memo: Memo | None = None) -> Check:
     memo (by default the graph's own) remembers each node's validated parameters between checks; it
     only ever answers for the exact same type and typed parameters, so it never changes a result.
     """
+    with paused_gc():
+        return _check(graph, memo)
+
+
+def _check(graph: Graph, memo: Memo | None) -> Check:
     nodes = graph.nodes
     if memo is None:
         memo = graph.check_memo
@@ -242,6 +252,7 @@ def check(graph: Graph, memo: Memo | None = None) -> Check:
         for gone in set(memo) - set(nodes):
             del memo[gone]
     results = {nid: NodeCheck() for nid in nodes}
+    alike: dict[Any, tuple[dict[str, Any] | None, Problem | None]] = {}
     graph_problems: list[Problem] = []
     succ: dict[str, list[str]] = {nid: [] for nid in nodes}
     feeds: dict[str, list[tuple[int, str]]] = {nid: [] for nid in nodes}
@@ -253,7 +264,7 @@ def check(graph: Graph, memo: Memo | None = None) -> Check:
     if not inputs:
         graph_problems.append(Problem(NO_INPUT_BLOCK, {}))
     for nid, node in nodes.items():
-        results[nid].values, results[nid].error, results[nid].problem = _validate_node(node, memo)
+        results[nid].values, results[nid].error, results[nid].problem = _validate_node(node, memo, alike)
     for extra in inputs[1:]:
         _fail(results[extra], nodes[extra], Problem(SECOND_INPUT, {"first": quote(inputs[0])}))
 
@@ -307,8 +318,6 @@ def check(graph: Graph, memo: Memo | None = None) -> Check:
 
     sinks = [nid for nid in order if not succ[nid] and results[nid].output_shape is not None]
     if len(sinks) > 1:
-        graph_problems.append(
-            Problem(MANY_OUTPUTS, {"count": len(sinks), "outputs": at_most([quote(s) for s in sinks])})
-        )
+        graph_problems.append(Problem(MANY_OUTPUTS, {"count": len(sinks), "outputs": at_most(sinks, show=quote)}))
     output = sinks[0] if len(sinks) == 1 else None
     return Check(results, order, graph_problems, output)

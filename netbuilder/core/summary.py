@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from netbuilder.core.blocks import REGISTRY, fmt_shape
+from netbuilder.core.gc_pause import paused_gc
 from netbuilder.core.graph import Graph
 from netbuilder.core.shapes import Check
 from netbuilder.core.text import clean, fmt_int
@@ -77,7 +78,8 @@ def table(graph: Graph, check: Check, title: str = "") -> str:
     """The summary as text: one row per block, totals, then every error. The title (a document's name,
     a path) is escaped and cut, so a file cannot send control characters to a terminal."""
     header = HEADERS
-    body = rows(graph, check)
+    with paused_gc():
+        body = rows(graph, check)
     widths = [max(len(r[i]) for r in [header, *body]) for i in range(6)]
 
     def line(r: tuple[str, ...]) -> str:

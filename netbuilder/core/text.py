@@ -4,6 +4,7 @@ and integers of any size written without overflow."""
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 
 QUOTE_LIMIT = 80
 _DIGITS_LIMIT = 30  # past this many digits a number is written as "a 4,301-digit number"
@@ -21,6 +22,8 @@ def clean(value: object, limit: int = QUOTE_LIMIT) -> str:
     """str(value) with control and format characters escaped (ANSI escapes become \\x1b[...), cut so the
     result, escapes included, holds at most limit characters before its "…"."""
     text = value if isinstance(value, str) else repr(value)
+    if text.isprintable():  # nothing to escape (isprintable is false for control and format characters)
+        return text if len(text) <= limit else text[:limit] + "…"
     out: list[str] = []
     size = 0
     for ch in text:
@@ -47,6 +50,8 @@ def fmt_int(n: int, grouped: bool = True) -> str:
     return f"a {'negative ' if n < 0 else ''}{int(digits) + 1:,}-digit number"
 
 
-def at_most(items: list[str], limit: int = 10) -> list[str]:
-    """The first `limit` items, then "and N more", so a listing stays short however many there are."""
-    return [*items[:limit], f"and {fmt_int(len(items) - limit)} more"] if len(items) > limit else items
+def at_most(items: list[str], limit: int = 10, show: Callable[[str], str] = str) -> list[str]:
+    """The first `limit` items (each through show), then "and N more", so a listing stays short however many
+    there are, and only what is listed is written out."""
+    kept = [show(item) for item in items[:limit]]
+    return [*kept, f"and {fmt_int(len(items) - limit)} more"] if len(items) > limit else kept

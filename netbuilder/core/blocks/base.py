@@ -22,7 +22,10 @@ Params = dict[str, Any]
 
 def fmt_shape(shape: Shape) -> str:
     """64×32×32 for a volume, 512 for a vector."""
-    return "×".join(fmt_int(v, grouped=False) for v in shape)
+    try:
+        return "×".join(map(str, shape))
+    except ValueError:  # more digits than Python writes out
+        return "×".join(fmt_int(v, grouped=False) for v in shape)
 
 
 def fmt_pair(pair: Pair) -> str:
