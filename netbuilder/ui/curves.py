@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QColor
+from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, QTimer
+from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen, QPolygonF
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QSlider,
     QVBoxLayout,
     QWidget,
@@ -36,6 +37,78 @@ def _pen(color: str, width: float = 2.0, alpha: int = 255, dashed: bool = False)
     return pg.mkPen(c, width=width, style=Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine)
 
 
+class Legend(QWidget):
+    """The curves' key, outside the plots (it never covers a curve): a colour sample and the readable name of
+    each run, then what each line style means, in as many rows as the width needs."""
+
+    SAMPLE = 26
+    GAP = 14
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entries: list[tuple[QPen, str | None, str]] = []  # (sample pen, symbol "o"/"t"/None, text)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+
+    def set_entries(self, entries: list[tuple[QPen, str | None, str]]) -> None:
+        self.entries = entries
+        self.setFixedHeight(self.heightForWidth(max(200, self.width())))
+        self.update()
+
+    def _layout(self, width: int) -> list[tuple[QRectF, int]]:
+        """Where each entry goes: its rectangle, and its index."""
+        metrics = self.fontMetrics()
+        line = metrics.height() + 4
+        x, y, out = 0.0, 2.0, []
+        for i, (_, _, text) in enumerate(self.entries):
+            w = self.SAMPLE + 6 + metrics.horizontalAdvance(text)
+            if x > 0 and x + w > width:
+                x, y = 0.0, y + line
+            out.append((QRectF(x, y, w, line), i))
+            x += w + self.GAP
+        return out
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802 (Qt's name)
+        return True
+
+    def heightForWidth(self, width: int) -> int:  # noqa: N802
+        places = self._layout(width)
+        return int(places[-1][0].bottom() + 2) if places else 0
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return QSize(200, self.heightForWidth(max(200, self.width())))
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        height = self.heightForWidth(self.width())
+        if height != self.height():
+            self.setFixedHeight(height)
+        super().resizeEvent(event)
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        text_color = theme.current().text
+        for rect, i in self._layout(self.width()):
+            pen, symbol, text = self.entries[i]
+            mid = rect.center().y()
+            painter.setPen(pen)
+            painter.drawLine(QPointF(rect.left() + 1, mid), QPointF(rect.left() + self.SAMPLE - 1, mid))
+            if symbol is not None:
+                painter.setBrush(pen.color())
+                centre = QPointF(rect.left() + self.SAMPLE / 2, mid)
+                if symbol == "o":
+                    painter.drawEllipse(centre, 3.5, 3.5)
+                else:
+                    painter.drawPolygon(
+                        QPolygonF([centre + QPointF(0, -4.5), centre + QPointF(4.5, 3.5), centre + QPointF(-4.5, 3.5)])
+                    )
+            painter.setPen(text_color)
+            painter.drawText(
+                QRectF(rect.left() + self.SAMPLE + 6, rect.top(), rect.width() - self.SAMPLE - 6, rect.height()),
+                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                text,
+            )
+
+
 class _Plot(pg.PlotWidget):
     """One plot with a crosshair that reads out x and the value of the first curve under the pointer."""
 
@@ -49,6 +122,9 @@ class _Plot(pg.PlotWidget):
         for axis in ("left", "bottom"):
             self.getAxis(axis).enableAutoSIPrefix(False)  # accuracy 0.8, not 800 ×0.001
         self.setMinimumHeight(120)
+        self.setMinimumWidth(80)
+        # Ignored: the row shares out its width, whatever the plots' size hints ask (a plot never runs off the edge).
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Expanding)
         self.line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen((128, 128, 128), width=1))
         self.readout = pg.TextItem(anchor=(0, 0))
         self.addItem(self.line, ignoreBounds=True)
@@ -121,10 +197,11 @@ class CurvesPanel(QWidget):
         row.setContentsMargins(0, 0, 0, 0)
         for plot in (self.loss, self.accuracy, self.lr):
             row.addWidget(plot, 2 if plot is not self.lr else 1)
-        self.legend = self.loss.addLegend(offset=(-10, 10))
+        self.legend = Legend()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addLayout(controls)
+        layout.addWidget(self.legend)
         layout.addWidget(self.plots, 1)
 
         self.smoothing.valueChanged.connect(self._controls_changed)
@@ -147,20 +224,44 @@ class CurvesPanel(QWidget):
         return X_AXES[self.x_axis.currentText()]
 
     def apply_theme(self) -> None:
+        """The plots in the current theme's colours: background, axes, labels, title, readout and legend."""
         pal = theme.current()
+        self.themed = pal
         for plot in (self.loss, self.accuracy, self.lr):
             plot.setBackground(pal.background)
             for axis in ("left", "bottom"):
-                plot.getAxis(axis).setTextPen(pal.text)
-                plot.getAxis(axis).setPen(pal.muted)
+                ax = plot.getAxis(axis)
+                ax.setTextPen(pal.text)
+                ax.setPen(pal.muted)
+                ax.label.setDefaultTextColor(pal.text)
             plot.plotItem.titleLabel.setText(plot.plotItem.titleLabel.text, color=pal.text.name())
             plot.readout.setColor(pal.text)
+        self._fill_legend()
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt's name)
+        """The theme changed (theme.set_mode sets the application's palette): follow it."""
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            if getattr(self, "themed", None) is not None and self.themed is not theme.current():
+                self.apply_theme()
+        super().changeEvent(event)
+
+    def _fill_legend(self) -> None:
+        pal = theme.current()
+        entries: list[tuple[QPen, str | None, str]] = [(_pen(run.color, 3), None, run.label) for run in self.runs]
+        key = QColor(pal.text)
+        entries += [
+            (_pen(key.name(), 2), None, "train, smoothed per batch"),
+            (_pen(key.name(), 1, 70), None, "raw per batch"),
+            (_pen(key.name(), 1.5), "o", "train per epoch"),
+            (_pen(key.name(), 2, dashed=True), "t", "validation per epoch"),
+        ]
+        self.legend.set_entries(entries)
 
     def _controls_changed(self, *_: object) -> None:
         self.smoothing_label.setText(f"{self.weight:.3f}")
         for plot in (self.loss, self.accuracy, self.lr):
             plot.x_name = self.x_mode if self.x_mode != "time" else "s"
-            plot.setLabel("bottom", self.x_axis.currentText())
+            plot.setLabel("bottom", self.x_axis.currentText(), color=theme.current().text.name())
         self.mark_dirty()
 
     def _log_changed(self, on: bool) -> None:
@@ -173,19 +274,16 @@ class CurvesPanel(QWidget):
             for item in [i for i in plot.listDataItems()]:
                 plot.removeItem(item)
             plot.reference = None
-        self.legend.clear()
         self.items.clear()
         self.smoothers.clear()
         self.drawn.clear()
         self.plot_of.clear()
         self.runs = list(runs)
         for run in self.runs:
-            several = len(self.runs) > 1
-            prefix = f"{run.name} · " if several else ""
             self._curve(self.loss, run, "batch_loss_raw", _pen(run.color, 1, 60), None)
-            self._curve(self.loss, run, "batch_loss", _pen(run.color), f"{prefix}train (smoothed)")
+            self._curve(self.loss, run, "batch_loss", _pen(run.color), None)
             self._curve(self.loss, run, "train_loss", _pen(run.color, 1.5), None, symbol="o")
-            self._curve(self.loss, run, "val_loss", _pen(run.color, 2, dashed=True), f"{prefix}validation", symbol="t")
+            self._curve(self.loss, run, "val_loss", _pen(run.color, 2, dashed=True), None, symbol="t")
             self._curve(self.accuracy, run, "batch_accuracy", _pen(run.color, 1.5, 150), None)
             self._curve(self.accuracy, run, "train_accuracy", _pen(run.color), None, symbol="o")
             self._curve(self.accuracy, run, "val_accuracy", _pen(run.color, 2, dashed=True), None, symbol="t")
@@ -194,6 +292,7 @@ class CurvesPanel(QWidget):
             first = self.runs[0].name
             for plot, key in ((self.loss, "batch_loss"), (self.accuracy, "batch_accuracy"), (self.lr, "lr")):
                 plot.reference = self.items[(first, key)]
+        self._fill_legend()
         self.mark_dirty()
         self.redraw()
 
@@ -227,7 +326,6 @@ class CurvesPanel(QWidget):
         if only is None:
             self.stale = []
         mode = self.x_mode
-        settings = (mode, self.weight)
         for run in self.runs:
             sources: dict[str, tuple[Growing, bool]] = {
                 "batch_loss_raw": (run.batch_loss, False),
@@ -243,7 +341,8 @@ class CurvesPanel(QWidget):
                 item = self.items.get((run.name, key))
                 if item is None or (only is not None and self.plot_of[(run.name, key)] is not only):
                     continue
-                version = (series.n, settings)
+                # A smoothing change redraws the smoothed curves only.
+                version = (series.n, mode, self.weight if smoothed else None)
                 if self.drawn.get((run.name, key)) == version:
                     continue  # unchanged: leave it (and its plot's axes) alone
                 self.drawn[(run.name, key)] = version

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QDragEnterEvent,
@@ -149,6 +149,9 @@ def to_pixmap(image: np.ndarray, scale: int = 2) -> QPixmap:
     return QPixmap.fromImage(qimage.copy()).scaled(w * scale, h * scale)
 
 
+TILE_WIDTH = 96  # pixels of a test image's tile: its picture, and "true → predicted (97%)" wrapped under it
+
+
 class EvaluationView(QWidget):
     """The final test of a run: accuracy, the matrix, per-class accuracy and the wrong answers; and the run's
     answers for image files dropped on it or chosen with Predict…"""
@@ -167,9 +170,13 @@ class EvaluationView(QWidget):
         self.grid_host = QWidget()
         self.grid = QGridLayout(self.grid_host)
         self.grid.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        scroll = QScrollArea()
+        scroll = self.scroll = QScrollArea()
         scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # the tiles wrap instead
         scroll.setWidget(self.grid_host)
+        scroll.viewport().installEventFilter(self)
+        self.cells: list[QWidget] = []
+        self.columns = 0
         self.predict_button = QPushButton("Predict…")
         self.predict_button.setToolTip("Choose image files for the run's network to classify (or drop them here)")
         self.predictions = PredictionsView()
@@ -270,12 +277,34 @@ class EvaluationView(QWidget):
         shown = f"; the surest {len(picked)}" if len(picked) < count else ""
         self.show_samples(picked, f"{count:,} '{self.classes[true]}' images {what}{shown}.")
 
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+        if watched is self.scroll.viewport() and event.type() == QEvent.Type.Resize:
+            self._wrap()
+        return super().eventFilter(watched, event)
+
+    def _wrap(self) -> None:
+        """As many tiles a row as the pane's width holds (at least one)."""
+        if not self.cells:
+            return
+        margins = self.grid.contentsMargins()
+        spacing = max(0, self.grid.horizontalSpacing())
+        room = self.scroll.viewport().width() - margins.left() - margins.right()
+        columns = max(1, (room + spacing) // (self.cells[0].width() + spacing))
+        if columns == self.columns:
+            return
+        self.columns = columns
+        for cell in self.cells:
+            self.grid.removeWidget(cell)
+        for i, cell in enumerate(self.cells):
+            self.grid.addWidget(cell, i // columns, i % columns)
+
     def show_samples(self, samples: list[dict[str, Any]], caption: str) -> None:
         while self.grid.count():
             widget = self.grid.takeAt(0).widget()
             if widget is not None:
                 widget.setParent(None)  # gone from view now, not at the next event loop turn
                 widget.deleteLater()
+        self.cells, self.columns = [], 0
         shown = [s for s in samples if s["index"] in self.images]
         note = " (their images were not saved with this run)" if samples and not shown else ""
         self.caption.setText(caption + note)
@@ -286,12 +315,22 @@ class EvaluationView(QWidget):
                 f"true {self.classes[sample['label']]}, predicted {self.classes[sample['predicted']]} "
                 f"({sample['confidence']:.0%} sure)"
             )
-            text = QLabel(f"{self.classes[sample['predicted']]}\n{sample['confidence']:.0%}")
+            true, predicted = self.classes[sample["label"]], self.classes[sample["predicted"]]
+            shown_text = (
+                f"{true} ({sample['confidence']:.0%})"
+                if sample["label"] == sample["predicted"]
+                else f"{true} → {predicted} ({sample['confidence']:.0%})"
+            )
+            text = QLabel(shown_text, wordWrap=True)
             text.setAlignment(Qt.AlignmentFlag.AlignCenter)
             text.setFont(theme.ui_font(8))
             cell = QWidget()
+            cell.setFixedWidth(max(TILE_WIDTH, tile.pixmap().width() + 8))
             box = QVBoxLayout(cell)
             box.setContentsMargins(2, 2, 2, 2)
             box.addWidget(tile, 0, Qt.AlignmentFlag.AlignCenter)
             box.addWidget(text)
+            box.addStretch(1)
+            self.cells.append(cell)
             self.grid.addWidget(cell, i // 6, i % 6)
+        self._wrap()

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from netbuilder.train import events as ev
+from netbuilder.train.errors import TrainError
 from netbuilder.train.runs import METRICS, Run, parse_line
 from netbuilder.ui.series import OKABE_ITO, RunSeries
 
@@ -40,7 +41,7 @@ class SeriesCache:
         read = self._reads.get(run.path)
         if read is None or stat is None or stat.st_ino != read.inode or stat.st_size < read.offset:
             read = self._reads[run.path] = _Read(
-                RunSeries(run.path.name, color_for(run.path.name)), stat.st_ino if stat else -1
+                RunSeries(run.path.name, color_for(run.path.name), dataset=_dataset(run)), stat.st_ino if stat else -1
             )
         if stat is not None and stat.st_size > read.offset:
             with open(path, "rb") as f:
@@ -51,6 +52,13 @@ class SeriesCache:
             for line in whole.decode("utf-8", "replace").splitlines():
                 _add(read, line)
         return read.series
+
+
+def _dataset(run: Run) -> str:
+    try:
+        return run.config.dataset
+    except TrainError:
+        return ""
 
 
 def _add(read: _Read, line: str) -> None:

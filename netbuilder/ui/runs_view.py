@@ -22,7 +22,18 @@ from PySide6.QtWidgets import (
 from netbuilder.train.errors import TrainError
 from netbuilder.train.runs import Run, list_runs
 
-COLUMNS = ("Run", "Date", "Dataset", "Epochs", "Batch", "Optimizer", "lr", "Test accuracy", "Status")
+# The most useful first: which run, how well it did, whether it finished, on what, then its settings.
+COLUMNS = ("Run", "Test accuracy", "Status", "Dataset", "lr", "Epochs", "Batch", "Optimizer", "Date")
+RUN_WIDTH = 220  # the run column's most (its full name is in the tooltip), so the results stay in view
+
+
+def number(value: float) -> str:
+    """A number that keeps its value in a narrow column: 0.1, 30, 3e-3, 1.5e-4, 2e+05."""
+    if value == 0 or 1e-2 <= abs(value) < 1e4:
+        return f"{value:.4g}"
+    mantissa, exponent = f"{value:.3e}".split("e")
+    mantissa = mantissa.rstrip("0").rstrip(".")
+    return f"{mantissa}e{int(exponent)}"
 
 
 def row_of(run: Run) -> tuple[str, ...]:
@@ -31,20 +42,20 @@ def row_of(run: Run) -> tuple[str, ...]:
     try:
         config = run.config
     except TrainError:
-        return (run.path.name, date, "?", "", "", "", "", "", "unreadable")
+        return (run.path.name, "", "unreadable", "?", "", "", "", "", date)
     summary = run.summary or {}
     accuracy = (summary.get("test") or {}).get("accuracy")
     status = summary.get("status", "running or interrupted")
     return (
         run.path.name,
-        date,
+        f"{accuracy:.1%}" if accuracy is not None else "—",
+        status,
         config.dataset,
+        number(config.lr),
         str(config.epochs),
         str(config.batch_size),
         config.optimizer,
-        f"{config.lr:g}",
-        f"{accuracy:.1%}" if accuracy is not None else "—",
-        status,
+        date,
     )
 
 
@@ -89,6 +100,7 @@ class RunsView(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # a long run name keeps its time stamp
         self.compare_button = QPushButton("Compare two…")
         self.reopen_button = QPushButton("Open its network")
         self.refresh_button = QPushButton("Refresh")
@@ -144,8 +156,12 @@ class RunsView(QWidget):
                     item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
                     item.setCheckState(Qt.CheckState.Checked if run.path in checked else Qt.CheckState.Unchecked)
                     item.setToolTip(str(run.path))
+                else:
+                    item.setToolTip(f"{COLUMNS[c]}: {text}")
                 self.table.setItem(r, c, item)
         self.table.resizeColumnsToContents()
+        if self.table.columnWidth(0) > RUN_WIDTH:
+            self.table.setColumnWidth(0, RUN_WIDTH)
         self.table.blockSignals(False)
         self.pending_checks -= {run.path for run in self.runs}
         if {r.path for r in self.checked()} != before:

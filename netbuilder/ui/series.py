@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -48,18 +49,27 @@ class Growing:
 
 
 def ema(values: np.ndarray, weight: float, state: float = 0.0) -> np.ndarray:
-    """s_t = w·s_{t−1} + (1−w)·v_t, continuing from state, vectorised in chunks (w^−j stays finite)."""
+    """s_t = w·s_{t−1} + (1−w)·v_t, continuing from state, vectorised: the values in rows short enough that
+    w^−j stays finite, each row's EMA from zero as one cumulative sum, then each row's carry-in added."""
     values = np.asarray(values, dtype=np.float64)
-    out = np.empty_like(values)
-    chunk = max(1, int(500 / -math.log(weight)))
-    for start in range(0, len(values), chunk):
-        part = values[start : start + chunk]
-        j = np.arange(len(part), dtype=np.float64)
-        out[start : start + len(part)] = np.cumsum(part * weight**-j) * (1 - weight) * weight**j + state * weight ** (
-            j + 1
-        )
-        state = out[start + len(part) - 1]
-    return out
+    n = len(values)
+    if n == 0:
+        return values.copy()
+    width = max(1, min(n, int(300 / -math.log(weight))))
+    rows = -(-n // width)
+    block = np.zeros(rows * width, dtype=np.float64)
+    block[:n] = values
+    block = block.reshape(rows, width)
+    j = np.arange(width, dtype=np.float64)
+    local = np.cumsum(block * weight**-j, axis=1)
+    local *= (1 - weight) * weight**j
+    carries = np.empty(rows, dtype=np.float64)
+    across = weight**width
+    for k, last in enumerate(local[:, -1].tolist()):  # a scalar loop over rows only (hundreds at most)
+        carries[k] = state
+        state = last + state * across
+    local += carries[:, None] * weight ** (j + 1)
+    return local.reshape(-1)[:n]
 
 
 def smooth(values: np.ndarray, weight: float) -> np.ndarray:
@@ -68,29 +78,43 @@ def smooth(values: np.ndarray, weight: float) -> np.ndarray:
     values = np.asarray(values, dtype=np.float64)
     if weight <= 0 or len(values) == 0:
         return values.copy()
-    return ema(values, weight) / (1 - weight ** np.arange(1, len(values) + 1, dtype=np.float64))
+    return debias(ema(values, weight), weight, 1)
+
+
+def debias(ema_values: np.ndarray, weight: float, first: int) -> np.ndarray:
+    """EMA values (the first one the first-th) divided by 1 − w^t, in place: only the first few hundred, as
+    beyond them w^t < 1e−17 and the divisor is 1."""
+    count = min(len(ema_values), max(0, int(40 / -math.log(weight)) + 2 - first))
+    if count > 0:
+        ema_values[:count] /= 1 - weight ** np.arange(first, first + count, dtype=np.float64)
+    return ema_values
 
 
 class Smoothed:
-    """smooth() of a growing series, extended as points arrive instead of recomputed at every redraw."""
+    """smooth() of a growing series, extended as points arrive (only the new points are smoothed) instead of
+    recomputed at every redraw; the last few weights are kept, so a slider moved back and forth recomputes
+    nothing."""
+
+    KEEP = 4
 
     def __init__(self) -> None:
-        self.out = Growing()
-        self.state = 0.0  # the EMA before debiasing, at the last point done
-        self.weight = -1.0
+        self.cache: dict[float, tuple[Growing, float]] = {}  # weight → (smoothed points, EMA before debiasing)
 
     def of(self, series: Growing, weight: float) -> np.ndarray:
         if weight <= 0:
             return series.y
-        if weight != self.weight or self.out.n > series.n:
-            self.out, self.state, self.weight = Growing(max(1024, series.n)), 0.0, weight
-        done = self.out.n
+        out, state = self.cache.pop(weight, (None, 0.0))
+        if out is None or out.n > series.n:
+            out, state = Growing(max(1024, series.n)), 0.0
+        done = out.n
         if series.n > done:
-            tail = ema(series.y[done:], weight, self.state)
-            self.state = float(tail[-1])
-            steps = np.arange(done + 1, series.n + 1, dtype=np.float64)
-            self.out.extend(series.x[done:], tail / (1 - weight**steps))
-        return self.out.y
+            tail = ema(series.y[done:], weight, state)
+            state = float(tail[-1])
+            out.extend(series.x[done:], debias(tail, weight, done + 1))
+        self.cache[weight] = (out, state)  # the most recent last
+        while len(self.cache) > self.KEEP:
+            del self.cache[next(iter(self.cache))]
+        return out.y
 
 
 @dataclass
@@ -100,6 +124,7 @@ class RunSeries:
     name: str
     color: str
     steps_per_epoch: int = 1
+    dataset: str = ""
     batch_loss: Growing = field(default_factory=Growing)
     batch_accuracy: Growing = field(default_factory=Growing)
     lr: Growing = field(default_factory=Growing)
@@ -108,6 +133,11 @@ class RunSeries:
     val_loss: Growing = field(default_factory=lambda: Growing(64))
     train_accuracy: Growing = field(default_factory=lambda: Growing(64))
     val_accuracy: Growing = field(default_factory=lambda: Growing(64))
+
+    @property
+    def label(self) -> str:
+        """A readable name for legends: network · dataset · time ("VGG · cifar10 · Nov 30 06:25:53")."""
+        return label_of(self.name, self.dataset)
 
     def add_batch(
         self, epoch: int, step: int, steps: int, loss: float, accuracy: float, lr: float, seconds: float
@@ -139,3 +169,18 @@ class RunSeries:
                 return steps.astype(np.float64)
             return np.interp(steps, times.x, times.y)
         return steps
+
+
+_STAMP = re.compile(
+    r"^(?P<net>.*?)-?(?P<y>\d{4})(?P<mo>\d{2})(?P<d>\d{2})-(?P<h>\d{2})(?P<mi>\d{2})(?P<s>\d{2})(?P<rest>.*)$"
+)
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def label_of(folder: str, dataset: str = "") -> str:
+    """A run folder's name (NAME-YYYYmmdd-HHMMSS) as network · dataset · time."""
+    m = _STAMP.match(folder)
+    if m is None or not 1 <= int(m["mo"]) <= 12:
+        return " · ".join(p for p in (folder, dataset) if p)
+    when = f"{_MONTHS[int(m['mo']) - 1]} {int(m['d'])} {m['h']}:{m['mi']}:{m['s']}{m['rest']}"
+    return " · ".join(p for p in (m["net"] or "run", dataset, when) if p)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from PySide6.QtCore import Qt
@@ -30,6 +30,14 @@ class Palette:
     edge: QColor
     selection: QColor
     label_back: QColor
+    ok: QColor = field(
+        default_factory=lambda: QColor(27, 110, 43)
+    )  # status text ("✓ valid network"): ≥ 4.5:1 on the window and the canvas
+    warning: QColor = field(default_factory=lambda: QColor(150, 80, 0))
+    error: QColor = field(default_factory=lambda: QColor(190, 30, 30))
+    disabled: QColor = field(
+        default_factory=lambda: QColor(160, 160, 160)
+    )  # a disabled button's text: clearly dimmer than an enabled one's
 
 
 LIGHT = Palette(
@@ -51,6 +59,10 @@ DARK = Palette(
     QColor(150, 150, 160),
     QColor(86, 180, 233),
     QColor(32, 33, 36, 230),
+    ok=QColor(110, 214, 128),
+    warning=QColor(255, 184, 77),
+    error=QColor(255, 122, 112),
+    disabled=QColor(105, 106, 112),
 )
 
 
@@ -67,7 +79,7 @@ def set_mode(mode: str) -> None:
         return
     scheme = {"light": Qt.ColorScheme.Light, "dark": Qt.ColorScheme.Dark}.get(_mode, Qt.ColorScheme.Unknown)
     app.styleHints().setColorScheme(scheme)
-    app.setPalette(_widget_palette() if is_dark() else app.style().standardPalette())
+    app.setPalette(_widget_palette() if is_dark() else _light_palette(app))
 
 
 def _widget_palette() -> QPalette:
@@ -87,7 +99,46 @@ def _widget_palette() -> QPalette:
         (QPalette.ColorRole.PlaceholderText, DARK.muted),
     ):
         pal.setColor(role, color)
+    # Disabled widgets: dim text on a flatter button, so a disabled Stop reads as disabled at a glance.
+    disabled = QPalette.ColorGroup.Disabled
+    for role in (QPalette.ColorRole.ButtonText, QPalette.ColorRole.WindowText, QPalette.ColorRole.Text):
+        pal.setColor(disabled, role, DARK.disabled)
+    pal.setColor(disabled, QPalette.ColorRole.Button, DARK.background.lighter(115))
+    pal.setColor(disabled, QPalette.ColorRole.Light, DARK.body)
     return pal
+
+
+def _light_palette(app: QGuiApplication) -> QPalette:
+    pal = app.style().standardPalette()
+    disabled = QPalette.ColorGroup.Disabled
+    for role in (QPalette.ColorRole.ButtonText, QPalette.ColorRole.WindowText, QPalette.ColorRole.Text):
+        pal.setColor(disabled, role, LIGHT.disabled)
+    return pal
+
+
+def status(kind: str) -> QColor:
+    """The current theme's colour for status text: "ok", "warning" or "error"."""
+    return QColor(getattr(current(), kind))
+
+
+def status_style(kind: str, bold: bool = True) -> str:
+    """A style sheet for a status label in the current theme's colour."""
+    return f"color: {status(kind).name()};" + (" font-weight: bold;" if bold else "")
+
+
+def luminance(color: QColor) -> float:
+    """WCAG 2 relative luminance."""
+
+    def channel(c: float) -> float:
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    return 0.2126 * channel(color.redF()) + 0.7152 * channel(color.greenF()) + 0.0722 * channel(color.blueF())
+
+
+def contrast(a: QColor, b: QColor) -> float:
+    """WCAG 2 contrast ratio of two colours, 1 to 21 (text needs ≥ 4.5)."""
+    la, lb = sorted((luminance(a), luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
 
 
 def is_dark() -> bool:
