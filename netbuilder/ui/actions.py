@@ -34,7 +34,8 @@ class Action:
     handler: Callable[[], object] | None = None
     keys: tuple[Key, ...] = ()
     canvas: bool = False  # its keys work only while the canvas has focus
-    context_menu: bool = False  # also in the canvas's right-click menu
+    context_menu: bool = False  # its keys also work while the canvas has focus (and it acts on the canvas)
+    context: tuple[str, ...] = ()  # the right-click menus that hold it: "block", "edge", "canvas"
     tip: str = ""
     checked: bool | None = None  # checkable, one of its menu's exclusive choices
     make: Callable[[], QAction] | None = None  # a ready-made action (undo, a dock's toggle) instead of a handler
@@ -99,8 +100,23 @@ def install(window: QMainWindow, canvas: QWidget, table: list[Entry]) -> Install
         if entry.canvas or entry.context_menu:
             canvas.addAction(action)
         actions[entry.name] = action
-    canvas.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+    canvas.setContextMenuPolicy(Qt.ContextMenuPolicy.DefaultContextMenu)  # the canvas asks context_menu()
     return Installed(actions, menus)
+
+
+CONTEXTS = ("block", "edge", "canvas")
+
+
+def context_menu(table: list[Entry], installed: Installed, where: str, parent: QWidget | None = None) -> QMenu:
+    """The right-click menu for what was clicked ("block", "edge" or "canvas"): the table's actions that name
+    it, in the table's order, with the same QActions (and so the same keys) as the menu bar."""
+    menu = QMenu(parent)
+    for entry in table:
+        if isinstance(entry, Action) and where in entry.context:
+            action = installed.actions[entry.name]
+            if action.isVisible():
+                menu.addAction(action)
+    return menu
 
 
 def shortcut_rows(table: list[Entry], installed: Installed) -> list[tuple[str, str, str, str]]:

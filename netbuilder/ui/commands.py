@@ -18,6 +18,8 @@ from netbuilder.core.groups import Group, depth, parents
 from netbuilder.core.layout import ROW, descendants
 from netbuilder.core.params import validate
 from netbuilder.core.problems import ShapeError
+from netbuilder.ui.items import NODE_H as BLOCK_H
+from netbuilder.ui.items import NODE_W as BLOCK_W
 
 Position = tuple[float, float] | None
 
@@ -337,8 +339,105 @@ def _pasted_groups(graph: Graph, pasted: Graph, renamed: dict[str, str]) -> list
 
 
 def insert_on_edge(graph: Graph, node: Node, edge: Edge) -> Edit:
-    """Add a block in the middle of an existing connection."""
-    return Edit(f"Insert {node.type} '{node.id}'", _inserted(graph, node, edge))
+    """Add a block in the middle of an existing connection, one row under the block it is fed from; when that
+    spot is taken, what hangs below moves down a row to make room (one step)."""
+    x, y = graph.nodes[edge.src].position or (0.0, 0.0)
+    placed = Node(node.id, node.type, dict(node.params), (x, y + ROW))
+    ops: list[Op] = []
+    if overlaps(graph, placed.position):
+        ops += _rows_down(graph, edge.src, y)
+    return Edit(f"Insert {node.type} '{node.id}'", ops + _inserted(graph, placed, edge))
+
+
+def _rows_down(graph: Graph, above: str, y: float) -> list[Op]:
+    """Move what hangs below `above` (and lies lower than y) down a row."""
+    reached = descendants(graph, above)
+    return [
+        Move(graph, nid, n.position, (n.position[0], n.position[1] + ROW))
+        for nid, n in graph.nodes.items()
+        if nid in reached and n.position and n.position[1] > y
+    ]
+
+
+GAP = 12.0  # the least room kept between two blocks
+
+
+def overlaps(graph: Graph, position: Position, skip: frozenset[str] | set[str] = frozenset()) -> bool:
+    """Whether a block at this position would overlap (or nearly touch) a block of the graph."""
+    if position is None:
+        return False
+    x, y = position
+    return any(
+        abs(n.position[0] - x) < BLOCK_W + GAP and abs(n.position[1] - y) < BLOCK_H + GAP
+        for nid, n in graph.nodes.items()
+        if nid not in skip and n.position is not None
+    )
+
+
+def free_position(graph: Graph, position: tuple[float, float], step: float = 24.0) -> tuple[float, float]:
+    """The free spot nearest to a position where a new block overlaps none (below before aside)."""
+    x, y = position
+    if not overlaps(graph, (x, y)):
+        return (x, y)
+    for ring in range(1, 60):
+        spots = [
+            (x + i * step, y + j * step)
+            for i in range(-ring, ring + 1)
+            for j in range(-ring, ring + 1)
+            if max(abs(i), abs(j)) == ring
+        ]
+        spots.sort(key=lambda p: (abs(p[0] - x) * 1.5 + abs(p[1] - y), p[1] < y))
+        for spot in spots:
+            if not overlaps(graph, spot):
+                return spot
+    return (x, y + ROW * len(graph.nodes))
+
+
+def placed(graph: Graph, node: Node) -> Node:
+    """The node moved to the nearest spot where it overlaps no block."""
+    return Node(node.id, node.type, dict(node.params), free_position(graph, node.position or (0.0, 0.0)))
+
+
+def feeder_above(graph: Graph, node: Node, reach: float = ROW) -> str | None:
+    """The block just above a dropped one (within a short distance, roughly in its column) whose output is
+    free, when the dropped block takes an input; else None."""
+    if input_count(node) == 0 or node.position is None:
+        return None
+    x, y = node.position
+    best: tuple[float, str] | None = None
+    for nid, n in graph.nodes.items():
+        if n.position is None or graph.out_edges(nid) or nid == node.id:
+            continue
+        gap = y - (n.position[1] + BLOCK_H)
+        if -BLOCK_H / 2 <= gap <= reach and abs(n.position[0] - x) < BLOCK_W * 0.6:
+            distance = abs(gap) + abs(n.position[0] - x)
+            if best is None or distance < best[0]:
+                best = (distance, nid)
+    return best[1] if best else None
+
+
+def drop_under(graph: Graph, node: Node, src: str) -> Edit:
+    """A block dropped just below a block with a free output: added in its column and connected (one step)."""
+    x, _ = graph.nodes[src].position or (0.0, 0.0)
+    moved = placed(graph, Node(node.id, node.type, dict(node.params), (x, (node.position or (0.0, 0.0))[1])))
+    return Edit(f"Add {node.type} under '{src}'", [AddNode(graph, moved), AddEdge(graph, Edge(src, node.id, 0))])
+
+
+def add_above(graph: Graph, below: str, block_type: str, params: dict[str, Any]) -> Edit:
+    """A new block where `below` is, wired in before it (into its only incoming connection, else feeding its
+    first input); `below` and what hangs under it move down a row."""
+    x, y = graph.nodes[below].position or (0.0, 0.0)
+    node = new_node(graph, block_type, params, (x, y))
+    moves = _rows_down(graph, below, y)
+    moves.append(Move(graph, below, graph.nodes[below].position, (x, y + ROW)))
+    ins = graph.in_edges(below)
+    if len(ins) == 1 and input_count(node) > 0:
+        ops: list[Op] = moves + _inserted(graph, node, ins[0])
+    else:
+        ops = [*moves, AddNode(graph, node.copy())]
+        if not ins and input_count(graph.nodes[below]) > 0:
+            ops.append(AddEdge(graph, Edge(node.id, below, 0)))
+    return Edit(f"Add {block_type} above '{below}'", ops)
 
 
 def _inserted(graph: Graph, node: Node, edge: Edge) -> list[Op]:
@@ -359,8 +458,8 @@ def _fed_from(graph: Graph, src: str | None, node: Node) -> list[Op]:
 
 
 def add_wired(graph: Graph, node: Node, src: str | None) -> Edit:
-    """Quick-add: a new block, fed from the block a wire was dragged out of (if any)."""
-    return Edit(f"Add {node.type} '{node.id}'", _fed_from(graph, src, node))
+    """Quick-add: a new block, fed from the block a wire was dragged out of (if any), where it overlaps none."""
+    return Edit(f"Add {node.type} '{node.id}'", _fed_from(graph, src, placed(graph, node)))
 
 
 def add_below(graph: Graph, above: str, block_type: str, params: dict[str, Any]) -> Edit:

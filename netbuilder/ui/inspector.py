@@ -242,10 +242,15 @@ class Inspector(QScrollArea):
         self.warning.setStyleSheet("color: #b26b00;")
         self.facts = QLabel(wordWrap=True, objectName="facts")
         self.facts.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        for w in (self.title, self.help, self.error):
+        # The fields stay where they are whatever the check says: the error and its fixes come under them (an
+        # edit that fixes the error does not move the next field away from the pointer), in a row kept for them.
+        self.fix_host = QWidget(objectName="fixes")
+        self.fix_host.setLayout(self.fix_box)
+        self.fix_box.setContentsMargins(0, 0, 0, 0)
+        self.fix_host.setMinimumHeight(QPushButton("Fix").sizeHint().height())
+        for w in (self.title, self.help, self.group_host, self.form_host, self.error, self.fix_host):
             self.layout_.addWidget(w)
-        self.layout_.addLayout(self.fix_box)
-        for w in (self.group_host, self.form_host, self.arithmetic, self.warning, self.facts):
+        for w in (self.arithmetic, self.warning, self.facts):
             self.layout_.addWidget(w)
         self.layout_.addStretch(1)
         self.setWidget(body)

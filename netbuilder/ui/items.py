@@ -233,8 +233,8 @@ class NodeItem(QGraphicsItem):
             Qt.AlignmentFlag.AlignVCenter,
             "error" if v.error else v.volume,
         )
-        painter.setPen(pal.muted)
-        painter.setFont(theme.ui_font(8))
+        painter.setPen(pal.text)  # the parameter count: as dark as the volume, readable at fitted zoom
+        painter.setFont(theme.ui_font(8.5))
         draw_text(
             painter,
             QRectF(8, HEADER_H + 21, NODE_W - 16, 20),

@@ -7,9 +7,19 @@ from __future__ import annotations
 from pathlib import Path
 
 import shiboken6
-from PySide6.QtCore import QPointF, QSettings, Qt, QTimer
+from PySide6.QtCore import QPoint, QPointF, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QFileDialog, QInputDialog, QLabel, QMainWindow, QMessageBox, QWidget
+from PySide6.QtWidgets import (
+    QDialog,
+    QDockWidget,
+    QFileDialog,
+    QInputDialog,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QWidget,
+)
 
 from netbuilder.core.document import Document
 from netbuilder.core.groups import blocks_in, parents, repeats
@@ -19,22 +29,25 @@ from netbuilder.core.shapes import Check
 from netbuilder.core.summary import short
 from netbuilder.train.errors import TrainError
 from netbuilder.train.runs import Run
-from netbuilder.ui import clipboard, theme
-from netbuilder.ui.actions import Action, Entry, Separator, ShortcutSheet, Submenu, install, shortcut_rows
+from netbuilder.ui import clipboard, help, theme
+from netbuilder.ui.actions import Action, Entry, Separator, ShortcutSheet, Submenu, context_menu, install, shortcut_rows
 from netbuilder.ui.autosave import Autosave
 from netbuilder.ui.commands import (
     Edit,
+    add_above,
     add_below,
     add_wired,
     delete_blocks,
     disconnect,
     group_repeats,
     group_units,
+    insert_on_edge,
     move_nodes,
     paste,
     ungroup,
 )
 from netbuilder.ui.document_files import DocumentFiles, Prompts
+from netbuilder.ui.edge_item import EdgeItem
 from netbuilder.ui.editor import Editor
 from netbuilder.ui.group_item import GroupCard, GroupFrame
 from netbuilder.ui.inspector import Inspector
@@ -125,6 +138,7 @@ class MainWindow(QMainWindow):
         self.scene.selectionChanged.connect(self._selection_changed)
         self.scene.quick_add_requested.connect(self.open_quick_add)
         self.view.quick_add_requested.connect(self.open_quick_add)
+        self.view.context_requested.connect(self.show_context_menu)
         self.palette.activated.connect(self.add_below_selection)
         self.quick_add.chosen.connect(self._quick_add_chosen)
         self.training.runs.compare.connect(self.compare_runs)
@@ -158,6 +172,7 @@ class MainWindow(QMainWindow):
         """Every action of the window: the menus, the shortcuts and the shortcut sheet are built from this."""
         std = QKeySequence.StandardKey
         on_canvas = {"canvas": True, "context_menu": True}
+        block, edge = ("block",), ("edge",)
         stack = self.editor.undo_stack
         current_theme = str(self.settings.value("view/theme", "system"))
         return [
@@ -203,12 +218,37 @@ class MainWindow(QMainWindow):
             Separator("&Edit"),
             Action("edit.cut", "Cu&t", "&Edit", self.cut, (std.Cut,), **on_canvas),
             Action("edit.copy", "&Copy", "&Edit", self.copy, (std.Copy,), **on_canvas),
-            Action("edit.paste", "&Paste", "&Edit", self.paste, (std.Paste,), **on_canvas),
-            Action("edit.duplicate", "&Duplicate", "&Edit", self.duplicate, ("Ctrl+D",), **on_canvas),
-            Action("edit.delete", "&Delete", "&Edit", self.delete_selection, (std.Delete, "Backspace"), **on_canvas),
+            Action("edit.paste", "&Paste", "&Edit", self.paste, (std.Paste,), **on_canvas, context=("canvas",)),
+            Action("edit.duplicate", "&Duplicate", "&Edit", self.duplicate, ("Ctrl+D",), **on_canvas, context=block),
+            Action(
+                "edit.delete",
+                "&Delete",
+                "&Edit",
+                self.delete_selection,
+                (std.Delete, "Backspace"),
+                **on_canvas,
+                context=block,
+            ),
             Action("edit.select_all", "Select &All", "&Edit", self.select_all, (std.SelectAll,), **on_canvas),
-            Action("edit.quick_add", "&Add block…", "&Edit", self.view.request_quick_add, ("Tab",), **on_canvas),
-            Action("view.fit", "Fit to &view", "&View", self.view.fit, ("F",), **on_canvas),
+            Action(
+                "edit.quick_add",
+                "&Add block…",
+                "&Edit",
+                self.view.request_quick_add,
+                ("Tab",),
+                **on_canvas,
+                context=("canvas",),
+            ),
+            # Right-click on a block or a connection: these act on what was clicked (it is selected first).
+            Action(
+                "edit.insert_before", "Insert &before…", "&Edit", lambda: self.insert_next_to("above"), context=block
+            ),
+            Action("edit.insert_after", "Insert &after…", "&Edit", lambda: self.insert_next_to("below"), context=block),
+            Action("edit.disconnect", "Dis&connect", "&Edit", self.disconnect_selection, context=block),
+            Action("edit.insert_on_edge", "&Insert block…", "&Edit", self.insert_on_selected_edge, context=edge),
+            Action("edit.delete_connection", "Delete co&nnection", "&Edit", self.delete_selection, context=edge),
+            Action("edit.properties", "P&roperties", "&Edit", self.show_properties, context=block),
+            Action("view.fit", "Fit to &view", "&View", self.view.fit, ("F",), **on_canvas, context=("canvas",)),
             Action(
                 "view.zoom_in",
                 "Zoom &in",
@@ -228,7 +268,9 @@ class MainWindow(QMainWindow):
                 ("Ctrl+0",),
                 context_menu=True,
             ),
-            Action("view.arrange", "Auto-&arrange", "&View", self.auto_arrange, ("L",), **on_canvas),
+            Action(
+                "view.arrange", "Auto-&arrange", "&View", self.auto_arrange, ("L",), **on_canvas, context=("canvas",)
+            ),
             *(
                 Action(
                     f"view.theme.{mode}",
@@ -263,6 +305,7 @@ class MainWindow(QMainWindow):
                 ("Ctrl+G",),
                 tip="Group the selected blocks and groups into one named group",
                 **on_canvas,
+                context=block,
             ),
             Action(
                 "network.ungroup",
@@ -280,6 +323,7 @@ class MainWindow(QMainWindow):
                 self.toggle_fold_selection,
                 tip="Fold the selected groups into cards, or expand the selected cards",
                 context_menu=True,
+                context=block,
             ),
             Action(
                 "network.group_repeats",
@@ -290,6 +334,12 @@ class MainWindow(QMainWindow):
                 context_menu=True,
             ),
             Action("help.shortcuts", "&Keyboard shortcuts…", "&Help", self.show_shortcuts, ("F1", "?")),
+            Action("help.tour", "&Getting started…", "&Help", self.show_getting_started),
+            Separator("&Help"),
+            Action("help.file_format", "The &file format", "&Help", lambda: help.open_readme(self, "file-format")),
+            Action("help.cli", "The &command line", "&Help", lambda: help.open_readme(self, "cli")),
+            Separator("&Help"),
+            Action("help.about", "&About NetBuilder", "&Help", self.show_about),
         ]
 
     def _overview_action(self) -> QAction:
@@ -495,7 +545,13 @@ class MainWindow(QMainWindow):
         args = self.ask_import(torchvision_only)
         if args is not None:
             self.editor.say(f"Importing {args[0]}…")
-            self.interop.import_model(args, lambda path: self.files.open(path, as_copy=True))
+            self.interop.import_model(args, self._open_imported)
+
+    def _open_imported(self, path: Path) -> None:
+        """An imported network opens as unsaved work: the title says so, and leaving it asks first."""
+        if self.files.open(path, as_copy=True):
+            self.editor.undo_stack.resetClean()
+            self._update_title()
 
     def compare_runs(self, a: Run, b: Run) -> None:
         show_comparison(self, a, b)
@@ -639,12 +695,98 @@ class MainWindow(QMainWindow):
             return
         self._push_and_select(add_below(self.editor.graph, selected[0], entry.block_type, entry.params))
 
-    def open_quick_add(self, scene_pos: QPointF, source: str | None = None) -> None:
-        """The quick-add popup at a canvas point; source: the block a dropped wire comes from."""
-        self._quick_add_at = (scene_pos, source)
-        self.quick_add.open_at(self.view.mapToGlobal(self.view.mapFromScene(scene_pos)))
+    def open_quick_add(self, scene_pos: QPointF, source: str | None = None, where: tuple | None = None) -> None:
+        """The quick-add popup at a canvas point; source: the block a dropped wire comes from; where: ("below" or
+        "above", a block) or ("edge", a connection). Tab with one block selected adds below it, as double-click
+        in the palette does."""
+        selected = self.selected_ids()
+        if where is None and source is None and len(selected) == 1:
+            where = ("below", selected[0])
+        self._quick_add_at = (scene_pos, source, where)
+        graph = self.editor.graph
+        after = source if source is not None else where[1] if where and where[0] == "below" else None
+        after_type = graph.nodes[after].type if after in graph.nodes else None
+        if where and where[0] == "edge":
+            after_type = graph.nodes[where[1].src].type if where[1].src in graph.nodes else None
+        self.quick_add.open_at(self.view.mapToGlobal(self.view.mapFromScene(scene_pos)), after_type)
 
     def _quick_add_chosen(self, entry: PaletteEntry) -> None:
-        pos, source = self._quick_add_at
-        node = self.scene.new_node(entry.block_type, pos, entry.params)
-        self.editor.push(add_wired(self.editor.graph, node, source))
+        pos, source, where = self._quick_add_at
+        graph = self.editor.graph
+        if where is not None and where[0] in ("below", "above") and where[1] in graph.nodes:
+            build = add_below if where[0] == "below" else add_above
+            self._push_and_select(build(graph, where[1], entry.block_type, entry.params))
+        elif where is not None and where[0] == "edge" and where[1] in graph.edges:
+            node = self.scene.new_node(entry.block_type, pos, entry.params)
+            self._push_and_select(insert_on_edge(graph, node, where[1]))
+        else:
+            node = self.scene.new_node(entry.block_type, pos, entry.params)
+            self._push_and_select(add_wired(graph, node, source))
+        for nid in self.selected_ids()[:1]:
+            self.scene.select_only(nid)
+
+    # The right-click menus -------------------------------------------------------------------------
+
+    def show_context_menu(self, scene_pos: QPointF, global_pos: QPoint) -> QMenu:
+        """The menu for what lies under the pointer, acting on it: a block (or card) is selected first unless it
+        is already part of the selection; a connection is selected alone; empty canvas clears the selection."""
+        hit = next(
+            (i for i in self.scene.items(scene_pos) if isinstance(i, (NodeItem, GroupCard, EdgeItem, GroupFrame))),
+            None,
+        )
+        if isinstance(hit, GroupFrame) and not hit.title_rect().contains(hit.mapFromScene(scene_pos)):
+            hit = None
+        where = "canvas" if hit is None else "edge" if isinstance(hit, EdgeItem) else "block"
+        if hit is None:
+            self.scene.clearSelection()
+        elif not hit.isSelected() or isinstance(hit, EdgeItem):
+            self.scene.clearSelection()
+            hit.setSelected(True)
+        self._context_pos = scene_pos
+        menu = context_menu(self.action_table, self.installed, where, self)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.context_menu = menu
+        menu.popup(global_pos)
+        return menu
+
+    _context_pos = QPointF()
+    context_menu: QMenu | None = None
+
+    def insert_next_to(self, side: str) -> None:
+        """Insert before/after…: quick-add for a block wired in above or below the selected one."""
+        selected = self.selected_ids()
+        if len(selected) != 1:
+            self.editor.say("Select one block to insert a block next to it.")
+            return
+        item = self.scene.node_items[selected[0]]
+        self.open_quick_add(item.sceneBoundingRect().center(), None, (side, selected[0]))
+
+    def insert_on_selected_edge(self) -> None:
+        edges = [e for e, item in self.scene.edge_items.items() if item.isSelected()]
+        if len(edges) != 1:
+            self.editor.say("Select one connection to insert a block on it.")
+            return
+        self.open_quick_add(self._context_pos, None, ("edge", edges[0]))
+
+    def disconnect_selection(self) -> None:
+        """Remove every connection of the selected blocks (one step)."""
+        ids = set(self.selected_ids())
+        edges = [e for e in self.editor.graph.edges if e.src in ids or e.dst in ids]
+        if edges:
+            self.editor.push(disconnect(self.editor.graph, edges))
+
+    def show_properties(self) -> None:
+        """The inspector, shown and raised, on the selected block."""
+        self.inspector_dock.show()
+        self.inspector_dock.raise_()
+        self.inspector.setFocus()
+
+    def show_getting_started(self) -> QDialog:
+        dialog = help.GettingStarted(self)
+        dialog.show()
+        return dialog
+
+    def show_about(self) -> QDialog:
+        dialog = help.About(self, self.training.probe.info)
+        dialog.show()
+        return dialog

@@ -6,7 +6,34 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QIcon, QKeyEvent
 from PySide6.QtWidgets import QFrame, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
+from netbuilder.core.blocks import REGISTRY
 from netbuilder.ui.palette import RESOURCES, Entry, all_entries
+
+# What usually follows a block of each type (palette labels, most likely first): a dropped wire's list starts so.
+LIKELY: dict[str, tuple[str, ...]] = {
+    "Input": ("Conv2d", "Flatten", "Linear", "BatchNorm"),
+    "Conv2d": ("BatchNorm", "ReLU", "MaxPool2d", "Conv2d"),
+    "BatchNorm": ("ReLU", "Conv2d", "MaxPool2d", "Dropout"),
+    "Activation": ("Conv2d", "MaxPool2d", "Linear", "Dropout", "Flatten", "AdaptiveAvgPool2d"),
+    "Pool2d": ("Conv2d", "Flatten", "Dropout", "BatchNorm"),
+    "AdaptivePool2d": ("Flatten", "Linear"),
+    "Flatten": ("Linear", "Dropout"),
+    "Linear": ("ReLU", "Dropout", "Linear", "Softmax"),
+    "Dropout": ("Linear", "Conv2d"),
+    "Add": ("ReLU", "Conv2d", "BatchNorm"),
+    "Concat": ("Conv2d", "BatchNorm", "ReLU"),
+}
+
+
+def ranked(after: str | None) -> list[Entry]:
+    """Every palette entry; after a block type (a dropped wire's source), only those that take an input,
+    the likeliest first."""
+    entries = all_entries()
+    if after is None:
+        return entries
+    entries = [e for e in entries if not REGISTRY[e.block_type].takes_no_input]
+    likely = LIKELY.get(after, ())
+    return sorted(entries, key=lambda e: likely.index(e.label) if e.label in likely else len(likely))
 
 
 class QuickAdd(QFrame):
@@ -19,11 +46,7 @@ class QuickAdd(QFrame):
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.search = QLineEdit(placeholderText="Add block…")
         self.list = QListWidget()
-        for entry in all_entries():
-            item = QListWidgetItem(QIcon(str(RESOURCES / "icons" / f"{entry.icon}.svg")), entry.label)
-            item.setData(Qt.ItemDataRole.UserRole, entry)
-            item.setToolTip(entry.tooltip())
-            self.list.addItem(item)
+        self.fill(None)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.search)
@@ -32,6 +55,19 @@ class QuickAdd(QFrame):
         self.search.textChanged.connect(self.filter)
         self.search.installEventFilter(self)
         self.list.itemActivated.connect(self._activate)
+
+    def fill(self, after: str | None) -> None:
+        """List the entries a new block can be: after a wire from a block of type `after`, only those that
+        accept it, likeliest first."""
+        self.list.clear()
+        for entry in ranked(after):
+            item = QListWidgetItem(QIcon(str(RESOURCES / "icons" / f"{entry.icon}.svg")), entry.label)
+            item.setData(Qt.ItemDataRole.UserRole, entry)
+            item.setToolTip(entry.tooltip())
+            self.list.addItem(item)
+
+    def labels(self) -> list[str]:
+        return [self.list.item(i).text() for i in range(self.list.count()) if not self.list.item(i).isHidden()]
 
     def filter(self, text: str) -> None:
         needle = text.strip().lower()
@@ -60,7 +96,9 @@ class QuickAdd(QFrame):
         self.hide()
         self.chosen.emit(item.data(Qt.ItemDataRole.UserRole))
 
-    def open_at(self, global_pos) -> None:
+    def open_at(self, global_pos, after: str | None = None) -> None:
+        """Open at a screen point; after: the type of the block a dropped wire comes from."""
+        self.fill(after)
         self.search.clear()
         self.filter("")
         self.move(global_pos)

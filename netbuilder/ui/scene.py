@@ -23,7 +23,18 @@ from netbuilder.core.shapes import Check
 from netbuilder.core.summary import settings, short
 from netbuilder.ui import items as items_module
 from netbuilder.ui import theme
-from netbuilder.ui.commands import Edit, add_node, connect, fold, input_count, insert_on_edge, move_nodes, new_node
+from netbuilder.ui.commands import (
+    Edit,
+    add_wired,
+    connect,
+    drop_under,
+    feeder_above,
+    fold,
+    input_count,
+    insert_on_edge,
+    move_nodes,
+    new_node,
+)
 from netbuilder.ui.edge_item import EdgeItem, Ends, wire_path
 from netbuilder.ui.editor import Editor
 from netbuilder.ui.group_item import CARD_H, FRAME_BOTTOM, FRAME_PAD, FRAME_TITLE, GroupCard, GroupFrame, group_view
@@ -422,15 +433,33 @@ class CanvasScene(QGraphicsScene):
         return None
 
     def drop_block(self, block_type: str, pos: QPointF, params: dict | None = None) -> str:
-        """Add a block where it was dropped; dropped on a connection, it is inserted there."""
+        """Add a block where it was dropped, selected and in view: dropped on a connection, it is inserted there;
+        just below a block whose output is free, it is connected to it; never on top of another block."""
         node = self.new_node(block_type, pos, params)
+        graph = self.editor.graph
         edge = self.edge_at(pos)
         if edge is not None and input_count(node) > 0:
-            self.editor.push(insert_on_edge(self.editor.graph, node, edge))
+            self.editor.push(insert_on_edge(graph, node, edge))
             self.editor.say(f"Inserted {block_type} '{node.id}' between '{edge.src}' and '{edge.dst}'.")
+        elif (src := feeder_above(graph, node)) is not None:
+            self.editor.push(drop_under(graph, node, src))
+            self.editor.say(f"Connected {block_type} '{node.id}' to '{src}' above it (Ctrl+Z undoes both).")
         else:
-            self.editor.push(add_node(self.editor.graph, node))
+            self.editor.push(add_wired(graph, node, None))
+        self.select_only(node.id)
         return node.id
+
+    def select_only(self, node_id: str) -> None:
+        """Select one block and scroll the views so that it is wholly visible (they do not recentre)."""
+        if node_id not in self.node_items:
+            return
+        if self._dirty:
+            self.sync()
+        self.clearSelection()
+        item = self.node_items[node_id]
+        item.setSelected(True)
+        for view in self.views():
+            view.ensureVisible(item, 40, 40)
 
     def connect_blocks(self, src: str, dst: str, port: int) -> bool:
         refusal = self.editor.graph.connect_refusal(src, dst, port)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QKeyEvent, QMouseEvent, QPainter, QPen, QResizeEvent, QWheelEvent
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QContextMenuEvent, QKeyEvent, QMouseEvent, QPainter, QPen, QResizeEvent, QWheelEvent
 from PySide6.QtWidgets import QGraphicsView
 
 from netbuilder.ui import theme
@@ -20,6 +20,7 @@ class CanvasView(QGraphicsView):
     """Wheel or Ctrl+wheel zooms under the pointer; middle-drag or Space-drag pans; F fits; Tab quick-adds."""
 
     quick_add_requested = Signal(QPointF)
+    context_requested = Signal(QPointF, QPoint)  # a right-click: the scene point, the screen point
 
     def __init__(self, scene: CanvasScene) -> None:
         super().__init__(scene)
@@ -126,6 +127,11 @@ class CanvasView(QGraphicsView):
             self.setDragMode(QGraphicsView.DragMode.RubberBandDrag)
             return
         super().keyReleaseEvent(event)
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:  # noqa: N802
+        """Right-click: the window shows the menu for what lies under the pointer (block, connection, canvas)."""
+        self.context_requested.emit(self.mapToScene(event.pos()), event.globalPos())
+        event.accept()
 
     def focusNextPrevChild(self, next: bool) -> bool:  # noqa: N802, A002 (Qt's names): Tab belongs to the canvas
         return False
