@@ -744,6 +744,8 @@ class MainWindow(QMainWindow):
             hit.setSelected(True)
         self._context_pos = scene_pos
         menu = context_menu(self.action_table, self.installed, where, self)
+        if not self.editor.graph.groups:  # folding is for groups: offered once there are some
+            menu.removeAction(self.installed.actions["network.fold"])
         menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.context_menu = menu
         menu.popup(global_pos)

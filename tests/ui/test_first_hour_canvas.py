@@ -76,6 +76,7 @@ def test_right_click_on_a_block_selects_it_and_its_menu_acts_on_it(make_window):
     for wanted in ("Group", "Insert before…", "Insert after…", "Disconnect", "Properties"):
         assert wanted in texts(menu)
     assert "Paste" not in texts(menu) and "Auto-arrange" not in texts(menu)
+    assert "Fold or expand group" not in texts(menu)  # no groups yet
     menu.grab().save("/tmp/nb14/block_context_menu.png")
     choose(menu, "Delete")
     assert "relu1" not in window.editor.graph.nodes
