@@ -93,7 +93,11 @@ class DocumentFiles(QObject):
         if path is None:
             return False
         path = path if path.suffix == ".json" else path.with_suffix(".json")
+        # The document takes the file's name (the title bar, new runs and the file itself then agree).
+        document, old_name = self.editor.document, self.editor.document.name
+        document.name = path.stem
         if not self._write(path):
+            document.name = old_name
             return False
         self.editor.path = path
         self._remember(path)

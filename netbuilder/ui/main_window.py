@@ -32,6 +32,7 @@ from netbuilder.train.runs import Run
 from netbuilder.ui import clipboard, help, theme
 from netbuilder.ui.actions import Action, Entry, Separator, ShortcutSheet, Submenu, context_menu, install, shortcut_rows
 from netbuilder.ui.autosave import Autosave
+from netbuilder.ui.canvas_hint import CanvasHint
 from netbuilder.ui.commands import (
     Edit,
     add_above,
@@ -67,6 +68,7 @@ from netbuilder.ui.volumes_view import VolumesView
 
 FILTER = "NetBuilder networks (*.json)"
 PASTE_OFFSET = (40.0, 40.0)
+TRAINING_HEIGHT = 220  # the training dock's height on first start, in px of a 950 px window
 
 
 class MainWindow(QMainWindow):
@@ -149,11 +151,16 @@ class MainWindow(QMainWindow):
 
         self.resize(1500, 950)
         self.resizeDocks([self.palette_dock, self.inspector_dock], [230, 340], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.training_dock], [290], Qt.Orientation.Vertical)
+        # First start: the training dock compact, the canvas with the room (the user's sizes come back below).
+        self.resizeDocks([self.training_dock], [TRAINING_HEIGHT], Qt.Orientation.Vertical)
+        self.canvas_hint = CanvasHint(self.editor, self.view)
         geometry = self.settings.value("window/geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
             self.restoreState(self.settings.value("window/state"))
+        splitter = self.settings.value("window/training_splitter")
+        if splitter is not None:  # once laid out: a splitter resized after restoring spreads the change
+            QTimer.singleShot(0, lambda: self.training.splitter.restoreState(splitter))
         theme.set_mode(str(self.settings.value("view/theme", "system")))
         self._on_checked(self.editor.result)
         self._update_title()
@@ -520,6 +527,7 @@ class MainWindow(QMainWindow):
         self.autosave.discard()
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
+        self.settings.setValue("window/training_splitter", self.training.splitter.saveState())
         event.accept()
 
     # Export, import, runs -------------------------------------------------------------------------

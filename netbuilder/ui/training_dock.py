@@ -43,12 +43,38 @@ from netbuilder.ui.runs_view import RunsView
 from netbuilder.ui.series import RunSeries
 from netbuilder.ui.settings_form import SettingsForm
 
+MIN_PAGE_HEIGHT = 80  # a tab page's least height; taller contents scroll inside it
 PROBE_DELAY_MS = 1500  # after the first paint: the probe's process imports torch, which competes for the CPU
 
 
 def progress_text(epoch: int, epochs: int, step: int, steps: int, images_per_s: float, eta: float) -> str:
     """epoch 3/30 · step 120/196 · 2,400 img/s · ETA 1:12"""
     return f"epoch {epoch}/{epochs} · step {step}/{steps} · {images_per_s:,.0f} img/s · ETA {duration(max(0, eta))}"
+
+
+class Tabs(QTabWidget):
+    """Curves, Evaluation and Runs, each in a scroll area: what a page needs never sets the dock's height, so
+    choosing a tab leaves the dock (and the canvas above it) the size the user gave it. setCurrentWidget and
+    currentWidget speak of the pages' contents, not of their scroll areas."""
+
+    def add(self, widget: QWidget, title: str) -> None:
+        page = QScrollArea()
+        page.setWidgetResizable(True)
+        page.setFrameShape(QScrollArea.Shape.NoFrame)
+        page.setWidget(widget)
+        page.setMinimumHeight(MIN_PAGE_HEIGHT)
+        self.addTab(page, title)
+
+    def setCurrentWidget(self, widget: QWidget) -> None:  # noqa: N802
+        for i in range(self.count()):
+            page = self.widget(i)
+            if page is widget or (isinstance(page, QScrollArea) and page.widget() is widget):
+                self.setCurrentIndex(i)
+                return
+
+    def currentWidget(self) -> QWidget:  # noqa: N802
+        page = super().currentWidget()
+        return page.widget() if isinstance(page, QScrollArea) else page
 
 
 class TrainingDock(QWidget):
@@ -80,34 +106,36 @@ class TrainingDock(QWidget):
         self.snapshot_note.hide()
         left = QWidget()
         box = QVBoxLayout(left)
+        # Start/Stop and the progress bar first: nothing above them changes when a run starts, so they stay
+        # where the mouse left them (the status and the snapshot note below grow and shrink).
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.start_button, 1)
+        buttons.addWidget(self.stop_button, 1)
+        box.addLayout(buttons)
+        box.addWidget(self.progress)
+        box.addWidget(self.status)
+        box.addWidget(self.snapshot_note)
         self.scroll = QScrollArea()
         self.scroll.setWidgetResizable(True)
         self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.scroll.setWidget(self.settings)
         box.addWidget(self.scroll, 1)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.start_button)
-        buttons.addWidget(self.stop_button)
-        box.addLayout(buttons)
-        box.addWidget(self.progress)
-        box.addWidget(self.status)
-        box.addWidget(self.snapshot_note)
 
         self.curves = CurvesPanel()
         self.evaluation = EvaluationView()
         self.runs = RunsView(runs_root)
-        self.tabs = QTabWidget()
-        self.tabs.addTab(self.curves, "Curves")
-        self.tabs.addTab(self.evaluation, "Evaluation")
-        self.tabs.addTab(self.runs, "Runs")
-        splitter = QSplitter()
-        splitter.addWidget(left)
-        splitter.addWidget(self.tabs)
-        splitter.setStretchFactor(1, 3)
+        self.tabs = Tabs()
+        self.tabs.add(self.curves, "Curves")
+        self.tabs.add(self.evaluation, "Evaluation")
+        self.tabs.add(self.runs, "Runs")
+        self.splitter = QSplitter()
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(self.tabs)
+        self.splitter.setStretchFactor(1, 3)
         left.setMinimumWidth(300)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(splitter)
+        layout.addWidget(self.splitter)
 
         self.controller = RunController(self)
         self.controller.started.connect(self._started)
@@ -242,7 +270,12 @@ class TrainingDock(QWidget):
         self.snapshot = Document(self.editor.graph.copy(), self.editor.document.name, self.editor.document.description)
         self.epochs = config.epochs
         force, self.anyway = self.anyway, False
-        self.controller.start(self.snapshot, config, new_path(self.runs_root, self.editor.document.name), force)
+        self.controller.start(self.snapshot, config, new_path(self.runs_root, self.run_name()), force)
+
+    def run_name(self) -> str:
+        """What a new run's folder is named after: the document's file, or its name when it has none."""
+        path = self.editor.path
+        return path.stem if path is not None else self.editor.document.name
 
     def _started(self, out: Path) -> None:
         assert self.snapshot is not None
@@ -319,8 +352,12 @@ class TrainingDock(QWidget):
 
     def _end(self, event: Finished | Failed, text: str, failed: bool = False) -> None:
         self.stop_button.setEnabled(False)
-        self.progress.setRange(0, 1)
-        self.progress.setValue(0 if failed else 1)
+        # The share of the epochs that ran: a run stopped after 3 of 10 shows 30%, not a full bar.
+        done = 0
+        if isinstance(event, Finished):
+            done = min(event.epochs_done, self.epochs) if event.stopped else self.epochs
+        self.progress.setRange(0, max(1, self.epochs))
+        self.progress.setValue(done)
         self.progress.setFormat("%p%")
         self.latest = None
         self.snapshot_note.hide()
