@@ -54,6 +54,7 @@ def test_start_watch_and_stop_a_run(make_window, qtbot):
     click(dock.stop_button)
     qtbot.waitUntil(lambda: idle(window), timeout=RUN_S)
     assert dock.status.text().startswith("Stopped after")
+    assert dock.progress.value() < dock.progress.maximum() == 50  # the share of the epochs run, not 100%
     assert dock.start_button.isEnabled() and not dock.stop_button.isEnabled()
     assert not dock.snapshot_note.isVisible()
     run = list_runs(dock.runs_root)[0]
