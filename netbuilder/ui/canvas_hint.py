@@ -12,10 +12,11 @@ HINT = "Drag blocks from the left, or press Tab"
 
 
 class CanvasHint(QLabel):
-    """A label over the view's viewport, centred near its bottom; mouse events pass through it."""
+    """A label over the view's viewport, centred near its bottom; mouse events pass through it. A child of the
+    view, not of its viewport: scrolling the canvas moves the viewport's children."""
 
     def __init__(self, editor: Editor, view: QAbstractScrollArea) -> None:
-        super().__init__(HINT, view.viewport())
+        super().__init__(HINT, view)
         self.editor, self.view = editor, view
         self.setObjectName("canvas_hint")
         self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
@@ -35,9 +36,10 @@ class CanvasHint(QLabel):
         self._place()
 
     def _place(self) -> None:
-        area = self.parentWidget().rect()
+        area = self.view.viewport().geometry()
         self.adjustSize()
-        self.move((area.width() - self.width()) // 2, max(0, area.height() - self.height() - 48))
+        self.move(area.x() + (area.width() - self.width()) // 2, area.y() + max(0, area.height() - self.height() - 48))
+        self.raise_()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
         if event.type() == QEvent.Type.Resize:
