@@ -216,6 +216,7 @@ def main() -> None:
         if step == args.steps:
             break
     if distributed:
+        dist.barrier()  # every process done (rank 0 saves): leaving earlier aborts a peer that still talks
         dist.destroy_process_group()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import timedelta
 
 import torch
 import torch.distributed as dist
@@ -48,6 +49,19 @@ def barrier() -> None:
         dist.barrier()
 
 
+CLOSE_WAIT = timedelta(seconds=30)
+
+
 def close() -> None:
-    if dist.is_initialized():
-        dist.destroy_process_group()
+    """Leave the process group once every process has got here: destroying it while another process still
+    talks aborts that one (gloo). A process that never comes (it died) is waited for CLOSE_WAIT at most."""
+    if not dist.is_initialized():
+        return
+    try:
+        if dist.get_backend() == "gloo":
+            dist.monitored_barrier(timeout=CLOSE_WAIT)
+        else:
+            dist.barrier()
+    except RuntimeError:
+        pass  # a peer is gone: leave anyway
+    dist.destroy_process_group()
