@@ -220,7 +220,7 @@ class Inspector(QScrollArea):
         self.title.setFont(theme.ui_font(11, bold=True))
         self.help = QLabel(wordWrap=True)
         self.error = QLabel(wordWrap=True, objectName="error")
-        self.error.setStyleSheet(f"color: {theme.ERROR.name()}; font-weight: bold;")
+        self.error.setStyleSheet(theme.status_style("error"))
         self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.fix_box = QVBoxLayout()
         self.group_host = QWidget()
@@ -239,7 +239,7 @@ class Inspector(QScrollArea):
         self.arithmetic.setFont(theme.mono_font(9))
         self.arithmetic.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.warning = QLabel(wordWrap=True, objectName="warning")
-        self.warning.setStyleSheet("color: #b26b00;")
+        self.warning.setStyleSheet(theme.status_style("warning", bold=False))
         self.facts = QLabel(wordWrap=True, objectName="facts")
         self.facts.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         # The fields stay where they are whatever the check says: the error and its fixes come under them (an

@@ -372,11 +372,11 @@ class MainWindow(QMainWindow):
         errors = result.errors
         if result.valid:
             self.validity.setText("✓ valid network")
-            self.validity.setStyleSheet("color: #2e7d32; font-weight: bold;")
+            self.validity.setStyleSheet(theme.status_style("ok"))
             self.validity.setToolTip("")
         else:
             self.validity.setText(f"✗ {len(errors)} error{'s' if len(errors) != 1 else ''}")
-            self.validity.setStyleSheet(f"color: {theme.ERROR.name()}; font-weight: bold;")
+            self.validity.setStyleSheet(theme.status_style("error"))
             self.validity.setToolTip("\n".join(errors))
             self.statusBar().showMessage(errors[0], 0)
         if result.valid and self.statusBar().currentMessage() and self._last_invalid:
@@ -393,6 +393,7 @@ class MainWindow(QMainWindow):
         for item in self.scene.items():
             item.update()
         self.view.viewport().update()
+        self._on_checked(self.editor.result)  # the status colours are the theme's
 
     def _show_message(self, text: str) -> None:
         self.statusBar().showMessage(text, 8000)

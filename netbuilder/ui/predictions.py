@@ -163,7 +163,7 @@ class PredictionRow(QWidget):
         name.setToolTip(self.path)
         self.note = QLabel(self.error or entry.get("prepared", ""), wordWrap=True)
         self.note.setFont(theme.ui_font(8))
-        self.note.setStyleSheet(f"color: {theme.ERROR.name()};" if self.error else "color: palette(mid);")
+        self.note.setStyleSheet(theme.status_style("error", bold=False) if self.error else "color: palette(mid);")
         self.bars = TopBars([(c, float(p)) for c, p in entry.get("top", [])])
         text = QVBoxLayout()
         text.setSpacing(2)
@@ -257,7 +257,7 @@ class PredictionsView(QWidget):
     def show_failure(self, sentence: str) -> None:
         self.clear()
         self.status.setText(sentence)
-        self.status.setStyleSheet(f"color: {theme.ERROR.name()};")
+        self.status.setStyleSheet(theme.status_style("error", bold=False))
 
     def shutdown(self) -> None:
         self._stop_job()

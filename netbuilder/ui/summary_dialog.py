@@ -54,7 +54,7 @@ class SummaryDialog(QDialog):
         )
         totals.setFont(theme.ui_font(10, bold=True))
         errors = QLabel("\n".join(f"• {e}" for e in result.errors), wordWrap=True)
-        errors.setStyleSheet(f"color: {theme.ERROR.name()};")
+        errors.setStyleSheet(theme.status_style("error", bold=False))
         errors.setVisible(bool(result.errors))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         copy = QPushButton("Copy as text")

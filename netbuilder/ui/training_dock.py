@@ -199,7 +199,7 @@ class TrainingDock(QWidget):
         form.fit.setText(
             problem or (f"{info.title} fits the Input block ({'×'.join(map(str, shape))})." if shape else "")
         )
-        form.fit.setStyleSheet(f"color: {theme.ERROR.name()};" if problem else "")
+        form.fit.setStyleSheet(theme.status_style("error", bold=False) if problem else "")
         target = info.shape if info.shape is not None else None
         offer = problem is not None and target is not None and shape is not None and tuple(target) != tuple(shape)
         form.fix_input.setVisible(offer)
@@ -375,7 +375,7 @@ class TrainingDock(QWidget):
 
     def show_failure(self, text: str) -> None:
         self.status.setText(text)
-        self.status.setStyleSheet(f"color: {theme.ERROR.name()}; font-weight: bold;")
+        self.status.setStyleSheet(theme.status_style("error"))
 
     def show_evaluation(self, event: Evaluated, run: Run) -> None:
         self.evaluation.set_run(run.path)
