@@ -216,7 +216,8 @@ def main() -> None:
         if step == args.steps:
             break
     if distributed:
-        dist.barrier()  # every process done (rank 0 saves): leaving earlier aborts a peer that still talks
+        # wait for every process (rank 0 saves): leaving earlier aborts a busy peer
+        dist.barrier()
         dist.destroy_process_group()
 
 
