@@ -216,7 +216,7 @@ def main() -> None:
         if step == args.steps:
             break
     if distributed:
-        # wait for every process (rank 0 saves): leaving earlier aborts a busy peer
+        # wait for every process: leaving early aborts a busy peer
         dist.barrier()
         dist.destroy_process_group()
 
