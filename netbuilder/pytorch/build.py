@@ -54,9 +54,13 @@ def _clashes(name: str) -> bool:
 def python_names(graph: Graph) -> dict[str, str]:
     """Block id → its layer name (here and in generated code): the id, suffixed with _ where it would
     clash with a Python keyword or an nn.Module attribute."""
-    taken = set(graph.nodes)
+    return safe_names(list(graph.nodes), set(graph.nodes))
+
+
+def safe_names(ids: list[str], taken: set[str]) -> dict[str, str]:
+    """Each id → itself, suffixed with _ while it clashes with Python or nn.Module names or a name taken."""
     names: dict[str, str] = {}
-    for nid in graph.nodes:
+    for nid in ids:
         name = nid
         while _clashes(name) or (name != nid and name in taken):
             name += "_"

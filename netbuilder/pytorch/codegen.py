@@ -17,7 +17,7 @@ from netbuilder.core.blocks import Call, Infix, Layer, Source
 from netbuilder.core.graph import ID_PATTERN, Graph
 from netbuilder.core.plan import Nesting, Step, Unit, nest, plan, reads
 from netbuilder.core.text import clean, quote
-from netbuilder.pytorch.build import _clashes, checked, make_layer, python_names
+from netbuilder.pytorch.build import _clashes, checked, make_layer, python_names, safe_names
 
 MAX_LINE = 79  # PEP 8
 TITLE_LIMIT = 200
@@ -306,15 +306,7 @@ def _local_names(unit: Unit) -> list[str]:
 
 def group_names(graph: Graph) -> dict[str, str]:
     """Group id → its submodule's name in model.py, by python_names' rules, clear of the blocks' names."""
-    taken = set(graph.nodes) | set(python_names(graph).values()) | set(graph.groups)
-    names: dict[str, str] = {}
-    for gid in graph.groups:
-        name = gid
-        while _clashes(name) or (name != gid and name in taken):
-            name += "_"
-        taken.add(name)
-        names[gid] = name
-    return names
+    return safe_names(list(graph.groups), set(graph.nodes) | set(python_names(graph).values()) | set(graph.groups))
 
 
 def module_paths(graph: Graph) -> dict[str, str]:

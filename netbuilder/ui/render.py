@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QRectF, QSize, Qt
@@ -100,30 +101,38 @@ def render(
     scene, source, scale = plan(document, scale, max_side, expand)
     width = max(1, min(max_side, math.floor(source.width() * scale)))
     height = max(1, min(max_side, math.floor(source.height() * scale)))
+    return _write(
+        out,
+        width,
+        height,
+        document.name,
+        lambda p, target: scene.render(p, target, source, Qt.AspectRatioMode.KeepAspectRatio),
+    )
+
+
+def _write(out: Path, width: int, height: int, title: str, draw: Callable[[QPainter, QRectF], None]) -> tuple[int, int]:
+    """A width × height picture drawn by draw(painter, target) on the theme's background, as SVG or PNG."""
     target = QRectF(0, 0, width, height)
-    background = theme.current().background
     if out.suffix.lower() == ".svg":
         generator = QSvgGenerator()
         generator.setFileName(str(out))
         generator.setSize(QSize(width, height))
         generator.setViewBox(target)
-        generator.setTitle(document.name)
+        generator.setTitle(title)
         painter = QPainter(generator)
-        painter.fillRect(target, background)
-        scene.render(painter, target, source, Qt.AspectRatioMode.KeepAspectRatio)
-        painter.end()
+    else:
+        image = QImage(width, height, QImage.Format.Format_ARGB32)
+        if image.isNull():
+            raise OSError(f"cannot make a {width} × {height} picture (not enough memory?)")
+        painter = QPainter(image)
+        painter.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
+    painter.fillRect(target, theme.current().background)
+    draw(painter, target)
+    painter.end()
+    if out.suffix.lower() == ".svg":
         if not out.is_file():
             raise OSError(f"cannot write {out}")
-        return width, height
-    image = QImage(width, height, QImage.Format.Format_ARGB32)
-    if image.isNull():
-        raise OSError(f"cannot make a {width} × {height} picture (not enough memory?)")
-    image.fill(background)
-    painter = QPainter(image)
-    painter.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
-    scene.render(painter, target, source, Qt.AspectRatioMode.KeepAspectRatio)
-    painter.end()
-    if not image.save(str(out)):
+    elif not image.save(str(out)):
         raise OSError(f"cannot write {out} (is the folder there, and is the name .png or .svg?)")
     return width, height
 
@@ -134,29 +143,9 @@ def _render_volumes(document: Document, out: Path, scale: float, max_side: int, 
     picture, scale = volumes_picture(document, scale, max_side, expand)
     width = max(1, min(max_side, math.floor(picture.width * scale)))
     height = max(1, min(max_side, math.floor(picture.height * scale)))
-    target = QRectF(0, 0, width, height)
-    background = theme.current().background
 
-    def draw(painter: QPainter) -> None:
-        painter.fillRect(target, background)
+    def draw(painter: QPainter, target: QRectF) -> None:
         painter.scale(width / picture.width, height / picture.height)
         paint_picture(painter, picture)
-        painter.end()
 
-    if out.suffix.lower() == ".svg":
-        generator = QSvgGenerator()
-        generator.setFileName(str(out))
-        generator.setSize(QSize(width, height))
-        generator.setViewBox(target)
-        generator.setTitle(document.name)
-        draw(QPainter(generator))
-        if not out.is_file():
-            raise OSError(f"cannot write {out}")
-        return width, height
-    image = QImage(width, height, QImage.Format.Format_ARGB32)
-    if image.isNull():
-        raise OSError(f"cannot make a {width} × {height} picture (not enough memory?)")
-    draw(QPainter(image))
-    if not image.save(str(out)):
-        raise OSError(f"cannot write {out} (is the folder there, and is the name .png or .svg?)")
-    return width, height
+    return _write(out, width, height, document.name, draw)

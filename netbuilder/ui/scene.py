@@ -388,15 +388,7 @@ class CanvasScene(QGraphicsScene):
 
     def reveal(self, node_id: str) -> None:
         """Select a block and centre the views on it."""
-        if node_id not in self.node_items:
-            return
-        if self._dirty:
-            self.sync()
-        self.clearSelection()
-        item = self.node_items[node_id]
-        item.setSelected(True)
-        for view in self.views():
-            view.centerOn(item)
+        self.select_only(node_id, centre=True)
 
     def apply_check(self, result: Check) -> None:
         graph = self.editor.graph
@@ -449,8 +441,8 @@ class CanvasScene(QGraphicsScene):
         self.select_only(node.id)
         return node.id
 
-    def select_only(self, node_id: str) -> None:
-        """Select one block and scroll the views so that it is wholly visible (they do not recentre)."""
+    def select_only(self, node_id: str, centre: bool = False) -> None:
+        """Select one block and scroll the views so that it is wholly visible (or centred on it)."""
         if node_id not in self.node_items:
             return
         if self._dirty:
@@ -459,7 +451,10 @@ class CanvasScene(QGraphicsScene):
         item = self.node_items[node_id]
         item.setSelected(True)
         for view in self.views():
-            view.ensureVisible(item, 40, 40)
+            if centre:
+                view.centerOn(item)
+            else:
+                view.ensureVisible(item, 40, 40)
 
     def connect_blocks(self, src: str, dst: str, port: int) -> bool:
         refusal = self.editor.graph.connect_refusal(src, dst, port)
