@@ -20,6 +20,8 @@ from netbuilder.train.errors import TrainError
 
 OPTIMIZERS = ("sgd", "adam", "adamw")
 SCHEDULES = ("constant", "step", "cosine", "onecycle")
+EARLY_STOP = ("auto", "on", "off")
+AUTO_PATIENCE_SCHEDULES = ("constant",)  # "auto" stops early only where the learning rate is not planned to fall
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 _DEVICE = re.compile(r"auto|cpu|mps|cuda(:\d+)?")
 
@@ -101,11 +103,35 @@ class TrainConfig:
     seed: int = _opt(0, "the seed of initial weights, data order and augmentation", "Seed", min=0, max=2**31 - 1)
     workers: int = _opt(2, "DataLoader worker processes (image folders only)", "Workers", min=0, max=64)
     log_every: int = _opt(20, "steps between metric read-backs (batch metrics events)", "Log every", min=1, max=100_000)
+    early_stop: str = _opt(
+        "auto",
+        "stop when the validation accuracy has not improved for `patience` epochs: on, off, or auto (on with a "
+        "constant learning rate; off with a schedule, whose late low learning rate often brings the best epochs)",
+        "Early stop",
+        choices=EARLY_STOP,
+    )
+    patience: int = _opt(
+        5, "early stop: epochs without a better validation accuracy before the run ends", "Patience", min=1, max=10_000
+    )
+    health_every: int = _opt(
+        100,
+        "steps between per-layer health records (gradient norms, update ratios, activations; 0: none)",
+        "Health every",
+        min=0,
+        max=1_000_000,
+    )
 
     def __post_init__(self) -> None:
         for setting in settings():
             setting.check(getattr(self, setting.name))
         datasets.info(self.dataset)
+
+    @property
+    def stops_early(self) -> bool:
+        """Whether the run ends once validation accuracy stops improving (early_stop, with auto resolved)."""
+        if self.early_stop == "auto":
+            return self.schedule in AUTO_PATIENCE_SCHEDULES
+        return self.early_stop == "on"
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -1,5 +1,6 @@
-"""The typed messages a run emits, in order: Started, then per epoch BatchMetrics… EpochMetrics Checkpoint,
-then Evaluated and Finished; or Failed at any point. Each is a plain dataclass that pickles and turns into JSON."""
+"""The typed messages a run emits, in order: Started, then per epoch BatchMetrics… EpochMetrics Checkpoint
+(with Health records every config.health_every steps among the BatchMetrics), then Evaluated and Finished; or
+Failed at any point. Each is a plain dataclass that pickles and turns into JSON."""
 
 from __future__ import annotations
 
@@ -51,6 +52,24 @@ class BatchMetrics(Event):
 
 
 @dataclass(frozen=True)
+class Health(Event):
+    """Per-layer health over the steps since the previous record (core.health reads it). blocks maps a node id, in
+    the network's order, to its numbers: blocks with weights have grad_norm (of all its parameters' gradients,
+    unscaled), update_ratio (‖Δw‖/‖w‖ of the record's step), mean and std (of its output on the record's batch);
+    ReLU-family Activation blocks have dead (the share of channels, or features, that were never positive over
+    the window); sigmoid and tanh ones have saturated (the share of outputs within 0.01 of a bound)."""
+
+    kind = "health"
+    epoch: int
+    step: int  # within the epoch, as BatchMetrics counts it
+    global_step: int  # from 1 over the whole run
+    window: int  # steps the record covers
+    lr: float  # of the record's step
+    peak_lr: float  # config.lr: the schedule's top
+    blocks: dict[str, dict[str, float]]
+
+
+@dataclass(frozen=True)
 class EpochMetrics(Event):
     kind = "epoch"
     epoch: int
@@ -96,6 +115,16 @@ class Finished(Event):
     best_val_accuracy: float | None
     test_accuracy: float | None  # None when stopped
     seconds: float
+    best_epoch: int | None = None  # the epoch of best_val_accuracy (None: unknown, or no validation split)
+    early_stop: str | None = None  # "stopped early at epoch 12; best was epoch 9 (81.3%)" when patience ran out
+
+    def to_dict(self) -> dict[str, Any]:
+        """As Event's, without best_epoch and early_stop when they are None (the lines older runs wrote)."""
+        out = super().to_dict()
+        for name in ("best_epoch", "early_stop"):
+            if out[name] is None:
+                del out[name]
+        return out
 
 
 @dataclass(frozen=True)
@@ -106,7 +135,7 @@ class Failed(Event):
 
 
 KINDS: dict[str, type[Event]] = {
-    c.kind: c for c in (Started, BatchMetrics, EpochMetrics, Checkpoint, Evaluated, Finished, Failed)
+    c.kind: c for c in (Started, BatchMetrics, Health, EpochMetrics, Checkpoint, Evaluated, Finished, Failed)
 }
 TERMINAL = (Finished, Failed)
 

@@ -89,10 +89,12 @@ class Trainer:
         self.optimizer = _optimizer(self.net, cfg)
         fp16 = self.autocast_dtype == torch.float16
         self.scaler = torch.amp.GradScaler(self.device.type) if fp16 else None
-        self.start_epoch, self.best = 0, None
+        self.start_epoch, self.best, self.best_epoch = 0, None, None
         if checkpoint is not None:
             restore(checkpoint, self.net, self.optimizer, self.scaler)
             self.start_epoch, self.best = checkpoint["epoch"], checkpoint.get("best_val_accuracy")
+            # a checkpoint from before best_epoch was kept: its own epoch when it was the best, else unknown
+            self.best_epoch = checkpoint.get("best_epoch", checkpoint["epoch"] if checkpoint.get("best") else None)
         model: nn.Module = torch.compile(self.net) if cfg.compile else self.net
         if world.size > 1:
             ids = [self.device.index] if self.device.type == "cuda" else None
@@ -129,13 +131,14 @@ class Trainer:
             self._warnings(),
         )
         epoch = self.start_epoch
+        early_stop = None
         b = cfg.batch_size
         with _out_of_memory(self.device, f"at batch size {b}; try --batch-size {max(1, b // 2)}"):
             for epoch in range(self.start_epoch + 1, cfg.epochs + 1):
                 t0 = time.perf_counter()
                 train = yield from self._train_epoch(epoch, should_stop)
                 if train is None:
-                    yield Finished(True, epoch - 1, self.best, None, time.perf_counter() - started)
+                    yield Finished(True, epoch - 1, self.best, None, time.perf_counter() - started, self.best_epoch)
                     return
                 val = self._evaluate(self.feed.val, sharded=True) if len(self.feed.val) else None
                 lr = lr_at(epoch * self.steps_per_epoch - 1, self.steps_per_epoch, cfg)
@@ -144,9 +147,12 @@ class Trainer:
                 )
                 is_best = val is None or self.best is None or val.accuracy > self.best
                 if is_best:
-                    self.best = val and val.accuracy
+                    self.best, self.best_epoch = val and val.accuracy, epoch
                 if run is not None:
                     yield Checkpoint(epoch, str(run.save_checkpoint(self._state(epoch), is_best)), is_best)
+                early_stop = self._early_stop(epoch, val is not None)
+                if early_stop:
+                    break
             test = self.test() if self.world.main else None
             distributed.barrier()
         if test is not None:
@@ -155,7 +161,20 @@ class Trainer:
                     [s["index"] for s in test.samples], self.feed.test.pictures([s["index"] for s in test.samples])
                 )
             yield test.event(self.classes)
-        yield Finished(False, epoch, self.best, test and test.accuracy, time.perf_counter() - started)
+        yield Finished(
+            False, epoch, self.best, test and test.accuracy, time.perf_counter() - started, self.best_epoch, early_stop
+        )
+
+    def _early_stop(self, epoch: int, validated: bool) -> str | None:
+        """The sentence ending the run when early stopping is on and the validation accuracy has not improved
+        for config.patience epochs; None to go on."""
+        cfg = self.config
+        if not (cfg.stops_early and validated and self.best is not None and epoch < cfg.epochs):
+            return None
+        best_epoch = self.best_epoch if self.best_epoch is not None else self.start_epoch
+        if epoch - best_epoch < cfg.patience:
+            return None
+        return f"stopped early at epoch {epoch}; best was epoch {best_epoch} ({self.best:.1%})"
 
     def test(self) -> Evaluation:
         """The whole test split, with its confusion matrix and most confidently wrong samples."""
@@ -265,6 +284,7 @@ class Trainer:
             "scaler": self.scaler.state_dict() if self.scaler is not None else {},
             "epoch": epoch,
             "best_val_accuracy": self.best,
+            "best_epoch": self.best_epoch,
         }
 
     def _check_fits(self, result: Check) -> None:

@@ -56,6 +56,8 @@ class Progress:
                     f"`netbuilder train --resume {self.run_dir}`"
                 )
             else:
+                if event.early_stop:
+                    self._line(f"{event.early_stop}; best.pt holds that epoch's weights")
                 self._line(f"done in {duration(event.seconds)}; the run is in {self.run_dir}")
         elif isinstance(event, Failed):
             self._line(f"error: {event.message}")
