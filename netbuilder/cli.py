@@ -14,6 +14,7 @@ from netbuilder.core.shapes import check
 from netbuilder.core.summary import as_json, table
 from netbuilder.core.text import clean
 from netbuilder.train import commands as train_commands
+from netbuilder.train import search_commands
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
@@ -92,6 +93,7 @@ def _subcommands() -> argparse.ArgumentParser:
     p.set_defaults(run=_cmd_render)
     model_commands.register(sub)
     train_commands.register(sub)
+    search_commands.register(sub)
     return parser
 
 
@@ -99,7 +101,7 @@ def _app_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="netbuilder",
         description="Design neural networks block by block. Without FILE, opens the VGG-CIFAR preset.",
-        epilog="Headless commands: netbuilder {check,presets,render,train,evaluate,export,import-model} --help",
+        epilog="Headless commands: netbuilder {check,presets,render,train,search,evaluate,export,import-model} --help",
     )
     parser.add_argument("file", nargs="?", help="a network .json file to open")
     parser.add_argument("--screenshot", metavar="OUT.png", help="open the window, save a screenshot, exit")

@@ -13,6 +13,7 @@ from netbuilder.core.atomic import write_text_atomic
 from netbuilder.core.gc_pause import paused_gc
 from netbuilder.core.graph import ID_PATTERN, Edge, Graph, GraphError, Node
 from netbuilder.core.groups import Group
+from netbuilder.core.search_space import SearchSpace, SpaceError, check_space, space_from_json
 from netbuilder.core.text import clean, fmt_int, quote
 
 FORMAT = "netbuilder"
@@ -22,7 +23,7 @@ MAX_NODES = 100_000
 MAX_DEPTH = 16
 write_atomic = write_text_atomic  # the name callers outside core still import from here
 
-_TOP_KEYS = {"format", "version", "name", "description", "nodes", "edges", "groups"}
+_TOP_KEYS = {"format", "version", "name", "description", "nodes", "edges", "groups", "search"}
 _NODE_KEYS = {"id", "type", "params", "position"}
 _EDGE_KEYS = {"from", "to", "port"}
 _GROUP_KEYS = {"id", "name", "members", "folded"}
@@ -37,6 +38,7 @@ class Document:
     graph: Graph = field(default_factory=Graph)
     name: str = "Untitled"
     description: str = ""
+    search: SearchSpace = field(default_factory=SearchSpace)  # what a search varies (core.search_space)
 
 
 def _fail(source: str, where: str, what: str) -> DocumentError:
@@ -228,7 +230,14 @@ def _read(data: Any, source: str) -> Document:
             graph.add_group(group)  # members must already be defined: nested groups come first
         except GraphError as e:
             raise _fail(source, where, str(e)[0].lower() + str(e)[1:]) from None
-    return Document(graph, name, description)
+    search = SearchSpace()
+    if "search" in data:
+        try:
+            search = space_from_json(data["search"])
+            check_space(search, graph)
+        except SpaceError as e:
+            raise _fail(source, "search", str(e)) from None
+    return Document(graph, name, description, search)
 
 
 def load(path: str | os.PathLike) -> Document:
@@ -283,6 +292,9 @@ def to_dict(doc: Document) -> dict[str, Any]:
         out["groups"] = [
             {"id": g.id, "name": g.name, "members": g.members, "folded": g.folded} for g in doc.graph.groups.values()
         ]
+    search = doc.search.to_json(doc.graph)
+    if search:  # files without a search space read and write as before
+        out["search"] = search
     return out
 
 
@@ -301,6 +313,8 @@ def dumps(doc: Document) -> str:
         return f'  "{key}": [\n    ' + ",\n    ".join(items) + "\n  ]"
 
     lists = [listing(key) for key in ("nodes", "edges", "groups") if key in data]
+    if "search" in data:
+        lists.append(f'  "search": {json.dumps(data["search"], ensure_ascii=False)}')
     return "{\n" + ",\n".join(head + lists) + "\n}\n"
 
 

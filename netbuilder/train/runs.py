@@ -10,6 +10,7 @@ import json
 import os
 import re
 import time
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from netbuilder.train.config import TrainConfig
 from netbuilder.train.errors import TrainError
 
 CONFIG, NETWORK, METRICS, SUMMARY = "config.json", "network.json", "metrics.jsonl", "summary.json"
+TRIAL = "trial.json"  # a search's runs only: the study and trial the run belongs to
 SAMPLES = "samples.npz"  # the test images of the samples an Evaluated event names
 CHECKPOINTS = {"last": "last.pt", "best": "best.pt"}
 NAME_BYTES = 80  # of the network's name in a new run folder's (a file name holds at most 255)
@@ -35,6 +37,16 @@ def parse_line(line: str) -> tuple[ev.Event, float | None] | None:
         return ev.from_dict(data), data.get("time")
     except (ValueError, KeyError, TypeError, AttributeError):
         return None
+
+
+@dataclass(frozen=True)
+class TrialTag:
+    """Which study and trial of a search a run is, and the values the trial tried."""
+
+    study: str
+    number: int
+    params: dict[str, Any]
+    storage: str = ""
 
 
 class Run:
@@ -192,6 +204,31 @@ class Run:
             return json.loads((self.path / SUMMARY).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
+
+    # A search's trial --------------------------------------------------------------------------
+
+    def write_trial(self, tag: TrialTag) -> None:
+        """Tag the run as a trial of a study (trial.json), as soon as its folder exists."""
+        write_text_atomic(self.path / TRIAL, json.dumps(asdict(tag), indent=2) + "\n")
+
+    @property
+    def trial(self) -> TrialTag | None:
+        """The study and trial this run belongs to, or None for a run of its own (or an unreadable tag)."""
+        try:
+            data = json.loads((self.path / TRIAL).read_text(encoding="utf-8"))
+            return TrialTag(str(data["study"]), int(data["number"]), dict(data["params"]), str(data.get("storage", "")))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def tag_summary(self, study: str, number: int, outcome: str | None = None) -> None:
+        """Add the study, the trial number and (for a pruned trial) its outcome to summary.json, if it has one."""
+        summary = self.summary
+        if summary is None:
+            return
+        summary.update({"study": study, "trial": number})
+        if outcome:
+            summary["search"] = outcome
+        self.write_summary(summary)
 
 
 def restore(checkpoint: dict[str, Any], net: Any, optimizer: Any = None, scaler: Any = None) -> None:
