@@ -195,7 +195,7 @@ def test_absurd_sizes_are_refused_with_a_sentence(kind, params, fragment):
 
 def test_activation_choice_and_unknown_type():
     g = chain(image(), ("a", "Activation", {"function": "swish"}))
-    assert "function must be one of relu, leaky_relu" in error_of(g)
+    assert "function must be one of relu, relu6, leaky_relu" in error_of(g)
     g = chain(image(), ("c3", "Conv3d", {}))
     assert error_of(g).startswith("Block 'c3': its type 'Conv3d' is unknown (known types: Input, Conv2d")
 

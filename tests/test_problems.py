@@ -8,7 +8,7 @@ from helpers import chain, image
 
 from netbuilder.core import params as P
 from netbuilder.core import shapes as S
-from netbuilder.core.blocks import base, conv, merge, pool
+from netbuilder.core.blocks import base, channels, conv, merge, norm, pool
 from netbuilder.core.explain import fixes
 from netbuilder.core.graph import Edge, Graph, Node
 from netbuilder.core.problems import ErrorKind
@@ -95,6 +95,32 @@ CASES = [
         "equal height and width. Change the stride or pooling of one branch.",
         [],
     ),
+    (
+        _merge("Multiply", [[4, 8, 8], [4]]),
+        merge.MULTIPLY_RANKS_DIFFER,
+        "it cannot multiply volumes with vectors (4×8×8 on input 0, 192 on input 1). Flatten every branch or none.",
+        [],
+    ),
+    (
+        _merge("Multiply", [[4, 8, 8], [2, 1, 1]]),
+        merge.MULTIPLY_SHAPES_DIFFER,
+        "its inputs cannot be broadcast (4×8×8 on input 0, 2×1×1 on input 1): in each dimension the sizes must be "
+        "equal or 1, as a C×1×1 gate scales a C×H×W volume. Change the channels of one branch or pool a gate to 1×1.",
+        [],
+    ),
+    (
+        _one("ChannelShuffle", {"groups": 2}),
+        channels.SHUFFLE_GROUPS,
+        "its 2 groups do not divide the 3 channels that reach it. Set groups to a divisor of 3, such as the groups "
+        "of the grouped Conv2d before it.",
+        [],
+    ),
+    (
+        _one("Narrow", {"start": 2, "length": 2}),
+        channels.NARROW_OUTSIDE,
+        "it takes channels 2 to 3, but only 3 channels (0 to 2) reach it. Lower start or length.",
+        ["Take channels 2 to 2"],
+    ),
     (_one("Conv2d", {"out_channels": 12.0}), P.WRONG_TYPE, "out_channels must be a whole number; got 12.0.", []),
     (_one("Conv2d", {"out_channels": 0}), P.OUT_OF_RANGE, "out_channels must be between 1 and 65536; got 0.", []),
     (_one("Pool2d", {"mode": None}), P.MISSING, "mode needs a value.", []),
@@ -136,7 +162,9 @@ def test_fixes_follow_the_kind_not_the_words(monkeypatch):
 
 
 def test_every_block_error_kind_is_covered():
-    kinds = {v for m in (base, conv, merge, pool, P) for v in vars(m).values() if isinstance(v, ErrorKind)}
+    kinds = {
+        v for m in (base, channels, conv, merge, norm, pool, P) for v in vars(m).values() if isinstance(v, ErrorKind)
+    }
     assert kinds == {c[1] for c in CASES}
 
 
@@ -156,7 +184,8 @@ STRUCTURE = [
         S.UNKNOWN_TYPE,
         "x",
         "Block 'x': its type 'Conv3d' is unknown (known types: Input, Conv2d, Activation, Pool2d, AdaptivePool2d, "
-        "BatchNorm, Dropout, Flatten, Linear, Add, Concat). Change it or delete the block.",
+        "BatchNorm, LayerNorm2d, LayerScale, Dropout, StochasticDepth, Flatten, Linear, Add, Multiply, Concat, "
+        "ChannelShuffle, Narrow). Change it or delete the block.",
     ),
     (
         _graph([IN, ("in2", "Input", {"shape": [3, 8, 8]}), ("x", "Add", {})], [("input", "x", 0), ("in2", "x", 1)]),

@@ -15,6 +15,7 @@ from netbuilder.core.blocks import Call, Compute, Infix, Layer, Source
 from netbuilder.core.graph import Graph
 from netbuilder.core.plan import plan
 from netbuilder.core.shapes import Check, check
+from netbuilder.pytorch import layers
 
 
 class BuildError(Exception):
@@ -25,8 +26,8 @@ _INFIX: dict[str, Callable[[Any, Any], Any]] = {"+": operator.add, "*": operator
 
 
 def make_layer(layer: Layer) -> nn.Module:
-    """The torch.nn module a block's Layer describes."""
-    return getattr(nn, layer.cls)(*layer.args, **layer.kwargs)
+    """The module a block's Layer describes: a torch.nn layer, or one of NetBuilder's own."""
+    return getattr(nn if layer.home == "nn" else layers, layer.cls)(*layer.args, **layer.kwargs)
 
 
 def run_step(compute: Compute, args: list[torch.Tensor], layer: nn.Module | None) -> torch.Tensor:

@@ -15,14 +15,15 @@ from torch import nn
 
 from netbuilder.core.blocks import Call, Infix, Layer, Source
 from netbuilder.core.graph import ID_PATTERN, Graph
-from netbuilder.core.plan import Nesting, Step, Unit, nest, plan, reads
+from netbuilder.core.plan import Nesting, Plan, Step, Unit, nest, plan, reads
 from netbuilder.core.text import clean, quote
+from netbuilder.pytorch import layers
 from netbuilder.pytorch.build import _clashes, checked, make_layer, python_names, safe_names
 
 MAX_LINE = 79  # PEP 8
 TITLE_LIMIT = 200
 # Constructor arguments written by position; all others are written by name.
-_POSITIONAL = frozenset({"in_channels", "out_channels", "in_features", "out_features", "num_features"})
+_POSITIONAL = frozenset({"in_channels", "out_channels", "in_features", "out_features", "num_features", "num_channels"})
 
 
 def rename_state_dict(state_dict: Mapping[str, torch.Tensor], graph: Graph | None = None) -> dict[str, torch.Tensor]:
@@ -60,7 +61,18 @@ def _constructor(module: nn.Module) -> tuple[str, list[str]]:
             args.append(_literal(value))
         elif _literal(value) != _literal(param.default):
             args.append(f"{name}={_literal(value)}")
-    return f"nn.{type(module).__name__}", args
+    own = type(module).__module__ == layers.__name__
+    return f"{'' if own else 'nn.'}{type(module).__name__}", args
+
+
+# NetBuilder's own layers, which model.py defines before its classes (they need only torch).
+OWN_LAYERS = {name for name, cls in vars(layers).items() if isinstance(cls, type) and cls.__module__ == layers.__name__}
+
+
+def _own_layer_sources(graph: Graph, execution: Plan) -> list[str]:
+    """The source of each of NetBuilder's own layers the graph uses, in a stable order."""
+    used = sorted({layer.cls for _, layer in execution.layers() if layer.home != "nn"})
+    return [line for cls in used for line in [*inspect.getsource(getattr(layers, cls)).splitlines(), "", ""]]
 
 
 def _statement(indent: int, start: str, items: list[str], end: str, sep: str = ", ") -> list[str]:
@@ -117,7 +129,7 @@ class _Emitter:
         self.names = python_names(graph)
         self.group_names = group_names(graph)
         self.classes: dict[tuple, tuple[str, Unit, list[str]]] = {}  # signature → (class, template, names)
-        taken = {class_name, "Net"}
+        taken = {class_name, "Net", *OWN_LAYERS}
         for unit in _units(nesting.items):
             key = _signature(unit)
             if unit.chain or key in self.classes:
@@ -331,7 +343,11 @@ def generate(graph: Graph, class_name: str = "Net", title: str = "") -> str:
     paths are module_paths(graph), and rename_state_dict(state_dict, graph) carries trained weights over.
     A group that cannot be called once stays as flat layers, with a comment in __init__ saying why.
     """
-    if not class_name.isidentifier() or keyword.iskeyword(class_name) or class_name in ("torch", "nn"):
+    if (
+        not class_name.isidentifier()
+        or keyword.iskeyword(class_name)
+        or class_name in ("torch", "nn", "F", *OWN_LAYERS)
+    ):
         raise ValueError(f"{quote(class_name)} cannot name a Python class.")
     bad = next((nid for nid in graph.nodes if not ID_PATTERN.fullmatch(nid)), None)
     if bad is not None:
@@ -354,6 +370,7 @@ def generate(graph: Graph, class_name: str = "Net", title: str = "") -> str:
             subsequent_indent="        # ",
         )
     classes = [line for name, unit, _ in emitter.classes.values() for line in emitter.class_source(name, unit)]
+    own = _own_layer_sources(graph, execution)
     input_shape = execution.input_shape
     batch = _batch(input_shape, "N")
 
@@ -393,9 +410,11 @@ def generate(graph: Graph, class_name: str = "Net", title: str = "") -> str:
         *_docstring(module_doc, 0),
         "",
         "import torch",
+        *(["import torch.nn.functional as F"] if own else []),
         "from torch import nn",
         "",
         "",
+        *own,
         *classes,
         f"class {class_name}(nn.Module):",
         *_docstring(class_doc, 4),

@@ -19,16 +19,35 @@ from netbuilder.core.blocks.base import (
     fmt_shape,
     window_out,
 )
+from netbuilder.core.blocks.channels import CHANNEL_SHUFFLE, NARROW
 from netbuilder.core.blocks.conv import CONV2D
 from netbuilder.core.blocks.dense import FLATTEN, LINEAR
 from netbuilder.core.blocks.input import INPUT
-from netbuilder.core.blocks.merge import ADD, CONCAT
-from netbuilder.core.blocks.norm import BATCHNORM, DROPOUT
+from netbuilder.core.blocks.merge import ADD, CONCAT, MULTIPLY
+from netbuilder.core.blocks.norm import BATCHNORM, DROPOUT, LAYERNORM2D, LAYERSCALE, STOCHASTIC_DEPTH
 from netbuilder.core.blocks.pool import ADAPTIVE_POOL2D, POOL2D
 
 REGISTRY: dict[str, BlockType] = {
     b.name: b
-    for b in (INPUT, CONV2D, ACTIVATION, POOL2D, ADAPTIVE_POOL2D, BATCHNORM, DROPOUT, FLATTEN, LINEAR, ADD, CONCAT)
+    for b in (
+        INPUT,
+        CONV2D,
+        ACTIVATION,
+        POOL2D,
+        ADAPTIVE_POOL2D,
+        BATCHNORM,
+        LAYERNORM2D,
+        LAYERSCALE,
+        DROPOUT,
+        STOCHASTIC_DEPTH,
+        FLATTEN,
+        LINEAR,
+        ADD,
+        MULTIPLY,
+        CONCAT,
+        CHANNEL_SHUFFLE,
+        NARROW,
+    )
 }
 
 
@@ -45,14 +64,20 @@ __all__ = [
     "ADAPTIVE_POOL2D",
     "ADD",
     "BATCHNORM",
+    "CHANNEL_SHUFFLE",
     "CONCAT",
     "CONV2D",
     "DROPOUT",
     "FLATTEN",
     "INPUT",
+    "LAYERNORM2D",
+    "LAYERSCALE",
     "LINEAR",
+    "MULTIPLY",
+    "NARROW",
     "POOL2D",
     "REGISTRY",
+    "STOCHASTIC_DEPTH",
     "BlockType",
     "Call",
     "Compute",

@@ -11,14 +11,30 @@ from netbuilder.core.text import quote
 # function → its torch.nn layer
 FUNCTIONS = {
     "relu": "ReLU",
+    "relu6": "ReLU6",
     "leaky_relu": "LeakyReLU",
     "elu": "ELU",
     "gelu": "GELU",
     "silu": "SiLU",
+    "hardswish": "Hardswish",
+    "mish": "Mish",
     "sigmoid": "Sigmoid",
+    "hardsigmoid": "Hardsigmoid",
     "tanh": "Tanh",
     "softmax": "Softmax",
     "identity": "Identity",
+}
+
+
+# function → (the idea, the paper that introduced it), for the functions a person may not know
+IDEAS = {
+    "relu6": ("ReLU capped at 6, robust in low precision (MobileNetV2)", "https://arxiv.org/abs/1801.04381"),
+    "hardswish": ("a cheap piecewise swish: x·ReLU6(x+3)/6 (MobileNetV3)", "https://arxiv.org/abs/1905.02244"),
+    "hardsigmoid": ("a cheap piecewise sigmoid: ReLU6(x+3)/6 (MobileNetV3)", "https://arxiv.org/abs/1905.02244"),
+    "mish": ("x·tanh(softplus(x)), a smooth self-gated activation (Mish)", "https://arxiv.org/abs/1908.08681"),
+    "silu": ("x·sigmoid(x), the swish found by search", "https://arxiv.org/abs/1710.05941"),
+    "gelu": ("x·Φ(x), the Gaussian error linear unit", "https://arxiv.org/abs/1606.08415"),
+    "elu": ("exponential linear unit", "https://arxiv.org/abs/1511.07289"),
 }
 
 
@@ -81,9 +97,14 @@ ACTIVATION = BlockType(
     compute=_layer,
     probabilities=lambda p: p["function"] == "softmax",
     id_base=lambda p: p.get("function", "relu"),
+    idea=lambda p: IDEAS.get(p.get("function", "")),
     imports={
         "ReLU": _import("relu"),
+        "ReLU6": _import("relu6"),
         "SiLU": _import("silu"),
+        "Hardswish": _import("hardswish"),
+        "Hardsigmoid": _import("hardsigmoid"),
+        "Mish": _import("mish"),
         "Sigmoid": _import("sigmoid"),
         "Tanh": _import("tanh"),
         "LeakyReLU": _leaky_relu,

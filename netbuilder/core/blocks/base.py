@@ -58,12 +58,15 @@ def window_out(n: int, k: int, s: int, p: int, d: int = 1, ceil_mode: bool = Fal
 
 @dataclass(frozen=True)
 class Layer:
-    """torch.nn.<cls>(*args, **kwargs), built once; flatten: a volume is flattened before it."""
+    """<home>.<cls>(*args, **kwargs), built once; flatten: a volume is flattened before it. home is "nn" for
+    torch.nn, or "netbuilder" for NetBuilder's own layers (netbuilder.pytorch.layers, whose source model.py
+    carries, so that it needs only torch)."""
 
     cls: str
     args: tuple[Any, ...] = ()
     kwargs: dict[str, Any] = field(default_factory=dict)
     flatten: bool = False
+    home: str = "nn"
 
 
 @dataclass(frozen=True)
@@ -173,6 +176,8 @@ class BlockType:
     fixes: Callable[[Situation], list[Fix]] = _nothing  # one-click changes for its problem or warnings
     id_base: Callable[[Params], str] | None = None  # how new blocks are named (default: the lowercase type)
     imports: dict[str, ImportRule] = field(default_factory=dict)
+    # The idea behind the block with these values, and where it was introduced: (idea, paper's URL).
+    idea: Callable[[Params], tuple[str, str] | None] = lambda p: None
 
     def spec(self, name: str) -> ParamSpec:
         return next(s for s in self.params if s.name == name)

@@ -174,4 +174,13 @@ CONV2D = BlockType(
     fixes=_fixes,
     id_base=lambda p: "conv",
     imports={"Conv2d": _import},
+    idea=lambda p: (
+        (
+            "grouped convolution; with groups = in_channels, the depthwise half of a depthwise separable convolution "
+            "(MobileNets)",
+            "https://arxiv.org/abs/1704.04861",
+        )
+        if p.get("groups", 1) > 1
+        else None
+    ),
 )

@@ -19,7 +19,7 @@ from netbuilder.core.blocks.base import (
 )
 from netbuilder.core.blocks.dense import FLATTEN
 from netbuilder.core.params import ParamSpec
-from netbuilder.core.problems import ErrorKind
+from netbuilder.core.problems import ErrorKind, ShapeError
 
 INPUTS = ParamSpec("inputs", "int", 2, "number of incoming branches", min=2, max=16)
 
@@ -48,6 +48,63 @@ CONCAT_SIZES_DIFFER = ErrorKind(
         f"along channels and needs equal height and width. Change the stride or pooling of one branch."
     ),
 )
+
+
+MULTIPLY_RANKS_DIFFER = ErrorKind(
+    "multiply_ranks_differ",
+    lambda shapes: (
+        f"it cannot multiply volumes with vectors ({_listing(shapes, fmt_shape)}). Flatten every branch or none."
+    ),
+)
+MULTIPLY_SHAPES_DIFFER = ErrorKind(
+    "multiply_shapes_differ",
+    lambda shapes: (
+        f"its inputs cannot be broadcast ({_listing(shapes, fmt_shape)}): in each dimension the sizes must be equal "
+        f"or 1, as a C×1×1 gate scales a C×H×W volume. Change the channels of one branch or pool a gate to 1×1."
+    ),
+)
+
+
+def broadcast(shapes: list[Shape]) -> Shape:
+    """The shape of an element-wise product of shapes (each dimension equal or 1), or a Multiply error."""
+    if len({len(s) for s in shapes}) != 1:
+        raise MULTIPLY_RANKS_DIFFER(shapes=shapes)
+    out = []
+    for sizes in zip(*shapes):
+        wide = {v for v in sizes if v != 1}
+        if len(wide) > 1:
+            raise MULTIPLY_SHAPES_DIFFER(shapes=shapes)
+        out.append(wide.pop() if wide else 1)
+    return tuple(out)
+
+
+def _multiply_formula(s: Situation) -> list[str]:
+    """How the inputs broadcast, with their sizes: a gate stretched over a volume."""
+    if s.output is None or any(i is None for i in s.inputs):
+        return []
+    lines = []
+    for port, shape in enumerate(s.inputs):
+        assert shape is not None
+        stretched = [f"{n}→{o}" for n, o in zip(shape, s.output) if n != o]
+        if stretched:
+            lines.append(
+                f"input {port} ({fmt_shape(shape)}) is broadcast to {fmt_shape(s.output)}: its size 1 is repeated "
+                f"({', '.join(stretched)})" + (", one value per channel" if shape[1:] == (1, 1) else "")
+            )
+    return lines or [f"all inputs are {fmt_shape(s.output)}: value by value"]
+
+
+def _import_mul(args: dict[str, Any], shapes: list[Shape], out: Shape) -> Params:
+    """a * b, torch.mul(a, b) and a.mul(b) of two tensors of one sample each per batch item."""
+    if len(shapes) != 2 or len({s[0] for s in shapes}) != 1:
+        raise ImportRefused("of anything but two tensors with the same batch")
+    try:
+        found = broadcast([s[1:] for s in shapes])
+    except ShapeError:
+        raise ImportRefused(f"of tensors of shapes {fmt_shape(shapes[0])} and {fmt_shape(shapes[1])}") from None
+    if (shapes[0][0], *found) != tuple(out):
+        raise ImportRefused("with another result than the broadcast product")
+    return {"inputs": 2}
 
 
 def _add_shape(inputs: list[Shape], p: Params) -> Shape:
@@ -116,4 +173,23 @@ CONCAT = BlockType(
     fixes=_concat_fixes,
     inputs=lambda p: p["inputs"],
     imports={"cat": _import_cat},
+)
+
+MULTIPLY = BlockType(
+    name="Multiply",
+    category="shape",
+    help=(
+        "Multiplies its inputs value by value; a size-1 dimension is broadcast, so a C×1×1 gate scales each "
+        "channel of a C×H×W volume (squeeze-and-excitation)."
+    ),
+    params=(INPUTS,),
+    output_shape=lambda i, p: broadcast(i),
+    cost=no_cost,
+    summary=lambda p, i: f"{p['inputs']} inputs",
+    compute=lambda p, i: Infix("*"),
+    formula=_multiply_formula,
+    inputs=lambda p: p["inputs"],
+    id_base=lambda p: "mul",
+    imports={"mul": _import_mul},
+    idea=lambda p: ("squeeze-and-excitation: a learned gate per channel", "https://arxiv.org/abs/1709.01507"),
 )

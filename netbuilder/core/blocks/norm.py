@@ -1,10 +1,23 @@
-"""BatchNorm and Dropout: they keep the shape."""
+"""Normalisation and regularisation: BatchNorm, LayerNorm2d, LayerScale, Dropout and StochasticDepth; they keep
+the shape."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from netbuilder.core.blocks.base import BlockType, ImportRefused, ImportRule, Layer, Params, Shape, no_cost, same_shape
+from netbuilder.core.blocks.base import (
+    BlockType,
+    ImportRefused,
+    ImportRule,
+    Layer,
+    Params,
+    Shape,
+    fmt_shape,
+    no_cost,
+    remove_if_vector,
+    same_shape,
+    volume,
+)
 from netbuilder.core.params import ParamSpec
 
 
@@ -66,4 +79,92 @@ DROPOUT = BlockType(
     compute=lambda p, i: Layer("Dropout", (p["p"],)),
     id_base=lambda p: "drop",
     imports={"Dropout": _import_dropout},
+)
+
+
+def _import_layer_norm_2d(args: dict[str, Any], shapes: list[Shape], out: Shape) -> Params:
+    """A layer norm over the channels of a N×C×H×W batch (permuted to channels-last around it), with weights
+    and bias (args: normalized_shape, eps, elementwise_affine, bias)."""
+    if len(shapes[0]) != 4 or tuple(args["normalized_shape"]) != (shapes[0][1],):
+        raise ImportRefused("over other dimensions than the channels")
+    if not (args["elementwise_affine"] and args["bias"]):
+        raise ImportRefused("without affine weights and bias")
+    return {"eps": args["eps"]}
+
+
+def _import_layer_scale(args: dict[str, Any], shapes: list[Shape], out: Shape) -> Params:
+    """A learned C×1×1 tensor times a N×C×H×W batch (args: shape, the tensor's)."""
+    if len(shapes[0]) != 4 or tuple(args["shape"]) != (shapes[0][1], 1, 1):
+        raise ImportRefused(f"by a tensor of shape {fmt_shape(tuple(args['shape']))}")
+    return {}
+
+
+def _import_stochastic_depth(args: dict[str, Any], shapes: list[Shape], out: Shape) -> Params:
+    """torchvision.ops.stochastic_depth (args: p, mode)."""
+    if args["mode"] not in ("row", "batch") or not 0.0 <= args["p"] <= 1.0:
+        raise ImportRefused(f"with p {args['p']} and mode {args['mode']}")
+    return {"p": args["p"], "mode": args["mode"]}
+
+
+def _channels(inputs: list[Shape], what: str) -> int:
+    return volume(inputs, what, "Move it before the Flatten or Linear blocks, or remove it.")[0]
+
+
+LAYERNORM2D = BlockType(
+    name="LayerNorm2d",
+    category="normalization",
+    help=(
+        "Normalises the channels at each position, then scales and shifts them; independent of the batch "
+        "(ConvNeXt's norm)."
+    ),
+    params=(
+        ParamSpec("eps", "float", 1e-6, "added to the variance for stability", min=0.0, max=1.0, step=1e-6, decimals=7),
+    ),
+    output_shape=lambda i, p: (_channels(i, "layer norm"), *i[0][1:]),
+    cost=lambda i, o, p: (2 * i[0][0], 0),
+    summary=lambda p, i: f"eps {p['eps']:g}",
+    compute=lambda p, i: Layer("LayerNorm2d", (i[0][0],), {"eps": p["eps"]}, home="netbuilder"),
+    fixes=remove_if_vector,
+    id_base=lambda p: "ln",
+    imports={"layer_norm_2d": _import_layer_norm_2d},
+    idea=lambda p: ("layer normalization over channels, as ConvNeXt uses it", "https://arxiv.org/abs/2201.03545"),
+)
+
+LAYERSCALE = BlockType(
+    name="LayerScale",
+    category="normalization",
+    help="Multiplies each channel by a learned scale that starts small, so a deep residual branch starts quiet.",
+    params=(
+        ParamSpec("init_value", "float", 1e-6, "the scales' starting value", min=0.0, max=10.0, step=1e-6, decimals=7),
+    ),
+    output_shape=lambda i, p: (_channels(i, "scale"), *i[0][1:]),
+    cost=lambda i, o, p: (i[0][0], 0),
+    summary=lambda p, i: f"×{p['init_value']:g}",
+    compute=lambda p, i: Layer("LayerScale", (i[0][0],), {"init_value": p["init_value"]}, home="netbuilder"),
+    fixes=remove_if_vector,
+    id_base=lambda p: "layer_scale",
+    imports={"layer_scale": _import_layer_scale},
+    idea=lambda p: ("LayerScale: a per-channel residual scale (CaiT)", "https://arxiv.org/abs/2103.17239"),
+)
+
+STOCHASTIC_DEPTH = BlockType(
+    name="StochasticDepth",
+    category="dropout",
+    help=(
+        "During training, drops a residual branch with probability p (per sample, or for the whole batch) and "
+        "scales what it keeps; does nothing at prediction time. Put it at the end of a branch, before the Add."
+    ),
+    params=(
+        ParamSpec("p", "float", 0.1, "probability of dropping the branch", min=0.0, max=1.0, step=0.05, decimals=3),
+        ParamSpec(
+            "mode", "choice", "row", "row: each sample on its own; batch: the whole batch", choices=("row", "batch")
+        ),
+    ),
+    output_shape=same_shape,
+    cost=no_cost,
+    summary=lambda p, i: f"p {p['p']:g} {p['mode']}",
+    compute=lambda p, i: Layer("StochasticDepth", kwargs={"p": p["p"], "mode": p["mode"]}, home="netbuilder"),
+    id_base=lambda p: "drop_path",
+    imports={"stochastic_depth": _import_stochastic_depth},
+    idea=lambda p: ("stochastic depth: randomly skipped residual blocks", "https://arxiv.org/abs/1603.09382"),
 )
