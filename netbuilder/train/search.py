@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import math
 import os
+import random
+import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,6 +34,7 @@ SAMPLERS = ("tpe", "random")
 PRUNERS = ("median", "hyperband")
 STORAGE_FILE = "studies.db"
 HEARTBEAT_S, GRACE_S = 10, 30  # a trial whose process died is marked failed after GRACE_S without a heartbeat
+TRIES = 5  # opening a storage that another process is creating at the same moment
 NETWORK_ATTR, CONFIG_ATTR = "network", "config"  # the study's user attributes: what it searches, from where
 
 
@@ -47,14 +50,19 @@ def storage(url: str) -> optuna.storages.RDBStorage:
     SQLite waits for a lock instead of failing when several processes share the file."""
     kwargs: dict[str, Any] = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            return optuna.storages.RDBStorage(
-                url, engine_kwargs=kwargs, heartbeat_interval=HEARTBEAT_S, grace_period=GRACE_S
-            )
-    except Exception as e:  # SQLAlchemy's many kinds: a bad URL, a missing driver, a file that is not a database
-        raise TrainError(f"The study storage {url} cannot be opened ({_first_line(e)}).") from None
+    for attempt in range(TRIES):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                return optuna.storages.RDBStorage(
+                    url, engine_kwargs=kwargs, heartbeat_interval=HEARTBEAT_S, grace_period=GRACE_S
+                )
+        except Exception as e:  # SQLAlchemy's many kinds: a bad URL, a missing driver, a file that is no database
+            if attempt + 1 < TRIES and any(words in str(e) for words in ("already exists", "locked")):
+                time.sleep(0.2 * (attempt + 1) * (1 + random.random()))  # another process is creating the tables
+                continue
+            raise TrainError(f"The study storage {url} cannot be opened ({_first_line(e)}).") from None
+    raise AssertionError("unreachable")
 
 
 def _first_line(error: Exception) -> str:
