@@ -15,6 +15,7 @@ from __future__ import annotations
 import difflib
 import functools
 import importlib
+import inspect
 import operator
 import os
 import re
@@ -22,7 +23,7 @@ import sys
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from math import prod
+from math import ceil, prod
 from typing import Any
 
 import torch
@@ -46,8 +47,12 @@ MAX_INPUTS = int(CONCAT.spec("inputs").max)  # type: ignore[arg-type]
 BATCH = 2  # traced and compared with a batch of two, so that nothing can mistake the batch for a feature
 LISTED_CHARS = 240  # a refusal lists operations up to about this many characters, then counts the rest
 
+# The import-rule keys of operations (the others are torch.nn class names): what trace looks up them for.
+OPERATIONS = ("add", "mul", "cat", "layer_scale", "layer_norm_2d", "stochastic_depth", "channel_shuffle", "narrow")
+
 Shape = tuple[int, ...]
-Translation = tuple[BlockType, dict[str, Any]] | None  # (block type, params), or None: the input passes on
+Block = tuple[BlockType, dict[str, Any]]  # a block type and its params
+Translation = Block | list[Block] | None  # one block, a chain of blocks, or None: the input passes on
 
 
 class ModelImportError(Exception):
@@ -58,21 +63,60 @@ class _Unsupported(Exception):
     """One operation without an exact block; the message names it (the same for every place it occurs)."""
 
 
+@dataclass(frozen=True)
+class Weight:
+    """Where one tensor of a block comes from: a parameter or buffer of the module (its qualified name), reshaped
+    to shape (a Linear's weight as a 1×1 convolution's), or as it is (shape None)."""
+
+    name: str
+    shape: Shape | None = None
+
+
+@dataclass(frozen=True)
+class LeftOut:
+    """A submodule with parameters that the traced eval-mode network never uses (Inception's AuxLogits)."""
+
+    name: str
+    params: int
+    in_training: bool  # used when the module runs in training mode
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.params:,} params), {'used only in training' if self.in_training else 'never used'}"
+
+
 @dataclass
 class Imported:
     """An imported network, and where each of its layers came from in the module."""
 
     document: Document
     modules: dict[str, str] = field(default_factory=dict)  # block id → qualified name of its submodule
+    tensors: dict[str, dict[str, Weight]] = field(default_factory=dict)  # block id → its state_dict key → source
+    left_out: list[LeftOut] = field(default_factory=list)
 
     def state_dict(self, module: nn.Module) -> dict[str, torch.Tensor]:
-        """build(document.graph)'s state_dict, holding module's weights (the weight-copy mapping)."""
+        """build(document.graph)'s state_dict, holding module's weights (the weight-copy mapping): whole
+        submodules' state_dicts (modules), and single tensors, renamed and reshaped (tensors)."""
         names = python_names(self.document.graph)
-        return {
+        state = {
             f"layers.{names[nid]}.{key}": tensor
             for nid, qualified in self.modules.items()
             for key, tensor in module.get_submodule(qualified).state_dict().items()
         }
+        for nid, weights in self.tensors.items():
+            for key, weight in weights.items():
+                tensor = _tensor(module, weight.name)
+                state[f"layers.{names[nid]}.{key}"] = tensor if weight.shape is None else tensor.reshape(weight.shape)
+        return state
+
+    def left_out_note(self) -> str:
+        """ "left out AuxLogits (3,326,696 params), used only in training", or "" when every parameter is used."""
+        return f"left out {', '.join(map(str, self.left_out))}" if self.left_out else ""
+
+
+def _tensor(module: nn.Module, qualified: str) -> torch.Tensor:
+    """The parameter or buffer of module with this qualified name."""
+    owner, _, name = qualified.rpartition(".")
+    return getattr(module.get_submodule(owner), name).detach()
 
 
 # Layers and operations ----------------------------------------------------------------------------------
@@ -111,6 +155,10 @@ _FUNCTIONS: dict[Any, Callable[[dict[str, Any]], nn.Module]] = {
     **{fn: lambda kw: nn.Sigmoid() for fn in (F.sigmoid, torch.sigmoid, torch.sigmoid_)},
     **{fn: lambda kw: nn.Tanh() for fn in (F.tanh, torch.tanh, torch.tanh_)},
     F.silu: lambda kw: nn.SiLU(),
+    F.relu6: lambda kw: nn.ReLU6(),
+    F.hardswish: lambda kw: nn.Hardswish(),
+    F.hardsigmoid: lambda kw: nn.Hardsigmoid(),
+    F.mish: lambda kw: nn.Mish(),
     F.gelu: lambda kw: nn.GELU(kw.get("approximate", "none")),
     F.elu: lambda kw: nn.ELU(kw["alpha"]),
     F.leaky_relu: lambda kw: nn.LeakyReLU(kw["negative_slope"]),
@@ -131,9 +179,26 @@ _METHODS = {
     for name in ("relu", "relu_", "sigmoid", "sigmoid_", "tanh", "tanh_", "softmax", "flatten")
 }
 _ADDS = {operator.add, operator.iadd, torch.add, "add", "add_", "__add__"}
+_MULS = {operator.mul, operator.imul, torch.mul, torch.multiply, "mul", "mul_", "__mul__", "multiply"}
 _CATS = {torch.cat, torch.concat, torch.concatenate}
 _RESHAPES = {"view", "reshape", torch.reshape}
 _IDENTITIES = {"contiguous"}
+_MEANS = {"mean", torch.mean}
+_SPLITS = {"chunk", "split", torch.chunk, torch.split}
+_NARROWS = {"narrow", torch.narrow}
+_FLATTENS = {"flatten", torch.flatten}
+_PERMUTES = {"permute", torch.permute}
+_TRANSPOSES = {"transpose", torch.transpose}
+_SIZE_ARITHMETIC = {operator.floordiv, operator.mul, operator.add, operator.sub}
+# Layers and functions that compute each value alone: they may run on a channels-last (N, H, W, C) tensor.
+_ELEMENTWISE_LAYERS = {
+    "ReLU", "ReLU6", "GELU", "SiLU", "Sigmoid", "Tanh", "Hardswish", "Hardsigmoid", "Mish", "LeakyReLU", "ELU",
+    "Dropout", "Identity",
+}  # fmt: skip
+_ELEMENTWISE_FUNCTIONS = {
+    fn for fn in _FUNCTIONS if fn not in (F.softmax, torch.softmax, torch.flatten) and "pool" not in fn.__name__
+}
+NCHW_TO_NHWC, NHWC_TO_NCHW = (0, 2, 3, 1), (0, 3, 1, 2)
 
 
 def _name(node: fx.Node) -> str:
@@ -154,11 +219,14 @@ def _shape(node: Any) -> Shape | None:
 
 
 def _is_size(node: fx.Node) -> bool:
-    """x.size(), x.shape, or one of their items: values a reshape may read."""
+    """x.size(), x.shape, one of their items, or arithmetic on them (C // groups): values a reshape may read."""
     if node.op == "call_method":
         return node.target == "size"
     if node.op == "call_function" and node.target is getattr:
         return node.args[1] == "shape"
+    if node.op == "call_function" and node.target in _SIZE_ARITHMETIC:
+        operands = [a for a in node.args if isinstance(a, fx.Node)]
+        return bool(operands) and all(map(_is_size, operands)) and all(isinstance(a, (fx.Node, int)) for a in node.args)
     return (
         node.op == "call_function"
         and node.target is operator.getitem
@@ -198,19 +266,40 @@ def _reshape(node: fx.Node, shapes: list[Shape], out: Shape) -> Translation:
     return FLATTEN, {}
 
 
-def _translate(node: fx.Node, shapes: list[Shape], out: Shape) -> Translation:
-    """The block that computes what node computes, None where it passes its input on, or _Unsupported."""
+def _translate(node: fx.Node, shapes: list[Shape], out: Shape, patterns: _Patterns) -> Translation:
+    """The block (or chain of blocks) that computes what node computes, None where it passes its input on, or
+    _Unsupported."""
     target = node.target
+    if node in patterns.permutes:
+        return None
+    if node in patterns.shuffles:
+        return _apply(node, "channel_shuffle", {"groups": patterns.shuffles[node][1]}, shapes, out)
+    if node in patterns.pieces:
+        start, length = patterns.pieces[node][1:]
+        return _apply(node, "narrow", {"dim": 1, "start": start, "length": length}, shapes, out)
+    if node in patterns.channels_last:
+        return _channels_last(node, shapes, out)
     if node.op == "call_module":
         return _layer(node, node.graph.owning_module.get_submodule(target), shapes, out)
     if target in _ADDS:
         return _apply(node, "add", {"alpha": node.kwargs.get("alpha", 1)}, shapes, out)
+    if target in _MULS:
+        return _multiply(node, shapes, out)
     if target in _CATS:  # a cat of one tensor is that tensor
         return _apply(node, "cat", {"dim": _dim(node, shapes[0])}, shapes, out) if len(shapes) > 1 else None
     if target in _RESHAPES:
         return _reshape(node, shapes, out)
     if target in _IDENTITIES:
         return None
+    if target in _MEANS:
+        return _mean(node, shapes, out)
+    if target in _NARROWS:
+        arguments = _arguments(node)
+        subject = {"dim": arguments["dim"], "start": arguments["start"], "length": arguments["length"]}
+        return _apply(node, "narrow", subject, shapes, out)
+    if _is_stochastic_depth(target):
+        arguments = _arguments(node)
+        return _apply(node, "stochastic_depth", {"p": arguments["p"], "mode": arguments["mode"]}, shapes, out)
     function = _METHODS.get(target) if node.op == "call_method" else target
     if function in _FUNCTIONS:
         normalised = normalize_function(
@@ -219,6 +308,110 @@ def _translate(node: fx.Node, shapes: list[Shape], out: Shape) -> Translation:
         if normalised is not None:
             return _layer(node, _FUNCTIONS[function](normalised.kwargs), shapes, out)
     raise _Unsupported(_name(node))
+
+
+def _multiply(node: fx.Node, shapes: list[Shape], out: Shape) -> Translation:
+    """A product of traced tensors (a Multiply), or of a tensor and a learned C×1×1 parameter (a LayerScale)."""
+    parameter = next((a for a in _operands(node) if isinstance(a, fx.Node) and a.op == "get_attr"), None)
+    if parameter is not None:
+        return _apply(node, "layer_scale", {"shape": _shape(parameter)}, shapes, out)
+    if len(shapes) < 2:
+        raise _Unsupported(f"{_name(node)} by a number")
+    return _apply(node, "mul", {}, shapes, out)
+
+
+def _mean(node: fx.Node, shapes: list[Shape], out: Shape) -> Translation:
+    """x.mean((2, 3)): a global average pool, and a Flatten unless keepdim."""
+    arguments = _arguments(node)
+    dims = arguments.get("dim")
+    dims = (dims,) if isinstance(dims, int) else tuple(dims) if isinstance(dims, (tuple, list)) else None
+    rank = len(shapes[0])
+    if rank != 4 or dims is None or sorted(d % rank for d in dims) != [2, 3] or arguments.get("dtype") is not None:
+        raise _Unsupported(f"{_name(node)} over any dimensions but height and width")
+    pooled = (*shapes[0][:2], 1, 1)
+    pool = _apply(node, "AdaptiveAvgPool2d", nn.AdaptiveAvgPool2d(1), shapes, pooled)
+    if arguments.get("keepdim", False):
+        return pool
+    return [pool, _apply(node, "Flatten", nn.Flatten(), [pooled], out)]  # type: ignore[list-item]
+
+
+def _channels_last(node: fx.Node, shapes: list[Shape], out: Shape) -> Translation:
+    """An operation between a permute to channels-last and back, as the block that computes it on N, C, H, W:
+    LayerNorm over the channels is a LayerNorm2d, a Linear a 1×1 Conv2d; element-wise ones stay themselves."""
+    if node.op == "call_module":
+        module = node.graph.owning_module.get_submodule(node.target)
+        if isinstance(module, nn.Linear):
+            conv = nn.Conv2d(module.in_features, module.out_features, 1, bias=module.bias is not None, device="meta")
+            return _apply(node, "Conv2d", conv, shapes, out)
+        if isinstance(module, nn.LayerNorm):
+            subject = {
+                "normalized_shape": tuple(module.normalized_shape),
+                "eps": module.eps,
+                "elementwise_affine": module.elementwise_affine,
+                "bias": module.bias is not None,
+            }
+            return _apply(node, "layer_norm_2d", subject, shapes, out)
+        return _layer(node, module, shapes, out)
+    if node.target is F.layer_norm:
+        arguments = _arguments(node)
+        affine = [arguments.get(k) for k in ("weight", "bias")]
+        if not all(isinstance(a, fx.Node) and a.op == "get_attr" for a in affine):
+            raise _Unsupported(f"{_name(node)} without learned weight and bias")
+        subject = {
+            "normalized_shape": tuple(arguments["normalized_shape"]),
+            "eps": arguments.get("eps", 1e-5),
+            "elementwise_affine": True,
+            "bias": True,
+        }
+        return _apply(node, "layer_norm_2d", subject, shapes, out)
+    if node.target in _IDENTITIES:
+        return None
+    function = _METHODS.get(node.target) if node.op == "call_method" else node.target
+    return _layer(node, _FUNCTIONS[function](_arguments(node, function)), shapes, out)
+
+
+def _weights(node: fx.Node, patterns: _Patterns) -> dict[str, Weight] | None:
+    """The tensors of node's block taken one by one from the module (None: the whole submodule's, or none)."""
+    if node.op == "call_module" and node in patterns.channels_last:
+        module = node.graph.owning_module.get_submodule(node.target)
+        if isinstance(module, nn.Linear):  # as a 1×1 convolution
+            weights = {"weight": Weight(f"{node.target}.weight", (*module.weight.shape, 1, 1))}
+            return weights | ({"bias": Weight(f"{node.target}.bias")} if module.bias is not None else {})
+    if node.target is F.layer_norm:
+        arguments = _arguments(node)
+        return {key: Weight(str(arguments[key].target)) for key in ("weight", "bias")}
+    if node.target in _MULS:
+        parameter = next((a for a in _operands(node) if isinstance(a, fx.Node) and a.op == "get_attr"), None)
+        return {"scale": Weight(str(parameter.target))} if parameter is not None else None
+    return None
+
+
+def _arguments(node: fx.Node, function: Any = None) -> dict[str, Any]:
+    """A call's arguments by name (a method's self is its first argument)."""
+    function = function or (getattr(torch, str(node.target)) if node.op == "call_method" else node.target)
+    if node.op == "call_function" and not isinstance(function, type(torch.add)):
+        try:  # a Python function: its own signature
+            return dict(inspect.signature(function).bind(*node.args, **node.kwargs).arguments)
+        except (TypeError, ValueError):
+            pass
+    normalised = normalize_function(
+        function, node.args, node.kwargs, _types(node.args), _types(node.kwargs), normalize_to_only_use_kwargs=True
+    )
+    if normalised is None:
+        raise _Unsupported(_name(node))
+    return normalised.kwargs
+
+
+def _is_stochastic_depth(target: Any) -> bool:
+    """torchvision.ops.stochastic_depth (kept whole by torch.fx)."""
+    return getattr(target, "__name__", None) == "stochastic_depth" and str(
+        getattr(target, "__module__", "")
+    ).startswith("torchvision.ops")
+
+
+def _operands(node: fx.Node) -> list[Any]:
+    """Both sides of a binary operation (+, *)."""
+    return [*node.args[:2], *([node.kwargs["other"]] if "other" in node.kwargs else [])]
 
 
 def _types(values: Any) -> Any:
@@ -232,15 +425,187 @@ def _dim(node: fx.Node, shape: Shape) -> int:
     return dim % len(shape) if isinstance(dim, int) else -1
 
 
-def _tensor_inputs(node: fx.Node) -> list[fx.Node]:
-    """The tensors an operation reads, in order: its first argument, both sides of +, every tensor of a cat."""
+def _tensor_inputs(node: fx.Node, patterns: _Patterns | None = None) -> list[fx.Node]:
+    """The tensors an operation reads, in order: its first argument, both sides of + and *, every tensor of a
+    cat; for a piece of a chunk or split, and the last view of a channel shuffle, the tensor they divide. A
+    parameter read as a block's weights (a LayerScale's) is no input."""
+    if patterns is not None and node in patterns.pieces:
+        return [patterns.pieces[node][0]]
+    if patterns is not None and node in patterns.shuffles:
+        return [patterns.shuffles[node][0]]
     if node.target in _CATS:
         tensors = node.kwargs.get("tensors", node.args[0] if node.args else [])
         return [t for t in tensors if isinstance(t, fx.Node)] if isinstance(tensors, (list, tuple)) else []
-    if node.target in _ADDS:
-        return [a for a in [*node.args[:2], node.kwargs.get("other")] if isinstance(a, fx.Node)]
+    if node.target in _ADDS or node.target in _MULS:
+        return [a for a in _operands(node) if isinstance(a, fx.Node) and a.op != "get_attr"]
     first = node.args[0] if node.args else node.kwargs.get("input")
     return [first] if isinstance(first, fx.Node) else []
+
+
+# Patterns of several operations ---------------------------------------------------------------------------
+
+
+@dataclass
+class _Patterns:
+    """Operations that only several together make exact, found before the nodes are translated."""
+
+    channels_last: set[fx.Node] = field(default_factory=set)  # between a permute to NHWC and back (shapes as NCHW)
+    permutes: set[fx.Node] = field(default_factory=set)  # the permutes around them: they pass their input on
+    shuffles: dict[fx.Node, tuple[fx.Node, int]] = field(default_factory=dict)  # a shuffle's last view → input, groups
+    pieces: dict[fx.Node, tuple[fx.Node, int, int]] = field(default_factory=dict)  # chunk[i] → input, start, length
+    skipped: set[fx.Node] = field(default_factory=set)  # computed by another node's block (a shuffle's first view)
+    parameters: set[fx.Node] = field(default_factory=set)  # read only as a block's weights
+
+
+def _patterns(traced: fx.GraphModule, live: set[fx.Node]) -> _Patterns:
+    """The patterns of the traced graph (shapes as torch.fx recorded them; rewritten for channels-last regions)."""
+    patterns = _Patterns()
+    for node in traced.graph.nodes:
+        if node not in live:
+            continue
+        if _permutes(node, NCHW_TO_NHWC):
+            _find_channels_last(node, live, patterns)
+        elif node.target in _RESHAPES or node.target in _FLATTENS:
+            _find_shuffle(node, patterns)
+        elif node.target in _SPLITS:
+            _find_pieces(node, live, patterns)
+        elif node.op == "get_attr" and all(_reads_as_weight(user, node) for user in node.users if user in live):
+            patterns.parameters.add(node)
+    return patterns
+
+
+def _reads_as_weight(user: fx.Node, parameter: fx.Node) -> bool:
+    """user reads parameter as a block's weights: a product with a traced tensor, or LayerNorm's weight or bias."""
+    if user.target in _MULS:
+        operands = _operands(user)
+        others = [a for a in operands if a is not parameter]
+        return len(operands) == 2 and len(others) == 1 and isinstance(others[0], fx.Node) and others[0].op != "get_attr"
+    if user.target is F.layer_norm:
+        return parameter not in user.args[:1] and user.kwargs.get("input") is not parameter
+    return False
+
+
+def _permute_dims(node: fx.Node) -> tuple[int, ...] | None:
+    """The dimensions of a permute (x.permute(0, 2, 3, 1), torch.permute(x, [0, 2, 3, 1])), None for others."""
+    if node.target not in _PERMUTES or node.op not in ("call_method", "call_function"):
+        return None
+    dims: Any = node.args[1:] if node.kwargs.get("dims") is None else (node.kwargs["dims"],)
+    if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+        dims = tuple(dims[0])
+    return tuple(dims) if all(isinstance(d, int) for d in dims) else None
+
+
+def _permutes(node: fx.Node, order: tuple[int, ...]) -> bool:
+    """node permutes a 4-dimensional tensor in this order."""
+    dims = _permute_dims(node)
+    return dims is not None and len(dims) == 4 and tuple(d % 4 for d in dims) == order
+
+
+def _in_channels_last(node: fx.Node) -> bool:
+    """An operation exact on channels-last tensors: LayerNorm, Linear, and element-wise operations."""
+    if node.op == "call_module":
+        cls = type(node.graph.owning_module.get_submodule(node.target))
+        known = getattr(nn, cls.__name__, None) is cls
+        return known and cls.__name__ in {"LayerNorm", "Linear", *_ELEMENTWISE_LAYERS}
+    if node.op == "call_method":
+        return node.target in _IDENTITIES or _METHODS.get(node.target) in _ELEMENTWISE_FUNCTIONS
+    return node.op == "call_function" and (node.target is F.layer_norm or node.target in _ELEMENTWISE_FUNCTIONS)
+
+
+def _find_channels_last(opening: fx.Node, live: set[fx.Node], patterns: _Patterns) -> None:
+    """A permute to channels-last, operations exact there, and permutes back (ConvNeXt's LayerNorm and MLP):
+    the region's operations become blocks on N, C, H, W. Any other operation in it leaves it to be refused."""
+    members, closing, stack = {opening}, set(), [opening]
+    while stack:
+        node = stack.pop()
+        for user in node.users:
+            if user not in live:
+                continue
+            if _permutes(user, NHWC_TO_NCHW):
+                closing.add(user)
+            elif _in_channels_last(user) and all(i is node or i.op == "get_attr" for i in user.all_input_nodes):
+                if user not in members:
+                    members.add(user)
+                    stack.append(user)
+            else:
+                return
+    if not closing:
+        return
+    for node in members:  # N, H, W, C → N, C, H, W
+        b, h, w, c = node.meta[_SHAPE]
+        node.meta[_SHAPE] = (b, c, h, w)
+    patterns.channels_last |= members - {opening}
+    patterns.permutes |= {opening, *closing}
+
+
+def _find_shuffle(last: fx.Node, patterns: _Patterns) -> None:
+    """A channel shuffle: x.view(b, g, C // g, h, w) or x.unflatten(1, (g, -1)), then transpose(1, 2), maybe
+    contiguous(), then x.view(b, -1, h, w) or flatten(1, 2) (ShuffleNet's, and NetBuilder's own layer)."""
+    chain, node = [], last.args[0] if last.args else None
+    while isinstance(node, fx.Node) and len(node.users) == 1 and node.target in _IDENTITIES:
+        chain.append(node)
+        node = node.args[0]
+    transpose = node
+    if not (isinstance(transpose, fx.Node) and transpose.target in _TRANSPOSES and len(transpose.users) == 1):
+        return
+    dims = sorted(d % 5 for d in transpose.args[1:3] if isinstance(d, int))
+    first = transpose.args[0]
+    if dims != [1, 2] or not (isinstance(first, fx.Node) and len(first.users) == 1 and first.args):
+        return
+    source = first.args[0]
+    before, grouped, after = _shape(source), _shape(first), _shape(last)
+    if not (isinstance(source, fx.Node) and before and grouped and len(before) == 4 and len(grouped) == 5):
+        return
+    b, c, h, w = before
+    if grouped != (b, grouped[1], c // grouped[1], h, w) or after != before:
+        return
+    if not (_splits_channels(first) and _joins_channels(last)):
+        return
+    patterns.shuffles[last] = (source, grouped[1])
+    patterns.skipped |= {first, transpose, *chain}
+
+
+def _splits_channels(node: fx.Node) -> bool:
+    """x.view(b, g, C // g, h, w) with b the batch size, or x.unflatten(1, ...)."""
+    if node.target in _RESHAPES:
+        return len(node.args) > 1 and _is_batch_size(node.args[1])
+    return node.target == "unflatten" and (node.args[1:2] == (1,) or node.kwargs.get("dim") == 1)
+
+
+def _joins_channels(node: fx.Node) -> bool:
+    """x.view(b, -1, h, w) with b the batch size, or x.flatten(1, 2)."""
+    if node.target in _RESHAPES:
+        return len(node.args) > 1 and _is_batch_size(node.args[1])
+    arguments = _arguments(node)
+    return (arguments.get("start_dim"), arguments.get("end_dim")) == (1, 2)
+
+
+def _find_pieces(split: fx.Node, live: set[fx.Node], patterns: _Patterns) -> None:
+    """x.chunk(n, dim=1)[i] or torch.split(x, sizes, dim=1)[i]: each piece a Narrow of the channels."""
+    arguments = _arguments(split)
+    source = split.args[0] if split.args else next(iter(arguments.values()), None)
+    shape = _shape(source)
+    users = [u for u in split.users if u in live]
+    if shape is None or len(shape) != 4 or arguments.get("dim", 0) % 4 != 1:
+        return
+    if not all(u.target is operator.getitem and isinstance(u.args[1], int) for u in users):
+        return
+    channels = shape[1]
+    if split.target in ("chunk", torch.chunk):
+        size = ceil(channels / arguments["chunks"])
+        sizes = [min(size, channels - start) for start in range(0, channels, size)]
+    else:
+        sections = arguments["split_size_or_sections"]
+        sizes = (
+            [min(sections, channels - start) for start in range(0, channels, sections)]
+            if isinstance(sections, int)
+            else list(sections)
+        )
+    starts = [sum(sizes[:i]) for i in range(len(sizes))]
+    for user in users:
+        i = user.args[1] % len(sizes)
+        patterns.pieces[user] = (source, starts[i], sizes[i])
+    patterns.skipped.add(split)
 
 
 # Tracing -------------------------------------------------------------------------------------------------
@@ -311,19 +676,20 @@ def translate(module: nn.Module, input_shape: Shape, label: str = "the model") -
     graph = Graph()
     graph.add_node(Node("input", INPUT.name, {"shape": list(input_shape)}))
     block_of: dict[fx.Node, str] = {}  # fx node → the block whose output it is
-    modules: dict[str, str] = {}
+    imported = Imported(Document(graph, label))
     refused: dict[str, list[str]] = {}  # operation → where it occurs
     failed: set[fx.Node] = set()  # refused nodes, and nodes that read them
     path_of: dict[str, tuple[str, ...]] = {}  # block id → the modules whose forward computed it, outermost first
     module_paths = _module_paths(traced)
     live = _live(output)
+    patterns = _patterns(traced, live)
     for node in traced.graph.nodes:
-        if node not in live or node.op == "output":
+        if node not in live or node.op == "output" or node in patterns.skipped or node in patterns.parameters:
             continue
         if node.op == "placeholder":
             block_of[node] = "input"
             continue
-        sources = _tensor_inputs(node)
+        sources = _tensor_inputs(node, patterns)
         out = _shape(node)
         try:
             if out is None:  # not one tensor: a size that a reshape may read (anything else reading it is refused)
@@ -335,30 +701,90 @@ def translate(module: nn.Module, input_shape: Shape, label: str = "the model") -
             shapes = [_shape(s) for s in sources]
             if None in shapes:
                 raise _Unsupported(_name(node))
-            translation = _translate(node, shapes, out)  # type: ignore[arg-type]
+            translation = _translate(node, shapes, out, patterns)  # type: ignore[arg-type]
         except _Unsupported as e:
             refused.setdefault(str(e), []).append(node.name)
             failed.add(node)
             continue
-        if failed.intersection(node.all_input_nodes):  # translatable, but reads what is not
+        if failed.intersection([*node.all_input_nodes, *sources]):  # translatable, but reads what is not
             failed.add(node)
             continue
         if translation is None:
             block_of[node] = block_of[sources[0]]
             continue
         before = len(graph.nodes)
-        block_of[node] = _add_block(graph, node.name, *translation, [block_of[s] for s in sources])
-        for nid in list(graph.nodes)[before:]:  # the block, and the heads of a chained Concat
+        ids = [block_of[s] for s in sources]
+        for block, params in translation if isinstance(translation, list) else [translation]:
+            ids = [_add_block(graph, node.name, block, params, ids)]
+        block_of[node] = ids[0]
+        for nid in list(graph.nodes)[before:]:  # the blocks, and the heads of a chained Concat
             path_of[nid] = module_paths[node]
-        if node.op == "call_module":
-            modules[block_of[node]] = str(node.target)
+        weights = _weights(node, patterns)
+        if weights is not None:
+            imported.tensors[block_of[node]] = weights
+        elif node.op == "call_module":
+            imported.modules[block_of[node]] = str(node.target)
     if refused:
         raise ModelImportError(_refusal(label, refused))
     _compare_shapes(graph, block_of, label)
     _add_groups(graph, path_of)
     for nid, position in arrange(graph).items():
         graph.nodes[nid].position = position
-    return Imported(Document(graph, label), modules)
+    imported.left_out = _left_out(module, _used(traced, live))
+    return imported
+
+
+# Parameters the eval-mode network never uses ----------------------------------------------------------------
+
+
+def _used(traced: fx.GraphModule, nodes: Any) -> set[str]:
+    """The qualified names of the layers and parameters that these nodes of a traced module call or read."""
+    return {str(n.target) for n in nodes if n.op in ("call_module", "get_attr")}
+
+
+def _left_out(module: nn.Module, used: set[str]) -> list[LeftOut]:
+    """The largest submodules whose parameters the traced network never uses (Inception's AuxLogits, which only
+    training runs), each with its parameter count and whether training mode uses it."""
+
+    def is_used(name: str) -> bool:
+        parts = name.split(".")
+        return any(".".join(parts[:i]) in used for i in range(1, len(parts) + 1))
+
+    unused = {name for name, _ in module.named_parameters() if not is_used(name)}
+    if not unused:
+        return []
+    found: list[tuple[str, int]] = []
+
+    def visit(prefix: str, sub: nn.Module) -> None:
+        for name, p in sub.named_parameters(recurse=False):
+            if f"{prefix}{name}" in unused:
+                found.append((f"{prefix}{name}", p.numel()))
+        for name, child in sub.named_children():
+            params = [(f"{prefix}{name}.{n}", p.numel()) for n, p in child.named_parameters()]
+            if params and all(n in unused for n, _ in params):
+                found.append((f"{prefix}{name}", sum(c for _, c in params)))
+            elif any(n in unused for n, _ in params):
+                visit(f"{prefix}{name}.", child)
+
+    visit("", module)
+    training = _used_in_training(module)
+    return [
+        LeftOut(name, params, any(u == name or u.startswith(f"{name}.") for u in training)) for name, params in found
+    ]
+
+
+def _used_in_training(module: nn.Module) -> set[str]:
+    """The layers and parameters that module's forward calls or reads in training mode, as far as torch.fx can
+    trace it (nothing where it cannot)."""
+    was_training = module.training
+    module.train()
+    try:
+        traced = fx.symbolic_trace(module)
+    except Exception:  # torch.fx raises many kinds on Python control flow it cannot follow
+        return set()
+    finally:
+        module.train(was_training)
+    return _used(traced, traced.graph.nodes)
 
 
 # Groups from the module hierarchy -------------------------------------------------------------------------
@@ -528,9 +954,11 @@ def import_module(module: nn.Module, input_shape: Shape, label: str = "the model
     imported = translate(module, input_shape, label)
     verify(module, imported)
     result = check(imported.document.graph)
+    note = imported.left_out_note()
     imported.document.description = (
         f"Imported from {label} through torch.fx for inputs of {fmt_shape(tuple(input_shape))}: "
-        f"{len(imported.document.graph.nodes)} blocks, {result.total_params:,} parameters."
+        f"{len(imported.document.graph.nodes)} blocks, {result.total_params:,} parameters"
+        f"{f'; {note}' if note else ''}."
     )
     return imported
 
