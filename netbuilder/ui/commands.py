@@ -13,11 +13,13 @@ from typing import Any, Protocol
 from PySide6.QtGui import QUndoCommand
 
 from netbuilder.core.blocks import REGISTRY
+from netbuilder.core.document import Document
 from netbuilder.core.graph import Edge, Graph, Node
 from netbuilder.core.groups import Group, depth, parents
 from netbuilder.core.layout import ROW, descendants
 from netbuilder.core.params import validate
 from netbuilder.core.problems import ShapeError
+from netbuilder.core.search_space import SearchSpace
 from netbuilder.ui.items import NODE_H as BLOCK_H
 from netbuilder.ui.items import NODE_W as BLOCK_W
 
@@ -398,15 +400,15 @@ def placed(graph: Graph, node: Node) -> Node:
     return Node(node.id, node.type, dict(node.params), free_position(graph, node.position or (0.0, 0.0)))
 
 
-def feeder_above(graph: Graph, node: Node, reach: float = ROW) -> str | None:
+def feeder_above(graph: Graph, node: Node, reach: float = ROW, free: bool = True) -> str | None:
     """The block just above a dropped one (within a short distance, roughly in its column) whose output is
-    free, when the dropped block takes an input; else None."""
+    free (or any, without free), when the dropped block takes an input; else None."""
     if input_count(node) == 0 or node.position is None:
         return None
     x, y = node.position
     best: tuple[float, str] | None = None
     for nid, n in graph.nodes.items():
-        if n.position is None or graph.out_edges(nid) or nid == node.id:
+        if n.position is None or (free and graph.out_edges(nid)) or nid == node.id:
             continue
         gap = y - (n.position[1] + BLOCK_H)
         if -BLOCK_H / 2 <= gap <= reach and abs(n.position[0] - x) < BLOCK_W * 0.6:
@@ -567,3 +569,23 @@ def group_repeats(graph: Graph, runs: list[list[str]], name: str) -> Edit:
             op.graph = graph
         ops += edit.ops
     return Edit(f"Group {len(runs)} repeats", ops)
+
+
+@dataclass
+class SetSearch:
+    """Replace the document's search space (what a search varies; core.search_space)."""
+
+    document: Document
+    old: SearchSpace
+    new: SearchSpace
+
+    def redo(self) -> None:
+        self.document.search = self.new.copy()
+
+    def undo(self) -> None:
+        self.document.search = self.old.copy()
+
+
+def set_search(document: Document, space: SearchSpace, text: str = "Set the search space") -> Edit:
+    """Mark parameters or settings "search" (or no longer): one undoable step."""
+    return Edit(text, [SetSearch(document, document.search.copy(), space.copy())])

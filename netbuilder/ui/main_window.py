@@ -62,6 +62,7 @@ from netbuilder.ui.quick_add import QuickAdd
 from netbuilder.ui.run_compare import show_comparison
 from netbuilder.ui.scene import CanvasScene
 from netbuilder.ui.summary_dialog import SummaryDialog
+from netbuilder.ui.templates import apply_template
 from netbuilder.ui.training_dock import TrainingDock
 from netbuilder.ui.view import CanvasView
 from netbuilder.ui.volumes_view import VolumesView
@@ -698,6 +699,11 @@ class MainWindow(QMainWindow):
     def add_below_selection(self, entry: PaletteEntry) -> None:
         """Double-click in the palette: add under the selected block, wired in (inserted into its chain)."""
         selected = self.selected_ids()
+        if entry.template:
+            added = apply_template(self.editor, entry.template, selected[0] if len(selected) == 1 else None)
+            for nid in added[-1:]:
+                self.scene.select_only(nid)
+            return
         if len(selected) != 1:
             center = self.view.mapToScene(self.view.viewport().rect().center())
             self.scene.drop_block(entry.block_type, center, entry.params)

@@ -13,6 +13,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QAbstractItemView, QLineEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from netbuilder.core.blocks import REGISTRY
+from netbuilder.ui.templates import SQUEEZE_EXCITE
 
 RESOURCES = Path(str(files("netbuilder._resources")))  # the checkout's resources/, shipped inside the package
 MIME_BLOCK = "application/x-netbuilder-block"
@@ -27,13 +28,22 @@ class Entry:
     icon: str
     tip: str = ""
     params: dict[str, Any] = field(default_factory=dict)
+    template: str = ""  # a unit of several blocks (ui/templates.py) rather than one block of block_type
 
     def tooltip(self) -> str:
-        return self.tip or REGISTRY[self.block_type].help
+        """What the entry does in a line, and the idea behind it with its paper, where it has one."""
+        text = self.tip or REGISTRY[self.block_type].help
+        idea = REGISTRY[self.block_type].idea(self.params)
+        return f"{text}\nIdea: {idea[0]} — {idea[1]}" if idea else text
 
     def mime(self) -> QMimeData:
         data = QMimeData()
-        data.setData(MIME_BLOCK, json.dumps({"type": self.block_type, "params": self.params}).encode())
+        payload = {
+            "type": self.block_type,
+            "params": self.params,
+            **({"template": self.template} if self.template else {}),
+        }
+        data.setData(MIME_BLOCK, json.dumps(payload).encode())
         data.setText(self.label)
         return data
 
@@ -53,7 +63,13 @@ GROUPS: list[tuple[str, list[Entry]]] = [
             _act("ELU", "elu", "Smooth ReLU that goes slightly negative."),
             _act("GELU", "gelu", "Smooth ReLU used by transformers."),
             _act("SiLU", "silu", "x·sigmoid(x), also called swish."),
+            _act("ReLU6", "relu6", "ReLU capped at 6 (MobileNetV2)."),
+            _act("Hardswish", "hardswish", "A cheap swish made of straight pieces (MobileNetV3)."),
+            _act("Mish", "mish", "x·tanh(softplus(x)): a smooth, self-gated ReLU."),
             _act("Sigmoid", "sigmoid", "Squashes values into (0, 1)."),
+            _act(
+                "Hardsigmoid", "hardsigmoid", "A cheap sigmoid made of straight pieces: the gate of MobileNetV3's SE."
+            ),
             _act("Tanh", "tanh", "Squashes values into (−1, 1)."),
             _act("Softmax", "softmax", "Turns scores into probabilities that sum to 1 (at the end of a classifier)."),
         ],
@@ -79,11 +95,37 @@ GROUPS: list[tuple[str, list[Entry]]] = [
     ("Fully-connected", [Entry("Linear", "Linear", "linear")]),
     (
         "Normalization and regularization",
-        [Entry("BatchNorm", "BatchNorm", "norm"), Entry("Dropout", "Dropout", "dropout")],
+        [
+            Entry("BatchNorm", "BatchNorm", "norm"),
+            Entry("LayerNorm2d", "LayerNorm2d", "norm"),
+            Entry("LayerScale", "LayerScale", "norm"),
+            Entry("Dropout", "Dropout", "dropout"),
+            Entry("StochasticDepth", "StochasticDepth", "dropout"),
+        ],
     ),
     (
         "Structure",
-        [Entry("Flatten", "Flatten", "flatten"), Entry("Add", "Add", "add"), Entry("Concat", "Concat", "concat")],
+        [
+            Entry("Flatten", "Flatten", "flatten"),
+            Entry("Add", "Add", "add"),
+            Entry("Multiply", "Multiply", "multiply"),
+            Entry("Concat", "Concat", "concat"),
+            Entry("ChannelShuffle", "ChannelShuffle", "shuffle"),
+            Entry("Narrow", "Narrow", "narrow"),
+        ],
+    ),
+    (
+        "Units",
+        [
+            Entry(
+                "Squeeze-and-excitation",
+                "Multiply",
+                "squeeze",
+                "Gates the channels of the selected block's volume (or the block above where it is dropped): "
+                "AdaptivePool2d → Conv2d 1×1 → ReLU → Conv2d 1×1 → Hardsigmoid → Multiply, as one group.",
+                template=SQUEEZE_EXCITE,
+            )
+        ],
     ),
 ]
 
@@ -94,13 +136,18 @@ def entry_from_mime(data: QMimeData) -> Entry | None:
         return None
     try:
         payload = json.loads(bytes(data.data(MIME_BLOCK)).decode("utf-8"))
-        block_type, params = payload["type"], payload.get("params", {})
-    except (ValueError, KeyError, TypeError):
+        block_type, params, template = payload["type"], payload.get("params", {}), payload.get("template", "")
+    except (ValueError, KeyError, TypeError, AttributeError):
         return None
-    if block_type not in REGISTRY or not isinstance(params, dict):
+    if block_type not in REGISTRY or not isinstance(params, dict) or template not in ("", SQUEEZE_EXCITE):
         return None
     return next(
-        (e for _, es in GROUPS for e in es if e.block_type == block_type and e.params == params),
+        (
+            e
+            for _, es in GROUPS
+            for e in es
+            if e.block_type == block_type and e.params == params and e.template == template
+        ),
         Entry(block_type, block_type, "", "", params),
     )
 

@@ -40,6 +40,7 @@ from netbuilder.ui.editor import Editor
 from netbuilder.ui.group_item import CARD_H, FRAME_BOTTOM, FRAME_PAD, FRAME_TITLE, GroupCard, GroupFrame, group_view
 from netbuilder.ui.items import NODE_H, NODE_W, NodeItem, NodeView, PortItem, draw_text, lod_of, readable
 from netbuilder.ui.palette import entry_from_mime
+from netbuilder.ui.templates import apply_template
 
 
 def describe_volume(shape: tuple[int, ...]) -> str:
@@ -477,7 +478,13 @@ class CanvasScene(QGraphicsScene):
         if entry is None:
             event.ignore()
             return
-        self.drop_block(entry.block_type, event.scenePos(), entry.params)
+        if entry.template:  # a unit: under the block above the drop point
+            probe = self.new_node(entry.block_type, event.scenePos(), entry.params)
+            added = apply_template(self.editor, entry.template, feeder_above(self.editor.graph, probe, free=False))
+            for nid in added[-1:]:
+                self.select_only(nid)
+        else:
+            self.drop_block(entry.block_type, event.scenePos(), entry.params)
         event.acceptProposedAction()
 
     # Wiring and moving ---------------------------------------------------------------------------

@@ -262,9 +262,9 @@ def test_wire_dropped_on_empty_canvas_opens_quick_add_attached(make_window):
 def test_palette_search_filters(make_window):
     window = make_window()
     QTest.keyClicks(window.palette.search, "pool")
-    assert window.palette.visible_labels() == ["MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d"]
+    assert window.palette.visible_labels() == ["MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Squeeze-and-excitation"]
     window.palette.search.clear()
-    assert len(window.palette.visible_labels()) == 19
+    assert len(window.palette.visible_labels()) == 30
 
 
 def test_zoom_fit_and_arrange(make_window):

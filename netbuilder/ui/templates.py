@@ -1,0 +1,99 @@
+"""Units of several blocks added in one undoable step: squeeze-and-excitation after a block."""
+
+from __future__ import annotations
+
+from netbuilder.core.graph import Edge, Graph, Node
+from netbuilder.core.groups import Group
+from netbuilder.core.layout import ROW, descendants
+from netbuilder.core.shapes import Check
+from netbuilder.ui.commands import (
+    AddEdge,
+    AddGroup,
+    AddNode,
+    Edit,
+    Move,
+    Op,
+    RemoveEdge,
+    _back_to_front,
+    _fresh_group_id,
+)
+from netbuilder.ui.editor import Editor
+from netbuilder.ui.items import NODE_W
+
+SQUEEZE_EXCITE = "squeeze_excite"
+SE_REDUCTION = 4  # squeezed channels = channels / 4, rounded to a multiple of 8 (as MobileNetV3 and EfficientNet)
+
+
+def squeezed(channels: int) -> int:
+    """The channels of the squeeze: a quarter, rounded to a multiple of 8 and never below 8 or above channels."""
+    return min(channels, max(8, int(channels / SE_REDUCTION + 4) // 8 * 8))
+
+
+def squeeze_excite(graph: Graph, result: Check, above: str) -> Edit | str:
+    """Squeeze-and-excitation on the C×H×W volume of `above`: AdaptivePool2d 1×1 → Conv2d 1×1 (C→C/4) → ReLU →
+    Conv2d 1×1 (C/4→C) → Hardsigmoid → Multiply with the volume, the Multiply taking over what `above` fed.
+    One step, in a new group named SqueezeExcite. A sentence instead, when `above` gives no volume."""
+    shape = result.nodes[above].output_shape if above in result.nodes else None
+    if shape is None or len(shape) != 3:
+        what = "nothing valid" if shape is None else f"a vector of {shape[0]} features"
+        return (
+            f"Squeeze-and-excitation gates the channels of a C×H×W volume, but '{above}' gives {what}. "
+            f"Select a block that gives a volume, such as a Conv2d."
+        )
+    channels = shape[0]
+    x, y = graph.nodes[above].position or (0.0, 0.0)
+    side = x + NODE_W + 60.0
+    chain = [
+        ("se_pool", "AdaptivePool2d", {"mode": "avg", "output_size": 1}),
+        ("se_reduce", "Conv2d", {"out_channels": squeezed(channels), "kernel_size": 1}),
+        ("se_relu", "Activation", {"function": "relu"}),
+        ("se_expand", "Conv2d", {"out_channels": channels, "kernel_size": 1}),
+        ("se_gate", "Activation", {"function": "hardsigmoid"}),
+    ]
+    nodes, taken = [], set(graph.nodes) | set(graph.groups)
+    for n, (base, kind, params) in enumerate(chain):
+        nid = _unique(base, taken)
+        nodes.append(Node(nid, kind, params, (side, y + ROW * (n + 1))))
+    mul = Node(_unique("se_mul", taken), "Multiply", {"inputs": 2}, (x, y + ROW * (len(chain) + 1)))
+    shift = ROW * (len(chain) + 1)
+    reached = descendants(graph, above)  # what hangs below moves down to make room
+    ops: list[Op] = [
+        Move(graph, nid, n.position, (n.position[0], n.position[1] + shift))
+        for nid, n in graph.nodes.items()
+        if nid in reached and n.position is not None and n.position[1] > y
+    ]
+    fed = _back_to_front(graph, graph.out_edges(above))  # the Multiply takes over what `above` fed
+    ops += [RemoveEdge(graph, edge, graph.edges.index(edge)) for edge in fed]
+    ops += [AddNode(graph, node) for node in (*nodes, mul)]
+    ops += [AddEdge(graph, Edge(mul.id, edge.dst, edge.port)) for edge in reversed(fed)]
+    ops += [AddEdge(graph, Edge(a.id, b.id, 0)) for a, b in zip(nodes, nodes[1:])]
+    ops += [
+        AddEdge(graph, Edge(above, nodes[0].id, 0)),
+        AddEdge(graph, Edge(above, mul.id, 0)),
+        AddEdge(graph, Edge(nodes[-1].id, mul.id, 1)),
+    ]
+    group = Group(_fresh_group_id(graph, "se"), "SqueezeExcite", [n.id for n in (*nodes, mul)], folded=False)
+    ops.append(AddGroup(graph, group))
+    return Edit(f"Add squeeze-and-excitation under '{above}'", ops)
+
+
+def _unique(base: str, taken: set[str]) -> str:
+    found, n = base, 2
+    while found in taken:
+        found, n = f"{base}_{n}", n + 1
+    taken.add(found)
+    return found
+
+
+def apply_template(editor: Editor, template: str, above: str | None) -> list[str]:
+    """Add a unit under `above` as one undo step, or say in the status bar why not; the ids of what it added."""
+    if above is None or above not in editor.graph.nodes:
+        editor.say("Select the block whose channels squeeze-and-excitation should gate, then add it again.")
+        return []
+    edit = squeeze_excite(editor.graph, editor.result, above)
+    if isinstance(edit, str):
+        editor.say(edit)
+        return []
+    editor.push(edit)
+    editor.say(f"Added squeeze-and-excitation under '{above}' as group SqueezeExcite (Ctrl+Z undoes it).")
+    return edit.added
