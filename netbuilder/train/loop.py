@@ -1,7 +1,8 @@
 """The training and evaluation loop. It yields events and knows nothing about who listens.
 
 The hot loop has no per-image Python and no host↔device sync: loss and accuracy add up in device tensors
-and are read back every config.log_every steps, where divergence is checked too.
+and are read back every config.log_every steps, where divergence is checked too. Per-layer health (train.health)
+is read back every config.health_every steps.
 """
 
 from __future__ import annotations
@@ -26,7 +27,17 @@ from netbuilder.train.config import TrainConfig
 from netbuilder.train.device import PRECISION_NAMES, resolve_device, resolve_precision
 from netbuilder.train.distributed import World
 from netbuilder.train.errors import TrainError
-from netbuilder.train.events import BatchMetrics, Checkpoint, EpochMetrics, Evaluated, Event, Finished, Started
+from netbuilder.train.events import (
+    BatchMetrics,
+    Checkpoint,
+    EpochMetrics,
+    Evaluated,
+    Event,
+    Finished,
+    Health,
+    Started,
+)
+from netbuilder.train.health import HealthRecorder, Pending
 from netbuilder.train.runs import Run, restore
 from netbuilder.train.schedule import lr_at
 
@@ -89,18 +100,22 @@ class Trainer:
         self.optimizer = _optimizer(self.net, cfg)
         fp16 = self.autocast_dtype == torch.float16
         self.scaler = torch.amp.GradScaler(self.device.type) if fp16 else None
+        self.steps_per_epoch = max(1, len(self.feed.train) // world.size // cfg.batch_size)
         self.start_epoch, self.best, self.best_epoch = 0, None, None
         if checkpoint is not None:
             restore(checkpoint, self.net, self.optimizer, self.scaler)
             self.start_epoch, self.best = checkpoint["epoch"], checkpoint.get("best_val_accuracy")
             # a checkpoint from before best_epoch was kept: its own epoch when it was the best, else unknown
             self.best_epoch = checkpoint.get("best_epoch", checkpoint["epoch"] if checkpoint.get("best") else None)
+        self.health = None  # per-layer health, recorded by the process that writes the run folder
+        if cfg.health_every and world.main:
+            self.health = HealthRecorder(self.net, self.document.graph, cfg.health_every, hooks=not cfg.compile)
+        self.last_health = self.start_epoch * self.steps_per_epoch
         model: nn.Module = torch.compile(self.net) if cfg.compile else self.net
         if world.size > 1:
             ids = [self.device.index] if self.device.type == "cuda" else None
             model = nn.parallel.DistributedDataParallel(model, device_ids=ids)
         self.model = model
-        self.steps_per_epoch = max(1, len(self.feed.train) // world.size // cfg.batch_size)
         self.estimate = memory.estimate(
             result, cfg.batch_size, cfg.optimizer, cfg.momentum, self.autocast_dtype is not None, self.feed.device_bytes
         )
@@ -165,6 +180,13 @@ class Trainer:
             False, epoch, self.best, test and test.accuracy, time.perf_counter() - started, self.best_epoch, early_stop
         )
 
+    def _health_event(self, epoch: int, step: int, pending: Pending) -> Health:
+        assert self.health is not None
+        cfg, at = self.config, (epoch - 1) * self.steps_per_epoch + step
+        window, self.last_health = at - self.last_health, at
+        blocks = self.health.after_step(pending)
+        return Health(epoch, step, at, window, lr_at(at - 1, self.steps_per_epoch, cfg), cfg.lr, blocks)
+
     def _early_stop(self, epoch: int, validated: bool) -> str | None:
         """The sentence ending the run when early stopping is on and the validation accuracy has not improved
         for config.patience epochs; None to go on."""
@@ -184,8 +206,9 @@ class Trainer:
 
     def _train_epoch(
         self, epoch: int, should_stop: Callable[[], bool]
-    ) -> Generator[BatchMetrics, None, tuple[float, float] | None]:
-        """Yields BatchMetrics; returns (loss, accuracy) of the epoch, or None when asked to stop."""
+    ) -> Generator[BatchMetrics | Health, None, tuple[float, float] | None]:
+        """Yields BatchMetrics (and Health every config.health_every steps); returns (loss, accuracy) of the epoch,
+        or None when asked to stop."""
         cfg, world, device = self.config, self.world, self.device
         steps, bs = self.steps_per_epoch, cfg.batch_size
         self.model.train()
@@ -205,22 +228,30 @@ class Trainer:
             for group in self.optimizer.param_groups:
                 group["lr"] = lr
             x = self.feed.preprocess(x, train=True, generator=generator)
+            record = self.health is not None and self.health.due((epoch - 1) * steps + step)
+            if self.health is not None:
+                self.health.begin(record)
             with self._autocast():
                 logits = self.model(x)
                 loss = F.cross_entropy(logits.float(), y, label_smoothing=cfg.label_smoothing)
             self.optimizer.zero_grad(set_to_none=True)
+            (loss if self.scaler is None else self.scaler.scale(loss)).backward()
+            pending = None
+            if record:
+                pending = self.health.before_step(1.0 if self.scaler is None else self.scaler.get_scale())
             if self.scaler is not None:
-                self.scaler.scale(loss).backward()
                 self.scaler.step(self.optimizer)
                 self.scaler.update()
             else:
-                loss.backward()
                 self.optimizer.step()
             loss = loss.detach()
+            health = None if pending is None else self._health_event(epoch, step, pending)
             sums += torch.stack([loss * len(y), (logits.argmax(1) == y).sum().float()])
             seen += len(y) * world.size
             first_bad = torch.where((first_bad < 0) & ~torch.isfinite(loss), step, first_bad)
             if step % cfg.log_every and step != steps:
+                if health is not None:
+                    yield health
                 continue
             loss_sum, correct = distributed.all_sum(sums).tolist()
             if not math.isfinite(loss_sum):
@@ -233,6 +264,8 @@ class Trainer:
                 )
             now = time.perf_counter()
             yield BatchMetrics(epoch, step, steps, loss_sum / seen, correct / seen, lr, seen / (now - window))
+            if health is not None:
+                yield health
             total_loss, total_correct, total_seen = total_loss + loss_sum, total_correct + correct, total_seen + seen
             sums.zero_()
             seen = 0

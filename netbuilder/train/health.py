@@ -1,0 +1,122 @@
+"""Per-layer health while training: every `every` steps, each block's gradient norm, update-to-weight ratio and
+output mean and std, and for Activation blocks the share of dead (ReLU family) or saturated (sigmoid, tanh) units.
+
+Everything stays on the device between records: the only host read-back is one list per record. Between records,
+ReLU-family blocks OR together which channels fired (one small reduction of their output per step)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from torch import nn
+
+from netbuilder.core.graph import Graph
+from netbuilder.core.health import RELU_FAMILY, SATURATING, SATURATION_MARGIN
+from netbuilder.pytorch.build import GraphModule
+
+Pending = tuple[list[torch.Tensor], list[torch.Tensor]]  # per-parameter gradient norms, weights before the step
+
+
+class HealthRecorder:
+    """Hooks on a GraphModule's blocks. Per step: begin(record), forward, backward, before_step(), the
+    optimizer's step, then after_step() on a record's step for its numbers by node id."""
+
+    def __init__(self, net: GraphModule, graph: Graph, every: int, hooks: bool = True) -> None:
+        self.every = every
+        self.recording = False
+        self.blocks: list[tuple[str, list[nn.Parameter]]] = []  # blocks with weights, in the network's order
+        self.kinds: dict[str, str] = {}  # Activation blocks: "relu" (family) or a saturating function's name
+        self.order: list[str] = []
+        self.fired: dict[str, torch.Tensor] = {}  # per ReLU-family block: which channels were positive
+        self.stats: dict[str, torch.Tensor] = {}  # per hooked block on a record's step: mean, std (, saturated)
+        self.handles: list[Any] = []
+        for nid, _ in net.plan.layers():
+            module = net.layers[net.names[nid]]
+            params = [p for p in module.parameters() if p.requires_grad]
+            node = graph.nodes[nid]
+            function = node.params.get("function", "") if node.type == "Activation" else ""
+            kind = "relu" if function in RELU_FAMILY else function if function in SATURATING else ""
+            if not params and not kind:
+                continue
+            self.order.append(nid)
+            if params:
+                self.blocks.append((nid, params))
+            if kind:
+                self.kinds[nid] = kind
+            if hooks:
+                self.handles.append(module.register_forward_hook(self._hook(nid, kind)))
+
+    def close(self) -> None:
+        for handle in self.handles:
+            handle.remove()
+        self.handles.clear()
+
+    def due(self, global_step: int) -> bool:
+        return self.every > 0 and global_step % self.every == 0
+
+    def begin(self, record: bool) -> None:
+        self.recording = record
+
+    def _hook(self, nid: str, kind: str) -> Callable[[nn.Module, Any, torch.Tensor], None]:
+        def hook(module: nn.Module, inputs: Any, output: torch.Tensor) -> None:
+            if not module.training or not isinstance(output, torch.Tensor):
+                return
+            with torch.no_grad():
+                y = output.detach()
+                if kind == "relu":
+                    fired = y.amax(dim=[d for d in range(y.dim()) if d != 1]) > 0 if y.dim() > 1 else y > 0
+                    seen = self.fired.get(nid)
+                    self.fired[nid] = fired if seen is None or seen.shape != fired.shape else seen | fired
+                if self.recording:
+                    f = y.float()
+                    parts = [f.mean(), f.std()]
+                    if kind in SATURATING:
+                        low, high = SATURATING[kind]
+                        parts.append(((f - low < SATURATION_MARGIN) | (high - f < SATURATION_MARGIN)).float().mean())
+                    self.stats[nid] = torch.stack(parts)
+
+        return hook
+
+    def before_step(self, scale: float = 1.0) -> Pending:
+        """After backward, before the optimizer's step: the gradients' norms (unscaled) and the weights."""
+        grads, weights = [], []
+        for _, params in self.blocks:
+            for p in params:
+                grads.append(
+                    p.grad.detach().float().norm() / scale
+                    if p.grad is not None
+                    else p.new_zeros((), dtype=torch.float32)
+                )
+                weights.append(p.detach().clone())
+        return grads, weights
+
+    def after_step(self, pending: Pending) -> dict[str, dict[str, float]]:
+        """After the optimizer's step: every block's numbers, read back from the device at once."""
+        grads, before = pending
+        rows: list[tuple[str, str, torch.Tensor]] = []
+        i = 0
+        for nid, params in self.blocks:
+            n = len(params)
+            g = torch.stack(grads[i : i + n]).norm()
+            w = torch.stack([b.float().norm() for b in before[i : i + n]]).norm()
+            d = torch.stack([(p.detach().float() - b.float()).norm() for p, b in zip(params, before[i : i + n])])
+            rows += [(nid, "grad_norm", g), (nid, "update_ratio", d.norm() / w.clamp_min(1e-12))]
+            i += n
+        for nid, stat in self.stats.items():
+            rows += [(nid, "mean", stat[0]), (nid, "std", stat[1])]
+            if len(stat) > 2:
+                rows.append((nid, "saturated", stat[2]))
+        for nid, fired in self.fired.items():
+            rows.append((nid, "dead", 1.0 - fired.float().mean()))
+        values = torch.stack([t.float().reshape(()) for _, _, t in rows]).tolist() if rows else []
+        out: dict[str, dict[str, float]] = {nid: {} for nid in self.order}
+        for nid, params in self.blocks:
+            out[nid]["params"] = float(sum(p.numel() for p in params))
+        for (nid, name, _), value in zip(rows, values):
+            out[nid][name] = value
+        self.stats.clear()
+        self.fired.clear()
+        self.recording = False
+        return {nid: numbers for nid, numbers in out.items() if numbers}
