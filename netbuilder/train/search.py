@@ -23,12 +23,13 @@ import optuna
 
 from netbuilder.core.blocks import REGISTRY
 from netbuilder.core.document import Document, dumps, parse
-from netbuilder.core.search_space import INTEGER_KINDS, Choice, Dim, Range, SearchSpace, apply, split
+from netbuilder.core.search_space import INTEGER_KINDS, Choice, apply, split
 from netbuilder.core.shapes import check
 from netbuilder.train import runs
-from netbuilder.train.config import Setting, TrainConfig, settings
+from netbuilder.train.config import TrainConfig, settings
 from netbuilder.train.errors import TrainError
 from netbuilder.train.events import EpochMetrics, Event, Failed, Finished, Started
+from netbuilder.train.search_commands import check_training
 
 SAMPLERS = ("tpe", "random")
 PRUNERS = ("median", "hyperband")
@@ -68,34 +69,6 @@ def storage(url: str) -> optuna.storages.RDBStorage:
 def _first_line(error: Exception) -> str:
     text = str(error).strip().splitlines()
     return (text[0] if text else type(error).__name__)[:200]
-
-
-def check_training(space: SearchSpace, base: TrainConfig) -> None:
-    """Raise TrainError when a searched training setting does not exist or a value it can take is not allowed."""
-    known = {s.name: s for s in settings()}
-    for name, dim in space.training.items():
-        setting = known.get(name)
-        if setting is None:
-            raise TrainError(f"The search names a training setting {name!r} that does not exist.")
-        if isinstance(dim, Range) and setting.kind not in (int, float):
-            raise TrainError(f"The setting {name} takes a list of choices to search, not a range.")
-        if (
-            isinstance(dim, Range)
-            and setting.kind is int
-            and not all(float(v).is_integer() for v in (dim.low, dim.high))
-        ):
-            raise TrainError(f"The setting {name} is a whole number; its search range needs whole-number ends.")
-        for value in dim.values if isinstance(dim, Choice) else (_as(setting, dim.low), _as(setting, dim.high)):
-            setting.check(value)
-    base.replace(**{name: _as(known[name], _first(dim)) for name, dim in space.training.items()})
-
-
-def _as(setting: Setting, value: Any) -> Any:
-    return int(value) if setting.kind is int else float(value) if setting.kind is float else value
-
-
-def _first(dim: Dim) -> Any:
-    return dim.values[0] if isinstance(dim, Choice) else dim.low
 
 
 def _integer(document: Document, key: str) -> bool:

@@ -9,9 +9,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from netbuilder.core.search_space import Choice, Dim, Range, SearchSpace
 from netbuilder.train import process
 from netbuilder.train.commands import RUNS_ROOT, _add_setting, _CtrlC
-from netbuilder.train.config import settings
+from netbuilder.train.config import Setting, TrainConfig, settings
+from netbuilder.train.errors import TrainError
 
 SAMPLERS = ("tpe", "random")  # as train.search has them (not imported here: it imports optuna)
 PRUNERS = ("median", "hyperband")
@@ -45,6 +47,35 @@ def register(sub: argparse._SubParsersAction) -> None:
     for setting in settings():
         _add_setting(group, setting)
     p.set_defaults(run=_search)
+
+
+def check_training(space: SearchSpace, base: TrainConfig | None = None) -> None:
+    """Raise TrainError when a searched training setting does not exist or a value it can take is not allowed."""
+    known = {s.name: s for s in settings()}
+    for name, dim in space.training.items():
+        setting = known.get(name)
+        if setting is None:
+            raise TrainError(f"The search names a training setting {name!r} that does not exist.")
+        if isinstance(dim, Range) and setting.kind not in (int, float):
+            raise TrainError(f"The setting {name} takes a list of choices to search, not a range.")
+        if (
+            isinstance(dim, Range)
+            and setting.kind is int
+            and not all(float(v).is_integer() for v in (dim.low, dim.high))
+        ):
+            raise TrainError(f"The setting {name} is a whole number; its search range needs whole-number ends.")
+        for value in dim.values if isinstance(dim, Choice) else (_as(setting, dim.low), _as(setting, dim.high)):
+            setting.check(value)
+    if base is not None:
+        base.replace(**{name: _as(known[name], _first(dim)) for name, dim in space.training.items()})
+
+
+def _as(setting: Setting, value: Any) -> Any:
+    return int(value) if setting.kind is int else float(value) if setting.kind is float else value
+
+
+def _first(dim: Dim) -> Any:
+    return dim.values[0] if isinstance(dim, Choice) else dim.low
 
 
 def _error(message: str) -> None:

@@ -28,11 +28,21 @@ from netbuilder.core.explain import Fix, fixes, formula, warnings
 from netbuilder.core.graph import Edge, Node
 from netbuilder.core.groups import NAME_LIMIT, blocks_in, facts
 from netbuilder.core.params import ParamSpec, ShapeError, coerce, to_json
+from netbuilder.core.search_space import (
+    Choice,
+    Dim,
+    Range,
+    SpaceError,
+    check_block_dim,
+    format_text,
+    make_choice,
+    parse_text,
+)
 from netbuilder.core.shapes import Check
 from netbuilder.core.summary import short
 from netbuilder.core.text import at_most
 from netbuilder.ui import theme
-from netbuilder.ui.commands import delete_blocks, fold, insert_on_edge, rename_group, set_params
+from netbuilder.ui.commands import delete_blocks, fold, insert_on_edge, rename_group, set_params, set_search
 from netbuilder.ui.editor import Editor
 
 INT_MAX = 2**31 - 1
@@ -194,6 +204,71 @@ class Field:
         return w.get()
 
 
+SEARCH_TIP = (
+    'Search this parameter: a list such as "32, 64, 128" or a range such as "0.1 … 0.5" (add "log" for a log '
+    "range), tried by the Search tab's study"
+)
+
+
+def first_guess(spec: ParamSpec, value: Any) -> Dim | None:
+    """The range or list a parameter gets when it is first marked "search": around its value, within its limits
+    (None when nothing simple fits)."""
+    if isinstance(value, tuple):
+        value = value[0]
+    candidates: list[Dim] = []
+    if spec.kind == "bool":
+        candidates.append(Choice((False, True)))
+    elif spec.kind == "choice":
+        candidates.append(Choice((value, *[c for c in spec.choices if c != value][:1])))
+    elif spec.kind == "float" and isinstance(value, (int, float)):
+        low = spec.min if spec.min is not None else 0.0
+        high = spec.max if spec.max is not None else max(1.0, 2 * value)
+        candidates.append(Range(max(low, float(f"{value / 2:.3g}")), min(high, float(f"{value * 1.5:.3g}") or high)))
+        candidates.append(Range(low, high))
+    elif isinstance(value, str):  # padding "same"
+        candidates.append(Choice((value, 0)))
+    elif isinstance(value, int):
+        if spec.name == "kernel_size":
+            candidates.append(Choice((value, value + 2)))
+        candidates.append(Choice((max(1, value // 2), value, value * 2)))
+        candidates.append(Choice((value, value + 1)))
+    for dim in candidates:
+        try:
+            if isinstance(dim, Choice):
+                dim = make_choice(list(dict.fromkeys(dim.values)))  # each value once, in order
+            return check_block_dim(spec, dim)
+        except SpaceError:
+            continue
+    return None
+
+
+class SearchRow:
+    """A parameter's name with its "search" toggle (the form's label), and the line that holds the range or list
+    it is searched over (a form row of its own under the field, shown while it is marked)."""
+
+    def __init__(self, spec: ParamSpec) -> None:
+        self.label = QWidget()
+        self.name = QLabel(spec.name)
+        self.toggle = QToolButton(text="search", checkable=True, objectName="search_toggle")
+        self.toggle.setToolTip(SEARCH_TIP)
+        layout = QHBoxLayout(self.label)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.name)
+        layout.addStretch(1)
+        layout.addWidget(self.toggle)
+        self.text = QLineEdit(objectName="search_text", placeholderText="32, 64, 128  or  0.1 … 0.5 log")
+        self.text.setToolTip(SEARCH_TIP)
+        self.toggle.setVisible(spec.kind != "shape")
+
+    def show_dim(self, dim: Dim | None) -> None:
+        self.toggle.blockSignals(True)
+        self.toggle.setChecked(dim is not None)
+        self.toggle.blockSignals(False)
+        if dim is not None and not self.text.hasFocus():
+            self.text.setText(format_text(dim))
+            self.text.setStyleSheet("")
+
+
 def shown_value(spec: ParamSpec, raw: dict[str, Any]) -> Any:
     """The value a widget shows: the stored one when it is valid, else the default."""
     try:
@@ -211,6 +286,7 @@ class Inspector(QScrollArea):
         self.node_id: str | None = None
         self.group_id: str | None = None
         self.fields: dict[str, Field] = {}
+        self.rows: dict[str, SearchRow] = {}
         self.setWidgetResizable(True)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # content wraps to the width
         self.setMinimumWidth(320)
@@ -248,7 +324,10 @@ class Inspector(QScrollArea):
         self.fix_host.setLayout(self.fix_box)
         self.fix_box.setContentsMargins(0, 0, 0, 0)
         self.fix_host.setMinimumHeight(QPushButton("Fix").sizeHint().height())
-        for w in (self.title, self.help, self.group_host, self.form_host, self.error, self.fix_host):
+        self.search_note = QLabel(wordWrap=True, objectName="search_note")
+        self.search_note.setStyleSheet(theme.status_style("error"))
+        self.search_note.setVisible(False)
+        for w in (self.title, self.help, self.group_host, self.form_host, self.search_note, self.error, self.fix_host):
             self.layout_.addWidget(w)
         for w in (self.arithmetic, self.warning, self.facts):
             self.layout_.addWidget(w)
@@ -270,14 +349,19 @@ class Inspector(QScrollArea):
         self.node_id = node_id if node_id in self.editor.graph.nodes else None
         while self.form.rowCount():
             self.form.removeRow(0)
-        self.fields = {}
+        self.fields, self.rows = {}, {}
+        self.search_note.setVisible(False)
         if self.node_id is not None:
             node = self.editor.graph.nodes[self.node_id]
             block = REGISTRY.get(node.type)
             for spec in block.params if block else ():
                 field = Field(spec, lambda *_, name=spec.name: self._changed(name))
-                self.fields[spec.name] = field
-                self.form.addRow(spec.name, field.widget)
+                row = SearchRow(spec)
+                row.toggle.toggled.connect(lambda on, name=spec.name: self._mark(name, on))
+                row.text.editingFinished.connect(lambda name=spec.name: self._search_edited(name))
+                self.fields[spec.name], self.rows[spec.name] = field, row
+                self.form.addRow(row.label, field.widget)
+                self.form.addRow("", row.text)
         self.refresh()
 
     def refresh(self, *_: object) -> None:
@@ -302,9 +386,13 @@ class Inspector(QScrollArea):
         self.error.setText(res.error or "")
         self.error.setVisible(bool(res.error))
         values = res.values or {name: shown_value(f.spec, node.params) for name, f in self.fields.items()}
-        for field in self.fields.values():
+        space = self.editor.document.search
+        for name, field in self.fields.items():
             field.set(shown_value(field.spec, node.params))
+            dim = space.get(node.id, name)
+            self.rows[name].show_dim(dim)
             self.form.setRowVisible(field.widget, field.spec.applies(values))
+            self.form.setRowVisible(self.rows[name].text, dim is not None and field.spec.applies(values))
         lines = formula(graph, result, self.node_id)
         shown = [part for line in lines for part in line.split(": ", 1)]  # the axis, then its arithmetic
         self.arithmetic.setText("out = ⌊(n + 2p − k) / s⌋ + 1\n" + "\n".join(shown) if lines else "")
@@ -384,6 +472,45 @@ class Inspector(QScrollArea):
         params[name] = self.fields[name].get()
         if params != node.params:
             self.editor.push(set_params(self.editor.graph, self.node_id, params, name))
+
+    def _mark(self, name: str, on: bool) -> None:
+        """Mark a parameter "search" (with a first range or list around its value) or no longer."""
+        if self.node_id is None:
+            return
+        doc, nid = self.editor.document, self.node_id
+        field = self.fields[name]
+        dim = first_guess(field.spec, shown_value(field.spec, doc.graph.nodes[nid].params)) if on else None
+        verb = "Search" if on else "Stop searching"
+        self.search_note.setVisible(False)
+        if on and dim is None:
+            self.rows[name].toggle.setChecked(False)
+            self.search_note.setText(f"{name} has no simple range to search from its value; change it first.")
+            self.search_note.setVisible(True)
+            return
+        self.editor.push(set_search(doc, doc.search.with_block(nid, name, dim), f"{verb} {name} of '{nid}'"))
+        if on:
+            self.rows[name].text.setFocus()
+            self.rows[name].text.selectAll()
+
+    def _search_edited(self, name: str) -> None:
+        """Read the range or list typed for a parameter; a mistake is one sentence under the fields."""
+        if self.node_id is None or name not in self.rows:
+            return
+        doc, nid, row = self.editor.document, self.node_id, self.rows[name]
+        current = doc.search.get(nid, name)
+        if current is None:
+            return
+        try:
+            dim = check_block_dim(self.fields[name].spec, parse_text(row.text.text()))
+        except SpaceError as e:
+            self.search_note.setText(f"{name}: {e}")
+            self.search_note.setVisible(True)
+            row.text.setStyleSheet(theme.status_style("error", bold=False))
+            return
+        self.search_note.setVisible(False)
+        row.text.setStyleSheet("")
+        if dim != current:
+            self.editor.push(set_search(doc, doc.search.with_block(nid, name, dim), f"Search {name} of '{nid}'"))
 
     def apply_fix(self, fix: Fix) -> None:
         graph, nid = self.editor.graph, self.node_id

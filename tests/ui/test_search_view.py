@@ -1,0 +1,138 @@
+"""Marking parameters "search" in the inspector, and the Search tab reading a study from its storage."""
+
+from __future__ import annotations
+
+import os
+
+import optuna
+import pytest
+from PySide6.QtCore import Qt
+
+from netbuilder.core.document import dumps
+from netbuilder.core.presets import load_preset
+from netbuilder.core.search_space import Choice, Range
+from netbuilder.ui.editor import Editor
+from netbuilder.ui.inspector import Inspector
+from netbuilder.ui.search_view import SearchView, search_args
+
+
+def test_marking_a_parameter_search_in_the_inspector_is_undoable(make_window, qtbot):
+    window = make_window("seed_cnn")
+    inspector, editor = window.inspector, window.editor
+    inspector.show_node("conv1")
+    row = inspector.rows["out_channels"]
+    assert not row.toggle.isChecked() and not inspector.form.isRowVisible(row.text)
+
+    qtbot.mouseClick(row.toggle, Qt.MouseButton.LeftButton)
+    assert editor.document.search.get("conv1", "out_channels") == Choice((6, 12, 24))
+    assert row.toggle.isChecked() and inspector.form.isRowVisible(row.text)
+    assert row.text.text() == "6, 12, 24" and row.text.hasFocus()
+
+    qtbot.keyClick(row.text, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(row.text, "32, 64, 128")
+    qtbot.keyClick(row.text, Qt.Key.Key_Return)
+    assert editor.document.search.get("conv1", "out_channels") == Choice((32, 64, 128))
+    assert '"out_channels": {"choices": [32, 64, 128]}' in dumps(editor.document)
+
+    p_row = inspector.rows["kernel_size"]
+    qtbot.mouseClick(p_row.toggle, Qt.MouseButton.LeftButton)
+    qtbot.keyClick(p_row.text, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(p_row.text, "3, 2000")
+    qtbot.keyClick(p_row.text, Qt.Key.Key_Return)
+    assert inspector.search_note.isVisible()
+    assert "kernel_size must be between 1 and 1024; got 2000" in inspector.search_note.text()
+    assert editor.document.search.get("conv1", "kernel_size") == Choice((3, 5))  # the mistake changed nothing
+
+    window.view.setFocus()
+    qtbot.keyClick(window.view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # undo marking kernel_size
+    qtbot.keyClick(window.view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # undo the typed list
+    assert editor.document.search.get("conv1", "kernel_size") is None
+    assert editor.document.search.get("conv1", "out_channels") == Choice((6, 12, 24))
+    qtbot.keyClick(window.view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert not editor.document.search
+    assert not row.toggle.isChecked() and not inspector.form.isRowVisible(row.text)
+
+    qtbot.mouseClick(row.toggle, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(row.toggle, Qt.MouseButton.LeftButton)  # off again: no longer searched
+    assert not editor.document.search
+
+
+def test_a_dropout_p_gets_a_range_and_the_function_a_list(qtbot):
+    editor = Editor(load_preset("seed_cnn"))
+    inspector = Inspector(editor)
+    qtbot.addWidget(inspector)
+    inspector.show()
+    inspector.show_node("relu1")
+    qtbot.mouseClick(inspector.rows["function"].toggle, Qt.MouseButton.LeftButton)
+    assert editor.document.search.get("relu1", "function") == Choice(("relu", "relu6"))
+    text = inspector.rows["function"].text
+    qtbot.keyClick(text, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(text, "relu, gelu")
+    qtbot.keyClick(text, Qt.Key.Key_Return)
+    assert editor.document.search.get("relu1", "function") == Choice(("relu", "gelu"))
+
+
+@pytest.fixture
+def stored_study(tmp_path):
+    """A finished study of three trials in a SQLite file, made without training (as a search stores one)."""
+    doc = load_preset("seed_cnn")
+    doc.search = doc.search.with_block("conv1", "out_channels", Choice((8, 16, 32))).with_setting(
+        "lr", Range(1e-3, 1e-1, True)
+    )
+    url = f"sqlite:///{tmp_path}/studies.db"
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(study_name="seed", storage=url, direction="maximize")
+    study.set_user_attr("network", dumps(doc))
+    dists = {
+        "lr": optuna.distributions.FloatDistribution(1e-3, 1e-1, log=True),
+        "conv1.out_channels": optuna.distributions.CategoricalDistribution((8, 16, 32)),
+    }
+    for i, (lr, width, value) in enumerate(((0.01, 8, 0.41), (0.003, 32, 0.62), (0.05, 16, 0.55))):
+        study.add_trial(
+            optuna.trial.create_trial(
+                params={"lr": lr, "conv1.out_channels": width},
+                distributions=dists,
+                value=value,
+                user_attrs={"run_dir": str(tmp_path / f"runs/seed-trial{i}")},
+            )
+        )
+    study.add_trial(
+        optuna.trial.create_trial(
+            state=optuna.trial.TrialState.PRUNED,
+            params={"lr": 0.02, "conv1.out_channels": 8},
+            distributions=dists,
+            user_attrs={"invalid": "Conv2d 'conv1': its kernel is too big."},
+        )
+    )
+    return url
+
+
+@pytest.mark.slow
+def test_the_search_tab_shows_a_stored_studys_trials_and_opens_the_best(qtbot, tmp_path, stored_study):
+    editor = Editor(load_preset("seed_cnn"))
+    view = SearchView(editor, tmp_path / "runs")
+    qtbot.addWidget(view)
+    view.resize(1100, 480)
+    view.show()
+    view.show_study(stored_study, "seed")
+    qtbot.waitUntil(lambda: not view.running and view.summary is not None, timeout=60_000)
+    assert view.table.rowCount() == 4
+    assert [view.table.item(r, 1).text() for r in range(4)] == ["complete"] * 3 + ["pruned"]
+    assert view.table.item(3, 5).text() == "Conv2d 'conv1': its kernel is too big."
+    assert "trial 1, validation accuracy 0.6200" in view.best.text()
+    assert view.importance.rowCount() == 2  # lr and the conv's width, each with its bar
+    if os.environ.get("QT_QPA_PLATFORM") == "offscreen":
+        view.grab().save("/tmp/search_tab.png")
+    with qtbot.waitSignal(view.open_network) as opened:
+        qtbot.mouseClick(view.best_button, Qt.MouseButton.LeftButton)
+    best = opened.args[0]
+    assert best.graph.nodes["conv1"].params["out_channels"] == 32
+    assert best.search.get("conv1", "out_channels") == Choice((8, 16, 32))
+
+
+def test_the_settings_travel_as_options():
+    from netbuilder.train.config import TrainConfig
+
+    args = search_args(TrainConfig(epochs=3, flip=True, limit=None))
+    assert args[args.index("--epochs") + 1] == "3" and "--flip" in args and "--limit" not in args
+    assert "--no-download" in args
