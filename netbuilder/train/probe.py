@@ -10,8 +10,11 @@ from typing import Any
 
 
 def devices() -> dict[str, Any]:
-    """{"cuda": [{"name", "free", "total"}...], "mps": bool}; free and total in bytes."""
+    """{"cuda": [{"name", "free", "total"}...], "mps": bool, "precision": str}; free and total in bytes; precision
+    is what precision auto becomes on device auto (fp32, bf16 or fp16)."""
     import torch
+
+    from netbuilder.train.device import PRECISION_NAMES, resolve_device, resolve_precision
 
     cuda = []
     if torch.cuda.is_available():
@@ -19,7 +22,8 @@ def devices() -> dict[str, Any]:
             free, total = torch.cuda.mem_get_info(i)
             cuda.append({"name": torch.cuda.get_device_name(i), "free": free, "total": total})
     mps = bool(getattr(torch.backends, "mps", None) and torch.backends.mps.is_available())
-    return {"cuda": cuda, "mps": mps}
+    precision = PRECISION_NAMES[resolve_precision("auto", resolve_device("auto"))]
+    return {"cuda": cuda, "mps": mps, "precision": precision}
 
 
 if __name__ == "__main__":
