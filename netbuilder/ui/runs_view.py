@@ -23,7 +23,7 @@ from netbuilder.train.errors import TrainError
 from netbuilder.train.runs import Run, list_runs
 
 # The most useful first: which run, how well it did, whether it finished, on what, then its settings.
-COLUMNS = ("Run", "Test accuracy", "Status", "Dataset", "lr", "Epochs", "Batch", "Optimizer", "Date")
+COLUMNS = ("Run", "Test accuracy", "Status", "Dataset", "lr", "Epochs", "Batch", "Optimizer", "Date", "Study")
 RUN_WIDTH = 220  # the run column's most (its full name is in the tooltip), so the results stay in view
 
 
@@ -42,10 +42,12 @@ def row_of(run: Run) -> tuple[str, ...]:
     try:
         config = run.config
     except TrainError:
-        return (run.path.name, "", "unreadable", "?", "", "", "", "", date)
+        return (run.path.name, "", "unreadable", "?", "", "", "", "", date, "")
     summary = run.summary or {}
     accuracy = (summary.get("test") or {}).get("accuracy")
     status = summary.get("status", "running or interrupted")
+    if summary.get("search") == "pruned":
+        status = "pruned"
     return (
         run.path.name,
         f"{accuracy:.1%}" if accuracy is not None else "—",
@@ -56,7 +58,14 @@ def row_of(run: Run) -> tuple[str, ...]:
         str(config.batch_size),
         config.optimizer,
         date,
+        study_of(run),
     )
+
+
+def study_of(run: Run) -> str:
+    """A search's run as "STUDY #TRIAL"; empty for a run of its own."""
+    tag = run.trial
+    return f"{tag.study} #{tag.number}" if tag else ""
 
 
 def scan(root: Path, extra: list[Run]) -> list[tuple[Run, tuple[str, ...]]]:
@@ -107,6 +116,8 @@ class RunsView(QWidget):
         self.open_button = QPushButton("Open folder…")
         self.predict_button = QPushButton("Predict…")
         self.predict_button.setToolTip("Classify image files of your own with the selected run's network")
+        self.study_button = QPushButton("Overlay its study")
+        self.study_button.setToolTip("Tick every trial of the selected run's search study, to overlay their curves")
         self.extra: list[Run] = []  # runs opened from folders elsewhere
         self.pending_checks: set[Path] = set()  # runs to tick when the next scan lists them
         self.note = QLabel(f"Runs in {root}. Tick runs to overlay their curves.", wordWrap=True)
@@ -118,6 +129,7 @@ class RunsView(QWidget):
             self.compare_button,
             self.reopen_button,
             self.predict_button,
+            self.study_button,
         ):
             buttons.addWidget(w)
         buttons.insertStretch(1)
@@ -129,6 +141,7 @@ class RunsView(QWidget):
         self.compare_button.clicked.connect(self._compare)
         self.reopen_button.clicked.connect(self._reopen)
         self.predict_button.clicked.connect(self._predict)
+        self.study_button.clicked.connect(self.overlay_study)
         self.open_button.clicked.connect(self._open_folder)
         self.table.itemSelectionChanged.connect(self._selection_changed)
         self.generation = 0
@@ -228,3 +241,18 @@ class RunsView(QWidget):
             self.predict.emit(picked[0])
         else:
             self.note.setText("Select one run to classify images with its network.")
+
+    def overlay_study(self) -> None:
+        """Tick every run of the selected run's study (its trials), so their curves are overlaid."""
+        picked = self.selected()
+        tag = picked[0].trial if len(picked) == 1 else None
+        if tag is None:
+            self.note.setText("Select one run of a search study to overlay all its trials.")
+            return
+        self.table.blockSignals(True)
+        for r, run in enumerate(self.runs):
+            other = run.trial
+            if other is not None and other.study == tag.study and self.table.item(r, 0) is not None:
+                self.table.item(r, 0).setCheckState(Qt.CheckState.Checked)
+        self.table.blockSignals(False)
+        self.overlay.emit(self.checked())

@@ -136,3 +136,61 @@ def test_the_settings_travel_as_options():
     args = search_args(TrainConfig(epochs=3, flip=True, limit=None))
     assert args[args.index("--epochs") + 1] == "3" and "--flip" in args and "--limit" not in args
     assert "--no-download" in args
+
+
+def test_the_runs_tab_shows_a_trials_study_and_overlays_them_all(qtbot, tmp_path):
+    from netbuilder.train.config import TrainConfig
+    from netbuilder.train.runs import Run, TrialTag
+    from netbuilder.ui.runs_view import COLUMNS, RunsView
+
+    doc = load_preset("seed_cnn")
+    for name, tag in (("a", TrialTag("seed", 0, {"lr": 0.01})), ("b", TrialTag("seed", 1, {"lr": 0.02})), ("c", None)):
+        run = Run.create(tmp_path / "runs" / name, doc, TrainConfig())
+        if tag:
+            run.write_trial(tag)
+    view = RunsView(tmp_path / "runs")
+    qtbot.addWidget(view)
+    qtbot.waitUntil(lambda: view.table.rowCount() == 3)
+    study = COLUMNS.index("Study")
+    shown = {view.table.item(r, 0).text(): view.table.item(r, study).text() for r in range(3)}
+    assert shown == {"a": "seed #0", "b": "seed #1", "c": ""}
+    view.table.selectRow(next(r for r in range(3) if view.table.item(r, 0).text() == "b"))
+    with qtbot.waitSignal(view.overlay) as overlaid:
+        qtbot.mouseClick(view.study_button, Qt.MouseButton.LeftButton)
+    assert sorted(run.path.name for run in overlaid.args[0]) == ["a", "b"]
+
+
+def test_the_search_tab_imports_neither_optuna_nor_torch():
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, netbuilder.ui.search_view, netbuilder.cli; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'optuna', 'torch', 'sqlalchemy'}))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+@pytest.mark.slow
+def test_the_search_tab_runs_a_study_in_a_child_process(qtbot, tmp_path):
+    from netbuilder.train.config import TrainConfig
+
+    doc = load_preset("seed_cnn")
+    doc.search = doc.search.with_block("conv1", "out_channels", Choice((4, 8)))
+    editor = Editor(doc)
+    config = TrainConfig(epochs=1, limit=200, batch_size=50)
+    view = SearchView(editor, tmp_path / "runs", lambda: config)
+    qtbot.addWidget(view)
+    view.show()
+    assert "conv1.out_channels: 4, 8" in view.space.text()
+    view.trials.setValue(2)
+    view.study.setText("live")
+    qtbot.mouseClick(view.start_button, Qt.MouseButton.LeftButton)
+    assert view.running and view.stop_button.isEnabled()
+    qtbot.waitUntil(lambda: not view.running, timeout=120_000)
+    assert view.summary is not None, view.status.text()
+    assert view.table.rowCount() == 2 and view.status.text().startswith("2 trials")
+    assert (tmp_path / "runs" / "studies.db").is_file()
+    assert not list((tmp_path / "runs").glob(".search-*.json"))  # the snapshot is removed
+    assert view.best_document() is not None
