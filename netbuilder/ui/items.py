@@ -7,7 +7,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen, QPolygonF
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from netbuilder.core.blocks import REGISTRY
@@ -76,6 +76,46 @@ class NodeView:
     tooltip: str
 
 
+# Training health marks (core.health's states): shape and glyph as well as colour (Okabe-Ito), so they read
+# without colour vision: a circle with ✓, a triangle with !, a square with ✕.
+HEALTH_MARKS = {
+    "ok": ("#009E73", "circle", "✓"),
+    "watch": ("#E69F00", "triangle", "!"),
+    "problem": ("#D55E00", "square", "✕"),
+}
+HEALTH_R = 9.0
+
+
+def paint_health_mark(painter: QPainter, center: QPointF, state: str, r: float = HEALTH_R) -> None:
+    """A health mark: its shape filled with its colour, a white outline and the glyph."""
+    color, shape, glyph = HEALTH_MARKS[state]
+    painter.save()
+    painter.setOpacity(1.0)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(QPen(QColor("white"), 1.5))
+    painter.setBrush(QColor(color))
+    if shape == "circle":
+        painter.drawEllipse(center, r, r)
+    elif shape == "triangle":
+        painter.drawPolygon(
+            QPolygonF(
+                [
+                    center + QPointF(0, -1.15 * r),
+                    center + QPointF(1.1 * r, 0.8 * r),
+                    center + QPointF(-1.1 * r, 0.8 * r),
+                ]
+            )
+        )
+    else:
+        painter.drawRect(QRectF(center.x() - 0.9 * r, center.y() - 0.9 * r, 1.8 * r, 1.8 * r))
+    painter.setPen(QColor("white") if state != "watch" else QColor("black"))
+    font = pixel_font(1.2 * r, bold=True)
+    painter.setFont(font)
+    box = QRectF(center.x() - r, center.y() - r + (0.25 * r if shape == "triangle" else 0), 2 * r, 2 * r)
+    draw_text(painter, box, Qt.AlignmentFlag.AlignCenter, glyph)
+    painter.restore()
+
+
 def category_color(block_type: str) -> QColor:
     block = REGISTRY.get(block_type)
     return theme.CATEGORY_COLORS.get(block.category if block else "", theme.CATEGORY_COLORS["data"])
@@ -128,6 +168,7 @@ class NodeItem(QGraphicsItem):
         self.node_id, self.block_type = node_id, block_type
         self.view = NodeView(f"{block_type}", "", "?", "", None, False, "")
         self.edges: list[EdgeItem] = []
+        self.health: tuple[str, str] | None = None  # (state, sentences) of the latest training health record
         self.outer_group: str | None = None  # the outermost expanded group around it (set by the scene)
         self.inputs: list[PortItem] = []
         self.hovered = False
@@ -170,8 +211,24 @@ class NodeItem(QGraphicsItem):
             return
         self.view = view
         if self.hovered:
-            self.setToolTip(view.tooltip)
+            self.setToolTip(self.tooltip())
         self.update()
+
+    def set_health(self, health: tuple[str, str] | None) -> None:
+        """Show a training health mark (state: ok, watch or problem; the sentences its tooltip adds), or none."""
+        if health == self.health:
+            return
+        self.health = health
+        if self.hovered:
+            self.setToolTip(self.tooltip())
+        self.update()
+
+    def tooltip(self) -> str:
+        """The block's tooltip, with its training health when it has a mark."""
+        if self.health is None:
+            return self.view.tooltip
+        state, text = self.health
+        return f"{self.view.tooltip}\n\nTraining health: {state}" + (f"\n{text}" if text else "")
 
     def boundingRect(self) -> QRectF:  # noqa: N802
         return QRectF(-12, -12, NODE_W + 24, NODE_H + 24)
@@ -248,6 +305,8 @@ class NodeItem(QGraphicsItem):
             painter.drawEllipse(QPointF(NODE_W, 0), 9, 9)
             painter.setFont(theme.ui_font(9, bold=True))
             draw_text(painter, QRectF(NODE_W - 9, -9, 18, 18), Qt.AlignmentFlag.AlignCenter, "!")
+        if self.health is not None:
+            paint_health_mark(painter, QPointF(0, 0), self.health[0])
 
     def _paint_simple(self, painter: QPainter, lod: float) -> None:
         """Zoomed out: the type's colour and the output volume, large; no text at all when even that is too small."""
@@ -273,10 +332,12 @@ class NodeItem(QGraphicsItem):
                 Qt.AlignmentFlag.AlignVCenter,
                 QFontMetricsF(volume).elidedText(text, Qt.TextElideMode.ElideRight, NODE_W - 16),
             )
+        if self.health is not None:
+            paint_health_mark(painter, QPointF(0, 0), self.health[0], 11.0)
 
     def hoverEnterEvent(self, event) -> None:  # noqa: N802
         self.hovered = True
-        self.setToolTip(self.view.tooltip)  # set on demand: cheaper than on every check
+        self.setToolTip(self.tooltip())  # set on demand: cheaper than on every check
         self.setCursor(Qt.CursorShape.OpenHandCursor)
 
     def hoverLeaveEvent(self, event) -> None:  # noqa: N802

@@ -1,9 +1,10 @@
-"""Runs' curves read from their metrics logs, once: each later look reads only the lines added since."""
+"""Runs' curves and health records read from their metrics logs, once: each later look reads only the lines added
+since."""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from netbuilder.train import events as ev
@@ -23,6 +24,7 @@ class _Read:
     inode: int
     offset: int = 0  # bytes of the log read so far (whole lines only)
     start: float | None = None  # the time of the first event
+    health: list[ev.Health] = field(default_factory=list)  # per-layer health records, in order
 
 
 class SeriesCache:
@@ -33,6 +35,13 @@ class SeriesCache:
 
     def series(self, run: Run) -> RunSeries:
         """The run's curves so far. A log replaced (a resumed run rewinds it) is read again from its start."""
+        return self._read(run).series
+
+    def health(self, run: Run) -> list[ev.Health]:
+        """The run's per-layer health records so far (core.health judges them), oldest first."""
+        return self._read(run).health
+
+    def _read(self, run: Run) -> _Read:
         path = run.path / METRICS
         try:
             stat = os.stat(path)
@@ -51,7 +60,7 @@ class SeriesCache:
             read.offset += len(whole)
             for line in whole.decode("utf-8", "replace").splitlines():
                 _add(read, line)
-        return read.series
+        return read
 
 
 def _dataset(run: Run) -> str:
@@ -72,5 +81,7 @@ def _add(read: _Read, line: str) -> None:
         series.add_batch(
             event.epoch, event.step, event.steps, event.loss, event.accuracy, event.lr, (stamp or 0) - (read.start or 0)
         )
+    elif isinstance(event, ev.Health):
+        read.health.append(event)
     elif isinstance(event, ev.EpochMetrics):
         series.add_epoch(event.epoch, event.train_loss, event.train_accuracy, event.val_loss, event.val_accuracy)

@@ -411,6 +411,11 @@ class CanvasScene(QGraphicsScene):
             shape = result.nodes[edge.src].output_shape if edge.src in result.nodes else None
             item.set_label(fmt_shape(shape) if shape is not None else "?", shape is None)
 
+    def set_health(self, marks: dict[str, tuple[str, str]]) -> None:
+        """Training health marks by block id: (state, its sentences); blocks not named lose theirs."""
+        for nid, item in self.node_items.items():
+            item.set_health(marks.get(nid))
+
     # Creating blocks ----------------------------------------------------------------------------
 
     def new_node(self, block_type: str, center: QPointF, params: dict | None = None) -> Node:
