@@ -1,5 +1,5 @@
-"""`netbuilder train` and `netbuilder evaluate`. Torch is imported only when one of them runs, so the other
-commands stay fast."""
+"""`netbuilder train`, `netbuilder lr-find` and `netbuilder evaluate`. Torch is imported only when one of them
+runs, so the other commands stay fast."""
 
 from __future__ import annotations
 
@@ -35,6 +35,29 @@ def register(sub: argparse._SubParsersAction) -> None:
     for setting in settings():
         _add_setting(group, setting)
     p.set_defaults(run=_train)
+
+    p = sub.add_parser(
+        "lr-find",
+        help="find a good learning rate for a network (the learning-rate range test)",
+        description="Train for up to 100 steps (at most one pass over the training images, at least 20) while "
+        "the learning rate rises exponentially, with the settings' optimizer, batch size and precision; stop "
+        "when the smoothed loss exceeds 4 times its minimum, and print the suggested learning rate: the steepest "
+        "descent of the smoothed loss (the minimum's tenth is printed too). Settings not given come from the "
+        "recipe that suits the network. Nothing is written.",
+    )
+    p.add_argument("file", help="the network (.json)")
+    p.add_argument("--json", action="store_true", help="print the curve and both suggestions as JSON")
+    p.add_argument("--steps", type=int, default=100, metavar="N", help="the most steps the sweep takes (default 100)")
+    p.add_argument("--start-lr", type=float, default=1e-7, metavar="LR", help="the first learning rate (1e-7)")
+    p.add_argument("--end-lr", type=float, default=10.0, metavar="LR", help="the last learning rate (10)")
+    p.add_argument(
+        "--force", action="store_true", help="start even when the memory estimate is more than the device has free"
+    )
+    group = p.add_argument_group("settings")
+    for setting in settings():
+        if setting.name != "lr":
+            _add_setting(group, setting)
+    p.set_defaults(run=_lr_find)
 
     p = sub.add_parser("evaluate", help="print a run's test accuracy and confusion matrix")
     p.add_argument("run_dir", metavar="RUN_DIR")
@@ -122,6 +145,57 @@ def _train(args: argparse.Namespace) -> int:
     if isinstance(last, Finished):
         return 130 if last.stopped else 0
     return 1
+
+
+def _lr_find(args: argparse.Namespace) -> int:
+    from netbuilder.core.document import DocumentError, load
+    from netbuilder.train.config import recommend
+    from netbuilder.train.errors import TrainError
+
+    changes = {s.name: getattr(args, s.name) for s in settings() if hasattr(args, s.name)}
+    try:
+        if args.steps < 2:
+            raise TrainError(f"The learning-rate search needs at least 2 steps; got --steps {args.steps}.")
+        document = load(args.file)
+        config = recommend(document.graph, changes.get("dataset", "shapes10")).replace(**changes)
+    except (DocumentError, TrainError) as e:
+        _error(str(e))
+        return 2
+
+    process.prepare()
+    from netbuilder.train.events import Failed
+    from netbuilder.train.lr_find import execute
+
+    if not args.json:
+        print(
+            f"lr-find: {Path(args.file).name} on {config.dataset}, {config.optimizer}, batch {config.batch_size}, "
+            f"learning rate {args.start_lr:g} to {args.end_lr:g} over at most {args.steps} steps",
+            file=sys.stderr,
+        )
+    with _CtrlC(True) as stopped:
+        last = execute(
+            document,
+            config,
+            max_steps=args.steps,
+            start_lr=args.start_lr,
+            end_lr=args.end_lr,
+            force=args.force,
+            should_stop=stopped,
+        )
+    if isinstance(last, Failed):
+        _error(last.message)
+        return 1
+    if args.json:
+        print(json.dumps(last.to_dict()))
+        return 0
+    end = "the loss diverged" if last.diverged else "the sweep ended"
+    print(
+        f"{len(last.lrs)} steps on {last.device} ({last.precision}) until {end} at {last.lrs[-1]:.2g}", file=sys.stderr
+    )
+    print(f"suggested learning rate {last.suggested:.2g} (the steepest descent of the smoothed loss)")
+    print(f"the minimum's tenth: {last.min_tenth:.2g} (more cautious)")
+    print(f"use it: netbuilder train {args.file} --lr {last.suggested:.2g}")
+    return 0
 
 
 class _CtrlC:

@@ -23,46 +23,67 @@ from netbuilder.core.document import Document, dumps, parse
 from netbuilder.train import process
 from netbuilder.train.config import TrainConfig
 from netbuilder.train.events import TERMINAL, Event, Failed
+from netbuilder.train.lr_find import LRFound
 
 STOP_GRACE_S = 10.0
+TRAIN, LR_FIND = "train", "lr_find"  # what a Runner's child does
 NICENESS = 10  # the run yields the CPU to its owner (the app's window) whenever the owner needs it
 
 
-def _child(document: str, config: dict, out: str, resume: bool, force: bool, events: mp.Queue, stop: mp.Event) -> None:
+def _child(
+    document: str, config: dict, out: str, resume: bool, force: bool, events: mp.Queue, stop: mp.Event, task: str
+) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in the owner's terminal is the owner's to handle
     os.nice(NICENESS)
     process.prepare()
-    from netbuilder.train.job import execute
-
     parent = mp.parent_process()
     assert parent is not None
-    execute(
-        parse(document),
-        TrainConfig.from_dict(config),
-        out,
-        resume=resume,
-        force=force,
-        listener=events.put,
-        should_stop=lambda: stop.is_set() or not parent.is_alive(),
-    )
+    should_stop = lambda: stop.is_set() or not parent.is_alive()  # noqa: E731
+    if task == LR_FIND:
+        from netbuilder.train import lr_find
+
+        lr_find.execute(
+            parse(document), TrainConfig.from_dict(config), force=force, listener=events.put, should_stop=should_stop
+        )
+    else:
+        from netbuilder.train.job import execute
+
+        execute(
+            parse(document),
+            TrainConfig.from_dict(config),
+            out,
+            resume=resume,
+            force=force,
+            listener=events.put,
+            should_stop=should_stop,
+        )
     events.close()
     events.join_thread()
 
 
 class Runner:
-    """One training run in a child process. Construct, start(), then poll() until done."""
+    """One training run in a child process. Construct, start(), then poll() until done. task LR_FIND runs the
+    learning-rate range test instead (train.lr_find): no run folder (out is not used), LRProgress events and the
+    last one LRFound or Failed."""
 
     def __init__(
-        self, document: Document, config: TrainConfig, out: str | os.PathLike, resume: bool = False, force: bool = False
+        self,
+        document: Document,
+        config: TrainConfig,
+        out: str | os.PathLike,
+        resume: bool = False,
+        force: bool = False,
+        task: str = TRAIN,
     ) -> None:
         ctx = mp.get_context("spawn")
         self.out = Path(out)
+        self.task = task
         self._events: mp.Queue = ctx.Queue()
         self._stop = ctx.Event()
         self._process = ctx.Process(
             target=_child,
             name="netbuilder-train",
-            args=(dumps(document), config.to_dict(), str(out), resume, force, self._events, self._stop),
+            args=(dumps(document), config.to_dict(), str(out), resume, force, self._events, self._stop, task),
         )
         self._kill_at: float | None = None
         self.done = False  # a Finished or Failed event has been handed out
@@ -100,7 +121,7 @@ class Runner:
                 self._process.join()
                 code = self._process.exitcode
                 self.done = True
-                out.append(Failed(_death(code, self._kill_at is not None), code))
+                out.append(Failed(_death(code, self._kill_at is not None, self.task), code))
         if self.done:
             atexit.unregister(self._end_at_exit)
         return out
@@ -144,11 +165,17 @@ class Runner:
             except (queue.Empty, EOFError, OSError):
                 return out
             out.append(event)
-            if isinstance(event, TERMINAL):
+            if isinstance(event, (*TERMINAL, LRFound)):
                 self.done = True
 
 
-def _death(code: int | None, killed_by_us: bool) -> str:
+def _death(code: int | None, killed_by_us: bool, task: str = TRAIN) -> str:
+    if task == LR_FIND:
+        how = "was ended" if killed_by_us else f"was killed by signal {-code}" if code is not None and code < 0 else ""
+        return (
+            f"The learning-rate search's process {how or 'ended unexpectedly'} (exit code {code}) before it "
+            f"finished; click Find learning rate to run it again."
+        )
     if killed_by_us:
         return (
             f"The training process was ended (exit code {code}) before it finished; the last finished "

@@ -1,0 +1,50 @@
+import argparse
+import json
+
+import pytest
+
+from netbuilder.core.presets import PRESETS_DIR
+from netbuilder.train import commands
+
+SEED_CNN = str(PRESETS_DIR / "seed_cnn.json")
+QUICK = ["--limit", "1000", "--batch-size", "64", "--precision", "fp32"]
+
+
+def netbuilder(*argv: str) -> int:
+    parser = argparse.ArgumentParser(prog="netbuilder")
+    commands.register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    return args.run(args)
+
+
+def test_lr_find_prints_the_curve_as_json(capsys):
+    """1,000 images are 14 batches of 64: the sweep takes its least, 20 steps (the data seen twice)."""
+    assert netbuilder("lr-find", SEED_CNN, "--dataset", "shapes10", "--json", *QUICK) == 0
+    out = capsys.readouterr().out
+    result = json.loads(out)
+    assert result["event"] == "lr_found" and result["optimizer"] == "adamw" and result["precision"] == "fp32"
+    assert len(result["lrs"]) == len(result["losses"]) == len(result["raw_losses"]) <= 20
+    assert result["suggested"] == result["steepest"] and result["lrs"][0] <= result["steepest"] <= result["lrs"][-1]
+
+
+def test_lr_find_prints_the_suggestion(capsys):
+    assert netbuilder("lr-find", SEED_CNN, "--steps", "20", "--end-lr", "1", *QUICK) == 0
+    captured = capsys.readouterr()
+    lines = captured.out.splitlines()
+    assert lines[0].startswith("suggested learning rate ") and lines[-1].startswith("use it: netbuilder train")
+    assert "lr-find: seed_cnn.json on shapes10, adamw, batch 64" in captured.err
+
+
+@pytest.mark.parametrize(
+    ("argv", "code", "words"),
+    [
+        (["lr-find", "missing.json"], 2, "missing.json"),
+        (["lr-find", SEED_CNN, "--dataset", "cifar10", "--data-dir", "/nonexistent"], 1, "CIFAR-10"),
+        (["lr-find", SEED_CNN, "--start-lr", "1", "--end-lr", "0.1"], 1, "0 < start < end"),
+    ],
+)
+def test_lr_find_errors_are_one_sentence(argv, code, words, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert netbuilder(*argv) == code
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith("error: ") and words in err and "Traceback" not in err
