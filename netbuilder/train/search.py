@@ -114,8 +114,10 @@ class Study:
             if self.sampler == "random"
             else optuna.samplers.TPESampler(seed=self.seed)
         )
+        epochs = self.document.search.training.get("epochs")
+        most = max(epochs.values) if isinstance(epochs, Choice) else epochs.high if epochs else self.config.epochs
         pruner = (
-            optuna.pruners.HyperbandPruner(min_resource=1, max_resource=max(1, self.config.epochs))
+            optuna.pruners.HyperbandPruner(min_resource=1, max_resource=max(1, int(most)))
             if self.pruner == "hyperband"
             else optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=0)
         )
@@ -159,16 +161,17 @@ class Study:
             trial.set_user_attr("invalid", str(e))
             raise optuna.TrialPruned(str(e)) from None
         out = runs.new_path(self.runs_root, f"{self.name}-trial{trial.number}")
-        trial.set_user_attr("run_dir", str(out))
         pruned = False
 
         def on_event(event: Event) -> None:
             nonlocal pruned
-            if isinstance(event, Started):
+            if isinstance(event, Started):  # the folder exists from here on
+                trial.set_user_attr("run_dir", str(out))
                 runs.Run(out).write_trial(runs.TrialTag(self.name, trial.number, values, self.storage_url))
             elif isinstance(event, EpochMetrics) and event.val_accuracy is not None:
                 trial.report(event.val_accuracy, event.epoch)
-                pruned = pruned or trial.should_prune()
+                # pruning after the last epoch would only throw a finished result away
+                pruned = pruned or (event.epoch < event.epochs and trial.should_prune())
             listener(trial, event)
 
         last = execute(document, config, out, listener=on_event, should_stop=lambda: pruned or should_stop())
@@ -180,10 +183,13 @@ class Study:
         if pruned:
             raise optuna.TrialPruned(f"pruned after epoch {last.epochs_done}")
         if last.stopped:
+            trial.set_user_attr("error", "stopped with the search")
             raise Interrupted("The search was asked to stop.")
         value = last.best_val_accuracy if last.best_val_accuracy is not None else last.test_accuracy
         if value is None or not math.isfinite(value):
-            raise TrialFailed("The run gave no validation or test accuracy (set a validation split).")
+            message = "The run gave no validation or test accuracy; set a validation split."
+            trial.set_user_attr("error", message)
+            raise TrialFailed(message)
         return float(value)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import sys
 import time
@@ -40,6 +41,7 @@ from netbuilder.ui.editor import Editor
 
 COLUMNS = ("Trial", "State", "Value", "Params", "Duration", "Note")
 STOP_GRACE_MS = 15_000
+NICENESS = 10
 STORAGE_FILE = "studies.db"  # as train.search names it (not imported: it imports Optuna)
 
 
@@ -74,6 +76,7 @@ class SearchView(QWidget):
     """Start a study in a child process, follow its trials, and open the best trial's network."""
 
     open_network = Signal(object)  # the Document of the best trial: the network with its params applied
+    trial_done = Signal()  # a trial ended (its run folder is written: the Runs tab may rescan)
 
     def __init__(self, editor: Editor, runs_root: Path, config: Callable[[], TrainConfig] = TrainConfig) -> None:
         super().__init__()
@@ -256,7 +259,11 @@ class SearchView(QWidget):
         self.start_button.setEnabled(False)
         self.open_button.setEnabled(False)
         self.stop_button.setEnabled(True)
-        process.start(sys.executable, ["-m", "netbuilder", "search", *args, "--json"])
+        command = [sys.executable, "-m", "netbuilder", "search", *args, "--json"]
+        nice = shutil.which("nice")  # the trials yield the CPU to the window, as a training run's child does
+        if nice:
+            command = [nice, "-n", str(NICENESS), *command]
+        process.start(command[0], command[1:])
 
     def stop(self) -> None:
         """Ask the study to stop after the current step (as Ctrl-C does); kill it if it has not soon after."""
@@ -347,6 +354,7 @@ class SearchView(QWidget):
             self.rows[data["number"]]["note"] = f"epoch {data['epoch']}/{data['epochs']}{seen}"
         elif kind == "trial":
             self.rows[data["number"]] = data
+            self.trial_done.emit()
         elif kind == "study":
             self.summary = data
             self.rows = {row["number"]: row for row in data["trials"]}
