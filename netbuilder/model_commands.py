@@ -110,5 +110,6 @@ def _import_model(args: argparse.Namespace) -> int:
         _error(f"{out} cannot be written ({e.strerror or e}).")
         return 1
     graph = imported.document.graph
-    print(f"Wrote {out}: {len(graph.nodes)} blocks, imported from {args.source}.")
+    note = imported.left_out_note()
+    print(f"Wrote {out}: {len(graph.nodes)} blocks, imported from {args.source}{f'; {note}' if note else ''}.")
     return 0

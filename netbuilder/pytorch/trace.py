@@ -110,7 +110,7 @@ class Imported:
 
     def left_out_note(self) -> str:
         """ "left out AuxLogits (3,326,696 params), used only in training", or "" when every parameter is used."""
-        return f"left out {', '.join(map(str, self.left_out))}" if self.left_out else ""
+        return f"left out {'; '.join(map(str, self.left_out))}" if self.left_out else ""
 
 
 def _tensor(module: nn.Module, qualified: str) -> torch.Tensor:
@@ -1041,9 +1041,9 @@ def import_model(source: str, input_shape: Shape | None = None) -> Imported:
 def torchvision_models() -> tuple[tuple[str, Shape], ...]:
     """(name, input shape) of every torchvision classification model that imports at its own input size.
 
-    Slow (about 30 s on two CPU cores; 34 of torchvision 0.29's 80 models): every model is made, moved to the
-    meta device (no weights, no arithmetic), traced and translated; import_model then also compares outputs.
-    Run it off the UI thread; the result is cached for the process."""
+    Slow (about a minute on two CPU cores; 68 of torchvision 0.29's 80 models: all but the transformers): every
+    model is made, moved to the meta device (no weights, no arithmetic), traced and translated; import_model
+    then also compares outputs. Run it off the UI thread; the result is cached for the process."""
     found = []
     for name in torchvision_names():
         shape = torchvision_input(name)
