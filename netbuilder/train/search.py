@@ -50,7 +50,7 @@ def storage(url: str) -> optuna.storages.RDBStorage:
     """Optuna's storage at a SQLAlchemy URL, with a heartbeat so a killed process's trial does not stay running;
     SQLite waits for a lock instead of failing when several processes share the file."""
     kwargs: dict[str, Any] = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    optuna.logging.set_verbosity(optuna.logging.ERROR)  # a failed trial is a row, not a traceback
     for attempt in range(TRIES):
         try:
             with warnings.catch_warnings():
@@ -312,7 +312,7 @@ def optimize(
             f"The study {study_spec.name!r} searches another network; give another --study name, or leave out "
             "the network file to continue it."
         )
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    optuna.logging.set_verbosity(optuna.logging.ERROR)  # a failed trial is a row, not a traceback
 
     def callback(s: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
         on_trial(trial_row(trial))

@@ -151,7 +151,8 @@ def _search(args: argparse.Namespace) -> int:
         emit({"event": "trial", **row})
         say(_line(row))
 
-    say(f"study {name!r} in {url}: {args.trials} trials, {args.sampler} sampler, {args.pruner} pruner")
+    plural = "" if args.trials == 1 else "s"
+    say(f"study {name!r} in {url}: {args.trials} trial{plural}, {args.sampler} sampler, {args.pruner} pruner")
     with _CtrlC(True) as stopped:
         try:
             study = search.optimize(spec, args.trials, args.timeout, on_trial, on_event, stopped)
@@ -164,7 +165,10 @@ def _search(args: argparse.Namespace) -> int:
             return 130
     emit(result)
     _report(say, result)
-    return 130 if stopped() else 0
+    if stopped():
+        _error(f"stopped; run the command again to continue the study {name!r}")
+        return 130
+    return 0
 
 
 def _report(say: Any, result: dict[str, Any]) -> None:
