@@ -164,10 +164,10 @@ def test_import_a_torchvision_model_opens_it_as_a_new_network(make_window, qtbot
 def test_an_unsupported_model_is_refused_with_its_sentence(make_window, qtbot):
     window = make_window()
     before = to_dict(window.editor.document)
-    window.ask_import = lambda torchvision_only: ["torchvision:mobilenet_v2"]
+    window.ask_import = lambda torchvision_only: ["torchvision:swin_t"]  # a transformer
     window.import_model()
     wait_jobs(qtbot, window)
-    assert window.errors and "ReLU6" in window.errors[0]
+    assert window.errors and "LayerNorm ×29" in window.errors[0]
     assert to_dict(window.editor.document) == before
 
 
@@ -178,7 +178,7 @@ def test_the_import_dialog_offers_every_model_that_imports_cleanly(make_window):
     dialog = ImportDialog(window, torchvision_only=True)
     names = [dialog.source.itemText(i) for i in range(dialog.source.count())]
     assert "torchvision:resnet18" in names and "torchvision:vgg11_bn" in names
-    assert "torchvision:mobilenet_v2" not in names
+    assert "torchvision:mobilenet_v2" in names and "torchvision:swin_t" not in names
     dialog.source.setCurrentIndex(dialog.source.findText("torchvision:inception_v3"))
     assert dialog.args() == ["torchvision:inception_v3", "--input", "3,299,299"]
 
