@@ -249,7 +249,8 @@ class SearchRow:
     def __init__(self, spec: ParamSpec) -> None:
         self.label = QWidget()
         self.name = QLabel(spec.name)
-        self.toggle = QToolButton(text="search", checkable=True, objectName="search_toggle")
+        self.toggle = QToolButton(text="±", checkable=True, autoRaise=True, objectName="search_toggle")
+        self.toggle.setAccessibleName(f"search {spec.name}")
         self.toggle.setToolTip(SEARCH_TIP)
         layout = QHBoxLayout(self.label)
         layout.setContentsMargins(0, 0, 0, 0)
