@@ -61,7 +61,8 @@ def bar(share: float, width: int = 12) -> str:
 def search_args(config: TrainConfig) -> list[str]:
     """The settings as `netbuilder search` options (None left out)."""
     out = []
-    for setting, value in zip(settings(), config.to_dict().values()):
+    for setting in settings():
+        value = getattr(config, setting.name)
         flag = "--" + setting.name.replace("_", "-")
         if value is None:
             continue
