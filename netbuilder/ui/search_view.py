@@ -218,12 +218,17 @@ class SearchView(QWidget):
             self.status.setText("The network has errors; fix them before a search (see the status bar).")
             return
         name = self.study.text().strip() or self._default_name()
+        try:
+            options = search_args(self.config())
+        except TrainError as e:
+            self.status.setText(str(e))
+            return
         self.runs_root.mkdir(parents=True, exist_ok=True)
         snapshot = self.runs_root / f".search-{os.getpid()}-{int(time.time() * 1000)}.json"
         snapshot.write_text(dumps(doc), encoding="utf-8")
         args = [str(snapshot), "--study", name, "--storage", self.storage_url(), "--runs", str(self.runs_root)]
         args += ["--trials", str(self.trials.value()), "--sampler", self.sampler.currentText()]
-        args += ["--pruner", self.pruner.currentText(), *search_args(self.config())]
+        args += ["--pruner", self.pruner.currentText(), *options]
         self.network = dumps(doc)
         self._run(args, f"Study {name!r}: starting {self.trials.value()} trials…", fresh=True)
         self._snapshot = snapshot
@@ -279,8 +284,9 @@ class SearchView(QWidget):
         self.status.setText("Stopping after the current step…")
         QTimer.singleShot(STOP_GRACE_MS, lambda p=process: p.state() != QProcess.ProcessState.NotRunning and p.kill())
 
-    def close_child(self) -> None:
-        """End a running study at once (the window is closing); its finished trials are in the storage."""
+    def shutdown(self) -> None:
+        """End a running study at once (the window is closing); its finished trials are in the storage, and its
+        unfinished one is marked failed by the next search on that storage."""
         if self.running and self.process is not None:
             self.process.kill()
             self.process.waitForFinished(3000)
