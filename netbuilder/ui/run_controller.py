@@ -1,4 +1,5 @@
-"""The training run in progress: a child process (train.runner) polled on a timer, its events as typed signals."""
+"""The training run in progress: a child process (train.runner) polled on a timer, its events as typed signals.
+The learning-rate search runs the same way, with signals of its own."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from netbuilder.core.document import Document
 from netbuilder.train.config import TrainConfig
 from netbuilder.train.events import Failed, Finished
-from netbuilder.train.runner import STOP_GRACE_S, Runner
+from netbuilder.train.lr_find import LRFound, LRProgress
+from netbuilder.train.runner import LR_FIND, STOP_GRACE_S, Runner
 
 POLL_MS = 50
 
@@ -24,6 +26,9 @@ class RunController(QObject):
     finished = Signal(Finished)
     failed = Signal(Failed)
     polled = Signal()
+    lr_progress = Signal(LRProgress)  # the learning-rate search's events, instead of the four above
+    lr_found = Signal(LRFound)
+    lr_failed = Signal(Failed)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -43,6 +48,16 @@ class RunController(QObject):
         self.timer.start()
         self.started.emit(out)
 
+    def find_lr(self, document: Document, config: TrainConfig, force: bool = False) -> None:
+        """Start the learning-rate search (train.lr_find) in a child process; its events come as lr_progress,
+        then lr_found or lr_failed."""
+        self.runner = Runner(document, config, Path(), force=force, task=LR_FIND)
+        self.runner.start()
+        self.timer.start()
+
+    def finding_lr(self) -> bool:
+        return self.runner is not None and self.runner.task == LR_FIND
+
     def stop(self) -> None:
         """Ask the run to end after its current step; its Finished event follows."""
         if self.runner is not None:
@@ -51,7 +66,16 @@ class RunController(QObject):
     def poll(self) -> None:
         if self.runner is None:
             return
+        lr_find = self.runner.task == LR_FIND
         for event in self.runner.poll():
+            if lr_find:
+                if isinstance(event, (LRFound, Failed)):
+                    self._forget()
+                    (self.lr_found if isinstance(event, LRFound) else self.lr_failed).emit(event)
+                    return
+                if isinstance(event, LRProgress):
+                    self.lr_progress.emit(event)
+                continue
             if isinstance(event, (Finished, Failed)):
                 self._forget()
                 (self.finished if isinstance(event, Finished) else self.failed).emit(event)

@@ -173,6 +173,14 @@ class SettingsForm(QWidget):
             show_value(widget, getattr(config, name))
         self.blockSignals(False)
 
+    def set_value(self, name: str, value: Any) -> None:
+        """Show one setting's new value (a learning rate the search found), as an edit would: `changed` follows."""
+        widget = self.fields[name]
+        widget.blockSignals(True)
+        show_value(widget, value)
+        widget.blockSignals(False)
+        self.changed.emit()
+
     def config(self) -> TrainConfig:
         """The settings shown; raises TrainError with a sentence when one is impossible."""
         shown = {name: value_of(widget) for name, widget in self.fields.items()}

@@ -29,6 +29,7 @@ from netbuilder.train import datasets
 from netbuilder.train.config import TrainConfig, recommend
 from netbuilder.train.errors import TrainError
 from netbuilder.train.events import BatchMetrics, EpochMetrics, Evaluated, Failed, Finished, Started
+from netbuilder.train.lr_find import LRFound, LRProgress
 from netbuilder.train.memory import MemoryEstimate, available_ram, estimate, fmt_bytes, refusal
 from netbuilder.train.report import duration
 from netbuilder.train.runs import Run, new_path
@@ -37,6 +38,7 @@ from netbuilder.ui.curves import CurvesPanel
 from netbuilder.ui.device_probe import DeviceProbe
 from netbuilder.ui.editor import Editor
 from netbuilder.ui.evaluation import EvaluationView
+from netbuilder.ui.lr_find_view import LRFindView, fmt_lr
 from netbuilder.ui.run_controller import RunController
 from netbuilder.ui.run_series import SeriesCache, color_for
 from netbuilder.ui.runs_view import RunsView
@@ -99,6 +101,11 @@ class TrainingDock(QWidget):
         self.start_button = QPushButton("Start")
         self.stop_button = QPushButton("Stop")
         self.stop_button.setEnabled(False)
+        self.find_lr_button = QPushButton("Find learning rate")
+        self.find_lr_button.setToolTip(
+            "Train for up to 100 steps while the learning rate rises from 1e-7 to 10, and suggest the rate where "
+            "the loss falls fastest (the weights are not kept)"
+        )
         self.progress = QProgressBar()
         self.status = QLabel("Ready.", wordWrap=True, objectName="status")
         self.snapshot_note = QLabel(wordWrap=True)
@@ -112,6 +119,7 @@ class TrainingDock(QWidget):
         buttons.addWidget(self.start_button, 1)
         buttons.addWidget(self.stop_button, 1)
         box.addLayout(buttons)
+        box.addWidget(self.find_lr_button)
         box.addWidget(self.progress)
         box.addWidget(self.status)
         box.addWidget(self.snapshot_note)
@@ -124,10 +132,12 @@ class TrainingDock(QWidget):
         self.curves = CurvesPanel()
         self.evaluation = EvaluationView()
         self.runs = RunsView(runs_root)
+        self.lr_find = LRFindView()
         self.tabs = Tabs()
         self.tabs.add(self.curves, "Curves")
         self.tabs.add(self.evaluation, "Evaluation")
         self.tabs.add(self.runs, "Runs")
+        self.tabs.add(self.lr_find, "Learning rate")
         self.splitter = QSplitter()
         self.splitter.addWidget(left)
         self.splitter.addWidget(self.tabs)
@@ -143,6 +153,11 @@ class TrainingDock(QWidget):
         self.controller.polled.connect(self._show_progress)
         self.controller.finished.connect(self.handle)
         self.controller.failed.connect(self.handle)
+        self.controller.lr_progress.connect(self._lr_progress)
+        self.controller.lr_found.connect(self._lr_found)
+        self.controller.lr_failed.connect(self._lr_failed)
+        self.find_lr_button.clicked.connect(self.find_lr)
+        self.lr_find.use.connect(self.use_lr)
         self.start_button.clicked.connect(self.start)
         self.stop_button.clicked.connect(self.stop)
         self.settings.changed.connect(self.refresh_checks)
@@ -173,6 +188,9 @@ class TrainingDock(QWidget):
         self.refresh_checks()
 
     def _device_found(self, text: str) -> None:
+        precision = (self.probe.info or {}).get("precision")
+        if precision:  # what precision auto becomes there (bf16 on a CPU that computes in bf16 natively)
+            text += f" · precision auto: {precision}"
         self.settings.device_info.setText(text)
         self.refresh_checks()
 
@@ -217,6 +235,7 @@ class TrainingDock(QWidget):
         else:
             form.memory.setText("The network has errors; fix them to train it.")
         self.start_button.setEnabled(not self.running() and result.valid and problem is None)
+        self.find_lr_button.setEnabled(self.start_button.isEnabled())
 
     def need(self, config: TrainConfig) -> MemoryEstimate:
         """The memory estimate of a run of the open network with config."""
@@ -271,6 +290,71 @@ class TrainingDock(QWidget):
         self.epochs = config.epochs
         force, self.anyway = self.anyway, False
         self.controller.start(self.snapshot, config, new_path(self.runs_root, self.run_name()), force)
+
+    # The learning-rate search ------------------------------------------------------------------
+
+    def find_lr(self) -> None:
+        """The learning-rate range test of the open network with the form's settings, in a child process."""
+        if self.running():
+            return
+        try:
+            config = self.settings.config()
+        except TrainError as e:
+            self.show_failure(str(e))
+            return
+        problem = self.memory_refusal(config)
+        if problem:
+            self.show_failure(problem.replace("click Start anyway", "lower the batch size"))
+            return
+        snapshot = Document(self.editor.graph.copy(), self.editor.document.name, self.editor.document.description)
+        self.controller.find_lr(snapshot, config)
+        self.start_button.setEnabled(False)
+        self.find_lr_button.setEnabled(False)
+        self.stop_button.setEnabled(True)
+        self.progress.setRange(0, 0)
+        self.progress.setFormat("%p%")
+        self.status.setText(
+            f"Finding the learning rate: {config.optimizer}, batch {config.batch_size}, the rate rising from 1e-7 "
+            f"to 10 (loading the data and building the network first)…"
+        )
+        self.status.setStyleSheet("")
+        self.lr_find.clear("Searching: the curve appears when the search ends.")
+        self.tabs.setCurrentWidget(self.lr_find)
+
+    def _lr_progress(self, event: LRProgress) -> None:
+        self.progress.setRange(0, event.steps)
+        self.progress.setValue(event.step)
+        self.progress.setFormat(
+            f"learning rate {fmt_lr(event.lr)} · step {event.step}/{event.steps} · loss {event.loss:.3f}"
+        )
+
+    def _lr_found(self, found: LRFound) -> None:
+        self._lr_end()
+        self.lr_find.show_result(found)
+        self.tabs.setCurrentWidget(self.lr_find)
+        self.status.setText(
+            f"Suggested learning rate {fmt_lr(found.suggested)} (the steepest descent of the loss); click "
+            f"Use {fmt_lr(found.suggested)} on the Learning rate tab to set it."
+        )
+        self.status.setStyleSheet("")
+
+    def _lr_failed(self, failed: Failed) -> None:
+        self._lr_end()
+        self.lr_find.clear(failed.message)
+        self.show_failure(failed.message)
+
+    def _lr_end(self) -> None:
+        self.stop_button.setEnabled(False)
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress.setFormat("%p%")
+        self.refresh_checks()
+
+    def use_lr(self, lr: float) -> None:
+        """Set the form's learning rate (Use … on the Learning rate tab)."""
+        self.settings.set_value("lr", lr)
+        self.status.setText(f"Learning rate set to {fmt_lr(lr)}.")
+        self.status.setStyleSheet("")
 
     def run_name(self) -> str:
         """What a new run's folder is named after: the document's file, or its name when it has none."""
