@@ -185,6 +185,8 @@ class Study:
         if last.stopped:
             trial.set_user_attr("error", "stopped with the search")
             raise Interrupted("The search was asked to stop.")
+        if last.test_accuracy is not None:
+            trial.set_user_attr("test_accuracy", last.test_accuracy)
         value = last.best_val_accuracy if last.best_val_accuracy is not None else last.test_accuracy
         if value is None or not math.isfinite(value):
             message = "The run gave no validation or test accuracy; set a validation split."
@@ -228,7 +230,8 @@ def stored_config(study: optuna.Study) -> TrainConfig | None:
 
 
 def trial_row(trial: optuna.trial.FrozenTrial) -> dict[str, Any]:
-    """A trial as plain JSON: number, state, params, value, seconds, run_dir, note (why pruned or failed)."""
+    """A trial as plain JSON: number, state, params, value, seconds, run_dir, test_accuracy, note (why it was
+    pruned or failed)."""
     seconds = (
         (trial.datetime_complete - trial.datetime_start).total_seconds()
         if trial.datetime_complete and trial.datetime_start
@@ -246,6 +249,7 @@ def trial_row(trial: optuna.trial.FrozenTrial) -> dict[str, Any]:
         "value": trial.value,
         "seconds": None if seconds is None else round(seconds, 2),
         "run_dir": attrs.get("run_dir"),
+        "test_accuracy": attrs.get("test_accuracy"),
         "note": note,
     }
 
