@@ -300,9 +300,9 @@ def test_import_model_command(tmp_path, capsys):
 def test_import_model_refusals_are_one_sentence(tmp_path, capsys):
     for argv, code, start in [
         (
-            ["torchvision:mobilenet_v2", "-o", str(tmp_path / "m.json")],
+            ["torchvision:swin_t", "--input", "3,64,64", "-o", str(tmp_path / "m.json")],
             1,
-            "error: mobilenet_v2 uses 1 operation NetBuilder has no block for: ReLU6 ×35 (first at features_0_2); ",
+            "error: swin_t uses 7 operations NetBuilder has no block for: a parameter or buffer used directly ×72 ",
         ),
         (
             ["torchvision:nonet", "-o", str(tmp_path / "m.json")],
