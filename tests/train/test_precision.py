@@ -43,7 +43,7 @@ def test_the_run_header_names_the_resolved_precision(native, seed_cnn, quick, tm
     from netbuilder.train.job import execute
 
     seen = []
-    execute(seed_cnn, quick.replace(epochs=1, limit=200), tmp_path / "run", listener=seen.append)
+    execute(seed_cnn, quick.replace(limit=200, precision="auto"), tmp_path / "run", listener=seen.append)
     assert not isinstance(seen[-1], Failed), seen[-1]
     assert seen[0].precision == ("bf16" if native else "fp32")
 
