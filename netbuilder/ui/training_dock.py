@@ -238,15 +238,11 @@ class TrainingDock(QWidget):
         self.find_lr_button.setEnabled(self.start_button.isEnabled())
 
     def need(self, config: TrainConfig) -> MemoryEstimate:
-        """The memory estimate of a run of the open network with config."""
-        return estimate(
-            self.editor.result,
-            config.batch_size,
-            config.optimizer,
-            config.momentum,
-            config.precision in ("bf16", "fp16"),
-            0,
-        )
+        """The memory estimate of a run of the open network with config (auto precision as the probe found it
+        for the auto device)."""
+        auto = (self.probe.info or {}).get("precision") if config.device == "auto" else None
+        mixed = config.precision in ("bf16", "fp16") or (config.precision == "auto" and auto in ("bf16", "fp16"))
+        return estimate(self.editor.result, config.batch_size, config.optimizer, config.momentum, mixed, 0)
 
     def memory_refusal(self, config: TrainConfig) -> str | None:
         """The sentence refusing a run that needs more than its device has free (GPUs as the probe found them,
