@@ -194,3 +194,30 @@ def test_the_search_tab_runs_a_study_in_a_child_process(qtbot, tmp_path):
     assert (tmp_path / "runs" / "studies.db").is_file()
     assert not list((tmp_path / "runs").glob(".search-*.json"))  # the snapshot is removed
     assert view.best_document() is not None
+
+
+def test_a_training_setting_is_marked_search_in_the_tab(qtbot, tmp_path):
+    editor = Editor(load_preset("seed_cnn"))
+    view = SearchView(editor, tmp_path / "runs")
+    qtbot.addWidget(view)
+    view.show()
+    view.setting.setCurrentText("lr")
+    view.setting_text.setFocus()
+    qtbot.keyClicks(view.setting_text, "1e-4 .. 1e-1 log")
+    qtbot.keyClick(view.setting_text, Qt.Key.Key_Return)
+    assert editor.document.search.training["lr"] == Range(1e-4, 0.1, True)
+    assert "lr: 0.0001 … 0.1 log" in view.space.text()
+
+    view.setting.setCurrentText("momentum")
+    view.setting_text.setText("0.5 … 2")
+    qtbot.mouseClick(view.setting_button, Qt.MouseButton.LeftButton)
+    assert "momentum must be at most 1; got 2" in view.status.text()
+    assert "momentum" not in editor.document.search.training
+
+    view.setting.setCurrentText("lr")
+    qtbot.mouseClick(view.setting_clear, Qt.MouseButton.LeftButton)
+    assert not editor.document.search
+    editor.undo_stack.undo()
+    assert editor.document.search.training["lr"] == Range(1e-4, 0.1, True)
+    editor.undo_stack.undo()
+    assert not editor.document.search
