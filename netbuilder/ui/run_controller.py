@@ -12,7 +12,7 @@ from netbuilder.core.document import Document
 from netbuilder.train.config import TrainConfig
 from netbuilder.train.events import Failed, Finished
 from netbuilder.train.lr_find import LRFound, LRProgress
-from netbuilder.train.runner import LR_FIND, STOP_GRACE_S, Runner
+from netbuilder.train.runner import LR_FIND, STOP_GRACE_S, TRAIN, Runner
 
 POLL_MS = 50
 
@@ -34,6 +34,7 @@ class RunController(QObject):
         super().__init__(parent)
         self.runner: Runner | None = None
         self.out: Path | None = None  # the folder of the current or last run
+        self.task = TRAIN  # what the runner does: train, or find the learning rate
         self.closing: threading.Thread | None = None  # sees a run closed by shutdown() end
         self.timer = QTimer(self, interval=POLL_MS)
         self.timer.timeout.connect(self.poll)
@@ -43,7 +44,7 @@ class RunController(QObject):
 
     def start(self, document: Document, config: TrainConfig, out: Path, force: bool = False) -> None:
         self.runner = Runner(document, config, out, force=force)
-        self.out = out
+        self.out, self.task = out, TRAIN
         self.runner.start()
         self.timer.start()
         self.started.emit(out)
@@ -52,11 +53,12 @@ class RunController(QObject):
         """Start the learning-rate search (train.lr_find) in a child process; its events come as lr_progress,
         then lr_found or lr_failed."""
         self.runner = Runner(document, config, Path(), force=force, task=LR_FIND)
+        self.task = LR_FIND
         self.runner.start()
         self.timer.start()
 
     def finding_lr(self) -> bool:
-        return self.runner is not None and self.runner.task == LR_FIND
+        return self.runner is not None and self.task == LR_FIND
 
     def stop(self) -> None:
         """Ask the run to end after its current step; its Finished event follows."""
@@ -66,7 +68,7 @@ class RunController(QObject):
     def poll(self) -> None:
         if self.runner is None:
             return
-        lr_find = self.runner.task == LR_FIND
+        lr_find = self.task == LR_FIND
         for event in self.runner.poll():
             if lr_find:
                 if isinstance(event, (LRFound, Failed)):
