@@ -10,12 +10,15 @@ import torchvision
 from hypothesis import HealthCheck, given, settings
 from test_shapes_torch import graphs
 from torch import nn
+from torchvision.models.convnext import LayerNorm2d
+from torchvision.models.shufflenetv2 import channel_shuffle
+from torchvision.ops import StochasticDepth
 
 from netbuilder.core.presets import load_preset
 from netbuilder.core.shapes import check
 from netbuilder.pytorch import trace
 from netbuilder.pytorch.build import build
-from netbuilder.pytorch.trace import Imported, ModelImportError, import_model, import_module, translate
+from netbuilder.pytorch.trace import Imported, ModelImportError, Weight, import_model, import_module, translate
 
 
 def randomize_batchnorm(module: nn.Module) -> None:
@@ -210,6 +213,72 @@ def test_built_networks_import_back_exactly(graph):
     randomize_batchnorm(net)
     shape = tuple(check(graph).nodes["input"].output_shape)
     assert_same_outputs(net, import_module(net, shape))
+
+
+class ModernSink(nn.Module):
+    """The operations of MobileNet, ShuffleNet, EfficientNet and ConvNeXt, each with its exact block."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3, padding=1)
+        self.dw = nn.Conv2d(4, 4, 3, padding=1, groups=4)
+        self.fc = nn.Conv2d(8, 8, 1)
+        self.norm = LayerNorm2d(8)  # torchvision's: permute, F.layer_norm, permute
+        self.ln = nn.LayerNorm(8, eps=1e-6)
+        self.expand = nn.Linear(8, 16)
+        self.project = nn.Linear(16, 8)
+        self.layer_scale = nn.Parameter(torch.rand(8, 1, 1) + 0.5)
+        self.drop_path = StochasticDepth(0.1, "row")
+        self.head = nn.Linear(5, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.hardswish(self.conv(x))
+        a, b = x.chunk(2, dim=1)
+        x = channel_shuffle(torch.cat([a, F.relu6(self.dw(b))], dim=1), 2)
+        x = x * F.hardsigmoid(self.fc(x.mean((2, 3), keepdim=True)))
+        y = self.norm(x).permute(0, 2, 3, 1)
+        y = self.project(F.gelu(self.expand(self.ln(y)))).permute(0, 3, 1, 2)
+        x = x + self.drop_path(self.layer_scale * y)
+        _, q = torch.split(x, [3, 5], dim=1)
+        return self.head(F.mish(q).mean([-2, -1]))
+
+
+def test_the_operations_of_modern_cnns_translate_exactly():
+    model = ModernSink()
+    with torch.no_grad():
+        for p in (model.norm.weight, model.norm.bias, model.ln.weight, model.ln.bias):
+            p.copy_(torch.randn(p.shape))
+    imported = import_module(model, (3, 6, 5), "ModernSink")  # also compares outputs with the module's
+    nodes = imported.document.graph.nodes
+    assert [(n.type, n.params) for n in nodes.values() if n.type not in ("Input", "Conv2d")] == [
+        ("Activation", {"function": "hardswish"}),
+        ("Narrow", {"start": 0, "length": 4}),  # x.chunk(2, dim=1)
+        ("Narrow", {"start": 4, "length": 4}),
+        ("Activation", {"function": "relu6"}),
+        ("Concat", {"inputs": 2}),
+        ("ChannelShuffle", {"groups": 2}),  # view, transpose, contiguous, view
+        ("AdaptivePool2d", {"mode": "avg", "output_size": 1}),  # mean over H, W, keepdim
+        ("Activation", {"function": "hardsigmoid"}),
+        ("Multiply", {"inputs": 2}),  # the squeeze-and-excitation gate
+        ("LayerNorm2d", {"eps": 1e-5}),
+        ("LayerNorm2d", {"eps": 1e-6}),  # nn.LayerNorm between the permutes
+        ("Activation", {"function": "gelu"}),
+        ("LayerScale", {}),
+        ("StochasticDepth", {"p": 0.1, "mode": "row"}),
+        ("Add", {"inputs": 2}),
+        ("Narrow", {"start": 3, "length": 5}),  # torch.split(x, [3, 5], dim=1)[1]
+        ("Activation", {"function": "mish"}),
+        ("AdaptivePool2d", {"mode": "avg", "output_size": 1}),  # mean over H, W: and a Flatten
+        ("Flatten", {}),
+        ("Linear", {"out_features": 3, "bias": True}),
+    ]
+    # The Linear layers between the permutes are 1×1 convolutions holding the Linear's weights, reshaped.
+    assert nodes["expand"].params["kernel_size"] == 1 and nodes["expand"].params["out_channels"] == 16
+    assert imported.tensors["expand"]["weight"] == Weight("expand.weight", (16, 8, 1, 1))
+    assert imported.tensors["layer_norm"] == {"weight": Weight("norm.weight"), "bias": Weight("norm.bias")}
+    assert imported.tensors["mul_1"] == {"scale": Weight("layer_scale")}
+    assert imported.modules["ln"] == "ln"
+    assert_same_outputs(model, imported, batch=3)
 
 
 def test_a_concat_of_more_inputs_than_a_block_takes_becomes_a_chain():
