@@ -29,11 +29,9 @@ from netbuilder.train import runs
 from netbuilder.train.config import TrainConfig, settings
 from netbuilder.train.errors import TrainError
 from netbuilder.train.events import EpochMetrics, Event, Failed, Finished, Started
-from netbuilder.train.search_commands import check_training
+from netbuilder.train.search_commands import PRUNERS, SAMPLERS, STORAGE_FILE, check_training
 
-SAMPLERS = ("tpe", "random")
-PRUNERS = ("median", "hyperband")
-STORAGE_FILE = "studies.db"
+__all__ = ["PRUNERS", "SAMPLERS", "STORAGE_FILE", "Study", "load", "optimize", "summary"]
 HEARTBEAT_S, GRACE_S = 10, 30  # a trial whose process died is marked failed after GRACE_S without a heartbeat
 TRIES = 5  # opening a storage that another process is creating at the same moment
 NETWORK_ATTR, CONFIG_ATTR = "network", "config"  # the study's user attributes: what it searches, from where

@@ -15,8 +15,9 @@ from netbuilder.train.commands import RUNS_ROOT, _add_setting, _CtrlC
 from netbuilder.train.config import Setting, TrainConfig, settings
 from netbuilder.train.errors import TrainError
 
-SAMPLERS = ("tpe", "random")  # as train.search has them (not imported here: it imports optuna)
+SAMPLERS = ("tpe", "random")  # here rather than in train.search, which imports Optuna
 PRUNERS = ("median", "hyperband")
+STORAGE_FILE = "studies.db"  # the SQLite file in the runs folder that holds studies by default
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -32,7 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("file", nargs="?", help="the network (.json) with its search space")
     p.add_argument("--trials", type=int, default=10, metavar="N", help="trials this process runs (default 10)")
     p.add_argument("--study", metavar="NAME", help="the study's name (default: the file's name)")
-    p.add_argument("--storage", metavar="URL", help=f"a SQLAlchemy URL (default: sqlite:///{RUNS_ROOT}/studies.db)")
+    p.add_argument("--storage", metavar="URL", help=f"a SQLAlchemy URL (default: sqlite:///{RUNS_ROOT}/{STORAGE_FILE})")
     p.add_argument("--runs", metavar="DIR", default=RUNS_ROOT, help=f"where the trials' run folders go ({RUNS_ROOT})")
     p.add_argument("--timeout", type=float, metavar="S", help="start no trial after S seconds")
     p.add_argument("--sampler", choices=SAMPLERS, default="tpe", help="how values are picked (default tpe)")

@@ -35,14 +35,13 @@ from netbuilder.core.document import Document, DocumentError, dumps, parse
 from netbuilder.core.search_space import SearchSpace, SpaceError, apply, format_text, parse_text
 from netbuilder.train.config import TrainConfig, settings
 from netbuilder.train.errors import TrainError
-from netbuilder.train.search_commands import PRUNERS, SAMPLERS, check_training
+from netbuilder.train.search_commands import PRUNERS, SAMPLERS, STORAGE_FILE, check_training
 from netbuilder.ui.commands import set_search
 from netbuilder.ui.editor import Editor
 
 COLUMNS = ("Trial", "State", "Value", "Params", "Duration", "Note")
 STOP_GRACE_MS = 15_000
 NICENESS = 10
-STORAGE_FILE = "studies.db"  # as train.search names it (not imported: it imports Optuna)
 
 
 def _value(value: Any) -> str:
