@@ -201,12 +201,19 @@ class Interrupted(Exception):
     """The search was asked to stop in the middle of a trial."""
 
 
-def load(name: str, storage_url: str) -> optuna.Study:
-    """An existing study; TrainError when the storage has none by that name."""
+def load(name: str | None, storage_url: str) -> optuna.Study:
+    """An existing study (with no name, the storage's only one); TrainError when there is none by that name."""
+    found = storage(storage_url)
+    if name is None:
+        names = [s.study_name for s in optuna.get_all_study_summaries(found, include_best_trial=False)]
+        if len(names) != 1:
+            listed = f"it holds {', '.join(names)}" if names else "it holds no study yet"
+            raise TrainError(f"Name the study to continue with --study NAME ({listed}).")
+        name = names[0]
     try:
-        return optuna.load_study(study_name=name, storage=storage(storage_url))
+        return optuna.load_study(study_name=name, storage=found)
     except KeyError:
-        names = [s.study_name for s in optuna.get_all_study_summaries(storage(storage_url))]
+        names = [s.study_name for s in optuna.get_all_study_summaries(found, include_best_trial=False)]
         hint = f" (studies there: {', '.join(names)})" if names else " (it holds no study yet)"
         raise TrainError(f"There is no study {name!r} in {storage_url}{hint}.") from None
 

@@ -118,11 +118,10 @@ def _search(args: argparse.Namespace) -> int:
     runs_root = Path(args.runs)
     name = args.study or (Path(args.file).stem if args.file else None)
     try:
-        if name is None:
-            raise TrainError("Give a network file to start a study, or --study NAME to continue one.")
         url = args.storage or search.default_storage(runs_root)
         if document is None:
             study = search.load(name, url)
+            name = study.study_name
             document = search.stored_document(study)
             base = search.stored_config(study) or recommend(document.graph, changes.get("dataset", "shapes10"))
             config = base.replace(**changes)

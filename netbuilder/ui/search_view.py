@@ -232,17 +232,21 @@ class SearchView(QWidget):
         self._run(args, f"Study {name!r}: starting {self.trials.value()} trials…", fresh=True)
         self._snapshot = snapshot
 
-    def show_study(self, storage_url: str, name: str) -> None:
-        """List a stored study's trials (a child reads the storage: the window has no Optuna)."""
+    def show_study(self, storage_url: str, name: str = "") -> None:
+        """List a stored study's trials (a child reads the storage: the window has no Optuna); without a name,
+        the storage's only study."""
         if self.running:
             return
-        self.study.setText(name)
-        self._run(["--study", name, "--storage", storage_url, "--trials", "0"], f"Reading study {name!r}…", fresh=True)
+        named = ["--study", name] if name else []
+        self._run(
+            [*named, "--storage", storage_url, "--trials", "0"], f"Reading study {name or 'the study'}…", fresh=True
+        )
 
     def _open_study(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "A study storage", str(self.runs_root), "SQLite (*.db)")
-        if path:
-            self.show_study(f"sqlite:///{Path(path).resolve()}", self.study.text().strip())
+        if path:  # the name typed, else the storage's only study
+            typed = self.study.text().strip() if self.study.isModified() else ""
+            self.show_study(f"sqlite:///{Path(path).resolve()}", typed)
 
     @property
     def running(self) -> bool:
@@ -363,6 +367,7 @@ class SearchView(QWidget):
             self.trial_done.emit()
         elif kind == "study":
             self.summary = data
+            self.study.setText(data["study"])
             self.rows = {row["number"]: row for row in data["trials"]}
             self.network = data.get("network") or self.network
             self.status.setText(self._done_text())

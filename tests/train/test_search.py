@@ -98,6 +98,8 @@ def test_a_space_the_settings_refuse_is_one_sentence(tmp_path, capsys):
     assert "searches nothing" in capsys.readouterr().err
     assert main(["search", "--study", "nope", "--storage", f"sqlite:///{tmp_path}/x.db", "--trials", "0"]) == 2
     assert "There is no study 'nope'" in capsys.readouterr().err
+    assert main(["search", "--storage", f"sqlite:///{tmp_path}/x.db", "--trials", "0"]) == 2
+    assert "Name the study to continue with --study NAME (it holds no study yet)." in capsys.readouterr().err
 
 
 @pytest.mark.slow

@@ -114,8 +114,9 @@ def test_the_search_tab_shows_a_stored_studys_trials_and_opens_the_best(qtbot, t
     qtbot.addWidget(view)
     view.resize(1100, 480)
     view.show()
-    view.show_study(stored_study, "seed")
+    view.show_study(stored_study)  # its only study
     qtbot.waitUntil(lambda: not view.running and view.summary is not None, timeout=60_000)
+    assert view.study.text() == "seed"
     assert view.table.rowCount() == 4
     assert [view.table.item(r, 1).text() for r in range(4)] == ["complete"] * 3 + ["pruned"]
     assert view.table.item(3, 5).text() == "Conv2d 'conv1': its kernel is too big."
