@@ -23,6 +23,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from netbuilder.core.document import Document
 from netbuilder.core.errors import error_summary
 from netbuilder.train.config import TrainConfig
@@ -98,12 +100,8 @@ def suggestions(lrs: list[float], smoothed: list[float]) -> tuple[float, float]:
     n = len(lrs)
     start, end = min(SKIP_START, n // 4), min(SKIP_END, n // 8)
     part = smoothed[start : n - end]
-    slopes = [
-        (part[min(i + 1, len(part) - 1)] - part[max(i - 1, 0)]) / (2 if 0 < i < len(part) - 1 else 1)
-        for i in range(len(part))
-    ]  # numpy.gradient's central differences
-    steepest = lrs[start + min(range(len(part)), key=slopes.__getitem__)]
-    lowest = lrs[min(range(n), key=smoothed.__getitem__)]
+    steepest = lrs[start + int(np.gradient(part).argmin())]
+    lowest = lrs[int(np.argmin(smoothed))]
     return steepest, lowest / 10
 
 

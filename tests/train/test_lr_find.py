@@ -4,6 +4,7 @@ import math
 import pytest
 import torch
 from torch import nn
+from train_fakes import write_fake_mnist
 
 from netbuilder.core.document import Document
 from netbuilder.core.graph import Edge
@@ -91,12 +92,14 @@ def _plot_suggestion(finder):
     return lr
 
 
-def test_errors_are_one_sentence(seed_cnn, quick):
+def test_errors_are_one_sentence(seed_cnn, quick, tmp_path):
     broken = Document(seed_cnn.graph.copy(), "broken")
     broken.graph.edges.append(Edge("fc1", "conv1"))
     failed = execute(broken, quick)
     assert isinstance(failed, Failed) and "\n" not in failed.message and "Traceback" not in failed.message
     missing = execute(seed_cnn, quick.replace(dataset="cifar10", data_dir="/nonexistent"))
     assert isinstance(missing, Failed) and "cifar" in missing.message.lower() and "\n" not in missing.message
-    stopped = execute(seed_cnn, quick, should_stop=lambda: True)
+    write_fake_mnist(tmp_path / "data", n=200, n_test=50)  # small: no shapes10 to generate
+    mnist = quick.replace(dataset="mnist", data_dir=str(tmp_path / "data"), resize=True)
+    stopped = execute(seed_cnn, mnist, should_stop=lambda: True)
     assert isinstance(stopped, Failed) and stopped.message == STOPPED
