@@ -243,6 +243,38 @@ def _placed(where: str, raw: Any) -> Dim:
         raise SpaceError(f"{where}: {e}") from None
 
 
+def first_guess(spec: ParamSpec, value: Any) -> Dim | None:
+    """The range or list a parameter gets when it is first marked "search": around its value, within its limits
+    (None when nothing simple fits)."""
+    if isinstance(value, tuple):
+        value = value[0]
+    candidates: list[Dim] = []
+    if spec.kind == "bool":
+        candidates.append(Choice((False, True)))
+    elif spec.kind == "choice":
+        candidates.append(Choice((value, *[c for c in spec.choices if c != value][:1])))
+    elif spec.kind == "float" and isinstance(value, (int, float)):
+        low = spec.min if spec.min is not None else 0.0
+        high = spec.max if spec.max is not None else max(1.0, 2 * value)
+        candidates.append(Range(max(low, float(f"{value / 2:.3g}")), min(high, float(f"{value * 1.5:.3g}") or high)))
+        candidates.append(Range(low, high))
+    elif isinstance(value, str):  # padding "same"
+        candidates.append(Choice((value, 0)))
+    elif isinstance(value, int):
+        if spec.name == "kernel_size":
+            candidates.append(Choice((value, value + 2)))
+        candidates.append(Choice((max(1, value // 2), value, value * 2)))
+        candidates.append(Choice((value, value + 1)))
+    for dim in candidates:
+        try:
+            if isinstance(dim, Choice):
+                dim = make_choice(list(dict.fromkeys(dim.values)))  # each value once, in order
+            return check_block_dim(spec, dim)
+        except SpaceError:
+            continue
+    return None
+
+
 # Text, as the inspector edits it ---------------------------------------------------------------
 
 

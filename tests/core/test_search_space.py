@@ -144,3 +144,20 @@ def test_dropout_p_takes_a_range_within_its_limits():
     assert check_block_dim(kernel, parse_text("1 … 7")) == Range(1, 7)
     with pytest.raises(SpaceError, match="whole-number ends"):
         check_block_dim(kernel, parse_text("1.5 … 7"))
+
+
+def test_a_parameter_first_marked_search_gets_a_range_or_list_around_its_value():
+    from netbuilder.core.blocks import REGISTRY
+    from netbuilder.core.params import coerce
+    from netbuilder.core.search_space import first_guess
+
+    def guess(block_type: str, name: str, value=None):
+        spec = next(s for s in REGISTRY[block_type].params if s.name == name)
+        return first_guess(spec, coerce(spec, spec.default if value is None else value))
+
+    assert guess("Conv2d", "out_channels", 12) == Choice((6, 12, 24))
+    assert guess("Conv2d", "kernel_size") == Choice((3, 5))
+    assert guess("Conv2d", "padding", 0) == Choice((1, 0))
+    assert guess("Dropout", "p") == Range(0.25, 0.75)
+    assert guess("Activation", "function") == Choice(("relu", "relu6"))
+    assert guess("Pool2d", "stride") is None  # "= kernel_size" has no simple range
