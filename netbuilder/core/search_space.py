@@ -205,7 +205,10 @@ def check_space(space: SearchSpace, graph: Graph) -> None:
         for name, dim in params.items():
             if name not in specs:
                 raise SpaceError(f"{quote(nid)} ({block.name}) has no parameter {quote(name)}.")
-            params[name] = check_block_dim(specs[name], dim)
+            try:
+                params[name] = check_block_dim(specs[name], dim)
+            except SpaceError as e:
+                raise SpaceError(f"blocks.{nid}.{name}: {e}") from None
 
 
 def space_from_json(raw: Any) -> SearchSpace:
