@@ -54,10 +54,11 @@ class BatchMetrics(Event):
 @dataclass(frozen=True)
 class Health(Event):
     """Per-layer health over the steps since the previous record (core.health reads it). blocks maps a node id, in
-    the network's order, to its numbers: blocks with weights have grad_norm (of all its parameters' gradients,
-    unscaled), update_ratio (‖Δw‖/‖w‖ of the record's step), mean and std (of its output on the record's batch);
-    ReLU-family Activation blocks have dead (the share of channels, or features, that were never positive over
-    the window); sigmoid and tanh ones have saturated (the share of outputs within 0.01 of a bound)."""
+    the network's order, to its numbers: blocks with weights have params, grad_norm (of all its parameters'
+    gradients, unscaled), update_ratio (‖Δw‖/‖w‖ of the record's step), mean and std (of its output on the record's
+    batch); Activation blocks have mean and std too, and the ReLU family dead (the share of channels, or features,
+    never positive over the window, looked at on every (health_every // 20)-th step), sigmoid and tanh saturated
+    (the share of outputs within 0.01 of a bound)."""
 
     kind = "health"
     epoch: int

@@ -2,7 +2,9 @@
 output mean and std, and for Activation blocks the share of dead (ReLU family) or saturated (sigmoid, tanh) units.
 
 Everything stays on the device between records: the only host read-back is one list per record. Between records,
-ReLU-family blocks OR together which channels fired (one small reduction of their output per step)."""
+ReLU-family blocks OR together which channels fired: one reduction of their output on every stride-th step (about
+SAMPLES steps a window), which is what keeps the hooks' cost small where an activation is as large as the work of
+the layer before it."""
 
 from __future__ import annotations
 
@@ -16,16 +18,18 @@ from netbuilder.core.graph import Graph
 from netbuilder.core.health import RELU_FAMILY, SATURATING, SATURATION_MARGIN
 from netbuilder.pytorch.build import GraphModule
 
+SAMPLES = 20  # steps of a window on which ReLU-family blocks note which channels fired
 Pending = tuple[list[torch.Tensor], list[torch.Tensor]]  # per-parameter gradient norms, weights before the step
 
 
 class HealthRecorder:
-    """Hooks on a GraphModule's blocks. Per step: begin(record), forward, backward, before_step(), the
-    optimizer's step, then after_step() on a record's step for its numbers by node id."""
+    """Hooks on a GraphModule's blocks. Per step: begin(global step), forward, backward, and on a record's step
+    before_step(), the optimizer's step, then after_step() for its numbers by node id."""
 
     def __init__(self, net: GraphModule, graph: Graph, every: int, hooks: bool = True) -> None:
         self.every = every
-        self.recording = False
+        self.stride = max(1, every // SAMPLES)
+        self.recording = self.sampling = False
         self.blocks: list[tuple[str, list[nn.Parameter]]] = []  # blocks with weights, in the network's order
         self.kinds: dict[str, str] = {}  # Activation blocks: "relu" (family) or a saturating function's name
         self.order: list[str] = []
@@ -53,11 +57,12 @@ class HealthRecorder:
             handle.remove()
         self.handles.clear()
 
-    def due(self, global_step: int) -> bool:
-        return self.every > 0 and global_step % self.every == 0
-
-    def begin(self, record: bool) -> None:
-        self.recording = record
+    def begin(self, global_step: int) -> bool:
+        """Before a step's forward: whether it is a record's step (the hooks then take their outputs' mean and
+        std too)."""
+        self.recording = self.every > 0 and global_step % self.every == 0
+        self.sampling = self.recording or global_step % self.stride == 0
+        return self.recording
 
     def _hook(self, nid: str, kind: str) -> Callable[[nn.Module, Any, torch.Tensor], None]:
         def hook(module: nn.Module, inputs: Any, output: torch.Tensor) -> None:
@@ -65,7 +70,7 @@ class HealthRecorder:
                 return
             with torch.no_grad():
                 y = output.detach()
-                if kind == "relu":
+                if kind == "relu" and self.sampling:
                     fired = y.amax(dim=[d for d in range(y.dim()) if d != 1]) > 0 if y.dim() > 1 else y > 0
                     seen = self.fired.get(nid)
                     self.fired[nid] = fired if seen is None or seen.shape != fired.shape else seen | fired
@@ -118,5 +123,5 @@ class HealthRecorder:
             out[nid][name] = value
         self.stats.clear()
         self.fired.clear()
-        self.recording = False
+        self.recording = self.sampling = False
         return {nid: numbers for nid, numbers in out.items() if numbers}

@@ -228,9 +228,7 @@ class Trainer:
             for group in self.optimizer.param_groups:
                 group["lr"] = lr
             x = self.feed.preprocess(x, train=True, generator=generator)
-            record = self.health is not None and self.health.due((epoch - 1) * steps + step)
-            if self.health is not None:
-                self.health.begin(record)
+            record = self.health is not None and self.health.begin((epoch - 1) * steps + step)
             with self._autocast():
                 logits = self.model(x)
                 loss = F.cross_entropy(logits.float(), y, label_smoothing=cfg.label_smoothing)

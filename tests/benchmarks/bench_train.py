@@ -5,7 +5,8 @@ Prints one JSON object. Targets (issue 4):
 (b) the built model's train step against a hand-written nn.Module of the same architecture: ratio ≥ 0.98;
 (c) seconds per shapes10 epoch on CPU for seed_cnn and VGG-CIFAR.
 Also VGG-CIFAR images/s with bf16 + channels_last against fp32 (opt-in on the CPU: auto precision is fp32 there);
-with a GPU, (a), (b) and that comparison run there too.
+(d) per-layer health's overhead: ≤ 5% of the step time at the default health_every, VGG-CIFAR;
+with a GPU, (a), (b), (d) and the precision comparison run there too.
 
     python tests/benchmarks/bench_train.py [--steps 8] [--full-vgg-epoch] [--quick]
 """
@@ -17,6 +18,7 @@ import os
 import statistics
 import tempfile
 import time
+from typing import Any
 
 from netbuilder.train import process
 
@@ -36,6 +38,7 @@ from netbuilder.pytorch.build import build  # noqa: E402
 from netbuilder.train import datasets, feed  # noqa: E402
 from netbuilder.train.config import TrainConfig, recommend  # noqa: E402
 from netbuilder.train.events import EpochMetrics  # noqa: E402
+from netbuilder.train.health import HealthRecorder  # noqa: E402
 from netbuilder.train.loop import Trainer  # noqa: E402
 
 
@@ -239,6 +242,87 @@ def precision_comparison(steps: int, device: torch.device) -> dict:
     }
 
 
+# (d): per-layer health's overhead -----------------------------------------------------------------------------
+
+
+def health_step(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    optimizer: torch.optim.Optimizer,
+    recorder: Any,
+    step: int,
+    record: bool,
+) -> float:
+    """One training step as the loop takes it (bf16 autocast on a GPU), with the health recorder's part: its wall
+    time on a GPU, its CPU time (all threads) on the CPU, which other processes' load changes less."""
+    clock = time.perf_counter if x.device.type == "cuda" else time.process_time
+    sync(x.device)
+    start = clock()
+    if recorder is not None:
+        assert recorder.begin(step) == record
+    with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=x.device.type == "cuda"):
+        loss = F.cross_entropy(model(x).float(), y)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    pending = recorder.before_step() if record else None
+    optimizer.step()
+    if record:
+        recorder.after_step(pending)
+    sync(x.device)
+    return clock() - start
+
+
+def health_overhead(preset: str, batch: int, repeats: int, device: torch.device) -> dict:
+    """Step time of the built model with its health hooks idle (between samples: each hook returns at once), on a
+    sampled step (ReLU-family blocks note which channels fired) and on a record's step, interleaved on one model;
+    the overhead at the default health_every weighs the extra time of each kind by how often it comes in a window.
+    A model without hooks, timed alongside, gives the idle hooks' own cost (a Python call per block)."""
+    every = TrainConfig().health_every
+    document = load_preset(preset)
+    torch.manual_seed(0)
+    models = {k: build(document.graph).to(device, memory_format=torch.channels_last) for k in ("plain", "health")}
+    recorder = HealthRecorder(models["health"], document.graph, every)
+    optimizers = {k: torch.optim.SGD(m.parameters(), lr=0.01, momentum=0.9) for k, m in models.items()}
+    x = torch.randn(batch, 3, 32, 32, device=device).to(memory_format=torch.channels_last)
+    y = torch.randint(0, 10, (batch,), device=device)
+    stride = recorder.stride
+    kinds = {  # model, recorder, global step, a record's step
+        "plain": ("plain", None, 1, False),
+        "idle": ("health", recorder, 1, False),
+        "sampled": ("health", recorder, stride, False),
+        "record": ("health", recorder, every, True),
+    }
+    times: dict[str, list[float]] = {k: [] for k in kinds}
+    for i in range(repeats + 2):  # interleaved, so drifts in machine load touch all alike; 2 warm-ups
+        for kind in kinds if i % 2 else reversed(kinds):
+            name, rec, step, record = kinds[kind]
+            t = health_step(models[name], x, y, optimizers[name], rec, step, record)
+            if i >= 2:
+                times[kind].append(t)
+
+    def extra(kind: str, base: str) -> float:
+        """The median of kind's differences with base's step of the same round, taken right before or after it:
+        drifts in the machine's load cancel out of each difference."""
+        return statistics.median(t - b for t, b in zip(times[kind], times[base]))
+
+    idle = statistics.median(times["idle"])
+    sampled_steps = every // stride - 1  # besides the record's
+    added = (extra("record", "idle") + sampled_steps * extra("sampled", "idle")) / every
+    return {
+        "model": preset,
+        "device": str(device),
+        "batch_size": batch,
+        "repeats": repeats,
+        "health_every": every,
+        "idle_step_ms": round(idle * 1000, 2),
+        "sampled_extra_ms": round(extra("sampled", "idle") * 1000, 2),
+        "record_extra_ms": round(extra("record", "idle") * 1000, 2),
+        "overhead_percent": round(100 * added / idle, 2),
+        "idle_hooks_vs_none_percent": round(100 * extra("idle", "plain") / statistics.median(times["plain"]), 2),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=8, help="training steps per loop comparison on the CPU")
@@ -263,11 +347,13 @@ def main() -> None:
     if args.quick:
         out["a_loop_images_per_s"] = loop_comparison("seed_cnn", 8, cpu)
         out["b_built_vs_hand_written"] = model_comparison("seed_cnn", 256, 10, cpu)
+        out["d_health_overhead"] = health_overhead("seed_cnn", 256, 10, cpu)
         finish(
             out,
             [
                 Target("a_loop_images_per_s.speedup", 1.2, most=False),
                 Target("b_built_vs_hand_written.ratio_hand_over_ours", 0.98, most=False),
+                Target("d_health_overhead.overhead_percent", 5.0),
             ],
             quick=True,
         )
@@ -296,17 +382,25 @@ def main() -> None:
         "vgg_cifar_how": how,
     }
     out["vgg_bf16_channels_last_vs_fp32_cpu"] = precision_comparison(args.steps // 2, cpu)
+    out["d_health_overhead"] = health_overhead("vgg_cifar", 128, 9, cpu)
     if torch.cuda.is_available():
         gpu = torch.device("cuda")
         out["gpu"] = torch.cuda.get_device_name(gpu)
         out["a_loop_images_per_s_gpu"] = loop_comparison("vgg_cifar", 40, gpu)
         out["b_built_vs_hand_written_gpu"] = model_comparison("vgg_cifar", 256, 30, gpu)
         out["vgg_bf16_channels_last_vs_fp32_gpu"] = precision_comparison(40, gpu)
+        out["d_health_overhead_gpu"] = health_overhead("vgg_cifar", 256, 30, gpu)
     finish(
         out,
         [
             Target("a_loop_images_per_s.0.speedup", 1.2, most=False),
             Target("b_built_vs_hand_written.0.ratio_hand_over_ours", 0.98, most=False),
+            Target(
+                "d_health_overhead_gpu.overhead_percent"
+                if torch.cuda.is_available()
+                else "d_health_overhead.overhead_percent",
+                5.0,
+            ),
         ],
         quick=False,
     )

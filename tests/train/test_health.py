@@ -33,7 +33,7 @@ def test_the_recorded_numbers_equal_a_hand_computation_on_a_fixed_batch():
     document = mlp_cnn()
     torch.manual_seed(0)
     net = build(document.graph)
-    recorder = HealthRecorder(net, document.graph, every=1)
+    recorder = HealthRecorder(net, document.graph, every=2)
     outputs = {}
     for nid in ("conv1", "relu1", "fc1", "relu2", "fc2", "tanh"):
         net.layers[nid].register_forward_hook(lambda m, i, o, nid=nid: outputs.__setitem__(nid, o.detach().clone()))
@@ -41,7 +41,7 @@ def test_the_recorded_numbers_equal_a_hand_computation_on_a_fixed_batch():
     optimizer = torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9)
     fired = {}
     for step in (1, 2):  # the window: two steps, dead means never positive in either
-        recorder.begin(step == 2)
+        assert recorder.begin(step) == (step == 2)
         loss = F.cross_entropy(net(x if step == 1 else -x), y)
         optimizer.zero_grad()
         loss.backward()
