@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from typing import Any
 
@@ -254,7 +255,7 @@ class Inspector(QScrollArea):
         self.layout_ = QVBoxLayout(body)
         self.title = QLabel(wordWrap=True)
         self.title.setFont(theme.ui_font(11, bold=True))
-        self.help = QLabel(wordWrap=True)
+        self.help = QLabel(wordWrap=True, openExternalLinks=True, textFormat=Qt.TextFormat.RichText)
         self.error = QLabel(wordWrap=True, objectName="error")
         self.error.setStyleSheet(theme.status_style("error"))
         self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -342,7 +343,11 @@ class Inspector(QScrollArea):
         node, res = graph.nodes[self.node_id], result.nodes[self.node_id]
         block = REGISTRY.get(node.type)
         self.title.setText(f"{node.type} '{node.id}'")
-        self.help.setText(block.help if block else "")
+        idea = block.idea(res.values) if block and res.values is not None else None  # validated values only
+        self.help.setText(
+            html.escape(block.help if block else "")
+            + (f'<br>Idea: <a href="{html.escape(idea[1])}">{html.escape(idea[0])}</a>' if idea else "")
+        )
         self.error.setText(res.error or "")
         self.error.setVisible(bool(res.error))
         values = res.values or {name: shown_value(f.spec, node.params) for name, f in self.fields.items()}
@@ -355,7 +360,7 @@ class Inspector(QScrollArea):
             self.form.setRowVisible(self.rows[name].text, dim is not None and field.spec.applies(values))
         lines = formula(graph, result, self.node_id)
         shown = [part for line in lines for part in line.split(": ", 1)]  # the axis, then its arithmetic
-        self.arithmetic.setText("out = ⌊(n + 2p − k) / s⌋ + 1\n" + "\n".join(shown) if lines else "")
+        self.arithmetic.setText("\n".join(shown))
         self.arithmetic.setVisible(bool(lines))
         warns = warnings(graph, result, self.node_id)
         self.warning.setText("\n".join(warns))
@@ -407,7 +412,7 @@ class Inspector(QScrollArea):
     def _show_network(self, result: Check) -> None:
         doc = self.editor.document
         self.title.setText(doc.name)
-        self.help.setText(doc.description or "Select a block to edit it.")
+        self.help.setText(html.escape(doc.description or "Select a block to edit it.").replace("\n", "<br>"))
         errors = at_most(result.errors)
         self.error.setText("\n".join(f"• {e}" for e in errors))
         self.error.setVisible(bool(errors))

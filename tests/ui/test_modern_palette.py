@@ -81,3 +81,27 @@ def test_without_a_volume_above_it_says_what_to_do(make_window):
 
 def test_squeezed_channels_follow_mobilenet():
     assert [squeezed(c) for c in (8, 16, 64, 96, 240, 960)] == [8, 8, 16, 24, 64, 240]
+
+
+def test_the_inspector_links_the_idea_and_shows_the_window_rule_only_for_windows(make_window):
+    window = make_window()
+    click_node(window, "relu1")
+    double_click_entry(window, SE)
+    mul = next(n for n in window.editor.graph.nodes.values() if n.type == "Multiply").id
+    click_node(window, mul)
+    text = window.inspector.help.text()
+    assert 'Idea: <a href="https://arxiv.org/abs/1709.01507">squeeze-and-excitation' in text
+    assert window.inspector.help.openExternalLinks()
+    assert "is broadcast to 12×32×32" in window.inspector.arithmetic.text()
+    assert "⌊" not in window.inspector.arithmetic.text()
+    click_node(window, "conv1")
+    assert window.inspector.arithmetic.text().startswith("out = ⌊(n + 2p − d·(k−1) − 1) / s⌋ + 1")
+    assert "Idea" not in window.inspector.help.text()
+
+
+def test_a_description_from_a_file_is_shown_as_text_not_markup(make_window):
+    window = make_window()
+    window.editor.document.description = '<img src="/etc/passwd"><b>bold</b>'
+    window.scene.clearSelection()
+    window.inspector.show_node(None)
+    assert "&lt;img" in window.inspector.help.text() and "<b>" not in window.inspector.help.text()

@@ -11,13 +11,15 @@ AXES = (("height", "row", "bottom"), ("width", "column", "right"))
 
 
 def formula(s: Situation, window: Window) -> list[str]:
-    """The conv/pool arithmetic with this block's numbers, one line per axis (one when both agree)."""
+    """The conv/pool arithmetic: the rule, then with this block's numbers one line per axis (one when both
+    agree)."""
     shape = s.volume
     if shape is None:
         return []
     k, st, pad, d, ceil = window
     if pad == "same":
         return [f"padding 'same' keeps {shape[1]}×{shape[2]}: out = in"]
+    rule = "out = ⌈(n + 2p − d·(k−1) − 1) / s⌉ + 1" if ceil else "out = ⌊(n + 2p − d·(k−1) − 1) / s⌋ + 1"
     assert not isinstance(pad, str)
     lines = []
     for axis in (0, 1):
@@ -28,8 +30,8 @@ def formula(s: Situation, window: Window) -> list[str]:
         verdict = f"{out}" if out >= 1 else f"{out}, too small"
         lines.append(f"{lo}({n} + 2·{pad[axis]} − {kernel}) / {st[axis]}{hi} + 1 = {verdict}")
     if lines[0] == lines[1] and shape[1] == shape[2]:
-        return [f"height, width: {lines[0]}"]
-    return [f"height: {lines[0]}", f"width: {lines[1]}"]
+        return [rule, f"height, width: {lines[0]}"]
+    return [rule, f"height: {lines[0]}", f"width: {lines[1]}"]
 
 
 def warnings(s: Situation, window: Window) -> list[str]:
