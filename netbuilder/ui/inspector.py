@@ -253,7 +253,7 @@ class Inspector(QScrollArea):
         self.setMinimumWidth(320)
         body = QWidget()
         self.layout_ = QVBoxLayout(body)
-        self.title = QLabel(wordWrap=True)
+        self.title = QLabel(wordWrap=True, textFormat=Qt.TextFormat.PlainText)  # names come from files
         self.title.setFont(theme.ui_font(11, bold=True))
         self.help = QLabel(wordWrap=True, openExternalLinks=True, textFormat=Qt.TextFormat.RichText)
         self.error = QLabel(wordWrap=True, objectName="error")
