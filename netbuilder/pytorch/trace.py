@@ -3,7 +3,14 @@
 Only what a block computes exactly is translated. Anything else refuses the whole import with one sentence
 that lists the operations, rather than give a different network. An import is checked twice: every block's
 shape against the shape torch.fx traced, and the built network's outputs against the module's own, with
-the module's weights copied in (Imported.state_dict is that copy).
+the module's weights copied in (Imported.state_dict is that copy: whole layers, or single tensors renamed and
+reshaped, such as a Linear's weight as a 1×1 convolution's).
+
+Some operations are exact only together, and are found as patterns first: a permute to channels-last and back
+around LayerNorm, Linear and element-wise layers (ConvNeXt: LayerNorm2d and 1×1 convolutions), ShuffleNet's
+channel shuffle (view, transpose, view), pieces of a chunk or split along the channels (Narrow), and a
+parameter multiplied in (a LayerScale). Submodules with parameters that the traced eval-mode network never
+uses (Inception's AuxLogits) are reported with their parameter counts.
 
 Sources: "torchvision:NAME" (a torchvision classification model, random weights, nothing downloaded) and
 "package.module:ClassName" (a class, or a function, of the user's own code that returns an nn.Module when
