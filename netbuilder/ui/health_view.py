@@ -211,3 +211,13 @@ class HealthFeed(QObject):
 
     def _mark(self, *_: Any) -> None:
         self.scene.set_health(self.history.marks())
+
+
+def attach(dock: Any, scene: Any) -> HealthFeed:
+    """A Health tab in the training dock (ui.training_dock.TrainingDock), fed by its running job's events and by
+    the run chosen on its Runs tab, marking the blocks of scene (the canvas)."""
+    feed = HealthFeed(scene, cache=dock.series)
+    dock.tabs.add(feed.view, "Health")
+    dock.controller.event.connect(feed.handle)
+    dock.runs.chosen.connect(feed.show_run)
+    return feed

@@ -15,8 +15,9 @@ from netbuilder.train.runs import Run
 from netbuilder.ui import items
 from netbuilder.ui.app import application
 from netbuilder.ui.editor import Editor
-from netbuilder.ui.health_view import HealthFeed
+from netbuilder.ui.health_view import HealthFeed, attach
 from netbuilder.ui.scene import CanvasScene
+from netbuilder.ui.series import RunSeries
 
 
 def record(step: int, dead: float) -> Health:
@@ -112,3 +113,21 @@ def _screenshots(scene: CanvasScene, feed: HealthFeed) -> None:
     feed.view.resize(900, 600)
     feed.view.show()
     feed.view.grab().save("/tmp/health_tab.png")
+
+
+def test_attached_to_the_window_the_dock_s_events_and_chosen_runs_feed_the_marks(make_window, tmp_path):
+    window = make_window()
+    feed = attach(window.training, window.scene)
+    tabs = window.training.tabs
+    assert [tabs.tabText(i) for i in range(tabs.count())][-1] == "Health"
+    window.training.live = RunSeries("run", "#0072B2")  # as the dock's own start sets it
+    window.training.controller.event.emit(started())
+    window.training.controller.event.emit(record(400, 0.71))
+    assert window.scene.node_items["relu1"].health[0] == "problem"
+    tabs.setCurrentWidget(feed.view)
+    assert tabs.currentWidget() is feed.view
+
+    run = Run.create(tmp_path / "past", load_preset("seed_cnn"), TrainConfig())
+    run.log(record(200, 0.0))
+    window.training.runs.chosen.emit(run)
+    assert window.scene.node_items["relu1"].health == ("ok", "")
