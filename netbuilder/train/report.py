@@ -1,4 +1,5 @@
-"""A run as terminal text: a live progress bar with ETA, a line per epoch, and the confusion matrix."""
+"""A run as terminal text: a live progress bar with ETA, a line per epoch, health problems once each, and the
+confusion matrix."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ import sys
 import time
 from typing import TextIO
 
+from netbuilder.core.health import PROBLEM, judge
 from netbuilder.core.summary import short
-from netbuilder.train.events import BatchMetrics, EpochMetrics, Evaluated, Event, Failed, Finished, Started
+from netbuilder.train.events import BatchMetrics, EpochMetrics, Evaluated, Event, Failed, Finished, Health, Started
 from netbuilder.train.memory import fmt_bytes
 
 BAR = 24
@@ -32,11 +34,15 @@ class Progress:
         self.total_steps = 1
         self.start_epoch = 0
         self.run_dir: str | None = None
+        self.told: set[tuple[str, str]] = set()  # (block, rule) of the health problems printed
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, BatchMetrics):
             if self.live:
                 self._bar(event)
+            return
+        if isinstance(event, Health):
+            self._health(event)
             return
         self._clear()
         if isinstance(event, Started):
@@ -76,6 +82,14 @@ class Progress:
         )
         for warning in e.warnings:
             self._line(f"warning: {warning}")
+
+    def _health(self, e: Health) -> None:
+        """A line for each health problem the first time it trips (watch states are left to the window)."""
+        for f in judge(e.blocks, e.window, e.lr, e.peak_lr, e.global_step):
+            if f.state == PROBLEM and (f.block, f.rule) not in self.told:
+                self.told.add((f.block, f.rule))
+                self._clear()
+                self._line(f"health at step {e.global_step:,}: {f.sentence}")
 
     def _bar(self, e: BatchMetrics) -> None:
         done = (e.epoch - 1 - self.start_epoch) * e.steps + e.step

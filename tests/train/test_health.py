@@ -1,5 +1,7 @@
 """Per-layer health while training: the recorder's numbers, a dying network, a healthy one, the metrics log."""
 
+import io
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -13,6 +15,7 @@ from netbuilder.train.events import BatchMetrics, Health
 from netbuilder.train.health import HealthRecorder
 from netbuilder.train.job import execute
 from netbuilder.train.loop import Trainer
+from netbuilder.train.report import Progress
 from netbuilder.train.runs import Run
 
 
@@ -90,6 +93,13 @@ def test_a_learning_rate_far_too_high_kills_the_relu_after_fc1_and_the_rule_name
         dying[0].sentence
     )
     assert "lower the learning rate or try LeakyReLU" in dying[0].sentence
+
+    text = io.StringIO()  # the command line prints each problem once, the first time it trips
+    progress = Progress(text, live=False)
+    for r in records:
+        progress(r)
+    lines = text.getvalue().splitlines()
+    assert f"health at step 14: {dying[0].sentence}" in lines and len(lines) == len(set(lines))
 
 
 def test_a_healthy_seed_cnn_run_trips_no_rule_and_its_records_are_in_the_metrics_log(seed_cnn, tmp_path):
