@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 import torchvision
 from hypothesis import HealthCheck, given, settings
+from test_modern_blocks import inverted_residual_se
 from test_shapes_torch import graphs
 from torch import nn
 from torchvision.models.convnext import LayerNorm2d
@@ -279,6 +280,17 @@ def test_the_operations_of_modern_cnns_translate_exactly():
     assert imported.tensors["mul_1"] == {"scale": Weight("layer_scale")}
     assert imported.modules["ln"] == "ln"
     assert_same_outputs(model, imported, batch=3)
+
+
+def test_netbuilders_own_layers_import_back_as_their_blocks():
+    """LayerNorm2d, LayerScale, ChannelShuffle (unflatten, transpose, flatten) and Narrow, as build() makes
+    them; StochasticDepth, the identity in eval mode, leaves nothing to import."""
+    graph = inverted_residual_se()
+    net = build(graph)
+    randomize_batchnorm(net)
+    imported = import_module(net, (16, 8, 8))
+    assert types(imported) == [n.type for n in graph.nodes.values() if n.type != "StochasticDepth"]
+    assert_same_outputs(net, imported)
 
 
 def test_a_concat_of_more_inputs_than_a_block_takes_becomes_a_chain():

@@ -470,13 +470,16 @@ def _patterns(traced: fx.GraphModule, live: set[fx.Node]) -> _Patterns:
     for node in traced.graph.nodes:
         if node not in live:
             continue
-        if _permutes(node, NCHW_TO_NHWC):
-            _find_channels_last(node, live, patterns)
-        elif node.target in _RESHAPES or node.target in _FLATTENS:
-            _find_shuffle(node, patterns)
-        elif node.target in _SPLITS:
-            _find_pieces(node, live, patterns)
-        elif node.op == "get_attr" and all(_reads_as_weight(user, node) for user in node.users if user in live):
+        try:
+            if _permutes(node, NCHW_TO_NHWC):
+                _find_channels_last(node, live, patterns)
+            elif node.target in _RESHAPES or node.target in _FLATTENS:
+                _find_shuffle(node, patterns)
+            elif node.target in _SPLITS:
+                _find_pieces(node, live, patterns)
+        except _Unsupported:  # arguments torch cannot match to the function: no pattern (the node is refused)
+            continue
+        if node.op == "get_attr" and all(_reads_as_weight(user, node) for user in node.users if user in live):
             patterns.parameters.add(node)
     return patterns
 
@@ -536,7 +539,7 @@ def _find_channels_last(opening: fx.Node, live: set[fx.Node], patterns: _Pattern
                     stack.append(user)
             else:
                 return
-    if not closing:
+    if not closing or any(len(_shape(node) or ()) != 4 for node in members):
         return
     for node in members:  # N, H, W, C → N, C, H, W
         b, h, w, c = node.meta[_SHAPE]
@@ -572,17 +575,25 @@ def _find_shuffle(last: fx.Node, patterns: _Patterns) -> None:
     patterns.skipped |= {first, transpose, *chain}
 
 
+def _leads_with_batch_size(node: fx.Node) -> bool:
+    """A view or reshape whose first size is the batch size: x.view(b, ...) or x.view((b, ...))."""
+    sizes = node.args[1:]
+    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+        sizes = tuple(sizes[0])
+    return bool(sizes) and _is_batch_size(sizes[0])
+
+
 def _splits_channels(node: fx.Node) -> bool:
     """x.view(b, g, C // g, h, w) with b the batch size, or x.unflatten(1, ...)."""
     if node.target in _RESHAPES:
-        return len(node.args) > 1 and _is_batch_size(node.args[1])
+        return _leads_with_batch_size(node)
     return node.target == "unflatten" and (node.args[1:2] == (1,) or node.kwargs.get("dim") == 1)
 
 
 def _joins_channels(node: fx.Node) -> bool:
     """x.view(b, -1, h, w) with b the batch size, or x.flatten(1, 2)."""
     if node.target in _RESHAPES:
-        return len(node.args) > 1 and _is_batch_size(node.args[1])
+        return _leads_with_batch_size(node)
     arguments = _arguments(node)
     return (arguments.get("start_dim"), arguments.get("end_dim")) == (1, 2)
 
