@@ -164,7 +164,7 @@ def _lr_find(args: argparse.Namespace) -> int:
 
     process.prepare()
     from netbuilder.train.events import Failed
-    from netbuilder.train.lr_find import execute
+    from netbuilder.train.lr_find import execute, fmt_lr
 
     if not args.json:
         print(
@@ -189,12 +189,11 @@ def _lr_find(args: argparse.Namespace) -> int:
         print(json.dumps(last.to_dict()))
         return 0
     end = "the loss diverged" if last.diverged else "the sweep ended"
-    print(
-        f"{len(last.lrs)} steps on {last.device} ({last.precision}) until {end} at {last.lrs[-1]:.2g}", file=sys.stderr
-    )
-    print(f"suggested learning rate {last.suggested:.2g} (the steepest descent of the smoothed loss)")
-    print(f"the minimum's tenth: {last.min_tenth:.2g} (more cautious)")
-    print(f"use it: netbuilder train {args.file} --lr {last.suggested:.2g}")
+    where = f"{last.device} ({last.precision})"
+    print(f"{len(last.lrs)} steps on {where} until {end} at {fmt_lr(last.lrs[-1])}", file=sys.stderr)
+    print(f"suggested learning rate {fmt_lr(last.suggested)} (the steepest descent of the smoothed loss)")
+    print(f"a tenth of the rate at the lowest loss: {fmt_lr(last.min_tenth)}")
+    print(f"use it: netbuilder train {args.file} --lr {fmt_lr(last.suggested)}")
     return 0
 
 

@@ -73,6 +73,17 @@ class LRFound(Event):
     batch_size: int
 
 
+def fmt_lr(lr: float) -> str:
+    """Two significant digits, the exponent unpadded: 3.2e-3, 0.05 → 5e-2, 1 → 1e0."""
+    mantissa, exponent = f"{lr:.1e}".split("e")
+    return f"{mantissa.removesuffix('.0')}e{int(exponent)}"
+
+
+def rounded(lr: float) -> float:
+    """The learning rate as fmt_lr shows it (what Use… applies)."""
+    return float(fmt_lr(lr))
+
+
 def sweep(start: float, end: float, steps: int) -> list[float]:
     """steps learning rates rising exponentially from start to end (both included)."""
     if steps < 2:

@@ -10,7 +10,7 @@ from PySide6.QtCore import QEvent, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
-from netbuilder.train.lr_find import LRFound
+from netbuilder.train.lr_find import LRFound, fmt_lr, rounded
 from netbuilder.ui import theme
 
 STEEPEST_COLOR, TENTH_COLOR = "#E69F00", "#0072B2"  # Okabe–Ito orange and blue
@@ -18,17 +18,6 @@ HINT = (
     "Find learning rate trains the network for up to 100 steps while the learning rate rises from 1e-7 to 10, "
     "and suggests where the loss falls fastest. The weights are not kept."
 )
-
-
-def fmt_lr(lr: float) -> str:
-    """Two significant digits, the exponent unpadded: 3.2e-3, 0.05 → 5e-2, 1 → 1e0."""
-    mantissa, exponent = f"{lr:.1e}".split("e")
-    return f"{mantissa.removesuffix('.0')}e{int(exponent)}"
-
-
-def rounded(lr: float) -> float:
-    """The learning rate as fmt_lr shows it (what Use… applies)."""
-    return float(fmt_lr(lr))
 
 
 class LRFindView(QWidget):
