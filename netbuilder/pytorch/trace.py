@@ -384,10 +384,10 @@ def _weights(node: fx.Node, patterns: _Patterns) -> dict[str, Weight] | None:
         if isinstance(module, nn.Linear):  # as a 1×1 convolution
             weights = {"weight": Weight(f"{node.target}.weight", (*module.weight.shape, 1, 1))}
             return weights | ({"bias": Weight(f"{node.target}.bias")} if module.bias is not None else {})
-    if node.target is F.layer_norm:
+    if node.op == "call_function" and node.target is F.layer_norm:
         arguments = _arguments(node)
         return {key: Weight(str(arguments[key].target)) for key in ("weight", "bias")}
-    if node.target in _MULS:
+    if node.op != "call_module" and node.target in _MULS:
         parameter = next((a for a in _operands(node) if isinstance(a, fx.Node) and a.op == "get_attr"), None)
         return {"scale": Weight(str(parameter.target))} if parameter is not None else None
     return None
@@ -470,6 +470,10 @@ def _patterns(traced: fx.GraphModule, live: set[fx.Node]) -> _Patterns:
     for node in traced.graph.nodes:
         if node not in live:
             continue
+        if node.op == "get_attr" and all(_reads_as_weight(user, node) for user in node.users if user in live):
+            patterns.parameters.add(node)
+        if node.op not in ("call_function", "call_method"):  # a layer named view is no view
+            continue
         try:
             if _permutes(node, NCHW_TO_NHWC):
                 _find_channels_last(node, live, patterns)
@@ -479,13 +483,13 @@ def _patterns(traced: fx.GraphModule, live: set[fx.Node]) -> _Patterns:
                 _find_pieces(node, live, patterns)
         except _Unsupported:  # arguments torch cannot match to the function: no pattern (the node is refused)
             continue
-        if node.op == "get_attr" and all(_reads_as_weight(user, node) for user in node.users if user in live):
-            patterns.parameters.add(node)
     return patterns
 
 
 def _reads_as_weight(user: fx.Node, parameter: fx.Node) -> bool:
     """user reads parameter as a block's weights: a product with a traced tensor, or LayerNorm's weight or bias."""
+    if user.op == "call_module":
+        return False
     if user.target in _MULS:
         operands = _operands(user)
         others = [a for a in operands if a is not parameter]
