@@ -18,6 +18,7 @@ from netbuilder.core.graph import Graph
 from netbuilder.core.health import RELU_FAMILY, SATURATING, SATURATION_MARGIN
 from netbuilder.pytorch.build import GraphModule
 
+NONNEGATIVE = ("relu", "relu6")  # ReLU-family functions whose outputs are never negative
 SAMPLES = 20  # steps of a window on which ReLU-family blocks note which channels fired
 Pending = tuple[list[torch.Tensor], list[torch.Tensor]]  # per-parameter gradient norms, weights before the step
 
@@ -31,7 +32,6 @@ class HealthRecorder:
         self.stride = max(1, every // SAMPLES)
         self.recording = self.sampling = False
         self.blocks: list[tuple[str, list[nn.Parameter]]] = []  # blocks with weights, in the network's order
-        self.kinds: dict[str, str] = {}  # Activation blocks: "relu" (family) or a saturating function's name
         self.order: list[str] = []
         self.fired: dict[str, torch.Tensor] = {}  # per ReLU-family block: which channels were positive
         self.stats: dict[str, torch.Tensor] = {}  # per hooked block on a record's step: mean, std (, saturated)
@@ -42,13 +42,13 @@ class HealthRecorder:
             node = graph.nodes[nid]
             function = node.params.get("function", "") if node.type == "Activation" else ""
             kind = "relu" if function in RELU_FAMILY else function if function in SATURATING else ""
+            if function in NONNEGATIVE:
+                kind = "relu+"
             if not params and not kind:
                 continue
             self.order.append(nid)
             if params:
                 self.blocks.append((nid, params))
-            if kind:
-                self.kinds[nid] = kind
             if hooks:
                 self.handles.append(module.register_forward_hook(self._hook(nid, kind)))
 
@@ -70,8 +70,12 @@ class HealthRecorder:
                 return
             with torch.no_grad():
                 y = output.detach()
-                if kind == "relu" and self.sampling:
-                    fired = y.amax(dim=[d for d in range(y.dim()) if d != 1]) > 0 if y.dim() > 1 else y > 0
+                if kind.startswith("relu") and self.sampling:
+                    # a channel fired when some output is positive: for outputs never negative, when their sum
+                    # is (a sum reduces several times faster than a max on a CPU)
+                    dims = [d for d in range(y.dim()) if d != 1]
+                    peak = y if y.dim() < 2 else y.sum(dim=dims) if kind == "relu+" else y.amax(dim=dims)
+                    fired = peak > 0
                     seen = self.fired.get(nid)
                     self.fired[nid] = fired if seen is None or seen.shape != fired.shape else seen | fired
                 if self.recording:

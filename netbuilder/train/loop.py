@@ -235,7 +235,7 @@ class Trainer:
             self.optimizer.zero_grad(set_to_none=True)
             (loss if self.scaler is None else self.scaler.scale(loss)).backward()
             pending = None
-            if record:
+            if record and self.health is not None:
                 pending = self.health.before_step(1.0 if self.scaler is None else self.scaler.get_scale())
             if self.scaler is not None:
                 self.scaler.step(self.optimizer)
