@@ -99,6 +99,17 @@ RULES: tuple[Rule, ...] = (
         active_lr=0.5,
         settle=50,
     ),
+    # No gradient at all: every path back from the loss is cut, most often by a ReLU after it whose units all
+    # died (see dying ReLU); its weights no longer change except by weight decay.
+    Rule(
+        "no gradient",
+        "no_gradient",
+        True,
+        0.5,
+        0.5,
+        "{block}: it gets no gradient at all, so it has stopped learning — a block after it passes none back (a "
+        "dead ReLU?); lower the learning rate",
+    ),
     # Vanishing gradient: a block's gradient per weight many orders below that of a block after it. Glorot &
     # Bengio 2010 (back-propagated gradients shrink towards the input); Schneider et al. 2021, "Cockpit" (per-layer
     # gradient norms as the first instrument to read).
@@ -145,8 +156,9 @@ class Finding:
 
 
 def derive(blocks: Mapping[str, Mapping[str, float]]) -> dict[str, dict[str, Any]]:
-    """The record's numbers with the ones rules compare added: not_finite, and grad_relative (a block's gradient
-    per weight over the largest of the blocks after it, with reference naming that block)."""
+    """The record's numbers with the ones rules compare added: not_finite, no_gradient (a gradient of exactly 0),
+    and grad_relative (a block's gradient per weight over the largest of the blocks after it, with reference naming
+    that block)."""
     out = {name: dict(numbers) for name, numbers in blocks.items()}
     for numbers in out.values():
         numbers["not_finite"] = float(any(isinstance(v, float) and not math.isfinite(v) for v in numbers.values()))
@@ -157,7 +169,9 @@ def derive(blocks: Mapping[str, Mapping[str, float]]) -> dict[str, dict[str, Any
     ]
     best: tuple[str, float] | None = None  # the largest gradient per weight after the block, walking backwards
     for name, rms in reversed(weighted):
-        if best is not None and best[1] > 0:
+        if rms == 0:
+            out[name]["no_gradient"] = 1.0
+        elif best is not None and best[1] > 0:
             out[name]["grad_relative"] = rms / best[1]
             out[name]["reference"] = best[0]
         if best is None or rms > best[1]:
@@ -215,5 +229,5 @@ def show(metric: str, value: float) -> str:
     if metric == "update_ratio":
         return f"{value:.1%}" if value >= 1e-3 else f"{value:.0e}"
     if metric == "grad_relative":
-        return "10" + str(round(math.log10(value))).translate(_SUPERSCRIPT) + " times" if value > 0 else "0 times"
+        return "10" + str(round(math.log10(value))).translate(_SUPERSCRIPT) + " times"
     return f"{value:.3g}"

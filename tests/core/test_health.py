@@ -63,4 +63,12 @@ def test_gradients_compare_per_weight_with_the_largest_block_after():
     assert "grad_relative" not in derived["fc1"]  # nothing after it
     assert derived["conv1"]["reference"] == "fc1"
     assert derived["conv1"]["grad_relative"] == (0.5 / math.sqrt(1000)) / (1.0 / math.sqrt(10000))
-    assert show("grad_relative", 0.0) == "0 times" and show("dead", 0.5) == "50%"
+    assert show("grad_relative", 1e-6) == "10⁻⁶ times" and show("dead", 0.5) == "50%"
+
+
+def test_a_block_with_no_gradient_at_all_is_told_so_not_compared():
+    record = healthy()
+    record["conv1"]["grad_norm"] = 0.0
+    found = judge(record, 100, step=1000)
+    assert [(f.block, f.rule, f.state) for f in found] == [("conv1", "no gradient", PROBLEM)]
+    assert found[0].sentence.startswith("conv1: it gets no gradient at all")
