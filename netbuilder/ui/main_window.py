@@ -146,6 +146,7 @@ class MainWindow(QMainWindow):
         self.quick_add.chosen.connect(self._quick_add_chosen)
         self.training.runs.compare.connect(self.compare_runs)
         self.training.runs.reopen.connect(self.reopen_run)
+        self.training.search.open_network.connect(self.files.open_document)
         self.training.runs.chosen.connect(self.training.show_run)
         self.look_inside.step_to.connect(self._select_block)
         self.training.look_inside.connect(self.open_in_look_inside)

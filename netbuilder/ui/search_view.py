@@ -126,15 +126,23 @@ class SearchView(QWidget):
         for label, w in (("trials", self.trials), ("sampler", self.sampler), ("pruner", self.pruner)):
             line.addWidget(QLabel(label))
             line.addWidget(w)
-        line.addWidget(self.start_button)
-        line.addWidget(self.stop_button)
-        line.addWidget(self.open_button)
+        line.addStretch(1)
+        actions = QHBoxLayout()  # on lines of their own, so that the tab fits the dock's width
+        for w in (self.start_button, self.stop_button, self.open_button):
+            actions.addWidget(w)
+        actions.addStretch(1)
         form.addRow("Study", self.study)
         form.addRow("", line)
+        form.addRow("", actions)
         settings_line = QHBoxLayout()
-        for w in (self.setting, self.setting_text, self.setting_button, self.setting_clear):
-            settings_line.addWidget(w)
+        settings_line.addWidget(self.setting)
+        settings_line.addWidget(self.setting_text, 1)
+        settings_buttons = QHBoxLayout()
+        settings_buttons.addWidget(self.setting_button)
+        settings_buttons.addWidget(self.setting_clear)
+        settings_buttons.addStretch(1)
         form.addRow("Training", settings_line)
+        form.addRow("", settings_buttons)
         form.addRow("Searching", self.space)
         results = QHBoxLayout()
         results.addWidget(self.table, 3)

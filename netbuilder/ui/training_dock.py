@@ -42,6 +42,7 @@ from netbuilder.ui.lr_find_view import LRFindView, fmt_lr
 from netbuilder.ui.run_controller import RunController
 from netbuilder.ui.run_series import SeriesCache, color_for
 from netbuilder.ui.runs_view import RunsView
+from netbuilder.ui.search_view import SearchView
 from netbuilder.ui.series import RunSeries
 from netbuilder.ui.settings_form import SettingsForm
 
@@ -118,8 +119,8 @@ class TrainingDock(QWidget):
         buttons = QHBoxLayout()
         buttons.addWidget(self.start_button, 1)
         buttons.addWidget(self.stop_button, 1)
+        buttons.addWidget(self.find_lr_button, 2)  # in the same row: the compact dock stays short
         box.addLayout(buttons)
-        box.addWidget(self.find_lr_button)
         box.addWidget(self.progress)
         box.addWidget(self.status)
         box.addWidget(self.snapshot_note)
@@ -138,6 +139,8 @@ class TrainingDock(QWidget):
         self.tabs.add(self.evaluation, "Evaluation")
         self.tabs.add(self.runs, "Runs")
         self.tabs.add(self.lr_find, "Learning rate")
+        self.search = SearchView(editor, runs_root, lambda: self.settings.config())
+        self.tabs.add(self.search, "Search")
         self.splitter = QSplitter()
         self.splitter.addWidget(left)
         self.splitter.addWidget(self.tabs)
@@ -163,6 +166,7 @@ class TrainingDock(QWidget):
         self.settings.changed.connect(self.refresh_checks)
         self.settings.fix_input.clicked.connect(self._fix_input)
         self.runs.overlay.connect(self._overlay)
+        self.search.trial_done.connect(self.runs.refresh)
         self.runs.predict.connect(self.predict_with)
         self.evaluation.look_inside.connect(self.look_inside)
         self.editor.checked.connect(self.refresh_checks)
@@ -493,3 +497,4 @@ class TrainingDock(QWidget):
         self.controller.shutdown()
         self.probe.stop()
         self.evaluation.predictions.shutdown()
+        self.search.shutdown()

@@ -222,3 +222,16 @@ def test_a_training_setting_is_marked_search_in_the_tab(qtbot, tmp_path):
     assert editor.document.search.training["lr"] == Range(1e-4, 0.1, True)
     editor.undo_stack.undo()
     assert not editor.document.search
+
+
+def test_the_window_has_the_search_tab_and_opens_its_best_network(make_window):
+    from netbuilder.core.presets import load_preset
+
+    window = make_window()
+    tabs = window.training.tabs
+    assert "Search" in [tabs.tabText(i) for i in range(tabs.count())]
+    tabs.setCurrentWidget(window.training.search)
+    assert tabs.currentWidget() is window.training.search
+    best = load_preset("lenet5")
+    window.training.search.open_network.emit(best)
+    assert window.editor.document.name == best.name
