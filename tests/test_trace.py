@@ -283,13 +283,14 @@ def test_the_operations_of_modern_cnns_translate_exactly():
 
 
 def test_netbuilders_own_layers_import_back_as_their_blocks():
-    """LayerNorm2d, LayerScale, ChannelShuffle (unflatten, transpose, flatten) and Narrow, as build() makes
-    them; StochasticDepth, the identity in eval mode, leaves nothing to import."""
+    """LayerNorm2d, LayerScale, ChannelShuffle (unflatten, transpose, flatten), Narrow and StochasticDepth (kept
+    whole: in eval mode its forward is the identity), as build() makes them."""
     graph = inverted_residual_se()
     net = build(graph)
     randomize_batchnorm(net)
     imported = import_module(net, (16, 8, 8))
-    assert types(imported) == [n.type for n in graph.nodes.values() if n.type != "StochasticDepth"]
+    assert types(imported) == [n.type for n in graph.nodes.values()]
+    assert imported.document.graph.nodes["layers_drop_path"].params == {"p": 0.2, "mode": "row"}
     assert_same_outputs(net, imported)
 
 

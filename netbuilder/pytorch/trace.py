@@ -47,6 +47,7 @@ from netbuilder.core.groups import NAME_LIMIT, Group
 from netbuilder.core.layout import arrange
 from netbuilder.core.shapes import check
 from netbuilder.core.text import clean, quote
+from netbuilder.pytorch import layers
 from netbuilder.pytorch.build import build, python_names
 
 TORCHVISION = "torchvision:"
@@ -151,6 +152,8 @@ def _layer(node: fx.Node, module: nn.Module, shapes: list[Shape], out: Shape) ->
     cls = type(module)
     if cls is nn.Identity:
         return None
+    if cls is layers.StochasticDepth:  # NetBuilder's own (kept whole by _Tracer)
+        return _apply(node, "stochastic_depth", {"p": module.p, "mode": module.mode}, shapes, out)
     if getattr(nn, cls.__name__, None) is not cls:
         raise _Unsupported(_name(node))
     return _apply(node, cls.__name__, module, shapes, out)
@@ -645,10 +648,20 @@ class _ShapeRecorder(fx.Interpreter):
         return value
 
 
+class _Tracer(fx.Tracer):
+    """torch.fx's tracer, keeping NetBuilder's own StochasticDepth whole: in eval mode its forward returns its
+    input, which would leave no trace of it."""
+
+    def is_leaf_module(self, m: nn.Module, module_qualified_name: str) -> bool:
+        return type(m) is layers.StochasticDepth or super().is_leaf_module(m, module_qualified_name)
+
+
 def _trace(module: nn.Module, input_shape: Shape, label: str) -> fx.GraphModule:
     """module traced by torch.fx, with every value's shape for a batch of input_shape."""
     try:
-        traced = fx.symbolic_trace(module)
+        tracer = _Tracer()
+        graph = tracer.trace(module)
+        traced = fx.GraphModule(tracer.root, graph, type(module).__name__)
     except Exception as e:  # torch.fx raises many kinds on Python control flow it cannot follow
         raise ModelImportError(
             f"torch.fx cannot trace {label} ({error_summary(e)}); only modules whose forward "
