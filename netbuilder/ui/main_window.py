@@ -51,6 +51,7 @@ from netbuilder.ui.document_files import DocumentFiles, Prompts
 from netbuilder.ui.edge_item import EdgeItem
 from netbuilder.ui.editor import Editor
 from netbuilder.ui.group_item import GroupCard, GroupFrame
+from netbuilder.ui.health_view import attach as attach_health
 from netbuilder.ui.inspector import Inspector
 from netbuilder.ui.interop import EXPORTS, ImportDialog, Interop, ask_export_path, confirm_user_code
 from netbuilder.ui.items import NodeItem
@@ -97,6 +98,7 @@ class MainWindow(QMainWindow):
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         self.training = TrainingDock(self.editor, runs_dir())
         self.training_dock = self._dock("Training", self.training, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.health = attach_health(self.training, self.scene)  # the Health tab; the canvas's health marks
         # View → Look inside: an image's feature maps for the selected block (hidden until asked for).
         self.look_inside = LookInside(self.editor, runs_dir(), lambda: self.training.settings.config())
         self.look_inside_dock = self._dock("Look inside", self.look_inside, Qt.DockWidgetArea.RightDockWidgetArea)

@@ -35,11 +35,14 @@ FIELDS = (
     "optimizer",
     "lr",
     "schedule",
+    "early_stop",
+    "patience",
     "crop_padding",
     "flip",
     "val_split",
     "device",
     "precision",
+    "health_every",
 )
 
 

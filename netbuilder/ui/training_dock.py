@@ -428,9 +428,9 @@ class TrainingDock(QWidget):
         elif isinstance(event, Finished):
             text = "Stopped" if event.stopped else "Finished"
             accuracy = f"; test accuracy {event.test_accuracy:.1%}" if event.test_accuracy is not None else ""
-            self._end(
-                event, f"{text} after {event.epochs_done} epoch{'s' if event.epochs_done != 1 else ''}{accuracy}."
-            )
+            early = f" {event.early_stop[0].upper()}{event.early_stop[1:]}." if event.early_stop else ""
+            epochs = f"{event.epochs_done} epoch{'s' if event.epochs_done != 1 else ''}"
+            self._end(event, f"{text} after {epochs}{accuracy}.{early}")
         elif isinstance(event, Failed):
             self._end(event, event.message, failed=True)
 
@@ -439,7 +439,7 @@ class TrainingDock(QWidget):
         # The share of the epochs that ran: a run stopped after 3 of 10 shows 30%, not a full bar.
         done = 0
         if isinstance(event, Finished):
-            done = min(event.epochs_done, self.epochs) if event.stopped else self.epochs
+            done = min(event.epochs_done, self.epochs) if event.stopped or event.early_stop else self.epochs
         self.progress.setRange(0, max(1, self.epochs))
         self.progress.setValue(done)
         self.progress.setFormat("%p%")

@@ -15,7 +15,7 @@ from netbuilder.train.runs import Run
 from netbuilder.ui import items
 from netbuilder.ui.app import application
 from netbuilder.ui.editor import Editor
-from netbuilder.ui.health_view import HealthFeed, attach
+from netbuilder.ui.health_view import HealthFeed
 from netbuilder.ui.scene import CanvasScene
 from netbuilder.ui.series import RunSeries
 
@@ -117,9 +117,9 @@ def _screenshots(scene: CanvasScene, feed: HealthFeed) -> None:
 
 def test_attached_to_the_window_the_dock_s_events_and_chosen_runs_feed_the_marks(make_window, tmp_path):
     window = make_window()
-    feed = attach(window.training, window.scene)
+    feed = window.health  # the window attaches it
     tabs = window.training.tabs
-    assert [tabs.tabText(i) for i in range(tabs.count())][-1] == "Health"
+    assert [tabs.tabText(i) for i in range(tabs.count())].count("Health") == 1
     window.training.live = RunSeries("run", "#0072B2")  # as the dock's own start sets it
     window.training.controller.event.emit(started())
     window.training.controller.event.emit(record(400, 0.71))
