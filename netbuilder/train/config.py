@@ -92,7 +92,8 @@ class TrainConfig:
     )
     precision: str = _opt(
         "auto",
-        "auto (bf16 or fp16 autocast on CUDA, fp32 elsewhere), fp32, bf16 or fp16",
+        "auto (bf16 or fp16 autocast on CUDA; bf16 with channels-last on a CPU with native bf16; fp32 elsewhere), "
+        "fp32, bf16 or fp16",
         "Precision",
         choices=PRECISIONS,
     )

@@ -4,7 +4,7 @@ Prints one JSON object. Targets (issue 4):
 (a) images/s of our loop ≥ 1.2× a torchvision DataLoader loop with PIL transforms on CPU (≥ 3× on GPU), VGG-CIFAR;
 (b) the built model's train step against a hand-written nn.Module of the same architecture: ratio ≥ 0.98;
 (c) seconds per shapes10 epoch on CPU for seed_cnn and VGG-CIFAR.
-Also VGG-CIFAR images/s with bf16 + channels_last against fp32 (opt-in on the CPU: auto precision is fp32 there);
+Also VGG-CIFAR images/s with bf16 + channels_last against fp32 (auto precision picks bf16 on a CPU with native bf16);
 (d) per-layer health's overhead: ≤ 5% of the step time at the default health_every, VGG-CIFAR;
 with a GPU, (a), (b), (d) and the precision comparison run there too.
 
