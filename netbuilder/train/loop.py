@@ -273,7 +273,9 @@ class Trainer:
     @torch.no_grad()
     def _evaluate(self, split: feed.Split, sharded: bool) -> Evaluation:
         """Loss, accuracy and confusion over a split; sharded: each process takes a part and the sums are
-        shared, otherwise the most confidently wrong samples are found too."""
+        shared, otherwise the most confidently wrong samples are found too. In full precision whatever the
+        training's autocast: the figures a run reports are the network's own, equal to what predict and Look
+        inside compute from its weights."""
         self.net.eval()
         k, device = len(self.classes), self.device
         rank, size = (self.world.rank, self.world.size) if sharded else (0, 1)
@@ -281,8 +283,7 @@ class Trainer:
         loss_sum = torch.zeros((), device=device)
         outcomes = []  # per batch: (confidence; predicted; label)
         for x, y in split.batches(feed.shard(len(split), rank, size, device), 2 * self.config.batch_size):
-            with self._autocast():
-                logits = self.net(self.feed.preprocess(x, train=False)).float()
+            logits = self.net(self.feed.preprocess(x, train=False)).float()
             predicted = logits.argmax(1)
             confusion += torch.bincount(y * k + predicted, minlength=k * k)
             loss_sum += F.cross_entropy(logits, y, reduction="sum")
