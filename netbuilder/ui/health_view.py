@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QComboBox,
@@ -68,6 +68,23 @@ class HealthHistory:
         return {
             nid: (worst.get(nid, OK), "\n".join(f.sentence for f in findings if f.block == nid)) for nid in r.blocks
         }
+
+    def block_text(self, nid: str) -> str:
+        """What the inspector says of one block: its mark and sentences, and its numbers at the first and the
+        latest record ("" when the run recorded nothing for it)."""
+        r = self.latest
+        if r is None or nid not in r.blocks:
+            return ""
+        state, sentences = self.marks()[nid]
+        first = next(rec for rec in self.records if nid in rec.blocks)
+        lines = [f"Training health at step {r.global_step}: {state_text(state)}", *filter(None, [sentences])]
+        for metric, (label, _, fmt) in METRICS.items():
+            if metric in r.blocks[nid]:
+                now = fmt.format(r.blocks[nid][metric])
+                was = fmt.format(first.blocks[nid][metric]) if metric in first.blocks[nid] else None
+                since = f" (step {first.global_step}: {was})" if first is not r and was is not None else ""
+                lines.append(f"{label}: {now}{since}")
+        return "\n".join(lines)
 
     def series(self, metric: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """metric over the run per block that has it: (global steps, values)."""
@@ -176,7 +193,10 @@ class HealthView(QWidget):
 
 class HealthFeed(QObject):
     """Feeds the Health tab and the canvas marks: from a running job's events (handle), or from a past run's
-    metrics.jsonl (show_run). scene is the canvas (ui.scene.CanvasScene) whose blocks get the marks."""
+    metrics.jsonl (show_run). scene is the canvas (ui.scene.CanvasScene) whose blocks get the marks; changed
+    tells the inspector to read block_text again."""
+
+    changed = Signal()
 
     def __init__(self, scene: Any, view: HealthView | None = None, cache: SeriesCache | None = None) -> None:
         super().__init__(scene)
@@ -205,9 +225,13 @@ class HealthFeed(QObject):
     def clear(self) -> None:
         self.show_records([])
 
+    def block_text(self, nid: str) -> str:
+        return self.history.block_text(nid)
+
     def _refresh(self) -> None:
         self.view.show_history(self.history)
         self._mark()
+        self.changed.emit()
 
     def _mark(self, *_: Any) -> None:
         self.scene.set_health(self.history.marks())

@@ -277,6 +277,9 @@ class Inspector(QScrollArea):
         self.arithmetic.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.warning = QLabel(wordWrap=True, objectName="warning")
         self.warning.setStyleSheet(theme.status_style("warning", bold=False))
+        self.health = QLabel(wordWrap=True, objectName="health")
+        self.health.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.health_text: Callable[[str], str] = lambda node_id: ""  # the window's HealthFeed.block_text
         self.facts = QLabel(wordWrap=True, objectName="facts")
         self.facts.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         # The fields stay where they are whatever the check says: the error and its fixes come under them (an
@@ -290,7 +293,7 @@ class Inspector(QScrollArea):
         self.search_note.setVisible(False)
         for w in (self.title, self.help, self.group_host, self.form_host, self.search_note, self.error, self.fix_host):
             self.layout_.addWidget(w)
-        for w in (self.arithmetic, self.warning, self.facts):
+        for w in (self.arithmetic, self.warning, self.facts, self.health):
             self.layout_.addWidget(w)
         self.layout_.addStretch(1)
         self.setWidget(body)
@@ -372,6 +375,9 @@ class Inspector(QScrollArea):
         inputs = " + ".join(fmt_shape(s) for s in res.input_shapes) or "—"
         output = fmt_shape(res.output_shape) if res.output_shape is not None else "?"
         self.facts.setText(f"Input: {inputs}\nOutput: {output}\nParams: {res.params:,}\nMACs: {res.macs:,}")
+        health = self.health_text(self.node_id)
+        self.health.setText(health)
+        self.health.setVisible(bool(health))
 
     def _show_group(self, result: Check) -> None:
         graph, gid = self.editor.graph, self.group_id
@@ -386,6 +392,7 @@ class Inspector(QScrollArea):
         self.error.setVisible(bool(found.error))
         self.arithmetic.setVisible(False)
         self.warning.setVisible(False)
+        self.health.setVisible(False)
         shapes = [
             ", ".join(fmt_shape(s) if s else "?" for s in found.inputs),
             ", ".join(fmt_shape(s) if s else "?" for s in found.outputs),
@@ -418,6 +425,7 @@ class Inspector(QScrollArea):
         self.error.setVisible(bool(errors))
         self.arithmetic.setVisible(False)
         self.warning.setVisible(False)
+        self.health.setVisible(False)
         self.facts.setText(
             f"{len(self.editor.graph.nodes)} blocks\nParams: {result.total_params:,} ({short(result.total_params)})\n"
             f"MACs: {result.total_macs:,} ({short(result.total_macs)})"

@@ -99,6 +99,8 @@ class MainWindow(QMainWindow):
         self.training = TrainingDock(self.editor, runs_dir())
         self.training_dock = self._dock("Training", self.training, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.health = attach_health(self.training, self.scene)  # the Health tab; the canvas's health marks
+        self.inspector.health_text = self.health.block_text
+        self.health.changed.connect(self.inspector.refresh)
         # View → Look inside: an image's feature maps for the selected block (hidden until asked for).
         self.look_inside = LookInside(self.editor, runs_dir(), lambda: self.training.settings.config())
         self.look_inside_dock = self._dock("Look inside", self.look_inside, Qt.DockWidgetArea.RightDockWidgetArea)

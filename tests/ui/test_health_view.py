@@ -131,3 +131,21 @@ def test_attached_to_the_window_the_dock_s_events_and_chosen_runs_feed_the_marks
     run.log(record(200, 0.0))
     window.training.runs.chosen.emit(run)
     assert window.scene.node_items["relu1"].health == ("ok", "")
+
+
+def test_the_inspector_gives_the_selected_block_s_health_over_time(make_window):
+    from gestures import click_node
+
+    window = make_window()
+    window.training.live = RunSeries("run", "#0072B2")
+    click_node(window, "relu1")
+    assert not window.inspector.health.isVisible()
+    window.training.controller.event.emit(started())
+    window.training.controller.event.emit(record(200, 0.1))
+    window.training.controller.event.emit(record(400, 0.71))
+    text = window.inspector.health.text()
+    assert window.inspector.health.isVisible()
+    assert text.startswith("Training health at step 400: ✕ problem")
+    assert "relu1: 71% of its ReLU outputs" in text and "Dead units: 71% (step 200: 10%)" in text
+    click_node(window, "pool1")  # no weights, no activation: nothing recorded
+    assert not window.inspector.health.isVisible()
