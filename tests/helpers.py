@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from netbuilder.core.graph import Edge, Graph, Node
@@ -21,3 +25,16 @@ def chain(*blocks: tuple[str, str, dict[str, Any]]) -> Graph:
 
 def image(c: int = 3, h: int = 32, w: int = 32) -> tuple[str, str, dict[str, Any]]:
     return ("input", "Input", {"shape": [c, h, w]})
+
+
+def load_module(path: str | Path, name: str = "") -> ModuleType:
+    """A Python file (an exported model.py, say) run as a module of its own."""
+    name = name or Path(path).stem
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # while it runs, as an import would
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        del sys.modules[name]
+    return module

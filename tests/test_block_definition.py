@@ -3,12 +3,9 @@ check, build, code export, ONNX and the inspector without any other file knowing
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-
 import pytest
 import torch
-from helpers import chain, image
+from helpers import chain, image, load_module
 
 from netbuilder.core.blocks import REGISTRY, BlockType, Layer, Params, Shape, register
 from netbuilder.core.params import ParamSpec
@@ -76,16 +73,9 @@ def test_check_build_codegen_and_onnx(pixel_shuffle, tmp_path):
     source = tmp_path / "model.py"
     source.write_text(generate(graph), encoding="utf-8")
     assert "nn.PixelShuffle(upscale_factor=2)" in source.read_text(encoding="utf-8")
-    spec = importlib.util.spec_from_file_location("pixel_model", source)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["pixel_model"] = module
-    try:
-        spec.loader.exec_module(module)
-        generated = module.Net().eval()
-        generated.load_state_dict(rename_state_dict(net.state_dict()))
-        assert torch.equal(generated(x), expected)
-    finally:
-        del sys.modules["pixel_model"]
+    generated = load_module(source, "pixel_model").Net().eval()
+    generated.load_state_dict(rename_state_dict(net.state_dict()))
+    assert torch.equal(generated(x), expected)
 
     ort = pytest.importorskip("onnxruntime")
     path = tmp_path / "m.onnx"

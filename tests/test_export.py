@@ -2,14 +2,13 @@
 
 import argparse
 import ast
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import torch
-from helpers import chain, image
+from helpers import chain, image, load_module
 from test_codegen import wide_graph
 from test_layering import loaded_by
 
@@ -157,13 +156,6 @@ def test_run_weights_are_the_best_checkpoint_else_the_last(tmp_path, capsys):
 
 
 # model.py + train.py ------------------------------------------------------------------------------------
-
-
-def load_module(path: Path):
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_export_py_with_run_weights_writes_model_train_and_weights(tmp_path, capsys):

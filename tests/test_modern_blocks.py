@@ -5,15 +5,13 @@ TorchScript and ONNX."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import warnings
 
 import pytest
 import torch
 import torch.nn.functional as F
 import torchvision
-from helpers import chain
+from helpers import chain, load_module
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
@@ -211,17 +209,6 @@ def inverted_residual_se() -> Graph:
     return g
 
 
-def _load(source, name):
-    spec = importlib.util.spec_from_file_location(name, source)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        del sys.modules[name]
-    return module
-
-
 def test_every_new_block_through_build_model_py_torchscript_and_onnx(tmp_path):
     graph = inverted_residual_se()
     result = check(graph)
@@ -239,7 +226,7 @@ def test_every_new_block_through_build_model_py_torchscript_and_onnx(tmp_path):
     text = source.read_text(encoding="utf-8")
     assert "class LayerNorm2d(nn.Module):" in text and "self.ln = LayerNorm2d(16)" in text
     assert "netbuilder" not in text.split('"""', 2)[2]  # model.py needs only torch
-    generated = _load(source, "modern_model").Net().eval()
+    generated = load_module(source, "modern_model").Net().eval()
     generated.load_state_dict(rename_state_dict(net.state_dict(), graph))
     assert torch.equal(generated(x), expected)
 

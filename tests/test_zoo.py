@@ -12,7 +12,6 @@ The transformers (vit_*, swin_*, maxvit_t) are left out: their attention multipl
 other, adds learned position tables and mixes tokens, which no block computes; they are refused.
 """
 
-import importlib.util
 import json
 import logging
 import sys
@@ -22,6 +21,7 @@ import time
 import pytest
 import torch
 import torchvision
+from helpers import load_module
 from test_export import cli
 from test_torchvision_list import LIST
 from torch import nn
@@ -82,14 +82,7 @@ def structure(name: str) -> nn.Module:
 
 def generated_model(path, name: str) -> nn.Module:
     """The Net class of an exported model.py."""
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        del sys.modules[name]
-    return module.Net()
+    return load_module(path, name).Net()
 
 
 @pytest.mark.slow

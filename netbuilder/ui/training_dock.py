@@ -272,13 +272,23 @@ class TrainingDock(QWidget):
 
     # The run ----------------------------------------------------------------------------------
 
-    def start(self) -> None:
+    def _form_config(self) -> TrainConfig | None:
+        """The form's settings, or None (its sentence shown) when they are invalid or a run is going."""
         if self.running():
-            return
+            return None
         try:
-            config = self.settings.config()
+            return self.settings.config()
         except TrainError as e:
             self.show_failure(str(e))
+            return None
+
+    def _document_now(self) -> Document:
+        """A copy of the open network, as a run takes it (later edits change the document, not the run)."""
+        return Document(self.editor.graph.copy(), self.editor.document.name, self.editor.document.description)
+
+    def start(self) -> None:
+        config = self._form_config()
+        if config is None:
             return
         problem = None if self.anyway else self.memory_refusal(config)
         if problem:
@@ -286,7 +296,7 @@ class TrainingDock(QWidget):
             self.anyway = True
             self.start_button.setText("Start anyway")
             return
-        self.snapshot = Document(self.editor.graph.copy(), self.editor.document.name, self.editor.document.description)
+        self.snapshot = self._document_now()
         self.epochs = config.epochs
         force, self.anyway = self.anyway, False
         self.controller.start(self.snapshot, config, new_path(self.runs_root, self.run_name()), force)
@@ -295,19 +305,14 @@ class TrainingDock(QWidget):
 
     def find_lr(self) -> None:
         """The learning-rate range test of the open network with the form's settings, in a child process."""
-        if self.running():
-            return
-        try:
-            config = self.settings.config()
-        except TrainError as e:
-            self.show_failure(str(e))
+        config = self._form_config()
+        if config is None:
             return
         problem = self.memory_refusal(config)
         if problem:
             self.show_failure(problem.replace("click Start anyway", "lower the batch size"))
             return
-        snapshot = Document(self.editor.graph.copy(), self.editor.document.name, self.editor.document.description)
-        self.controller.find_lr(snapshot, config)
+        self.controller.find_lr(self._document_now(), config)
         self.start_button.setEnabled(False)
         self.find_lr_button.setEnabled(False)
         self.stop_button.setEnabled(True)
