@@ -1,12 +1,11 @@
 """The modern CNN zoo: every classification CNN of torchvision imports exactly, with its published figures.
 
-Each model is checked twice. At its weights' crop size (torchvision_input) it is translated on the meta device
-(structure and shapes only): the network's parameters must equal torchvision's published num_params, and its
-multiply-adds (convolutions and Linear layers) the published GFLOPS ("_ops", given to three decimals) within
-0.1% or that rounding. With random weights, it is then imported at 3×64×64 (import_module compares the built
-network's outputs with the model's), exported as model.py (with its weights) and as ONNX (run by
-onnxruntime); both must compute torchvision's outputs within 1e-4. The small input keeps a forward pass,
-the export and the comparisons quick on two CPU cores; the network is the same at any size.
+Each model is imported at its weights' crop size (torchvision_input) with random weights (BatchNorm statistics
+and layer scales randomised too): import_module compares the built network's outputs with the model's; the
+network's parameters must equal torchvision's published num_params, and its multiply-adds (convolutions and
+Linear layers) the published GFLOPS ("_ops", given to three decimals) within 0.1% or that rounding; the
+exported model.py (with its weights) and the ONNX export (run by onnxruntime) must compute torchvision's
+outputs within 1e-4. Each model's import time is printed (pytest -rA or -s shows it).
 
 The transformers (vit_*, swin_*, maxvit_t) are left out: their attention multiplies activations with each
 other, adds learned position tables and mixes tokens, which no block computes; they are refused.
@@ -26,6 +25,7 @@ from test_export import cli
 from test_torchvision_list import LIST
 from torch import nn
 
+from netbuilder.core.blocks import fmt_shape
 from netbuilder.core.shapes import check
 from netbuilder.pytorch.export import export_onnx, export_python, load_weights
 from netbuilder.pytorch.trace import (
@@ -49,7 +49,6 @@ ZOO = [
     "efficientnet_v2_s",
     "convnext_tiny",
 ]
-SMALL = (3, 64, 64)
 TRANSFORMERS = ("vit_", "swin_", "maxvit_")  # attention: products of activations, position tables, token mixing
 
 
@@ -90,26 +89,23 @@ def generated_model(path, name: str) -> nn.Module:
 def test_a_modern_cnn_imports_with_its_published_figures(name, tmp_path, caplog):
     caplog.set_level(logging.WARNING, logger="torch.__trace")  # the ONNX exporter's debug records, unshown
     published = torchvision.models.get_model_weights(name).DEFAULT.meta
-    start = time.perf_counter()
-    result = check(translate(structure(name), torchvision_input(name), name).document.graph)
-    translated = time.perf_counter() - start
-    assert result.total_params == published["num_params"]
-    gmacs = result.total_macs / 1e9
-    assert abs(gmacs - published["_ops"]) <= max(1e-3 * published["_ops"], 0.0005), (gmacs, published["_ops"])
-
+    size = torchvision_input(name)
     torch.manual_seed(0)
     model = load_source(f"torchvision:{name}").eval()
     randomize(model)
     start = time.perf_counter()
-    imported = import_module(model, SMALL, name)  # refuses a network that computes other outputs
+    imported = import_module(model, size, name)  # refuses a network that computes other outputs
     seconds = time.perf_counter() - start
+    result = check(imported.document.graph)
+    assert result.total_params == published["num_params"]
+    gmacs = result.total_macs / 1e9
+    assert abs(gmacs - published["_ops"]) <= max(1e-3 * published["_ops"], 0.0005), (gmacs, published["_ops"])
     print(
         f"{name}: {len(imported.document.graph.nodes)} blocks, {result.total_params:,} params, {gmacs:.4f} GMACs "
-        f"(published {published['_ops']}); translated at {torchvision_input(name)} in {translated:.1f} s, "
-        f"imported with the outputs compared at {SMALL} in {seconds:.1f} s"
+        f"(published {published['_ops']}); imported at {fmt_shape(size)}, outputs compared, in {seconds:.1f} s"
     )
     state = imported.state_dict(model)
-    x = torch.randn(2, *SMALL, generator=torch.Generator().manual_seed(2))
+    x = torch.randn(2, *size, generator=torch.Generator().manual_seed(2))
     with torch.no_grad():
         expected = model(x)
     assert expected.abs().max() > 1e-2  # outputs large enough for the comparisons to see a wrong weight
