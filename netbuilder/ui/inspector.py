@@ -42,7 +42,7 @@ INT_MAX = 2**31 - 1
 
 def _spin(spec: ParamSpec) -> QSpinBox:
     box = QSpinBox()
-    box.setMinimumWidth(48)
+    box.setMinimumWidth(44)
     box.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
     box.setRange(int(spec.min if spec.min is not None else 0), int(min(spec.max or INT_MAX, INT_MAX)))
     box.setKeyboardTracking(False)
@@ -59,10 +59,17 @@ class PairEdit(QWidget):
         self.h, self.w = _spin(spec), _spin(spec)
         self.link = QToolButton(text="=", checkable=True, checked=True, toolTip="Keep height and width equal")
         self.switch = QCheckBox(switch) if switch else None
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        for w in (self.h, self.link, self.w) + ((self.switch,) if self.switch else ()):
+        self.link.setFixedWidth(20)
+        outer = QVBoxLayout(self)  # the switch under the sizes, so that the row fits a narrow inspector
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(2)
+        layout = QHBoxLayout()
+        layout.setSpacing(2)
+        outer.addLayout(layout)
+        for w in (self.h, self.link, self.w):
             layout.addWidget(w)
+        if self.switch:
+            outer.addWidget(self.switch)
         self.h.valueChanged.connect(self._h_changed)
         self.w.valueChanged.connect(lambda _: self.changed.emit())
         self.link.toggled.connect(self._h_changed)
@@ -107,13 +114,18 @@ class ShapeEdit(QWidget):
         self.kind = QComboBox()
         self.kind.addItems(["image C×H×W", "vector F"])
         self.sizes = [QSpinBox() for _ in range(3)]
-        layout = QHBoxLayout(self)
+        layout = QVBoxLayout(self)  # the kind above the sizes: in one line they would not fit a narrow inspector
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.kind)
+        sizes = QHBoxLayout()
+        sizes.setSpacing(2)
+        layout.addLayout(sizes)
         for box in self.sizes:
             box.setRange(1, 1_000_000)
             box.setKeyboardTracking(False)
-            layout.addWidget(box)
+            box.setMinimumWidth(44)
+            box.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+            sizes.addWidget(box)
             box.valueChanged.connect(lambda _: self.changed.emit())
         self.kind.currentIndexChanged.connect(self._kind_changed)
 
@@ -210,10 +222,12 @@ class SearchRow:
         self.label = QWidget()
         self.name = QLabel(spec.name)
         self.toggle = QToolButton(text="±", checkable=True, autoRaise=True, objectName="search_toggle")
+        self.toggle.setFixedWidth(18)  # narrow: the label column must leave the fields room in a narrow dock
         self.toggle.setAccessibleName(f"search {spec.name}")
         self.toggle.setToolTip(SEARCH_TIP)
         layout = QHBoxLayout(self.label)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
         layout.addWidget(self.name)
         layout.addStretch(1)
         layout.addWidget(self.toggle)

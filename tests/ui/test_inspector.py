@@ -60,3 +60,22 @@ def test_the_network_view_lists_at_most_ten_errors(qtbot):
     inspector.show_node(None)
     lines = inspector.error.text().splitlines()
     assert len(lines) == 11 and lines[-1] == "• and 21 more"  # 31 errors: no Input, and 30 unconnected blocks
+
+
+def test_every_block_type_s_fields_fit_the_inspector_unclipped(make_window):
+    """The inspector never scrolls sideways, so its widest row (a pair with its 'same' switch, a name with its
+    search toggle) must fit its narrowest width, for every block type."""
+    from netbuilder.core.blocks import REGISTRY
+    from netbuilder.core.document import Document
+    from netbuilder.core.graph import Graph, Node
+
+    window = make_window()
+    graph = Graph()
+    for n, name in enumerate(REGISTRY):
+        graph.add_node(Node(f"b{n}", name, {}, (0.0, 120.0 * n)))
+    window.files.open_document(Document(graph, "every block"))
+    inspector = window.inspector
+    for nid in graph.nodes:
+        window.scene.select_only(nid)
+        assert inspector.node_id == nid
+        assert inspector.widget().minimumSizeHint().width() <= inspector.viewport().width(), graph.nodes[nid].type

@@ -95,7 +95,7 @@ def test_the_inspector_links_the_idea_and_shows_the_window_rule_only_for_windows
     assert "is broadcast to 12×32×32" in window.inspector.arithmetic.text()
     assert "⌊" not in window.inspector.arithmetic.text()
     click_node(window, "conv1")
-    assert window.inspector.arithmetic.text().startswith("out = ⌊(n + 2p − d·(k−1) − 1) / s⌋ + 1")
+    assert window.inspector.arithmetic.text().startswith("out = ⌊(n + 2p − k) / s⌋ + 1")
     assert "Idea" not in window.inspector.help.text()
 
 

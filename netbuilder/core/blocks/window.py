@@ -19,13 +19,14 @@ def formula(s: Situation, window: Window) -> list[str]:
     k, st, pad, d, ceil = window
     if pad == "same":
         return [f"padding 'same' keeps {shape[1]}×{shape[2]}: out = in"]
-    rule = "out = ⌈(n + 2p − d·(k−1) − 1) / s⌉ + 1" if ceil else "out = ⌊(n + 2p − d·(k−1) − 1) / s⌋ + 1"
+    lo, hi = ("⌈", "⌉") if ceil else ("⌊", "⌋")
+    span = "n + 2p − k" if d == (1, 1) else "n + 2p − d·(k−1) − 1"  # as the lines below write it
+    rule = f"out = {lo}({span}) / s{hi} + 1"
     assert not isinstance(pad, str)
     lines = []
     for axis in (0, 1):
         n = shape[1 + axis]
         kernel = f"{k[axis]}" if d[axis] == 1 else f"{d[axis]}·({k[axis]}−1) − 1"
-        lo, hi = ("⌈", "⌉") if ceil else ("⌊", "⌋")
         out = window_out(n, k[axis], st[axis], pad[axis], d[axis], ceil)
         verdict = f"{out}" if out >= 1 else f"{out}, too small"
         lines.append(f"{lo}({n} + 2·{pad[axis]} − {kernel}) / {st[axis]}{hi} + 1 = {verdict}")
