@@ -224,7 +224,6 @@ class _CtrlC:
 
 def _evaluate(args: argparse.Namespace) -> int:
     process.prepare()
-    from netbuilder.train.device import resolve
     from netbuilder.train.errors import TrainError
     from netbuilder.train.loop import Trainer
     from netbuilder.train.report import confusion_table
@@ -234,7 +233,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     try:
         run = Run.open(args.run_dir)
         checkpoint = run.load_checkpoint(args.checkpoint)
-        trainer = Trainer(run.document, resolve(run.config.replace(**changes)))  # as the run's own test ran
+        trainer = Trainer(run.document, run.config.replace(**changes))  # as the run's own test ran
         trainer.setup(checkpoint)
         result = trainer.test().event(trainer.classes)
     except TrainError as e:

@@ -12,7 +12,6 @@ from netbuilder.core.document import Document
 from netbuilder.core.errors import error_summary
 from netbuilder.train import distributed
 from netbuilder.train.config import TrainConfig
-from netbuilder.train.device import resolve
 from netbuilder.train.distributed import World
 from netbuilder.train.errors import TrainError
 from netbuilder.train.events import Evaluated, Event, Failed, Finished
@@ -48,7 +47,7 @@ def execute(
     details = ""
     try:
         checkpoint = Run.open(out).load_checkpoint("last") if resume else None
-        trainer = Trainer(document, resolve(config), world)  # the folder keeps the settings as given
+        trainer = Trainer(document, config, world)  # the folder keeps the settings as given
         trainer.setup(checkpoint, force)
         if world.main:
             run = Run.open(out) if resume else Run.create(out, document, config)

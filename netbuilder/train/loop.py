@@ -24,7 +24,7 @@ from netbuilder.core.shapes import Check
 from netbuilder.pytorch.build import BuildError, GraphModule, checked
 from netbuilder.train import datasets, distributed, feed, memory
 from netbuilder.train.config import TrainConfig
-from netbuilder.train.device import PRECISION_NAMES, resolve_device, resolve_precision
+from netbuilder.train.device import PRECISION_NAMES, resolve, resolve_device, resolve_precision
 from netbuilder.train.distributed import World
 from netbuilder.train.errors import TrainError
 from netbuilder.train.events import (
@@ -65,7 +65,9 @@ class Trainer:
     and tests, yielding events; test() evaluates the test split alone."""
 
     def __init__(self, document: Document, config: TrainConfig, world: World | None = None) -> None:
-        self.document, self.config = document, config
+        """config as given; the trainer runs it as this machine does (device.resolve: bf16 on the CPU brings
+        channels-last)."""
+        self.document, self.config = document, resolve(config)
         self.world = world or World()
 
     def setup(self, checkpoint: dict[str, Any] | None = None, force: bool = False) -> None:
@@ -82,10 +84,10 @@ class Trainer:
         if not force:
             self._check_fits(result)
         torch.manual_seed(cfg.seed)
-        with _out_of_memory(self.device, "building the network; use fewer channels or a smaller network"):
+        with out_of_memory(self.device, "building the network; use fewer channels or a smaller network"):
             net = GraphModule(self.document.graph, result)
         data = datasets.load(cfg.dataset, datasets.data_dir(cfg.data_dir), cfg.download)
-        with _out_of_memory(self.device, "holding the data and the network; use a smaller --limit or --device cpu"):
+        with out_of_memory(self.device, "holding the data and the network; use a smaller --limit or --device cpu"):
             self.feed = feed.prepare(data, net.input_shape, cfg, self.device)
             net = net.to(self.device)
         if len(self.feed.train) < world.size:
@@ -97,7 +99,7 @@ class Trainer:
         _check_output(result.nodes[result.output].output_shape, len(self.classes), data.info.title)
         distributed.init(world, self.device)
         self.net: GraphModule = net.to(memory_format=torch.channels_last) if cfg.channels_last else net
-        self.optimizer = _optimizer(self.net, cfg)
+        self.optimizer = make_optimizer(self.net, cfg)
         fp16 = self.autocast_dtype == torch.float16
         self.scaler = torch.amp.GradScaler(self.device.type) if fp16 else None
         self.steps_per_epoch = max(1, len(self.feed.train) // world.size // cfg.batch_size)
@@ -148,7 +150,7 @@ class Trainer:
         epoch = self.start_epoch
         early_stop = None
         b = cfg.batch_size
-        with _out_of_memory(self.device, f"at batch size {b}; try --batch-size {max(1, b // 2)}"):
+        with out_of_memory(self.device, f"at batch size {b}; try --batch-size {max(1, b // 2)}"):
             for epoch in range(self.start_epoch + 1, cfg.epochs + 1):
                 t0 = time.perf_counter()
                 train = yield from self._train_epoch(epoch, should_stop)
@@ -229,7 +231,7 @@ class Trainer:
                 group["lr"] = lr
             x = self.feed.preprocess(x, train=True, generator=generator)
             record = self.health is not None and self.health.begin((epoch - 1) * steps + step)
-            with self._autocast():
+            with self.autocast():
                 logits = self.model(x)
                 loss = F.cross_entropy(logits.float(), y, label_smoothing=cfg.label_smoothing)
             self.optimizer.zero_grad(set_to_none=True)
@@ -304,7 +306,8 @@ class Trainer:
         ]
         return Evaluation(float(loss_sum) / n, float(matrix.diag().sum()) / n, matrix, wrong, samples)
 
-    def _autocast(self) -> contextlib.AbstractContextManager:
+    def autocast(self) -> contextlib.AbstractContextManager:
+        """The training forward's mixed precision (nothing in fp32)."""
         if self.autocast_dtype is None:
             return contextlib.nullcontext()
         return torch.autocast(self.device.type, dtype=self.autocast_dtype)
@@ -376,7 +379,8 @@ def _check_output(shape: tuple[int, ...] | None, classes: int, title: str) -> No
         )
 
 
-def _optimizer(net: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
+def make_optimizer(net: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
+    """The settings' optimizer over the network's parameters."""
     params = net.parameters()
     if cfg.optimizer == "sgd":
         return torch.optim.SGD(
@@ -391,7 +395,7 @@ def _optimizer(net: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
 
 
 @contextlib.contextmanager
-def _out_of_memory(device: torch.device, when: str) -> Iterator[None]:
+def out_of_memory(device: torch.device, when: str) -> Iterator[None]:
     """Running out of memory becomes a sentence: "The GPU ran out of memory {when}."."""
     try:
         yield

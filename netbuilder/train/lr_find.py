@@ -187,7 +187,7 @@ def _sweep(
         lr = rates[step - 1]
         for group in optimizer.param_groups:
             group["lr"] = lr
-        with trainer._autocast():
+        with trainer.autocast():
             loss = F.cross_entropy(model(x).float(), y, label_smoothing=cfg.label_smoothing)
         optimizer.zero_grad(set_to_none=True)
         if scaler is not None:
@@ -260,13 +260,12 @@ def execute(
     try:
         if not 0 < start_lr < end_lr:
             raise TrainError(f"The learning-rate search needs 0 < start < end; got {start_lr:g} and {end_lr:g}.")
-        from netbuilder.train.device import resolve
-        from netbuilder.train.loop import Trainer, _out_of_memory
+        from netbuilder.train.loop import Trainer, out_of_memory
 
-        trainer = Trainer(document, resolve(config))
+        trainer = Trainer(document, config)
         trainer.setup(force=force)
         b = config.batch_size
-        with _out_of_memory(trainer.device, f"at batch size {b}; try --batch-size {max(1, b // 2)}"):
+        with out_of_memory(trainer.device, f"at batch size {b}; try --batch-size {max(1, b // 2)}"):
             found = find(trainer, max_steps, start_lr, end_lr, listener, should_stop)
         last = found if found is not None else Failed(STOPPED)
     except TrainError as e:

@@ -9,7 +9,7 @@ from train_fakes import write_fake_mnist
 from netbuilder.core.document import Document
 from netbuilder.core.graph import Edge
 from netbuilder.train.events import Failed
-from netbuilder.train.loop import Trainer, _optimizer
+from netbuilder.train.loop import Trainer, make_optimizer
 from netbuilder.train.lr_find import (
     MIN_STEPS,
     STOPPED,
@@ -73,7 +73,7 @@ def test_the_suggestion_agrees_with_torch_lr_finder_and_the_weights_are_restored
         torch.utils.data.TensorDataset(torch.cat([x for x, _ in prepared]), torch.cat([y for _, y in prepared])),
         batch_size=sweep_config.batch_size,
     )
-    finder = LRFinder(net, _optimizer(net, sweep_config), nn.CrossEntropyLoss(), device="cpu")
+    finder = LRFinder(net, make_optimizer(net, sweep_config), nn.CrossEntropyLoss(), device="cpu")
     torch.manual_seed(sweep_config.seed)
     finder.range_test(loader, start_lr=1e-7, end_lr=10.0, num_iter=steps, diverge_th=4)
     theirs = _plot_suggestion(finder)  # the steepest gradient, 10 points skipped at the start and 5 at the end

@@ -350,8 +350,8 @@ def test_the_refusal_suggests_a_batch_size_that_fits():
 )
 def test_cpu_allocation_failures_are_the_out_of_memory_sentence(error):
     with pytest.raises(TrainError, match=r"^The computer ran out of memory building it\.$"):
-        with loop._out_of_memory(torch.device("cpu"), "building it"):
+        with loop.out_of_memory(torch.device("cpu"), "building it"):
             raise error
     with pytest.raises(RuntimeError, match="something else"):
-        with loop._out_of_memory(torch.device("cpu"), "building it"):
+        with loop.out_of_memory(torch.device("cpu"), "building it"):
             raise RuntimeError("something else")
