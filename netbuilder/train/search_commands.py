@@ -71,6 +71,36 @@ def check_training(space: SearchSpace, base: TrainConfig | None = None) -> None:
         base.replace(**{name: _as(known[name], _first(dim)) for name, dim in space.training.items()})
 
 
+def searchable(setting: Setting) -> bool:
+    """Whether a training setting can be searched: a number, or one of its choices."""
+    return setting.kind in (int, float) or bool(setting.rules.get("choices"))
+
+
+def first_setting_guess(setting: Setting, value: Any) -> Dim | None:
+    """The range or list a setting gets when it is first marked "search": around its value, within its rules
+    (None when nothing simple fits)."""
+    candidates: list[Dim] = []
+    choices = setting.rules.get("choices")
+    if choices:
+        candidates.append(Choice((value, *[c for c in choices if c != value][:1])))
+    elif setting.kind is int and isinstance(value, int):
+        candidates += [Choice(tuple(dict.fromkeys((max(1, value // 2), value, value * 2)))), Choice((value, value + 1))]
+    elif setting.kind is float and isinstance(value, (int, float)) and value > 0:
+        candidates += [
+            Range(float(f"{value / 10:.3g}"), float(f"{value * 10:.3g}"), log=True),
+            Range(float(f"{value / 2:.3g}"), float(f"{value * 1.5:.3g}")),
+        ]
+    for dim in candidates:
+        if isinstance(dim, Choice) and len(dim.values) < 2:
+            continue
+        try:
+            check_training(SearchSpace(training={setting.name: dim}))
+        except TrainError:
+            continue
+        return dim
+    return None
+
+
 def _as(setting: Setting, value: Any) -> Any:
     return int(value) if setting.kind is int else float(value) if setting.kind is float else value
 

@@ -29,13 +29,14 @@ from netbuilder.core.explain import Fix, fixes, formula, warnings
 from netbuilder.core.graph import Edge, Node
 from netbuilder.core.groups import NAME_LIMIT, blocks_in, facts
 from netbuilder.core.params import ParamSpec, ShapeError, coerce, to_json
-from netbuilder.core.search_space import Dim, SpaceError, check_block_dim, first_guess, format_text, parse_text
+from netbuilder.core.search_space import SpaceError, check_block_dim, first_guess, parse_text
 from netbuilder.core.shapes import Check
 from netbuilder.core.summary import short
 from netbuilder.core.text import at_most
 from netbuilder.ui import theme
 from netbuilder.ui.commands import delete_blocks, fold, insert_on_edge, rename_group, set_params, set_search
 from netbuilder.ui.editor import Editor
+from netbuilder.ui.search_row import SearchRow
 
 INT_MAX = 2**31 - 1
 
@@ -208,42 +209,6 @@ class Field:
         return w.get()
 
 
-SEARCH_TIP = (
-    'Search this parameter: a list such as "32, 64, 128" or a range such as "0.1 … 0.5" (add "log" for a log '
-    "range), tried by the Search tab's study"
-)
-
-
-class SearchRow:
-    """A parameter's name with its "search" toggle (the form's label), and the line that holds the range or list
-    it is searched over (a form row of its own under the field, shown while it is marked)."""
-
-    def __init__(self, spec: ParamSpec) -> None:
-        self.label = QWidget()
-        self.name = QLabel(spec.name)
-        self.toggle = QToolButton(text="±", checkable=True, autoRaise=True, objectName="search_toggle")
-        self.toggle.setFixedWidth(18)  # narrow: the label column must leave the fields room in a narrow dock
-        self.toggle.setAccessibleName(f"search {spec.name}")
-        self.toggle.setToolTip(SEARCH_TIP)
-        layout = QHBoxLayout(self.label)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(2)
-        layout.addWidget(self.name)
-        layout.addStretch(1)
-        layout.addWidget(self.toggle)
-        self.text = QLineEdit(objectName="search_text", placeholderText="32, 64, 128  or  0.1 … 0.5 log")
-        self.text.setToolTip(SEARCH_TIP)
-        self.toggle.setVisible(spec.kind != "shape")
-
-    def show_dim(self, dim: Dim | None) -> None:
-        self.toggle.blockSignals(True)
-        self.toggle.setChecked(dim is not None)
-        self.toggle.blockSignals(False)
-        if dim is not None and not self.text.hasFocus():
-            self.text.setText(format_text(dim))
-            self.text.setStyleSheet("")
-
-
 def shown_value(spec: ParamSpec, raw: dict[str, Any]) -> Any:
     """The value a widget shows: the stored one when it is valid, else the default."""
     try:
@@ -334,7 +299,7 @@ class Inspector(QScrollArea):
             block = REGISTRY.get(node.type)
             for spec in block.params if block else ():
                 field = Field(spec, lambda *_, name=spec.name: self._changed(name))
-                row = SearchRow(spec)
+                row = SearchRow(spec.name, searchable=spec.kind != "shape")
                 row.toggle.toggled.connect(lambda on, name=spec.name: self._mark(name, on))
                 row.text.editingFinished.connect(lambda name=spec.name: self._search_edited(name))
                 self.fields[spec.name], self.rows[spec.name] = field, row

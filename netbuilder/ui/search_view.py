@@ -35,7 +35,7 @@ from netbuilder.core.document import Document, DocumentError, dumps, parse
 from netbuilder.core.search_space import SearchSpace, SpaceError, apply, format_text, parse_text
 from netbuilder.train.config import TrainConfig, settings
 from netbuilder.train.errors import TrainError
-from netbuilder.train.search_commands import PRUNERS, SAMPLERS, STORAGE_FILE, check_training
+from netbuilder.train.search_commands import PRUNERS, SAMPLERS, STORAGE_FILE, check_training, searchable
 from netbuilder.ui.commands import set_search
 from netbuilder.ui.editor import Editor
 
@@ -102,7 +102,7 @@ class SearchView(QWidget):
         self.best_button = QPushButton("Open best network", objectName="open_best", enabled=False)
         self.space = QLabel(wordWrap=True, objectName="space")
         self.setting = QComboBox(objectName="setting")
-        self.setting.addItems([s.name for s in settings() if s.kind in (int, float) or s.rules.get("choices")])
+        self.setting.addItems([s.name for s in settings() if searchable(s)])
         self.setting_text = QLineEdit(objectName="setting_text", placeholderText="1e-4 … 1e-1 log  or  sgd, adamw")
         self.setting_button = QPushButton("Search setting", objectName="search_setting")
         self.setting_clear = QPushButton("Stop searching it", objectName="clear_setting")

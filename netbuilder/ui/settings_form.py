@@ -21,8 +21,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from netbuilder.core.search_space import SearchSpace, SpaceError, parse_text
 from netbuilder.train import datasets
 from netbuilder.train.config import Setting, TrainConfig, settings
+from netbuilder.train.errors import TrainError
+from netbuilder.train.search_commands import check_training, first_setting_guess, searchable
+from netbuilder.ui import theme
+from netbuilder.ui.commands import set_search
+from netbuilder.ui.editor import Editor
+from netbuilder.ui.search_row import SearchRow
 
 FOLDER_ITEM = "Image folder…"
 # The settings the form shows, in order; the others keep the recommended (or reopened) config's values.
@@ -123,16 +130,35 @@ class SettingsForm(QWidget):
         self.device_info = QLabel("probing…", wordWrap=True)
         self.memory = QLabel(wordWrap=True)
         after = {"data_dir": self.fit, "resize": self.fix_input, "device": self.device_info}
-        form = QFormLayout(self)
+        self.editor: Editor | None = None  # the open document, whose search space the ± toggles mark
+        self.search_rows: dict[str, SearchRow] = {}
+        self.search_note = QLabel(wordWrap=True, objectName="search_note")
+        self.search_note.setStyleSheet(theme.status_style("error"))
+        self.form = form = QFormLayout(self)
         form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         for name in FIELDS:
             widget = self.dataset if name == "dataset" else self.fields[name]
-            form.addRow("" if isinstance(widget, QCheckBox) else by_name[name].label, widget)
-            label = form.labelForField(widget)
-            if label is not None:
-                label.setToolTip(widget.toolTip())
+            setting = by_name[name]
+            if isinstance(widget, QCheckBox):
+                form.addRow("", widget)
+            elif searchable(setting):
+                row = self.search_rows[name] = SearchRow(name, setting.label)
+                row.label.setToolTip(widget.toolTip())
+                form.addRow(row.label, widget)
+                form.addRow("", row.text)
+                form.setRowVisible(row.text, False)
+                row.toggle.setVisible(False)  # until enable_search gives the form a document
+                row.toggle.toggled.connect(lambda on, n=name: self._mark(n, on))
+                row.text.editingFinished.connect(lambda n=name: self._search_edited(n))
+            else:
+                form.addRow(setting.label, widget)
+                label = form.labelForField(widget)
+                if label is not None:
+                    label.setToolTip(widget.toolTip())
             if name in after:
                 form.addRow("", after[name])
+        form.addRow("", self.search_note)
+        form.setRowVisible(self.search_note, False)
         form.addRow("Memory", self.memory)
         for widget in self.fields.values():
             self._connect(widget)
@@ -188,3 +214,64 @@ class SettingsForm(QWidget):
         """The settings shown; raises TrainError with a sentence when one is impossible."""
         shown = {name: value_of(widget) for name, widget in self.fields.items()}
         return self.base.replace(dataset=self.dataset_key(), **shown)
+
+    # Searched settings ------------------------------------------------------------------------------
+
+    def enable_search(self, editor: Editor) -> None:
+        """Show each searchable setting's ± toggle, marking it "search" in editor's document (undoable)."""
+        self.editor = editor
+        for row in self.search_rows.values():
+            row.toggle.setVisible(True)
+        editor.checked.connect(self.show_search)
+        editor.replaced.connect(self.show_search)
+        self.show_search()
+
+    def show_search(self, *_: object) -> None:
+        """Each searched setting's toggle on and its range or list under it."""
+        if self.editor is None:
+            return
+        training = self.editor.document.search.training
+        for name, row in self.search_rows.items():
+            row.show_dim(training.get(name))
+            self.form.setRowVisible(row.text, name in training)
+
+    def _mark(self, name: str, on: bool) -> None:
+        """Mark a setting "search" (with a first range or list around its value) or no longer."""
+        if self.editor is None:
+            return
+        doc = self.editor.document
+        self.form.setRowVisible(self.search_note, False)
+        dim = first_setting_guess(self._setting(name), value_of(self.fields[name])) if on else None
+        if on and dim is None:
+            self.search_rows[name].toggle.setChecked(False)
+            self._say(f"{name} has no simple range to search from its value; type one in the Search tab.")
+            return
+        verb = "Search" if on else "Stop searching"
+        self.editor.push(set_search(doc, doc.search.with_setting(name, dim), f"{verb} {name}"))
+        if on:
+            self.search_rows[name].text.setFocus()
+            self.search_rows[name].text.selectAll()
+
+    def _search_edited(self, name: str) -> None:
+        """Read the range or list typed for a setting; a mistake is one sentence under the form."""
+        if self.editor is None or name not in self.editor.document.search.training:
+            return
+        doc, row = self.editor.document, self.search_rows[name]
+        try:
+            dim = parse_text(row.text.text())
+            check_training(SearchSpace(training={name: dim}))
+        except (SpaceError, TrainError) as e:
+            row.text.setStyleSheet(theme.status_style("error", bold=False))
+            self._say(f"{name}: {e}")
+            return
+        row.text.setStyleSheet("")
+        self.form.setRowVisible(self.search_note, False)
+        if dim != doc.search.training[name]:
+            self.editor.push(set_search(doc, doc.search.with_setting(name, dim), f"Search {name}"))
+
+    def _setting(self, name: str) -> Setting:
+        return next(s for s in settings() if s.name == name)
+
+    def _say(self, text: str) -> None:
+        self.search_note.setText(text)
+        self.form.setRowVisible(self.search_note, True)

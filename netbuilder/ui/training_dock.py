@@ -139,6 +139,7 @@ class TrainingDock(QWidget):
         self.tabs.add(self.evaluation, "Evaluation")
         self.tabs.add(self.runs, "Runs")
         self.tabs.add(self.lr_find, "Learning rate")
+        self.settings.enable_search(editor)
         self.search = SearchView(editor, runs_root, lambda: self.settings.config())
         self.tabs.add(self.search, "Search")
         self.splitter = QSplitter()

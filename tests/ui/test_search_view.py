@@ -231,3 +231,39 @@ def test_the_window_has_the_search_tab_and_opens_its_best_network(make_window):
     best = load_preset("lenet5")
     window.training.search.open_network.emit(best)
     assert window.editor.document.name == best.name
+
+
+def test_a_training_setting_is_marked_search_in_the_settings_form(make_window, qtbot):
+    from netbuilder.core.search_space import Range
+
+    window = make_window()
+    form, editor = window.training.settings, window.editor
+    window.training.scroll.ensureWidgetVisible(form.fields["lr"])
+    row = form.search_rows["lr"]
+    assert row.toggle.isVisible() and not form.form.isRowVisible(row.text)
+    assert "batch_size" in form.search_rows and "optimizer" in form.search_rows and "flip" not in form.search_rows
+
+    qtbot.mouseClick(row.toggle, Qt.MouseButton.LeftButton)
+    lr = form.fields["lr"].value()
+    assert editor.document.search.training["lr"] == Range(float(f"{lr / 10:.3g}"), float(f"{lr * 10:.3g}"), True)
+    assert form.form.isRowVisible(row.text) and row.text.hasFocus()
+    assert "lr:" in window.training.search.space.text()  # the Search tab shows the same space
+
+    qtbot.keyClick(row.text, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(row.text, "0.5 .. 200")  # QTest types Latin-1 only: ".." for "…"; lr is at most 100
+    qtbot.keyClick(row.text, Qt.Key.Key_Return)
+    assert form.form.isRowVisible(form.search_note) and "lr:" in form.search_note.text()
+    qtbot.keyClick(row.text, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(row.text, "1e-4 .. 1e-1 log")
+    qtbot.keyClick(row.text, Qt.Key.Key_Return)
+    assert editor.document.search.training["lr"] == Range(1e-4, 1e-1, True)
+    assert not form.form.isRowVisible(form.search_note)
+
+    optimizer = form.search_rows["optimizer"]
+    qtbot.mouseClick(optimizer.toggle, Qt.MouseButton.LeftButton)
+    assert set(editor.document.search.training["optimizer"].values) >= {form.fields["optimizer"].currentText()}
+
+    window.view.setFocus()
+    for _ in range(3):
+        qtbot.keyClick(window.view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert not editor.document.search and not row.toggle.isChecked() and not form.form.isRowVisible(row.text)
