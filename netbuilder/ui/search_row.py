@@ -24,13 +24,13 @@ class SearchRow:
         self.toggle.setFixedWidth(18)  # narrow: the label column must leave the fields room in a narrow dock
         self.toggle.setAccessibleName(f"search {name}")
         self.toggle.setToolTip(SEARCH_TIP)
-        self.toggle.setVisible(searchable)
         layout = QHBoxLayout(self.label)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
         layout.addWidget(self.name)
         layout.addStretch(1)
         layout.addWidget(self.toggle)
+        self.toggle.setVisible(searchable)  # once it has its parent: shown without one, it is a window of its own
         self.text = QLineEdit(objectName="search_text", placeholderText="32, 64, 128  or  0.1 … 0.5 log")
         self.text.setToolTip(SEARCH_TIP)
 

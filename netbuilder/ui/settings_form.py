@@ -233,7 +233,8 @@ class SettingsForm(QWidget):
         training = self.editor.document.search.training
         for name, row in self.search_rows.items():
             row.show_dim(training.get(name))
-            self.form.setRowVisible(row.text, name in training)
+            if self.form.isRowVisible(row.text) != (name in training):
+                self.form.setRowVisible(row.text, name in training)
 
     def _mark(self, name: str, on: bool) -> None:
         """Mark a setting "search" (with a first range or list around its value) or no longer."""

@@ -79,3 +79,28 @@ def test_every_block_type_s_fields_fit_the_inspector_unclipped(make_window):
         window.scene.select_only(nid)
         assert inspector.node_id == nid
         assert inspector.widget().minimumSizeHint().width() <= inspector.viewport().width(), graph.nodes[nid].type
+
+
+def test_no_stray_window_appears_when_blocks_are_shown(make_window):
+    """A widget shown before it has a parent becomes a window of its own for a moment, which takes the focus
+    (and closes an open context menu); none may while the inspector and the dock build their rows."""
+    from PySide6.QtCore import QEvent, QObject
+    from PySide6.QtWidgets import QApplication
+
+    shown: list[str] = []
+
+    class Watch(QObject):
+        def eventFilter(self, obj, event):  # noqa: N802 (Qt's name)
+            if event.type() == QEvent.Type.Show and obj.isWidgetType() and obj.isWindow():
+                shown.append(type(obj).__name__)
+            return False
+
+    watch = Watch()
+    QApplication.instance().installEventFilter(watch)
+    try:
+        window = make_window()
+        for nid in window.editor.graph.nodes:
+            window.scene.select_only(nid)
+    finally:
+        QApplication.instance().removeEventFilter(watch)
+    assert shown == ["MainWindow"]
