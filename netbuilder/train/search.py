@@ -34,6 +34,9 @@ from netbuilder.train.search_commands import PRUNERS, SAMPLERS, STORAGE_FILE, ch
 __all__ = ["PRUNERS", "SAMPLERS", "STORAGE_FILE", "Study", "load", "optimize", "summary"]
 HEARTBEAT_S, GRACE_S = 10, 30  # a trial whose process died is marked failed after GRACE_S without a heartbeat
 TRIES = 5  # opening a storage that another process is creating at the same moment
+# What SQLAlchemy says when two processes create a storage's tables at once (both create them, or both record
+# the schema's version): the second tries again and finds them made.
+CREATING = ("already exists", "locked", "UNIQUE constraint failed", "duplicate key")
 NETWORK_ATTR, CONFIG_ATTR = "network", "config"  # the study's user attributes: what it searches, from where
 
 
@@ -57,7 +60,7 @@ def storage(url: str) -> optuna.storages.RDBStorage:
                     url, engine_kwargs=kwargs, heartbeat_interval=HEARTBEAT_S, grace_period=GRACE_S
                 )
         except Exception as e:  # SQLAlchemy's many kinds: a bad URL, a missing driver, a file that is no database
-            if attempt + 1 < TRIES and any(words in str(e) for words in ("already exists", "locked")):
+            if attempt + 1 < TRIES and any(words in str(e) for words in CREATING):
                 time.sleep(0.2 * (attempt + 1) * (1 + random.random()))  # another process is creating the tables
                 continue
             raise TrainError(f"The study storage {url} cannot be opened ({_first_line(e)}).") from None

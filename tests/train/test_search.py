@@ -140,3 +140,32 @@ def test_a_killed_search_resumes_with_its_completed_trials(net, tmp_path):
     for number, trial in before.items():
         assert after[number].state == trial.state and after[number].value == trial.value
     assert len([t for t in after.values() if t.state.is_finished()]) == len(before) + 1
+
+
+@pytest.mark.parametrize(
+    "race",
+    [
+        "(sqlite3.IntegrityError) UNIQUE constraint failed: alembic_version.version_num",
+        "(sqlite3.OperationalError) table studies already exists",
+        "(sqlite3.OperationalError) database is locked",
+    ],
+)
+def test_a_storage_another_process_is_creating_is_opened_on_a_second_try(monkeypatch, tmp_path, race):
+    calls = []
+    real = optuna.storages.RDBStorage
+
+    def racing(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError(race)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(optuna.storages, "RDBStorage", racing)
+    monkeypatch.setattr(search.time, "sleep", lambda s: None)
+    assert search.storage(f"sqlite:///{tmp_path / 'studies.db'}") is not None and len(calls) == 2
+
+
+def test_a_storage_that_cannot_be_opened_is_one_sentence(tmp_path):
+    (tmp_path / "not.db").write_text("not a database")
+    with pytest.raises(search.TrainError, match=r"^The study storage sqlite:///.*not\.db cannot be opened \("):
+        search.storage(f"sqlite:///{tmp_path / 'not.db'}")
