@@ -186,3 +186,26 @@ def test_integer_positions_and_file_mode(tmp_path):
     path.chmod(0o640)
     save(doc, path)
     assert path.stat().st_mode & 0o777 == 0o640  # a replaced file keeps its mode
+
+
+def test_a_group_made_inside_an_existing_one_saves_to_a_file_that_reads_back():
+    """Grouping blocks inside a stage adds the new group after the stage; the file must still list it first."""
+    from netbuilder.core.document import dumps, parse
+    from netbuilder.core.groups import Group
+    from netbuilder.core.presets import load_preset
+
+    doc = load_preset("vgg_cifar")
+    graph = doc.graph
+    stage = graph.groups["stage1"]
+    inner = Group("inner", "first conv", stage.members[:2], folded=False)
+    outer = stage.copy()
+    outer.members = [m for m in stage.members if m not in inner.members]
+    graph.set_group(outer)
+    graph.add_group(inner)  # after its container in document order, as the canvas's Group command does
+    outer.members = ["inner", *outer.members]
+    graph.set_group(outer)
+    assert list(graph.groups).index("inner") > list(graph.groups).index("stage1")
+    back = parse(dumps(doc), "grouped.json")
+    assert back.graph.groups["stage1"].members == outer.members
+    assert back.graph.groups["inner"].members == inner.members
+    assert dumps(back) == dumps(doc)

@@ -267,6 +267,24 @@ def _number(value: float) -> float | int:
     return int(value) if value.is_integer() else value
 
 
+def _nested_first(graph: Graph) -> list[Group]:
+    """The groups in document order, except that each comes after the groups it contains (as reading needs:
+    a group grouped inside an existing one is added after it)."""
+    done: dict[str, Group] = {}
+    for gid in graph.groups:
+        stack = [(gid, False)]
+        while stack:  # post-order, without recursion (groups nest up to the file's depth limit)
+            current, expanded = stack.pop()
+            if current in done:
+                continue
+            if expanded:
+                done[current] = graph.groups[current]
+                continue
+            stack.append((current, True))
+            stack.extend((m, False) for m in reversed(graph.groups[current].members) if m in graph.groups)
+    return list(done.values())
+
+
 def to_dict(doc: Document) -> dict[str, Any]:
     nodes = []
     for n in doc.graph.nodes.values():
@@ -290,7 +308,7 @@ def to_dict(doc: Document) -> dict[str, Any]:
     }
     if doc.graph.groups:  # files without groups read and write as before
         out["groups"] = [
-            {"id": g.id, "name": g.name, "members": g.members, "folded": g.folded} for g in doc.graph.groups.values()
+            {"id": g.id, "name": g.name, "members": g.members, "folded": g.folded} for g in _nested_first(doc.graph)
         ]
     search = doc.search.to_json(doc.graph)
     if search:  # files without a search space read and write as before

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from netbuilder.core.graph import Edge, Graph, Node
-from netbuilder.core.groups import Group
+from netbuilder.core.groups import Group, parents
 from netbuilder.core.layout import ROW, descendants
 from netbuilder.core.shapes import Check
 from netbuilder.ui.commands import (
@@ -14,6 +14,7 @@ from netbuilder.ui.commands import (
     Move,
     Op,
     RemoveEdge,
+    SetGroup,
     _back_to_front,
     _fresh_group_id,
 )
@@ -74,6 +75,12 @@ def squeeze_excite(graph: Graph, result: Check, above: str) -> Edit | str:
     ]
     group = Group(_fresh_group_id(graph, "se"), "SqueezeExcite", [n.id for n in (*nodes, mul)], folded=False)
     ops.append(AddGroup(graph, group))
+    parent = parents(graph).get(above)
+    if parent is not None:  # the unit belongs where the block it gates does (a stage, a residual block)
+        old_parent = graph.groups[parent]
+        new_parent = old_parent.copy()
+        new_parent.members = [*old_parent.members, group.id]
+        ops.append(SetGroup(graph, old_parent, new_parent))
     return Edit(f"Add squeeze-and-excitation under '{above}'", ops)
 
 
@@ -88,7 +95,10 @@ def _unique(base: str, taken: set[str]) -> str:
 def apply_template(editor: Editor, template: str, above: str | None) -> list[str]:
     """Add a unit under `above` as one undo step, or say in the status bar why not; the ids of what it added."""
     if above is None or above not in editor.graph.nodes:
-        editor.say("Select the block whose channels squeeze-and-excitation should gate, then add it again.")
+        editor.say(
+            "Squeeze-and-excitation gates a block's channels: select that block and double-click the unit in the "
+            "palette, or drop the unit just under it."
+        )
         return []
     edit = squeeze_excite(editor.graph, editor.result, above)
     if isinstance(edit, str):

@@ -105,3 +105,25 @@ def test_a_description_from_a_file_is_shown_as_text_not_markup(make_window):
     window.scene.clearSelection()
     window.inspector.show_node(None)
     assert "&lt;img" in window.inspector.help.text() and "<b>" not in window.inspector.help.text()
+
+
+def test_inside_a_group_the_unit_joins_that_group_and_the_file_reads_back():
+    from netbuilder.core.document import dumps, parse
+    from netbuilder.core.groups import parents
+    from netbuilder.core.presets import load_preset
+    from netbuilder.core.shapes import check
+    from netbuilder.ui.app import application
+    from netbuilder.ui.editor import Editor
+    from netbuilder.ui.templates import apply_template
+
+    application()
+    editor = Editor(load_preset("vgg_cifar"))
+    added = apply_template(editor, "squeeze_excite", "relu1_1")  # in group "stage 1"
+    graph = editor.graph
+    (se,) = [g for g in graph.groups.values() if g.name == "SqueezeExcite"]
+    assert parents(graph)[se.id] == "stage1" and added[-1] in se.members
+    assert check(graph).valid
+    assert dumps(parse(dumps(editor.document), "se.json")) == dumps(editor.document)
+    editor.undo_stack.undo()
+    assert not any(g.name == "SqueezeExcite" for g in graph.groups.values())
+    assert graph.groups["stage1"].members == load_preset("vgg_cifar").graph.groups["stage1"].members
