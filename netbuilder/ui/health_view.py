@@ -222,9 +222,6 @@ class HealthFeed(QObject):
         self.history = HealthHistory(records)
         self._refresh()
 
-    def clear(self) -> None:
-        self.show_records([])
-
     def block_text(self, nid: str) -> str:
         return self.history.block_text(nid)
 
