@@ -60,6 +60,7 @@ class PairEdit(QWidget):
         self.h, self.w = _spin(spec), _spin(spec)
         self.link = QToolButton(text="=", checkable=True, checked=True, toolTip="Keep height and width equal")
         self.switch = QCheckBox(switch) if switch else None
+        self.effective: tuple[int, int] | None = None  # what the boxes show while switched
         self.link.setFixedWidth(20)
         outer = QVBoxLayout(self)  # the switch under the sizes, so that the row fits a narrow inspector
         outer.setContentsMargins(0, 0, 0, 0)
@@ -86,18 +87,31 @@ class PairEdit(QWidget):
     def _switched(self, on: bool) -> None:
         for w in (self.h, self.w, self.link):
             w.setEnabled(not on)
+        if on and self.effective is not None:
+            self._show(self.effective)
         self.changed.emit()
 
-    def set(self, value: Any) -> None:
+    def set(self, value: Any, effective: tuple[int, int] | None = None) -> None:
+        """Show value; while switched ("same", or None for "= kernel_size") the boxes show effective, the
+        value the block uses (the kernel size), never a stale number."""
         on = value is None or value == "same"
+        self.effective = effective
         if self.switch:
             self.switch.setChecked(on)
         for w in (self.h, self.w, self.link):
             w.setEnabled(not on)
         if not on:
-            self.h.setValue(value[0])
-            self.w.setValue(value[1])
-            self.link.setChecked(value[0] == value[1])
+            self._show(value)
+        elif effective is not None:
+            self._show(effective)
+
+    def _show(self, value: tuple[int, int]) -> None:
+        blocked = [w.blockSignals(True) for w in (self.h, self.w, self.link)]
+        self.h.setValue(value[0])
+        self.w.setValue(value[1])
+        self.link.setChecked(value[0] == value[1])
+        for w, was in zip((self.h, self.w, self.link), blocked):
+            w.blockSignals(was)
 
     def get(self, switched_value: Any) -> Any:
         if self.switch and self.switch.isChecked():
@@ -179,7 +193,7 @@ class Field:
             self.widget.changed.connect(on_change)
         self.widget.setToolTip(spec.help)
 
-    def set(self, value: Any) -> None:
+    def set(self, value: Any, effective: Any = None) -> None:
         w = self.widget
         w.blockSignals(True)
         for child in w.findChildren(QWidget):
@@ -190,6 +204,8 @@ class Field:
             w.setChecked(value)
         elif isinstance(w, QComboBox):
             w.setCurrentText(value)
+        elif isinstance(w, PairEdit):
+            w.set(value, effective)
         else:
             w.set(value)
         for child in w.findChildren(QWidget):
@@ -215,6 +231,16 @@ def shown_value(spec: ParamSpec, raw: dict[str, Any]) -> Any:
         return coerce(spec, raw.get(spec.name, spec.default))
     except ShapeError:
         return coerce(spec, spec.default)
+
+
+def _effective(spec: ParamSpec, values: dict[str, Any]) -> tuple[int, int] | None:
+    """What a nullable pair means when empty: the kernel size (a pooling stride of None strides by it)."""
+    if not spec.nullable:
+        return None
+    kernel = values.get("kernel_size")
+    if isinstance(kernel, (list, tuple)) and len(kernel) == 2:
+        return int(kernel[0]), int(kernel[1])
+    return (int(kernel), int(kernel)) if isinstance(kernel, int) and not isinstance(kernel, bool) else None
 
 
 class Inspector(QScrollArea):
@@ -335,7 +361,7 @@ class Inspector(QScrollArea):
         values = res.values or {name: shown_value(f.spec, node.params) for name, f in self.fields.items()}
         space = self.editor.document.search
         for name, field in self.fields.items():
-            field.set(shown_value(field.spec, node.params))
+            field.set(shown_value(field.spec, node.params), _effective(field.spec, values))
             dim = space.get(node.id, name)
             self.rows[name].show_dim(dim)
             self.form.setRowVisible(field.widget, field.spec.applies(values))
