@@ -335,7 +335,7 @@ class TrainingDock(QWidget):
         )
 
     def _lr_found(self, found: LRFound) -> None:
-        self._lr_end()
+        self._lr_end(done=True)
         self.lr_find.show_result(found)
         self.tabs.setCurrentWidget(self.lr_find)
         self.status.setText(
@@ -349,10 +349,11 @@ class TrainingDock(QWidget):
         self.lr_find.clear(failed.message)
         self.show_failure(failed.message)
 
-    def _lr_end(self) -> None:
+    def _lr_end(self, done: bool = False) -> None:
+        """The search ended: the bar full when it found a rate (it may stop early, at divergence), else empty."""
         self.stop_button.setEnabled(False)
         self.progress.setRange(0, 1)
-        self.progress.setValue(0)
+        self.progress.setValue(1 if done else 0)
         self.progress.setFormat("%p%")
         self.refresh_checks()
 

@@ -99,3 +99,23 @@ def test_the_device_line_names_what_auto_precision_becomes(make_window):
     dock.probe.info = {"cuda": [], "mps": False, "precision": "bf16"}
     dock._device_found(dock.probe.describe())
     assert dock.settings.device_info.text() == "CPU (no GPU found) · precision auto: bf16"
+
+
+def test_the_progress_bar_follows_the_sweep_and_ends_full(make_window):
+    """The sweep's steps fill the bar; a sweep that stops early (the loss diverged at step 43 of 100) still ends
+    at 100%, not back at 0%."""
+    from netbuilder.train.lr_find import LRProgress
+
+    window = make_window()
+    dock = window.training
+    quick(window)
+    dock.controller.find_lr = lambda document, config, force=False: None  # the events come from the test
+    click(dock.find_lr_button)
+    bar = dock.progress
+    for step in range(5, 45, 5):
+        dock.controller.lr_progress.emit(LRProgress(step, 100, 1e-4 * step, 2.0))
+        assert (bar.value(), bar.maximum()) == (step, 100)
+        assert f"step {step}/100" in bar.text()
+    dock.controller.lr_found.emit(found())
+    assert bar.maximum() > 0 and bar.value() == bar.maximum() and bar.text() == "100%"
+    assert dock.find_lr_button.isEnabled()
