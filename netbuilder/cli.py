@@ -18,10 +18,16 @@ from netbuilder.train import search_commands
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
+    from netbuilder.train.errors import TrainError
+
     try:
         doc = load(args.file)
+        search_commands.check_training(doc.search)  # the search's own check: check passes what search accepts
     except DocumentError as e:
         print(f"error: {e}", file=sys.stderr)
+        return 2
+    except TrainError as e:
+        print(f"error: {clean(args.file, 200)} at search: {e}", file=sys.stderr)
         return 2
     result = check(doc.graph)
     if args.json:

@@ -19,7 +19,7 @@ SIZE_OUT_OF_RANGE = ErrorKind(
     "param_size", lambda name, bounds, got: f"every size in {name} must be {bounds}; got {got}."
 )
 
-__all__ = ["ParamSpec", "ShapeError", "coerce", "to_json", "validate"]
+__all__ = ["ParamSpec", "ShapeError", "coerce", "describe", "is_number", "to_json", "validate"]
 
 Pair = tuple[int, int]
 
@@ -51,11 +51,23 @@ class ParamSpec:
         return self.used_when is None or values.get(self.used_when[0]) in self.used_when[1]
 
 
+MAX_NUMBER = 1e300  # past this, float() of a whole number and arithmetic on it overflow
+
+
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _describe(value: Any) -> str:
+def is_number(value: Any) -> bool:
+    """Whether a value read from a file is a number that is safe to compute with: a whole or decimal number (not
+    true/false), finite, at most 1e300 in size. The one test every number from a file passes before it is used:
+    it never converts (10**400 compares exactly and is refused; NaN and infinity are refused)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    return -MAX_NUMBER <= value <= MAX_NUMBER  # exact for ints of any size; false for NaN and infinity
+
+
+def describe(value: Any) -> str:
     """A raw value as a sentence shows it: text quoted, escaped and cut short, numbers of any size, JSON's words."""
     if isinstance(value, str):
         return quote(value)
@@ -64,7 +76,7 @@ def _describe(value: Any) -> str:
     if isinstance(value, int):
         return fmt_int(value, grouped=False)
     if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(map(_describe, value[:8])) + (", …]" if len(value) > 8 else "]")
+        return "[" + ", ".join(map(describe, value[:8])) + (", …]" if len(value) > 8 else "]")
     return clean(value)
 
 
@@ -82,9 +94,9 @@ def _bounds(spec: ParamSpec) -> str:
 
 def _check_int(spec: ParamSpec, value: Any, what: str) -> int:
     if not _is_int(value):
-        raise WRONG_TYPE(name=spec.name, expected=what, got=_describe(value))
+        raise WRONG_TYPE(name=spec.name, expected=what, got=describe(value))
     if (spec.min is not None and value < spec.min) or (spec.max is not None and value > spec.max):
-        raise OUT_OF_RANGE(name=spec.name, bounds=_bounds(spec), got=_describe(value))
+        raise OUT_OF_RANGE(name=spec.name, bounds=_bounds(spec), got=describe(value))
     return value
 
 
@@ -95,7 +107,7 @@ def _pair(spec: ParamSpec, value: Any) -> Pair:
         return (v, v)
     if isinstance(value, (list, tuple)) and len(value) == 2:
         return (_check_int(spec, value[0], what), _check_int(spec, value[1], what))
-    raise WRONG_TYPE(name=spec.name, expected=what, got=_describe(value))
+    raise WRONG_TYPE(name=spec.name, expected=what, got=describe(value))
 
 
 def coerce(spec: ParamSpec, value: Any) -> Any:
@@ -108,18 +120,19 @@ def coerce(spec: ParamSpec, value: Any) -> Any:
     if kind == "int":
         return _check_int(spec, value, "a whole number")
     if kind == "float":
-        if not (isinstance(value, (int, float)) and not isinstance(value, bool)) or value != value:
-            raise WRONG_TYPE(name=spec.name, expected="a number", got=_describe(value))
-        if (spec.min is not None and value < spec.min) or (spec.max is not None and value > spec.max):
-            raise OUT_OF_RANGE(name=spec.name, bounds=_bounds(spec), got=_describe(value))
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or value != value:
+            raise WRONG_TYPE(name=spec.name, expected="a number", got=describe(value))
+        too_far = (spec.min is not None and value < spec.min) or (spec.max is not None and value > spec.max)
+        if too_far or not is_number(value):
+            raise OUT_OF_RANGE(name=spec.name, bounds=_bounds(spec), got=describe(value))
         return float(value)
     if kind == "bool":
         if not isinstance(value, bool):
-            raise WRONG_TYPE(name=spec.name, expected="true or false", got=_describe(value))
+            raise WRONG_TYPE(name=spec.name, expected="true or false", got=describe(value))
         return value
     if kind == "choice":
         if value not in spec.choices:
-            raise WRONG_TYPE(name=spec.name, expected=f"one of {', '.join(spec.choices)}", got=_describe(value))
+            raise WRONG_TYPE(name=spec.name, expected=f"one of {', '.join(spec.choices)}", got=describe(value))
         return value
     if kind == "pair":
         return _pair(spec, value)
@@ -128,9 +141,9 @@ def coerce(spec: ParamSpec, value: Any) -> Any:
     if kind == "shape":
         ok = isinstance(value, (list, tuple)) and len(value) in (1, 3) and all(_is_int(v) for v in value)
         if not ok:
-            raise WRONG_TYPE(name=spec.name, expected="[C, H, W] for images or [F] for vectors", got=_describe(value))
+            raise WRONG_TYPE(name=spec.name, expected="[C, H, W] for images or [F] for vectors", got=describe(value))
         if any(not spec.min <= v <= spec.max for v in value):
-            raise SIZE_OUT_OF_RANGE(name=spec.name, bounds=_bounds(spec), got=_describe(value))
+            raise SIZE_OUT_OF_RANGE(name=spec.name, bounds=_bounds(spec), got=describe(value))
         return tuple(value)
     raise AssertionError(f"unknown parameter kind {kind}")
 

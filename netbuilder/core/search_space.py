@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from netbuilder.core.graph import ID_PATTERN, Graph
-from netbuilder.core.params import ParamSpec, ShapeError, coerce
+from netbuilder.core.params import ParamSpec, ShapeError, coerce, describe, is_number
 from netbuilder.core.text import clean, quote
 
 MAX_CHOICES = 64
@@ -115,18 +115,6 @@ class SearchSpace:
 # Reading ---------------------------------------------------------------------------------------
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, str):
-        return quote(value)
-    if isinstance(value, bool) or value is None:
-        return {True: "true", False: "false", None: "null"}[value]
-    return f"{value:g}" if isinstance(value, float) else clean(value, 40)
-
-
 def dim_from_json(raw: Any) -> Dim:
     """A range {"low", "high", "log"} or a list {"choices"} from a file; SpaceError says what is wrong."""
     if not isinstance(raw, dict):
@@ -150,18 +138,20 @@ def dim_from_json(raw: Any) -> Dim:
 
 
 def make_range(low: Any, high: Any, log: bool = False) -> Range:
-    if not (_is_number(low) and _is_number(high)):
-        raise SpaceError(f"a range's ends must be numbers; got {_show(low)} and {_show(high)}.")
+    if not (is_number(low) and is_number(high)):
+        raise SpaceError(
+            f"a range's ends must be numbers of at most 1e300 in size; got {describe(low)} and {describe(high)}."
+        )
     if not low < high:
-        raise SpaceError(f"a range's low end must be below its high end; got {_show(low)} … {_show(high)}.")
+        raise SpaceError(f"a range's low end must be below its high end; got {describe(low)} … {describe(high)}.")
     if log and low <= 0:
-        raise SpaceError(f"a log range must start above 0; got {_show(low)}.")
+        raise SpaceError(f"a log range must start above 0; got {describe(low)}.")
     return Range(low, high, log)
 
 
 def make_choice(values: list[Any] | tuple[Any, ...]) -> Choice:
-    if not all(v is None or isinstance(v, (str, bool)) or _is_number(v) for v in values):
-        raise SpaceError("choices must be plain values: numbers, text, true or false.")
+    if not all(v is None or isinstance(v, (str, bool)) or is_number(v) for v in values):
+        raise SpaceError("choices must be plain values: numbers (at most 1e300 in size), text, true or false.")
     if len(values) < 2:
         raise SpaceError("give at least two choices to search among.")
     if len(values) > MAX_CHOICES:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import math
 import re
 import typing
 from dataclasses import dataclass, field
@@ -15,6 +14,7 @@ from typing import Any
 
 from netbuilder.core.blocks import REGISTRY
 from netbuilder.core.graph import Graph
+from netbuilder.core.params import describe, is_number
 from netbuilder.train import datasets
 from netbuilder.train.errors import TrainError
 
@@ -183,26 +183,26 @@ class Setting:
             if not self.optional:
                 raise TrainError(f"The setting {name} needs a value.")
             return
-        is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
         ok = {
             bool: isinstance(value, bool),
-            int: isinstance(value, int) and not isinstance(value, bool),
-            float: is_number and math.isfinite(value),
+            int: is_number(value) and isinstance(value, int),
+            float: is_number(value),
             str: isinstance(value, str),
         }[kind]
+        got = describe(value)
         if not ok:
             what = {bool: "true or false", int: "a whole number", float: "a number", str: "text"}[kind]
-            raise TrainError(f"The setting {name} must be {what}; got {value!r}.")
+            raise TrainError(f"The setting {name} must be {what}; got {got}.")
         if "choices" in rules and value not in rules["choices"]:
-            raise TrainError(f"The setting {name} must be one of {', '.join(rules['choices'])}; got {value!r}.")
+            raise TrainError(f"The setting {name} must be one of {', '.join(rules['choices'])}; got {got}.")
         if "pattern" in rules and not rules["pattern"].fullmatch(value):
-            raise TrainError(f"The setting {name} must be {self.help}; got {value!r}.")
+            raise TrainError(f"The setting {name} must be {self.help}; got {got}.")
         if "gt" in rules and not value > rules["gt"]:
-            raise TrainError(f"The setting {name} must be above {rules['gt']:g}; got {value:g}.")
+            raise TrainError(f"The setting {name} must be above {rules['gt']:g}; got {got}.")
         if "min" in rules and value < rules["min"]:
-            raise TrainError(f"The setting {name} must be at least {rules['min']:g}; got {value:g}.")
+            raise TrainError(f"The setting {name} must be at least {rules['min']:g}; got {got}.")
         if "max" in rules and value > rules["max"]:
-            raise TrainError(f"The setting {name} must be at most {rules['max']:g}; got {value:g}.")
+            raise TrainError(f"The setting {name} must be at most {rules['max']:g}; got {got}.")
 
 
 @functools.cache

@@ -136,6 +136,8 @@ def _search(args: argparse.Namespace) -> int:
         if args.trials < 0:
             raise TrainError(f"--trials must be 0 or more; got {args.trials}.")
         document = load(args.file) if args.file else None
+        if document is not None:
+            check_training(document.search)  # as `check` does, before anything is written
     except (DocumentError, TrainError) as e:
         _error(str(e))
         return 2
