@@ -7,7 +7,11 @@
 - a deliberate CUDA out-of-memory: the refusal before the run, and with force the sentence of the real one;
 - the exported train.py (seed_cnn) for one epoch.
 
-Without CUDA it prints {"cuda": false} and exits 0. Not a pytest test (pytest collects only test_*.py).
+It exits 1, with a sentence for each on stderr (and under "failures"), when a part raises, when the
+out-of-memory probe does not end in a sentence about memory, when the exported train.py fails or writes no
+weights, or when torch's peak is far from the memory estimate (outside ESTIMATE_RANGE times it).
+Without CUDA it prints {"cuda": false} and exits 0. Not a pytest test (pytest collects only test_*.py;
+tests/test_gpu_check.py runs it with fakes).
 
     python tests/gpu/check.py
 """
@@ -39,6 +43,9 @@ from netbuilder.train.loop import Trainer  # noqa: E402
 from netbuilder.train.memory import fmt_bytes  # noqa: E402
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+# torch's peak allocation over the estimate: above 1.5, a run the estimate lets start can run out of memory;
+# below 0.25, the estimate refuses runs that fit.
+ESTIMATE_RANGE = (0.25, 1.5)
 
 
 def train_one_epoch(preset: str) -> dict[str, Any]:
@@ -127,6 +134,31 @@ def bench_rows() -> dict[str, Any]:
     }
 
 
+def failures(out: dict[str, Any]) -> list[str]:
+    """A sentence for each claim the results contradict."""
+    found = [f"The {key} part failed: {v['error']}" for key, v in out.items() if isinstance(v, dict) and "error" in v]
+    low, high = ESTIMATE_RANGE
+    for row in out.get("runs", []) if isinstance(out.get("runs"), list) else []:
+        ratio = row["allocated_over_estimate"]
+        if not low <= ratio <= high:
+            found.append(
+                f"The memory estimate of {row['model']} is far off: {row['max_memory_allocated']} allocated against "
+                f"{row['memory_estimate']} estimated ({ratio}×, expected {low}× to {high}×)."
+            )
+    oom = out.get("out_of_memory", {})
+    if "error" not in oom and not oom.get("ok"):
+        found.append(
+            "The out-of-memory probe did not end in a sentence about memory: "
+            f"refused before the run: {oom.get('refused')!r}; forced: {oom.get('forced')!r}."
+        )
+    script = out.get("train_py", {})
+    if "error" not in script and script.get("returncode") != 0:
+        found.append(f"The exported train.py exited with status {script.get('returncode')}: {script.get('last_line')}")
+    elif "error" not in script and not script.get("weights_written"):
+        found.append("The exported train.py finished but wrote no trained.pt.")
+    return found
+
+
 def main() -> int:
     if not torch.cuda.is_available():
         print(json.dumps({"cuda": False}))
@@ -145,8 +177,11 @@ def main() -> int:
         except Exception as e:  # one failing part must not hide the others' results
             out[key] = {"error": f"{type(e).__name__}: {str(e)[:300]}"}
     out["seconds"] = round(time.perf_counter() - start, 1)
+    out["failures"] = failures(out)
     print(json.dumps(out, indent=2))
-    return 1 if any(isinstance(v, dict) and "error" in v for v in out.values()) else 0
+    for sentence in out["failures"]:
+        print(sentence, file=sys.stderr)
+    return 1 if out["failures"] else 0
 
 
 if __name__ == "__main__":
