@@ -142,27 +142,22 @@ def test_the_worker_answers_and_a_dead_worker_is_a_sentence_then_a_new_worker(se
         worker.close()
 
 
-def test_vgg_cifar_all_maps_within_a_second_once_the_worker_has_started(tmp_path, shapes):
-    """Prints the time from choosing an image to all maps (target ≤ 1 s on CPU)."""
+def test_vgg_cifar_gives_every_blocks_maps_for_a_photo_once_the_worker_has_started(tmp_path, shapes):
+    """A photo gives every block's maps from the started worker (bench_train.py times it: target ≤ 1 s on CPU)."""
     vgg = load_preset("vgg_cifar")
     worker = InspectWorker()
     try:
         worker.request(_request(vgg, {"sample": 0}))  # starts the worker and builds the network
         (reply,) = worker.wait(timeout=180)
         assert reply.ok, reply.error
-        times = []
-        for i in range(3):
-            path = tmp_path / f"photo{i}.png"
-            Image.fromarray(np.random.default_rng(i).integers(0, 255, (480, 640, 3), dtype=np.uint8)).save(path)
-            start = time.perf_counter()
-            worker.request(_request(vgg, {"path": str(path)}))
-            (reply,) = worker.wait(timeout=60)
-            times.append(time.perf_counter() - start)
-            assert reply.ok, reply.error
+        path = tmp_path / "photo.png"
+        Image.fromarray(np.random.default_rng(0).integers(0, 255, (480, 640, 3), dtype=np.uint8)).save(path)
+        worker.request(_request(vgg, {"path": str(path)}))
+        (reply,) = worker.wait(timeout=60)
+        assert reply.ok, reply.error
         assert reply.result.prepared.startswith("resized 640×480 → 32×32")
-        assert len(reply.result.maps) == len(reply.result.order)
-        print(f"\nVGG-CIFAR, image chosen → all {len(reply.result.maps)} blocks' maps: {min(times) * 1000:.0f} ms")
-        assert min(times) < 3.0  # the target is 1 s; a shared test machine gets slack
+        assert len(reply.result.maps) == len(reply.result.order) == len(vgg.graph.nodes)
+        assert worker.starts == 1  # the second request was answered by the running worker
     finally:
         worker.close()
 

@@ -1,5 +1,3 @@
-import time
-
 import numpy as np
 import pytest
 from train_fakes import accept_fake_checksums, write_fake_cifar10, write_fake_mnist, write_image_folder
@@ -9,10 +7,8 @@ from netbuilder.train.datasets import ArrayData, FolderData
 from netbuilder.train.errors import TrainError
 
 
-def test_shapes10_is_deterministic_balanced_and_quick():
-    t0 = time.perf_counter()
-    x, y = shapes10.generate(2000, seed=3)
-    assert time.perf_counter() - t0 < 2
+def test_shapes10_is_deterministic_and_balanced():
+    x, y = shapes10.generate(2000, seed=3)  # bench_train.py times it: <= 2 s
     assert x.shape == (2000, 3, 32, 32) and x.dtype == np.uint8 and y.dtype == np.int64
     assert np.bincount(y).tolist() == [200] * 10
     again, _ = shapes10.generate(2000, seed=3)

@@ -1,6 +1,5 @@
 import os
 import signal
-import time
 
 import pytest
 
@@ -82,8 +81,8 @@ def test_a_child_that_does_not_stop_within_the_grace_period_is_killed(seed_cnn, 
 def test_close_does_not_wait_and_the_child_still_ends(seed_cnn, quick, tmp_path):
     runner = Runner(seed_cnn, quick, tmp_path / "run")
     runner.start()
-    began = time.monotonic()
     thread = runner.close(grace=0.5)  # still importing torch: it is killed after the grace period
-    assert time.monotonic() - began < 0.2 and not thread.daemon
+    # close returned while its thread still waits out the grace period (bench_train.py times close: <= 0.2 s)
+    assert thread.is_alive() and runner.running and not thread.daemon
     thread.join(TIMEOUT)
     assert not thread.is_alive() and runner.done and not runner.running and runner.exitcode == -signal.SIGKILL

@@ -1,8 +1,6 @@
 """Groups on the canvas: folded cards and expanded frames driven by real mouse and keys, the folded projection,
 errors on cards, copy/paste of groups, semantic zoom, and the overview (issue 12, items 1, 4, 5, 7)."""
 
-import time
-
 from gestures import click_node, key, mouse_drag, view_point
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QGuiApplication
@@ -349,7 +347,9 @@ def test_the_new_actions_are_in_the_menus_and_the_shortcut_sheet(make_window):
     sheet.close()
 
 
-def test_fold_unfold_of_a_100_block_group_timing(make_window):
+def test_folding_and_unfolding_a_100_block_group_moves_what_lies_below_and_back(make_window):
+    """Folded, the block below the group moves up under its card; unfolded, it is back where it is stored.
+    (The time this takes is bench_canvas.py's fold_unfold_100_ms, target 50 ms.)"""
     window = make_window()
     g = Graph()
     g.nodes["input"] = Node("input", "Input", {"shape": [4, 8, 8]})
@@ -364,16 +364,16 @@ def test_fold_unfold_of_a_100_block_group_timing(make_window):
     graph = window.editor.graph
     window.editor.push(group_units(graph, [f"r{i}" for i in range(1, 101)], "hundred"))
     gid = next(iter(graph.groups))
-    times = []
-    for _ in range(5):
-        for folded in (True, False):
-            start = time.perf_counter()
-            window.scene.set_folded(gid, folded)
-            times.append((time.perf_counter() - start) * 1000)
-    print(f"fold/unfold of a 100-block group: median {sorted(times)[len(times) // 2]:.1f} ms, max {max(times):.1f} ms")
-    assert (window.scene.node_items["tail"].pos().x(), window.scene.node_items["tail"].pos().y()) == tuple(
-        graph.nodes["tail"].position
-    )
+    tail = window.scene.node_items["tail"]
+    stored = tuple(graph.nodes["tail"].position)
+    for _ in range(2):
+        window.scene.set_folded(gid, True)
+        card = window.scene.group_cards[gid]
+        assert graph.groups[gid].folded and not window.scene.node_items["r50"].isVisible()
+        assert card.isVisible() and card.sceneBoundingRect().bottom() < tail.pos().y() < stored[1]
+        window.scene.set_folded(gid, False)
+        assert not graph.groups[gid].folded and window.scene.node_items["r50"].isVisible()
+        assert (tail.pos().x(), tail.pos().y()) == stored
 
 
 def test_far_out_expanded_groups_are_drawn_as_cards(make_window):

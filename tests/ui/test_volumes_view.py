@@ -1,8 +1,6 @@
 """View → Volumes: the live cuboid picture beside the canvas, hover and click in step with the canvas (real mouse
 events), and `netbuilder render --style volumes`."""
 
-import time
-
 import pytest
 from gestures import view_point
 from PySide6.QtCore import QPoint, QPointF, Qt
@@ -146,32 +144,19 @@ def test_folded_groups_are_one_cuboid_each_and_clicking_one_selects_its_card(mak
     qtbot.waitUntil(lambda: window.selected_groups() == ["stage3"])
 
 
-def redraw_times(window, conv: str, edits_n: int) -> tuple[list[float], list[float]]:
-    """Per edit: the volumes view's own redraw (build and paint) and the whole edit → repainted canvas and
-    volumes, in ms."""
-    from netbuilder.ui.app import application
-
-    app = application()
-    own, whole = [], []
-    for i in range(edits_n):
-        params = dict(window.editor.graph.nodes[conv].params, out_channels=16 if i % 2 else 32)
-        t0 = time.perf_counter()
-        window.editor.push(set_params(window.editor.graph, conv, params))
-        app.processEvents()
-        window.view.viewport().repaint()
-        window.volumes.canvas.repaint()
-        whole.append((time.perf_counter() - t0) * 1000)
-        own.append(window.volumes.last_ms)
-    return own, whole
-
-
-def test_redraw_after_an_edit_is_fast_on_vgg(make_window, qtbot):
+def test_each_edit_on_vgg_is_drawn_in_the_volumes_view_with_its_groups_expanded(make_window, qtbot):
+    """The picture and its painted canvas follow each edit of VGG-CIFAR's first conv. (The time from the edit to
+    the repainted views is bench_canvas.py's volumes_vgg_cifar, target 16 ms.)"""
     window = make_window("vgg_cifar")
-    open_volumes(window, qtbot)
-    own, _ = redraw_times(window, "conv1_1", 20)
-    p95 = sorted(own)[int(0.95 * (len(own) - 1))]
-    print(f"volumes redraw p95 {p95:.2f} ms")
-    assert p95 <= 48  # the target is 16 ms; a shared test machine gets slack
+    graph = window.editor.graph
+    for gid in list(graph.groups):
+        window.scene.set_folded(gid, False)
+    volumes = open_volumes(window, qtbot)
+    for channels in (16, 32, 16):
+        before = volumes.canvas.grab().toImage()
+        window.editor.push(set_params(graph, "conv1_1", dict(graph.nodes["conv1_1"].params, out_channels=channels)))
+        qtbot.waitUntil(lambda c=channels: volumes.picture.cuboid("conv1_1").label == f"32×32×{c}")
+        assert volumes.canvas.grab().toImage() != before
 
 
 @pytest.mark.parametrize("preset", ["seed_cnn", "resnet_cifar"])
