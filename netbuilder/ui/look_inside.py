@@ -11,7 +11,6 @@ polls the worker while it computes.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -237,16 +236,6 @@ class LookInside(QWidget):
         index = self.weights.findData(chosen) if chosen is not None else -1
         self.weights.setCurrentIndex(max(0, index))
 
-    def set_weights(self, weights: dict[str, Any]) -> None:
-        """Choose weights (adding a run to the list when it is not there) and compute again."""
-        index = self.weights.findData(weights)
-        if index < 0:
-            label = f"{Path(weights['run']).name}: {weights.get('checkpoint', 'best')}" if "run" in weights else "?"
-            self.weights.addItem(label, weights)
-            index = self.weights.count() - 1
-        self.weights.setCurrentIndex(index)
-        self.refresh()
-
     def _open(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open an image", "", _IMAGE_FILTER)
         if path:
@@ -440,9 +429,3 @@ class LookInside(QWidget):
             f"{filters.block}'s {n} learned filters ({k}×{k}; {filters.note}; each stretched over its own range)"
         )
         self.filters.setPixmap(to_pixmap(patches_image(filters.patches)))
-
-    def stats_json(self) -> str:
-        """The shown block's numbers, for tests and copying."""
-        if self.result is None or self.block not in self.result.maps:
-            return "{}"
-        return json.dumps(self.result.maps[self.block].to_dict())

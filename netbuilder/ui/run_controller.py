@@ -57,9 +57,6 @@ class RunController(QObject):
         self.runner.start()
         self.timer.start()
 
-    def finding_lr(self) -> bool:
-        return self.runner is not None and self.task == LR_FIND
-
     def stop(self) -> None:
         """Ask the run to end after its current step; its Finished event follows."""
         if self.runner is not None:

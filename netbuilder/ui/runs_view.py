@@ -187,11 +187,6 @@ class RunsView(QWidget):
             if self.table.item(r, 0) is not None and self.table.item(r, 0).checkState() == Qt.CheckState.Checked
         ]
 
-    def set_checked(self, path: Path, on: bool) -> None:
-        for r, run in enumerate(self.runs):
-            if run.path == path:
-                self.table.item(r, 0).setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
-
     def selected(self) -> list[Run]:
         rows = sorted({i.row() for i in self.table.selectedItems()})
         return [self.runs[r] for r in rows]
