@@ -24,7 +24,7 @@ class Autosave(QObject):
         self.timer = QTimer(self, singleShot=True, interval=idle_ms)
         self.timer.timeout.connect(self.save_now)
         editor.undo_stack.indexChanged.connect(self._changed)
-        editor.undo_stack.cleanChanged.connect(self._clean_changed)
+        editor.modified_changed.connect(self._modified_changed)
 
     @property
     def file(self) -> Path:
@@ -35,7 +35,7 @@ class Autosave(QObject):
         return self.folder / "recovery.meta.json"
 
     def save_now(self) -> None:
-        if self.editor.undo_stack.isClean():
+        if not self.editor.modified():
             return
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
@@ -48,8 +48,8 @@ class Autosave(QObject):
     def _changed(self, *_: object) -> None:
         self.timer.start()
 
-    def _clean_changed(self, clean: bool) -> None:
-        if clean:
+    def _modified_changed(self, modified: bool) -> None:
+        if not modified:
             self.discard()
 
     def discard(self) -> None:

@@ -155,9 +155,10 @@ class SetGroup:
 class Edit(QUndoCommand):
     """One undo step made of operations. Edits with the same merge key (a field being typed) merge."""
 
-    def __init__(self, text: str, ops: list[Op], merge_key: tuple | None = None) -> None:
+    def __init__(self, text: str, ops: list[Op], merge_key: tuple | None = None, view_only: bool = False) -> None:
         super().__init__(text)
         self.ops, self.merge_key = ops, merge_key
+        self.view_only = view_only  # it changes how the network is shown (fold, arrange), not the network
 
     @property
     def added(self) -> list[str]:
@@ -222,10 +223,13 @@ def set_params(graph: Graph, node_id: str, params: dict[str, Any], field: str = 
     return Edit(f"Set {field or 'parameters'} of '{node_id}'", [op], (node_id, field) if field else None)
 
 
-def move_nodes(graph: Graph, moves: dict[str, tuple[Position, Position]], text: str = "") -> Edit:
+def move_nodes(
+    graph: Graph, moves: dict[str, tuple[Position, Position]], text: str = "", view_only: bool = False
+) -> Edit:
+    """Move blocks as one step; view_only for a layout the user did not place by hand (auto-arrange)."""
     n = len(moves)
     text = text or (f"Move '{next(iter(moves))}'" if n == 1 else f"Move {n} blocks")
-    return Edit(text, [Move(graph, nid, old, new) for nid, (old, new) in moves.items()])
+    return Edit(text, [Move(graph, nid, old, new) for nid, (old, new) in moves.items()], view_only=view_only)
 
 
 def _back_to_front(graph: Graph, edges: list[Edge]) -> list[Edge]:
@@ -554,7 +558,7 @@ def fold(graph: Graph, gid: str, folded: bool) -> Edit:
     old = graph.groups[gid]
     new = old.copy()
     new.folded = folded
-    return Edit(f"{'Fold' if folded else 'Unfold'} '{old.name}'", [SetGroup(graph, old.copy(), new)])
+    return Edit(f"{'Fold' if folded else 'Unfold'} '{old.name}'", [SetGroup(graph, old.copy(), new)], view_only=True)
 
 
 def group_repeats(graph: Graph, runs: list[list[str]], name: str) -> Edit:

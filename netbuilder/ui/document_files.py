@@ -49,8 +49,8 @@ class DocumentFiles(QObject):
         self.editor, self.settings, self.autosave, self.prompts = editor, settings, autosave, prompts
 
     def may_discard(self) -> bool:
-        """True when the document is saved, or the user saved or discarded its changes."""
-        if self.editor.undo_stack.isClean():
+        """True when the document is saved (or only folded, arranged), or the user saved or discarded its changes."""
+        if not self.editor.modified():
             return True
         answer = self.prompts.ask_save()
         if answer == Button.Save:

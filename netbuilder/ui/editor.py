@@ -26,12 +26,16 @@ class Editor(QObject):
     checked = Signal(object)  # the new Check
     replaced = Signal()  # a different document was opened
     message = Signal(str)  # a sentence for the status bar
+    modified_changed = Signal(bool)  # whether the document has changes worth saving
 
     def __init__(self, document: Document, path: Path | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.document, self.path = document, path
         self.undo_stack = QUndoStack(self)
         self.undo_stack.indexChanged.connect(self.recheck)
+        self._modified = False
+        self.undo_stack.indexChanged.connect(self._follow_modified)
+        self.undo_stack.cleanChanged.connect(self._follow_modified)
         place(document)
         self.result: Check = check(document.graph)
 
@@ -41,6 +45,21 @@ class Editor(QObject):
 
     def push(self, command: QUndoCommand) -> None:
         self.undo_stack.push(command)
+
+    def modified(self) -> bool:
+        """Whether the document has unsaved changes: a command between the saved state and now that is not
+        view-only (folding, auto-arrange only change how the network is looked at, so they ask nobody to save)."""
+        stack = self.undo_stack
+        clean, index = stack.cleanIndex(), stack.index()
+        if clean < 0:  # the saved state cannot be reached (an import, restored work)
+            return True
+        lo, hi = sorted((clean, index))
+        return any(not getattr(stack.command(i), "view_only", False) for i in range(lo, hi))
+
+    def _follow_modified(self, *_: object) -> None:
+        if self.modified() != self._modified:
+            self._modified = not self._modified
+            self.modified_changed.emit(self._modified)
 
     def recheck(self, *_: object) -> None:
         self.result = check(self.graph)

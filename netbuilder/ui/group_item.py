@@ -229,8 +229,8 @@ class GroupCard(QGraphicsItem):
 
 
 class GroupFrame(QGraphicsItem):
-    """An expanded group: a tinted frame behind its members, its name and a chevron to fold it in a title band.
-    Only the title band takes clicks, so rubber-band selection inside the frame still works."""
+    """An expanded group: a tinted frame behind its members, its name and a chevron in a title band that folds it
+    when clicked. Only the title band takes clicks, so rubber-band selection inside the frame still works."""
 
     def __init__(self, group_id: str) -> None:
         super().__init__()
@@ -249,7 +249,7 @@ class GroupFrame(QGraphicsItem):
         if (local, name, depth, error) != (self.rect, self.name, self.depth, error):
             self.prepareGeometryChange()
             self.rect, self.name, self.depth, self.error = local, name, depth, error
-            self.setToolTip(f"Group '{name}' (expanded). Click ▾ or double-click here to fold it.")
+            self.setToolTip(f"Group '{name}' (expanded). Click here to fold it; Ctrl+click selects it.")
             self.update()
         if self.pos() != rect.topLeft():
             self.setPos(rect.topLeft())

@@ -7,8 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import shiboken6
-from PySide6.QtCore import QPoint, QPointF, QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtCore import QPoint, QPointF, QRect, QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QPainter
 from PySide6.QtWidgets import (
     QDialog,
     QDockWidget,
@@ -18,6 +18,9 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMenu,
     QMessageBox,
+    QProxyStyle,
+    QStyle,
+    QStyleOption,
     QWidget,
 )
 
@@ -71,6 +74,33 @@ from netbuilder.ui.volumes_view import VolumesView
 FILTER = "NetBuilder networks (*.json)"
 PASTE_OFFSET = (40.0, 40.0)
 TRAINING_HEIGHT = 220  # the training dock's height on first start, in px of a 950 px window
+SEPARATOR = 12  # px: the handle between the canvas and a dock, wide enough to grab without aiming
+
+
+class DockHandles(QProxyStyle):
+    """The window's dock separators: SEPARATOR px wide, with a grip drawn in their middle (darker under the
+    pointer), so that resizing a dock never needs a pixel hunt next to its title bar."""
+
+    def pixelMetric(self, metric, option=None, widget=None) -> int:  # noqa: N802 (Qt's name)
+        if metric == QStyle.PixelMetric.PM_DockWidgetSeparatorExtent:
+            return SEPARATOR
+        return super().pixelMetric(metric, option, widget)
+
+    def drawPrimitive(self, element, option: QStyleOption, painter: QPainter, widget=None) -> None:  # noqa: N802
+        if element != QStyle.PrimitiveElement.PE_IndicatorDockWidgetResizeHandle:
+            super().drawPrimitive(element, option, painter, widget)
+            return
+        r: QRect = option.rect
+        across = bool(option.state & QStyle.StateFlag.State_Horizontal)  # a separator between stacked panes
+        hover = bool(option.state & QStyle.StateFlag.State_MouseOver)
+        grip = QRect(0, 0, 36, 4) if across else QRect(0, 0, 4, 36)
+        grip.moveCenter(r.center())
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(option.palette.dark() if hover else option.palette.mid())
+        painter.drawRoundedRect(grip, 2, 2)
+        painter.restore()
 
 
 class MainWindow(QMainWindow):
@@ -78,6 +108,8 @@ class MainWindow(QMainWindow):
 
     def __init__(self, document: Document, path: Path | None = None) -> None:
         super().__init__()
+        self.handles = DockHandles("Fusion")  # the window's own style: its dock separators
+        self.setStyle(self.handles)
         self.settings = QSettings("NetBuilder", "NetBuilder")
         self.editor = Editor(document, path, self)
         self.scene = CanvasScene(self.editor, self)
@@ -140,7 +172,7 @@ class MainWindow(QMainWindow):
         self.files.changed.connect(self._update_title)
         self.editor.checked.connect(self._on_checked)
         self.editor.message.connect(self._show_message)
-        self.editor.undo_stack.cleanChanged.connect(self._update_title)
+        self.editor.modified_changed.connect(self._update_title)
         self.editor.replaced.connect(self._on_replaced)
         self.scene.selectionChanged.connect(self._selection_changed)
         self.scene.quick_add_requested.connect(self.open_quick_add)
@@ -175,6 +207,9 @@ class MainWindow(QMainWindow):
     def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
         dock.setObjectName(title)
+        # Movable and closable, never floated off by a drag that meant to resize it (View brings it back).
+        features = QDockWidget.DockWidgetFeature
+        dock.setFeatures(features.DockWidgetClosable | features.DockWidgetMovable)
         dock.setWidget(widget)
         self.addDockWidget(area, dock)
         return dock
@@ -407,7 +442,7 @@ class MainWindow(QMainWindow):
     def _update_title(self, *_: object) -> None:
         name = self.editor.path.name if self.editor.path else self.editor.document.name
         self.setWindowTitle(f"{name}[*] — NetBuilder")
-        self.setWindowModified(not self.editor.undo_stack.isClean())
+        self.setWindowModified(self.editor.modified())
 
     def _on_replaced(self) -> None:
         self._update_title()
@@ -639,7 +674,7 @@ class MainWindow(QMainWindow):
         """Ctrl+Shift+G: dissolve the selected groups (one undo step each)."""
         groups = self.selected_groups()
         if not groups:
-            self.editor.say("Select a group (its card or its frame's title) to ungroup it.")
+            self.editor.say("Select a group (its card, or Ctrl+click its frame's name) to ungroup it.")
             return
         for gid in groups:
             if gid in self.editor.graph.groups:
@@ -698,7 +733,7 @@ class MainWindow(QMainWindow):
             if graph.nodes[nid].position != pos
         }
         if moves:
-            self.editor.push(move_nodes(graph, moves, "Auto-arrange"))
+            self.editor.push(move_nodes(graph, moves, "Auto-arrange", view_only=True))
         self.view.fit()
 
     def add_below_selection(self, entry: PaletteEntry) -> None:

@@ -131,6 +131,7 @@ class CanvasScene(QGraphicsScene):
         self._dirty = False
         self._wire: tuple[str, QGraphicsPathItem] | None = None
         self._pressed: dict[QGraphicsItem, QPointF] = {}
+        self._band_folded = False  # the last press folded a frame (its double-click must not unfold it again)
         editor.replaced.connect(self.rebuild)
         editor.checked.connect(self.apply_check)
         self.rebuild()
@@ -384,7 +385,7 @@ class CanvasScene(QGraphicsScene):
             if graph.groups[cursor].folded and cursor not in opened:
                 opened.append(cursor)
         ops = [op for g in opened for op in fold(graph, g, False).ops]
-        self.editor.push(Edit(f"Unfold '{graph.groups[gid].name}'", ops))
+        self.editor.push(Edit(f"Unfold '{graph.groups[gid].name}'", ops, view_only=True))
         self.reveal(block)
 
     def reveal(self, node_id: str) -> None:
@@ -504,19 +505,39 @@ class CanvasScene(QGraphicsScene):
             self._wire = (port.node.node_id, wire)
             event.accept()
             return
+        self._band_folded = False
         if event.button() == Qt.MouseButton.LeftButton:
             for item in self.items(event.scenePos()):
                 if isinstance(item, (GroupCard, GroupFrame)):
-                    if item.chevron_rect().contains(item.mapFromScene(event.scenePos())):
-                        self.set_folded(item.group_id, isinstance(item, GroupFrame))
+                    at = item.mapFromScene(event.scenePos())
+                    selecting = event.modifiers() & (
+                        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+                    )
+                    if isinstance(item, GroupFrame) and item.title_rect().contains(at) and not selecting:
+                        self.fold_frame(item.group_id)  # the whole name band folds; Ctrl/Shift+click selects
+                        event.accept()
+                        return
+                    if isinstance(item, GroupCard) and item.chevron_rect().contains(at):
+                        self.set_folded(item.group_id, False)
                         event.accept()
                         return
                     break
         super().mousePressEvent(event)
         self._pressed = {i: i.pos() for i in self.selectedItems() if isinstance(i, (NodeItem, GroupCard))}
 
+    def fold_frame(self, gid: str) -> None:
+        """Fold an expanded group from its frame's name band; its card comes selected (to rename, ungroup …)."""
+        self.set_folded(gid, True)
+        self._band_folded = True
+        if gid in self.group_cards:
+            self.clearSelection()
+            self.group_cards[gid].setSelected(True)
+
     def mouseDoubleClickEvent(self, event: QGraphicsSceneMouseEvent) -> None:  # noqa: N802
         """Double-click a card to unfold it, a frame's title to fold it."""
+        if self._band_folded:  # the double-click's first click already folded it: the second does nothing more
+            event.accept()
+            return
         for item in self.items(event.scenePos()):
             if isinstance(item, (GroupCard, GroupFrame)):
                 self.set_folded(item.group_id, isinstance(item, GroupFrame))
