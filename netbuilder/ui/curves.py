@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from netbuilder.ui import theme
-from netbuilder.ui.series import Growing, RunSeries, Smoothed
+from netbuilder.ui.series import Growing, RunSeries, Smoothed, diverged_at, finite_range
 
 # Each tick redraws one plot, in turn (a plot takes several ms to paint): each plot is new 3 times a second,
 # and the window never waits long for the curves.
@@ -165,6 +165,8 @@ class CurvesPanel(QWidget):
         self.plot_of: dict[tuple[str, str], _Plot] = {}
         self.stale: list[_Plot] = []  # plots whose curves have new data, redrawn one per tick
         self.note = ""  # what the last export did
+        self.divergence_marks: list[pg.InfiniteLine] = []  # on the loss plot, one per diverged run
+        self.diverged: set[str] = set()  # the shown runs whose loss diverged
 
         self.smoothing = QSlider(Qt.Orientation.Horizontal, minimum=0, maximum=999, value=600)
         self.smoothing_label = QLabel()
@@ -247,7 +249,10 @@ class CurvesPanel(QWidget):
 
     def _fill_legend(self) -> None:
         pal = theme.current()
-        entries: list[tuple[QPen, str | None, str]] = [(_pen(run.color, 3), None, run.label) for run in self.runs]
+        entries: list[tuple[QPen, str | None, str]] = [
+            (_pen(run.color, 3), None, run.label + (" (diverged)" if run.name in self.diverged else ""))
+            for run in self.runs
+        ]
         key = QColor(pal.text)
         entries += [
             (_pen(key.name(), 2), None, "train, smoothed per batch"),
@@ -266,6 +271,7 @@ class CurvesPanel(QWidget):
 
     def _log_changed(self, on: bool) -> None:
         self.loss.setLogMode(y=on)
+        self._fit_loss()
         self.mark_dirty()
 
     def set_runs(self, runs: list[RunSeries]) -> None:
@@ -326,6 +332,7 @@ class CurvesPanel(QWidget):
         if only is None:
             self.stale = []
         mode = self.x_mode
+        refit = False
         for run in self.runs:
             sources: dict[str, tuple[Growing, bool]] = {
                 "batch_loss_raw": (run.batch_loss, False),
@@ -352,6 +359,45 @@ class CurvesPanel(QWidget):
                     else series.y
                 )
                 item.setData(run.axis(series.x, mode), ys)
+                refit |= self.plot_of[(run.name, key)] is self.loss
+        if refit:
+            self._fit_loss()
+
+    def _fit_loss(self) -> None:
+        """A diverged run (a loss of 1e33, or NaN) would flatten every other curve: the loss axis then spans the
+        finite values before each run's divergence, and a dashed line marks where each run diverged."""
+        for marker in self.divergence_marks:
+            self.loss.removeItem(marker)
+        self.divergence_marks = []
+        kept: list[np.ndarray] = []
+        diverged: set[str] = set()
+        for run in self.runs:
+            at = diverged_at(run.batch_loss)
+            end = run.batch_loss.x[at] if at is not None else np.inf
+            for series in (run.batch_loss, run.train_loss, run.val_loss):
+                kept.append(series.y[series.x < end])
+            if at is not None:
+                diverged.add(run.name)
+                step = int(run.batch_loss.x[at])
+                mark = pg.InfiniteLine(
+                    pos=float(run.axis(np.array([step], dtype=np.float64), self.x_mode)[0]),
+                    angle=90,
+                    pen=_pen(run.color, 1.5, dashed=True),
+                    label=f"diverged at step {step:,}",
+                    labelOpts={"position": 0.9, "color": run.color, "anchors": [(1, 0), (1, 0)]},
+                )
+                self.loss.addItem(mark, ignoreBounds=True)
+                self.divergence_marks.append(mark)
+        if diverged != self.diverged:
+            self.diverged = diverged
+            self._fill_legend()
+        log = self.log_loss.isChecked()
+        limits = finite_range(kept, positive=log) if diverged else None
+        if limits is None:
+            self.loss.enableAutoRange(axis="y")
+            return
+        low, high = (np.log10(v) for v in limits) if log else limits
+        self.loss.setYRange(low, high, padding=0.05)
 
     def ask_path(self, suffix: str) -> Path | None:
         name, _ = QFileDialog.getSaveFileName(

@@ -4,7 +4,7 @@ ok / watch / problem mark on each block of the canvas."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -23,12 +23,13 @@ from PySide6.QtWidgets import (
 )
 
 from netbuilder.core.health import OK, Finding, judge, states
+from netbuilder.train.errors import TrainError
 from netbuilder.train.events import Event, Health, Started
 from netbuilder.train.runs import Run
 from netbuilder.ui import theme
 from netbuilder.ui.items import HEALTH_MARKS
 from netbuilder.ui.run_series import SeriesCache
-from netbuilder.ui.series import OKABE_ITO
+from netbuilder.ui.series import SERIES_COLORS
 
 # record key → (column and plot title, log scale, format)
 METRICS: dict[str, tuple[str, bool, str]] = {
@@ -187,27 +188,39 @@ class HealthView(QWidget):
                 keep = ys > 0
                 xs, ys = xs[keep], ys[keep]
             self.plot.plot(
-                xs, ys, pen=pg.mkPen(OKABE_ITO[i % len(OKABE_ITO)], width=2), name=nid, symbol="o", symbolSize=4
+                xs, ys, pen=pg.mkPen(SERIES_COLORS[i % len(SERIES_COLORS)], width=2), name=nid, symbol="o", symbolSize=4
             )
 
 
 class HealthFeed(QObject):
     """Feeds the Health tab and the canvas marks: from a running job's events (handle), or from a past run's
     metrics.jsonl (show_run). scene is the canvas (ui.scene.CanvasScene) whose blocks get the marks; changed
-    tells the inspector to read block_text again."""
+    tells the inspector to read block_text again. The health shown belongs to the open document: opening another
+    clears it, and a run started from a document no longer open (run_document: the document the running job was
+    started from; None for the open one) marks nothing."""
 
     changed = Signal()
 
-    def __init__(self, scene: Any, view: HealthView | None = None, cache: SeriesCache | None = None) -> None:
+    def __init__(
+        self,
+        scene: Any,
+        view: HealthView | None = None,
+        cache: SeriesCache | None = None,
+        run_document: Callable[[], Any] | None = None,
+    ) -> None:
         super().__init__(scene)
-        self.scene = scene
+        self.scene, self.editor = scene, scene.editor
         self.view = view or HealthView()
         self.cache = cache or SeriesCache()
+        self.run_document = run_document or (lambda: self.editor.document)
         self.history = HealthHistory()
-        scene.editor.replaced.connect(self._mark)  # a rebuilt canvas gets the marks back
+        self.editor.replaced.connect(self.clear)  # another document: no health of the one before
 
     def handle(self, event: Event) -> None:
-        """One event of the running job: Started begins a new history, Health adds to it."""
+        """One event of the running job: Started begins a new history, Health adds to it (when the job trains
+        the open document)."""
+        if self.run_document() is not self.editor.document:
+            return
         if isinstance(event, Started):
             self.show_records([])
         elif isinstance(event, Health):
@@ -215,29 +228,41 @@ class HealthFeed(QObject):
             self._refresh()
 
     def show_run(self, run: Run) -> None:
-        """A past run's health, as its metrics log holds it."""
-        self.show_records(self.cache.health(run))
+        """A past run's health, as its metrics log holds it; on the canvas only when the run trained these blocks
+        (the same ids and types as the open network)."""
+        self.show_records(self.cache.health(run) if same_blocks(run, self.editor.graph) else [])
 
     def show_records(self, records: Iterable[Health]) -> None:
         self.history = HealthHistory(records)
         self._refresh()
+
+    def clear(self) -> None:
+        """No health shown: the Health tab, the canvas marks and the inspector's lines are empty."""
+        self.show_records([])
 
     def block_text(self, nid: str) -> str:
         return self.history.block_text(nid)
 
     def _refresh(self) -> None:
         self.view.show_history(self.history)
-        self._mark()
+        self.scene.set_health(self.history.marks())
         self.changed.emit()
 
-    def _mark(self, *_: Any) -> None:
-        self.scene.set_health(self.history.marks())
+
+def same_blocks(run: Run, graph: Any) -> bool:
+    """Whether a run trained a network with the blocks of graph (ids and types; the parameters may differ, as a
+    search trial's do)."""
+    try:
+        trained = run.document.graph
+    except TrainError:
+        return False
+    return {(n.id, n.type) for n in trained.nodes.values()} == {(n.id, n.type) for n in graph.nodes.values()}
 
 
 def attach(dock: Any, scene: Any) -> HealthFeed:
     """A Health tab in the training dock (ui.training_dock.TrainingDock), fed by its running job's events and by
     the run chosen on its Runs tab, marking the blocks of scene (the canvas)."""
-    feed = HealthFeed(scene, cache=dock.series)
+    feed = HealthFeed(scene, cache=dock.series, run_document=lambda: dock.run_document)
     dock.tabs.add(feed.view, "Health")
     dock.controller.event.connect(feed.handle)
     dock.runs.chosen.connect(feed.show_run)

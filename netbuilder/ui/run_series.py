@@ -10,12 +10,12 @@ from pathlib import Path
 from netbuilder.train import events as ev
 from netbuilder.train.errors import TrainError
 from netbuilder.train.runs import METRICS, Run, parse_line
-from netbuilder.ui.series import OKABE_ITO, RunSeries
+from netbuilder.ui.series import SERIES_COLORS, RunSeries
 
 
 def color_for(name: str) -> str:
     """A stable colour per run name."""
-    return OKABE_ITO[sum(name.encode()) % len(OKABE_ITO)]
+    return SERIES_COLORS[sum(name.encode()) % len(SERIES_COLORS)]
 
 
 @dataclass

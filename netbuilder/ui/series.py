@@ -8,7 +8,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
+# Okabe–Ito's hues, each at the lightness that reads on the light and the dark plot background alike (a contrast
+# of at least 3:1 on both; Okabe–Ito's yellow was 1.3:1 on white, its black 1.3:1 on the dark background).
+SERIES_COLORS = ("#0083CC", "#CC5A00", "#008F68", "#C05992", "#A87400", "#8C6BD1", "#7D7D7D")
+DIVERGED = 100.0  # a loss this many times its first values' median has diverged (as has a NaN or an infinity)
 
 
 class Growing:
@@ -115,6 +118,28 @@ class Smoothed:
         while len(self.cache) > self.KEEP:
             del self.cache[next(iter(self.cache))]
         return out.y
+
+
+def diverged_at(series: Growing) -> int | None:
+    """The index of the first point where the loss diverged: not finite, or DIVERGED times the median of its
+    first tenth (at most 100 points); None while it has not."""
+    ys = series.y
+    if len(ys) == 0:
+        return None
+    head = ys[: max(1, min(100, len(ys) // 10))]
+    head = head[np.isfinite(head)]
+    limit = DIVERGED * abs(float(np.median(head))) if len(head) else 0.0
+    with np.errstate(invalid="ignore"):
+        bad = ~np.isfinite(ys) | (ys > limit) if limit > 0 else ~np.isfinite(ys)
+    first = int(np.argmax(bad))
+    return first if bad[first] else None
+
+
+def finite_range(arrays: list[np.ndarray], positive: bool = False) -> tuple[float, float] | None:
+    """The least and the greatest finite value of all arrays (only the positive ones for a log axis)."""
+    parts = [a[np.isfinite(a) & (a > 0)] if positive else a[np.isfinite(a)] for a in arrays]
+    values = np.concatenate(parts) if parts else np.empty(0)
+    return (float(values.min()), float(values.max())) if len(values) else None
 
 
 @dataclass

@@ -9,7 +9,7 @@ from PySide6.QtCore import QPoint
 from PySide6.QtTest import QTest
 
 from netbuilder.ui.curves import CurvesPanel
-from netbuilder.ui.series import OKABE_ITO, Growing, RunSeries, Smoothed, smooth
+from netbuilder.ui.series import SERIES_COLORS, Growing, RunSeries, Smoothed, smooth
 
 
 def naive(values, w):
@@ -50,11 +50,11 @@ def fake_run(name, color, epochs=3, steps=50, offset=0.0):
 def test_overlaying_two_runs_draws_two_sets_of_curves(qtbot):
     panel = CurvesPanel()
     qtbot.addWidget(panel)
-    panel.set_runs([fake_run("a", OKABE_ITO[0]), fake_run("b", OKABE_ITO[1], offset=0.3)])
+    panel.set_runs([fake_run("a", SERIES_COLORS[0]), fake_run("b", SERIES_COLORS[1], offset=0.3)])
     smoothed = [i for (run, key), i in panel.items.items() if key == "batch_loss"]
     assert len(smoothed) == 2
     colours = {i.opts["pen"].color().name() for i in smoothed}
-    assert colours == {OKABE_ITO[0].lower(), OKABE_ITO[1].lower()}
+    assert colours == {SERIES_COLORS[0].lower(), SERIES_COLORS[1].lower()}
     xs, ys = panel.items[("b", "val_loss")].getData()
     assert list(xs) == [50, 100, 150]
     panel.x_axis.setCurrentText("epoch")
@@ -68,7 +68,7 @@ def test_crosshair_reads_out_the_value_under_the_pointer(qtbot):
     panel.resize(1200, 400)
     panel.show()
     qtbot.waitExposed(panel)
-    panel.set_runs([fake_run("a", OKABE_ITO[0])])
+    panel.set_runs([fake_run("a", SERIES_COLORS[0])])
     plot = panel.loss
     center = plot.mapFromScene(plot.plotItem.vb.sceneBoundingRect().center())
     QTest.mouseMove(plot.viewport(), QPoint(int(center.x()), int(center.y())))
@@ -80,7 +80,7 @@ def test_exports(qtbot, tmp_path):
     panel = CurvesPanel()
     qtbot.addWidget(panel)
     panel.resize(900, 300)
-    panel.set_runs([fake_run("a", OKABE_ITO[0], epochs=2, steps=10)])
+    panel.set_runs([fake_run("a", SERIES_COLORS[0], epochs=2, steps=10)])
     assert panel.export_image(tmp_path / "curves.png") and (tmp_path / "curves.png").stat().st_size > 1000
     panel.export_table(tmp_path / "curves.csv")
     with open(tmp_path / "curves.csv", encoding="utf-8") as f:
@@ -101,7 +101,7 @@ def test_many_plot_widgets_created_and_destroyed(qtbot):
     """PySide6 6.12 with pyqtgraph 0.14 aborts (none_dealloc) while building a PlotWidget: keep this."""
     for i in range(40):
         panel = CurvesPanel()
-        panel.set_runs([fake_run(f"r{i}", OKABE_ITO[i % 8], epochs=1, steps=5)])
+        panel.set_runs([fake_run(f"r{i}", SERIES_COLORS[i % len(SERIES_COLORS)], epochs=1, steps=5)])
         panel.show()
         qtbot.wait(1)
         panel.close()
@@ -117,7 +117,7 @@ def test_export_buttons_write_the_files(qtbot, tmp_path):
     panel = CurvesPanel()
     qtbot.addWidget(panel)
     panel.resize(900, 300)
-    panel.set_runs([fake_run("a", OKABE_ITO[0], epochs=1, steps=10)])
+    panel.set_runs([fake_run("a", SERIES_COLORS[0], epochs=1, steps=10)])
     panel.ask_path = lambda suffix: tmp_path / f"out.{suffix}"
     QTest.mouseClick(panel.export_png, Qt.MouseButton.LeftButton)
     QTest.mouseClick(panel.export_csv, Qt.MouseButton.LeftButton)

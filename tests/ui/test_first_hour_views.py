@@ -12,7 +12,7 @@ from netbuilder.ui import theme
 from netbuilder.ui.curves import CurvesPanel
 from netbuilder.ui.evaluation import EvaluationView
 from netbuilder.ui.runs_view import COLUMNS, RunsView, number
-from netbuilder.ui.series import OKABE_ITO, RunSeries
+from netbuilder.ui.series import SERIES_COLORS, RunSeries
 
 
 def run_of(name, color, dataset="cifar10", n=300, offset=0.0):
@@ -39,7 +39,7 @@ def test_every_plot_fits_the_panels_width(qtbot, width):
     panel.resize(width, 320)
     panel.show()
     qtbot.waitExposed(panel)
-    panel.set_runs([run_of("VGG-20261130-062553", OKABE_ITO[0])])
+    panel.set_runs([run_of("VGG-20261130-062553", SERIES_COLORS[0])])
     for plot in (panel.loss, panel.accuracy, panel.lr):
         assert plot.geometry().right() < panel.plots.width(), plot.plotItem.titleLabel.text
         assert plot.width() >= 80
@@ -52,12 +52,12 @@ def test_the_legend_has_colour_samples_readable_names_and_covers_no_plot(qtbot):
     panel.show()
     qtbot.waitExposed(panel)
     panel.set_runs(
-        [run_of("VGG-20261130-062553", OKABE_ITO[0]), run_of("VGG-20261130-071204", OKABE_ITO[1], offset=0.3)]
+        [run_of("VGG-20261130-062553", SERIES_COLORS[0]), run_of("VGG-20261130-071204", SERIES_COLORS[1], offset=0.3)]
     )
     texts = [text for _, _, text in panel.legend.entries]
     assert "VGG · cifar10 · Nov 30 06:25:53" in texts and "VGG · cifar10 · Nov 30 07:12:04" in texts
     colours = {pen.color().name() for pen, _, text in panel.legend.entries if text.startswith("VGG")}
-    assert colours == {OKABE_ITO[0].lower(), OKABE_ITO[1].lower()}
+    assert colours == {SERIES_COLORS[0].lower(), SERIES_COLORS[1].lower()}
     symbols = {text: symbol for _, symbol, text in panel.legend.entries}
     assert symbols["train per epoch"] == "o" and symbols["validation per epoch"] == "t"  # the per-epoch points
     assert panel.loss.plotItem.legend is None  # no overlay on the data
@@ -71,7 +71,7 @@ def test_the_legend_has_colour_samples_readable_names_and_covers_no_plot(qtbot):
     assert panel.legend.height() >= panel.legend.heightForWidth(panel.legend.width())  # nothing cut off
     image = panel.legend.grab().toImage()  # the samples are painted in the runs' colours
     found = {image.pixelColor(x, y).name() for x in range(image.width()) for y in range(image.height())}
-    assert OKABE_ITO[0].lower() in found and OKABE_ITO[1].lower() in found
+    assert SERIES_COLORS[0].lower() in found and SERIES_COLORS[1].lower() in found
 
 
 # 8 ------------------------------------------------------------------------------------------------------------
@@ -157,7 +157,7 @@ def test_the_plots_follow_a_theme_change(qtbot, light):
     theme.set_mode("light")
     panel = CurvesPanel()
     qtbot.addWidget(panel)
-    panel.set_runs([run_of("VGG-20261130-062553", OKABE_ITO[0])])
+    panel.set_runs([run_of("VGG-20261130-062553", SERIES_COLORS[0])])
     theme.set_mode("dark")
     qtbot.waitUntil(lambda: panel.loss.backgroundBrush().color().name() == theme.DARK.background.name())
     assert panel.lr.getAxis("left").textPen().color().name() == theme.DARK.text.name()
@@ -181,7 +181,7 @@ def test_a_disabled_button_reads_as_disabled(qtbot, light, mode):
 def test_a_smoothing_change_redraws_only_the_smoothed_curves(qtbot, monkeypatch):
     panel = CurvesPanel()
     qtbot.addWidget(panel)
-    panel.set_runs([run_of("a", OKABE_ITO[0]), run_of("b", OKABE_ITO[1])])
+    panel.set_runs([run_of("a", SERIES_COLORS[0]), run_of("b", SERIES_COLORS[1])])
     given = []
     for (_name, key), item in panel.items.items():
         monkeypatch.setattr(item, "setData", lambda *a, key=key, **k: given.append(key))
