@@ -20,6 +20,7 @@ Rect = tuple[float, float, float, float]
 DROP = 17.0  # how far a routed wire runs straight out of (into) its port before it turns
 CLEAR = 13.0  # between a lane and a block
 LANE_SPACING = 12.0  # between a lane and another wire's lane or label
+FRAME_CLEAR = 8.0  # between a lane and the side of a group's frame, so that no wire runs along a frame's edge
 SAMPLES = 24
 CANDIDATES = 16
 
@@ -101,8 +102,10 @@ def route(
     lanes: list[Rect] = (),  # type: ignore[assignment]
     labels: list[Rect] = (),  # type: ignore[assignment]
     label_size: tuple[float, float] = (0.0, 0.0),
+    frames: list[Rect] = (),  # type: ignore[assignment]
 ) -> Route:
-    """A wire from start (an output port) to end (an input port) that crosses none of blocks."""
+    """A wire from start (an output port) to end (an input port) that crosses none of blocks; its lane keeps
+    FRAME_CLEAR away from the left and right edges of frames (expanded groups), which it may cross."""
     curve = s_curve_points(start, end)
     box = bounds(curve)
     if not polyline_hits(curve, [r for r in blocks if overlaps(r, box)]):
@@ -113,6 +116,7 @@ def route(
     lo, hi = min(y1, y2), max(y1, y2)
     blocked = [(r[0] - CLEAR, r[2] + CLEAR) for r in blocks if r[3] > lo and r[1] < hi]
     blocked += [(r[0] - LANE_SPACING, r[2] + LANE_SPACING) for r in (*lanes, *labels) if r[3] > lo and r[1] < hi]
+    blocked += [(x - FRAME_CLEAR, x + FRAME_CLEAR) for r in frames if r[3] > lo and r[1] < hi for x in (r[0], r[2])]
     merged = _merged(blocked)
     starts = [a for a, _ in merged]
 

@@ -101,23 +101,27 @@ class _Obstacles:
 
     def __init__(self, items: list[QGraphicsItem]) -> None:
         self.blocks, self.lanes, self.labels = routing.Index(), routing.Index(), routing.Index()
+        self.frames = routing.Index()
         for item in items:
             if isinstance(item, EdgeItem):
                 self.note(item)
             elif is_obstacle(item):
                 self.blocks.put(item, _rect(item.sceneBoundingRect()))
+            elif getattr(item, "wire_frame", False):  # an expanded group's frame: lanes keep off its sides
+                self.frames.put(item, _rect(item.frame_rect()))
 
     def note(self, edge: EdgeItem) -> None:
         self.lanes.put(edge, edge._lane)
         shown = None if edge._label_rect.isEmpty() else _rect(edge._label_rect)
         self.labels.put(edge, edge._routed_label if edge._lane is not None else shown)
 
-    def across(self, edge: EdgeItem, lo: float, hi: float) -> tuple[list, list, list]:
+    def across(self, edge: EdgeItem, lo: float, hi: float) -> tuple[list, list, list, list]:
         ends = (edge.src, edge.dst)
         blocks = [r for k, r in self.blocks.across(lo, hi) if k not in ends]
         lanes = [r for k, r in self.lanes.across(lo, hi) if k is not edge]
         labels = [r for k, r in self.labels.across(lo, hi) if k is not edge]
-        return blocks, lanes, labels
+        frames = [r for _, r in self.frames.across(lo, hi)]
+        return blocks, lanes, labels, frames
 
 
 def settle(scene: QGraphicsScene) -> None:
@@ -187,9 +191,9 @@ class EdgeItem(QGraphicsPathItem):
         a, b = _point(start), _point(end)
         if obstacles is not None:
             lo, hi = sorted((a[1], b[1]))
-            blocks, lanes, labels = obstacles.across(self, lo - routing.DROP, hi + routing.DROP)
+            blocks, lanes, labels, frames = obstacles.across(self, lo - routing.DROP, hi + routing.DROP)
             size = (_label_width(self.label), 18.0) if self.label else (0.0, 0.0)
-            found = routing.route(a, b, blocks, lanes, labels, size)
+            found = routing.route(a, b, blocks, lanes, labels, size, frames)
         elif self._lane is not None:
             found = routing.keep_lane(a, b, self._lane[0])
         else:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from netbuilder.core.blocks import fmt_shape
@@ -232,6 +232,8 @@ class GroupFrame(QGraphicsItem):
     """An expanded group: a tinted frame behind its members, its name and a chevron in a title band that folds it
     when clicked. Only the title band takes clicks, so rubber-band selection inside the frame still works."""
 
+    wire_frame = True  # routed wires keep off its sides (core/routing.py)
+
     def __init__(self, group_id: str) -> None:
         super().__init__()
         self.group_id = group_id
@@ -241,6 +243,9 @@ class GroupFrame(QGraphicsItem):
         self.rect = QRectF()
         self.outermost = True  # no expanded group around it: far out, it is drawn as a card over its members
         self.output = ""  # what leaves the group, for that card
+        self.parent_frame: GroupFrame | None = None  # the expanded group around it, if any
+        self.side_right = -10.0  # zoomed out, its name ends here (local x): left of the outermost frame
+        self._side_tops: dict[float, float] = {}  # by the name's line height: where the name goes (scene y)
         self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setZValue(-1)
 
@@ -253,6 +258,42 @@ class GroupFrame(QGraphicsItem):
             self.update()
         if self.pos() != rect.topLeft():
             self.setPos(rect.topLeft())
+
+    def set_nesting(self, parent: GroupFrame | None, outer_left: float) -> None:
+        """The frame around this one, and the left edge of the outermost one (scene x): zoomed out, the names of
+        nested groups are written in one column left of it, each under the name of the group around it."""
+        side_right = outer_left - self.pos().x() - 10
+        self._side_tops = {}  # the frames' places may have changed
+        if (parent, side_right) != (self.parent_frame, self.side_right):
+            self.prepareGeometryChange()
+            self.parent_frame, self.side_right = parent, side_right
+            self.update()
+
+    def side_font(self, lod: float) -> QFont | None:
+        """The smallest size of the name written beside the frame that can be read at this zoom, if any."""
+        return next((pixel_font(px, bold=True) for px in SIDE_FONTS if readable(pixel_font(px, bold=True), lod)), None)
+
+    def side_label_rect(self, lod: float) -> QRectF | None:
+        """Where the name beside the frame goes at this zoom (local coordinates): below the names of the groups
+        around it when they would meet, so nested names never overprint."""
+        font = self.side_font(lod)
+        if font is None:
+            return None
+        height = QFontMetricsF(font).height()
+        return QRectF(self.side_right - SIDE_LABEL_W, self._side_top(height) - self.pos().y(), SIDE_LABEL_W, height)
+
+    def _side_top(self, height: float) -> float:
+        """The scene y of the name beside the frame: its top, or just under the name of the group around it."""
+        chain: list[GroupFrame] = []
+        frame: GroupFrame | None = self
+        while frame is not None and height not in frame._side_tops:
+            chain.append(frame)
+            frame = frame.parent_frame
+        below = -float("inf") if frame is None else frame._side_tops[height] + height
+        for frame in reversed(chain):  # outermost first, each name under the one before (computed once a zoom)
+            frame._side_tops[height] = below = max(frame.pos().y(), below)
+            below += height
+        return self._side_tops[height]
 
     def frame_rect(self) -> QRectF:
         """The frame in scene coordinates (without the name written beside it when zoomed out)."""
@@ -269,7 +310,7 @@ class GroupFrame(QGraphicsItem):
         return self.rect.adjusted(-3, -3, 3, 3).united(self._side_rect())
 
     def _side_rect(self) -> QRectF:
-        return QRectF(-SIDE_LABEL_W - 10, 0, SIDE_LABEL_W, 110)
+        return QRectF(self.side_right - SIDE_LABEL_W, 0, SIDE_LABEL_W, 110 * (1 + self.depth))
 
     def shape(self) -> QPainterPath:
         path = QPainterPath()
@@ -313,10 +354,10 @@ class GroupFrame(QGraphicsItem):
     def _paint_side_name(self, painter: QPainter, lod: float) -> None:
         """Zoomed out: the name large, beside the frame, in the smallest size that can still be read."""
         painter.setPen(theme.ERROR if self.error else theme.current().selection)
-        big = next((pixel_font(px, bold=True) for px in SIDE_FONTS if readable(pixel_font(px, bold=True), lod)), None)
-        if big is not None:
+        side = self.side_label_rect(lod)
+        if side is not None:
+            big = self.side_font(lod)
             painter.setFont(big)
-            side = self._side_rect()
             draw_text(
                 painter,
                 side,

@@ -347,6 +347,7 @@ class CanvasScene(QGraphicsScene):
         for gid, frame in self.group_frames.items():
             top = outer[gid]
             frame.outermost = top == gid
+            frame.set_nesting(self.group_frames.get(owner.get(gid, "")), self.group_frames[top].pos().x())
             if frame.outermost:
                 outputs = facts(graph, result, gid).outputs
                 frame.output = next((fmt_shape(s) for s in outputs if s is not None), "")
