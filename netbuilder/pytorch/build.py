@@ -30,15 +30,16 @@ def make_layer(layer: Layer) -> nn.Module:
     return getattr(nn if layer.home == "nn" else layers, layer.cls)(*layer.args, **layer.kwargs)
 
 
-def run_step(compute: Compute, args: list[torch.Tensor], layer: nn.Module | None) -> torch.Tensor:
-    """One step of a plan on its input values (layer: the step's module, for a Layer)."""
-    if isinstance(compute, Layer):
-        assert layer is not None
-        return layer(args[0].flatten(1) if compute.flatten else args[0])
+def _call(fn: Callable[..., torch.Tensor], kwargs: dict[str, Any], args: list[torch.Tensor]) -> torch.Tensor:
+    return fn(args, **kwargs)
+
+
+def step_function(compute: Compute) -> Callable[[list[torch.Tensor]], torch.Tensor]:
+    """How a non-layer step computes its value from its input values (picklable, as the module is)."""
     if isinstance(compute, Infix):
-        return functools.reduce(_INFIX[compute.op], args)
+        return functools.partial(functools.reduce, _INFIX[compute.op])
     if isinstance(compute, Call):
-        return getattr(torch, compute.fn)(args, **compute.kwargs)
+        return functools.partial(_call, getattr(torch, compute.fn), compute.kwargs)
     raise AssertionError(f"{compute} has no inputs to compute from")
 
 
@@ -83,23 +84,40 @@ class GraphModule(nn.Module):
         self.logits_id = self.plan.logits
         self.trailing_softmax = self.plan.softmax is not None
         self.input_shape = self.plan.input_shape
+        # The steps after the Input, resolved once (forward() runs per batch, as lean as a hand-written one):
+        # (block, its layer's name or None, its function for a non-layer step, inputs, frees, flatten first).
+        self.program = tuple(
+            (
+                s.node,
+                self.names[s.node] if isinstance(s.compute, Layer) else None,
+                None if isinstance(s.compute, Layer) else step_function(s.compute),
+                s.inputs,
+                s.frees,
+                isinstance(s.compute, Layer) and s.compute.flatten,
+            )
+            for s in self.plan.steps
+            if not isinstance(s.compute, Source)
+        )
 
     def forward_all(
         self, x: torch.Tensor, stop_at: str | None = None, keep_all: bool = True
     ) -> dict[str, torch.Tensor]:
         """Every node's output up to stop_at (default: all), keyed by node id. Without keep_all, an output is
         dropped once its last reader has run (as a hand-written forward's locals are), to spare memory."""
-        values: dict[str, torch.Tensor] = {}
-        for step in self.plan.steps:
-            if isinstance(step.compute, Source):
-                values[step.node] = x
+        values: dict[str, torch.Tensor] = {self.plan.input: x}
+        if stop_at == self.plan.input:
+            return values
+        modules = self.layers._modules  # by name, without ModuleDict's checks on each call
+        for node, name, function, inputs, frees, flatten in self.program:
+            if name is not None:
+                value = values[inputs[0]]
+                values[node] = modules[name](value.flatten(1) if flatten else value)  # type: ignore[misc]
             else:
-                layer = self.layers[self.names[step.node]] if isinstance(step.compute, Layer) else None
-                values[step.node] = run_step(step.compute, [values[s] for s in step.inputs], layer)
-            if step.node == stop_at:
+                values[node] = function([values[s] for s in inputs])  # type: ignore[misc]
+            if node == stop_at:
                 break
             if not keep_all:
-                for done in step.frees:
+                for done in frees:
                     del values[done]
         return values
 

@@ -2,11 +2,13 @@
 repainted scene; opening big files through the window; adding a block under the selection. Prints one
 JSON object.
 
-Targets (issue 3): edit → repaint p95 <= 16 ms on the VGG-CIFAR preset and <= 50 ms on 500 blocks;
-open <= 300 ms for 500 blocks. Issue 10: a valid 5,000-block file opens in the window (load, build,
-first paint) in <= 3 s; "add below" (palette double-click) on 500 blocks in <= 100 ms. Issue 12: the layered
-layout of 500 and 5,000 blocks in <= 300 ms and <= 3 s; folding or unfolding a 100-block group (command, then
-the repainted scene) in <= 50 ms.
+Targets (issue 3): edit → repaint p95 <= 16 ms on the VGG-CIFAR preset; open <= 300 ms for 500 blocks.
+Issue 10: a valid 5,000-block file opens in the window (load, build, first paint) in <= 3 s; "add below"
+(palette double-click) on 500 blocks in <= 100 ms. Issue 12: the layered layout of 500 and 5,000 blocks in
+<= 300 ms and <= 3 s; folding or unfolding a 100-block group (command, then the repainted scene) in <= 50 ms.
+Issue 20: edit → repaint p95 <= 16 ms (one frame) on 500 blocks too, and with the Volumes view showing VGG-CIFAR
+expanded; a 10,000-block file opens in <= 2 s (full mode only).
+Every figure is an absolute time: judged at its target in full mode, with 2× slack with --quick (targets.py).
 Run with QT_QPA_PLATFORM=offscreen when there is no display.
 """
 
@@ -216,7 +218,7 @@ def main() -> None:
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="fewer edits and sizes, no device probe; exit 1 when a figure misses its target by more than 2×",
+        help="fewer edits and sizes, no device probe; exit 1 when a figure (a time) misses its target by over 2×",
     )
     quick = parser.parse_args().quick
     QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, tempfile.mkdtemp())
@@ -247,23 +249,23 @@ def main() -> None:
                 "chain_10000": open_file_s(chain(10000), placed=False),
             }
         )
-    finish(
-        result,
-        [
-            Target("vgg_cifar.edit_to_repaint_p95_ms", 16),
-            Target("generated_500.edit_to_repaint_p95_ms", 50),
-            Target("generated_500.open_and_layout_ms", 300),
-            Target("open_file_s.chain_5000.wall", 3),
-            Target("add_below_500_ms", 100),
-            Target("layout_ms.blocks_500", 300),
-            Target("layout_ms.blocks_5000", 3000),
-            Target("fold_unfold_100_ms.fold", 50),
-            Target("fold_unfold_100_ms.unfold", 50),
-            Target("volumes_vgg_cifar.folded.redraw_p95_ms", 16),
-            Target("volumes_vgg_cifar.expanded.redraw_p95_ms", 16),
-        ],
-        quick,
-    )
+    targets = [
+        Target("vgg_cifar.edit_to_repaint_p95_ms", 16, time=True),
+        Target("generated_500.edit_to_repaint_p95_ms", 16, time=True),
+        Target("generated_500.open_and_layout_ms", 300, time=True),
+        Target("open_file_s.chain_5000.wall", 3, time=True),
+        Target("add_below_500_ms", 100, time=True),
+        Target("layout_ms.blocks_500", 300, time=True),
+        Target("layout_ms.blocks_5000", 3000, time=True),
+        Target("fold_unfold_100_ms.fold", 50, time=True),
+        Target("fold_unfold_100_ms.unfold", 50, time=True),
+        Target("volumes_vgg_cifar.folded.redraw_p95_ms", 16, time=True),
+        Target("volumes_vgg_cifar.expanded.redraw_p95_ms", 16, time=True),
+        Target("volumes_vgg_cifar.expanded.edit_to_repaint_p95_ms", 16, time=True),
+    ]
+    if not quick:
+        targets.append(Target("open_file_s.chain_10000.wall", 2, time=True))
+    finish(result, targets, quick)
 
 
 if __name__ == "__main__":
