@@ -165,6 +165,23 @@ class Edit(QUndoCommand):
         """The ids of the blocks this edit adds (to select them once it is pushed)."""
         return [op.node.id for op in self.ops if isinstance(op, AddNode)]
 
+    def to_select(self, graph: Graph, undone: bool) -> list[str]:
+        """The blocks to select once this edit was undone or redone, so that the next key acts where it did: the
+        blocks it brought (back), else the last block that what it took away hung from, else those it changed."""
+        added = {op.node.id for op in self.ops if isinstance(op, AddNode)}
+        removed = {op.node.id for op in self.ops if isinstance(op, RemoveNode)}
+        present, gone = (removed, added) if undone else (added, removed)
+        edges = [op.edge for op in self.ops if isinstance(op, (AddEdge, RemoveEdge))]
+        if present:
+            ids = present
+        elif gone:
+            ids = {e.src for e in edges if e.dst in gone} or {e.dst for e in edges if e.src in gone}
+        else:
+            ids = {op.node_id for op in self.ops if isinstance(op, (SetParams, Move))}
+            ids |= {n for e in edges for n in (e.src, e.dst)}
+        chosen = [nid for nid in graph.nodes if nid in ids]  # in document order
+        return chosen[-1:] if gone and not present else chosen
+
     def id(self) -> int:
         return 1 if self.merge_key else -1
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QAbstractSpinBox,
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
@@ -305,6 +306,19 @@ class Inspector(QScrollArea):
         editor.checked.connect(self.refresh)
         editor.replaced.connect(self.show_node)
         self.show_node(None)
+
+    def focus_first_field(self) -> bool:
+        """Put the keyboard in the shown block's first field (its text selected, to type over); False if none."""
+        for field in self.fields.values():
+            w = field.widget
+            widgets = [w, *w.findChildren(QWidget)]
+            target = next((c for c in widgets if c.focusPolicy() & Qt.FocusPolicy.TabFocus and c.isEnabled()), None)
+            if target is not None:
+                target.setFocus(Qt.FocusReason.ShortcutFocusReason)
+                if isinstance(target, (QAbstractSpinBox, QLineEdit)):
+                    target.selectAll()
+                return True
+        return False
 
     def show_group(self, group_id: str) -> None:
         """Show a group: its name (editable), what enters and leaves it, its cost and its first error."""

@@ -163,6 +163,8 @@ class MainWindow(QMainWindow):
         self.action_table = self._action_table()
         self.installed = install(self, self.view, self.action_table)
         self.recent_menu = self.installed.menus["&File/Open &Recent"]
+        for name, undone in (("edit.undo", True), ("edit.redo", False)):  # after the stack's own step
+            self.installed.actions[name].triggered.connect(lambda _=False, u=undone: self._select_stepped(u))
         self.presets_menu = self.installed.menus["&File/&Presets"]
         self.theme_actions = self.installed.actions["view.theme.system"].actionGroup()
         self.view.set_overview(self.installed.actions["view.overview"].isChecked())
@@ -295,7 +297,16 @@ class MainWindow(QMainWindow):
             Action("edit.disconnect", "Dis&connect", "&Edit", self.disconnect_selection, context=block),
             Action("edit.insert_on_edge", "&Insert block…", "&Edit", self.insert_on_selected_edge, context=edge),
             Action("edit.delete_connection", "Delete co&nnection", "&Edit", self.delete_selection, context=edge),
-            Action("edit.properties", "P&roperties", "&Edit", self.show_properties, context=block),
+            Action(
+                "edit.properties",
+                "P&roperties",
+                "&Edit",
+                self.show_properties,
+                ("Return", "Enter"),
+                canvas=True,
+                context=block,
+            ),
+            Action("edit.canvas", "Back to the &canvas", "&Edit", self.view.setFocus, ("Escape",)),
             Action("view.fit", "Fit to &view", "&View", self.view.fit, ("F",), **on_canvas, context=("canvas",)),
             Action(
                 "view.zoom_in",
@@ -833,10 +844,22 @@ class MainWindow(QMainWindow):
             self.editor.push(disconnect(self.editor.graph, edges))
 
     def show_properties(self) -> None:
-        """The inspector, shown and raised, on the selected block."""
+        """The inspector, shown and raised, on the selected block, the keyboard in its first field (Escape comes
+        back to the canvas)."""
         self.inspector_dock.show()
         self.inspector_dock.raise_()
-        self.inspector.setFocus()
+        if not self.inspector.focus_first_field():
+            self.inspector.setFocus()
+
+    def _select_stepped(self, undone: bool) -> None:
+        """After Ctrl+Z or redo: select the blocks the step brought back, or those a removed chain hung from, so
+        that the next Tab adds where the user was (fold and arrange leave the selection as it is)."""
+        stack = self.editor.undo_stack
+        command = stack.command(stack.index() if undone else stack.index() - 1)
+        if isinstance(command, Edit) and not command.view_only:
+            chosen = command.to_select(self.editor.graph, undone)
+            if chosen:
+                self.scene.select_units(chosen)
 
     def show_getting_started(self) -> QDialog:
         dialog = help.GettingStarted(self)

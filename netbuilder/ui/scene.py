@@ -464,6 +464,47 @@ class CanvasScene(QGraphicsScene):
             else:
                 view.ensureVisible(item, 40, 40)
 
+    def select_units(self, units: list[str]) -> None:
+        """Select blocks or cards by id (a block inside a folded group selects its card), the first kept in view."""
+        if self._dirty:
+            self.sync()
+        shown = [self.shown.get(u, u) for u in units]
+        items = [self.unit_item(u) for u in dict.fromkeys(shown) if u in self.group_cards or u in self.node_items]
+        self.clearSelection()
+        for item in items:
+            item.setSelected(True)
+        for view in self.views()[:1] if items else ():
+            view.ensureVisible(items[0], 40, 40)
+
+    def step(self, direction: str) -> bool:
+        """Move the selection along the wires from the one selected block or card: "up" to what feeds it, "down"
+        to what it feeds, "left"/"right" to the nearest block beside it that shares a feeder or a consumer with
+        it. False when nothing single is selected (the keys then scroll)."""
+        selected = [i for i in self.selectedItems() if isinstance(i, (NodeItem, GroupCard))]
+        if len(selected) != 1:
+            return False
+        here = selected[0]
+        unit = here.group_id if isinstance(here, GroupCard) else here.node_id
+        links = [(self.shown.get(e.src, e.src), self.shown.get(e.dst, e.dst), e.port) for e in self.editor.graph.edges]
+        links = [(s, d, p) for s, d, p in links if s != d]
+        if direction == "up":
+            found = [s for s, d, p in sorted(links, key=lambda link: link[2]) if d == unit]
+        elif direction == "down":
+            found = [d for s, d, _ in links if s == unit]
+        else:
+            feeders = {s for s, d, _ in links if d == unit}
+            consumers = {d for s, d, _ in links if s == unit}
+            beside = {d for s, d, _ in links if s in feeders} | {s for s, d, _ in links if d in consumers}
+            x = here.scenePos().x()
+            sign = -1 if direction == "left" else 1
+            found = sorted(
+                (u for u in beside - {unit} if (self.unit_item(u).scenePos().x() - x) * sign > 0),
+                key=lambda u: abs(self.unit_item(u).scenePos().x() - x),
+            )
+        if found:
+            self.select_units(found[:1])
+        return True
+
     def connect_blocks(self, src: str, dst: str, port: int) -> bool:
         refusal = self.editor.graph.connect_refusal(src, dst, port)
         if refusal:

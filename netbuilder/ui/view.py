@@ -14,10 +14,12 @@ from netbuilder.ui.scene import CanvasScene
 
 GRID = 24.0
 MIN_ZOOM, MAX_ZOOM = 0.1, 4.0
+ARROWS = {Qt.Key.Key_Up: "up", Qt.Key.Key_Down: "down", Qt.Key.Key_Left: "left", Qt.Key.Key_Right: "right"}
 
 
 class CanvasView(QGraphicsView):
-    """Wheel or Ctrl+wheel zooms under the pointer; middle-drag or Space-drag pans; F fits; Tab quick-adds."""
+    """Wheel or Ctrl+wheel zooms under the pointer; middle-drag or Space-drag pans; F fits; Tab quick-adds; the
+    arrow keys walk the selection along the wires (and scroll when nothing is selected)."""
 
     quick_add_requested = Signal(QPointF)
     context_requested = Signal(QPointF, QPoint)  # a right-click: the scene point, the screen point
@@ -118,6 +120,12 @@ class CanvasView(QGraphicsView):
         if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
             self._space = True
             self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
+            return
+        scene = self.scene()
+        direction = ARROWS.get(event.key())
+        plain = event.modifiers() in (Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.KeypadModifier)
+        if direction and plain and isinstance(scene, CanvasScene) and scene.step(direction):
+            event.accept()  # a block is selected: the arrows walk the wires (with none, they scroll)
             return
         super().keyPressEvent(event)
 
