@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-from netbuilder.core.atomic import write_atomic, write_text_atomic
+from netbuilder.core.atomic import check_target, write_atomic, write_text_atomic
 from netbuilder.core.document import Document
 from netbuilder.core.errors import error_summary
 from netbuilder.core.graph import Graph
@@ -202,6 +202,12 @@ def export_python(
         network(graph, state_dict)  # refuses weights of another network before anything is written
         weights = model_py.with_name(f"{model_py.stem}_weights{weights_suffix()}")
     try:
+        for path in (model_py, train_py, weights):  # a device, folder or link loop is refused before any write
+            if path is not None:
+                check_target(path)
+    except OSError as e:
+        raise ExportError(str(e)) from None
+    try:
         model_py.parent.mkdir(parents=True, exist_ok=True)
         write_text_atomic(model_py, source)
         if script is not None:
@@ -223,5 +229,9 @@ def export(
     writers = {"onnx": export_onnx, "torchscript": export_torchscript}
     if to not in writers:
         raise ExportError(f"'{to}' is not an export format (formats: {', '.join(FORMATS)}).")
+    try:
+        check_target(out)  # before the export's work
+    except OSError as e:
+        raise ExportError(str(e)) from None
     writers[to](document.graph, out, state_dict)
     return [Path(out)]

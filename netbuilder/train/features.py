@@ -8,6 +8,7 @@ draw what the worker sends and the CLI starts fast.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import sys
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from netbuilder.core.atomic import write_atomic
 from netbuilder.train.errors import TrainError
 
 MAX_CHANNELS = 1024  # tiles sent per block; a vector output is one 1×1 tile per value, up to this many
@@ -154,7 +156,10 @@ def run_command(args: argparse.Namespace) -> int:
         maps = result.maps[args.block]
         order = sorted(range(len(maps.tiles)), key=lambda i: -maps.channel_means[i]) if args.sort else None
         try:
-            Image.fromarray(grid_image(maps, order)).save(args.out)
+            picture = io.BytesIO()
+            kind = Image.registered_extensions().get(Path(args.out).suffix.lower())
+            Image.fromarray(grid_image(maps, order)).save(picture, format=kind)
+            write_atomic(args.out, lambda f: f.write(picture.getvalue()))
         except (OSError, ValueError) as e:
             raise TrainError(f"Cannot write {args.out} ({e}); choose a .png in a folder you can write to.") from None
     except TrainError as e:

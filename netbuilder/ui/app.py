@@ -45,9 +45,16 @@ def run(file: str | None, screenshot: str | None = None) -> int:
 
         def shoot() -> None:
             app.processEvents()
-            ok = window.grab().save(screenshot)
-            if not ok:
-                print(f"error: cannot write the screenshot to {screenshot}.", file=sys.stderr)
+            from netbuilder.ui.render import save_image
+
+            try:
+                ok = save_image(window.grab(), screenshot)
+            except OSError as e:
+                ok = False
+                print(f"error: {e}", file=sys.stderr)
+            else:
+                if not ok:
+                    print(f"error: cannot write the screenshot to {screenshot}.", file=sys.stderr)
             app.exit(0 if ok else 1)
 
         QTimer.singleShot(300, shoot)

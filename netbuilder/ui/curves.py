@@ -22,7 +22,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from netbuilder.core.atomic import text_writer
 from netbuilder.ui import theme
+from netbuilder.ui.render import save_image
 from netbuilder.ui.series import Growing, RunSeries, Smoothed, diverged_at, finite_range
 
 # Each tick redraws one plot, in turn (a plot takes several ms to paint): each plot is new 3 times a second,
@@ -418,11 +420,11 @@ class CurvesPanel(QWidget):
         self.export_note.setText(self.note)
 
     def export_image(self, path: Path) -> bool:
-        return self.plots.grab().save(str(path))
+        return save_image(self.plots.grab(), path)
 
     def export_table(self, path: Path) -> None:
         """Every point of every shown run: batch rows, then epoch rows."""
-        with open(path, "w", newline="", encoding="utf-8") as f:
+        with text_writer(path, newline="") as f:
             out = csv.writer(f)
             out.writerow(
                 ["run", "kind", "step", "epoch", "seconds", "loss", "accuracy", "lr", "val_loss", "val_accuracy"]

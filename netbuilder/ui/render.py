@@ -16,10 +16,11 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import QImage, QPainter
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRectF, QSize, Qt
+from PySide6.QtGui import QImage, QPainter, QPixmap
 from PySide6.QtSvg import QSvgGenerator
 
+from netbuilder.core.atomic import check_target, write_atomic
 from netbuilder.core.document import Document
 from netbuilder.core.groups import depth
 from netbuilder.ui import theme
@@ -87,9 +88,10 @@ def render(
     style: str = "canvas",
 ) -> tuple[int, int]:
     """Draw the document's canvas (or with style "volumes" its volumes picture) to out (.png or .svg); returns the
-    picture's size in pixels. Raises OSError when the file cannot be written."""
+    picture's size in pixels. Raises OSError when the file cannot be written (a device, a folder: before drawing)."""
     if style not in STYLES:
         raise ValueError(f"style must be one of {', '.join(STYLES)}; got {style!r}")
+    check_target(out)
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from netbuilder.ui.app import application
@@ -111,11 +113,16 @@ def render(
 
 
 def _write(out: Path, width: int, height: int, title: str, draw: Callable[[QPainter, QRectF], None]) -> tuple[int, int]:
-    """A width × height picture drawn by draw(painter, target) on the theme's background, as SVG or PNG."""
+    """A width × height picture drawn by draw(painter, target) on the theme's background, as SVG or PNG, written
+    through core.atomic."""
     target = QRectF(0, 0, width, height)
-    if out.suffix.lower() == ".svg":
+    svg = out.suffix.lower() == ".svg"
+    data = QByteArray()
+    buffer = QBuffer(data)
+    if svg:
+        buffer.open(QIODevice.OpenModeFlag.WriteOnly)
         generator = QSvgGenerator()
-        generator.setFileName(str(out))
+        generator.setOutputDevice(buffer)
         generator.setSize(QSize(width, height))
         generator.setViewBox(target)
         generator.setTitle(title)
@@ -129,12 +136,26 @@ def _write(out: Path, width: int, height: int, title: str, draw: Callable[[QPain
     painter.fillRect(target, theme.current().background)
     draw(painter, target)
     painter.end()
-    if out.suffix.lower() == ".svg":
-        if not out.is_file():
-            raise OSError(f"cannot write {out}")
-    elif not image.save(str(out)):
-        raise OSError(f"cannot write {out} (is the folder there, and is the name .png or .svg?)")
+    if svg:
+        buffer.close()
+        write_atomic(out, lambda f: f.write(data.data()))
+    elif not save_image(image, out):
+        raise OSError(f"cannot encode the {width} × {height} picture as PNG")
     return width, height
+
+
+def save_image(image: QImage | QPixmap, path: str | os.PathLike) -> bool:
+    """Write a picture as PNG through core.atomic (a regular file or a new name only); False when Qt cannot
+    encode it. Raises OSError (WriteRefused: a sentence) when path cannot be written."""
+    check_target(path)
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    if not image.save(buffer, "PNG"):
+        return False
+    buffer.close()
+    write_atomic(path, lambda f: f.write(data.data()))
+    return True
 
 
 def _render_volumes(document: Document, out: Path, scale: float, max_side: int, expand: bool) -> tuple[int, int]:

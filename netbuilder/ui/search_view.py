@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from netbuilder.core.atomic import write_text_atomic
 from netbuilder.core.document import Document, DocumentError, dumps, parse
 from netbuilder.core.search_space import SearchSpace, SpaceError, apply, format_text, parse_text
 from netbuilder.train.config import TrainConfig, settings
@@ -232,7 +233,7 @@ class SearchView(QWidget):
             return
         self.runs_root.mkdir(parents=True, exist_ok=True)
         snapshot = self.runs_root / f".search-{os.getpid()}-{int(time.time() * 1000)}.json"
-        snapshot.write_text(dumps(doc), encoding="utf-8")
+        write_text_atomic(snapshot, dumps(doc))
         args = [str(snapshot), "--study", name, "--storage", self.storage_url(), "--runs", str(self.runs_root)]
         args += ["--trials", str(self.trials.value()), "--sampler", self.sampler.currentText()]
         args += ["--pruner", self.pruner.currentText(), *options]
