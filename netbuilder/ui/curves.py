@@ -15,15 +15,16 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
-    QPushButton,
     QSizePolicy,
     QSlider,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from netbuilder.core.atomic import text_writer
 from netbuilder.ui import theme
+from netbuilder.ui.flow import FlowLayout
 from netbuilder.ui.render import save_image
 from netbuilder.ui.series import Growing, RunSeries, Smoothed, diverged_at, finite_range
 
@@ -31,6 +32,8 @@ from netbuilder.ui.series import Growing, RunSeries, Smoothed, diverged_at, fini
 # and the window never waits long for the curves.
 REDRAW_MS = 110
 X_AXES = {"step": "step", "epoch": "epoch", "wall time (s)": "time"}
+MIN_PLOT_WIDTH, MIN_PLOT_HEIGHT = 100, 80  # three side by side fit the training dock at 1280×800
+LABELLED_HEIGHT = 150  # a plot shorter than this leaves out the x axis's name
 
 
 def _pen(color: str, width: float = 2.0, alpha: int = 255, dashed: bool = False) -> pg.mkPen:
@@ -50,6 +53,10 @@ class Legend(QWidget):
         super().__init__()
         self.entries: list[tuple[QPen, str | None, str]] = []  # (sample pen, symbol "o"/"t"/None, text)
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.setToolTip(
+            "smoothed: the training loss or accuracy of each batch, smoothed; raw: the same, unsmoothed; "
+            "epoch: the training value over each epoch; validation: the validation value after each epoch"
+        )
 
     def set_entries(self, entries: list[tuple[QPen, str | None, str]]) -> None:
         self.entries = entries
@@ -111,20 +118,32 @@ class Legend(QWidget):
             )
 
 
-class _Plot(pg.PlotWidget):
-    """One plot with a crosshair that reads out x and the value of the first curve under the pointer."""
+def _together(*widgets: QWidget) -> QWidget:
+    """Widgets kept in one row (a label and its control): the flow wraps between groups, not inside one."""
+    box = QWidget()
+    row = QHBoxLayout(box)
+    row.setContentsMargins(0, 0, 0, 0)
+    for w in widgets:
+        row.addWidget(w)
+    return box
 
-    def __init__(self, title: str, y_label: str) -> None:
+
+class _Plot(pg.PlotWidget):
+    """One plot, named by its y axis (a title would cost a line of a short dock), with a crosshair that reads
+    out x and the value of the first curve under the pointer."""
+
+    def __init__(self, y_label: str) -> None:
         super().__init__()
-        self.setTitle(title)
         self.setLabel("left", y_label)
         # Set on the plot: PlotItem.addItem hands its own modes to every curve added, overriding the curve's.
         self.setDownsampling(auto=True, mode="peak")
         self.setClipToView(True)
         for axis in ("left", "bottom"):
             self.getAxis(axis).enableAutoSIPrefix(False)  # accuracy 0.8, not 800 ×0.001
-        self.setMinimumHeight(120)
-        self.setMinimumWidth(80)
+            # Labels on the major ticks only: a narrow plot's minor labels ran into each other.
+            self.getAxis(axis).setStyle(tickFont=theme.ui_font(8), maxTextLevel=0)
+        self.setMinimumHeight(MIN_PLOT_HEIGHT)
+        self.setMinimumWidth(MIN_PLOT_WIDTH)
         # Ignored: the row shares out its width, whatever the plots' size hints ask (a plot never runs off the edge).
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Expanding)
         self.line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen((128, 128, 128), width=1))
@@ -135,6 +154,16 @@ class _Plot(pg.PlotWidget):
         self.scene().sigMouseMoved.connect(self._moved)
         self.reference: pg.PlotDataItem | None = None
         self.x_name = "step"
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        """A short plot keeps its height for the data: the x axis's name is in the x axis box above."""
+        if event is not None and getattr(self, "plotItem", None) is not None:  # pyqtgraph calls it with None
+            self.getAxis("bottom").showLabel(event.size().height() >= LABELLED_HEIGHT)
+        super().resizeEvent(event)
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        """Small: the plots take the room left (a page that scrolls grows to its contents' preferred height)."""
+        return QSize(MIN_PLOT_WIDTH, MIN_PLOT_HEIGHT)
 
     def _moved(self, pos) -> None:
         if not self.plotItem.vb.sceneBoundingRect().contains(pos) or self.reference is None:
@@ -175,27 +204,26 @@ class CurvesPanel(QWidget):
         self.x_axis = QComboBox()
         self.x_axis.addItems(list(X_AXES))
         self.log_loss = QCheckBox("log loss")
-        self.export_png = QPushButton("PNG…", toolTip="Export the plots as a PNG image")
-        self.export_csv = QPushButton("CSV…", toolTip="Export every point as CSV")
+        self.export_png = QToolButton(text="PNG…", toolTip="Export the plots as a PNG image")
+        self.export_csv = QToolButton(text="CSV…", toolTip="Export every point as CSV")
         self.smoothing.setMinimumWidth(60)
-        self.export_note = QLabel()
-        controls = QHBoxLayout()
-        for w in (
-            QLabel("Smoothing"),
-            self.smoothing,
-            self.smoothing_label,
-            QLabel("x axis"),
-            self.x_axis,
-            self.log_loss,
-            self.export_png,
-            self.export_csv,
-            self.export_note,
+        self.export_note = QLabel(wordWrap=True)
+        self.export_note.hide()
+        # The controls wrap onto a second row in a narrow dock (never cut, never scrolled sideways); each label
+        # stays with its control.
+        self.controls = QWidget()
+        controls = FlowLayout(self.controls)
+        for group in (
+            (QLabel("Smoothing"), self.smoothing, self.smoothing_label),
+            (QLabel("x axis"), self.x_axis),
+            (self.log_loss,),
+            (self.export_png, self.export_csv),
         ):
-            controls.addWidget(w)
+            controls.addWidget(_together(*group))
 
-        self.loss = _Plot("Loss", "loss")
-        self.accuracy = _Plot("Accuracy", "accuracy")
-        self.lr = _Plot("Learning rate", "lr")
+        self.loss = _Plot("loss")
+        self.accuracy = _Plot("accuracy")
+        self.lr = _Plot("learning rate")
         self.plots = QWidget()
         row = QHBoxLayout(self.plots)
         row.setContentsMargins(0, 0, 0, 0)
@@ -204,7 +232,9 @@ class CurvesPanel(QWidget):
         self.legend = Legend()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
-        layout.addLayout(controls)
+        layout.setSpacing(2)
+        layout.addWidget(self.controls)
+        layout.addWidget(self.export_note)
         layout.addWidget(self.legend)
         layout.addWidget(self.plots, 1)
 
@@ -238,7 +268,6 @@ class CurvesPanel(QWidget):
                 ax.setTextPen(pal.text)
                 ax.setPen(pal.muted)
                 ax.label.setDefaultTextColor(pal.text)
-            plot.plotItem.titleLabel.setText(plot.plotItem.titleLabel.text, color=pal.text.name())
             plot.readout.setColor(pal.text)
         self._fill_legend()
 
@@ -257,10 +286,10 @@ class CurvesPanel(QWidget):
         ]
         key = QColor(pal.text)
         entries += [
-            (_pen(key.name(), 2), None, "train, smoothed per batch"),
-            (_pen(key.name(), 1, 70), None, "raw per batch"),
-            (_pen(key.name(), 1.5), "o", "train per epoch"),
-            (_pen(key.name(), 2, dashed=True), "t", "validation per epoch"),
+            (_pen(key.name(), 2), None, "smoothed"),
+            (_pen(key.name(), 1, 70), None, "raw"),
+            (_pen(key.name(), 1.5), "o", "epoch"),
+            (_pen(key.name(), 2, dashed=True), "t", "validation"),
         ]
         self.legend.set_entries(entries)
 
@@ -418,6 +447,7 @@ class CurvesPanel(QWidget):
         else:
             self.note = f"Wrote {path}." if ok else f"Cannot write {path}."
         self.export_note.setText(self.note)
+        self.export_note.show()
 
     def export_image(self, path: Path) -> bool:
         return save_image(self.plots.grab(), path)

@@ -21,8 +21,8 @@ from PySide6.QtGui import (
     QPixmap,
 )
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QGridLayout,
-    QHBoxLayout,
     QLabel,
     QPushButton,
     QScrollArea,
@@ -149,6 +149,7 @@ def to_pixmap(image: np.ndarray, scale: int = 2) -> QPixmap:
     return QPixmap.fromImage(qimage.copy()).scaled(w * scale, h * scale)
 
 
+SIDE_BY_SIDE = 560  # the least width that shows the matrix and the images side by side
 TILE_WIDTH = 96  # pixels of a test image's tile: its picture, and "true → predicted (97%)" wrapped under it
 
 
@@ -189,13 +190,19 @@ class EvaluationView(QWidget):
         right.setContentsMargins(0, 0, 0, 0)
         right.addWidget(self.caption)
         right.addWidget(scroll, 1)
+        # Predict… heads its page (as the tab bar's corner widget it pushed "Your images" out of a narrow pane).
+        self.yours = yours = QWidget()  # the "Your images" page
+        column = QVBoxLayout(yours)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.predict_button, 0, Qt.AlignmentFlag.AlignLeft)
+        column.addWidget(self.predictions, 1)
         self.side = QTabWidget()
         self.side.addTab(tests, "Test images")
-        self.side.addTab(self.predictions, "Your images")
-        self.side.setCornerWidget(self.predict_button)
-        layout = QHBoxLayout(self)
-        layout.addLayout(left, 3)
-        layout.addWidget(self.side, 2)
+        self.side.addTab(yours, "Your images")
+        # Side by side when the pane is wide enough, else the images under the matrix (never cut sideways).
+        self.box = QBoxLayout(QBoxLayout.Direction.LeftToRight, self)
+        self.box.addLayout(left, 3)
+        self.box.addWidget(self.side, 2)
         self.classes: list[str] = []
         self.wrong: list[dict[str, Any]] = []
         self.samples: list[dict[str, Any]] = []
@@ -205,6 +212,19 @@ class EvaluationView(QWidget):
         self.predict_button.clicked.connect(self.ask_images)
         self.setAcceptDrops(True)
         self.set_run(None)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
+        """As narrow as its parts one above the other: a narrow pane stacks them (see resizeEvent)."""
+        margins = self.box.contentsMargins()
+        widest = max(self.matrix.minimumSizeHint().width(), self.side.minimumSizeHint().width())
+        return QSize(widest + margins.left() + margins.right(), super().minimumSizeHint().height())
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        side_by_side = event.size().width() >= SIDE_BY_SIDE
+        direction = QBoxLayout.Direction.LeftToRight if side_by_side else QBoxLayout.Direction.TopToBottom
+        if self.box.direction() != direction:
+            self.box.setDirection(direction)
+        super().resizeEvent(event)
 
     # Your own images --------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from netbuilder.ui import theme
 
 TOP = 5
 THUMB = 72  # pixels of an image's picture in its row
+MIN_BARS_WIDTH = 140  # the top classes' least width: names elided, bars short, percentages whole
 BAR_COLOR = QColor(0, 114, 178)  # Okabe–Ito blue
 FIRST_COLOR = QColor(0, 158, 115)  # Okabe–Ito green: the network's answer
 IMAGE_SUFFIXES = {".bmp", ".gif", ".jpeg", ".jpg", ".pgm", ".png", ".ppm", ".tif", ".tiff", ".webp"}
@@ -85,7 +86,7 @@ class TopBars(QWidget):
     def __init__(self, entries: list[tuple[str, float]]) -> None:
         super().__init__()
         self.entries = entries
-        self.setMinimumSize(220, self.ROW * max(1, len(entries)) + 2)
+        self.setMinimumSize(MIN_BARS_WIDTH, self.ROW * max(1, len(entries)) + 2)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
@@ -96,8 +97,8 @@ class TopBars(QWidget):
         pal = theme.current()
         painter.setFont(theme.ui_font(8.5))
         widest = max((painter.fontMetrics().horizontalAdvance(name) for name, _ in self.entries), default=0)
+        number_w = painter.fontMetrics().horizontalAdvance("100.0%") + 4.0  # the percentages are always whole
         label_w = min(widest + 10.0, 120.0, self.width() * 0.35)
-        number_w = 48.0
         bar_w = max(10.0, self.width() - label_w - number_w - 8)
         for i, (name, p) in enumerate(self.entries):
             y = i * self.ROW + 1
@@ -194,6 +195,7 @@ class PredictionsView(QWidget):
         self.list.setAlignment(Qt.AlignmentFlag.AlignTop)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # the rows fit the width
         scroll.setWidget(self.host)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

@@ -10,7 +10,6 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QHBoxLayout,
     QLabel,
     QPushButton,
     QTableWidget,
@@ -21,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from netbuilder.train.errors import TrainError
 from netbuilder.train.runs import Run, list_runs
+from netbuilder.ui.flow import FlowLayout
 
 # The most useful first: which run, how well it did, whether it finished, on what, then its settings.
 COLUMNS = ("Run", "Test accuracy", "Status", "Dataset", "lr", "Epochs", "Batch", "Optimizer", "Date", "Study")
@@ -120,8 +120,11 @@ class RunsView(QWidget):
         self.study_button.setToolTip("Tick every trial of the selected run's search study, to overlay their curves")
         self.extra: list[Run] = []  # runs opened from folders elsewhere
         self.pending_checks: set[Path] = set()  # runs to tick when the next scan lists them
-        self.note = QLabel(f"Runs in {root}. Tick runs to overlay their curves.", wordWrap=True)
-        buttons = QHBoxLayout()
+        # One line (the folder, which can be long, in its tooltip), then the buttons, which wrap onto a second
+        # row in a narrow dock rather than being cut.
+        self.note = QLabel("Tick runs to overlay their curves.", toolTip=f"Runs in {root}", wordWrap=True)
+        header = QWidget()
+        buttons = FlowLayout(header)
         for w in (
             self.note,
             self.refresh_button,
@@ -132,9 +135,8 @@ class RunsView(QWidget):
             self.study_button,
         ):
             buttons.addWidget(w)
-        buttons.insertStretch(1)
         layout = QVBoxLayout(self)
-        layout.addLayout(buttons)
+        layout.addWidget(header)
         layout.addWidget(self.table)
         self.table.itemChanged.connect(self._item_changed)
         self.refresh_button.clicked.connect(self.refresh)

@@ -59,7 +59,7 @@ def test_the_legend_has_colour_samples_readable_names_and_covers_no_plot(qtbot):
     colours = {pen.color().name() for pen, _, text in panel.legend.entries if text.startswith("VGG")}
     assert colours == {SERIES_COLORS[0].lower(), SERIES_COLORS[1].lower()}
     symbols = {text: symbol for _, symbol, text in panel.legend.entries}
-    assert symbols["train per epoch"] == "o" and symbols["validation per epoch"] == "t"  # the per-epoch points
+    assert symbols["epoch"] == "o" and symbols["validation"] == "t"  # the per-epoch points
     assert panel.loss.plotItem.legend is None  # no overlay on the data
 
     def clear_of_plots():

@@ -74,7 +74,7 @@ def test_dropping_two_pngs_on_the_evaluation_tab_shows_two_rows_of_five_bars(vie
     assert view.acceptDrops()
     view.set_run(run_dir)
     drop(view, pngs)
-    assert view.side.currentWidget() is view.predictions and view.predictions.busy()
+    assert view.side.currentWidget() is view.yours and view.predictions.busy()
     assert view.predictions.status.text() == f"Asking {run_dir.name} about 2 images…"
     qtbot.waitUntil(lambda: answered(view), timeout=ANSWER_MS)
     rows = view.predictions.rows
