@@ -9,7 +9,6 @@ import weakref
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -39,11 +38,12 @@ def torchvision_models() -> list[tuple[str, str]]:
 
 
 class ImportDialog(QDialog):
-    """A model source (torchvision:NAME or package.module:Class) and its input size."""
+    """A model source (torchvision:NAME or package.module:Class) and its input size.
+
+    Its fields are read after exec() returns, so it does not delete itself on close: `ask_import` deletes it."""
 
     def __init__(self, parent: QWidget | None = None, torchvision_only: bool = False) -> None:
         super().__init__(parent)
-        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.setWindowTitle("Import from torchvision" if torchvision_only else "Import a PyTorch model")
         self.source = QComboBox(editable=True)
         self.models = torchvision_models()
@@ -78,6 +78,18 @@ class ImportDialog(QDialog):
         source = self.source.currentText().strip()
         shape = self.input.text().replace(" ", "")
         return [source] + (["--input", shape] if shape else [])
+
+
+def ask_import(parent: QWidget, torchvision_only: bool) -> list[str] | None:
+    """The import-model arguments the user chose, or None when cancelled (or their own code not confirmed)."""
+    dialog = ImportDialog(parent, torchvision_only)
+    try:
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return None
+        args = dialog.args()
+    finally:
+        dialog.deleteLater()
+    return args if args[0] and confirm_user_code(parent, args[0]) else None
 
 
 class Interop:

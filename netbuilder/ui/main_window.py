@@ -56,7 +56,7 @@ from netbuilder.ui.editor import Editor
 from netbuilder.ui.group_item import GroupCard, GroupFrame
 from netbuilder.ui.health_view import attach as attach_health
 from netbuilder.ui.inspector import Inspector
-from netbuilder.ui.interop import EXPORTS, ImportDialog, Interop, ask_export_path, confirm_user_code
+from netbuilder.ui.interop import EXPORTS, Interop, ask_export_path, ask_import
 from netbuilder.ui.items import NodeItem
 from netbuilder.ui.look_inside import LookInside
 from netbuilder.ui.palette import Entry as PaletteEntry
@@ -564,11 +564,7 @@ class MainWindow(QMainWindow):
         return ask_export_path(self, fmt, self.files.last_folder())
 
     def ask_import(self, torchvision_only: bool) -> list[str] | None:
-        dialog = ImportDialog(self, torchvision_only)
-        if dialog.exec() != ImportDialog.DialogCode.Accepted:
-            return None
-        args = dialog.args()
-        return args if args[0] and confirm_user_code(self, args[0]) else None
+        return ask_import(self, torchvision_only)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         if (self.training.running() and not self.ask_stop_training()) or not self.files.may_discard():
@@ -627,7 +623,7 @@ class MainWindow(QMainWindow):
         self.files.open_document(document)
 
     def show_summary(self) -> None:
-        SummaryDialog(self.editor.document, self.editor.result, self).exec()
+        SummaryDialog(self.editor.document, self.editor.result, self).open()  # deletes itself on close
 
     # Editing: each gesture pushes one command built in commands.py ---------------------------------
 
