@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from netbuilder.core.atomic import write_text_atomic
 from netbuilder.core.gc_pause import paused_gc
 from netbuilder.core.graph import ID_PATTERN, Edge, Graph, GraphError, Node
 from netbuilder.core.groups import Group
+from netbuilder.core.params import describe, is_number
 from netbuilder.core.search_space import SearchSpace, SpaceError, check_space, space_from_json
 from netbuilder.core.text import clean, fmt_int, quote
 
@@ -23,10 +25,13 @@ MAX_NODES = 100_000
 MAX_DEPTH = 16
 write_atomic = write_text_atomic  # the name callers outside core still import from here
 
-_TOP_KEYS = {"format", "version", "name", "description", "nodes", "edges", "groups", "search"}
+_TOP_KEYS = {"format", "version", "name", "description", "nodes", "edges", "groups", "search", "training"}
 _NODE_KEYS = {"id", "type", "params", "position"}
 _EDGE_KEYS = {"from", "to", "port"}
 _GROUP_KEYS = {"id", "name", "members", "folded"}
+_SETTING_NAME = re.compile(r"[a-z_][a-z0-9_]{0,63}")
+MAX_SETTINGS = 64
+MAX_SETTING_TEXT = 4096
 
 
 class DocumentError(Exception):
@@ -39,6 +44,9 @@ class Document:
     name: str = "Untitled"
     description: str = ""
     search: SearchSpace = field(default_factory=SearchSpace)  # what a search varies (core.search_space)
+    # The run's settings saved with the network (name → plain value; train.config checks names and values and
+    # fills the others from the recipe). Empty in files written before they were saved.
+    training: dict[str, Any] = field(default_factory=dict)
 
 
 def _fail(source: str, where: str, what: str) -> DocumentError:
@@ -136,6 +144,23 @@ def _parse_edge(source: str, where: str, raw: Any, graph: Graph) -> Edge:
     if not 0 <= port < 64:
         raise _fail(source, f"{where}.port", f"port must be between 0 and 63; got {fmt_int(port)}.")
     return Edge(ends[0], ends[1], port)
+
+
+def _parse_training(source: str, raw: Any) -> dict[str, Any]:
+    """The file's "training" object: setting names with plain values (numbers through is_number)."""
+    _expect(source, "training", raw, dict, 'an object of training settings such as {"lr": 0.003}')
+    if len(raw) > MAX_SETTINGS:
+        raise _fail(source, "training", f"more than {MAX_SETTINGS} training settings.")
+    for name, value in raw.items():
+        where = f"training.{name}"
+        if not _SETTING_NAME.fullmatch(name):
+            raise _fail(source, "training", f"{quote(name)} is not a training setting's name.")
+        _expect(source, where, value, (str, int, float, bool, type(None)), "a number, text, true/false or null")
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and not is_number(value):
+            raise _fail(source, where, f"expected a number of at most 1e300 in size; got {describe(value)}.")
+        if isinstance(value, str) and len(value) > MAX_SETTING_TEXT:
+            raise _fail(source, where, f"the text is longer than {MAX_SETTING_TEXT:,} characters.")
+    return dict(raw)
 
 
 def _reject_constant(name: str) -> None:
@@ -237,7 +262,8 @@ def _read(data: Any, source: str) -> Document:
             check_space(search, graph)
         except SpaceError as e:
             raise _fail(source, "search", str(e)) from None
-    return Document(graph, name, description, search)
+    training = _parse_training(source, data["training"]) if "training" in data else {}
+    return Document(graph, name, description, search, training)
 
 
 def load(path: str | os.PathLike) -> Document:
@@ -313,6 +339,8 @@ def to_dict(doc: Document) -> dict[str, Any]:
     search = doc.search.to_json(doc.graph)
     if search:  # files without a search space read and write as before
         out["search"] = search
+    if doc.training:  # files without saved training settings read and write as before
+        out["training"] = {name: _finite(value) for name, value in doc.training.items()}
     return out
 
 
@@ -331,8 +359,11 @@ def dumps(doc: Document) -> str:
         return f'  "{key}": [\n    ' + ",\n    ".join(items) + "\n  ]"
 
     lists = [listing(key) for key in ("nodes", "edges", "groups") if key in data]
-    if "search" in data:
-        lists.append(f'  "search": {json.dumps(data["search"], ensure_ascii=False)}')
+    lists += [
+        f"  {json.dumps(key)}: {json.dumps(data[key], ensure_ascii=False)}"
+        for key in ("search", "training")
+        if key in data
+    ]
     return "{\n" + ",\n".join(head + lists) + "\n}\n"
 
 

@@ -102,7 +102,7 @@ def _error(message: str) -> None:
 def _train(args: argparse.Namespace) -> int:
     from netbuilder.core.document import DocumentError, load
     from netbuilder.train import runs
-    from netbuilder.train.config import recommend
+    from netbuilder.train.config import document_config
     from netbuilder.train.errors import TrainError
 
     changes = {s.name: getattr(args, s.name) for s in settings() if hasattr(args, s.name)}
@@ -114,7 +114,7 @@ def _train(args: argparse.Namespace) -> int:
             document, config, out = run.document, run.config.replace(**changes), run.path
         elif args.file:
             document = load(args.file)
-            config = recommend(document.graph, changes.get("dataset", "shapes10")).replace(**changes)
+            config = document_config(document.graph, document.training, changes)
             out = Path(args.out) if args.out else runs.new_path(RUNS_ROOT, Path(args.file).stem)
         else:
             raise TrainError("Give a network file to train, or --resume RUN_DIR to continue a run.")
@@ -149,7 +149,7 @@ def _train(args: argparse.Namespace) -> int:
 
 def _lr_find(args: argparse.Namespace) -> int:
     from netbuilder.core.document import DocumentError, load
-    from netbuilder.train.config import recommend
+    from netbuilder.train.config import document_config
     from netbuilder.train.errors import TrainError
 
     changes = {s.name: getattr(args, s.name) for s in settings() if hasattr(args, s.name)}
@@ -157,7 +157,7 @@ def _lr_find(args: argparse.Namespace) -> int:
         if args.steps < 2:
             raise TrainError(f"The learning-rate search needs at least 2 steps; got --steps {args.steps}.")
         document = load(args.file)
-        config = recommend(document.graph, changes.get("dataset", "shapes10")).replace(**changes)
+        config = document_config(document.graph, document.training, changes)
     except (DocumentError, TrainError) as e:
         _error(str(e))
         return 2

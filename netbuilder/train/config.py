@@ -15,6 +15,7 @@ from typing import Any
 from netbuilder.core.blocks import REGISTRY
 from netbuilder.core.graph import Graph
 from netbuilder.core.params import describe, is_number
+from netbuilder.core.text import clean
 from netbuilder.train import datasets
 from netbuilder.train.errors import TrainError
 
@@ -243,3 +244,34 @@ def recommend(graph: Graph, dataset: str = "shapes10") -> TrainConfig:
             channels_last=True,
         )
     return TrainConfig(dataset=dataset)
+
+
+def saved_settings(training: dict[str, Any]) -> dict[str, Any]:
+    """The training settings a network file saves (Document.training), each checked: TrainError names the first
+    that is not a setting or whose value is not allowed."""
+    known = {s.name: s for s in settings()}
+    for name, value in training.items():
+        setting = known.get(name)
+        if setting is None:
+            raise TrainError(
+                f"The file's training settings name {name!r}, which is not a setting of this NetBuilder "
+                f"(settings: {', '.join(sorted(known))})."
+            )
+        try:
+            setting.check(value)
+            if name == "dataset":
+                datasets.info(value)
+        except TrainError as e:  # a dataset's name is escaped: it comes from the file
+            raise TrainError(f"The file's training settings: {clean(str(e), 400)}") from None
+    return dict(training)
+
+
+def document_config(
+    graph: Graph, training: dict[str, Any], changes: dict[str, Any] | None = None, fallback_dataset: str = "shapes10"
+) -> TrainConfig:
+    """A run's settings for a network: the recipe that suits it, then the settings saved with it (training),
+    then changes (the command line's options); the recipe's dataset is fallback_dataset when neither names one."""
+    changes = changes or {}
+    saved = saved_settings(training)
+    dataset = changes.get("dataset", saved.get("dataset", fallback_dataset))
+    return recommend(graph, dataset).replace(**{**saved, **changes})

@@ -15,7 +15,7 @@ import random
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -302,6 +302,12 @@ def summary(study: optuna.Study, storage_url: str, with_importances: bool = True
     }
 
 
+def network_text(document: Document) -> str:
+    """The network a study searches, as text to compare: without the training settings saved with it (the
+    study's own settings are its config)."""
+    return dumps(replace(document, training={}))
+
+
 def optimize(
     study_spec: Study,
     trials: int,
@@ -319,7 +325,7 @@ def optimize(
         )
     study_spec.runs_root.mkdir(parents=True, exist_ok=True)
     study = study_spec.open()
-    if dumps(stored_document(study)) != dumps(study_spec.document):
+    if network_text(stored_document(study)) != network_text(study_spec.document):
         raise TrainError(
             f"The study {study_spec.name!r} searches another network; give another --study name, or leave out "
             "the network file to continue it."

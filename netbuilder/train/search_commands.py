@@ -144,7 +144,7 @@ def _search(args: argparse.Namespace) -> int:
 
     process.prepare()
     from netbuilder.train import search
-    from netbuilder.train.config import recommend
+    from netbuilder.train.config import document_config, recommend
     from netbuilder.train.events import EpochMetrics, Event, Started
 
     runs_root = Path(args.runs)
@@ -158,7 +158,7 @@ def _search(args: argparse.Namespace) -> int:
             base = search.stored_config(study) or recommend(document.graph, changes.get("dataset", "shapes10"))
             config = base.replace(**changes)
         else:
-            config = recommend(document.graph, changes.get("dataset", "shapes10")).replace(**changes)
+            config = document_config(document.graph, document.training, changes)
         spec = search.Study(document, config, name, url, runs_root, args.sampler, args.pruner, args.sampler_seed)
     except (DocumentError, TrainError) as e:
         _error(str(e))

@@ -189,7 +189,7 @@ class Edit(QUndoCommand):
         if not isinstance(other, Edit) or other.merge_key != self.merge_key:
             return False
         mine, theirs = self.ops[0], other.ops[0]
-        assert isinstance(mine, SetParams) and isinstance(theirs, SetParams)
+        assert isinstance(mine, (SetParams, SetTraining)) and type(theirs) is type(mine)
         mine.new = theirs.new
         return True
 
@@ -610,3 +610,25 @@ class SetSearch:
 def set_search(document: Document, space: SearchSpace, text: str = "Set the search space") -> Edit:
     """Mark parameters or settings "search" (or no longer): one undoable step."""
     return Edit(text, [SetSearch(document, document.search.copy(), space.copy())])
+
+
+@dataclass
+class SetTraining:
+    """Replace the training settings saved with the document (Document.training)."""
+
+    document: Document
+    old: dict[str, Any]
+    new: dict[str, Any]
+
+    def redo(self) -> None:
+        self.document.training = dict(self.new)
+
+    def undo(self) -> None:
+        self.document.training = dict(self.old)
+
+
+def set_training(document: Document, training: dict[str, Any], name: str) -> Edit:
+    """Set the document's training settings after the setting name changed: one undo step, successive changes of
+    one setting (typing, the arrows of a spin box) merged into it."""
+    op = SetTraining(document, dict(document.training), dict(training))
+    return Edit(f"Set {name}", [op], ("training setting", name))

@@ -15,6 +15,9 @@ from PySide6.QtWidgets import QMessageBox
 from netbuilder.core.blocks import INPUT
 from netbuilder.core.document import Document, DocumentError, load, save
 from netbuilder.core.graph import Graph, Node
+from netbuilder.core.text import clean
+from netbuilder.train.config import saved_settings
+from netbuilder.train.errors import TrainError
 from netbuilder.ui.autosave import Autosave
 from netbuilder.ui.editor import Editor
 
@@ -77,8 +80,12 @@ class DocumentFiles(QObject):
             return False
         try:
             document = load(path)
+            saved_settings(document.training)  # the training settings saved with it are settings this one has
         except DocumentError as e:
             self.prompts.show_error("Cannot open this file", str(e))
+            return False
+        except TrainError as e:
+            self.prompts.show_error("Cannot open this file", f"{clean(str(path), 200)}: {e}")
             return False
         self.editor.replace(document, None if as_copy else Path(path))
         if not as_copy:

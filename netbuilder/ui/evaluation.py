@@ -153,6 +153,9 @@ SIDE_BY_SIDE = 560  # the least width that shows the matrix and the images side 
 TILE_WIDTH = 96  # pixels of a test image's tile: its picture, and "true → predicted (97%)" wrapped under it
 
 
+NO_RUN = "Run a network to see how it does on the test images."
+
+
 class EvaluationView(QWidget):
     """The final test of a run: accuracy, the matrix, per-class accuracy and the wrong answers; and the run's
     answers for image files dropped on it or chosen with Predict…"""
@@ -162,7 +165,7 @@ class EvaluationView(QWidget):
     def __init__(self) -> None:
         super().__init__()
         self.run_path: Path | None = None  # the run whose network answers Predict… and dropped images
-        self.summary = QLabel("Run a network to see how it does on the test images.", wordWrap=True)
+        self.summary = QLabel(NO_RUN, wordWrap=True)
         self.summary.setFont(theme.ui_font(10, bold=True))
         self.matrix = ConfusionMatrix()
         self.per_class = QLabel(wordWrap=True)
@@ -232,6 +235,17 @@ class EvaluationView(QWidget):
         """The run whose network answers for dropped and chosen images."""
         self.run_path = Path(path) if path is not None else None
         self.predict_button.setEnabled(self.run_path is not None)
+
+    def clear(self) -> None:
+        """No run shown (another network was opened): no result, no images, no run to ask."""
+        self.set_run(None)
+        self.predictions.shutdown()
+        self.predictions.clear()
+        self.classes, self.wrong, self.samples, self.images = [], [], [], {}
+        self.summary.setText(NO_RUN)
+        self.matrix.set_data([], [])
+        self.per_class.setText("")
+        self.show_samples([], "")
 
     def predict_files(self, paths: list[Path]) -> None:
         """Show the run's top classes for each image (worked out in a background process)."""

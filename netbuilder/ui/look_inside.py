@@ -116,6 +116,7 @@ class LookInside(QWidget):
         self._asked: int | None = None  # the id of the request whose reply will be shown
         self._asked_at = 0.0
         self.last_seconds: float | None = None
+        self.runs_stale = False  # a run ended while the panel was hidden: its weights list is read when shown
         self.timer = QTimer(self)
         self.timer.setInterval(POLL_MS)
         self.timer.timeout.connect(self.poll)
@@ -205,6 +206,8 @@ class LookInside(QWidget):
     def showEvent(self, event: Any) -> None:  # noqa: N802
         super().showEvent(event)
         self.worker.start()
+        if self.runs_stale:
+            self.refresh_runs()
 
     def hideEvent(self, event: Any) -> None:  # noqa: N802
         super().hideEvent(event)
@@ -217,8 +220,16 @@ class LookInside(QWidget):
 
     # Choices ------------------------------------------------------------------------------------------------------
 
+    def runs_changed(self) -> None:
+        """A run ended (the window's, or a search trial): the weights list reads the runs folder again, now if
+        the panel is shown, else when it is."""
+        self.runs_stale = True
+        if self.isVisible():
+            self.refresh_runs()
+
     def refresh_runs(self) -> None:
         """The weights list: a random init, then best and last of every run of this network (newest first)."""
+        self.runs_stale = False
         chosen = self.weights.currentData()
         self.weights.clear()
         self.weights.addItem("Random init (the settings' seed)", {"kind": "random"})

@@ -188,6 +188,7 @@ class MainWindow(QMainWindow):
         self.training.runs.chosen.connect(self.training.show_run)
         self.look_inside.step_to.connect(self._select_block)
         self.training.look_inside.connect(self.open_in_look_inside)
+        self.training.runs_changed.connect(self.look_inside.runs_changed)  # a new run's weights to look with
 
         self.resize(1500, 950)
         self.resizeDocks([self.palette_dock, self.inspector_dock], [230, 340], Qt.Orientation.Horizontal)

@@ -11,6 +11,7 @@ import signal
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,7 @@ from PySide6.QtWidgets import (
 
 from netbuilder.core.atomic import write_text_atomic
 from netbuilder.core.document import Document, DocumentError, dumps, parse
-from netbuilder.core.search_space import SearchSpace, SpaceError, apply, format_text, parse_text
+from netbuilder.core.search_space import SearchSpace, SpaceError, apply, format_text, parse_text, split
 from netbuilder.train.config import TrainConfig, settings
 from netbuilder.train.errors import TrainError
 from netbuilder.train.search_commands import PRUNERS, SAMPLERS, STORAGE_FILE, check_training, searchable
@@ -166,7 +167,18 @@ class SearchView(QWidget):
         self.setting.currentTextChanged.connect(self._show_setting)
         self.setting_text.returnPressed.connect(self._search_setting)
         editor.checked.connect(self._show_space)
-        editor.replaced.connect(self._show_space)
+        editor.replaced.connect(self._document_replaced)
+        self._show_space()
+
+    def _document_replaced(self) -> None:
+        """Another document: a study name made from its name, and no trials of a study of the one before (a study
+        still running keeps its rows until it ends; its trials train its own snapshot)."""
+        if not self.running:
+            self.rows, self.summary, self.network = {}, None, None
+            self.status.setText("")
+            self._fill()
+        self.study.setText(self._default_name())
+        self.study.setModified(False)
         self._show_space()
 
     # The space -------------------------------------------------------------------------------
@@ -227,10 +239,13 @@ class SearchView(QWidget):
             return
         name = self.study.text().strip() or self._default_name()
         try:
-            options = search_args(self.config())
+            config = self.config()
         except TrainError as e:
             self.status.setText(str(e))
             return
+        options = search_args(config)
+        # The network the study keeps carries the settings it trains with: its best network opens with them.
+        doc = replace(doc, training={key: value for key, value in config.to_dict().items() if value is not None})
         self.runs_root.mkdir(parents=True, exist_ok=True)
         snapshot = self.runs_root / f".search-{os.getpid()}-{int(time.time() * 1000)}.json"
         write_text_atomic(snapshot, dumps(doc))
@@ -421,15 +436,19 @@ class SearchView(QWidget):
         return max(done, key=lambda r: r["value"]) if done else None
 
     def best_document(self) -> Document | None:
-        """The searched network with the best trial's block values (its space kept, to search on from there)."""
+        """The searched network with the best trial's block values and training settings (its space kept, to
+        search on from there)."""
         best = self.best_row()
         if best is None or self.network is None:
             return None
         try:
-            return apply(parse(self.network, "the study's network"), best["params"], keep_space=True)
+            searched = parse(self.network, "the study's network")
         except DocumentError as e:
             self.status.setText(str(e))
             return None
+        document = apply(searched, best["params"], keep_space=True)
+        document.training = {**searched.training, **split(best["params"])[1]}
+        return document
 
     def open_best(self) -> None:
         doc = self.best_document()
