@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 
 from netbuilder.core.atomic import text_writer
 from netbuilder.ui import theme
-from netbuilder.ui.flow import FlowLayout
+from netbuilder.ui.flow import FlowLayout, together
 from netbuilder.ui.render import save_image
 from netbuilder.ui.series import Growing, RunSeries, Smoothed, diverged_at, finite_range
 
@@ -118,16 +118,6 @@ class Legend(QWidget):
             )
 
 
-def _together(*widgets: QWidget) -> QWidget:
-    """Widgets kept in one row (a label and its control): the flow wraps between groups, not inside one."""
-    box = QWidget()
-    row = QHBoxLayout(box)
-    row.setContentsMargins(0, 0, 0, 0)
-    for w in widgets:
-        row.addWidget(w)
-    return box
-
-
 class _Plot(pg.PlotWidget):
     """One plot, named by its y axis (a title would cost a line of a short dock), with a crosshair that reads
     out x and the value of the first curve under the pointer."""
@@ -219,7 +209,7 @@ class CurvesPanel(QWidget):
             (self.log_loss,),
             (self.export_png, self.export_csv),
         ):
-            controls.addWidget(_together(*group))
+            controls.addWidget(together(*group))
 
         self.loss = _Plot("loss")
         self.accuracy = _Plot("accuracy")

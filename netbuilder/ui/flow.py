@@ -4,7 +4,7 @@ layout example): a pane's controls stay whole in a narrow dock instead of being 
 from __future__ import annotations
 
 from PySide6.QtCore import QPoint, QRect, QSize, Qt
-from PySide6.QtWidgets import QLayout, QLayoutItem, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLayout, QLayoutItem, QWidget
 
 
 class FlowLayout(QLayout):
@@ -84,3 +84,13 @@ class FlowLayout(QLayout):
                 x += hint.width() + self._gap
             y += height + self._gap
         return max(0, y - self._gap - rect.y()) + m.bottom()
+
+
+def together(*widgets: QWidget) -> QWidget:
+    """Widgets kept in one row (a label and its control): a flow wraps between such groups, not inside one."""
+    box = QWidget()
+    row = QHBoxLayout(box)
+    row.setContentsMargins(0, 0, 0, 0)
+    for w in widgets:
+        row.addWidget(w)
+    return box

@@ -40,6 +40,7 @@ from netbuilder.train.errors import TrainError
 from netbuilder.train.search_commands import PRUNERS, SAMPLERS, STORAGE_FILE, check_training, searchable
 from netbuilder.ui.commands import set_search
 from netbuilder.ui.editor import Editor
+from netbuilder.ui.flow import FlowLayout, together
 
 COLUMNS = ("Trial", "State", "Value", "Params", "Duration", "Note")
 STOP_GRACE_MS = 15_000
@@ -124,15 +125,14 @@ class SearchView(QWidget):
         self.importance.horizontalHeader().setStretchLastSection(True)
 
         form = QFormLayout()
-        line = QHBoxLayout()
+        line = QWidget()
+        flow = FlowLayout(line)  # wraps in a narrow dock rather than scrolling the tab sideways
         for label, w in (("trials", self.trials), ("sampler", self.sampler), ("pruner", self.pruner)):
-            line.addWidget(QLabel(label))
-            line.addWidget(w)
-        line.addStretch(1)
-        actions = QHBoxLayout()  # on lines of their own, so that the tab fits the dock's width
+            flow.addWidget(together(QLabel(label), w))
+        actions = QWidget()  # on lines of their own, so that the tab fits the dock's width
+        flow = FlowLayout(actions)
         for w in (self.start_button, self.stop_button, self.open_button):
-            actions.addWidget(w)
-        actions.addStretch(1)
+            flow.addWidget(w)
         form.addRow("Study", self.study)
         form.addRow("", line)
         form.addRow("", actions)

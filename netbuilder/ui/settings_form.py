@@ -23,11 +23,11 @@ from PySide6.QtWidgets import (
 
 from netbuilder.core.search_space import SearchSpace, SpaceError, parse_text
 from netbuilder.train import datasets
-from netbuilder.train.config import Setting, TrainConfig, settings
+from netbuilder.train.config import Setting, TrainConfig, document_config, recommend, settings
 from netbuilder.train.errors import TrainError
 from netbuilder.train.search_commands import check_training, first_setting_guess, searchable
 from netbuilder.ui import theme
-from netbuilder.ui.commands import set_search
+from netbuilder.ui.commands import set_search, set_training
 from netbuilder.ui.editor import Editor
 from netbuilder.ui.search_row import SearchRow
 
@@ -104,7 +104,9 @@ def show_value(widget: QWidget, value: Any) -> None:
 
 class SettingsForm(QWidget):
     """FIELDS of TrainConfig, with the dataset's fit to the Input block, its fix, the device and the memory
-    estimate under the rows they concern. `changed` follows every edit."""
+    estimate under the rows they concern. `changed` follows every edit. Given a document (enable_search), the
+    settings are the document's: each edit is an undoable step that saves them with it (Document.training), and
+    opening a document or undoing shows its settings."""
 
     changed = Signal()
 
@@ -131,6 +133,7 @@ class SettingsForm(QWidget):
         self.memory = QLabel(wordWrap=True)
         after = {"data_dir": self.fit, "resize": self.fix_input, "device": self.device_info}
         self.editor: Editor | None = None  # the open document, whose search space the ± toggles mark
+        self.recorded: dict[str, Any] = {}  # the document's training settings as the form last showed or set them
         self.search_rows: dict[str, SearchRow] = {}
         self.search_note = QLabel(wordWrap=True, objectName="search_note")
         self.search_note.setStyleSheet(theme.status_style("error"))
@@ -160,22 +163,28 @@ class SettingsForm(QWidget):
         form.addRow("", self.search_note)
         form.setRowVisible(self.search_note, False)
         form.addRow("Memory", self.memory)
-        for widget in self.fields.values():
-            self._connect(widget)
+        for name, widget in self.fields.items():
+            self._connect(widget, name)
         self.dataset.activated.connect(self._dataset_chosen)  # the folder item asks for the folder first
 
-    def _connect(self, widget: QWidget) -> None:
-        if isinstance(widget, QCheckBox):
-            widget.toggled.connect(self._emit)
-        elif isinstance(widget, QComboBox):
-            widget.currentTextChanged.connect(self._emit)
-        elif isinstance(widget, (QSpinBox, QDoubleSpinBox)):
-            widget.valueChanged.connect(self._emit)
-        elif isinstance(widget, QLineEdit):
-            widget.editingFinished.connect(self._emit)
+    def _connect(self, widget: QWidget, name: str) -> None:
+        def edited(*_: object) -> None:
+            self._edited(name)
 
-    def _emit(self, *_: object) -> None:
-        self.changed.emit()
+        if isinstance(widget, QCheckBox):
+            widget.toggled.connect(edited)
+        elif isinstance(widget, QComboBox):
+            widget.currentTextChanged.connect(edited)
+        elif isinstance(widget, (QSpinBox, QDoubleSpinBox)):
+            widget.valueChanged.connect(edited)
+        elif isinstance(widget, QLineEdit):
+            widget.editingFinished.connect(edited)
+
+    def _edited(self, name: str) -> None:
+        """A person changed a setting: the document keeps it (one undo step), then `changed`."""
+        if not self.signalsBlocked():
+            self._record(name)
+            self.changed.emit()
 
     def _dataset_chosen(self, index: int) -> None:
         if self.dataset.itemData(index) == "":
@@ -183,7 +192,7 @@ class SettingsForm(QWidget):
             if folder:
                 self.folder = folder
                 self.dataset.setItemText(index, f"folder: {Path(folder).name}")
-        self.changed.emit()
+        self._edited("dataset")
 
     def dataset_key(self) -> str:
         key = self.dataset.currentData()
@@ -208,22 +217,71 @@ class SettingsForm(QWidget):
         widget.blockSignals(True)
         show_value(widget, value)
         widget.blockSignals(False)
-        self.changed.emit()
+        self._edited(name)
 
     def config(self) -> TrainConfig:
         """The settings shown; raises TrainError with a sentence when one is impossible."""
-        shown = {name: value_of(widget) for name, widget in self.fields.items()}
-        return self.base.replace(dataset=self.dataset_key(), **shown)
+        values = {name: value_of(widget) for name, widget in self.fields.items()}
+        return self.base.replace(dataset=self.dataset_key(), **values)
+
+    def shown(self) -> dict[str, Any]:
+        """The settings the form shows, by name (those without a value left out): what a document saves."""
+        values = {name: value_of(widget) for name, widget in self.fields.items()}
+        return {"dataset": self.dataset_key(), **{k: v for k, v in values.items() if v is not None}}
+
+    # The document's settings ------------------------------------------------------------------------
+
+    def show_document(self) -> str | None:
+        """Show the open document's settings: those saved with it, the others from the recipe that suits its
+        network (for the dataset chosen, when it saves none). Returns the sentence refusing saved settings that
+        cannot be used (the recipe is shown then), else None."""
+        assert self.editor is not None
+        graph, training = self.editor.graph, self.editor.document.training
+        problem = None
+        try:
+            config = document_config(graph, training, fallback_dataset=self.dataset_key())
+        except TrainError as e:
+            try:
+                config = document_config(graph, {}, fallback_dataset=self.dataset_key())
+            except TrainError:
+                config = recommend(graph)
+            problem = str(e) if training else None
+        self.show_config(config)
+        self.recorded = dict(training)
+        return problem
+
+    def _record(self, name: str) -> None:
+        """Save the settings shown with the document, as one undoable step named after the setting changed
+        (nothing when a value is impossible: its sentence is shown instead)."""
+        if self.editor is None:
+            return
+        try:
+            self.config()
+        except TrainError:
+            return
+        doc, shown = self.editor.document, self.shown()
+        if shown != doc.training:
+            self.recorded = shown
+            self.editor.push(set_training(doc, shown, name))
+
+    def _follow_document(self, *_: object) -> None:
+        """After an undo or redo of a setting's change (the document's settings are not the ones shown)."""
+        if self.editor is not None and self.editor.document.training != self.recorded:
+            self.show_document()
+            self.changed.emit()
 
     # Searched settings ------------------------------------------------------------------------------
 
     def enable_search(self, editor: Editor) -> None:
-        """Show each searchable setting's ± toggle, marking it "search" in editor's document (undoable)."""
+        """Show each searchable setting's ± toggle, marking it "search" in editor's document (undoable); the
+        settings become the document's (show_document, _record)."""
         self.editor = editor
         for row in self.search_rows.values():
             row.toggle.setVisible(True)
+        editor.checked.connect(self._follow_document)
         editor.checked.connect(self.show_search)
         editor.replaced.connect(self.show_search)
+        self.recorded = dict(editor.document.training)
         self.show_search()
 
     def show_search(self, *_: object) -> None:

@@ -26,7 +26,7 @@ from netbuilder.core.document import Document
 from netbuilder.core.graph import Node
 from netbuilder.core.shapes import Check
 from netbuilder.train import datasets
-from netbuilder.train.config import TrainConfig, recommend
+from netbuilder.train.config import TrainConfig
 from netbuilder.train.errors import TrainError
 from netbuilder.train.events import BatchMetrics, EpochMetrics, Evaluated, Failed, Finished, Started
 from netbuilder.train.lr_find import LRFound, LRProgress
@@ -84,6 +84,7 @@ class TrainingDock(QWidget):
     """Start a run of the open network, watch it, evaluate it, compare it with earlier ones."""
 
     run_finished = Signal(object)  # the last event, Finished or Failed
+    runs_changed = Signal()  # a run or a search trial ended: lists of runs read the runs folder again
     look_inside = Signal(str)  # an image (of Predict… or dropped on Evaluation) to open in Look inside
 
     def __init__(self, editor: Editor, runs_root: Path) -> None:
@@ -91,6 +92,7 @@ class TrainingDock(QWidget):
         self.editor, self.runs_root = editor, runs_root
         self.live: RunSeries | None = None
         self.snapshot: Document | None = None
+        self.run_document: Document | None = None  # the open document when the run (or lr search) started
         self.started_at = 0.0
         self.epochs = 1
         self.latest: BatchMetrics | None = None  # the newest batch metrics, shown by _show_progress
@@ -167,15 +169,16 @@ class TrainingDock(QWidget):
         self.settings.changed.connect(self.refresh_checks)
         self.settings.fix_input.clicked.connect(self._fix_input)
         self.runs.overlay.connect(self._overlay)
-        self.search.trial_done.connect(self.runs.refresh)
+        self.search.trial_done.connect(self.runs_changed)
+        self.runs_changed.connect(self.runs.refresh)
         self.runs.predict.connect(self.predict_with)
         self.evaluation.look_inside.connect(self.look_inside)
         self.editor.checked.connect(self.refresh_checks)
-        self.editor.replaced.connect(self.recommend)
+        self.editor.replaced.connect(self._document_replaced)
         self.probe = DeviceProbe(self)
         self.probe.found.connect(self._device_found)
         self.probe.start_after_paint(self, PROBE_DELAY_MS)
-        self.recommend()
+        self.show_settings()
 
     @property
     def runner(self) -> Any:
@@ -187,10 +190,33 @@ class TrainingDock(QWidget):
 
     # Settings ---------------------------------------------------------------------------------
 
-    def recommend(self) -> None:
-        """Good settings for the open network, so that Start needs no tuning."""
-        self.settings.show_config(recommend(self.editor.graph, self.settings.dataset_key() or "shapes10"))
+    def show_settings(self) -> None:
+        """The open document's settings: those saved with it, the others good ones for its network (the recipe),
+        so that Start needs no tuning."""
+        problem = self.settings.show_document()
+        if problem:
+            self.show_failure(problem)
         self.refresh_checks()
+
+    def _document_replaced(self) -> None:
+        """Another document: its settings, and nothing left of the one before in the views that belong to a
+        document or to its last run (the evaluation, the learning-rate curve, the finished run's curve and
+        sentence; the Health tab and the canvas marks clear themselves, health_view). A run still going keeps
+        its progress and curve: it trains a snapshot of the document before (the note says so)."""
+        self.lr_find.clear()
+        self.evaluation.clear()
+        if not self.running():
+            self.live = None
+            self._overlay(self.runs.checked())
+            self.progress.setRange(0, 1)
+            self.progress.setValue(0)
+            self.status.setText("Ready.")
+            self.status.setStyleSheet("")
+        self.show_settings()
+
+    def run_is_open(self) -> bool:
+        """Whether the run in progress (or the last one) was started from the document open now."""
+        return self.run_document is not None and self.run_document is self.editor.document
 
     def _device_found(self, text: str) -> None:
         precision = (self.probe.info or {}).get("precision")
@@ -298,6 +324,7 @@ class TrainingDock(QWidget):
             self.start_button.setText("Start anyway")
             return
         self.snapshot = self._document_now()
+        self.run_document = self.editor.document
         self.epochs = config.epochs
         force, self.anyway = self.anyway, False
         self.controller.start(self.snapshot, config, new_path(self.runs_root, self.run_name()), force)
@@ -314,6 +341,7 @@ class TrainingDock(QWidget):
             self.show_failure(problem.replace("click Start anyway", "lower the batch size"))
             return
         self.controller.find_lr(self._document_now(), config)
+        self.run_document = self.editor.document
         self.start_button.setEnabled(False)
         self.find_lr_button.setEnabled(False)
         self.stop_button.setEnabled(True)
@@ -336,6 +364,10 @@ class TrainingDock(QWidget):
 
     def _lr_found(self, found: LRFound) -> None:
         self._lr_end(done=True)
+        if not self.run_is_open():
+            self.status.setText("The learning-rate search of the network open before ended; run it again here.")
+            self.status.setStyleSheet("")
+            return
         self.lr_find.show_result(found)
         self.tabs.setCurrentWidget(self.lr_find)
         self.status.setText(
@@ -429,7 +461,7 @@ class TrainingDock(QWidget):
         elif isinstance(event, EpochMetrics):
             live.add_epoch(event.epoch, event.train_loss, event.train_accuracy, event.val_loss, event.val_accuracy)
             self.curves.mark_dirty()
-        elif isinstance(event, Evaluated):
+        elif isinstance(event, Evaluated) and self.run_is_open():
             assert self.controller.out is not None
             self.show_evaluation(event, Run(self.controller.out))
         elif isinstance(event, Finished):
@@ -453,15 +485,15 @@ class TrainingDock(QWidget):
         self.latest = None
         self.snapshot_note.hide()
         out = self.controller.out
-        if out is not None and Run(out).checkpoint_path("last").is_file():
+        if out is not None and self.run_is_open() and Run(out).checkpoint_path("last").is_file():
             self.evaluation.set_run(out)  # a stopped run's weights answer Predict… too
         if failed:
             self.show_failure(text)
         else:
             self.status.setText(text)
             self.status.setStyleSheet("")
-        self.runs.refresh()
         self.refresh_checks()
+        self.runs_changed.emit()
         self.run_finished.emit(event)
 
     def show_failure(self, text: str) -> None:

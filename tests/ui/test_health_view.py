@@ -98,8 +98,8 @@ def test_reopening_a_past_run_s_metrics_log_restores_the_marks(tmp_path):
     feed = HealthFeed(scene)
     feed.show_run(Run.open(tmp_path / "r"))
     assert scene.node_items["relu1"].health[0] == "problem" and scene.node_items["fc1"].health[0] == "ok"
-    scene.editor.replaced.emit()  # the canvas rebuilt (another network opened): the marks come back
-    assert scene.node_items["relu1"].health[0] == "problem"
+    scene.editor.replace(load_preset("seed_cnn"), None)  # another document (the same blocks): its marks are its own
+    assert all(item.health is None for item in scene.node_items.values())
     if os.environ.get("NETBUILDER_SCREENSHOTS"):
         _screenshots(scene, feed)
 
@@ -120,7 +120,8 @@ def test_attached_to_the_window_the_dock_s_events_and_chosen_runs_feed_the_marks
     feed = window.health  # the window attaches it
     tabs = window.training.tabs
     assert [tabs.tabText(i) for i in range(tabs.count())].count("Health") == 1
-    window.training.live = RunSeries("run", "#0072B2")  # as the dock's own start sets it
+    window.training.live = RunSeries("run", "#0072B2")  # as the dock's own start sets them
+    window.training.run_document = window.editor.document
     window.training.controller.event.emit(started())
     window.training.controller.event.emit(record(400, 0.71))
     assert window.scene.node_items["relu1"].health[0] == "problem"
@@ -138,6 +139,7 @@ def test_the_inspector_gives_the_selected_block_s_health_over_time(make_window):
 
     window = make_window()
     window.training.live = RunSeries("run", "#0072B2")
+    window.training.run_document = window.editor.document
     click_node(window, "relu1")
     assert not window.inspector.health.isVisible()
     window.training.controller.event.emit(started())
