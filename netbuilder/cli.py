@@ -46,6 +46,12 @@ def _cmd_presets(args: argparse.Namespace) -> int:
 def _cmd_render(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from netbuilder.ui.display import missing_library
+
+    problem = missing_library("offscreen")  # before Qt is loaded: it would end in an ImportError's traceback
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     from netbuilder.ui.render import render
 
     out = Path(args.output)
@@ -103,11 +109,20 @@ def _subcommands() -> argparse.ArgumentParser:
     return parser
 
 
-def _app_parser() -> argparse.ArgumentParser:
+def _commands(parser: argparse.ArgumentParser) -> dict[str, str]:
+    """Every subcommand the parser has, with its one-line help, in the order registered."""
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return {c.dest: c.help or "" for c in sub._choices_actions}
+
+
+def _app_parser(commands: dict[str, str]) -> argparse.ArgumentParser:
+    width = max(map(len, commands)) + 2
+    listing = "\n".join(f"  {name:<{width}}{text}" for name, text in commands.items())
     parser = argparse.ArgumentParser(
         prog="netbuilder",
         description="Design neural networks block by block. Without FILE, opens the VGG-CIFAR preset.",
-        epilog="Headless commands: netbuilder {check,presets,render,train,search,evaluate,export,import-model} --help",
+        epilog=f"commands that need no window (netbuilder COMMAND --help for each):\n{listing}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("file", nargs="?", help="a network .json file to open")
     parser.add_argument("--screenshot", metavar="OUT.png", help="open the window, save a screenshot, exit")
@@ -119,10 +134,17 @@ EXIT_BROKEN_PIPE = 128 + 13  # what a shell reports for a tool that SIGPIPE ende
 
 def _run(argv: list[str]) -> int:
     parser = _subcommands()
-    if argv and argv[0] in parser._subparsers._group_actions[0].choices:  # type: ignore[union-attr]
+    commands = _commands(parser)
+    if argv and argv[0] in commands:
         args = parser.parse_args(argv)
         return args.run(args)
-    args = _app_parser().parse_args(argv)
+    args = _app_parser(commands).parse_args(argv)
+    from netbuilder.ui.display import window_problem
+
+    problem = window_problem(os.environ, list(commands))
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     from netbuilder.ui.app import run
 
     return run(args.file, args.screenshot)
