@@ -5,6 +5,7 @@ in: the window passes dialogs, tests pass answers."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -127,6 +128,13 @@ class DocumentFiles(QObject):
 
     def last_folder(self) -> str:
         return str(self.settings.value("files/last_folder", str(Path.home())))
+
+    def save_proposal(self) -> str:
+        """Where Save As starts: the document's own file, or its name in the last folder (VGG-CIFAR: vgg_cifar.json)."""
+        if self.editor.path is not None:
+            return str(self.editor.path)
+        stem = re.sub(r"\W+", "_", self.editor.document.name.lower()).strip("_") or "network"
+        return str(Path(self.last_folder()) / f"{stem}.json")
 
     def _remember(self, path: Path) -> None:
         path = path.resolve()

@@ -529,11 +529,10 @@ class MainWindow(QMainWindow):
         QMessageBox.warning(self, title, text)
 
     def ask_path(self, save: bool) -> Path | None:
-        folder = self.files.last_folder()
         if save:
-            name, _ = QFileDialog.getSaveFileName(self, "Save network", folder, FILTER)
+            name, _ = QFileDialog.getSaveFileName(self, "Save network", self.files.save_proposal(), FILTER)
         else:
-            name, _ = QFileDialog.getOpenFileName(self, "Open network", folder, FILTER)
+            name, _ = QFileDialog.getOpenFileName(self, "Open network", self.files.last_folder(), FILTER)
         return Path(name) if name else None
 
     def ask_restore(self, path: Path | None) -> bool:
