@@ -336,6 +336,30 @@ def test_dragging_the_overview_rectangle_pans_the_canvas(make_window):
     assert minimap.isVisible()
 
 
+def overview_colours(minimap) -> set[tuple[int, ...]]:
+    image = minimap.grab().toImage()
+    return {image.pixelColor(x, y).getRgb() for x in range(image.width()) for y in range(image.height())}
+
+
+def test_the_overview_shows_an_edit_once_the_edits_pause_and_a_pan_keeps_its_picture(make_window, qtbot):
+    """The overview redraws the network after an edit, outside the frame that shows the edit on the canvas."""
+    window = make_window("seed_cnn")
+    minimap, graph = window.view.minimap, window.editor.graph
+    qtbot.waitUntil(lambda: minimap._picture is not None)
+    before = overview_colours(minimap)
+    window.editor.push(set_params(graph, "conv1", dict(graph.nodes["conv1"].params, kernel_size=99)))
+    assert window.scene.node_items["conv1"].view.error
+    qtbot.waitUntil(lambda: bool(overview_colours(minimap) - before))  # the broken conv in the error colour
+    view = window.view
+    view.zoom_by(4.0 / view.zoom())  # the visible rectangle inside the network: a pan keeps the map's extent
+    view.centerOn(window.scene.node_items["conv1"])
+    minimap.repaint()
+    picture = minimap._picture
+    view.verticalScrollBar().setValue(view.verticalScrollBar().value() + 5)
+    minimap.repaint()
+    assert minimap._picture is picture
+
+
 def test_the_new_actions_are_in_the_menus_and_the_shortcut_sheet(make_window):
     window = make_window()
     sheet = window.show_shortcuts()
