@@ -6,6 +6,7 @@ from __future__ import annotations
 import platform
 import re
 from importlib.metadata import PackageNotFoundError, version
+from importlib.resources import files
 from pathlib import Path
 
 import PySide6
@@ -25,8 +26,11 @@ from PySide6.QtWidgets import (
 
 import netbuilder
 
-README = Path(netbuilder.__file__).resolve().parents[1] / "README.md"
+README = Path(netbuilder.__file__).resolve().parents[1] / "README.md"  # in a checkout; a wheel has none
+# Help → The file format / The command line: the README's sections (heading, title), shipped inside the package
+# as resources/help/KEY.md (a wheel has no README; tests/ui/test_help_shipped.py keeps the copies equal to it).
 SECTIONS = {"file-format": ("File format", "The file format"), "cli": ("Command line", "The command line")}
+HELP = Path(str(files("netbuilder._resources"))) / "help"
 
 TOUR: list[tuple[str, str]] = [
     (
@@ -143,10 +147,18 @@ class ReadmeSection(QDialog):
         self.resize(820, 560)
 
 
+def shipped_section(key: str) -> str:
+    """The README section that ships inside the package (Markdown), or an empty string when it is not there."""
+    try:
+        return (HELP / f"{key}.md").read_text(encoding="utf-8")
+    except OSError:
+        return ""
+
+
 def open_readme(parent: QWidget, key: str) -> ReadmeSection:
     """Help → The file format / The command line: the README's section, in a dialog."""
-    heading, title = SECTIONS[key]
-    dialog = ReadmeSection(title, readme_section(heading), parent)
+    _, title = SECTIONS[key]
+    dialog = ReadmeSection(title, shipped_section(key), parent)
     dialog.show()
     return dialog
 
