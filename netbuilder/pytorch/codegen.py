@@ -100,17 +100,19 @@ def _statement(indent: int, start: str, items: list[str], end: str, sep: str = "
 
 
 def _docstring(paragraphs: list[str], indent: int) -> list[str]:
-    """A docstring: paragraphs wrapped to MAX_LINE, except those with line breaks, kept as they are."""
+    """A docstring: paragraphs wrapped to MAX_LINE, line by line where they hold line breaks; code (a line
+    indented by 4 spaces) is kept as it is."""
     pad = " " * indent
     if len(paragraphs) == 1 and len(f'{pad}"""{paragraphs[0]}"""') <= MAX_LINE:
         return [f'{pad}"""{paragraphs[0]}"""']
     lines = textwrap.wrap(paragraphs[0], MAX_LINE, initial_indent=pad + '"""', subsequent_indent=pad)
     for text in paragraphs[1:]:
         lines.append("")
-        if "\n" in text:
-            lines += [(pad + line).rstrip() for line in text.split("\n")]
-        else:
-            lines += textwrap.wrap(text, MAX_LINE, initial_indent=pad, subsequent_indent=pad)
+        for line in text.split("\n"):
+            if line.startswith("    ") or not line:
+                lines.append((pad + line).rstrip())
+            else:
+                lines += textwrap.wrap(line, MAX_LINE, initial_indent=pad, subsequent_indent=pad)
     return [*lines, pad + '"""']
 
 
@@ -334,8 +336,40 @@ def _escaped(text: str) -> str:
     return clean(" ".join(text.split()), TITLE_LIMIT).replace("\\", "\\\\").replace('"', '\\"')
 
 
-def generate(graph: Graph, class_name: str = "Net", title: str = "") -> str:
-    """The source of model.py for a valid graph; an invalid one raises build.BuildError.
+def _weights_doc(graph: Graph, weights: str | None) -> list[str]:
+    """The module docstring's paragraphs on loading trained weights: the file `export --weights` writes beside
+    model.py (weights: its name, None when there is none yet) and a run's checkpoint (best.pt, last.pt)."""
+    if weights is None:
+        where = (
+            "Trained weights: `netbuilder export NET.json --to py --weights RUN_DIR` writes a run's weights beside "
+            "this file under its names (model_weights.pt, or .safetensors with safetensors installed), loaded as:"
+        )
+        weights = "model_weights.pt"
+    else:
+        where = "Trained weights, written beside this file by `netbuilder export --weights`, under its names:"
+    load = (
+        f'    from safetensors.torch import load_file\n    model.load_state_dict(load_file("{weights}"))'
+        if weights.endswith(".safetensors")
+        else f'    model.load_state_dict(torch.load("{weights}", weights_only=True))'
+    )
+    checkpoint = (
+        'A run\'s best.pt or last.pt is a checkpoint, a dict {"model": state_dict, "epoch": …}, whose "model" '
+        "names the layers as NetBuilder does (layers.<block>.weight)"
+    )
+    if graph.groups:  # its layers are submodules: their names are not NetBuilder's with "layers." left off
+        return [f"{where}\n{load}", f"{checkpoint}: `export --weights RUN_DIR` renames them for this file."]
+    return [
+        f"{where}\n{load}",
+        f"{checkpoint}:\n"
+        '    state = torch.load("RUN_DIR/best.pt", weights_only=True)["model"]\n'
+        '    state = {k.removeprefix("layers."): v for k, v in state.items()}\n'
+        "    model.load_state_dict(state)",
+    ]
+
+
+def generate(graph: Graph, class_name: str = "Net", title: str = "", weights: str | None = None) -> str:
+    """The source of model.py for a valid graph; an invalid one raises build.BuildError. weights: the name of
+    the weights file written beside it, which its docstring says how to load.
 
     The module it defines holds build(graph)'s layers under python_names(graph) and computes the same
     outputs. A group (core.plan.nest) is a submodule named by group_names(graph): an nn.Sequential when its
@@ -381,6 +415,7 @@ def generate(graph: Graph, class_name: str = "Net", title: str = "") -> str:
         f"Input: a batch of shape {batch}.\nParameters: {result.total_params:,}.",
         f"Usage:\n    from model import {class_name}\n\n    model = {class_name}()\n"
         f"    y = model(torch.randn{_batch(input_shape, 8)})",
+        *_weights_doc(graph, weights),
         "Run `python model.py` to try it on a random batch.",
     ]
     class_doc = [f"{name}, as designed in NetBuilder.", "Each layer is the attribute named after its block."]

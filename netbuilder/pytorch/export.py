@@ -189,18 +189,17 @@ def export_python(
     Returns the files written. A network whose output is not a vector of class scores gets no train.py."""
     graph = document.graph
     model_py, train_py = python_paths(out)
+    weights = None if state_dict is None else model_py.with_name(f"{model_py.stem}_weights{weights_suffix()}")
     try:
-        source = generate(graph, title=document.name)
+        source = generate(graph, title=document.name, weights=weights and weights.name)
     except BuildError as e:
         raise ExportError(str(e)) from None
     try:
         script: str | None = generate_train_script(graph, model_py.stem)
     except TrainScriptError:
         script = None
-    weights = None
     if state_dict is not None:
         network(graph, state_dict)  # refuses weights of another network before anything is written
-        weights = model_py.with_name(f"{model_py.stem}_weights{weights_suffix()}")
     try:
         for path in (model_py, train_py, weights):  # a device, folder or link loop is refused before any write
             if path is not None:

@@ -9,6 +9,18 @@ Usage:
     model = Net()
     y = model(torch.randn(8, 3, 32, 32))
 
+Trained weights: `netbuilder export NET.json --to py --weights RUN_DIR` writes
+a run's weights beside this file under its names (model_weights.pt, or
+.safetensors with safetensors installed), loaded as:
+    model.load_state_dict(torch.load("model_weights.pt", weights_only=True))
+
+A run's best.pt or last.pt is a checkpoint, a dict {"model": state_dict,
+"epoch": …}, whose "model" names the layers as NetBuilder does
+(layers.<block>.weight):
+    state = torch.load("RUN_DIR/best.pt", weights_only=True)["model"]
+    state = {k.removeprefix("layers."): v for k, v in state.items()}
+    model.load_state_dict(state)
+
 Run `python model.py` to try it on a random batch.
 """
 
