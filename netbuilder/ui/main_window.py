@@ -70,6 +70,7 @@ from netbuilder.ui.templates import apply_template
 from netbuilder.ui.training_dock import TrainingDock
 from netbuilder.ui.view import CanvasView
 from netbuilder.ui.volumes_view import VolumesView
+from netbuilder.ui.window_place import place_default, restore
 
 FILTER = "NetBuilder networks (*.json)"
 PASTE_OFFSET = (40.0, 40.0)
@@ -137,6 +138,12 @@ class MainWindow(QMainWindow):
         self.look_inside = LookInside(self.editor, runs_dir(), lambda: self.training.settings.config())
         self.look_inside_dock = self._dock("Look inside", self.look_inside, Qt.DockWidgetArea.RightDockWidgetArea)
         self.look_inside_dock.hide()
+        # Hidden at first: they open at a readable size, Volumes beside the inspector, Look inside under it.
+        self._inspector_width = 0  # the inspector's width before Volumes opened, given back when it closes
+        self.volumes_dock.visibilityChanged.connect(lambda shown: self._side_dock(shown))
+        self.look_inside_dock.visibilityChanged.connect(
+            lambda shown: shown and QTimer.singleShot(0, lambda: self._open(self.look_inside_dock))
+        )
         self.quick_add = QuickAdd(self)
         self._quick_add_at: tuple[QPointF, str | None] = (QPointF(), None)
 
@@ -190,22 +197,41 @@ class MainWindow(QMainWindow):
         self.training.look_inside.connect(self.open_in_look_inside)
         self.training.runs_changed.connect(self.look_inside.runs_changed)  # a new run's weights to look with
 
-        self.resize(1500, 950)
+        place_default(self)  # 1500×950, or less on a smaller screen
         self.resizeDocks([self.palette_dock, self.inspector_dock], [230, 340], Qt.Orientation.Horizontal)
         # First start: the training dock compact, the canvas with the room (the user's sizes come back below).
         self.resizeDocks([self.training_dock], [TRAINING_HEIGHT], Qt.Orientation.Vertical)
         self.canvas_hint = CanvasHint(self.editor, self.view)
-        geometry = self.settings.value("window/geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-            self.restoreState(self.settings.value("window/state"))
+        restored = restore(self, self.settings.value("window/geometry"), self.settings.value("window/state"))
         splitter = self.settings.value("window/training_splitter")
-        if splitter is not None:  # once laid out: a splitter resized after restoring spreads the change
+        if restored and splitter is not None:  # once laid out: a splitter resized after restoring spreads the change
             QTimer.singleShot(0, lambda: self.training.splitter.restoreState(splitter))
         theme.set_mode(str(self.settings.value("view/theme", "system")))
         self._on_checked(self.editor.result)
         self._update_title()
         QTimer.singleShot(0, self.view.show_start)
+
+    def _side_dock(self, shown: bool) -> None:
+        """Volumes opens wide enough to read; closed, it gives its width back to the canvas, not the inspector."""
+        if shown:
+            self._inspector_width = self.inspector_dock.width()
+            QTimer.singleShot(0, lambda: self._open(self.volumes_dock, Qt.Orientation.Horizontal))
+        elif self._inspector_width and self.inspector_dock.isVisible():
+            width = self._inspector_width
+            QTimer.singleShot(0, lambda: self.resizeDocks([self.inspector_dock], [width], Qt.Orientation.Horizontal))
+
+    def _open(self, dock: QDockWidget, along: Qt.Orientation = Qt.Orientation.Vertical) -> None:
+        """A dock shown smaller than its contents ask grows along its neighbours to their size hint (at most half
+        the window): Look inside down to its stats line, Volumes across to a readable network."""
+        if dock.isFloating() or not dock.isVisible():
+            return
+        want = dock.widget().sizeHint()
+        if along == Qt.Orientation.Horizontal:
+            size, room, now = want.width(), self.width() // 2, dock.width()
+        else:
+            size, room, now = want.height(), self.height() // 2, dock.height()
+        if now < min(size, room):
+            self.resizeDocks([dock], [min(size, room)], along)
 
     def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
