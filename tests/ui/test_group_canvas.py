@@ -419,3 +419,23 @@ def test_far_out_expanded_groups_are_drawn_as_cards(make_window):
     assert all(h >= 8 for _, h in drawn), drawn
     assert len([name for name in STAGE_NAMES if name in texts]) >= 3, texts  # those in view, large
     assert not any(t in ("Conv2d", "64×32×32") for t in texts)  # blocks inside step back
+
+
+def test_the_canvas_background_follows_the_theme(make_window):
+    """The background (cached between pans and zooms) is drawn again in the new theme's colours."""
+    from collections import Counter
+
+    from PySide6.QtWidgets import QApplication
+
+    from netbuilder.ui import theme
+
+    window = make_window("seed_cnn")
+    try:
+        for mode, palette in (("dark", theme.DARK), ("light", theme.LIGHT), ("dark", theme.DARK)):
+            window.set_theme(mode)
+            QApplication.processEvents()  # the palette change reaches the view
+            image = window.view.viewport().grab().toImage()
+            corner = Counter(image.pixelColor(x, y).rgb() for x in range(40) for y in range(40))
+            assert corner.most_common(1)[0][0] == palette.background.rgb(), mode
+    finally:
+        window.set_theme("system")
