@@ -121,3 +121,14 @@ def test_every_dialog_accepted_with_enter_can_still_be_read_unless_it_deletes_it
         for reader in readers:
             reader(dialog)  # no "already deleted"
         dialog.deleteLater()
+
+
+def test_ctrl_i_opens_the_summary_window_modal_and_escape_deletes_it(make_window, qtbot):
+    window = make_window()
+    QTest.keyClick(window, Qt.Key.Key_I, Qt.KeyboardModifier.ControlModifier)
+    dialog = window.findChildren(summary_dialog.SummaryDialog)[-1]
+    qtbot.waitExposed(dialog)
+    assert dialog.isModal() and dialog.table.rowCount() == len(window.editor.graph.nodes)
+    QTest.keyClick(dialog, Qt.Key.Key_Escape)
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
+    assert not isValid(dialog) and window.findChildren(summary_dialog.SummaryDialog) == []
