@@ -471,6 +471,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("view/theme", mode)
         for item in self.scene.items():
             item.update()
+        self.view.resetCachedContent()  # its background, in the new theme's colours
         self.view.viewport().update()
         self._on_checked(self.editor.result)  # the status colours are the theme's
 
