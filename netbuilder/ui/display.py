@@ -45,7 +45,7 @@ def platforms(env: Mapping[str, str]) -> list[str]:
     named = [p.split(":")[0].strip() for p in env.get("QT_QPA_PLATFORM", "").split(";") if p.strip()]
     if named:
         return named
-    if env.get("WAYLAND_DISPLAY") and env.get("XDG_SESSION_TYPE") == "wayland":
+    if env.get("XDG_SESSION_TYPE") == "wayland":  # as Qt decides
         return ["wayland", "xcb"]
     return ["xcb"]
 
@@ -99,7 +99,9 @@ def window_problem(env: Mapping[str, str], headless: list[str]) -> str | None:
         f"these commands need no display: {commands}."
     )
     if not (x11 or wayland):
-        return f"No display was found (DISPLAY and WAYLAND_DISPLAY are not set), so the window cannot open: {remedy}"
+        unset = list(dict.fromkeys("DISPLAY" if p == "xcb" else "WAYLAND_DISPLAY" for p in tried))
+        what = " and ".join(unset) + (" are" if len(unset) > 1 else " is")
+        return f"No display was found ({what} not set), so the window cannot open: {remedy}"
     problem = missing_library("xcb" if x11 else "wayland")
     if problem is None and x11 and not wayland and not _x_server_answers(env["DISPLAY"]):
         return f"The display {env['DISPLAY']} does not answer, so the window cannot open: {remedy}"

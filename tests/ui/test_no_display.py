@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 from netbuilder.cli import _commands, _subcommands
+from netbuilder.ui import display
 from netbuilder.ui.display import window_problem
 
 HEADLESS = list(_commands(_subcommands()))
@@ -62,6 +63,11 @@ def test_headless_platforms_need_no_display(monkeypatch):
     assert window_problem({"QT_QPA_PLATFORM": "offscreen"}, HEADLESS) is None
     assert window_problem({"QT_QPA_PLATFORM": "minimal"}, HEADLESS) is None
     assert window_problem({"QT_QPA_PLATFORM": "xcb"}, HEADLESS).startswith("No display was found")
-    libegl_missing = window_problem.__globals__["GUI_LIBRARIES"] | {"libEGL-missing.so.9": "libegl-nowhere"}
-    monkeypatch.setitem(window_problem.__globals__, "GUI_LIBRARIES", libegl_missing)
+    monkeypatch.setattr(display, "GUI_LIBRARIES", display.GUI_LIBRARIES | {"libEGL-missing.so.9": "libegl-nowhere"})
     assert "sudo apt install libegl-nowhere" in window_problem({"QT_QPA_PLATFORM": "offscreen"}, HEADLESS)
+
+
+def test_the_sentence_names_the_variables_qt_looks_at():
+    assert "(DISPLAY is not set)" in window_problem({"WAYLAND_DISPLAY": "wayland-0"}, HEADLESS)  # Qt tries X11
+    wayland_session = window_problem({"XDG_SESSION_TYPE": "wayland"}, HEADLESS)
+    assert "(WAYLAND_DISPLAY and DISPLAY are not set)" in wayland_session
