@@ -140,14 +140,17 @@ class Interop:
         return self._run(["import-model", *args, "-o", str(out)], then)
 
 
-def ask_export_path(parent: QWidget, fmt: str, folder: str) -> Path | None:
+def ask_export_path(parent: QWidget, fmt: str, document_path: str) -> Path | None:
+    """Where to export: a folder for PyTorch code, else a file, proposed beside the document and named after it."""
     from PySide6.QtWidgets import QFileDialog
 
     title, caption, suffix = EXPORTS[fmt]
+    proposal = Path(document_path)
     if fmt == "py":
-        name = QFileDialog.getExistingDirectory(parent, caption, folder)
+        name = QFileDialog.getExistingDirectory(parent, caption, str(proposal.parent))
     else:
-        name, _ = QFileDialog.getSaveFileName(parent, caption, folder, f"{title} (*{suffix})")
+        start = str(proposal.with_suffix(suffix))
+        name, _ = QFileDialog.getSaveFileName(parent, caption, start, f"{title} (*{suffix})")
     if not name:
         return None
     path = Path(name)

@@ -588,7 +588,7 @@ class MainWindow(QMainWindow):
         return answer == QMessageBox.StandardButton.Yes
 
     def ask_export(self, fmt: str) -> Path | None:
-        return ask_export_path(self, fmt, self.files.last_folder())
+        return ask_export_path(self, fmt, self.files.save_proposal())
 
     def ask_import(self, torchvision_only: bool) -> list[str] | None:
         return ask_import(self, torchvision_only)

@@ -38,3 +38,12 @@ def test_save_as_of_a_saved_file_proposes_that_file(make_window, monkeypatch, tm
     assert proposed == [str(tmp_path / "elsewhere" / "lenet_5.json")]
     key(window, "Ctrl+Shift+S")
     assert proposed[1] == str(window.editor.path) == str(tmp_path / "elsewhere" / "lenet_5.json")
+
+
+def test_export_proposes_the_documents_name_with_the_formats_suffix(make_window, monkeypatch, tmp_path):
+    window = make_window("vgg_cifar")
+    window.settings.setValue("files/last_folder", str(tmp_path))
+    proposed = answer_save_dialog(monkeypatch, tmp_path)
+    monkeypatch.setattr(window.interop, "export", lambda document, fmt, out: proposed.append(("export", out)))
+    window.installed.actions["file.export.onnx"].trigger()
+    assert proposed == [str(tmp_path / "vgg_cifar.onnx"), ("export", tmp_path / "vgg_cifar.onnx")]
