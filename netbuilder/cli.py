@@ -56,10 +56,7 @@ def _cmd_render(args: argparse.Namespace) -> int:
 
     out = Path(args.output)
     if out.suffix.lower() not in (".png", ".svg"):
-        print(f"error: {out}: the output must end in .png or .svg.", file=sys.stderr)
-        return 2
-    if args.max_side < 16:
-        print(f"error: --max-side must be at least 16 pixels; got {args.max_side}.", file=sys.stderr)
+        print(f"error: {clean(str(out), 200)}: the output must end in .png or .svg.", file=sys.stderr)
         return 2
     try:
         doc = load(args.file)
@@ -68,9 +65,9 @@ def _cmd_render(args: argparse.Namespace) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except OSError as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"error: {clean(str(e), 400)}", file=sys.stderr)
         return 1
-    print(f"Wrote {out}.")
+    print(f"Wrote {clean(str(out), 400)}.")
     return 0
 
 
@@ -88,7 +85,7 @@ def _subcommands() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, help="OUT.png or OUT.svg")
     p.add_argument(
         "--max-side",
-        type=int,
+        type=train_commands.number(int, min=16),
         default=16_384,
         metavar="N",
         help="the longest side of the picture in pixels (default 16384): groups are folded, then the picture "

@@ -7,6 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from netbuilder.core.text import safe
 from netbuilder.pytorch import FORMATS
 
 
@@ -64,7 +65,7 @@ def _shape(text: str) -> tuple[int, ...]:
 
 
 def _error(message: str) -> None:
-    print(f"error: {message}", file=sys.stderr)
+    print(f"error: {safe(message)}", file=sys.stderr)
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -87,7 +88,7 @@ def _export(args: argparse.Namespace) -> int:
         return 1
     note = " No train.py: it trains classifiers, whose output is a vector of class scores."
     trains = args.to != "py" or any(p.name == "train.py" for p in written)
-    print(f"Wrote {', '.join(str(p) for p in written)}.{'' if trains else note}")
+    print(safe(f"Wrote {', '.join(str(p) for p in written)}.{'' if trains else note}"))
     return 0
 
 
@@ -111,5 +112,5 @@ def _import_model(args: argparse.Namespace) -> int:
         return 1
     graph = imported.document.graph
     note = imported.left_out_note()
-    print(f"Wrote {out}: {len(graph.nodes)} blocks, imported from {args.source}{f'; {note}' if note else ''}.")
+    print(safe(f"Wrote {out}: {len(graph.nodes)} blocks, imported from {args.source}{f'; {note}' if note else ''}."))
     return 0

@@ -55,3 +55,9 @@ def at_most(items: list[str], limit: int = 10, show: Callable[[str], str] = str)
     there are, and only what is listed is written out."""
     kept = [show(item) for item in items[:limit]]
     return [*kept, f"and {fmt_int(len(items) - limit)} more"] if len(items) > limit else kept
+
+
+def safe(text: str) -> str:
+    """A whole sentence or line for a terminal, nothing cut: control and format characters (an escape sequence,
+    a carriage return, a bell) from file names, folder names or class names escaped as in clean."""
+    return clean(text, 10 * len(text) + 1)

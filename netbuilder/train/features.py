@@ -18,6 +18,8 @@ from typing import Any
 import numpy as np
 
 from netbuilder.core.atomic import write_atomic
+from netbuilder.core.text import safe
+from netbuilder.train.commands import number
 from netbuilder.train.errors import TrainError
 
 MAX_CHANNELS = 1024  # tiles sent per block; a vector output is one 1×1 tile per value, up to this many
@@ -118,7 +120,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--block", required=True, metavar="ID", help="the block whose output to show")
     p.add_argument("-o", "--out", required=True, metavar="OUT.png", help="where to write the grid")
     p.add_argument("--checkpoint", choices=("best", "last"), default="best", help="a run's weights (default: best)")
-    p.add_argument("--seed", type=int, default=0, help="a network file's random init (default: 0)")
+    p.add_argument(
+        "--seed", type=number(int, min=0, max=2**31 - 1), default=0, help="a network file's random init (default: 0)"
+    )
     p.add_argument("--dataset", help="a network file: whose preparation to use (default: shapes10)")
     p.add_argument("--sort", action="store_true", help="channels by mean activation, highest first")
     p.add_argument("--json", action="store_true", help="print the block's statistics and per-channel stats as JSON")
@@ -163,7 +167,7 @@ def run_command(args: argparse.Namespace) -> int:
         except (OSError, ValueError) as e:
             raise TrainError(f"Cannot write {args.out} ({e}); choose a .png in a folder you can write to.") from None
     except TrainError as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"error: {safe(str(e))}", file=sys.stderr)
         return 1
     if args.json:
         print(
@@ -171,7 +175,7 @@ def run_command(args: argparse.Namespace) -> int:
         )
     else:
         print(
-            f"{args.out}: {maps.channels} channels of {args.block} ({maps.type}, "
-            f"{'×'.join(map(str, maps.shape))}); {result.prepared}; weights: {result.weights}"
+            f"{safe(args.out)}: {maps.channels} channels of {safe(args.block)} ({maps.type}, "
+            f"{'×'.join(map(str, maps.shape))}); {safe(result.prepared)}; weights: {safe(result.weights)}"
         )
     return 0

@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from netbuilder.core.text import safe
 from netbuilder.train import process
+from netbuilder.train.commands import number
 from netbuilder.train.errors import TrainError
 
 TOP = 5
@@ -134,22 +136,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("run_dir", metavar="RUN_DIR")
     p.add_argument("images", metavar="IMAGE", nargs="+", help="image files (PNG, JPEG, BMP, GIF, TIFF, WebP)")
-    p.add_argument("--top", type=int, default=TOP, metavar="K", help=f"how many classes to show (default: {TOP})")
+    p.add_argument(
+        "--top", type=number(int, min=1), default=TOP, metavar="K", help=f"how many classes to show (default: {TOP})"
+    )
     p.add_argument("--checkpoint", choices=("best", "last"), default="best", help="which weights (default: best)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(run=run_command)
 
 
 def _error(message: str) -> None:
-    print(f"error: {message}", file=sys.stderr)
+    print(f"error: {safe(message)}", file=sys.stderr)
 
 
 def run_command(args: argparse.Namespace) -> int:
-    """Exit 0 when every image was answered, 1 when the run cannot answer or an image could not be read, 2 for a
-    --top below 1."""
-    if args.top < 1:
-        _error(f"--top must be at least 1; got {args.top}.")
-        return 2
+    """Exit 0 when every image was answered, 1 when the run cannot answer or an image could not be read."""
     process.prepare()
     try:
         predictor = Predictor(args.run_dir, args.checkpoint)
@@ -172,11 +172,12 @@ def run_command(args: argparse.Namespace) -> int:
             )
         )
     elif len(failed) < len(answers):
-        print(f"{predictor.run.path}: {predictor.which} checkpoint (epoch {predictor.epoch})")
+        print(f"{safe(str(predictor.run.path))}: {predictor.which} checkpoint (epoch {predictor.epoch})")
         for answer in (a for a in answers if a.error is None):
-            print(f"\n{answer.path}: {answer.prepared}")
-            width = max(len(name) for name, _ in answer.top(classes, k))
-            for name, p in answer.top(classes, k):
+            print(f"\n{safe(answer.path)}: {safe(answer.prepared)}")
+            top = [(safe(name), p) for name, p in answer.top(classes, k)]
+            width = max(len(name) for name, _ in top)
+            for name, p in top:
                 print(f"  {name:<{width}}  {p:7.2%}")
     for answer in failed:
         _error(answer.error or "")

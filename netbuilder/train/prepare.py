@@ -30,6 +30,9 @@ from netbuilder.train.errors import TrainError
 
 _GREY_MODES = {"1", "L", "LA", "La", "I", "I;16", "I;16L", "I;16B", "I;16N", "F"}
 _STATS_FILE = "normalisation-v1.json"
+# The most pixels an image may have to be read: decoding and preparing one costs about 30 bytes a pixel (a
+# 9400×9400 PNG of 258 kB took 2.4 GB), so larger ones are refused from their header, before decoding.
+PIXEL_LIMIT = 25_000_000
 # Folders have no statistics of their own: ImageNet's (the same values as feed's).
 _FOLDER_MEAN = {3: (0.485, 0.456, 0.406), 1: (0.449,)}
 _FOLDER_STD = {3: (0.229, 0.224, 0.225), 1: (0.226,)}
@@ -68,7 +71,8 @@ class Prepared:
 
 
 def open_image(path: str | os.PathLike):
-    """The image in the file, fully read (a PIL Image); anything else is one sentence (TrainError)."""
+    """The image in the file, fully read (a PIL Image); anything else is one sentence (TrainError): not a regular
+    file (a named pipe would wait forever), not an image, or more than PIXEL_LIMIT pixels."""
     from PIL import Image
 
     path = Path(path)
@@ -76,8 +80,14 @@ def open_image(path: str | os.PathLike):
         raise TrainError(f"There is no file {path}; give the path of an image (PNG, JPEG, …).")
     if path.is_dir():
         raise TrainError(f"{path} is a folder, not an image; give the path of an image file (PNG, JPEG, …).")
+    if not path.is_file():
+        raise TrainError(
+            f"{path} is not a regular file (a named pipe, a device or a socket); give the path of an image file."
+        )
     try:
         with Image.open(path) as src:
+            if src.width * src.height > PIXEL_LIMIT:
+                raise TrainError(too_large(path.name, src.width, src.height))
             src.load()
             im = src.copy()  # the file is closed, whatever happens
     except Image.UnidentifiedImageError:
@@ -92,6 +102,14 @@ def open_image(path: str | os.PathLike):
             f"{path.name} is only {im.width}×{im.height} pixels; an image needs at least 2×2 to show anything."
         )
     return im
+
+
+def too_large(name: str, width: int, height: int) -> str:
+    """The sentence for an image above PIXEL_LIMIT."""
+    return (
+        f"{name} is {width:,}×{height:,} pixels ({width * height / 1e6:.0f} megapixels); images up to "
+        f"{PIXEL_LIMIT / 1e6:.0f} megapixels are read: scale it down first."
+    )
 
 
 def is_grey(im) -> bool:

@@ -9,6 +9,7 @@ from typing import TextIO
 
 from netbuilder.core.health import PROBLEM, judge
 from netbuilder.core.summary import short
+from netbuilder.core.text import safe
 from netbuilder.train.events import BatchMetrics, EpochMetrics, Evaluated, Event, Failed, Finished, Health, Started
 from netbuilder.train.memory import fmt_bytes
 
@@ -110,13 +111,13 @@ class Progress:
             self.bar_shown = False
 
     def _line(self, text: str) -> None:
-        self.stream.write(text + "\n")
+        self.stream.write(safe(text) + "\n")
         self.stream.flush()
 
 
 def confusion_table(classes: list[str], confusion: list[list[int]]) -> str:
     """Rows are the true classes, columns the predicted ones, with each row's accuracy at its end."""
-    names = [c[:9] for c in classes]
+    names = [safe(c)[:9] for c in classes]
     width = max(5, *(len(n) for n in names), *(len(str(v)) for row in confusion for v in row))
     label = max(len(n) for n in names)
     lines = [" " * label + " │ " + " ".join(n.rjust(width) for n in names) + " │ accuracy"]

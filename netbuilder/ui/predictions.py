@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, QProcess, QRectF, QSize, Qt, QUrl, Signal
-from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPixmap
+from PySide6.QtGui import QColor, QImageReader, QMouseEvent, QPainter, QPaintEvent, QPixmap
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
 from netbuilder.ui import theme
@@ -127,6 +127,15 @@ class _Thumb(QLabel):
             self.clicked.emit()
 
 
+def _thumbnail(path: str) -> QPixmap:
+    """The image decoded at about the thumbnail's size (a large JPEG is never decoded whole)."""
+    reader = QImageReader(path)
+    size = reader.size()
+    if size.isValid() and max(size.width(), size.height()) > 2 * THUMB:
+        reader.setScaledSize(size.scaled(2 * THUMB, 2 * THUMB, Qt.AspectRatioMode.KeepAspectRatio))
+    return QPixmap.fromImage(reader.read())
+
+
 class PredictionRow(QWidget):
     """One image: its picture, its name and what preparing it did, and its top classes (or why it could not be
     read)."""
@@ -141,7 +150,7 @@ class PredictionRow(QWidget):
         self.thumb.setFixedSize(THUMB, THUMB)
         self.thumb.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.thumb.setStyleSheet("border: 1px solid palette(mid);")
-        pixmap = QPixmap(self.path)
+        pixmap = _thumbnail(self.path) if self.error is None else QPixmap()  # an unread one may be a pipe
         if pixmap.isNull():
             self.thumb.setText("?")
         else:

@@ -3,6 +3,7 @@ forward of the checkpoint; bad input is one sentence."""
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -132,6 +133,8 @@ def _bad_inputs(run_dir, tmp_path, shapes10_test):
     Image.fromarray(np.zeros((1, 1, 3), dtype=np.uint8)).save(tmp_path / "dot.png")
     (tmp_path / "locked.png").write_bytes(data)
     (tmp_path / "locked.png").chmod(0)
+    os.mkfifo(tmp_path / "pipe.png")  # reading it would wait forever for a writer
+    Image.new("1", (9400, 9400)).save(tmp_path / "huge.png")  # a few kB that would decode to gigabytes
     mismatch = tmp_path / "mismatch"
     shutil.copytree(run_dir, mismatch)
     network = json.loads((mismatch / "network.json").read_text())
@@ -142,6 +145,8 @@ def _bad_inputs(run_dir, tmp_path, shapes10_test):
         (run_dir, str(tmp_path / "cut.png"), "cut.png cannot be read as an image (it is cut short (truncated))"),
         (run_dir, str(tmp_path / "dot.png"), "dot.png is only 1×1 pixels"),
         (run_dir, str(tmp_path / "missing.png"), "There is no file"),
+        (run_dir, str(tmp_path / "pipe.png"), "pipe.png is not a regular file (a named pipe, a device or a socket)"),
+        (run_dir, str(tmp_path / "huge.png"), "huge.png is 9,400×9,400 pixels (88 megapixels); images up to 25"),
         (mismatch, good, "best.pt in " + str(mismatch) + " does not match its network.json"),
         (tmp_path / "nowhere", good, "The run folder " + str(tmp_path / "nowhere") + " does not exist"),
         (tmp_path, good, "is not a run folder"),
@@ -195,3 +200,17 @@ def test_the_command_line_prints_no_traceback(run_dir, tmp_path):
     )
     assert proc.returncode == 1 and proc.stdout == ""
     assert proc.stderr == "error: bad.png is not an image that can be read (PNG, JPEG, BMP, GIF, TIFF, WebP).\n"
+
+
+def test_names_from_outside_reach_the_terminal_escaped(run_dir, shapes10_test, tmp_path, capsys):
+    hostile = "x\x1b[2J\r\x07"
+    folder = tmp_path / f"run{hostile}"
+    shutil.copytree(run_dir, folder)
+    good = save_png(shapes10_test.test_x[1], tmp_path / f"good{hostile}.png")
+    (tmp_path / f"bad{hostile}.png").write_text("nope")
+    for argv in (("predict", str(folder), good, str(tmp_path / f"bad{hostile}.png")), ("evaluate", str(folder))):
+        netbuilder(*argv)
+        out, err = capsys.readouterr()
+        for text in (out, err):
+            assert not any(ch in text for ch in "\x1b\r\x07"), text
+        assert "x\\x1b[2J\\x0d\\x07" in out + err
