@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from netbuilder.core.text import safe
 from netbuilder.train import process
 from netbuilder.train.config import Setting, settings
 
-RUNS_ROOT = "runs"
+RUNS_HELP = "the runs folder in the app's data folder, where the window's Runs tab lists them"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -26,7 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "network; with --resume, from the run folder.",
     )
     p.add_argument("file", nargs="?", help="the network (.json); not needed with --resume")
-    p.add_argument("--out", metavar="DIR", help=f"the run folder (default: {RUNS_ROOT}/FILE-DATE-TIME)")
+    p.add_argument("--out", metavar="DIR", help=f"the run folder (default: FILE-DATE-TIME in {RUNS_HELP})")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue a run from its last checkpoint")
     p.add_argument(
         "--force", action="store_true", help="start even when the memory estimate is more than the device has free"
@@ -47,9 +49,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("file", help="the network (.json)")
     p.add_argument("--json", action="store_true", help="print the curve and both suggestions as JSON")
-    p.add_argument("--steps", type=int, default=100, metavar="N", help="the most steps the sweep takes (default 100)")
-    p.add_argument("--start-lr", type=float, default=1e-7, metavar="LR", help="the first learning rate (1e-7)")
-    p.add_argument("--end-lr", type=float, default=10.0, metavar="LR", help="the last learning rate (10)")
+    p.add_argument(
+        "--steps",
+        type=number(int, min=2),
+        default=100,
+        metavar="N",
+        help="the most steps the sweep takes (default 100)",
+    )
+    p.add_argument("--start-lr", type=number(gt=0), default=1e-7, metavar="LR", help="the first learning rate (1e-7)")
+    p.add_argument("--end-lr", type=number(gt=0), default=10.0, metavar="LR", help="the last learning rate (10)")
     p.add_argument(
         "--force", action="store_true", help="start even when the memory estimate is more than the device has free"
     )
@@ -76,6 +84,30 @@ def register(sub: argparse._SubParsersAction) -> None:
     features.register(sub)
 
 
+def number(kind: type = float, **rules: float) -> Callable[[str], Any]:
+    """An argparse type for a numeric flag: a finite int or float within the rules min, max and gt (above);
+    anything else (nan, inf, text, out of range) is argparse's exit 2 with a sentence."""
+
+    def parse(text: str) -> Any:
+        what = "a whole number" if kind is int else "a number"
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{safe(text)!s} is not {what}.") from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"it must be a finite number; got {safe(text)}.")
+        if "gt" in rules and not value > rules["gt"]:
+            raise argparse.ArgumentTypeError(f"it must be above {rules['gt']:g}; got {safe(text)}.")
+        if "min" in rules and value < rules["min"]:
+            raise argparse.ArgumentTypeError(f"it must be at least {rules['min']:g}; got {safe(text)}.")
+        if "max" in rules and value > rules["max"]:
+            raise argparse.ArgumentTypeError(f"it must be at most {rules['max']:g}; got {safe(text)}.")
+        return value
+
+    parse.__name__ = kind.__name__  # argparse names the type in its message for a ValueError
+    return parse
+
+
 def _add_setting(group: argparse._ArgumentGroup, setting: Setting) -> None:
     flag = "--" + setting.name.replace("_", "-")
     if setting.kind is bool:
@@ -87,7 +119,9 @@ def _add_setting(group: argparse._ArgumentGroup, setting: Setting) -> None:
     group.add_argument(
         flag,
         dest=setting.name,
-        type=setting.kind,
+        type=number(setting.kind, **{k: setting.rules[k] for k in ("min", "max", "gt") if k in setting.rules})
+        if setting.kind in (int, float)
+        else setting.kind,
         choices=choices,
         default=argparse.SUPPRESS,
         metavar=None if choices else setting.name.upper(),
@@ -96,7 +130,7 @@ def _add_setting(group: argparse._ArgumentGroup, setting: Setting) -> None:
 
 
 def _error(message: str) -> None:
-    print(f"error: {message}", file=sys.stderr)
+    print(f"error: {safe(message)}", file=sys.stderr)
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -115,7 +149,8 @@ def _train(args: argparse.Namespace) -> int:
         elif args.file:
             document = load(args.file)
             config = document_config(document.graph, document.training, changes)
-            out = Path(args.out) if args.out else runs.new_path(RUNS_ROOT, Path(args.file).stem)
+            out = Path(args.out) if args.out else runs.new_path(runs.default_root(), Path(args.file).stem)
+            runs.check_folder(out, "give --out a folder you can write to")
         else:
             raise TrainError("Give a network file to train, or --resume RUN_DIR to continue a run.")
     except (DocumentError, TrainError) as e:
@@ -154,8 +189,11 @@ def _lr_find(args: argparse.Namespace) -> int:
 
     changes = {s.name: getattr(args, s.name) for s in settings() if hasattr(args, s.name)}
     try:
-        if args.steps < 2:
-            raise TrainError(f"The learning-rate search needs at least 2 steps; got --steps {args.steps}.")
+        if not args.start_lr < args.end_lr:
+            raise TrainError(
+                f"--start-lr must be below --end-lr (the rate rises from one to the other); got {args.start_lr:g} "
+                f"and {args.end_lr:g}."
+            )
         document = load(args.file)
         config = document_config(document.graph, document.training, changes)
     except (DocumentError, TrainError) as e:
@@ -168,7 +206,8 @@ def _lr_find(args: argparse.Namespace) -> int:
 
     if not args.json:
         print(
-            f"lr-find: {Path(args.file).name} on {config.dataset}, {config.optimizer}, batch {config.batch_size}, "
+            f"lr-find: {safe(Path(args.file).name)} on {config.dataset}, {config.optimizer}, "
+            f"batch {config.batch_size}, "
             f"learning rate {args.start_lr:g} to {args.end_lr:g} over at most {args.steps} steps",
             file=sys.stderr,
         )
@@ -193,7 +232,7 @@ def _lr_find(args: argparse.Namespace) -> int:
     print(f"{len(last.lrs)} steps on {where} until {end} at {fmt_lr(last.lrs[-1])}", file=sys.stderr)
     print(f"suggested learning rate {fmt_lr(last.suggested)} (the steepest descent of the smoothed loss)")
     print(f"a tenth of the rate at the lowest loss: {fmt_lr(last.min_tenth)}")
-    print(f"use it: netbuilder train {args.file} --lr {fmt_lr(last.suggested)}")
+    print(f"use it: netbuilder train {safe(args.file)} --lr {fmt_lr(last.suggested)}")
     return 0
 
 
@@ -224,6 +263,7 @@ class _CtrlC:
 
 def _evaluate(args: argparse.Namespace) -> int:
     process.prepare()
+    from netbuilder.pytorch.build import BuildError, checked
     from netbuilder.train.errors import TrainError
     from netbuilder.train.loop import Trainer
     from netbuilder.train.report import confusion_table
@@ -232,6 +272,10 @@ def _evaluate(args: argparse.Namespace) -> int:
     changes = {k: v for k, v in (("data_dir", args.data_dir), ("device", args.device)) if v is not None}
     try:
         run = Run.open(args.run_dir)
+        try:
+            checked(run.document.graph)  # a network this version cannot build, before its weights
+        except BuildError as e:
+            raise TrainError(str(e)) from None
         checkpoint = run.load_checkpoint(args.checkpoint)
         trainer = Trainer(run.document, run.config.replace(**changes))  # as the run's own test ran
         trainer.setup(checkpoint)
@@ -244,8 +288,8 @@ def _evaluate(args: argparse.Namespace) -> int:
         return 0
     total = sum(map(sum, result.confusion))
     print(
-        f"{run.path}: {args.checkpoint} checkpoint (epoch {checkpoint['epoch']}), {run.config.dataset} test set "
-        f"of {total:,} images"
+        f"{safe(str(run.path))}: {args.checkpoint} checkpoint (epoch {checkpoint['epoch']}), "
+        f"{run.config.dataset} test set of {total:,} images"
     )
     print(f"test accuracy {result.accuracy:.2%}  loss {result.loss:.3f}\n")
     print(confusion_table(result.classes, result.confusion))

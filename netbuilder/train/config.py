@@ -228,7 +228,7 @@ def recommend(graph: Graph, dataset: str = "shapes10") -> TrainConfig:
     Flips are left off for data whose labels a mirror changes (digits).
     """
     flip = datasets.info(dataset).flip
-    if any(REGISTRY[node.type].category == "normalization" for node in graph.nodes.values()):
+    if any(getattr(REGISTRY.get(node.type), "category", None) == "normalization" for node in graph.nodes.values()):
         return TrainConfig(
             dataset=dataset,
             epochs=30,

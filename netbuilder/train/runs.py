@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -59,6 +60,7 @@ class Run:
     def create(cls, path: str | os.PathLike, document: Document, config: TrainConfig) -> Run:
         """A new folder with the settings and the network; an existing run there is never overwritten."""
         run = cls(path)
+        check_folder(run.path)
         if run.path.exists() and any(run.path.iterdir()):
             raise TrainError(
                 f"{run.path} already holds files; choose another --out, or continue a run there "
@@ -319,6 +321,36 @@ def summarize(final: ev.Event, evaluated: ev.Evaluated | None) -> dict[str, Any]
     if evaluated is not None:
         out["test"] = {k: v for k, v in evaluated.to_dict().items() if k != "event"}
     return out
+
+
+def default_root() -> Path:
+    """Where runs go unless told otherwise, from the window and the command line alike: the runs folder in the
+    app's data folder ($NETBUILDER_HOME/runs when that is set). The same folder as Qt's AppDataLocation for the
+    app (organisation and application NetBuilder), found without Qt so the command line needs none."""
+    home = os.environ.get("NETBUILDER_HOME")
+    if home:
+        return Path(home) / "runs"
+    if sys.platform == "win32":
+        base = Path(os.environ.get("APPDATA") or Path.home() / "AppData" / "Roaming")
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Application Support"
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / "NetBuilder" / "NetBuilder" / "runs"
+
+
+def check_folder(path: str | os.PathLike, advice: str = "choose another folder") -> None:
+    """Refuse with a sentence (TrainError) a folder that cannot be made or written to, before anything is written:
+    a file there or above it, or a folder this process may not write in; advice ends the sentence."""
+    target = Path(path).absolute()
+    existing = target
+    while not os.path.lexists(existing) and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        what = "is a file" if existing == target else f"is under {existing}, which is a file"
+        raise TrainError(f"{target} {what}, not a folder; {advice}.")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise TrainError(f"{target} cannot be written to ({existing} is read-only); {advice}.")
 
 
 def list_runs(root: str | os.PathLike) -> list[Run]:

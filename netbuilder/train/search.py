@@ -12,6 +12,8 @@ from __future__ import annotations
 import math
 import os
 import random
+import socket
+import sqlite3
 import time
 import warnings
 from collections.abc import Callable
@@ -20,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import optuna
+import sqlalchemy.exc
 
 from netbuilder.core.blocks import REGISTRY
 from netbuilder.core.document import Document, dumps, parse
@@ -29,7 +32,7 @@ from netbuilder.train import runs
 from netbuilder.train.config import TrainConfig, settings
 from netbuilder.train.errors import TrainError
 from netbuilder.train.events import EpochMetrics, Event, Failed, Finished, Started
-from netbuilder.train.search_commands import PRUNERS, SAMPLERS, STORAGE_FILE, check_training
+from netbuilder.train.search_commands import PRUNERS, SAMPLERS, STORAGE_FILE, check_blocks, check_training
 
 __all__ = ["PRUNERS", "SAMPLERS", "STORAGE_FILE", "Study", "load", "optimize", "summary"]
 HEARTBEAT_S, GRACE_S = 10, 30  # a trial whose process died is marked failed after GRACE_S without a heartbeat
@@ -38,13 +41,14 @@ TRIES = 5  # opening a storage that another process is creating at the same mome
 # the schema's version): the second tries again and finds them made.
 CREATING = ("already exists", "locked", "UNIQUE constraint failed", "duplicate key")
 NETWORK_ATTR, CONFIG_ATTR = "network", "config"  # the study's user attributes: what it searches, from where
+OWNER_ATTR = "owner"  # a trial's user attribute: the process running it (host, pid, start), to notice its death
+# What a storage that is damaged or not a study storage raises once open (Optuna wraps some, SQLAlchemy the rest).
+STORAGE_ERRORS = (optuna.exceptions.StorageInternalError, sqlalchemy.exc.SQLAlchemyError, sqlite3.DatabaseError)
 
 
 def default_storage(root: str | os.PathLike) -> str:
     """The SQLite file in the runs folder that holds studies unless --storage says otherwise."""
-    path = Path(root).resolve() / STORAGE_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{path}"
+    return f"sqlite:///{Path(root).resolve() / STORAGE_FILE}"
 
 
 def storage(url: str) -> optuna.storages.RDBStorage:
@@ -67,7 +71,17 @@ def storage(url: str) -> optuna.storages.RDBStorage:
     raise AssertionError("unreachable")
 
 
-def _first_line(error: Exception) -> str:
+def storage_sentence(url: str, error: BaseException) -> str:
+    """The sentence for a storage that opened but cannot be read or written (a corrupt page, a foreign file)."""
+    while error.__cause__ or error.__context__:  # the database's own words, not Optuna's wrapper
+        error = error.__cause__ or error.__context__  # type: ignore[assignment]
+    return (
+        f"The study storage {url} cannot be read ({_first_line(error)}); it may be damaged: restore it from a copy, "
+        "or give another --storage."
+    )
+
+
+def _first_line(error: BaseException) -> str:
     text = str(error).strip().splitlines()
     return (text[0] if text else type(error).__name__)[:200]
 
@@ -148,6 +162,7 @@ class Study:
     ) -> float:
         from netbuilder.train.job import execute
 
+        trial.set_user_attr(OWNER_ATTR, _owner())
         values = suggest(trial, self.document)
         blocks, training = split(values)
         document = apply(self.document, values)
@@ -196,6 +211,54 @@ class Study:
         return float(value)
 
 
+def _owner() -> dict[str, Any]:
+    return {"host": socket.gethostname(), "pid": os.getpid(), "start": _started(os.getpid())}
+
+
+def _started(pid: int) -> int | None:
+    """When the process began (clock ticks after boot, so a reused pid is told apart); None when unknown."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+            return int(f.read().rpartition(")")[2].split()[19])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _alive(owner: Any) -> bool:
+    """Whether the process that runs a trial is still there; a trial of another host counts as alive (its
+    heartbeat tells when it is not)."""
+    if not isinstance(owner, dict) or owner.get("host") != socket.gethostname():
+        return True
+    pid = owner.get("pid")
+    try:
+        os.kill(pid, 0)
+        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+            if f.read().rpartition(")")[2].split()[0] == "Z":  # killed, not yet waited for
+                return False
+    except ProcessLookupError:
+        return False
+    except (OSError, TypeError, ValueError, OverflowError, IndexError):
+        return True  # someone else's process, or no /proc: leave it to the heartbeat
+    return _started(pid) == owner.get("start")
+
+
+def retry_dead_trials(study: optuna.Study) -> list[int]:
+    """Mark failed the running trials whose process on this host has ended (killed), and queue their values to be
+    tried again; the numbers of the trials marked."""
+    marked = []
+    for trial in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
+        if _alive(trial.user_attrs.get(OWNER_ATTR)):
+            continue
+        try:
+            study._storage.set_trial_user_attr(trial._trial_id, "error", "its process ended while it ran")
+            study._storage.set_trial_state_values(trial._trial_id, optuna.trial.TrialState.FAIL)
+        except optuna.exceptions.UpdateFinishedTrialError:
+            continue  # another process marked it first, and queued it again
+        study.enqueue_trial(trial.params, user_attrs={"retry_of": trial.number}, skip_if_exists=False)
+        marked.append(trial.number)
+    return marked
+
+
 class TrialFailed(Exception):
     """A trial whose run failed; Optuna records it as failed and the study goes on."""
 
@@ -205,7 +268,11 @@ class Interrupted(Exception):
 
 
 def load(name: str | None, storage_url: str) -> optuna.Study:
-    """An existing study (with no name, the storage's only one); TrainError when there is none by that name."""
+    """An existing study (with no name, the storage's only one); TrainError when there is none by that name (a
+    SQLite file that does not exist is not created)."""
+    url = sqlalchemy.engine.make_url(storage_url) if storage_url.startswith("sqlite") else None
+    if url is not None and url.database and url.database != ":memory:" and not Path(url.database).exists():
+        raise TrainError(f"There is no study storage {storage_url} yet; start a study with a network file first.")
     found = storage(storage_url)
     if name is None:
         names = [s.study_name for s in optuna.get_all_study_summaries(found, include_best_trial=False)]
@@ -323,8 +390,11 @@ def optimize(
             'The network searches nothing; mark a block parameter or a training setting "search" with a range '
             "or a list first."
         )
+    check_blocks(study_spec.document)
+    runs.check_folder(study_spec.runs_root, "give --runs a folder you can write to")
     study_spec.runs_root.mkdir(parents=True, exist_ok=True)
     study = study_spec.open()
+    retry_dead_trials(study)
     if network_text(stored_document(study)) != network_text(study_spec.document):
         raise TrainError(
             f"The study {study_spec.name!r} searches another network; give another --study name, or leave out "

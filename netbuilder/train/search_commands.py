@@ -9,11 +9,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from netbuilder.core.blocks import REGISTRY
+from netbuilder.core.document import Document
 from netbuilder.core.search_space import Choice, Dim, Range, SearchSpace
+from netbuilder.core.shapes import check
+from netbuilder.core.text import safe
 from netbuilder.train import process
-from netbuilder.train.commands import RUNS_ROOT, _add_setting, _CtrlC
+from netbuilder.train.commands import RUNS_HELP, _add_setting, _CtrlC, number
 from netbuilder.train.config import Setting, TrainConfig, settings
 from netbuilder.train.errors import TrainError
+from netbuilder.train.runs import default_root
 
 SAMPLERS = ("tpe", "random")  # here rather than in train.search, which imports Optuna
 PRUNERS = ("median", "hyperband")
@@ -31,14 +36,21 @@ def register(sub: argparse._SubParsersAction) -> None:
         "continues the --study in --storage (with --trials 0, only reports it).",
     )
     p.add_argument("file", nargs="?", help="the network (.json) with its search space")
-    p.add_argument("--trials", type=int, default=10, metavar="N", help="trials this process runs (default 10)")
+    p.add_argument(
+        "--trials", type=number(int, min=0), default=10, metavar="N", help="trials this process runs (default 10)"
+    )
     p.add_argument("--study", metavar="NAME", help="the study's name (default: the file's name)")
-    p.add_argument("--storage", metavar="URL", help=f"a SQLAlchemy URL (default: sqlite:///{RUNS_ROOT}/{STORAGE_FILE})")
-    p.add_argument("--runs", metavar="DIR", default=RUNS_ROOT, help=f"where the trials' run folders go ({RUNS_ROOT})")
-    p.add_argument("--timeout", type=float, metavar="S", help="start no trial after S seconds")
+    p.add_argument("--storage", metavar="URL", help=f"a SQLAlchemy URL (default: {STORAGE_FILE} in the --runs folder)")
+    p.add_argument("--runs", metavar="DIR", help=f"where the trials' run folders go (default: {RUNS_HELP})")
+    p.add_argument("--timeout", type=number(gt=0), metavar="S", help="start no trial after S seconds")
     p.add_argument("--sampler", choices=SAMPLERS, default="tpe", help="how values are picked (default tpe)")
     p.add_argument("--pruner", choices=PRUNERS, default="median", help="how poor trials stop early (default median)")
-    p.add_argument("--sampler-seed", type=int, metavar="S", help="the sampler's seed, for a repeatable search")
+    p.add_argument(
+        "--sampler-seed",
+        type=number(int, min=0, max=2**32 - 1),
+        metavar="S",
+        help="the sampler's seed, for a repeatable search",
+    )
     p.add_argument(
         "--json",
         action="store_true",
@@ -69,6 +81,14 @@ def check_training(space: SearchSpace, base: TrainConfig | None = None) -> None:
             setting.check(value)
     if base is not None:
         base.replace(**{name: _as(known[name], _first(dim)) for name, dim in space.training.items()})
+
+
+def check_blocks(document: Document) -> None:
+    """Raise TrainError with the block's own sentence when the network has a block of a type this version does
+    not know (a file from a newer NetBuilder): no trial of it could be built."""
+    unknown = next((nid for nid, node in document.graph.nodes.items() if node.type not in REGISTRY), None)
+    if unknown is not None:
+        raise TrainError(check(document.graph).nodes[unknown].error or "The network is not valid.")
 
 
 def searchable(setting: Setting) -> bool:
@@ -110,7 +130,7 @@ def _first(dim: Dim) -> Any:
 
 
 def _error(message: str) -> None:
-    print(f"error: {message}", file=sys.stderr)
+    print(f"error: {safe(message)}", file=sys.stderr)
 
 
 def _values(params: dict[str, Any]) -> str:
@@ -131,13 +151,12 @@ def _search(args: argparse.Namespace) -> int:
     changes = {s.name: getattr(args, s.name) for s in settings() if hasattr(args, s.name)}
     out = sys.stdout
     emit = (lambda data: print(json.dumps(data), file=out, flush=True)) if args.json else (lambda data: None)
-    say = (lambda text: None) if args.json else (lambda text: print(text, file=out, flush=True))
+    say = (lambda text: None) if args.json else (lambda text: print(safe(text), file=out, flush=True))
     try:
-        if args.trials < 0:
-            raise TrainError(f"--trials must be 0 or more; got {args.trials}.")
         document = load(args.file) if args.file else None
         if document is not None:
             check_training(document.search)  # as `check` does, before anything is written
+            check_blocks(document)
     except (DocumentError, TrainError) as e:
         _error(str(e))
         return 2
@@ -147,10 +166,10 @@ def _search(args: argparse.Namespace) -> int:
     from netbuilder.train.config import document_config, recommend
     from netbuilder.train.events import EpochMetrics, Event, Started
 
-    runs_root = Path(args.runs)
+    runs_root = Path(args.runs) if args.runs else default_root()
     name = args.study or (Path(args.file).stem if args.file else None)
+    url = args.storage or search.default_storage(runs_root)
     try:
-        url = args.storage or search.default_storage(runs_root)
         if document is None:
             study = search.load(name, url)
             name = study.study_name
@@ -162,6 +181,9 @@ def _search(args: argparse.Namespace) -> int:
         spec = search.Study(document, config, name, url, runs_root, args.sampler, args.pruner, args.sampler_seed)
     except (DocumentError, TrainError) as e:
         _error(str(e))
+        return 2
+    except search.STORAGE_ERRORS as e:
+        _error(search.storage_sentence(url, e))
         return 2
 
     def on_event(trial: Any, event: Event) -> None:
@@ -191,6 +213,9 @@ def _search(args: argparse.Namespace) -> int:
             result = search.summary(study, url)
         except TrainError as e:
             _error(str(e))
+            return 2
+        except search.STORAGE_ERRORS as e:
+            _error(search.storage_sentence(url, e))
             return 2
         except KeyboardInterrupt:
             _error(f"interrupted; run the command again to continue the study {name!r}")

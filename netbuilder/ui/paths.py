@@ -7,6 +7,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QStandardPaths
 
+from netbuilder.train.runs import default_root
+
 
 def app_dir() -> Path:
     """NETBUILDER_HOME when set (tests, portable use), else the per-user application data folder."""
@@ -17,4 +19,6 @@ def app_dir() -> Path:
 
 
 def runs_dir() -> Path:
-    return app_dir() / "runs"
+    """The runs folder, the one `netbuilder train` and `search` write to by default (train.runs.default_root: the
+    app's data folder, found without Qt)."""
+    return default_root()

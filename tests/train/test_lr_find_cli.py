@@ -40,7 +40,8 @@ def test_lr_find_prints_the_suggestion(capsys):
     [
         (["lr-find", "missing.json"], 2, "missing.json"),
         (["lr-find", SEED_CNN, "--dataset", "cifar10", "--data-dir", "/nonexistent"], 1, "CIFAR-10"),
-        (["lr-find", SEED_CNN, "--start-lr", "1", "--end-lr", "0.1"], 1, "0 < start < end"),
+        (["lr-find", SEED_CNN, "--start-lr", "1", "--end-lr", "0.1"], 2, "--start-lr must be below --end-lr"),
+        (["lr-find", SEED_CNN, "--start-lr", "0.1", "--end-lr", "0.1"], 2, "--start-lr must be below --end-lr"),
     ],
 )
 def test_lr_find_errors_are_one_sentence(argv, code, words, capsys, tmp_path, monkeypatch):
@@ -48,3 +49,26 @@ def test_lr_find_errors_are_one_sentence(argv, code, words, capsys, tmp_path, mo
     assert netbuilder(*argv) == code
     err = capsys.readouterr().err.strip().splitlines()[-1]
     assert err.startswith("error: ") and words in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["lr-find", SEED_CNN, "--end-lr", "inf"], "argument --end-lr: it must be a finite number; got inf."),
+        (["lr-find", SEED_CNN, "--start-lr", "nan"], "argument --start-lr: it must be a finite number; got nan."),
+        (["lr-find", SEED_CNN, "--start-lr", "0"], "argument --start-lr: it must be above 0; got 0."),
+        (["lr-find", SEED_CNN, "--steps", "1"], "argument --steps: it must be at least 2; got 1."),
+        (["lr-find", SEED_CNN, "--batch-size", "0"], "argument --batch-size: it must be at least 1; got 0."),
+        (["train", SEED_CNN, "--lr=-inf"], "argument --lr: it must be a finite number; got -inf."),
+        (["train", SEED_CNN, "--lr=-1"], "argument --lr: it must be above 0; got -1."),
+        (["train", SEED_CNN, "--epochs", "1.5"], "argument --epochs: 1.5 is not a whole number."),
+        (["predict", "run", "a.png", "--top", "0"], "argument --top: it must be at least 1; got 0."),
+        (["features", SEED_CNN, "a.png", "--block", "b", "-o", "o.png", "--seed=-1"], "at least 0; got -1."),
+    ],
+)
+def test_every_numeric_flag_refuses_nan_inf_and_out_of_range_with_exit_2(argv, words, capsys):
+    with pytest.raises(SystemExit) as stop:
+        netbuilder(*argv)
+    assert stop.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "error: " in err and err.endswith(words)

@@ -14,7 +14,7 @@ from netbuilder.core.document import save
 from netbuilder.core.presets import load_preset
 from netbuilder.core.search_space import Choice, Range
 from netbuilder.train import search
-from netbuilder.train.runs import list_runs
+from netbuilder.train.runs import default_root, list_runs
 
 QUICK = ["--dataset", "shapes10", "--epochs", "1", "--limit", "200", "--batch-size", "50", "--sampler-seed", "0"]
 
@@ -57,7 +57,7 @@ def test_four_trials_write_four_runs_and_a_study(net, tmp_path, capsys):
     assert len(done) == 4  # one epoch each: nothing is pruned after a run's last epoch
     best = summary["best"]
     assert best["value"] == max(t.value for t in done) and set(best["params"]) == {"lr", "conv1.out_channels"}
-    folders = list_runs(tmp_path / "runs")
+    folders = list_runs(default_root())
     assert len(folders) == 4
     for run in folders:
         tag = run.trial
@@ -84,7 +84,7 @@ def test_an_invalid_combination_is_pruned_with_its_sentence(tmp_path, capsys):
     for trial in trials(url, "big"):
         assert trial.state == optuna.trial.TrialState.PRUNED
         assert "is larger than the 32×32 input padded by 1" in trial.user_attrs["invalid"]
-    assert not (tmp_path / "runs").exists() or not list_runs(tmp_path / "runs")
+    assert not list_runs(default_root())
 
 
 def test_a_space_the_settings_refuse_is_one_sentence(tmp_path, capsys):
@@ -96,10 +96,14 @@ def test_a_space_the_settings_refuse_is_one_sentence(tmp_path, capsys):
     save(load_preset("seed_cnn"), tmp_path / "plain.json")
     assert main(["search", str(tmp_path / "plain.json"), "--trials", "1", *QUICK]) == 2
     assert "searches nothing" in capsys.readouterr().err
-    assert main(["search", "--study", "nope", "--storage", f"sqlite:///{tmp_path}/x.db", "--trials", "0"]) == 2
+    search.storage(f"sqlite:///{tmp_path}/empty.db")  # a storage that holds no study
+    assert main(["search", "--study", "nope", "--storage", f"sqlite:///{tmp_path}/empty.db", "--trials", "0"]) == 2
     assert "There is no study 'nope'" in capsys.readouterr().err
-    assert main(["search", "--storage", f"sqlite:///{tmp_path}/x.db", "--trials", "0"]) == 2
+    assert main(["search", "--storage", f"sqlite:///{tmp_path}/empty.db", "--trials", "0"]) == 2
     assert "Name the study to continue with --study NAME (it holds no study yet)." in capsys.readouterr().err
+    assert main(["search", "--storage", f"sqlite:///{tmp_path}/x.db", "--trials", "0"]) == 2
+    assert "There is no study storage sqlite:///" in capsys.readouterr().err
+    assert not (tmp_path / "x.db").exists()  # a study to continue is never created
 
 
 @pytest.mark.slow
@@ -139,7 +143,7 @@ def test_a_killed_search_resumes_with_its_completed_trials(net, tmp_path):
     after = {t.number: t for t in trials(url, "net")}
     for number, trial in before.items():
         assert after[number].state == trial.state and after[number].value == trial.value
-    assert len([t for t in after.values() if t.state.is_finished()]) == len(before) + 1
+    assert not any(t.state == optuna.trial.TrialState.RUNNING for t in after.values())  # a killed one is failed
 
 
 @pytest.mark.parametrize(
@@ -169,3 +173,67 @@ def test_a_storage_that_cannot_be_opened_is_one_sentence(tmp_path):
     (tmp_path / "not.db").write_text("not a database")
     with pytest.raises(search.TrainError, match=r"^The study storage sqlite:///.*not\.db cannot be opened \("):
         search.storage(f"sqlite:///{tmp_path / 'not.db'}")
+
+
+@pytest.mark.slow
+def test_a_trial_killed_mid_run_fails_at_the_next_start_and_its_values_are_tried_again(net, tmp_path):
+    url = f"sqlite:///{tmp_path}/study.db"
+    child = subprocess.Popen(
+        cli("search", str(net), "--trials", "5", "--storage", url, "--json", *QUICK),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    started = next(row for line in child.stdout if (row := json.loads(line))["event"] == "trial_started")
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    child.stdout.close()
+    number = started["number"]
+    assert next(t for t in trials(url, "net") if t.number == number).state == optuna.trial.TrialState.RUNNING
+
+    assert main(["search", str(net), "--trials", "1", "--storage", url, *QUICK]) == 0
+    after = {t.number: t for t in trials(url, "net")}
+    killed = after[number]
+    assert killed.state == optuna.trial.TrialState.FAIL
+    assert killed.user_attrs["error"] == "its process ended while it ran"
+    (retried,) = [t for t in after.values() if t.user_attrs.get("retry_of") == number]
+    assert retried.state == optuna.trial.TrialState.COMPLETE and retried.params == started["params"]
+
+
+def _corrupt(path: Path, page: int) -> None:
+    data = bytearray(path.read_bytes())
+    data[page * 4096 : (page + 1) * 4096] = b"\xa5" * 4096
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("page", [1, 2, 4])
+def test_a_study_storage_with_a_corrupt_page_is_one_sentence(tmp_path, page):
+    db = tmp_path / "study.db"
+    study = optuna.create_study(study_name="net", storage=f"sqlite:///{db}")
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=20)
+    _corrupt(db, page)
+    before = db.read_bytes()
+    proc = subprocess.run(
+        cli("search", "--study", "net", "--storage", f"sqlite:///{db}", "--trials", "0"), capture_output=True, text=True
+    )
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    (line,) = [line for line in proc.stderr.splitlines() if line.startswith("error: ")]
+    assert line.startswith(f"error: The study storage sqlite:///{db} cannot be read (") and "damaged" in line
+    assert db.read_bytes() == before
+
+
+def test_runs_that_cannot_be_written_are_refused_before_anything_is_written(net, tmp_path, capsys, monkeypatch):
+    (tmp_path / "afile").write_text("")
+    url = f"sqlite:///{tmp_path}/study.db"
+    for runs, words in (("afile", "afile is a file, not a folder"), ("afile/runs", "which is a file, not a folder")):
+        assert main(["search", str(net), "--runs", str(tmp_path / runs), "--trials", "1", *QUICK]) == 2
+        assert words in capsys.readouterr().err
+        assert main(["search", str(net), "--runs", str(tmp_path / runs), "--storage", url, *QUICK]) == 2
+        assert words in capsys.readouterr().err
+    (tmp_path / "locked").mkdir()
+    real = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode: Path(p) != tmp_path / "locked" and real(p, mode))  # root
+    assert main(["search", str(net), "--runs", str(tmp_path / "locked" / "runs"), "--trials", "1", *QUICK]) == 2
+    assert "locked is read-only); give --runs a folder you can write to." in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile", "locked", "net.json"]
+    assert not list((tmp_path / "locked").iterdir())
