@@ -1,5 +1,6 @@
-"""Per-layer health while training: every `every` steps, each block's gradient norm, update-to-weight ratio and
-output mean and std, and for Activation blocks the share of dead (ReLU family) or saturated (sigmoid, tanh) units.
+"""Per-layer health while training: every `every` steps (and at the first steps, EARLY_STEPS, where a learning
+rate far too high diverges), each block's gradient norm, update-to-weight ratio and output mean and std, and for
+Activation blocks the share of dead (ReLU family) or saturated (sigmoid, tanh) units.
 
 Everything stays on the device between records: the only host read-back is one list per record. Between records,
 ReLU-family blocks OR together which channels fired: one reduction of their output on every stride-th step (about
@@ -8,6 +9,7 @@ the layer before it."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -15,11 +17,16 @@ import torch
 from torch import nn
 
 from netbuilder.core.graph import Graph
-from netbuilder.core.health import RELU_FAMILY, SATURATING, SATURATION_MARGIN
+from netbuilder.core.health import RELU_FAMILY, RULES, SATURATING, SATURATION_MARGIN, derive, show
 from netbuilder.pytorch.build import GraphModule
 
 NONNEGATIVE = ("relu", "relu6")  # ReLU-family functions whose outputs are never negative
 SAMPLES = 20  # steps of a window on which ReLU-family blocks note which channels fired
+# Steps recorded before the first of every `every` steps: SGD at a learning rate of 0.5 or more diverges within
+# them.
+EARLY_STEPS = (1, 2, 5, 10, 20, 50)
+# The rules whose numbers run away when training diverges, judged at their watch limit whatever the step.
+RUNAWAY = tuple(rule for rule in RULES if rule.name in ("not finite", "updates too large", "exploding activations"))
 Pending = tuple[list[torch.Tensor], list[torch.Tensor]]  # per-parameter gradient norms, weights before the step
 
 
@@ -60,7 +67,8 @@ class HealthRecorder:
     def begin(self, global_step: int) -> bool:
         """Before a step's forward: whether it is a record's step (the hooks then take their outputs' mean and
         std too)."""
-        self.recording = self.every > 0 and global_step % self.every == 0
+        early = global_step in EARLY_STEPS and global_step < self.every
+        self.recording = self.every > 0 and (global_step % self.every == 0 or early)
         self.sampling = self.recording or global_step % self.stride == 0
         return self.recording
 
@@ -129,3 +137,34 @@ class HealthRecorder:
         self.fired.clear()
         self.recording = self.sampling = False
         return {nid: numbers for nid, numbers in out.items() if numbers}
+
+
+def runaway(blocks: dict[str, dict[str, float]]) -> str:
+    """What a record shows running away, for the sentence of a diverged run: "conv1 (updates 350% of its weights
+    per step), fc1 (…)": the blocks past the watch limit of a runaway rule, worst first (three at most); else the
+    block whose updates were the largest; "" for a record without a block with weights."""
+    numbers = derive(blocks)
+    found: list[tuple[float, str, str]] = []
+    for name, values in numbers.items():
+        for rule in RUNAWAY:
+            value = values.get(rule.metric)
+            if rule.weights_only and "params" not in values:
+                continue
+            if value is not None and (not math.isfinite(value) or value >= rule.watch):
+                worst = rule.metric == "not_finite" or not math.isfinite(value)
+                found.append((math.inf if worst else value / rule.watch, name, _said(rule.metric, value)))
+                break
+    if not found:
+        ratios = [(v["update_ratio"], name) for name, v in numbers.items() if math.isfinite(v.get("update_ratio", 0.0))]
+        if ratios:
+            ratio, name = max(ratios)
+            found.append((0.0, name, _said("update_ratio", ratio)))
+    return ", ".join(f"{name} ({what})" for _, name, what in sorted(found, key=lambda f: -f[0])[:3])
+
+
+def _said(metric: str, value: float) -> str:
+    if metric == "not_finite" or not math.isfinite(value):
+        return "its numbers not finite"
+    if metric == "update_ratio":
+        return f"updates {show(metric, value)} of its weights per step"
+    return f"output std {show(metric, value)}"

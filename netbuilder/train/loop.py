@@ -37,7 +37,7 @@ from netbuilder.train.events import (
     Health,
     Started,
 )
-from netbuilder.train.health import HealthRecorder, Pending
+from netbuilder.train.health import HealthRecorder, Pending, runaway
 from netbuilder.train.runs import Run, restore
 from netbuilder.train.schedule import lr_at
 
@@ -81,8 +81,7 @@ class Trainer:
             result = checked(self.document.graph)
         except BuildError as e:
             raise TrainError(str(e)) from None
-        if not force:
-            self._check_fits(result)
+        self._check_fits(result, force)
         torch.manual_seed(cfg.seed)
         with out_of_memory(self.device, "building the network; use fewer channels or a smaller network"):
             net = GraphModule(self.document.graph, result)
@@ -113,6 +112,7 @@ class Trainer:
         if cfg.health_every and world.main:
             self.health = HealthRecorder(self.net, self.document.graph, cfg.health_every, hooks=not cfg.compile)
         self.last_health = self.start_epoch * self.steps_per_epoch
+        self.records: list[Health] = []  # this read-back window's health records, for a divergence's sentence
         model: nn.Module = torch.compile(self.net) if cfg.compile else self.net
         if world.size > 1:
             ids = [self.device.index] if self.device.type == "cuda" else None
@@ -149,8 +149,7 @@ class Trainer:
         )
         epoch = self.start_epoch
         early_stop = None
-        b = cfg.batch_size
-        with out_of_memory(self.device, f"at batch size {b}; try --batch-size {max(1, b // 2)}"):
+        with out_of_memory(self.device, memory.at_batch_size(cfg.batch_size, self.batch_hint)):
             for epoch in range(self.start_epoch + 1, cfg.epochs + 1):
                 t0 = time.perf_counter()
                 train = yield from self._train_epoch(epoch, should_stop)
@@ -187,7 +186,15 @@ class Trainer:
         cfg, at = self.config, (epoch - 1) * self.steps_per_epoch + step
         window, self.last_health = at - self.last_health, at
         blocks = self.health.after_step(pending)
-        return Health(epoch, step, at, window, lr_at(at - 1, self.steps_per_epoch, cfg), cfg.lr, blocks)
+        record = Health(epoch, step, at, window, lr_at(at - 1, self.steps_per_epoch, cfg), cfg.lr, blocks)
+        self.records = [*self.records[-(cfg.log_every + 1) :], record]
+        return record
+
+    def _before(self, bad: int) -> str:
+        """What the last health record before global step bad shows running away, as a sentence ("" if none)."""
+        record = next((r for r in reversed(self.records) if r.global_step < bad), None)
+        shown = runaway(record.blocks) if record is not None else ""
+        return f" The health record of step {record.global_step}, before it: {shown}." if shown and record else ""
 
     def _early_stop(self, epoch: int, validated: bool) -> str | None:
         """The sentence ending the run when early stopping is on and the validation accuracy has not improved
@@ -259,8 +266,8 @@ class Trainer:
                 what = "NaN" if math.isnan(loss_sum) else "infinite"
                 bad_lr = lr_at((epoch - 1) * steps + bad - 1, steps, cfg)
                 raise TrainError(
-                    f"Training diverged at epoch {epoch}, step {bad}: the loss became {what}. Try a "
-                    f"lower learning rate (it was {bad_lr:.3g})."
+                    f"Training diverged at epoch {epoch}, step {bad}: the loss became {what}."
+                    f"{self._before((epoch - 1) * steps + bad)} Try a lower learning rate (it was {bad_lr:.3g})."
                 )
             now = time.perf_counter()
             yield BatchMetrics(epoch, step, steps, loss_sum / seen, correct / seen, lr, seen / (now - window))
@@ -322,8 +329,9 @@ class Trainer:
             "best_epoch": self.best_epoch,
         }
 
-    def _check_fits(self, result: Check) -> None:
-        """Refuse, before anything is allocated, a run whose estimate exceeds the device's free memory."""
+    def _check_fits(self, result: Check, force: bool) -> None:
+        """Refuse, before anything is allocated, a run whose estimate exceeds the device's free memory (unless
+        force); keep the batch size to suggest should it run out of memory anyway (batch_hint)."""
         cfg, device = self.config, self.device
         need = memory.estimate(result, cfg.batch_size, cfg.optimizer, cfg.momentum, self.autocast_dtype is not None, 0)
         free = (
@@ -333,10 +341,11 @@ class Trainer:
             if device.type == "cpu"
             else None
         )
+        self.batch_hint = memory.suggested_batch_size(need, cfg.batch_size, free)
         problem = memory.refusal(
             need, cfg.batch_size, free, "GPU" if device.type == "cuda" else "computer", "add --force to start it anyway"
         )
-        if problem:
+        if problem and not force:
             raise TrainError(problem)
 
     def _warnings(self) -> list[str]:
@@ -346,10 +355,9 @@ class Trainer:
         need = self.estimate.total - self.estimate.weights - self.estimate.data  # those two are there already
         if need <= 0.9 * free:
             return []
-        fits = max(1, int(self.config.batch_size * 0.9 * free / need))
         return [
             f"This run needs about {memory.fmt_bytes(need)} of GPU memory and {memory.fmt_bytes(free)} are "
-            f"free; if it runs out, lower the batch size to about {fits}."
+            f"free; if it runs out, lower the batch size to {max(1, self.batch_hint)} or less."
         ]
 
 

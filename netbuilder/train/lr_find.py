@@ -30,6 +30,7 @@ from netbuilder.core.errors import error_summary
 from netbuilder.train.config import TrainConfig
 from netbuilder.train.errors import TrainError
 from netbuilder.train.events import Event, Failed
+from netbuilder.train.memory import at_batch_size
 
 if TYPE_CHECKING:
     import torch
@@ -264,8 +265,7 @@ def execute(
 
         trainer = Trainer(document, config)
         trainer.setup(force=force)
-        b = config.batch_size
-        with out_of_memory(trainer.device, f"at batch size {b}; try --batch-size {max(1, b // 2)}"):
+        with out_of_memory(trainer.device, at_batch_size(config.batch_size, trainer.batch_hint)):
             found = find(trainer, max_steps, start_lr, end_lr, listener, should_stop)
         last = found if found is not None else Failed(STOPPED)
     except TrainError as e:

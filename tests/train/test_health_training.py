@@ -11,7 +11,7 @@ from netbuilder.core.document import Document
 from netbuilder.core.health import judge, states
 from netbuilder.pytorch.build import build
 from netbuilder.train.config import TrainConfig, recommend
-from netbuilder.train.events import BatchMetrics, Health
+from netbuilder.train.events import BatchMetrics, Failed, Health
 from netbuilder.train.health import HealthRecorder
 from netbuilder.train.job import execute
 from netbuilder.train.loop import Trainer
@@ -36,22 +36,22 @@ def test_the_recorded_numbers_equal_a_hand_computation_on_a_fixed_batch():
     document = mlp_cnn()
     torch.manual_seed(0)
     net = build(document.graph)
-    recorder = HealthRecorder(net, document.graph, every=2)
+    recorder = HealthRecorder(net, document.graph, every=4)
     outputs = {}
     for nid in ("conv1", "relu1", "fc1", "relu2", "fc2", "tanh"):
         net.layers[nid].register_forward_hook(lambda m, i, o, nid=nid: outputs.__setitem__(nid, o.detach().clone()))
     x, y = torch.randn(8, 3, 32, 32), torch.arange(8)
     optimizer = torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9)
     fired = {}
-    for step in (1, 2):  # the window: two steps, dead means never positive in either
-        assert recorder.begin(step) == (step == 2)
-        loss = F.cross_entropy(net(x if step == 1 else -x), y)
+    for step in (3, 4):  # the window: two steps (past the first ones), dead means never positive in either
+        assert recorder.begin(step) == (step == 4)
+        loss = F.cross_entropy(net(x if step == 3 else -x), y)
         optimizer.zero_grad()
         loss.backward()
         for nid in ("relu1", "relu2"):
             now = outputs[nid].amax(dim=[d for d in range(outputs[nid].dim()) if d != 1]) > 0
             fired[nid] = now | fired.get(nid, torch.zeros_like(now))
-        if step == 2:
+        if step == 4:
             grads = {nid: [p.grad.clone() for p in net.layers[nid].parameters()] for nid in ("conv1", "fc1", "fc2")}
             before = {nid: [p.detach().clone() for p in net.layers[nid].parameters()] for nid in grads}
             pending = recorder.before_step()
@@ -85,7 +85,7 @@ def test_a_learning_rate_far_too_high_kills_the_relu_after_fc1_and_the_rule_name
     trainer = Trainer(document, config)
     trainer.setup()
     records = [e for e in trainer.events() if isinstance(e, Health)]
-    assert [r.global_step for r in records] == [7, 14] and records[-1].window == 7
+    assert [r.global_step for r in records] == [1, 2, 5, 7, 14] and records[-1].window == 7  # the first steps too
     findings = judge(records[-1].blocks, records[-1].window, records[-1].lr, records[-1].peak_lr, 14)
     dying = [f for f in findings if f.rule == "dying ReLU"]
     assert [f.block for f in dying] == ["relu2"] and dying[0].state == "problem"
@@ -99,7 +99,8 @@ def test_a_learning_rate_far_too_high_kills_the_relu_after_fc1_and_the_rule_name
     for r in records:
         progress(r)
     lines = text.getvalue().splitlines()
-    assert f"health at step 14: {dying[0].sentence}" in lines and len(lines) == len(set(lines))
+    told = [line for line in lines if "relu2: " in line and "(dying ReLU)" in line]
+    assert len(told) == 1 and told[0].startswith("health at step 5: relu2: ")  # the first record that shows it
 
 
 def test_a_healthy_seed_cnn_run_trips_no_rule_and_its_records_are_in_the_metrics_log(seed_cnn, tmp_path):
@@ -107,15 +108,15 @@ def test_a_healthy_seed_cnn_run_trips_no_rule_and_its_records_are_in_the_metrics
     seen = []
     execute(seed_cnn, config, tmp_path / "run", listener=seen.append)
     records = [e for e in seen if isinstance(e, Health)]
-    assert [r.global_step for r in records] == list(range(10, 71, 10))
+    assert [r.global_step for r in records] == [1, 2, 5, *range(10, 71, 10)]
     assert set(records[0].blocks) == {"conv1", "relu1", "fc1"}
     tripped = [f.sentence for r in records for f in judge(r.blocks, r.window, r.lr, r.peak_lr, r.global_step)]
     assert tripped == []
     assert states([]) == {}
     logged = Run.open(tmp_path / "run").events()
     assert [e for e in logged if isinstance(e, Health)] == records
-    at = logged.index(records[0])  # after the step's batch metrics when both fall on one step
-    assert isinstance(logged[at - 1], BatchMetrics) and logged[at - 1].step == records[0].step
+    at = logged.index(records[2])  # after the step's batch metrics when both fall on one step (5)
+    assert isinstance(logged[at - 1], BatchMetrics) and logged[at - 1].step == records[2].step == 5
 
 
 def test_health_every_zero_records_nothing(seed_cnn, tmp_path):
@@ -124,3 +125,18 @@ def test_health_every_zero_records_nothing(seed_cnn, tmp_path):
         seed_cnn, TrainConfig(limit=500, epochs=1, batch_size=64, health_every=0), tmp_path / "r", listener=seen.append
     )
     assert not any(isinstance(e, Health) for e in seen)
+
+
+def test_sgd_at_lr_5_diverges_with_the_health_of_the_steps_before_and_names_the_blocks(seed_cnn, tmp_path):
+    config = TrainConfig(
+        limit=2000, epochs=1, batch_size=64, optimizer="sgd", lr=5.0, schedule="constant", precision="fp32"
+    )
+    failed = execute(seed_cnn, config, tmp_path / "run")
+    assert isinstance(failed, Failed) and failed.message.startswith("Training diverged at epoch 1, step ")
+    bad = int(failed.message.split("step ")[1].split(":")[0])
+    assert bad < 100  # before the first record of every health_every (100) steps
+    logged = [e for e in Run.open(tmp_path / "run").events() if isinstance(e, Health)]
+    assert logged and logged[0].global_step == 1 and all(r.global_step < bad for r in logged)
+    before = logged[-1].global_step
+    assert f"The health record of step {before}, before it: conv1 (updates " in failed.message
+    assert "of its weights per step)" in failed.message and "Try a lower learning rate (it was 5)." in failed.message

@@ -157,7 +157,7 @@ def test_out_of_memory_becomes_advice(seed_cnn, quick, tmp_path, monkeypatch):
 
     monkeypatch.setattr(torch.nn.Conv2d, "forward", exhausted)
     failed = run_job(seed_cnn, quick, tmp_path / "run")[-1]
-    assert failed.message == "The computer ran out of memory at batch size 64; try --batch-size 32."
+    assert failed.message == "The computer ran out of memory at batch size 64; try --batch-size 32 or less."
 
 
 def test_the_memory_estimate_counts_weights_state_and_activations(seed_cnn, quick):
