@@ -5,9 +5,12 @@
    room beside the column for the wire (core.routing draws it there).
 3. Crossings: barycentre sweeps down and up, keeping the ordering with the fewest crossings (counted
    exactly); members of the same group stay side by side within a layer.
-4. Coordinates: the main path (the longest path from an Input to the output) is one straight column at
+4. Rows: one every ROW, with more room where the name bands of nested groups that start at a row stack above it,
+   or their frames' bottom margins stack below the row before (the frames' sizes are FRAME_* below).
+5. Coordinates: the main path (the longest path from an Input to the output) is one straight column at
    x = 0, leftmost in its layers (so a group's box starts at the column); every other block is pulled towards
-   its neighbours (priority method), packed to the right of the main column without overlapping.
+   its neighbours (priority method), packed to the right of the main column without overlapping (a column
+   further apart where the side margins of more than two groups' frames lie between two blocks).
 
 O((N + D) log N) per sweep for N blocks and D dummies; pure Python, no dependencies (the libraries measured,
 grandalf and python-igraph's Sugiyama layout, were slower or could not keep the main path straight: README).
@@ -27,6 +30,12 @@ BLOCK_TO_LANE = 140.0
 LANE_TO_BLOCK = 245.0
 LANE_TO_LANE = 24.0
 SWEEPS = 4
+# An expanded group's frame on the canvas (ui/group_item.py draws it, ui/scene.py sizes it): the band with its
+# name above its members, its margins beside and below them. A row's gap (ROW less a block's height) holds one
+# band and one bottom margin; where nested groups start or end at the same row, arrange adds the room they stack.
+FRAME_TITLE = 24.0
+FRAME_PAD = 12.0
+FRAME_BOTTOM = 6.0
 
 
 def _layers(graph: Graph) -> tuple[dict[str, int], dict[str, list[str]], dict[str, list[str]]]:
@@ -197,31 +206,105 @@ class _Layered:
         return best
 
 
-def _gap(left_dummy: bool, right_dummy: bool, column: float) -> float:
-    if left_dummy and right_dummy:
+class _Nesting:
+    """The groups as a forest: each grouped block or group's group, the groups inside each, and each group's depth
+    (1 for an outermost one). Linear in the groups' members."""
+
+    def __init__(self, graph: Graph) -> None:
+        from netbuilder.core.groups import parents
+
+        self.owner = parents(graph)
+        self.nested: dict[str, list[str]] = {}
+        for member, gid in self.owner.items():
+            if member in graph.groups:
+                self.nested.setdefault(gid, []).append(member)
+        self.inner_first: list[str] = []  # every group after the groups inside it
+        stack = [(gid, False) for gid in graph.groups if gid not in self.owner]
+        while stack:
+            gid, done = stack.pop()
+            if done:
+                self.inner_first.append(gid)
+            else:
+                stack.append((gid, True))
+                stack.extend((child, False) for child in self.nested.get(gid, ()))
+        self.depth: dict[str, int] = {}
+        for gid in reversed(self.inner_first):
+            self.depth[gid] = self.depth.get(self.owner.get(gid, ""), 0) + 1
+
+    def frames_between(self, a: str, b: str) -> int:
+        """How many group frames have a side between two blocks side by side: those around one but not the other."""
+        ga, gb = self.owner.get(a, ""), self.owner.get(b, "")
+        da, db = self.depth.get(ga, 0), self.depth.get(gb, 0)
+        count = 0
+        while ga != gb:
+            if da >= db:
+                ga, da, count = self.owner.get(ga, ""), da - 1, count + 1
+            else:
+                gb, db, count = self.owner.get(gb, ""), db - 1, count + 1
+        return count
+
+    def stacked(self, graph: Graph, layer: dict[str, int]) -> tuple[dict[int, int], dict[int, int]]:
+        """Per layer, how many name bands stack above it (nested groups whose first layer it is) and how many
+        frame bottoms stack below it (nested groups whose last layer it is)."""
+        span: dict[str, tuple[int, int]] = {}  # a group's first and last layer
+        bands: dict[str, int] = {}  # above its first layer: its band and those of the groups inside starting there
+        bottoms: dict[str, int] = {}
+        above: dict[int, int] = {}
+        below: dict[int, int] = {}
+        for gid in self.inner_first:
+            inner = [c for c in self.nested.get(gid, ()) if c in span]
+            rows = [layer[m] for m in graph.groups[gid].members if m in layer]
+            rows += [r for c in inner for r in span[c]]
+            if not rows:
+                continue  # no blocks: nothing is drawn
+            first, last = span[gid] = min(rows), max(rows)
+            bands[gid] = 1 + max((bands[c] for c in inner if span[c][0] == first), default=0)
+            bottoms[gid] = 1 + max((bottoms[c] for c in inner if span[c][1] == last), default=0)
+            above[first] = max(above.get(first, 0), bands[gid])
+            below[last] = max(below.get(last, 0), bottoms[gid])
+        return above, below
+
+
+def _row_tops(graph: Graph, layer: dict[str, int], nesting: _Nesting | None, row: float) -> list[float]:
+    """Each layer's y: one every `row`, more where nested groups' bands and bottom margins need the room."""
+    above, below = nesting.stacked(graph, layer) if nesting else ({}, {})
+    tops = [0.0]
+    for level in range(1, max(layer.values()) + 1):
+        stacked = above.get(level, 0) * FRAME_TITLE + below.get(level - 1, 0) * FRAME_BOTTOM
+        tops.append(tops[-1] + row + max(0.0, stacked - FRAME_TITLE - FRAME_BOTTOM))
+    return tops
+
+
+def _gap(lg: _Layered, a: int, b: int, nesting: _Nesting | None, column: float) -> float:
+    """The least distance between the left edges of two neighbours in a layer: a column between blocks (more
+    where the side margins of more than two frames lie between them), less next to a lane."""
+    if lg.dummy[a] and lg.dummy[b]:
         return LANE_TO_LANE
-    if left_dummy:
+    if lg.dummy[a]:
         return LANE_TO_BLOCK
-    if right_dummy:
+    if lg.dummy[b]:
         return BLOCK_TO_LANE
-    return column
+    frames = nesting.frames_between(lg.names[a], lg.names[b]) if nesting else 0
+    return column + max(0, frames - 2) * FRAME_PAD
 
 
-def _place(row: list[int], want: dict[int, float], fixed: int | None, dummy: list[bool], column: float) -> None:
-    """Put a layer's nodes as near as they want, in order, without overlap; a fixed node (the main path) stays."""
+def _place(row: list[int], gaps: list[float], want: dict[int, float], fixed: int | None) -> None:
+    """Put a layer's nodes as near as they want, in order, at least gaps[i] between row[i] and row[i + 1]; a fixed
+    node (the main path) stays."""
     if not row:
         return
     k = row.index(fixed) if fixed is not None else len(row) // 2  # else: spread around the middle one
     x = {row[k]: want[row[k]]}
     for i in range(k + 1, len(row)):
-        x[row[i]] = max(want[row[i]], x[row[i - 1]] + _gap(dummy[row[i - 1]], dummy[row[i]], column))
+        x[row[i]] = max(want[row[i]], x[row[i - 1]] + gaps[i - 1])
     for i in range(k - 1, -1, -1):
-        x[row[i]] = min(want[row[i]], x[row[i + 1]] - _gap(dummy[row[i]], dummy[row[i + 1]], column))
+        x[row[i]] = min(want[row[i]], x[row[i + 1]] - gaps[i])
     want.update(x)
 
 
 def arrange(graph: Graph, row: float = ROW, column: float = COLUMN) -> dict[str, tuple[float, float]]:
-    """Positions (top-left corners) for every block: the main path at x = 0, one layer every `row`."""
+    """Positions (top-left corners) for every block: the main path at x = 0, one layer every `row` or more (room
+    for nested groups' frames)."""
     if not graph.nodes:
         return {}
     layer, preds, succ = _layers(graph)
@@ -230,11 +313,13 @@ def arrange(graph: Graph, row: float = ROW, column: float = COLUMN) -> dict[str,
     rows = lg.order()
     index = {nid: i for i, nid in enumerate(lg.names)}
     main = {layer[n]: index[n] for n in path}
+    nesting = _Nesting(graph) if graph.groups else None
+    gaps = [[_gap(lg, a, b, nesting, column) for a, b in zip(members, members[1:])] for members in rows]
     x: dict[int, float] = {}
     # Initial packing: every layer around its main node (or its middle) at 0.
     for level, members in enumerate(rows):
         want = {n: 0.0 for n in members}
-        _place(members, want, main.get(level), lg.dummy, column)
+        _place(members, gaps[level], want, main.get(level))
         x.update(want)
     # Priority method: pull each node towards the mean of its neighbours above, then below, then above.
     for downward in (True, False, True):
@@ -247,9 +332,10 @@ def arrange(graph: Graph, row: float = ROW, column: float = COLUMN) -> dict[str,
                 want[n] = sum(x[m] for m in near) / len(near) if near else x[n]
             if main.get(level) is not None:
                 want[main[level]] = 0.0
-            _place(members, want, main.get(level), lg.dummy, column)
+            _place(members, gaps[level], want, main.get(level))
             x.update(want)
-    return {nid: (float(round(x[i])), layer[nid] * row) for i, nid in enumerate(lg.names)}
+    tops = _row_tops(graph, layer, nesting, row)
+    return {nid: (float(round(x[i])), tops[layer[nid]]) for i, nid in enumerate(lg.names)}
 
 
 def missing_positions(graph: Graph) -> dict[str, tuple[float, float]]:

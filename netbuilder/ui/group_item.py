@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from netbuilder.core.blocks import fmt_shape
 from netbuilder.core.groups import Facts
+from netbuilder.core.layout import FRAME_TITLE
 from netbuilder.core.summary import short
 from netbuilder.ui import theme
 from netbuilder.ui.items import HEADER_H, NODE_W, draw_text, far, lod_of, pixel_font, readable
@@ -22,9 +23,6 @@ if TYPE_CHECKING:
 CARD_W = NODE_W
 CARD_H = 84.0
 CHEVRON_W = 26.0
-FRAME_PAD = 12.0  # left and right of the members
-FRAME_BOTTOM = 6.0  # under the members: with the title band above the next frame, within a row's gap
-FRAME_TITLE = 24.0  # the band above the members with the chevron and the name
 SIDE_LABEL_W = 420.0  # zoomed out, the name is written large to the frame's left
 SIDE_FONTS = (28, 40, 56, 80)
 GROUP_COLOR = QColor(72, 76, 98)

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 from netbuilder.core.blocks import REGISTRY, fmt_shape
 from netbuilder.core.graph import Edge, Graph, Node
 from netbuilder.core.groups import blocks_in, depth, facts, parents, shown_as
+from netbuilder.core.layout import FRAME_BOTTOM, FRAME_PAD, FRAME_TITLE
 from netbuilder.core.shapes import Check
 from netbuilder.core.summary import settings, short
 from netbuilder.ui import items as items_module
@@ -37,7 +38,7 @@ from netbuilder.ui.commands import (
 )
 from netbuilder.ui.edge_item import EdgeItem, Ends, wire_path
 from netbuilder.ui.editor import Editor
-from netbuilder.ui.group_item import CARD_H, FRAME_BOTTOM, FRAME_PAD, FRAME_TITLE, GroupCard, GroupFrame, group_view
+from netbuilder.ui.group_item import CARD_H, GroupCard, GroupFrame, group_view
 from netbuilder.ui.items import NODE_H, NODE_W, NodeItem, NodeView, PortItem, draw_text, lod_of, readable
 from netbuilder.ui.palette import entry_from_mime
 from netbuilder.ui.templates import apply_template

@@ -1,0 +1,134 @@
+"""Expanded groups at normal zoom (issue 20, section 3): every group's name band is in full view — no block lies on
+it and no other band meets it, nested bands (layer1 over layer1.0) stacked one above the other — and the frames of
+sibling groups do not overlap; for every preset with groups and for imported resnet18, every group expanded."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QRectF
+
+from netbuilder.core.document import Document
+from netbuilder.core.graph import Edge, Graph, Node
+from netbuilder.core.groups import Group, parents
+from netbuilder.core.layout import COLUMN, FRAME_TITLE, ROW, arrange
+from netbuilder.core.presets import list_presets, load_preset
+from netbuilder.ui.app import application
+from netbuilder.ui.edge_item import is_obstacle, settle
+from netbuilder.ui.editor import Editor
+from netbuilder.ui.group_item import GroupFrame
+from netbuilder.ui.scene import CanvasScene
+
+GROUPED = [p.key for p in list_presets() if load_preset(p.key).graph.groups]
+
+
+def expanded(document: Document, arranged: bool = False) -> CanvasScene:
+    application()
+    graph = document.graph.copy()
+    if arranged:
+        for nid, pos in arrange(graph).items():
+            graph.nodes[nid].position = pos
+    for group in graph.groups.values():
+        group.folded = False
+    scene = CanvasScene(Editor(Document(graph, document.name)))
+    settle(scene)
+    return scene
+
+
+def band(frame: GroupFrame) -> QRectF:
+    """The strip along the frame's top that holds its chevron and name, in scene coordinates."""
+    r = frame.frame_rect()
+    return QRectF(r.left(), r.top(), r.width(), FRAME_TITLE)
+
+
+def hidden_bands(scene: CanvasScene) -> list[str]:
+    """Every band a block or card lies on, every two bands that meet, every two sibling frames that overlap."""
+    owner = parents(scene.editor.graph)
+    frames = sorted(scene.group_frames.values(), key=lambda f: f.frame_rect().top())
+    blocks = [i for i in scene.items() if is_obstacle(i) and i.isVisible()]
+    found = []
+    for frame in frames:
+        top = band(frame)
+        for item in blocks:
+            shown = item.mapRectToScene(item.shape().boundingRect())
+            if shown.intersects(top):
+                unit = getattr(item, "node_id", None) or getattr(item, "group_id", "")
+                found.append(f"{unit} lies on the band of {frame.name}")
+    for i, a in enumerate(frames):
+        for b in frames[i + 1 :]:
+            if band(a).intersects(band(b)):
+                found.append(f"the bands of {a.name} and {b.name} meet")
+            if owner.get(a.group_id) == owner.get(b.group_id) and a.frame_rect().intersects(b.frame_rect()):
+                found.append(f"the frames of {a.name} and {b.name} overlap")
+    return found
+
+
+def nested_chain(levels: int) -> Graph:
+    """input → a → b → c → d, with a…c in `levels` groups nested in one another, and d in a group of its own."""
+    g = Graph()
+    g.add_node(Node("input", "Input", {"shape": [4, 8, 8]}))
+    for src, nid in zip("iabc", "abcd"):
+        g.add_node(Node(nid, "Activation", {"function": "relu"}))
+        g.add_edge(Edge("input" if src == "i" else src, nid))
+    inner = ["a", "b", "c"]
+    for level in range(levels, 0, -1):
+        g.add_group(Group(f"g{level}", f"level{level}", inner, folded=False))
+        inner = [f"g{level}"]
+    g.add_group(Group("tail", "tail", ["d"], folded=False))
+    return g
+
+
+def test_arrange_leaves_a_row_gap_for_each_band_and_bottom_margin_that_nested_groups_stack():
+    plain = arrange(nested_chain(1))
+    assert [plain[n][1] for n in ("input", "a", "d")] == [0, ROW, 4 * ROW]  # one level fits a row's gap
+    pos = arrange(nested_chain(3))
+    assert pos["a"][1] - pos["input"][1] > ROW and pos["d"][1] - pos["c"][1] > ROW
+    assert pos["b"][1] - pos["a"][1] == pos["c"][1] - pos["b"][1] == ROW  # inside a group: the usual rows
+    scene = expanded(Document(nested_chain(3), "nested"))
+    assert len(scene.group_frames) == 4 and hidden_bands(scene) == []
+
+
+def side_by_side(levels: int) -> Graph:
+    """input feeds a and b, which a Concat joins; a and b each in `levels` groups nested in one another."""
+    g = Graph()
+    g.add_node(Node("input", "Input", {"shape": [4, 8, 8]}))
+    for nid in "ab":
+        g.add_node(Node(nid, "Activation", {"function": "relu"}))
+        g.add_edge(Edge("input", nid))
+    g.add_node(Node("cat", "Concat", {"inputs": 2}))
+    for port, nid in enumerate("ab"):
+        g.add_edge(Edge(nid, "cat", port))
+        inner = [nid]
+        for level in range(levels, 0, -1):
+            g.add_group(Group(f"{nid}{level}", f"{nid} level {level}", inner, folded=False))
+            inner = [f"{nid}{level}"]
+    return g
+
+
+def test_arrange_leaves_a_column_gap_for_the_side_margins_of_nested_frames_between_two_blocks():
+    assert arrange(side_by_side(1))["b"][0] - arrange(side_by_side(1))["a"][0] == COLUMN  # one frame each fits
+    pos = arrange(side_by_side(3))
+    assert pos["b"][0] - pos["a"][0] > COLUMN
+    scene = expanded(Document(side_by_side(3), "branches"))
+    assert len(scene.group_frames) == 6 and hidden_bands(scene) == []
+
+
+@pytest.mark.parametrize("key", GROUPED)
+def test_presets_bands_in_view_every_group_expanded(key):
+    assert hidden_bands(expanded(load_preset(key))) == []
+    assert hidden_bands(expanded(load_preset(key), arranged=True)) == []
+
+
+@pytest.mark.slow
+def test_imported_resnet18_bands_in_view_every_group_expanded():
+    from netbuilder.pytorch.trace import import_model
+
+    scene = expanded(import_model("torchvision:resnet18").document)
+    frames = {f.name: f for f in scene.group_frames.values()}
+    assert {"layer1", "layer1.0", "layer2.0.downsample"} <= set(frames)
+    assert hidden_bands(scene) == []
+    # layer1's band directly above layer1.0's, both clear of maxpool, the block above them.
+    maxpool = scene.node_items["maxpool"]
+    outer, inner = band(frames["layer1"]), band(frames["layer1.0"])
+    assert (
+        outer.bottom() == inner.top() and outer.top() >= maxpool.mapRectToScene(maxpool.shape().boundingRect()).bottom()
+    )
