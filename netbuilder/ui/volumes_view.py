@@ -34,6 +34,7 @@ from netbuilder.ui.group_item import GroupCard
 from netbuilder.ui.items import NodeItem
 
 BAND_W = 3.5  # each folded block's slice at the end of its cuboid
+TEXT_ROOM = 200.0  # how far a cuboid's texts and kernel lines reach past it, in picture units
 MIN_ZOOM, MAX_ZOOM = 0.45, 1.6
 BAND_COLORS = {
     "activation": QColor(214, 96, 77),
@@ -89,10 +90,15 @@ def hit(picture: Picture, point: QPointF) -> str | None:
 
 
 def paint_picture(
-    painter: QPainter, picture: Picture, hovered: str | None = None, selected: frozenset[str] = frozenset()
+    painter: QPainter,
+    picture: Picture,
+    hovered: str | None = None,
+    selected: frozenset[str] = frozenset(),
+    within: QRectF | None = None,
 ) -> None:
     """Draw the picture in picture coordinates: links, cuboids with their bands and kernels, captions, labels.
-    hovered and selected name units (blocks or groups) to outline."""
+    hovered and selected name units (blocks or groups) to outline; within: the part to draw (the rest of a
+    picture wider than its dock is skipped), None for all."""
     pal = theme.current()
     dark = theme.is_dark()
     painter.save()
@@ -112,6 +118,9 @@ def paint_picture(
     fm_caption, fm_label, fm_small = QFontMetricsF(caption_font), QFontMetricsF(label_font), QFontMetricsF(small_font)
     light, shade = (pal.background, QColor(0, 0, 0)) if not dark else (QColor(255, 255, 255), QColor(0, 0, 0))
     for c in picture.cuboids:
+        left, top_y, right, bottom = c.bounds()
+        if within is not None and not within.intersects(QRectF(left, top_y, right - left, bottom - top_y)):
+            continue  # within is widened by the room its texts take beside and below it
         base = face_color(c.category)
         broken = c.kind == "broken"
         faces = c.faces()
@@ -159,7 +168,6 @@ def paint_picture(
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawPolygon(_poly(c.outline()))
         # Texts: the caption above, the volume below, the folded blocks under it.
-        left, top_y, right, bottom = c.bounds()
         centre = (left + right) / 2
         painter.setPen(theme.ERROR if broken else pal.text)
         painter.setFont(caption_font)
@@ -260,7 +268,9 @@ class VolumesCanvas(QWidget):
             z, dx, dy = self._origin()
             painter.translate(dx, dy)
             painter.scale(z, z)
-            paint_picture(painter, self.picture, self.highlight, self.selected)
+            shown = painter.transform().inverted()[0].mapRect(QRectF(event.rect()))  # what the scroll area shows
+            shown.adjust(-TEXT_ROOM, -TEXT_ROOM, TEXT_ROOM, TEXT_ROOM)
+            paint_picture(painter, self.picture, self.highlight, self.selected, shown)
         painter.end()
 
     def unit_at(self, pos: QPointF) -> str | None:

@@ -4,7 +4,7 @@ events), and `netbuilder render --style volumes`."""
 import pytest
 from gestures import view_point
 from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtGui import QImage
+from PySide6.QtGui import QImage, QPainter
 from PySide6.QtTest import QTest
 
 from netbuilder.cli import main
@@ -184,3 +184,31 @@ def test_render_refuses_an_unknown_style(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["render", str(preset_path("seed_cnn")), "--style", "cubes", "-o", str(tmp_path / "x.png")])
     assert "invalid choice" in capsys.readouterr().err
+
+
+def test_paint_picture_draws_only_the_part_asked_for(make_window, qtbot):
+    """A picture wider than its dock is drawn only where the scroll area shows it (and its texts' room)."""
+    from PySide6.QtCore import QRectF
+
+    from netbuilder.ui import theme
+    from netbuilder.ui.volumes_view import TEXT_ROOM, paint_picture
+
+    window = make_window("vgg_cifar")
+    picture = open_volumes(window, qtbot).picture
+    first, last = picture.cuboids[0], picture.cuboids[-1]
+    left, top, right, bottom = first.bounds()
+    assert last.x > right + 2 * TEXT_ROOM  # far enough to be left out
+    background = theme.current().background
+
+    def drawn(within):
+        image = QImage(int(picture.width) + 1, int(picture.height) + 1, QImage.Format.Format_RGB32)
+        image.fill(background)
+        painter = QPainter(image)
+        paint_picture(painter, picture, within=within)
+        painter.end()
+        centre = (int(last.x + last.d / 2), int(last.yb - last.h / 2))
+        return image.pixelColor(*centre) != background, image.pixelColor(int(first.x + 1), int(first.yb - 2))
+
+    assert drawn(None)[0]
+    far_out, near = drawn(QRectF(left, top, right - left, bottom - top).adjusted(-10, -10, 10, 10))
+    assert not far_out and near != background
