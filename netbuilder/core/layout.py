@@ -101,25 +101,83 @@ def _crossings(upper: list[int], lower_of: list[list[int]]) -> int:
     return count
 
 
+class _Nesting:
+    """The groups as a forest: each grouped block or group's group, the groups inside each, each group's depth
+    (1 for an outermost one) and the outermost group around it. Linear in the groups' members."""
+
+    def __init__(self, graph: Graph) -> None:
+        from netbuilder.core.groups import parents
+
+        self.owner = parents(graph)
+        self.nested: dict[str, list[str]] = {}
+        for member, gid in self.owner.items():
+            if member in graph.groups:
+                self.nested.setdefault(gid, []).append(member)
+        self.inner_first: list[str] = []  # every group after the groups inside it
+        stack = [(gid, False) for gid in graph.groups if gid not in self.owner]
+        while stack:
+            gid, done = stack.pop()
+            if done:
+                self.inner_first.append(gid)
+            else:
+                stack.append((gid, True))
+                stack.extend((child, False) for child in self.nested.get(gid, ()))
+        self.depth: dict[str, int] = {}
+        self.top: dict[str, str] = {}  # the outermost group around each group
+        for gid in reversed(self.inner_first):
+            self.depth[gid] = self.depth.get(self.owner.get(gid, ""), 0) + 1
+            self.top[gid] = self.top[self.owner[gid]] if gid in self.owner else gid
+
+    def outermost(self, nid: str) -> str:
+        """The outermost group around a block, or the block itself when it is in none."""
+        return self.top[self.owner[nid]] if nid in self.owner else nid
+
+    def frames_between(self, a: str, b: str) -> int:
+        """How many group frames have a side between two blocks side by side: those around one but not the other."""
+        ga, gb = self.owner.get(a, ""), self.owner.get(b, "")
+        da, db = self.depth.get(ga, 0), self.depth.get(gb, 0)
+        count = 0
+        while ga != gb:
+            if da >= db:
+                ga, da, count = self.owner.get(ga, ""), da - 1, count + 1
+            else:
+                gb, db, count = self.owner.get(gb, ""), db - 1, count + 1
+        return count
+
+    def stacked(self, graph: Graph, layer: dict[str, int]) -> tuple[dict[int, int], dict[int, int]]:
+        """Per layer, how many name bands stack above it (nested groups whose first layer it is) and how many
+        frame bottoms stack below it (nested groups whose last layer it is)."""
+        span: dict[str, tuple[int, int]] = {}  # a group's first and last layer
+        bands: dict[str, int] = {}  # above its first layer: its band and those of the groups inside starting there
+        bottoms: dict[str, int] = {}
+        above: dict[int, int] = {}
+        below: dict[int, int] = {}
+        for gid in self.inner_first:
+            inner = [c for c in self.nested.get(gid, ()) if c in span]
+            rows = [layer[m] for m in graph.groups[gid].members if m in layer]
+            rows += [r for c in inner for r in span[c]]
+            if not rows:
+                continue  # no blocks: nothing is drawn
+            first, last = span[gid] = min(rows), max(rows)
+            bands[gid] = 1 + max((bands[c] for c in inner if span[c][0] == first), default=0)
+            bottoms[gid] = 1 + max((bottoms[c] for c in inner if span[c][1] == last), default=0)
+            above[first] = max(above.get(first, 0), bands[gid])
+            below[last] = max(below.get(last, 0), bottoms[gid])
+        return above, below
+
+
 class _Layered:
     """The proper layered graph: real nodes and dummies (ints), with edges only between adjacent layers."""
 
-    def __init__(self, graph: Graph, layer: dict[str, int], succ: dict[str, list[str]], main: list[str]) -> None:
-        from netbuilder.core.groups import parents
-
+    def __init__(
+        self, graph: Graph, layer: dict[str, int], succ: dict[str, list[str]], main: list[str], nesting: _Nesting
+    ) -> None:
         self.names: list[str] = list(graph.nodes)
         index = {nid: i for i, nid in enumerate(self.names)}
         self.pinned = {index[n] for n in main}
         self.layer: list[int] = [layer[n] for n in self.names]
         self.dummy: list[bool] = [False] * len(self.names)
-        owner = parents(graph)
-        top: dict[str, str] = {}
-        for nid in self.names:
-            cursor = nid
-            while cursor in owner:
-                cursor = owner[cursor]
-            top[nid] = cursor
-        self.cluster: list[str] = [top[n] for n in self.names]
+        self.cluster: list[str] = [nesting.outermost(n) for n in self.names]
         self.up: list[list[int]] = [[] for _ in self.names]
         self.down: list[list[int]] = [[] for _ in self.names]
         for src in self.names:
@@ -206,68 +264,9 @@ class _Layered:
         return best
 
 
-class _Nesting:
-    """The groups as a forest: each grouped block or group's group, the groups inside each, and each group's depth
-    (1 for an outermost one). Linear in the groups' members."""
-
-    def __init__(self, graph: Graph) -> None:
-        from netbuilder.core.groups import parents
-
-        self.owner = parents(graph)
-        self.nested: dict[str, list[str]] = {}
-        for member, gid in self.owner.items():
-            if member in graph.groups:
-                self.nested.setdefault(gid, []).append(member)
-        self.inner_first: list[str] = []  # every group after the groups inside it
-        stack = [(gid, False) for gid in graph.groups if gid not in self.owner]
-        while stack:
-            gid, done = stack.pop()
-            if done:
-                self.inner_first.append(gid)
-            else:
-                stack.append((gid, True))
-                stack.extend((child, False) for child in self.nested.get(gid, ()))
-        self.depth: dict[str, int] = {}
-        for gid in reversed(self.inner_first):
-            self.depth[gid] = self.depth.get(self.owner.get(gid, ""), 0) + 1
-
-    def frames_between(self, a: str, b: str) -> int:
-        """How many group frames have a side between two blocks side by side: those around one but not the other."""
-        ga, gb = self.owner.get(a, ""), self.owner.get(b, "")
-        da, db = self.depth.get(ga, 0), self.depth.get(gb, 0)
-        count = 0
-        while ga != gb:
-            if da >= db:
-                ga, da, count = self.owner.get(ga, ""), da - 1, count + 1
-            else:
-                gb, db, count = self.owner.get(gb, ""), db - 1, count + 1
-        return count
-
-    def stacked(self, graph: Graph, layer: dict[str, int]) -> tuple[dict[int, int], dict[int, int]]:
-        """Per layer, how many name bands stack above it (nested groups whose first layer it is) and how many
-        frame bottoms stack below it (nested groups whose last layer it is)."""
-        span: dict[str, tuple[int, int]] = {}  # a group's first and last layer
-        bands: dict[str, int] = {}  # above its first layer: its band and those of the groups inside starting there
-        bottoms: dict[str, int] = {}
-        above: dict[int, int] = {}
-        below: dict[int, int] = {}
-        for gid in self.inner_first:
-            inner = [c for c in self.nested.get(gid, ()) if c in span]
-            rows = [layer[m] for m in graph.groups[gid].members if m in layer]
-            rows += [r for c in inner for r in span[c]]
-            if not rows:
-                continue  # no blocks: nothing is drawn
-            first, last = span[gid] = min(rows), max(rows)
-            bands[gid] = 1 + max((bands[c] for c in inner if span[c][0] == first), default=0)
-            bottoms[gid] = 1 + max((bottoms[c] for c in inner if span[c][1] == last), default=0)
-            above[first] = max(above.get(first, 0), bands[gid])
-            below[last] = max(below.get(last, 0), bottoms[gid])
-        return above, below
-
-
-def _row_tops(graph: Graph, layer: dict[str, int], nesting: _Nesting | None, row: float) -> list[float]:
+def _row_tops(graph: Graph, layer: dict[str, int], nesting: _Nesting, row: float) -> list[float]:
     """Each layer's y: one every `row`, more where nested groups' bands and bottom margins need the room."""
-    above, below = nesting.stacked(graph, layer) if nesting else ({}, {})
+    above, below = nesting.stacked(graph, layer)
     tops = [0.0]
     for level in range(1, max(layer.values()) + 1):
         stacked = above.get(level, 0) * FRAME_TITLE + below.get(level - 1, 0) * FRAME_BOTTOM
@@ -275,7 +274,7 @@ def _row_tops(graph: Graph, layer: dict[str, int], nesting: _Nesting | None, row
     return tops
 
 
-def _gap(lg: _Layered, a: int, b: int, nesting: _Nesting | None, column: float) -> float:
+def _gap(lg: _Layered, a: int, b: int, nesting: _Nesting, column: float) -> float:
     """The least distance between the left edges of two neighbours in a layer: a column between blocks (more
     where the side margins of more than two frames lie between them), less next to a lane."""
     if lg.dummy[a] and lg.dummy[b]:
@@ -284,8 +283,7 @@ def _gap(lg: _Layered, a: int, b: int, nesting: _Nesting | None, column: float) 
         return LANE_TO_BLOCK
     if lg.dummy[b]:
         return BLOCK_TO_LANE
-    frames = nesting.frames_between(lg.names[a], lg.names[b]) if nesting else 0
-    return column + max(0, frames - 2) * FRAME_PAD
+    return column + max(0, nesting.frames_between(lg.names[a], lg.names[b]) - 2) * FRAME_PAD
 
 
 def _place(row: list[int], gaps: list[float], want: dict[int, float], fixed: int | None) -> None:
@@ -309,11 +307,11 @@ def arrange(graph: Graph, row: float = ROW, column: float = COLUMN) -> dict[str,
         return {}
     layer, preds, succ = _layers(graph)
     path = _main_path(graph, layer, preds)
-    lg = _Layered(graph, layer, succ, path)
+    nesting = _Nesting(graph)
+    lg = _Layered(graph, layer, succ, path, nesting)
     rows = lg.order()
     index = {nid: i for i, nid in enumerate(lg.names)}
     main = {layer[n]: index[n] for n in path}
-    nesting = _Nesting(graph) if graph.groups else None
     gaps = [[_gap(lg, a, b, nesting, column) for a, b in zip(members, members[1:])] for members in rows]
     x: dict[int, float] = {}
     # Initial packing: every layer around its main node (or its middle) at 0.

@@ -338,13 +338,14 @@ class GroupFrame(QGraphicsItem):
         if readable(font, lod):
             painter.setFont(font)
             draw_text(painter, self.chevron_rect(), Qt.AlignmentFlag.AlignCenter, "▾")
-            # Left of the wire that runs down the middle, so the name and the wire's label never meet.
+            # Left of the wire that runs down the middle, so the name and the wire's label never meet. Cut short,
+            # it keeps its end: nested names differ there (layer1.0, layer1.1), and the band above gives the rest.
             title = QRectF(CHEVRON_W, 0, max(40.0, self.rect.width() / 2 - CHEVRON_W - 6), FRAME_TITLE)
             draw_text(
                 painter,
                 title,
                 Qt.AlignmentFlag.AlignVCenter,
-                QFontMetricsF(font).elidedText(self.name, Qt.TextElideMode.ElideRight, title.width()),
+                QFontMetricsF(font).elidedText(self.name, Qt.TextElideMode.ElideLeft, title.width()),
             )
             return
         self._paint_side_name(painter, lod)

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import QRectF
+from PySide6.QtGui import QImage, QPainter
 
 from netbuilder.core.document import Document
 from netbuilder.core.graph import Edge, Graph, Node
 from netbuilder.core.groups import Group, parents
 from netbuilder.core.layout import COLUMN, FRAME_TITLE, ROW, arrange
 from netbuilder.core.presets import list_presets, load_preset
+from netbuilder.ui import items as canvas_items
 from netbuilder.ui.app import application
 from netbuilder.ui.edge_item import is_obstacle, settle
 from netbuilder.ui.editor import Editor
@@ -110,6 +112,27 @@ def test_arrange_leaves_a_column_gap_for_the_side_margins_of_nested_frames_betwe
     assert pos["b"][0] - pos["a"][0] > COLUMN
     scene = expanded(Document(side_by_side(3), "branches"))
     assert len(scene.group_frames) == 6 and hidden_bands(scene) == []
+
+
+def test_a_band_name_cut_short_keeps_its_end_so_nested_groups_read_apart():
+    g = side_by_side(1)
+    for nid in "ab":
+        g.groups[f"{nid}1"].name = f"encoder.stage1.branch_{nid}"
+    g.add_group(Group("outer", "encoder.stage1", ["a1", "b1"], folded=False))
+    scene = expanded(Document(g, "long names"))
+    area = scene.itemsBoundingRect()
+    image = QImage(area.size().toSize(), QImage.Format.Format_ARGB32)
+    canvas_items.DRAWN = drawn = []
+    try:
+        painter = QPainter(image)
+        scene.render(painter, QRectF(image.rect()), area)  # at zoom 1, where bands show their names
+        painter.end()
+    finally:
+        canvas_items.DRAWN = None
+    texts = [text for text, _ in drawn]
+    assert "encoder.stage1" in texts
+    assert any(t.startswith("…") and t.endswith("branch_a") for t in texts), texts
+    assert any(t.startswith("…") and t.endswith("branch_b") for t in texts), texts
 
 
 @pytest.mark.parametrize("key", GROUPED)
