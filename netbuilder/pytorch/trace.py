@@ -1008,17 +1008,29 @@ def torchvision_names() -> list[str]:
     return torchvision.models.list_models(module=torchvision.models)
 
 
-def torchvision_input(name: str) -> Shape:
-    """The input a torchvision model is made for: 3 × the crop size of its pretrained weights."""
+def torchvision_input(name: str, module: nn.Module | None = None) -> Shape:
+    """The input a torchvision model, made without weights, runs at: 3 × its image_size when it has one (a vision
+    transformer is made for 224×224 whatever its weights' crop: vit_h_14's is 518), else 3 × the crop size of its
+    pretrained weights. module is the model when it is made already (else its structure is made, on meta)."""
     import torchvision.models
 
+    size = getattr(module if module is not None else _structure(name), "image_size", None)
+    if isinstance(size, int):
+        return (3, size, size)
     crop = torchvision.models.get_model_weights(name).DEFAULT.transforms().crop_size[0]
     return (3, crop, crop)
 
 
-def _torchvision_model(name: str) -> nn.Module:
-    import torchvision.models
+def _structure(name: str) -> nn.Module:
+    """A torchvision model on the meta device: its structure, without weights or arithmetic."""
+    try:
+        with torch.device("meta"):
+            return _made(name)
+    except NotImplementedError:  # RegNet computes its widths with tensors, which have no values on meta
+        return _made(name).to("meta")
 
+
+def _torchvision_model(name: str) -> nn.Module:
     names = torchvision_names()
     if name not in names:
         close = difflib.get_close_matches(name, names, n=3)
@@ -1031,6 +1043,12 @@ def _torchvision_model(name: str) -> nn.Module:
             f"torchvision has no classification model {quote(name)} ({hint}); segmentation, "
             f"detection and video models cannot be imported."
         )
+    return _made(name)
+
+
+def _made(name: str) -> nn.Module:
+    import torchvision.models
+
     with warnings.catch_warnings():  # googlenet and inception_v3 warn that their initialisation will change
         warnings.filterwarnings("ignore", "The default weight initialization", FutureWarning)
         return torchvision.models.get_model(name, weights=None)
@@ -1069,7 +1087,7 @@ def import_model(source: str, input_shape: Shape | None = None) -> Imported:
         raise ModelImportError(f"Give the input size of {source}, such as --input 3,32,32.")
     module = load_source(source)
     label = source.removeprefix(TORCHVISION)
-    return import_module(module, input_shape or torchvision_input(label), label)
+    return import_module(module, input_shape or torchvision_input(label, module), label)
 
 
 @functools.cache
@@ -1081,12 +1099,8 @@ def torchvision_models() -> tuple[tuple[str, Shape], ...]:
     then also compares outputs. Run it off the UI thread; the result is cached for the process."""
     found = []
     for name in torchvision_names():
-        shape = torchvision_input(name)
-        try:
-            with torch.device("meta"):
-                module = _torchvision_model(name)
-        except NotImplementedError:  # RegNet computes its widths with tensors, which have no values on meta
-            module = _torchvision_model(name).to("meta")
+        module = _structure(name)
+        shape = torchvision_input(name, module)
         try:
             translate(module, shape, name)
         except ModelImportError:
