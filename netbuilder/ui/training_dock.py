@@ -264,7 +264,8 @@ class TrainingDock(QWidget):
                 f"batch {config.batch_size}" + self.probe.compare(need)
             )
         else:
-            form.memory.setText("The network has errors; fix them to train it.")
+            first = result.errors[0] if result.errors else ""
+            form.memory.setText(f"The network has errors; fix them to train it. {first}".strip())
         self.start_button.setEnabled(not self.running() and result.valid and problem is None)
         self.find_lr_button.setEnabled(self.start_button.isEnabled())
 
