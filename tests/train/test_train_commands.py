@@ -161,3 +161,12 @@ def test_torchrun_trains_with_two_processes_and_one_run_folder(tmp_path):
     started = Run.open(tmp_path / "run").events()[0]
     assert started.world_size == 2 and started.steps_per_epoch == 360 // 2 // 32
     assert Run.open(tmp_path / "run").summary["status"] == "completed"
+
+
+def test_an_out_folder_that_cannot_be_made_is_one_sentence_before_anything_runs(tmp_path, capsys):
+    (tmp_path / "afile").write_text("")
+    for out, words in (("afile/run", "is under"), ("afile", "afile is a file")):
+        assert netbuilder("train", SEED_CNN, "--out", str(tmp_path / out)) == 2
+        err = capsys.readouterr().err
+        assert words in err and err.endswith("not a folder; give --out a folder you can write to.\n"), err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"] and not default_root().exists()
