@@ -208,7 +208,13 @@ def test_names_from_outside_reach_the_terminal_escaped(run_dir, shapes10_test, t
     shutil.copytree(run_dir, folder)
     good = save_png(shapes10_test.test_x[1], tmp_path / f"good{hostile}.png")
     (tmp_path / f"bad{hostile}.png").write_text("nope")
-    for argv in (("predict", str(folder), good, str(tmp_path / f"bad{hostile}.png")), ("evaluate", str(folder))):
+    maps = str(tmp_path / f"maps{hostile}.png")
+    for argv in (
+        ("predict", str(folder), good, str(tmp_path / f"bad{hostile}.png")),
+        ("evaluate", str(folder)),
+        ("features", str(folder), good, "--block", "conv1", "-o", maps),
+        ("features", str(folder), str(tmp_path / f"bad{hostile}.png"), "--block", "conv1", "-o", maps),
+    ):
         netbuilder(*argv)
         out, err = capsys.readouterr()
         for text in (out, err):
