@@ -3,8 +3,6 @@ overlapping, long wires given a lane beside the column, few crossings, group mem
 
 from __future__ import annotations
 
-import time
-
 from netbuilder.core.graph import Edge, Graph, Node
 from netbuilder.core.groups import Group
 from netbuilder.core.layout import COLUMN, ROW, _crossings, arrange
@@ -121,10 +119,8 @@ def test_every_preset_arranged_without_overlap():
         assert all(x % 1 == 0 for x, _ in pos.values())
 
 
-def test_the_same_layout_every_time_and_fast_on_5000_blocks():
+def test_the_same_layout_every_time_on_5000_blocks():
     g = residual(1667)
-    start = time.perf_counter()
-    pos = arrange(g)
-    assert time.perf_counter() - start < 6  # the benchmark's target is 3 s; a loaded machine gets slack
+    pos = arrange(g)  # bench_canvas.py times it: layout_ms.blocks_5000, target 3 s
     assert pos == arrange(g) and len(pos) == len(g.nodes) > 5000
     assert COLUMN >= NODE_W

@@ -1,5 +1,3 @@
-import time
-
 import pytest
 import torch
 from train_fakes import write_fake_mnist, write_image_folder
@@ -40,19 +38,16 @@ def assert_complete_and_ordered(events, epochs, first_epoch=1):
 
 
 @pytest.mark.slow
-def test_seed_cnn_learns_shapes10_in_a_few_epochs_and_under_a_minute(seed_cnn, tmp_path):
+def test_seed_cnn_learns_shapes10_in_a_few_epochs(seed_cnn, tmp_path):
     """The acceptance test: the whole shapes10 set, the settings a user gets by pressing Start, 4 epochs, run as
-    the app runs it (a child process), timed from start to finish."""
-    t0 = time.perf_counter()
+    the app runs it (a child process). (Its time, under a minute, is bench_train.py's c_shapes10_epoch_s_cpu.)"""
     runner = Runner(seed_cnn, recommend(seed_cnn.graph).replace(epochs=4), tmp_path / "run")
     runner.start()
     events = runner.wait(timeout=120)
-    seconds = time.perf_counter() - t0
     epochs = [e for e in events if isinstance(e, EpochMetrics)]
     assert isinstance(events[-1], Finished) and events[0].train_size == 18_000 and len(epochs) == 4
     assert epochs[-1].val_accuracy >= 0.70, [e.val_accuracy for e in epochs]
     assert events[-1].test_accuracy >= 0.70
-    assert seconds < 60
 
 
 def test_events_are_complete_ordered_and_logged(seed_cnn, quick, tmp_path):
