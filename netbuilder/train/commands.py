@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from netbuilder.core.text import safe
+from netbuilder.core.text import clean, safe
 from netbuilder.train import process
 from netbuilder.train.config import Setting, settings
 
@@ -89,22 +89,23 @@ def number(kind: type = float, **rules: float) -> Callable[[str], Any]:
     anything else (nan, inf, text, out of range) is argparse's exit 2 with a sentence."""
 
     def parse(text: str) -> Any:
-        what = "a whole number" if kind is int else "a number"
+        given = clean(text)
         try:
             value = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{safe(text)!s} is not {what}.") from None
+            raise argparse.ArgumentTypeError(
+                f"{given} is not {'a whole number' if kind is int else 'a number'}."
+            ) from None
         if not math.isfinite(value):
-            raise argparse.ArgumentTypeError(f"it must be a finite number; got {safe(text)}.")
+            raise argparse.ArgumentTypeError(f"it must be a finite number; got {given}.")
         if "gt" in rules and not value > rules["gt"]:
-            raise argparse.ArgumentTypeError(f"it must be above {rules['gt']:g}; got {safe(text)}.")
+            raise argparse.ArgumentTypeError(f"it must be above {rules['gt']:g}; got {given}.")
         if "min" in rules and value < rules["min"]:
-            raise argparse.ArgumentTypeError(f"it must be at least {rules['min']:g}; got {safe(text)}.")
+            raise argparse.ArgumentTypeError(f"it must be at least {rules['min']:g}; got {given}.")
         if "max" in rules and value > rules["max"]:
-            raise argparse.ArgumentTypeError(f"it must be at most {rules['max']:g}; got {safe(text)}.")
+            raise argparse.ArgumentTypeError(f"it must be at most {rules['max']:g}; got {given}.")
         return value
 
-    parse.__name__ = kind.__name__  # argparse names the type in its message for a ValueError
     return parse
 
 
