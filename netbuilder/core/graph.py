@@ -69,6 +69,12 @@ class Graph:
         self._index_key: tuple[int, int, int] | None = None
         self._in: dict[str, list[Edge]] = {}
         self._out: dict[str, list[Edge]] = {}
+        self._group_mutations = 0
+        self._node_mutations = 0
+        self._rank: dict[str, int] = {}
+        self._rank_key: tuple[int, int, int] | None = None
+        self._parents: dict[str, str] = {}
+        self._parents_key: tuple[int, int, int] | None = None
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         """Follow every change; returns the function that stops following."""
@@ -98,6 +104,37 @@ class Graph:
                 self._out.setdefault(e.src, []).append(e)
             self._index_key = key
         return self._in, self._out
+
+    def node_rank(self) -> dict[str, int]:
+        """Each block → its place in document order (read-only; rebuilt in O(N) only after blocks changed)."""
+        key = id(self.nodes), len(self.nodes), self._node_mutations
+        if key != self._rank_key:
+            self._rank = {nid: i for i, nid in enumerate(self.nodes)}
+            self._rank_key = key
+        return self._rank
+
+    def _groups_key(self) -> tuple[int, int, int]:
+        return id(self.groups), len(self.groups), self._group_mutations
+
+    def parents(self) -> dict[str, str]:
+        """Each grouped block or group → the id of the group it is a member of (read-only: kept up to date by
+        the group mutations, rebuilt in O(members) only after the groups were replaced some other way)."""
+        key = self._groups_key()
+        if key != self._parents_key:
+            self._parents = {member: gid for gid, group in self.groups.items() for member in group.members}
+            self._parents_key = key
+        return self._parents
+
+    def _group_changed(self, old: Group | None, new: Group | None, current: bool) -> None:
+        """Count a group mutation, keeping parents() current when it was (current: before the change) in
+        O(the group's members), not O(all groups)."""
+        self._group_mutations += 1
+        if current:
+            for member in old.members if old else ():
+                self._parents.pop(member, None)
+            for member in new.members if new else ():
+                self._parents[member] = new.id
+            self._parents_key = self._groups_key()
 
     def in_edges(self, node_id: str) -> list[Edge]:
         return list(self._index()[0].get(node_id, ()))
@@ -169,15 +206,17 @@ class Graph:
             items = list(self.nodes.items())
             items.insert(index, (node.id, node))
             self.nodes = dict(items)
+        self._node_mutations += 1
         self._emit("node_added", node)
 
     def remove_node(self, node_id: str) -> Node:
         """Remove a node that has no edges left (remove its edges first, so undo restores them)."""
         if self.edges_of(node_id):
             raise GraphError(f"Block {quote(node_id)} still has connections.")
-        if any(node_id in g.members for g in self.groups.values()):
+        if node_id in self.parents():
             raise GraphError(f"Block {quote(node_id)} is still in a group.")
         node = self.nodes.pop(node_id)
+        self._node_mutations += 1
         self._emit("node_removed", node)
         return node
 
@@ -224,16 +263,23 @@ class Graph:
         problem = problem_with(self, group)
         if problem:
             raise GraphError(problem[0].upper() + problem[1:])
-        items = list(self.groups.items())
-        items.insert(len(items) if index is None else index, (group.id, group.copy()))
-        self.groups = dict(items)
+        current = self._parents_key == self._groups_key()
+        if index is None or index >= len(self.groups):
+            self.groups[group.id] = group.copy()  # O(1): loading G groups is O(G)
+        else:
+            items = list(self.groups.items())
+            items.insert(index, (group.id, group.copy()))
+            self.groups = dict(items)
+        self._group_changed(None, self.groups[group.id], current)
         self._emit("group_added", self.groups[group.id])
 
     def remove_group(self, gid: str) -> Group:
         """Remove a group that no other group contains (its members stay, ungrouped)."""
-        if any(gid in g.members for g in self.groups.values()):
+        if gid in self.parents():
             raise GraphError(f"Group {quote(gid)} is inside another group; take it out first.")
+        current = self._parents_key == self._groups_key()
         group = self.groups.pop(gid)
+        self._group_changed(group, None, current)
         self._emit("group_removed", group)
         return group
 
@@ -242,7 +288,9 @@ class Graph:
         problem = problem_with(self, group, replacing=group.id)
         if problem:
             raise GraphError(problem[0].upper() + problem[1:])
+        current = self._parents_key == self._groups_key()
         old, self.groups[group.id] = self.groups[group.id], group.copy()
+        self._group_changed(old, self.groups[group.id], current)
         self._emit("group_changed", self.groups[group.id])
         return old
 

@@ -53,6 +53,8 @@ def problem_with(graph: Graph, group: Group, replacing: str | None = None) -> st
             return f"group {quote(group.id)} cannot contain itself."
         if owner.get(member, replacing) != replacing:
             return f"{quote(member)} is already in group {quote(owner[member])}; a block belongs to one group."
+    if replacing is None:
+        return None  # a new id is no existing group's member, so no member can contain it: no cycle to look for
     # No cycle: no member may (through its own members) contain this group.
     stack = [m for m in group.members if m in graph.groups]
     seen: set[str] = set()
@@ -67,34 +69,60 @@ def problem_with(graph: Graph, group: Group, replacing: str | None = None) -> st
 
 
 def parents(graph: Graph) -> dict[str, str]:
-    """Each grouped block or group → the id of the group it is a member of."""
-    return {member: gid for gid, group in graph.groups.items() for member in group.members}
+    """Each grouped block or group → the id of the group it is a member of (the graph's own index: read it,
+    do not change it)."""
+    return graph.parents()
 
 
 def blocks_in(graph: Graph, gid: str) -> list[str]:
-    """The blocks of a group and of its nested groups, in document order."""
-    found: set[str] = set()
+    """The blocks of a group and of its nested groups, in document order: O(its blocks), not O(the graph)."""
+    found: list[str] = []
     stack = [gid]
     while stack:
         for member in graph.groups[stack.pop()].members:
             if member in graph.groups:
                 stack.append(member)
             else:
-                found.add(member)
-    return [nid for nid in graph.nodes if nid in found]
+                found.append(member)
+    rank = graph.node_rank()
+    if any(nid not in rank for nid in found):  # the blocks were changed without the graph's mutations
+        return [nid for nid in graph.nodes if nid in set(found)]
+    return sorted(found, key=rank.__getitem__)
 
 
 def shown_as(graph: Graph) -> dict[str, str]:
     """Each block → what the canvas shows for it: the outermost folded group around it, or the block itself."""
     owner = parents(graph)
-    out = {}
-    for nid in graph.nodes:
-        shown, cursor = nid, nid
-        while cursor in owner:
-            cursor = owner[cursor]
-            if graph.groups[cursor].folded:
-                shown = cursor
-        out[nid] = shown
+    outermost: dict[str, str | None] = {}  # group → the outermost folded group around or at it (None: none)
+
+    def folded_around(gid: str) -> str | None:
+        chain = []  # gid and the groups around it, inward to outward, up to one already known
+        cursor: str | None = gid
+        while cursor is not None and cursor not in outermost:
+            chain.append(cursor)
+            cursor = owner.get(cursor)
+        above = outermost[cursor] if cursor is not None else None
+        for g in reversed(chain):  # outward to inward: the first folded one is the outermost
+            if above is None and graph.groups[g].folded:
+                above = g
+            outermost[g] = above
+        return outermost[gid]
+
+    return {nid: (folded_around(owner[nid]) or nid) if nid in owner else nid for nid in graph.nodes}
+
+
+def depths(graph: Graph) -> dict[str, int]:
+    """Every group's depth (see depth), all in O(groups): each group's chain is walked once."""
+    owner, out = parents(graph), {}
+    for gid in graph.groups:
+        chain = []
+        while gid not in out and gid in owner:
+            chain.append(gid)
+            gid = owner[gid]
+        n = out.setdefault(gid, 0)
+        for g in reversed(chain):
+            n += 1
+            out[g] = n
     return out
 
 
@@ -118,19 +146,29 @@ class Facts:
     error: tuple[str, str] | None  # (block id, sentence) of the first broken member
 
 
+_order_rank: list = [None, {}]  # [check.order, its rank]: one check's, shared by the facts of all its groups
+
+
+def _rank_in(order: list[str]) -> dict[str, int]:
+    if _order_rank[0] is not order:
+        _order_rank[:] = [order, {nid: i for i, nid in enumerate(order)}]
+    return _order_rank[1]
+
+
 def facts(graph: Graph, check: Check, gid: str) -> Facts:
+    """O(the group's blocks and their wires), not O(the graph): a card per group costs linear time in all."""
     from netbuilder.core.blocks import REGISTRY
 
     blocks = blocks_in(graph, gid)
     inside = set(blocks)
-    entering = [e for e in graph.edges if e.dst in inside and e.src not in inside]
-    leaving = [e for e in graph.edges if e.src in inside and e.dst not in inside]
-    inputs = list(dict.fromkeys(e.src for e in entering))
-    outputs = list(dict.fromkeys(e.src for e in leaving))
+    inputs = list(dict.fromkeys(e.src for n in blocks for e in graph.in_edges(n) if e.src not in inside))
+    outputs = list(dict.fromkeys(n for n in blocks for e in graph.out_edges(n) if e.dst not in inside))
     if check.output in inside and check.output not in outputs:
         outputs.append(check.output)
-    rank = {nid: i for i, nid in enumerate(check.order)}
-    broken = sorted((nid for nid in blocks if check.nodes[nid].error), key=lambda n: rank.get(n, len(rank)))
+    broken = [nid for nid in blocks if check.nodes[nid].error]
+    if broken:
+        rank = _rank_in(check.order)
+        broken.sort(key=lambda n: rank.get(n, len(rank)))
     return Facts(
         inputs=[check.nodes[s].output_shape for s in inputs],
         outputs=[check.nodes[s].output_shape for s in outputs],

@@ -12,8 +12,10 @@ from dataclasses import dataclass
 
 from netbuilder.core.blocks import REGISTRY, Compute, Layer, Shape
 from netbuilder.core.graph import Graph
-from netbuilder.core.groups import blocks_in
+from netbuilder.core.groups import blocks_in, depths
 from netbuilder.core.shapes import Check
+
+MAX_NESTING = 12  # groups inside this many others stay flat: code nests within Python's parser limits and 79 columns
 
 
 @dataclass(frozen=True)
@@ -111,7 +113,8 @@ def reads(item: Step | Unit) -> tuple[str, ...]:
 def nest(execution: Plan, graph: Graph) -> Nesting:
     """The plan's forward steps arranged by the graph's groups (core.groups). A group's blocks that forward()
     does not run (the Input, a trailing softmax) are left out of it; a group that cannot be called once is
-    left as flat layers, and its nested groups are tried in its place."""
+    left as flat layers, and its nested groups are tried in its place. A group nested MAX_NESTING deep is left
+    flat with all it holds, so the nesting (and its recursion here) is bounded whatever the file."""
     from netbuilder.core.blocks import Source
 
     steps = execution.forward_steps()
@@ -127,6 +130,15 @@ def nest(execution: Plan, graph: Graph) -> Nesting:
     for gid in graph.groups:
         children.setdefault(owner.get(gid), []).append(gid)
     flat: list[tuple[str, str]] = []
+    level = depths(graph)
+
+    def inside(gid: str) -> int:
+        """How many groups a group holds, at any depth."""
+        stack, n = list(children.get(gid, [])), 0
+        while stack:
+            n += 1
+            stack += children.get(stack.pop(), [])
+        return n
 
     def unit(gid: str, items: list[Step | Unit], members: set[str]) -> Unit | str:
         inputs = tuple(dict.fromkeys(src for item in items for src in reads(item) if src not in members))
@@ -152,6 +164,12 @@ def nest(execution: Plan, graph: Graph) -> Nesting:
         todo = list(candidates)
         while todo:
             gid = todo.pop(0)
+            if level[gid] >= MAX_NESTING:
+                held = inside(gid)
+                flat.append(
+                    (gid, f"it is nested {MAX_NESTING} groups deep" + (f", with {held} more inside" if held else ""))
+                )
+                continue  # its blocks are flat layers of the group around it
             members = sorted((b for b in blocks_in(graph, gid) if b in computed and b in pos), key=pos.__getitem__)
             if not members:
                 continue  # only blocks forward() does not run

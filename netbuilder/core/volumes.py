@@ -264,7 +264,7 @@ def build(graph: Graph, result: Check, scale: str = "linear", order: str = "hwc"
             category(nid) in FOLDED_CATEGORIES
             and res.error is None
             and len(fed) == 1
-            and fed[0][1] in unit_of
+            and unit_of.get(fed[0][1]) in cuboids  # a block's cuboid (a folded group's is made below)
             and cuboids[unit_of[fed[0][1]]].kind != "broken"
         ):
             host = cuboids[unit_of[fed[0][1]]]

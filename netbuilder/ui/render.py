@@ -4,6 +4,8 @@ The picture uses the canvas's own layout, groups and routed wires. No picture is
 either side: by default every group is shown expanded when that fits; when it does not, groups are folded, the
 innermost first (a residual block before its stage), until it fits; what still does not fit is scaled down.
 `expand` shows every group expanded and scales. Folding is data: it is set on a copy of the document.
+Groups nested deeper than MAX_DRAWN_DEPTH are drawn folded (their frames would leave no room for their blocks),
+and the folding depth is found by bisection, so a picture costs O(log depth) scene builds, whatever the nesting.
 
 style "volumes" draws the volumes picture instead (core.volumes, painted as the Volumes view paints it), with the
 groups folded as the document has them (`expand`: all expanded), scaled down when it does not fit.
@@ -22,18 +24,22 @@ from PySide6.QtSvg import QSvgGenerator
 
 from netbuilder.core.atomic import check_target, write_atomic
 from netbuilder.core.document import Document
-from netbuilder.core.groups import depth
+from netbuilder.core.groups import depths
 from netbuilder.ui import theme
 
 MARGIN = 30.0
 MAX_SIDE = 16_384
+MAX_DRAWN_DEPTH = 8  # groups inside this many others are drawn folded
 
 
 def _folded_copy(document: Document, fold_from: int | None) -> Document:
-    """A copy with the groups at depth >= fold_from folded and the rest expanded (None: all expanded)."""
+    """A copy with the groups at depth >= fold_from folded and the rest expanded (None: all expanded, down to
+    MAX_DRAWN_DEPTH)."""
     graph = document.graph.copy()
+    fold_from = MAX_DRAWN_DEPTH if fold_from is None else min(fold_from, MAX_DRAWN_DEPTH)
+    level = depths(graph)
     for gid, group in graph.groups.items():
-        group.folded = fold_from is not None and depth(graph, gid) >= fold_from
+        group.folded = level[gid] >= fold_from
     return Document(graph, document.name, document.description)
 
 
@@ -52,13 +58,29 @@ def _scene(document: Document):  # -> tuple[CanvasScene, QRectF]
 
 
 def plan(document: Document, scale: float, max_side: int, expand: bool):  # -> tuple[scene, source, scale]
-    """The scene to draw, the part of it, and the scale that keeps the picture within max_side."""
-    levels = sorted({depth(document.graph, gid) for gid in document.graph.groups}, reverse=True)
-    tries: list[int | None] = [None] if expand else [None, *levels]
-    for fold_from in tries:
-        scene, source = _scene(_folded_copy(document, fold_from))
-        if max(source.width(), source.height()) * scale <= max_side:
-            return scene, source, scale
+    """The scene to draw, the part of it, and the scale that keeps the picture within max_side: the deepest
+    folding that fits (fewer groups expanded makes a smaller picture), found by bisection."""
+    deepest = max(depths(document.graph).values(), default=-1)
+    # Candidate fold depths, least folded first: every group expanded (down to MAX_DRAWN_DEPTH) … all folded.
+    tries = [min(deepest + 1, MAX_DRAWN_DEPTH)] if expand else list(range(min(deepest + 1, MAX_DRAWN_DEPTH), -1, -1))
+    built: dict[int, tuple] = {}
+
+    def fits(i: int) -> bool:
+        if i not in built:
+            built[i] = _scene(_folded_copy(document, tries[i]))
+        source = built[i][1]
+        return max(source.width(), source.height()) * scale <= max_side
+
+    low, high = 0, len(tries) - 1  # the first that fits lies in [low, high], or none does
+    while low < high:
+        mid = (low + high) // 2
+        if fits(mid):
+            high = mid
+        else:
+            low = mid + 1
+    if fits(low):
+        return *built[low], scale
+    scene, source = built[low]
     longest = max(source.width(), source.height(), 1.0)
     return scene, source, max_side / longest * 0.999
 
