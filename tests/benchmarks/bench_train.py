@@ -315,11 +315,11 @@ def health_overhead(preset: str, batch: int, repeats: int, device: torch.device)
     x = torch.randn(batch, 3, 32, 32, device=device).to(memory_format=torch.channels_last)
     y = torch.randint(0, 10, (batch,), device=device)
     stride = recorder.stride
-    kinds = {  # model, recorder, global step, a record's step
-        "plain": ("plain", None, 1, False),
-        "idle": ("health", recorder, 1, False),
-        "sampled": ("health", recorder, stride, False),
-        "record": ("health", recorder, every, True),
+    kinds = {  # model, recorder, global step (past the first window's early records), a record's step
+        "plain": ("plain", None, every + 1, False),
+        "idle": ("health", recorder, every + 1, False),
+        "sampled": ("health", recorder, every + stride, False),
+        "record": ("health", recorder, 2 * every, True),
     }
     times: dict[str, list[float]] = {k: [] for k in kinds}
     for i in range(repeats + 2):  # interleaved, so drifts in machine load touch all alike; 2 warm-ups
