@@ -121,7 +121,7 @@ def _parse_node(source: str, where: str, raw: Any) -> Node:
         ok = (
             isinstance(position, list)
             and len(position) == 2
-            and all(isinstance(v, (int, float)) and not isinstance(v, bool) and abs(v) < 1e9 for v in position)
+            and all(is_number(v) and abs(v) < 1e9 for v in position)
         )
         if not ok:
             raise _fail(source, f"{where}.position", "expected [x, y] with two numbers.")

@@ -14,6 +14,7 @@ from netbuilder.core.document import DocumentError, parse
 from netbuilder.core.params import is_number
 from netbuilder.core.search_space import SpaceError, parse_text, space_from_json
 from netbuilder.core.shapes import check
+from netbuilder.train.config import saved_settings
 from netbuilder.train.errors import TrainError
 from netbuilder.train.search_commands import check_training
 
@@ -63,6 +64,7 @@ def _seed() -> dict[str, Any]:
                 "drop": {"p": {"low": 0.1, "high": 0.5}},
             },
         },
+        "training": {"epochs": 3, "lr": 0.01, "batch_size": 32, "momentum": 0.9, "limit": 500},
     }
 
 
@@ -93,8 +95,9 @@ def test_the_seed_is_valid_and_every_key_has_numbers():
     document = parse(json.dumps(_seed()))
     assert check(document.graph).valid
     check_training(document.search)
+    saved_settings(document.training)
     keys = {path[0] for path in _numeric_paths(_seed())}
-    assert keys >= {"version", "nodes", "edges", "search"}
+    assert keys >= {"version", "nodes", "edges", "search", "training"}
     assert len(CASES) > 150
 
 
@@ -108,15 +111,16 @@ def test_a_hostile_number_anywhere_is_a_sentence(path, name):
         return
     # Read as a file: every later use of its numbers is safe too (the check and the search's own check).
     check(document.graph)
-    try:
-        check_training(document.search)
-    except TrainError as e:
-        assert str(e).endswith(".") and len(str(e)) < 400
+    for judge, part in ((check_training, document.search), (saved_settings, document.training)):
+        try:
+            judge(part)
+        except TrainError as e:
+            assert str(e).endswith(".") and len(str(e)) < 400
 
 
 @pytest.mark.parametrize("name", ["10**400", "-10**400", "NaN", "inf", "1e309"])
 def test_check_cli_says_a_sentence_for_a_huge_search_value(tmp_path: Path, capsys, name):
-    paths = [p for p in _numeric_paths(_seed()) if p[0] == "search"]
+    paths = [p for p in _numeric_paths(_seed()) if p[0] in ("search", "training")]
     for path in paths:
         file = tmp_path / "f.json"
         file.write_text(_with(_seed(), path, HOSTILE[name]))
