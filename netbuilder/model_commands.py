@@ -97,8 +97,15 @@ def _import_model(args: argparse.Namespace) -> int:
     if out.suffix != ".json":
         _error(f"{out}: the output must be a .json network file.")
         return 2
+    from netbuilder.core.atomic import check_target
     from netbuilder.core.document import save
     from netbuilder.pytorch.trace import ModelImportError, import_model
+
+    try:
+        check_target(out)  # a device, a folder or a loop of links: refused before the import's work
+    except OSError as e:
+        _error(str(e))
+        return 2
 
     try:
         imported = import_model(args.source, args.input)

@@ -50,9 +50,6 @@ def test_the_atomic_writer_refuses_what_is_not_a_file(tmp_path):
         sentence = str(caught.value)
         assert "cannot be written: it is a " in sentence and sentence.endswith("."), what
     _untouched(tmp_path, ".json")
-    with pytest.raises(WriteRefused, match="a device"):
-        write_text_atomic("/dev/null", "x")  # refused before anything is made: /dev/null stays a device
-    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
 
 
 def test_new_names_regular_files_and_links_to_them_are_written(tmp_path):
@@ -113,3 +110,25 @@ def test_every_writer_goes_through_core_atomic():
                 if not (rel in _ALLOWED and _ALLOWED[rel] in line):
                     found.append(f"{rel}: {line.strip()}")
     assert not found, found
+
+
+def test_a_device_like_dev_null_is_refused_by_every_command(tmp_path, capsys):
+    """-o /dev/null, played on a device of its own (the same device numbers, made in the test's folder)."""
+    devices = {suffix: tmp_path / f"null{suffix}" for suffix in (".png", ".pt", ".json")}
+    try:
+        for device in devices.values():
+            os.mknod(device, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+    except PermissionError:
+        pytest.skip("making a device file needs root (as the issue's case does)")
+    seed = str(preset_path("seed_cnn"))
+    for argv in (
+        ["render", seed, "-o", str(devices[".png"])],
+        ["export", seed, "--to", "torchscript", "-o", str(devices[".pt"])],
+        ["import-model", "torchvision:alexnet", "-o", str(devices[".json"])],
+    ):
+        assert main(argv) in (1, 2)
+        err = capsys.readouterr().err
+        assert "cannot be written: it is a device, not a file" in err and "Traceback" not in err, err
+    with pytest.raises(WriteRefused, match="it is a device"):
+        save(load_preset("seed_cnn"), devices[".json"])
+    assert all(stat.S_ISCHR(os.lstat(device).st_mode) for device in devices.values())
