@@ -144,6 +144,56 @@ class _Nesting:
                 gb, db, count = self.owner.get(gb, ""), db - 1, count + 1
         return count
 
+    def layers(self, graph: Graph, succ: dict[str, list[str]]) -> dict[str, int] | None:
+        """Layers that keep each group's rows to itself: within the group around them (or the top level), blocks
+        and groups are laid out as units, a group as tall as its inside, each below every unit that feeds it
+        (longest path). None when units feed one another in a cycle."""
+        units: dict[str, list[str]] = {"": [n for n in graph.nodes if n not in self.owner]}
+        units[""] += [g for g in graph.groups if g not in self.owner]
+        for gid in graph.groups:
+            units[gid] = graph.groups[gid].members
+        feeds: dict[str, list[str]] = {}  # unit → the units beside it (same group) that it feeds
+        for src, targets in succ.items():
+            for dst in targets:
+                us, ud = src, dst
+                gs, gd = self.owner.get(src, ""), self.owner.get(dst, "")
+                ds, dd = self.depth.get(gs, 0), self.depth.get(gd, 0)
+                while gs != gd:  # up to the group around both: the units there that hold src and dst
+                    if ds >= dd:
+                        us, gs, ds = gs, self.owner.get(gs, ""), ds - 1
+                    else:
+                        ud, gd, dd = gd, self.owner.get(gd, ""), dd - 1
+                if us != ud:
+                    feeds.setdefault(us, []).append(ud)
+        start: dict[str, int] = {}  # a unit's first layer, from the top of the group around it
+        height: dict[str, int] = dict.fromkeys(graph.nodes, 1)
+        for container in [*self.inner_first, ""]:
+            members = units[container]
+            pending = dict.fromkeys(members, 0)
+            for unit in members:
+                for other in feeds.get(unit, ()):
+                    pending[other] += 1
+            queue = deque(u for u in members if pending[u] == 0)
+            for unit in members:
+                start.setdefault(unit, 0)
+            placed = 0
+            while queue:
+                unit = queue.popleft()
+                placed += 1
+                for other in feeds.get(unit, ()):
+                    start[other] = max(start[other], start[unit] + height[unit])
+                    pending[other] -= 1
+                    if pending[other] == 0:
+                        queue.append(other)
+            if placed < len(members):
+                return None
+            height[container] = max((start[u] + height[u] for u in members), default=0)
+        top = {g: start[g] for g in graph.groups if g not in self.owner}  # each group's first layer
+        for gid in reversed(self.inner_first):
+            if gid in self.owner:
+                top[gid] = top[self.owner[gid]] + start[gid]
+        return {n: top.get(self.owner.get(n, ""), 0) + start[n] for n in graph.nodes}
+
     def stacked(self, graph: Graph, layer: dict[str, int]) -> tuple[dict[int, int], dict[int, int]]:
         """Per layer, how many name bands stack above it (nested groups whose first layer it is) and how many
         frame bottoms stack below it (nested groups whose last layer it is)."""
@@ -305,9 +355,10 @@ def arrange(graph: Graph, row: float = ROW, column: float = COLUMN) -> dict[str,
     for nested groups' frames)."""
     if not graph.nodes:
         return {}
-    layer, preds, succ = _layers(graph)
-    path = _main_path(graph, layer, preds)
+    longest, preds, succ = _layers(graph)
+    path = _main_path(graph, longest, preds)
     nesting = _Nesting(graph)
+    layer = (nesting.layers(graph, succ) if graph.groups else None) or longest  # groups: each its own rows
     lg = _Layered(graph, layer, succ, path, nesting)
     rows = lg.order()
     index = {nid: i for i, nid in enumerate(lg.names)}

@@ -1,6 +1,7 @@
 """Expanded groups at normal zoom (issue 20, section 3): every group's name band is in full view — no block lies on
 it and no other band meets it, nested bands (layer1 over layer1.0) stacked one above the other — and the frames of
-sibling groups do not overlap; for every preset with groups and for imported resnet18, every group expanded."""
+sibling groups do not overlap; for every preset with groups and for imported resnet18 and densenet121, every group
+expanded."""
 
 from __future__ import annotations
 
@@ -64,13 +65,17 @@ def hidden_bands(scene: CanvasScene) -> list[str]:
     return found
 
 
+def relu(g: Graph, nid: str, src: str) -> None:
+    g.add_node(Node(nid, "Activation", {"function": "relu"}))
+    g.add_edge(Edge(src, nid))
+
+
 def nested_chain(levels: int) -> Graph:
     """input → a → b → c → d, with a…c in `levels` groups nested in one another, and d in a group of its own."""
     g = Graph()
     g.add_node(Node("input", "Input", {"shape": [4, 8, 8]}))
-    for src, nid in zip("iabc", "abcd"):
-        g.add_node(Node(nid, "Activation", {"function": "relu"}))
-        g.add_edge(Edge("input" if src == "i" else src, nid))
+    for src, nid in zip(("input", "a", "b", "c"), "abcd"):
+        relu(g, nid, src)
     inner = ["a", "b", "c"]
     for level in range(levels, 0, -1):
         g.add_group(Group(f"g{level}", f"level{level}", inner, folded=False))
@@ -94,8 +99,7 @@ def side_by_side(levels: int) -> Graph:
     g = Graph()
     g.add_node(Node("input", "Input", {"shape": [4, 8, 8]}))
     for nid in "ab":
-        g.add_node(Node(nid, "Activation", {"function": "relu"}))
-        g.add_edge(Edge("input", nid))
+        relu(g, nid, "input")
     g.add_node(Node("cat", "Concat", {"inputs": 2}))
     for port, nid in enumerate("ab"):
         g.add_edge(Edge(nid, "cat", port))
@@ -112,6 +116,26 @@ def test_arrange_leaves_a_column_gap_for_the_side_margins_of_nested_frames_betwe
     assert pos["b"][0] - pos["a"][0] > COLUMN
     scene = expanded(Document(side_by_side(3), "branches"))
     assert len(scene.group_frames) == 6 and hidden_bands(scene) == []
+
+
+def test_a_group_whose_first_block_is_fed_early_starts_below_the_group_before_it():
+    """As in DenseNet: group b's first block (a Concat's head) needs only the input, its second also group a's end;
+    b's rows come after a's, so that their frames do not overlap."""
+    g = Graph()
+    g.add_node(Node("input", "Input", {"shape": [4, 8, 8]}))
+    relu(g, "a1", "input")
+    relu(g, "a2", "a1")
+    relu(g, "b1", "input")
+    g.add_node(Node("b2", "Concat", {"inputs": 2}))
+    g.add_edge(Edge("b1", "b2", 0))
+    g.add_edge(Edge("a2", "b2", 1))
+    g.add_group(Group("a", "a", ["a1", "a2"], folded=False))
+    g.add_group(Group("b", "b", ["b1", "b2"], folded=False))
+    g.add_group(Group("block", "block", ["a", "b"], folded=False))
+    pos = arrange(g)
+    assert pos["a1"][1] < pos["a2"][1] < pos["b1"][1] < pos["b2"][1]
+    scene = expanded(Document(g, "dense"))
+    assert hidden_bands(scene) == []
 
 
 def test_a_band_name_cut_short_keeps_its_end_so_nested_groups_read_apart():
@@ -152,6 +176,13 @@ def test_imported_resnet18_bands_in_view_every_group_expanded():
     # layer1's band directly above layer1.0's, both clear of maxpool, the block above them.
     maxpool = scene.node_items["maxpool"]
     outer, inner = band(frames["layer1"]), band(frames["layer1.0"])
-    assert (
-        outer.bottom() == inner.top() and outer.top() >= maxpool.mapRectToScene(maxpool.shape().boundingRect()).bottom()
-    )
+    assert outer.bottom() == inner.top()
+    assert outer.top() >= maxpool.mapRectToScene(maxpool.shape().boundingRect()).bottom()
+
+
+@pytest.mark.slow
+def test_imported_densenet121_bands_in_view_every_group_expanded():
+    """DenseNet's layers, each opened by a Concat that its inputs alone would place beside the layer before."""
+    from netbuilder.pytorch.trace import import_model
+
+    assert hidden_bands(expanded(import_model("torchvision:densenet121").document)) == []
