@@ -15,6 +15,7 @@ from netbuilder import cli
 from netbuilder.core.blocks import REGISTRY
 from netbuilder.core.document import parse
 from netbuilder.core.shapes import check
+from netbuilder.train.config import saved_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -233,7 +234,7 @@ def test_every_complete_json_example_loads_and_is_a_valid_network():
 
 def test_every_json_fragment_merged_into_the_example_file_loads_and_is_valid():
     complete, fragments = json_examples()
-    assert {key for _, key, _ in fragments} >= {"groups", "search"}
+    assert {key for _, key, _ in fragments} >= {"groups", "search", "training"}
     for how, key, text in fragments:
         data = json.loads(complete[0])
         if how == "an entry":
@@ -242,6 +243,7 @@ def test_every_json_fragment_merged_into_the_example_file_loads_and_is_valid():
             data[key] = json.loads(text)
         document = parse(json.dumps(data), f"README example with its {key} fragment")
         assert check(document.graph).valid
+        assert saved_settings(document.training) == document.training  # train's and the window's reader
 
 
 def test_the_block_table_is_the_block_registry_with_its_defaults():
@@ -347,7 +349,7 @@ def test_the_weight_loading_recipes_load_a_run_folders_checkpoint(tmp_path, monk
     document = parse(json.dumps(data), "README example")
     monkeypatch.chdir(tmp_path)
     trained = build(document.graph).eval()
-    run = Run.create(tmp_path / "runs" / "NAME", document, TrainConfig())
+    run = Run.create(tmp_path / "RUN_DIR", document, TrainConfig())  # the recipes' name for the run folder
     run.save_checkpoint({"model": trained.state_dict(), "epoch": 1}, best=True)
     loading = section("Command line").split("### Loading trained weights", 1)[1]
     build_recipe, model_recipe = [body for lang, body in FENCED.findall(loading) if lang == "python"]
