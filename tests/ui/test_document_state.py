@@ -66,11 +66,14 @@ class GoingRun:
 
     def stop(self) -> None: ...
 
+    def close(self, grace: float) -> None: ...
+
 
 def test_file_open_clears_the_health_marks_and_a_run_of_the_file_before_marks_nothing(make_window, tmp_path):
     window = make_window()
     marked_run(window)
     window.training.controller.runner = GoingRun()
+    window.ask_stop_training = lambda: True  # should the test fail before the run ends, the window still closes
     other = tmp_path / "other.json"
     save(load_preset("seed_cnn"), other)  # the same block ids: marks that leaked would land on them
     window.ask_path = lambda saving: other
