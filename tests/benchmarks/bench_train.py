@@ -438,7 +438,7 @@ def main() -> None:
     }
     if args.quick:
         out["a_loop_images_per_s"] = loop_comparison("seed_cnn", 8, cpu)
-        out["b_built_vs_hand_written"] = model_comparison("seed_cnn", 256, 20, cpu)
+        out["b_built_vs_hand_written"] = model_comparison("seed_cnn", 256, 40, cpu)
         out["d_health_overhead"] = health_overhead("seed_cnn", 256, 10, cpu)
         out["e_unit_figures"] = unit_figures(3)
         finish(
