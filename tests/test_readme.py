@@ -11,6 +11,8 @@ import re
 import sys
 from pathlib import Path
 
+import pytest
+
 from netbuilder import cli
 from netbuilder.core.blocks import REGISTRY
 from netbuilder.core.document import parse
@@ -316,6 +318,17 @@ def test_the_set_up_installs_the_system_libraries_that_ci_installs_and_the_app_n
     readme_packages = set(line.split("apt-get install", 1)[1].split())
     assert (ci_packages | named) - readme_packages == set()
     assert readme_packages - ci_packages - named == {"python3-venv"}
+
+
+def test_every_dependency_and_extra_is_in_the_dependencies_section():
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    named = {b.lower() for b in re.findall(r"\*\*([\w.-]+)\*\*", section("Dependencies"))}
+    wanted = [*project["dependencies"], *(d for extra in project["optional-dependencies"].values() for d in extra)]
+    missing = {re.match(r"[\w.-]+", d).group(0).lower() for d in wanted} - named
+    assert missing == set()
+    for extra in project["optional-dependencies"]:
+        assert f"Extra `{extra}`" in section("Dependencies")
 
 
 def test_every_module_is_in_the_architecture_and_every_file_it_names_exists():
