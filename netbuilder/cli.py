@@ -18,6 +18,7 @@ from netbuilder.train import search_commands
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
+    from netbuilder.train.config import saved_settings
     from netbuilder.train.errors import TrainError
 
     try:
@@ -28,6 +29,11 @@ def _cmd_check(args: argparse.Namespace) -> int:
         return 2
     except TrainError as e:
         print(f"error: {clean(args.file, 200)} at search: {e}", file=sys.stderr)
+        return 2
+    try:
+        saved_settings(doc.training)  # the training settings train, lr-find and search would refuse
+    except TrainError as e:
+        print(f"error: {clean(args.file, 200)} at training: {e}", file=sys.stderr)
         return 2
     result = check(doc.graph)
     if args.json:

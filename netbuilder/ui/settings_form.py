@@ -259,10 +259,11 @@ class SettingsForm(QWidget):
             self.config()
         except TrainError:
             return
-        doc, shown = self.editor.document, self.shown()
-        if shown != doc.training:
-            self.recorded = shown
-            self.editor.push(set_training(doc, shown, name))
+        doc = self.editor.document
+        training = {**doc.training, **self.shown()}  # settings the form does not show keep their saved values
+        if training != doc.training:
+            self.recorded = training
+            self.editor.push(set_training(doc, training, name))
 
     def _follow_document(self, *_: object) -> None:
         """After an undo or redo of a setting's change (the document's settings are not the ones shown)."""

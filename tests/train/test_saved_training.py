@@ -127,3 +127,18 @@ def test_a_study_of_a_network_whose_saved_settings_changed_is_the_same_study():
     assert network_text(doc) == before
     doc.graph.nodes["conv1"].params["out_channels"] = 32
     assert network_text(doc) != before
+
+
+def test_check_refuses_what_train_refuses(tmp_path, capsys):
+    from netbuilder.cli import main
+
+    doc = load_preset("seed_cnn")
+    doc.training = {"epochs": 0}
+    save(doc, tmp_path / "zero.json")
+    assert main(["check", str(tmp_path / "zero.json")]) == 2
+    err = capsys.readouterr().err
+    sentence = "The file's training settings: The setting epochs must be at least 1; got 0."
+    assert err == f"error: {tmp_path / 'zero.json'} at training: {sentence}\n"
+    doc.training = {"epochs": 3}
+    save(doc, tmp_path / "three.json")
+    assert main(["check", str(tmp_path / "three.json")]) == 0

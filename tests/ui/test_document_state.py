@@ -108,7 +108,7 @@ def study_event(window: MainWindow) -> dict:
         training={"lr": Range(1e-4, 1e-1, log=True), "optimizer": Choice(("adamw", "sgd"))},
         blocks={"conv1": {"out_channels": Choice((8, 16))}},
     )
-    doc.training = {"epochs": 2, "lr": 0.003, "optimizer": "adamw", "batch_size": 64}
+    doc.training = {"epochs": 2, "lr": 0.003, "optimizer": "adamw", "batch_size": 64, "momentum": 0.8}
     best = {"lr": 0.0123, "optimizer": "sgd", "conv1.out_channels": 16}
     trials = [
         {"number": 0, "state": "complete", "value": 0.4, "params": {**best, "lr": 0.002}, "run_dir": "r0"},
@@ -128,7 +128,10 @@ def test_open_best_network_clears_the_marks_and_brings_the_trial_s_training_valu
     form = window.training.settings
     assert form.fields["lr"].value() == 0.0123 and form.fields["optimizer"].currentText() == "sgd"
     assert form.fields["epochs"].value() == 2 and form.fields["batch_size"].value() == 64  # the study's own
-    assert window.training.settings.config().lr == 0.0123
+    assert form.config().lr == 0.0123 and form.config().momentum == 0.8  # a setting the form does not show
+    form.fields["epochs"].setFocus()
+    QTest.keyClick(form.fields["epochs"], Qt.Key.Key_Up)
+    assert window.editor.document.training["epochs"] == 3 and window.editor.document.training["momentum"] == 0.8
 
 
 def test_opening_a_file_clears_the_run_s_evaluation_lr_curve_and_finished_curve(make_window, tmp_path):
