@@ -91,6 +91,7 @@ class SearchView(QWidget):
         self._buffer = b""
         self._errors: list[str] = []
         self._snapshot: Path | None = None  # the network file a running study reads
+        self._named_after: str | None = None  # the document name the study's name was made from
 
         self.study = QLineEdit(objectName="study")
         self.study.setToolTip("The study's name: starting again with the same name adds trials to it")
@@ -177,9 +178,14 @@ class SearchView(QWidget):
             self.rows, self.summary, self.network = {}, None, None
             self.status.setText("")
             self._fill()
+        self._name_study()
+        self._show_space()
+
+    def _name_study(self) -> None:
+        """A study name made from the document's name (which the name then follows until one is typed)."""
         self.study.setText(self._default_name())
         self.study.setModified(False)
-        self._show_space()
+        self._named_after = self.editor.document.name
 
     # The space -------------------------------------------------------------------------------
 
@@ -191,7 +197,7 @@ class SearchView(QWidget):
             or 'Nothing yet: mark block parameters "search" in the inspector, or training settings here.'
         )
         if not self.study.text():
-            self.study.setText(self._default_name())
+            self._name_study()
         self._show_setting(self.setting.currentText())
 
     def _default_name(self) -> str:
@@ -237,6 +243,8 @@ class SearchView(QWidget):
         if not self.editor.result.valid:
             self.status.setText("The network has errors; fix them before a search (see the status bar).")
             return
+        if not self.study.isModified() and self._named_after != doc.name:  # saved under another name since
+            self._name_study()
         name = self.study.text().strip() or self._default_name()
         try:
             config = self.config()
@@ -392,6 +400,7 @@ class SearchView(QWidget):
         elif kind == "study":
             self.summary = data
             self.study.setText(data["study"])
+            self._named_after = self.editor.document.name  # the study shown is the one to continue
             self.rows = {row["number"]: row for row in data["trials"]}
             self.network = data.get("network") or self.network
             self.status.setText(self._done_text())

@@ -176,6 +176,15 @@ def test_the_study_name_follows_the_file_opened(make_window, tmp_path, monkeypat
     snapshot = json.loads(Path(args[0]).read_text())
     assert snapshot["name"] == "wide net" and snapshot["training"]["lr"] == window.training.settings.config().lr
 
+    window.ask_path = lambda saving: tmp_path / "renamed.json"
+    key(window, "Ctrl+Shift+S")  # the document takes the file's name: so does a study named after it
+    QTest.mouseClick(search.start_button, Qt.MouseButton.LeftButton)
+    assert started_with[1][started_with[1].index("--study") + 1].startswith("renamed-")
+    search.study.selectAll()
+    QTest.keyClicks(search.study, "mine")  # a name typed is kept
+    QTest.mouseClick(search.start_button, Qt.MouseButton.LeftButton)
+    assert started_with[2][started_with[2].index("--study") + 1] == "mine"
+
 
 def test_look_inside_lists_a_finished_run_s_weights_without_reopening(make_window, tmp_path):
     window = make_window()
