@@ -266,6 +266,11 @@ def saved_settings(training: dict[str, Any]) -> dict[str, Any]:
     return dict(training)
 
 
+def as_saved(config: TrainConfig) -> dict[str, Any]:
+    """A config as a network file saves it (Document.training): every setting that has a value."""
+    return {name: value for name, value in config.to_dict().items() if value is not None}
+
+
 def document_config(
     graph: Graph, training: dict[str, Any], changes: dict[str, Any] | None = None, fallback_dataset: str = "shapes10"
 ) -> TrainConfig:

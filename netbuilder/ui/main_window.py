@@ -30,6 +30,7 @@ from netbuilder.core.layout import arrange
 from netbuilder.core.presets import list_presets
 from netbuilder.core.shapes import Check
 from netbuilder.core.summary import short
+from netbuilder.train.config import as_saved
 from netbuilder.train.errors import TrainError
 from netbuilder.train.runs import Run
 from netbuilder.ui import clipboard, help, theme
@@ -641,9 +642,10 @@ class MainWindow(QMainWindow):
         show_comparison(self, a, b)
 
     def reopen_run(self, run: Run) -> None:
-        """Open the network a run trained, as an unsaved copy."""
+        """Open the network a run trained, with the settings it trained with, as an unsaved copy."""
         try:
             document = run.document
+            document.training = as_saved(run.config)
         except TrainError as e:
             self.show_error("Cannot open this run's network", str(e))
             return

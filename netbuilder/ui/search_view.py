@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 from netbuilder.core.atomic import write_text_atomic
 from netbuilder.core.document import Document, DocumentError, dumps, parse
 from netbuilder.core.search_space import SearchSpace, SpaceError, apply, format_text, parse_text, split
-from netbuilder.train.config import TrainConfig, settings
+from netbuilder.train.config import TrainConfig, as_saved, settings
 from netbuilder.train.errors import TrainError
 from netbuilder.train.search_commands import PRUNERS, SAMPLERS, STORAGE_FILE, check_training, searchable
 from netbuilder.ui.commands import set_search
@@ -253,7 +253,7 @@ class SearchView(QWidget):
             return
         options = search_args(config)
         # The network the study keeps carries the settings it trains with: its best network opens with them.
-        doc = replace(doc, training={key: value for key, value in config.to_dict().items() if value is not None})
+        doc = replace(doc, training=as_saved(config))
         self.runs_root.mkdir(parents=True, exist_ok=True)
         snapshot = self.runs_root / f".search-{os.getpid()}-{int(time.time() * 1000)}.json"
         write_text_atomic(snapshot, dumps(doc))

@@ -102,3 +102,20 @@ def test_a_file_naming_an_unknown_setting_is_refused_with_a_sentence(make_window
     assert window.editor.document is before
     assert len(window.errors) == 1 and "'warp_drive', which is not a setting" in window.errors[0]
     assert bad.read_text() == data
+
+
+def test_a_run_s_network_reopens_with_the_settings_it_trained_with(make_window, qtbot):
+    from netbuilder.train.config import TrainConfig
+    from netbuilder.train.runs import Run
+
+    window = make_window()
+    dock = window.training
+    Run.create(dock.runs_root / "tuned", load_preset("seed_cnn"), TrainConfig(lr=0.0125, optimizer="sgd", epochs=3))
+    dock.runs.refresh()
+    qtbot.waitUntil(lambda: dock.runs.table.rowCount() == 1)  # the folder is read in the background
+    dock.tabs.setCurrentWidget(dock.runs)
+    dock.runs.table.selectRow(0)
+    QTest.mouseClick(dock.runs.reopen_button, Qt.MouseButton.LeftButton)
+    form = dock.settings
+    assert form.fields["lr"].value() == 0.0125 and form.fields["optimizer"].currentText() == "sgd"
+    assert form.fields["epochs"].value() == 3 and window.editor.path is None
