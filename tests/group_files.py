@@ -1,8 +1,11 @@
-"""Generated network files with many or deeply nested groups, or a group whose blocks are not contiguous."""
+"""Generated network files with many or deeply nested groups, or a group whose blocks are not contiguous; and
+counting the lines of Python some work runs, to assert its cost grows linearly without a clock."""
 
 from __future__ import annotations
 
 import json
+import sys
+from typing import Any
 
 HEAD = {"format": "netbuilder", "version": 1, "name": "groups"}
 
@@ -48,3 +51,27 @@ def split_group(folded: bool) -> str:
     edges = [{"from": a, "to": b} for a, b in zip(ids, ids[1:])]
     groups = [{"id": "g", "name": "split", "members": ["conv1", "conv2"], "folded": folded}]
     return json.dumps({**HEAD, "nodes": nodes, "edges": edges, "groups": groups})
+
+
+def lines_run(work: Any) -> int:
+    """How many lines of Python work() executes (in every function it calls): a cost no clock stretches."""
+    count = 0
+
+    def tracer(frame, event, arg):
+        nonlocal count
+        if event == "line":
+            count += 1
+        return tracer
+
+    sys.settrace(tracer)
+    try:
+        work()
+    finally:
+        sys.settrace(None)
+    return count
+
+
+def grows_linearly(cost: Any, n: int) -> None:
+    """cost(2n) is at most 2.5 × cost(n): linear plus a constant, where O(n²) would give 4 ×."""
+    small, large = cost(n), cost(2 * n)
+    assert large <= 2.5 * small, (small, large)

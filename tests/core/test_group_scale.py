@@ -8,10 +8,9 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
-from group_files import flat_groups, nested_groups, split_group
+from group_files import flat_groups, grows_linearly, lines_run, nested_groups, split_group
 
 from netbuilder.cli import main
 from netbuilder.core.document import parse
@@ -19,30 +18,6 @@ from netbuilder.core.groups import blocks_in, depths, facts, shown_as
 from netbuilder.core.plan import MAX_NESTING
 from netbuilder.core.shapes import check
 from netbuilder.core.volumes import build
-
-
-def lines_run(work: Any) -> int:
-    """How many lines of Python work() executes (in every function it calls): a cost no clock stretches."""
-    count = 0
-
-    def tracer(frame, event, arg):
-        nonlocal count
-        if event == "line":
-            count += 1
-        return tracer
-
-    sys.settrace(tracer)
-    try:
-        work()
-    finally:
-        sys.settrace(None)
-    return count
-
-
-def grows_linearly(cost: Any, n: int) -> None:
-    """cost(2n) is at most 2.5 × cost(n): linear plus a constant, where O(n²) would give 4 ×."""
-    small, large = cost(n), cost(2 * n)
-    assert large <= 2.5 * small, (small, large)
 
 
 def test_loading_groups_is_linear():
