@@ -5,7 +5,16 @@ from train_fakes import write_fake_mnist, write_image_folder
 from netbuilder.core.document import Document
 from netbuilder.core.graph import Edge
 from netbuilder.train.config import recommend
-from netbuilder.train.events import BatchMetrics, Checkpoint, EpochMetrics, Evaluated, Failed, Finished, Started
+from netbuilder.train.events import (
+    BatchMetrics,
+    Checkpoint,
+    EpochMetrics,
+    Evaluated,
+    Failed,
+    Finished,
+    Health,
+    Started,
+)
 from netbuilder.train.job import execute
 from netbuilder.train.loop import Trainer
 from netbuilder.train.runner import Runner
@@ -21,10 +30,10 @@ def run_job(document, config, out, **kwargs):
 
 def assert_complete_and_ordered(events, epochs, first_epoch=1):
     """Started; per epoch: batch metrics with rising steps ending at the last, epoch metrics, checkpoint;
-    then the test and Finished."""
+    then the test and Finished. (Health records come between batches: test_health_training.py checks them.)"""
     assert isinstance(events[0], Started)
     steps = events[0].steps_per_epoch
-    rest = events[1:]
+    rest = [e for e in events[1:] if not isinstance(e, Health)]
     for epoch in range(first_epoch, epochs + 1):
         batches = []
         while isinstance(rest[0], BatchMetrics):
