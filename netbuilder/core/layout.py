@@ -6,7 +6,8 @@
 3. Crossings: barycentre sweeps down and up, keeping the ordering with the fewest crossings (counted
    exactly); members of the same group stay side by side within a layer.
 4. Rows: one every ROW, with more room where the name bands of nested groups that start at a row stack above it,
-   or their frames' bottom margins stack below the row before (the frames' sizes are FRAME_* below).
+   or their frames' bottom margins stack below the row before (the frames' sizes are FRAME_* below), so that a
+   wire turning sideways between the rows keeps core.routing's FRAME_CLEAR off the frames' edges and bands.
 5. Coordinates: the main path (the longest path from an Input to the output) is one straight column at
    x = 0, leftmost in its layers (so a group's box starts at the column); every other block is pulled towards
    its neighbours (priority method), packed to the right of the main column without overlapping (a column
@@ -21,6 +22,7 @@ from __future__ import annotations
 from collections import deque
 
 from netbuilder.core.graph import Graph
+from netbuilder.core.routing import FRAME_CLEAR, MIN_DROP
 
 ROW = 100.0
 COLUMN = 260.0
@@ -31,11 +33,12 @@ LANE_TO_BLOCK = 245.0
 LANE_TO_LANE = 24.0
 SWEEPS = 4
 # An expanded group's frame on the canvas (ui/group_item.py draws it, ui/scene.py sizes it): the band with its
-# name above its members, its margins beside and below them. A row's gap (ROW less a block's height) holds one
-# band and one bottom margin; where nested groups start or end at the same row, arrange adds the room they stack.
+# name above its members, its margins beside and below them. Where groups start or end at a row, arrange adds to
+# the row's gap (ROW less a block's height) the room their bands and bottom margins stack, and a wire's turn.
 FRAME_TITLE = 24.0
 FRAME_PAD = 12.0
 FRAME_BOTTOM = 6.0
+BLOCK_H = 66.0  # a block's height on the canvas (ui/items.py NODE_H): a row's gap is ROW less it
 
 
 def _layers(graph: Graph) -> tuple[dict[str, int], dict[str, list[str]], dict[str, list[str]]]:
@@ -319,8 +322,11 @@ def _row_tops(graph: Graph, layer: dict[str, int], nesting: _Nesting, row: float
     above, below = nesting.stacked(graph, layer)
     tops = [0.0]
     for level in range(1, max(layer.values()) + 1):
-        stacked = above.get(level, 0) * FRAME_TITLE + below.get(level - 1, 0) * FRAME_BOTTOM
-        tops.append(tops[-1] + row + max(0.0, stacked - FRAME_TITLE - FRAME_BOTTOM))
+        bands, bottoms = above.get(level, 0), below.get(level - 1, 0)
+        need = (bottoms * FRAME_BOTTOM + FRAME_CLEAR if bottoms else MIN_DROP) + (
+            bands * FRAME_TITLE + FRAME_CLEAR if bands else MIN_DROP
+        )
+        tops.append(tops[-1] + row + max(0.0, need - (row - BLOCK_H)))
     return tops
 
 

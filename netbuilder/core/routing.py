@@ -1,10 +1,12 @@
 """Wire routing, pure geometry: a wire never passes under a block other than its two ends.
 
 A wire is first tried as the canvas's smooth S-curve from the output port down to the input port. When that
-curve would cross another block, it is routed beside the column instead: it drops out of the source port into
-the gap below it, runs sideways to a free vertical lane, follows the lane, and comes back into the target
-port from the gap above it. Lanes keep clear of blocks, of other wires' lanes (parallel skips sit side by side)
-and of their volume labels. The ui draws the corners rounded (ui/edge_item.py).
+curve would cross another block, or run along an expanded group's frame or through its name band, it is routed
+beside the column instead: it drops out of the source port into the gap below it, runs sideways to a free
+vertical lane, follows the lane, and comes back into the target port from the gap above it. Lanes keep clear of
+blocks, of other wires' lanes (parallel skips sit side by side), of their volume labels and of frames' sides;
+the sideways runs keep clear of frames' tops and bottoms and of their name bands (core.layout leaves the room
+between rows). The ui draws the corners rounded (ui/edge_item.py).
 
 Rects are (x0, y0, x1, y1) with x0 <= x1 and y0 <= y1; points are (x, y); y grows downwards.
 """
@@ -17,12 +19,14 @@ from dataclasses import dataclass
 Point = tuple[float, float]
 Rect = tuple[float, float, float, float]
 
-DROP = 17.0  # how far a routed wire runs straight out of (into) its port before it turns
+DROP = 17.0  # how far a routed wire runs straight out of (into) its port before it turns, where that is clear
+MIN_DROP = 12.0  # the least it runs straight: past the glow of the blocks beside its port
 CLEAR = 13.0  # between a lane and a block
 LANE_SPACING = 12.0  # between a lane and another wire's lane or label
-FRAME_CLEAR = 8.0  # between a lane and the side of a group's frame, so that no wire runs along a frame's edge
+FRAME_CLEAR = 8.0  # between a wire's straight run and the edge of a group's frame it runs beside
 SAMPLES = 24
 CANDIDATES = 16
+REACH = 240.0  # how far from its port a routed wire may turn sideways, at most (past stacked name bands)
 
 
 @dataclass(frozen=True)
@@ -103,17 +107,19 @@ def route(
     labels: list[Rect] = (),  # type: ignore[assignment]
     label_size: tuple[float, float] = (0.0, 0.0),
     frames: list[Rect] = (),  # type: ignore[assignment]
+    band: float = 0.0,
 ) -> Route:
-    """A wire from start (an output port) to end (an input port) that crosses none of blocks; its lane keeps
-    FRAME_CLEAR away from the left and right edges of frames (expanded groups), which it may cross."""
+    """A wire from start (an output port) to end (an input port) that crosses none of blocks. It may cross frames
+    (expanded groups, their name bands `band` high at their tops) but runs along none of their edges, within
+    FRAME_CLEAR, and through none of their bands: its lane keeps off their sides, its sideways runs off their tops,
+    bottoms and bands."""
     curve = s_curve_points(start, end)
     box = bounds(curve)
-    if not polyline_hits(curve, [r for r in blocks if overlaps(r, box)]):
+    if not polyline_hits(curve, [r for r in blocks if overlaps(r, box)]) and not along_frames(curve, frames, band):
         return Route((), None, None)
     sx, sy = start
     ex, ey = end
-    y1, y2 = sy + DROP, ey - DROP
-    lo, hi = min(y1, y2), max(y1, y2)
+    lo, hi = min(sy + DROP, ey - DROP), max(sy + DROP, ey - DROP)
     blocked = [(r[0] - CLEAR, r[2] + CLEAR) for r in blocks if r[3] > lo and r[1] < hi]
     blocked += [(r[0] - LANE_SPACING, r[2] + LANE_SPACING) for r in (*lanes, *labels) if r[3] > lo and r[1] < hi]
     blocked += [(x - FRAME_CLEAR, x + FRAME_CLEAR) for r in frames if r[3] > lo and r[1] < hi for x in (r[0], r[2])]
@@ -130,15 +136,100 @@ def route(
     def cost(x: float) -> float:
         return abs(x - sx) + abs(x - ex) + (0.0 if x >= right else 1.0)  # ties go to the right of the column
 
+    down = ey > sy + 2 * MIN_DROP  # both turns lie between the ports
+    out_of = _Gap(sy, 1.0, ey - MIN_DROP if down else sy + REACH, blocks, frames, band)
+    into = _Gap(ey, -1.0, sy + MIN_DROP if down else ey - REACH, blocks, frames, band)
     fallback: Route | None = None
     for lane in sorted((round(x) for x in candidates if free(x)), key=cost)[:CANDIDATES]:
-        points = ((sx, sy), (sx, y1), (lane, y1), (lane, y2), (ex, y2), (ex, ey))
-        run = (lane, lo, lane, hi)
-        found = Route(points, run, _label_at(run, blocks, lanes, labels, label_size))
-        if not polyline_hits(points, blocks):
-            return found
-        fallback = fallback or found
+        (y1, clear1), (y2, clear2) = out_of.jog(sx, lane), into.jog(ex, lane)
+        points = _corners(((sx, sy), (sx, y1), (lane, y1), (lane, y2), (ex, y2), (ex, ey)))
+        run = (lane, min(y1, y2), lane, max(y1, y2))
+        if polyline_hits(points, blocks):
+            fallback = fallback or Route(points, run, _label_at(run, blocks, lanes, labels, label_size))
+        elif clear1 and clear2:
+            return Route(points, run, _label_at(run, blocks, lanes, labels, label_size))
+        elif fallback is None or polyline_hits(fallback.points, blocks):
+            fallback = Route(points, run, _label_at(run, blocks, lanes, labels, label_size))
+    if not polyline_hits(curve, [r for r in blocks if overlaps(r, box)]):
+        if fallback is None or polyline_hits(fallback.points, blocks) or along_frames(fallback.points, frames, band):
+            return Route((), None, None)  # no clear route: the curve, which crosses no block, is no worse
     return fallback or Route((), None, None)
+
+
+def _corners(points: tuple[Point, ...]) -> tuple[Point, ...]:
+    """The polyline without repeated points or straight-through corners (the ui rounds every corner it gets)."""
+    out: list[Point] = []
+    for p in points:
+        if out and p == out[-1]:
+            continue
+        if len(out) >= 2 and (out[-2][0] == out[-1][0] == p[0] or out[-2][1] == out[-1][1] == p[1]):
+            out[-1] = p
+        else:
+            out.append(p)
+    return tuple(out)
+
+
+def along_frames(points: list[Point] | tuple[Point, ...], frames: list[Rect], band: float) -> bool:
+    """Whether the polyline runs more than FRAME_CLEAR along (within FRAME_CLEAR of) a frame's edge, or across
+    its name band (the top `band` of it)."""
+    box = _grow(bounds(points), FRAME_CLEAR)
+    for r in (r for r in frames if overlaps(r, box)):
+        x0, y0, x1, y1 = r
+        zones = [
+            (x0, y0 - FRAME_CLEAR, x1, y0 + max(band, FRAME_CLEAR), 0),
+            (x0, y1 - FRAME_CLEAR, x1, y1 + FRAME_CLEAR, 0),
+        ]
+        zones += [(x - FRAME_CLEAR, y0, x + FRAME_CLEAR, y1, 1) for x in (x0, x1)]
+        for zx0, zy0, zx1, zy1, axis in zones:
+            run = 0.0
+            for p, q in zip(points, points[1:]):
+                mx, my = (p[0] + q[0]) / 2, (p[1] + q[1]) / 2
+                if zx0 < mx < zx1 and zy0 < my < zy1:
+                    run += abs(q[axis] - p[axis])
+            if run > FRAME_CLEAR:
+                return True
+    return False
+
+
+class _Gap:
+    """Where a routed wire turns sideways next to its port at y (below an output port: side 1; above an input
+    port: -1), not past reach: DROP away where that is clear, else the nearest place in the gap that is clear of
+    blocks, of frames' tops and bottoms (by FRAME_CLEAR) and of their name bands, across the run to the lane."""
+
+    def __init__(
+        self, y: float, side: float, reach: float, blocks: list[Rect], frames: list[Rect], band: float
+    ) -> None:
+        self.y, self.side, self.reach = y, side, reach
+        near = (y, reach)
+        lo, hi = min(near), max(near)
+        self.blocks = [r for r in blocks if r[3] > lo and r[1] < hi]
+        self.frames = [r for r in frames if r[3] + FRAME_CLEAR > lo and r[1] - FRAME_CLEAR < hi]
+        self.band = band
+
+    def jog(self, x: float, lane: float) -> tuple[float, bool]:
+        """The y of the sideways run from x to the lane, and whether it is clear."""
+        a, b = min(x, lane), max(x, lane)
+        y, side = self.y, self.side
+        reach = self.reach  # up to the first block across the run beyond the port
+        taken: list[tuple[float, float]] = []
+        for r in self.blocks:
+            if r[0] < b and r[2] > a:
+                taken.append((r[1], r[3]))
+                if side * (r[1] - y if side > 0 else r[3] - y) > 0:
+                    reach = min(reach, r[1]) if side > 0 else max(reach, r[3])
+        for r in self.frames:
+            if r[0] < b + FRAME_CLEAR and r[2] > a - FRAME_CLEAR:
+                taken += [
+                    (r[1] - FRAME_CLEAR, r[1] + max(self.band, FRAME_CLEAR)),
+                    (r[3] - FRAME_CLEAR, r[3] + FRAME_CLEAR),
+                ]
+        lo, hi = (y + MIN_DROP, reach) if side > 0 else (reach, y - MIN_DROP)
+        want = y + side * DROP
+        points = [p for p in (want, lo, hi, *(e for s in taken for e in s)) if lo <= p <= hi]
+        clear = [p for p in points if not any(s < p < e for s, e in taken)]
+        if not clear:
+            return want, False
+        return min(clear, key=lambda p: (abs(p - want), p * side)), True
 
 
 def _label_at(

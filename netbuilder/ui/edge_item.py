@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QGraphicsScene, 
 from shiboken6 import isValid
 
 from netbuilder.core import routing
+from netbuilder.core.layout import FRAME_TITLE
 from netbuilder.ui import theme
 from netbuilder.ui.items import far, lod_of
 
@@ -193,7 +194,7 @@ class EdgeItem(QGraphicsPathItem):
             lo, hi = sorted((a[1], b[1]))
             blocks, lanes, labels, frames = obstacles.across(self, lo - routing.DROP, hi + routing.DROP)
             size = (_label_width(self.label), 18.0) if self.label else (0.0, 0.0)
-            found = routing.route(a, b, blocks, lanes, labels, size, frames)
+            found = routing.route(a, b, blocks, lanes, labels, size, frames, FRAME_TITLE)
         elif self._lane is not None:
             found = routing.keep_lane(a, b, self._lane[0])
         else:

@@ -1,6 +1,6 @@
 """Expanded groups on the scene's own geometry (issue 20, section 3): the names of nested groups never overprint,
-whatever the zoom, and no routed wire runs along the side of a group's frame — for every preset with groups and
-for imported resnet18, every group expanded."""
+whatever the zoom, and no wire runs along a group's frame (its sides, top or bottom) or through its name band —
+for every preset with groups and for imported resnet18, googlenet and densenet121, every group expanded."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import pytest
 from PySide6.QtCore import QRectF
 
 from netbuilder.core.document import Document
+from netbuilder.core.layout import FRAME_TITLE
 from netbuilder.core.presets import list_presets, load_preset
 from netbuilder.ui.app import application
 from netbuilder.ui.edge_item import EdgeItem, settle
@@ -16,7 +17,8 @@ from netbuilder.ui.group_item import GroupFrame
 from netbuilder.ui.items import far, pixel_font, readable
 from netbuilder.ui.scene import CanvasScene
 
-NEAR = 4.0  # px: a wire this close to a frame's side, along it, reads as running on the edge
+NEAR = 6.0  # px: a wire this close to a frame's edge, along it, reads as running on the edge
+ALONG = 16.0  # px: crossing an edge (or a band) is fine, running along it for longer than this is not
 GROUPED = [p.key for p in list_presets() if load_preset(p.key).graph.groups]
 
 
@@ -52,22 +54,29 @@ def overprinted_names(scene: CanvasScene) -> list[str]:
 
 
 def wires_on_frame_edges(scene: CanvasScene) -> list[str]:
-    """Every straight run of a wire that lies along a frame's side (or top or bottom) within NEAR px."""
-    frames = [f.frame_rect() for f in scene.group_frames.values()]
+    """Every wire that runs more than ALONG px within NEAR px of a frame's side, top or bottom, or across its name
+    band (straight runs and curves alike: the length measured along the edge)."""
+    frames = [(f.name, f.frame_rect()) for f in scene.group_frames.values()]
     found = []
     for edge in (i for i in scene.items() if isinstance(i, EdgeItem) and i.isVisible()):
-        for polygon in edge.path().toSubpathPolygons():
-            points = [(p.x(), p.y()) for p in polygon]
-            for (ax, ay), (bx, by) in zip(points, points[1:]):
-                for r in frames:
-                    if abs(ax - bx) < 0.5 and abs(ay - by) > NEAR:  # vertical run
-                        along = min(ay, by) < r.bottom() and max(ay, by) > r.top()
-                        if along and min(abs(ax - r.left()), abs(ax - r.right())) < NEAR:
-                            found.append(f"{edge.src} → {edge.dst} along the side of {r}")
-                    elif abs(ay - by) < 0.5 and abs(ax - bx) > NEAR:  # horizontal run
-                        along = min(ax, bx) < r.right() and max(ax, bx) > r.left()
-                        if along and min(abs(ay - r.top()), abs(ay - r.bottom())) < NEAR:
-                            found.append(f"{edge.src} → {edge.dst} along the top or bottom of {r}")
+        points = [(p.x(), p.y()) for poly in edge.path().toSubpathPolygons() for p in poly]
+        box = edge.path().boundingRect().adjusted(-NEAR, -NEAR, NEAR, NEAR)
+        for name, r in ((name, r) for name, r in frames if r.intersects(box)):
+            zones = {  # where a wire may cross but not run along: (x0, y0, x1, y1), the axis measured
+                "top": ((r.left(), r.top() - NEAR, r.right(), r.top() + NEAR), 0),
+                "name band": ((r.left(), r.top(), r.right(), r.top() + FRAME_TITLE), 0),
+                "bottom": ((r.left(), r.bottom() - NEAR, r.right(), r.bottom() + NEAR), 0),
+                "left side": ((r.left() - NEAR, r.top(), r.left() + NEAR, r.bottom()), 1),
+                "right side": ((r.right() - NEAR, r.top(), r.right() + NEAR, r.bottom()), 1),
+            }
+            for where, ((x0, y0, x1, y1), axis) in zones.items():
+                run = sum(
+                    abs(q[axis] - p[axis])
+                    for p, q in zip(points, points[1:])
+                    if x0 < (p[0] + q[0]) / 2 < x1 and y0 < (p[1] + q[1]) / 2 < y1
+                )
+                if run > ALONG:
+                    found.append(f"{ends(edge)} runs {run:.0f} px along the {where} of {name}")
     return found
 
 
@@ -94,3 +103,25 @@ def test_imported_resnet18_nested_names_apart_and_wires_off_frame_edges():
     lod = side_zooms()[0]
     a, b = outer.mapRectToScene(outer.side_label_rect(lod)), inner.mapRectToScene(inner.side_label_rect(lod))
     assert a.right() == b.right() and b.top() >= a.bottom()
+
+
+def ends(edge: EdgeItem) -> str:
+    return " → ".join(getattr(i, "node_id", None) or getattr(i, "group_id", "?") for i in (edge.src, edge.dst))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model", ["googlenet", "densenet121"])
+def test_imported_branches_wires_off_frame_edges_and_bands(model):
+    """Inception branches and dense layers: every fan-out into nested groups and every skip to a Concat turns
+    sideways between rows, clear of the frames and their bands (the old routing ran along hundreds of them)."""
+    from netbuilder.pytorch.trace import import_model
+
+    assert wires_on_frame_edges(expanded(import_model(f"torchvision:{model}").document)) == []
+
+
+def test_the_layouts_block_height_is_the_canvass():
+    """core.layout leaves room between rows for a wire's turn from the block height it assumes."""
+    from netbuilder.core.layout import BLOCK_H
+    from netbuilder.ui.items import NODE_H
+
+    assert BLOCK_H == NODE_H

@@ -12,8 +12,9 @@ from PySide6.QtGui import QImage, QPainter
 from netbuilder.core.document import Document
 from netbuilder.core.graph import Edge, Graph, Node
 from netbuilder.core.groups import Group, parents
-from netbuilder.core.layout import COLUMN, FRAME_TITLE, ROW, arrange
+from netbuilder.core.layout import BLOCK_H, COLUMN, FRAME_BOTTOM, FRAME_TITLE, ROW, arrange
 from netbuilder.core.presets import list_presets, load_preset
+from netbuilder.core.routing import FRAME_CLEAR, MIN_DROP
 from netbuilder.ui import items as canvas_items
 from netbuilder.ui.app import application
 from netbuilder.ui.edge_item import is_obstacle, settle
@@ -86,7 +87,9 @@ def nested_chain(levels: int) -> Graph:
 
 def test_arrange_leaves_a_row_gap_for_each_band_and_bottom_margin_that_nested_groups_stack():
     plain = arrange(nested_chain(1))
-    assert [plain[n][1] for n in ("input", "a", "d")] == [0, ROW, 4 * ROW]  # one level fits a row's gap
+    # A band above a row, a bottom margin below one: room for them and for a wire turning FRAME_CLEAR off them.
+    assert plain["a"][1] - plain["input"][1] == BLOCK_H + MIN_DROP + FRAME_TITLE + FRAME_CLEAR
+    assert plain["d"][1] - plain["c"][1] == BLOCK_H + FRAME_BOTTOM + FRAME_CLEAR + FRAME_TITLE + FRAME_CLEAR
     pos = arrange(nested_chain(3))
     assert pos["a"][1] - pos["input"][1] > ROW and pos["d"][1] - pos["c"][1] > ROW
     assert pos["b"][1] - pos["a"][1] == pos["c"][1] - pos["b"][1] == ROW  # inside a group: the usual rows
