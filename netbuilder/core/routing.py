@@ -54,17 +54,17 @@ def s_curve_points(start: Point, end: Point, samples: int = SAMPLES) -> list[Poi
     return out
 
 
-def segment_hits(p: Point, q: Point, r: Rect) -> bool:
-    """Whether the segment p-q meets the open rectangle r (Liang-Barsky clipping)."""
+def _inside(p: Point, q: Point, r: Rect) -> tuple[float, float] | None:
+    """The part (t0, t1) of the segment p-q inside the open rectangle r, if any (Liang-Barsky clipping)."""
     x0, y0, x1, y1 = r
     if max(p[0], q[0]) <= x0 or min(p[0], q[0]) >= x1 or max(p[1], q[1]) <= y0 or min(p[1], q[1]) >= y1:
-        return False
+        return None
     dx, dy = q[0] - p[0], q[1] - p[1]
     lo, hi = 0.0, 1.0
     for den, num in ((-dx, p[0] - x0), (dx, x1 - p[0]), (-dy, p[1] - y0), (dy, y1 - p[1])):
         if den == 0:
             if num <= 0:
-                return False
+                return None
             continue
         t = num / den
         if den < 0:
@@ -72,8 +72,13 @@ def segment_hits(p: Point, q: Point, r: Rect) -> bool:
         else:
             hi = min(hi, t)
         if lo >= hi:
-            return False
-    return True
+            return None
+    return lo, hi
+
+
+def segment_hits(p: Point, q: Point, r: Rect) -> bool:
+    """Whether the segment p-q meets the open rectangle r."""
+    return _inside(p, q, r) is not None
 
 
 def polyline_hits(points: list[Point] | tuple[Point, ...], rects: list[Rect]) -> bool:
@@ -183,9 +188,9 @@ def along_frames(points: list[Point] | tuple[Point, ...], frames: list[Rect], ba
         for zx0, zy0, zx1, zy1, axis in zones:
             run = 0.0
             for p, q in zip(points, points[1:]):
-                mx, my = (p[0] + q[0]) / 2, (p[1] + q[1]) / 2
-                if zx0 < mx < zx1 and zy0 < my < zy1:
-                    run += abs(q[axis] - p[axis])
+                part = _inside(p, q, (zx0, zy0, zx1, zy1))
+                if part is not None:
+                    run += abs(q[axis] - p[axis]) * (part[1] - part[0])
             if run > FRAME_CLEAR:
                 return True
     return False
@@ -291,5 +296,5 @@ def keep_lane(start: Point, end: Point, lane: float) -> Route:
     """A routed wire whose ends moved, on the lane it had (until it is routed again)."""
     (sx, sy), (ex, ey) = start, end
     y1, y2 = sy + DROP, ey - DROP
-    points = ((sx, sy), (sx, y1), (lane, y1), (lane, y2), (ex, y2), (ex, ey))
+    points = _corners(((sx, sy), (sx, y1), (lane, y1), (lane, y2), (ex, y2), (ex, ey)))
     return Route(points, (lane, min(y1, y2), lane, max(y1, y2)), None)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import QRectF
 
+from netbuilder.core import routing
 from netbuilder.core.document import Document
 from netbuilder.core.layout import FRAME_TITLE
 from netbuilder.core.presets import list_presets, load_preset
@@ -78,6 +79,21 @@ def wires_on_frame_edges(scene: CanvasScene) -> list[str]:
                 if run > ALONG:
                     found.append(f"{ends(edge)} runs {run:.0f} px along the {where} of {name}")
     return found
+
+
+def test_a_routed_wire_turns_clear_of_a_frame_edge_where_it_would_have_turned():
+    """core.routing alone: a block in the way makes the wire turn sideways; a frame's bottom edge lies where it used
+    to turn (DROP below the port), another frame's band starts below: it turns between them, FRAME_CLEAR off both."""
+    start, end = (0.0, 0.0), (300.0, 200.0)
+    blocks = [(-20.0, 60.0, 400.0, 120.0)]  # across the S-curve
+    frames = [(-50.0, -100.0, 100.0, routing.DROP), (200.0, 170.0, 400.0, 300.0)]
+    wire = routing.route(start, end, blocks, frames=frames, band=FRAME_TITLE)
+    assert wire.points and not routing.polyline_hits(wire.points, blocks)
+    turns = [p[1] for p, q in zip(wire.points, wire.points[1:]) if p[1] == q[1]]
+    assert turns and all(abs(y - e) >= routing.FRAME_CLEAR for y in turns for f in frames for e in (f[1], f[3]))
+    assert not routing.along_frames(wire.points, frames, FRAME_TITLE)
+    before = (start, (0.0, routing.DROP), (420.0, routing.DROP))  # where the wire used to turn
+    assert routing.along_frames(before, frames, FRAME_TITLE)
 
 
 @pytest.mark.parametrize("key", GROUPED)
