@@ -145,18 +145,18 @@ def route(
     out_of = _Gap(sy, 1.0, ey - MIN_DROP if down else sy + REACH, blocks, frames, band)
     into = _Gap(ey, -1.0, sy + MIN_DROP if down else ey - REACH, blocks, frames, band)
     fallback: Route | None = None
+    fallback_hits = True  # whether the fallback crosses a block
     for lane in sorted((round(x) for x in candidates if free(x)), key=cost)[:CANDIDATES]:
         (y1, clear1), (y2, clear2) = out_of.jog(sx, lane), into.jog(ex, lane)
         points = _corners(((sx, sy), (sx, y1), (lane, y1), (lane, y2), (ex, y2), (ex, ey)))
         run = (lane, min(y1, y2), lane, max(y1, y2))
-        if polyline_hits(points, blocks):
-            fallback = fallback or Route(points, run, _label_at(run, blocks, lanes, labels, label_size))
-        elif clear1 and clear2:
+        hits = polyline_hits(points, blocks)
+        if not hits and clear1 and clear2:
             return Route(points, run, _label_at(run, blocks, lanes, labels, label_size))
-        elif fallback is None or polyline_hits(fallback.points, blocks):
-            fallback = Route(points, run, _label_at(run, blocks, lanes, labels, label_size))
+        if fallback is None or (fallback_hits and not hits):
+            fallback, fallback_hits = Route(points, run, _label_at(run, blocks, lanes, labels, label_size)), hits
     if not polyline_hits(curve, [r for r in blocks if overlaps(r, box)]):
-        if fallback is None or polyline_hits(fallback.points, blocks) or along_frames(fallback.points, frames, band):
+        if fallback is None or fallback_hits or along_frames(fallback.points, frames, band):
             return Route((), None, None)  # no clear route: the curve, which crosses no block, is no worse
     return fallback or Route((), None, None)
 
@@ -220,8 +220,10 @@ class _Gap:
         for r in self.blocks:
             if r[0] < b and r[2] > a:
                 taken.append((r[1], r[3]))
-                if side * (r[1] - y if side > 0 else r[3] - y) > 0:
-                    reach = min(reach, r[1]) if side > 0 else max(reach, r[3])
+                if side > 0 and r[1] > y:
+                    reach = min(reach, r[1])
+                elif side < 0 and r[3] < y:
+                    reach = max(reach, r[3])
         for r in self.frames:
             if r[0] < b + FRAME_CLEAR and r[2] > a - FRAME_CLEAR:
                 taken += [
