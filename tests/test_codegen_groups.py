@@ -15,8 +15,8 @@ from test_codegen import assert_generates_the_built_network, wide_graph
 from test_shapes_torch import graphs
 
 from netbuilder.core.document import Document
-from netbuilder.core.graph import Graph
-from netbuilder.core.groups import Group, parents
+from netbuilder.core.graph import Graph, Group
+from netbuilder.core.groups import parents
 from netbuilder.core.presets import load_preset
 from netbuilder.core.shapes import check
 from netbuilder.pytorch.build import build

@@ -191,7 +191,7 @@ def test_integer_positions_and_file_mode(tmp_path):
 def test_a_group_made_inside_an_existing_one_saves_to_a_file_that_reads_back():
     """Grouping blocks inside a stage adds the new group after the stage; the file must still list it first."""
     from netbuilder.core.document import dumps, parse
-    from netbuilder.core.groups import Group
+    from netbuilder.core.graph import Group
     from netbuilder.core.presets import load_preset
 
     doc = load_preset("vgg_cifar")

@@ -3,8 +3,7 @@ overlapping, long wires given a lane beside the column, few crossings, group mem
 
 from __future__ import annotations
 
-from netbuilder.core.graph import Edge, Graph, Node
-from netbuilder.core.groups import Group
+from netbuilder.core.graph import Edge, Graph, Group, Node
 from netbuilder.core.layout import COLUMN, ROW, _crossings, arrange
 from netbuilder.core.presets import list_presets, load_preset
 

@@ -5,7 +5,8 @@ import re
 import pytest
 
 from netbuilder.core.document import DocumentError, dumps, parse
-from netbuilder.core.groups import blocks_in, depth, parents
+from netbuilder.core.graph import blocks_in
+from netbuilder.core.groups import depth, parents
 from netbuilder.core.presets import DEFAULT, list_presets, load_preset
 from netbuilder.core.shapes import check
 

@@ -12,10 +12,9 @@ from typing import Any
 
 from netbuilder.core.atomic import write_text_atomic
 from netbuilder.core.gc_pause import paused_gc
-from netbuilder.core.graph import ID_PATTERN, Edge, Graph, GraphError, Node
-from netbuilder.core.groups import Group
+from netbuilder.core.graph import ID_PATTERN, Edge, Graph, GraphError, Group, Node
 from netbuilder.core.params import describe, is_number
-from netbuilder.core.search_space import SearchSpace, SpaceError, check_space, space_from_json
+from netbuilder.core.search_space import SearchSpace, SpaceError, check_space, space_from_json, split
 from netbuilder.core.text import clean, fmt_int, quote
 
 FORMAT = "netbuilder"
@@ -47,6 +46,16 @@ class Document:
     # The run's settings saved with the network (name → plain value; train.config checks names and values and
     # fills the others from the recipe). Empty in files written before they were saved.
     training: dict[str, Any] = field(default_factory=dict)
+
+    def with_trial(self, values: dict[str, Any], keep_space: bool = False) -> Document:
+        """A copy with a search trial's block values set (its training settings are for the run's config; see
+        core.search_space.split). Without keep_space the copy searches nothing: it is the trial's concrete
+        network."""
+        graph = self.graph.copy()
+        for nid, params in split(values)[0].items():
+            if nid in graph.nodes:
+                graph.nodes[nid].params.update(params)
+        return Document(graph, self.name, self.description, self.search.copy() if keep_space else SearchSpace())
 
 
 def _fail(source: str, where: str, what: str) -> DocumentError:

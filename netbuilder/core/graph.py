@@ -1,4 +1,5 @@
-"""The network graph: nodes, edges and small reversible mutations that observers can follow."""
+"""The network graph: nodes, edges, groups (named, nestable sets of blocks) and small reversible mutations that
+observers can follow."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from netbuilder.core.groups import Group, blocks_in, problem_with
+from netbuilder.core.blocks import REGISTRY
 from netbuilder.core.problems import ErrorKind, Problem
 from netbuilder.core.text import quote
 
@@ -37,6 +38,20 @@ class Edge(NamedTuple):
     port: int = 0
 
 
+NAME_LIMIT = 80
+
+
+@dataclass
+class Group:
+    id: str
+    name: str
+    members: list[str] = field(default_factory=list)  # block ids and nested group ids
+    folded: bool = True
+
+    def copy(self) -> Group:
+        return Group(self.id, self.name, list(self.members), self.folded)
+
+
 Listener = Callable[[str, Any], None]
 
 NOT_IN_NETWORK = ErrorKind("not_in_network", lambda: "Both ends of a connection must be blocks of this network.")
@@ -62,7 +77,7 @@ class Graph:
     def __init__(self) -> None:
         self.nodes: dict[str, Node] = {}
         self.edges: list[Edge] = []
-        self.groups: dict[str, Group] = {}  # in document order; see core.groups
+        self.groups: dict[str, Group] = {}  # in document order; what they say: core.groups
         self.listeners: list[Listener] = []
         self.check_memo: dict[str, Any] = {}  # core.shapes' per-block memo: it belongs to this graph alone
         self._mutations = 0
@@ -174,8 +189,6 @@ class Graph:
 
     def connect_problem(self, src: str, dst: str, port: int) -> Problem | None:
         """Why an edge src → dst:port would be refused (a typed problem), or None when it is fine."""
-        from netbuilder.core.blocks import REGISTRY  # blocks do not need the graph; the graph asks them here
-
         if src not in self.nodes or dst not in self.nodes:
             return Problem(NOT_IN_NETWORK, {})
         target = self.nodes[dst]
@@ -310,3 +323,54 @@ class Graph:
         g.edges = list(self.edges)
         g.groups = {gid: grp.copy() for gid, grp in self.groups.items()}
         return g
+
+
+def problem_with(graph: Graph, group: Group, replacing: str | None = None) -> str | None:
+    """Why group cannot join graph (replacing: the id of the group it replaces), or None when it can."""
+    if not ID_PATTERN.fullmatch(group.id):
+        return f"{quote(group.id)} is not a valid group id: letters, digits and _, not starting with a digit."
+    if group.id in graph.nodes or (group.id in graph.groups and group.id != replacing):
+        return f"the id {quote(group.id)} is already taken."
+    if not group.name.strip() or len(group.name) > NAME_LIMIT or not group.name.isprintable():
+        return f"a group needs a name of 1 to {NAME_LIMIT} printable characters; got {quote(group.name)}."
+    if not group.members:
+        return f"group {quote(group.id)} has no members."
+    if len(set(group.members)) != len(group.members):
+        return f"group {quote(group.id)} names a member twice."
+    owner = graph.parents()
+    for member in group.members:
+        if member not in graph.nodes and member not in graph.groups:
+            return f"group {quote(group.id)} names {quote(member)}, which is neither a block nor a group."
+        if member == group.id:
+            return f"group {quote(group.id)} cannot contain itself."
+        if owner.get(member, replacing) != replacing:
+            return f"{quote(member)} is already in group {quote(owner[member])}; a block belongs to one group."
+    if replacing is None:
+        return None  # a new id is no existing group's member, so no member can contain it: no cycle to look for
+    # No cycle: no member may (through its own members) contain this group.
+    stack = [m for m in group.members if m in graph.groups]
+    seen: set[str] = set()
+    while stack:
+        gid = stack.pop()
+        if gid == group.id:
+            return f"group {quote(group.id)} would contain itself through {quote(gid)}."
+        if gid not in seen:
+            seen.add(gid)
+            stack.extend(m for m in graph.groups[gid].members if m in graph.groups)
+    return None
+
+
+def blocks_in(graph: Graph, gid: str) -> list[str]:
+    """The blocks of a group and of its nested groups, in document order: O(its blocks), not O(the graph)."""
+    found: list[str] = []
+    stack = [gid]
+    while stack:
+        for member in graph.groups[stack.pop()].members:
+            if member in graph.groups:
+                stack.append(member)
+            else:
+                found.append(member)
+    rank = graph.node_rank()
+    if any(nid not in rank for nid in found):  # the blocks were changed without the graph's mutations
+        return [nid for nid in graph.nodes if nid in set(found)]
+    return sorted(found, key=rank.__getitem__)

@@ -2,92 +2,24 @@
 export turns into submodules. A group's members are block ids and group ids (a nested group), so groups
 form a forest: every block or group belongs to at most one group.
 
-This module holds the group record, its validation, and what can be said about a group from the graph and
-its check (blocks, boundary volumes, params, MACs, first error) — plain data the views read.
+The group record and its validation live in core.graph beside Node and Edge (the graph holds them); this
+module holds what can be said about groups from the graph and its check (parents, what the canvas shows,
+depths, boundary volumes, params, MACs, first error, repeats) — plain data the views read.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
-from netbuilder.core.text import quote
-
-if TYPE_CHECKING:
-    from netbuilder.core.graph import Graph
-    from netbuilder.core.shapes import Check
-
-NAME_LIMIT = 80
-
-
-@dataclass
-class Group:
-    id: str
-    name: str
-    members: list[str] = field(default_factory=list)  # block ids and nested group ids
-    folded: bool = True
-
-    def copy(self) -> Group:
-        return Group(self.id, self.name, list(self.members), self.folded)
-
-
-def problem_with(graph: Graph, group: Group, replacing: str | None = None) -> str | None:
-    """Why group cannot join graph (replacing: the id of the group it replaces), or None when it can."""
-    from netbuilder.core.graph import ID_PATTERN
-
-    if not ID_PATTERN.fullmatch(group.id):
-        return f"{quote(group.id)} is not a valid group id: letters, digits and _, not starting with a digit."
-    if group.id in graph.nodes or (group.id in graph.groups and group.id != replacing):
-        return f"the id {quote(group.id)} is already taken."
-    if not group.name.strip() or len(group.name) > NAME_LIMIT or not group.name.isprintable():
-        return f"a group needs a name of 1 to {NAME_LIMIT} printable characters; got {quote(group.name)}."
-    if not group.members:
-        return f"group {quote(group.id)} has no members."
-    if len(set(group.members)) != len(group.members):
-        return f"group {quote(group.id)} names a member twice."
-    owner = parents(graph)
-    for member in group.members:
-        if member not in graph.nodes and member not in graph.groups:
-            return f"group {quote(group.id)} names {quote(member)}, which is neither a block nor a group."
-        if member == group.id:
-            return f"group {quote(group.id)} cannot contain itself."
-        if owner.get(member, replacing) != replacing:
-            return f"{quote(member)} is already in group {quote(owner[member])}; a block belongs to one group."
-    if replacing is None:
-        return None  # a new id is no existing group's member, so no member can contain it: no cycle to look for
-    # No cycle: no member may (through its own members) contain this group.
-    stack = [m for m in group.members if m in graph.groups]
-    seen: set[str] = set()
-    while stack:
-        gid = stack.pop()
-        if gid == group.id:
-            return f"group {quote(group.id)} would contain itself through {quote(gid)}."
-        if gid not in seen:
-            seen.add(gid)
-            stack.extend(m for m in graph.groups[gid].members if m in graph.groups)
-    return None
+from netbuilder.core.blocks import REGISTRY
+from netbuilder.core.graph import Graph, blocks_in
+from netbuilder.core.shapes import Check
 
 
 def parents(graph: Graph) -> dict[str, str]:
     """Each grouped block or group → the id of the group it is a member of (the graph's own index: read it,
     do not change it)."""
     return graph.parents()
-
-
-def blocks_in(graph: Graph, gid: str) -> list[str]:
-    """The blocks of a group and of its nested groups, in document order: O(its blocks), not O(the graph)."""
-    found: list[str] = []
-    stack = [gid]
-    while stack:
-        for member in graph.groups[stack.pop()].members:
-            if member in graph.groups:
-                stack.append(member)
-            else:
-                found.append(member)
-    rank = graph.node_rank()
-    if any(nid not in rank for nid in found):  # the blocks were changed without the graph's mutations
-        return [nid for nid in graph.nodes if nid in set(found)]
-    return sorted(found, key=rank.__getitem__)
 
 
 def shown_as(graph: Graph) -> dict[str, str]:
@@ -157,8 +89,6 @@ def _rank_in(order: list[str]) -> dict[str, int]:
 
 def facts(graph: Graph, check: Check, gid: str) -> Facts:
     """O(the group's blocks and their wires), not O(the graph): a card per group costs linear time in all."""
-    from netbuilder.core.blocks import REGISTRY
-
     blocks = blocks_in(graph, gid)
     inside = set(blocks)
     inputs = list(dict.fromkeys(e.src for n in blocks for e in graph.in_edges(n) if e.src not in inside))

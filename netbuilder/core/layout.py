@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections import deque
 
 from netbuilder.core.graph import Graph
+from netbuilder.core.groups import parents
 from netbuilder.core.routing import FRAME_CLEAR, MIN_DROP
 
 ROW = 100.0
@@ -109,8 +110,6 @@ class _Nesting:
     (1 for an outermost one) and the outermost group around it. Linear in the groups' members."""
 
     def __init__(self, graph: Graph) -> None:
-        from netbuilder.core.groups import parents
-
         self.owner = parents(graph)
         self.nested: dict[str, list[str]] = {}
         for member, gid in self.owner.items():

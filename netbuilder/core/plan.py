@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from netbuilder.core.blocks import REGISTRY, Compute, Layer, Shape
-from netbuilder.core.graph import Graph
-from netbuilder.core.groups import blocks_in, depths
+from netbuilder.core.blocks import REGISTRY, Compute, Layer, Shape, Source
+from netbuilder.core.graph import Graph, blocks_in
+from netbuilder.core.groups import depths
 from netbuilder.core.shapes import Check
 
 MAX_NESTING = 12  # groups inside this many others stay flat: code nests within Python's parser limits and 79 columns
@@ -115,8 +115,6 @@ def nest(execution: Plan, graph: Graph) -> Nesting:
     does not run (the Input, a trailing softmax) are left out of it; a group that cannot be called once is
     left as flat layers, and its nested groups are tried in its place. A group nested MAX_NESTING deep is left
     flat with all it holds, so the nesting (and its recursion here) is bounded whatever the file."""
-    from netbuilder.core.blocks import Source
-
     steps = execution.forward_steps()
     by_node = {s.node: s for s in steps}
     computed = {s.node for s in steps if not isinstance(s.compute, Source)}

@@ -2,7 +2,7 @@
 
 Keys name what is searched: a training setting by its name (``lr``), a block parameter as ``BLOCK.PARAM``
 (``conv1.out_channels``; block ids hold no dot). The file format stores the space under its optional
-``"search"`` key; `apply` turns a trial's values into a concrete document.
+``"search"`` key; `Document.with_trial` turns a trial's values into a concrete document.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from netbuilder.core.blocks import REGISTRY
 from netbuilder.core.graph import ID_PATTERN, Graph
 from netbuilder.core.params import ParamSpec, ShapeError, coerce, describe, is_number
 from netbuilder.core.text import clean, quote
@@ -183,8 +184,6 @@ def check_block_dim(spec: ParamSpec, dim: Dim) -> Dim:
 def check_space(space: SearchSpace, graph: Graph) -> None:
     """Raise SpaceError for the first block entry that does not fit its block (a missing block or parameter,
     a value outside the parameter's limits or choices). Blocks of unknown types are not judged."""
-    from netbuilder.core.blocks import REGISTRY
-
     for nid, params in space.blocks.items():
         if nid not in graph.nodes:
             raise SpaceError(f"there is no block {quote(nid)} to search.")
@@ -325,16 +324,3 @@ def split(values: dict[str, Any]) -> tuple[dict[str, dict[str, Any]], dict[str, 
         else:
             training[key] = value
     return blocks, training
-
-
-def apply(document: Any, values: dict[str, Any], keep_space: bool = False) -> Any:
-    """A copy of document with a trial's block values set (training settings are for the run's config; see
-    split). Without keep_space the copy searches nothing: it is the trial's concrete network."""
-    from netbuilder.core.document import Document
-
-    graph = document.graph.copy()
-    for nid, params in split(values)[0].items():
-        if nid in graph.nodes:
-            graph.nodes[nid].params.update(params)
-    space = document.search.copy() if keep_space else SearchSpace()
-    return Document(graph, document.name, document.description, space)

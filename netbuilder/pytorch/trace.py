@@ -42,8 +42,7 @@ from netbuilder.core.blocks import CONCAT, FLATTEN, INPUT, REGISTRY, BlockType, 
 from netbuilder.core.blocks.base import ImportRefused, ImportRule
 from netbuilder.core.document import Document
 from netbuilder.core.errors import error_summary
-from netbuilder.core.graph import Edge, Graph, Node
-from netbuilder.core.groups import NAME_LIMIT, Group
+from netbuilder.core.graph import NAME_LIMIT, Edge, Graph, Group, Node
 from netbuilder.core.layout import arrange
 from netbuilder.core.shapes import check
 from netbuilder.core.text import clean, quote

@@ -26,7 +26,7 @@ import sqlalchemy.exc
 
 from netbuilder.core.blocks import REGISTRY
 from netbuilder.core.document import Document, dumps, parse
-from netbuilder.core.search_space import INTEGER_KINDS, Choice, apply, split
+from netbuilder.core.search_space import INTEGER_KINDS, Choice, split
 from netbuilder.core.shapes import check
 from netbuilder.train import runs
 from netbuilder.train.config import TrainConfig, settings
@@ -165,7 +165,7 @@ class Study:
         trial.set_user_attr(OWNER_ATTR, _owner())
         values = suggest(trial, self.document)
         blocks, training = split(values)
-        document = apply(self.document, values)
+        document = self.document.with_trial(values)
         result = check(document.graph)
         if not result.valid:
             sentence = result.errors[0] if result.errors else "The network is not valid."

@@ -14,8 +14,8 @@ from PySide6.QtGui import QUndoCommand
 
 from netbuilder.core.blocks import REGISTRY
 from netbuilder.core.document import Document
-from netbuilder.core.graph import Edge, Graph, Node
-from netbuilder.core.groups import Group, depth, parents
+from netbuilder.core.graph import Edge, Graph, Group, Node
+from netbuilder.core.groups import depth, parents
 from netbuilder.core.layout import ROW, descendants
 from netbuilder.core.params import validate
 from netbuilder.core.problems import ShapeError

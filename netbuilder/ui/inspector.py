@@ -27,8 +27,8 @@ from PySide6.QtWidgets import (
 
 from netbuilder.core.blocks import REGISTRY, fmt_shape
 from netbuilder.core.explain import Fix, fixes, formula, warnings
-from netbuilder.core.graph import Edge, Node
-from netbuilder.core.groups import NAME_LIMIT, blocks_in, facts
+from netbuilder.core.graph import NAME_LIMIT, Edge, Node, blocks_in
+from netbuilder.core.groups import facts
 from netbuilder.core.params import ParamSpec, ShapeError, coerce, to_json
 from netbuilder.core.search_space import SpaceError, check_block_dim, first_guess, parse_text
 from netbuilder.core.shapes import Check

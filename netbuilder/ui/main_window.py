@@ -25,7 +25,8 @@ from PySide6.QtWidgets import (
 )
 
 from netbuilder.core.document import Document
-from netbuilder.core.groups import blocks_in, parents, repeats
+from netbuilder.core.graph import blocks_in
+from netbuilder.core.groups import parents, repeats
 from netbuilder.core.layout import arrange
 from netbuilder.core.presets import list_presets
 from netbuilder.core.shapes import Check

@@ -17,8 +17,8 @@ from PySide6.QtWidgets import (
 )
 
 from netbuilder.core.blocks import REGISTRY, fmt_shape
-from netbuilder.core.graph import Edge, Graph, Node
-from netbuilder.core.groups import blocks_in, depth, facts, parents, shown_as
+from netbuilder.core.graph import Edge, Graph, Node, blocks_in
+from netbuilder.core.groups import depth, facts, parents, shown_as
 from netbuilder.core.layout import FRAME_BOTTOM, FRAME_PAD, FRAME_TITLE
 from netbuilder.core.shapes import Check
 from netbuilder.core.summary import settings, short

@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 
 from netbuilder.core.atomic import write_text_atomic
 from netbuilder.core.document import Document, DocumentError, dumps, parse
-from netbuilder.core.search_space import SearchSpace, SpaceError, apply, format_text, parse_text, split
+from netbuilder.core.search_space import SearchSpace, SpaceError, format_text, parse_text, split
 from netbuilder.train.config import TrainConfig, as_saved, settings
 from netbuilder.train.errors import TrainError
 from netbuilder.train.search_commands import PRUNERS, SAMPLERS, STORAGE_FILE, check_training, searchable
@@ -455,7 +455,7 @@ class SearchView(QWidget):
         except DocumentError as e:
             self.status.setText(str(e))
             return None
-        document = apply(searched, best["params"], keep_space=True)
+        document = searched.with_trial(best["params"], keep_space=True)
         document.training = {**searched.training, **split(best["params"])[1]}
         return document
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from netbuilder.core.graph import Edge, Graph, Node
-from netbuilder.core.groups import Group, parents
+from netbuilder.core.graph import Edge, Graph, Group, Node
+from netbuilder.core.groups import parents
 from netbuilder.core.layout import ROW, descendants
 from netbuilder.core.shapes import Check
 from netbuilder.ui.commands import (

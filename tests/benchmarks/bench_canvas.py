@@ -30,8 +30,7 @@ from PySide6.QtCore import QSettings, Qt  # noqa: E402
 from targets import Target, finish  # noqa: E402
 
 from netbuilder.core.document import Document, save  # noqa: E402
-from netbuilder.core.graph import Edge, Graph, Node  # noqa: E402
-from netbuilder.core.groups import Group  # noqa: E402
+from netbuilder.core.graph import Edge, Graph, Group, Node  # noqa: E402
 from netbuilder.core.layout import arrange  # noqa: E402
 from netbuilder.core.presets import load_preset  # noqa: E402
 from netbuilder.ui import training_dock  # noqa: E402

@@ -14,7 +14,8 @@ from group_files import flat_groups, grows_linearly, lines_run, nested_groups, s
 
 from netbuilder.cli import main
 from netbuilder.core.document import parse
-from netbuilder.core.groups import blocks_in, depths, facts, shown_as
+from netbuilder.core.graph import blocks_in
+from netbuilder.core.groups import depths, facts, shown_as
 from netbuilder.core.plan import MAX_NESTING
 from netbuilder.core.shapes import check
 from netbuilder.core.volumes import build
@@ -47,7 +48,7 @@ def test_what_the_canvas_asks_of_every_group_is_linear():
 
 def test_group_edits_keep_the_parent_index_current():
     graph = parse(flat_groups(3)).graph
-    from netbuilder.core.groups import Group
+    from netbuilder.core.graph import Group
 
     assert graph.parents()["r1"] == "g1"
     graph.remove_group("g1")

@@ -8,7 +8,7 @@ import pytest
 
 from netbuilder.core import groups as G
 from netbuilder.core.document import DocumentError, dumps, parse
-from netbuilder.core.graph import Graph, GraphError
+from netbuilder.core.graph import Graph, GraphError, Group, blocks_in
 from netbuilder.core.presets import load_preset
 from netbuilder.core.shapes import check
 
@@ -44,7 +44,7 @@ def test_nested_groups_round_trip():
         "inner": ("head", ["b"], True),
         "outer": ("all", ["a", "inner"], False),
     }
-    assert G.blocks_in(again.graph, "outer") == ["a", "b"]
+    assert blocks_in(again.graph, "outer") == ["a", "b"]
     assert G.depth(again.graph, "inner") == 1
     assert G.shown_as(again.graph) == {"input": "input", "a": "a", "b": "inner"}
 
@@ -89,7 +89,7 @@ def test_grouped_blocks_cannot_be_removed_behind_the_groups_back():
 
 def test_facts_of_a_group():
     graph = load_preset("seed_cnn").graph
-    graph.add_group(G.Group("g", "features", ["conv1", "relu1", "pool1"]))
+    graph.add_group(Group("g", "features", ["conv1", "relu1", "pool1"]))
     result = check(graph)
     facts = G.facts(graph, result, "g")
     assert facts.inputs == [(3, 32, 32)] and facts.outputs == [(12, 16, 16)]
@@ -124,6 +124,6 @@ def test_a_block_id_cannot_reuse_a_group_id():
 
     graph = Graph()
     graph.add_node(Node("a", "Flatten"))
-    graph.add_group(G.Group("g", "x", ["a"]))
+    graph.add_group(Group("g", "x", ["a"]))
     with pytest.raises(GraphError, match="already exists"):
         graph.add_node(Node("g", "Flatten"))

@@ -9,7 +9,6 @@ from netbuilder.core.search_space import (
     Range,
     SearchSpace,
     SpaceError,
-    apply,
     format_text,
     parse_text,
     split,
@@ -117,11 +116,11 @@ def test_a_trials_values_apply_to_a_copy_of_the_document():
         {"conv1": {"out_channels": 64, "kernel_size": 5}, "relu1": {"function": "gelu"}},
         {"lr": 0.01},
     )
-    concrete = apply(doc, values)
+    concrete = doc.with_trial(values)
     assert concrete.graph.nodes["conv1"].params["out_channels"] == 64
     assert concrete.graph.nodes["relu1"].params["function"] == "gelu"
     assert not concrete.search and doc.graph.nodes["conv1"].params["out_channels"] == 12
-    assert apply(doc, values, keep_space=True).search == doc.search
+    assert doc.with_trial(values, keep_space=True).search == doc.search
 
 
 def test_with_block_and_with_setting_copy_the_space():

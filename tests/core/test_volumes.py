@@ -5,8 +5,7 @@ import math
 import pytest
 from helpers import chain, image
 
-from netbuilder.core.graph import Edge, Graph, Node
-from netbuilder.core.groups import Group
+from netbuilder.core.graph import Edge, Graph, Group, Node
 from netbuilder.core.presets import list_presets, load_preset
 from netbuilder.core.shapes import check
 from netbuilder.core.volumes import (

@@ -10,8 +10,8 @@ from PySide6.QtCore import QRectF
 from PySide6.QtGui import QImage, QPainter
 
 from netbuilder.core.document import Document
-from netbuilder.core.graph import Edge, Graph, Node
-from netbuilder.core.groups import Group, parents
+from netbuilder.core.graph import Edge, Graph, Group, Node
+from netbuilder.core.groups import parents
 from netbuilder.core.layout import BLOCK_H, COLUMN, FRAME_BOTTOM, FRAME_TITLE, ROW, arrange
 from netbuilder.core.presets import list_presets, load_preset
 from netbuilder.core.routing import FRAME_CLEAR, MIN_DROP

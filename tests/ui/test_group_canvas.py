@@ -8,8 +8,8 @@ from PySide6.QtTest import QTest
 
 from netbuilder.core.blocks import fmt_shape
 from netbuilder.core.document import Document
-from netbuilder.core.graph import Edge, Graph, Node
-from netbuilder.core.groups import blocks_in, facts
+from netbuilder.core.graph import Edge, Graph, Node, blocks_in
+from netbuilder.core.groups import facts
 from netbuilder.core.layout import arrange
 from netbuilder.core.summary import short
 from netbuilder.ui import items as canvas_items

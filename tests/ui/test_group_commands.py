@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtGui import QUndoStack
 
-from netbuilder.core.groups import Group, blocks_in, parents, repeats
+from netbuilder.core.graph import Group, blocks_in
+from netbuilder.core.groups import parents, repeats
 from netbuilder.core.presets import load_preset
 from netbuilder.core.shapes import check
 from netbuilder.ui import commands as C
