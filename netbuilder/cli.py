@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+from pathlib import Path
 
 from netbuilder import model_commands
 from netbuilder.core.document import DocumentError, load
@@ -14,16 +15,17 @@ from netbuilder.core.shapes import check
 from netbuilder.core.summary import as_json, table
 from netbuilder.core.text import clean
 from netbuilder.train import commands as train_commands
-from netbuilder.train import search_commands
+from netbuilder.train import feature_commands, predict, search_commands, search_settings
+from netbuilder.train.cli_args import number
+from netbuilder.train.config import saved_settings
+from netbuilder.train.errors import TrainError
+from netbuilder.ui.display import missing_library, window_problem
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from netbuilder.train.config import saved_settings
-    from netbuilder.train.errors import TrainError
-
     try:
         doc = load(args.file)
-        search_commands.check_training(doc.search)  # the search's own check: check passes what search accepts
+        search_settings.check_training(doc.search)  # the search's own check: check passes what search accepts
     except DocumentError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -50,15 +52,11 @@ def _cmd_presets(args: argparse.Namespace) -> int:
 
 
 def _cmd_render(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from netbuilder.ui.display import missing_library
-
     problem = missing_library("offscreen")  # before Qt is loaded: it would end in an ImportError's traceback
     if problem:
         print(f"error: {problem}", file=sys.stderr)
         return 2
-    from netbuilder.ui.render import render
+    from netbuilder.ui.render import render  # start-up time: Qt, and only after the check above
 
     out = Path(args.output)
     if out.suffix.lower() not in (".png", ".svg"):
@@ -91,7 +89,7 @@ def _subcommands() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, help="OUT.png or OUT.svg")
     p.add_argument(
         "--max-side",
-        type=train_commands.number(int, min=16),
+        type=number(int, min=16),
         default=16_384,
         metavar="N",
         help="the longest side of the picture in pixels (default 16384): groups are folded, then the picture "
@@ -108,6 +106,8 @@ def _subcommands() -> argparse.ArgumentParser:
     p.set_defaults(run=_cmd_render)
     model_commands.register(sub)
     train_commands.register(sub)
+    predict.register(sub)
+    feature_commands.register(sub)
     search_commands.register(sub)
     return parser
 
@@ -142,13 +142,11 @@ def _run(argv: list[str]) -> int:
         args = parser.parse_args(argv)
         return args.run(args)
     args = _app_parser(commands).parse_args(argv)
-    from netbuilder.ui.display import window_problem
-
     problem = window_problem(os.environ, list(commands))
     if problem:
         print(f"error: {problem}", file=sys.stderr)
         return 2
-    from netbuilder.ui.app import run
+    from netbuilder.ui.app import run  # start-up time: Qt, and only after the check above
 
     return run(args.file, args.screenshot)
 

@@ -5,18 +5,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
-import signal
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-from netbuilder.core.text import clean, safe
-from netbuilder.train import process
-from netbuilder.train.config import Setting, settings
-
-RUNS_HELP = "the runs folder in the app's data folder, where the window's Runs tab lists them"
+from netbuilder.core.document import DocumentError, load
+from netbuilder.core.text import safe
+from netbuilder.train import process, runs
+from netbuilder.train.cli_args import RUNS_HELP, CtrlC, add_setting, number
+from netbuilder.train.config import document_config, settings
+from netbuilder.train.errors import TrainError
+from netbuilder.train.events import Failed, Finished
+from netbuilder.train.report import Progress, confusion_table
+from netbuilder.train.runs import Run
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -35,7 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     group = p.add_argument_group("settings")
     for setting in settings():
-        _add_setting(group, setting)
+        add_setting(group, setting)
     p.set_defaults(run=_train)
 
     p = sub.add_parser(
@@ -64,7 +64,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     group = p.add_argument_group("settings")
     for setting in settings():
         if setting.name != "lr":
-            _add_setting(group, setting)
+            add_setting(group, setting)
     p.set_defaults(run=_lr_find)
 
     p = sub.add_parser("evaluate", help="print a run's test accuracy and confusion matrix")
@@ -75,71 +75,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(run=_evaluate)
 
-    from netbuilder.train import predict  # no torch at import
-
-    predict.register(sub)
-
-    from netbuilder.train import features  # no torch at import
-
-    features.register(sub)
-
-
-def number(kind: type = float, **rules: float) -> Callable[[str], Any]:
-    """An argparse type for a numeric flag: a finite int or float within the rules min, max and gt (above);
-    anything else (nan, inf, text, out of range) is argparse's exit 2 with a sentence."""
-
-    def parse(text: str) -> Any:
-        given = clean(text)
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"{given} is not {'a whole number' if kind is int else 'a number'}."
-            ) from None
-        if not math.isfinite(value):
-            raise argparse.ArgumentTypeError(f"it must be a finite number; got {given}.")
-        if "gt" in rules and not value > rules["gt"]:
-            raise argparse.ArgumentTypeError(f"it must be above {rules['gt']:g}; got {given}.")
-        if "min" in rules and value < rules["min"]:
-            raise argparse.ArgumentTypeError(f"it must be at least {rules['min']:g}; got {given}.")
-        if "max" in rules and value > rules["max"]:
-            raise argparse.ArgumentTypeError(f"it must be at most {rules['max']:g}; got {given}.")
-        return value
-
-    return parse
-
-
-def _add_setting(group: argparse._ArgumentGroup, setting: Setting) -> None:
-    flag = "--" + setting.name.replace("_", "-")
-    if setting.kind is bool:
-        group.add_argument(
-            flag, dest=setting.name, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS, help=setting.help
-        )
-        return
-    choices = setting.rules.get("choices")
-    group.add_argument(
-        flag,
-        dest=setting.name,
-        type=number(setting.kind, **{k: setting.rules[k] for k in ("min", "max", "gt") if k in setting.rules})
-        if setting.kind in (int, float)
-        else setting.kind,
-        choices=choices,
-        default=argparse.SUPPRESS,
-        metavar=None if choices else setting.name.upper(),
-        help=setting.help,
-    )
-
 
 def _error(message: str) -> None:
     print(f"error: {safe(message)}", file=sys.stderr)
 
 
 def _train(args: argparse.Namespace) -> int:
-    from netbuilder.core.document import DocumentError, load
-    from netbuilder.train import runs
-    from netbuilder.train.config import document_config
-    from netbuilder.train.errors import TrainError
-
     changes = {s.name: getattr(args, s.name) for s in settings() if hasattr(args, s.name)}
     try:
         if args.resume and args.file:
@@ -159,12 +100,10 @@ def _train(args: argparse.Namespace) -> int:
         return 2
 
     process.prepare()
-    from netbuilder.train.distributed import World
-    from netbuilder.train.events import Finished
-    from netbuilder.train.job import execute
-    from netbuilder.train.report import Progress
+    from netbuilder.train.distributed import World  # start-up time: torch
+    from netbuilder.train.job import execute  # start-up time: torch
 
-    with _CtrlC(World.from_env().size == 1) as stopped:
+    with CtrlC(World.from_env().size == 1) as stopped:
         try:
             last = execute(
                 document,
@@ -184,10 +123,6 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _lr_find(args: argparse.Namespace) -> int:
-    from netbuilder.core.document import DocumentError, load
-    from netbuilder.train.config import document_config
-    from netbuilder.train.errors import TrainError
-
     changes = {s.name: getattr(args, s.name) for s in settings() if hasattr(args, s.name)}
     try:
         if not args.start_lr < args.end_lr:
@@ -202,8 +137,7 @@ def _lr_find(args: argparse.Namespace) -> int:
         return 2
 
     process.prepare()
-    from netbuilder.train.events import Failed
-    from netbuilder.train.lr_find import execute, fmt_lr
+    from netbuilder.train.lr_find import execute, fmt_lr  # start-up time: torch when it runs
 
     if not args.json:
         print(
@@ -212,7 +146,7 @@ def _lr_find(args: argparse.Namespace) -> int:
             f"learning rate {args.start_lr:g} to {args.end_lr:g} over at most {args.steps} steps",
             file=sys.stderr,
         )
-    with _CtrlC(True) as stopped:
+    with CtrlC(True) as stopped:
         last = execute(
             document,
             config,
@@ -237,38 +171,10 @@ def _lr_find(args: argparse.Namespace) -> int:
     return 0
 
 
-class _CtrlC:
-    """The first Ctrl-C asks the run to stop after its current step; a second one interrupts at once.
-    (Under torchrun the processes must stop together, so Ctrl-C keeps its usual meaning there.)"""
-
-    def __init__(self, active: bool) -> None:
-        self.active, self.requested, self.previous = active, False, None
-
-    def __enter__(self) -> Callable[[], bool]:
-        if self.active:
-            try:
-                self.previous = signal.signal(signal.SIGINT, self._handle)
-            except ValueError:  # not the main thread: leave Ctrl-C alone
-                self.active = False
-        return lambda: self.requested
-
-    def _handle(self, signum: int, frame: Any) -> None:
-        if self.requested:
-            raise KeyboardInterrupt
-        self.requested = True
-
-    def __exit__(self, *exc: object) -> None:
-        if self.active:
-            signal.signal(signal.SIGINT, self.previous)
-
-
 def _evaluate(args: argparse.Namespace) -> int:
     process.prepare()
-    from netbuilder.pytorch.build import BuildError, checked
-    from netbuilder.train.errors import TrainError
-    from netbuilder.train.loop import Trainer
-    from netbuilder.train.report import confusion_table
-    from netbuilder.train.runs import Run
+    from netbuilder.pytorch.build import BuildError, checked  # start-up time: torch
+    from netbuilder.train.loop import Trainer  # start-up time: torch
 
     changes = {k: v for k, v in (("data_dir", args.data_dir), ("device", args.device)) if v is not None}
     try:

@@ -21,6 +21,9 @@ from netbuilder.train.errors import TrainError
 
 FOLDER = "folder:"
 IMAGE_SUFFIXES = {".bmp", ".gif", ".jpeg", ".jpg", ".pgm", ".png", ".ppm", ".tif", ".tiff", ".webp"}
+# The most pixels an image may have to be read: decoding and preparing one costs about 30 bytes a pixel (a
+# 9400×9400 PNG of 258 kB took 2.4 GB), so larger ones are refused from their header, before decoding.
+PIXEL_LIMIT = 25_000_000
 SHAPES10_TRAIN, SHAPES10_TEST = 20_000, 4_000
 _SHAPES10_FILE = "shapes10-v1.npz"  # bump the version whenever the generator's output changes
 

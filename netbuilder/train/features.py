@@ -2,25 +2,15 @@
 small uint8 tiles, one per channel, each stretched over its own value range (kept for the legend), with the block's
 statistics (mean, std, share of exact zeros, min, max) and every channel's mean; the first Conv2d's learned filters as
 RGB patches. The numbers are computed by train/feature_maps.py (torch); this module needs none, so the window can
-draw what the worker sends and the CLI starts fast.
+draw what the worker sends; `netbuilder features` is train/feature_commands.py.
 """
 
 from __future__ import annotations
 
-import argparse
-import io
-import json
-import sys
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from netbuilder.core.atomic import write_atomic
-from netbuilder.core.text import safe
-from netbuilder.train.commands import number
-from netbuilder.train.errors import TrainError
 
 MAX_CHANNELS = 1024  # tiles sent per block; a vector output is one 1×1 tile per value, up to this many
 
@@ -103,79 +93,3 @@ def grid_image(maps: Maps, order: list[int] | None = None, scale: int = 0, gap: 
         y, x = gap + r * (th + gap), gap + c * (tw + gap)
         out[y : y + th, x : x + tw] = tile
     return out
-
-
-# The command -------------------------------------------------------------------------------------------------------
-
-
-def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "features",
-        help="write a block's feature maps for an image as a PNG grid",
-        description="Prepare IMAGE as the network's training prepared its images, run it through the network "
-        "(a run's checkpoint, or a network file's random init) and write one block's output channels as a grid.",
-    )
-    p.add_argument("source", metavar="FILE|RUN_DIR", help="a network file (random init) or a run folder")
-    p.add_argument("image", metavar="IMAGE", help="an image file")
-    p.add_argument("--block", required=True, metavar="ID", help="the block whose output to show")
-    p.add_argument("-o", "--out", required=True, metavar="OUT.png", help="where to write the grid")
-    p.add_argument("--checkpoint", choices=("best", "last"), default="best", help="a run's weights (default: best)")
-    p.add_argument(
-        "--seed", type=number(int, min=0, max=2**31 - 1), default=0, help="a network file's random init (default: 0)"
-    )
-    p.add_argument("--dataset", help="a network file: whose preparation to use (default: shapes10)")
-    p.add_argument("--sort", action="store_true", help="channels by mean activation, highest first")
-    p.add_argument("--json", action="store_true", help="print the block's statistics and per-channel stats as JSON")
-    p.set_defaults(run=run_command)
-
-
-def run_command(args: argparse.Namespace) -> int:
-    from PIL import Image
-
-    from netbuilder.core.document import DocumentError, load
-    from netbuilder.train import process
-    from netbuilder.train.config import TrainConfig
-    from netbuilder.train.runs import Run
-
-    process.prepare()
-    from netbuilder.train.feature_maps import compute, load_network
-
-    source = Path(args.source)
-    try:
-        if source.is_dir():
-            run = Run.open(source)
-            network = load_network(
-                run.document, {"kind": "run", "run": str(source), "checkpoint": args.checkpoint}, run.config
-            )
-        else:
-            try:
-                document = load(source)
-            except DocumentError as e:
-                raise TrainError(str(e)) from None
-            config = TrainConfig(dataset=args.dataset) if args.dataset else TrainConfig()
-            network = load_network(document, {"kind": "random", "seed": args.seed}, config)
-        if args.block not in network.order:
-            raise TrainError(f"The network has no block {args.block!r}; its blocks are {', '.join(network.order)}.")
-        result = compute(network, {"path": args.image})
-        maps = result.maps[args.block]
-        order = sorted(range(len(maps.tiles)), key=lambda i: -maps.channel_means[i]) if args.sort else None
-        try:
-            picture = io.BytesIO()
-            kind = Image.registered_extensions().get(Path(args.out).suffix.lower())
-            Image.fromarray(grid_image(maps, order)).save(picture, format=kind)
-            write_atomic(args.out, lambda f: f.write(picture.getvalue()))
-        except (OSError, ValueError) as e:
-            raise TrainError(f"Cannot write {args.out} ({e}); choose a .png in a folder you can write to.") from None
-    except TrainError as e:
-        print(f"error: {safe(str(e))}", file=sys.stderr)
-        return 1
-    if args.json:
-        print(
-            json.dumps({"image": args.image, "prepared": result.prepared, "weights": result.weights, **maps.to_dict()})
-        )
-    else:
-        print(
-            f"{safe(args.out)}: {maps.channels} channels of {safe(args.block)} ({maps.type}, "
-            f"{'×'.join(map(str, maps.shape))}); {safe(result.prepared)}; weights: {safe(result.weights)}"
-        )
-    return 0

@@ -18,7 +18,6 @@ from netbuilder.train import datasets
 from netbuilder.train.config import TrainConfig
 from netbuilder.train.datasets import ArrayData, Data, FolderData
 from netbuilder.train.errors import TrainError
-from netbuilder.train.prepare import PIXEL_LIMIT
 
 Batch = tuple[torch.Tensor, torch.Tensor]
 _CHUNK = 4096
@@ -60,7 +59,7 @@ class _Images(torch.utils.data.Dataset):
         path, label = self.items[i]
         try:
             with Image.open(path) as im:
-                if im.width * im.height > PIXEL_LIMIT:  # decoding it would cost gigabytes: a bad image
+                if im.width * im.height > datasets.PIXEL_LIMIT:  # decoding it would cost gigabytes: a bad image
                     raise ValueError(path)
                 pixels = np.asarray(im.convert("L" if c == 1 else "RGB").resize((w, h), Image.Resampling.BILINEAR))
         except (OSError, ValueError, Image.DecompressionBombError):

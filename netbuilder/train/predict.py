@@ -17,9 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from netbuilder.core.text import safe
-from netbuilder.train import process
-from netbuilder.train.commands import number
+from netbuilder.train import datasets, process
+from netbuilder.train.cli_args import number
 from netbuilder.train.errors import TrainError
+from netbuilder.train.events import Started
+from netbuilder.train.prepare import normalisation, prepare_file
+from netbuilder.train.runs import Run, restore
 
 TOP = 5
 
@@ -52,9 +55,6 @@ class Prediction:
 def run_classes(run: Any) -> list[str]:
     """The class names of a run's dataset, in the order of the network's outputs: as the run logged them when it
     started, else as the dataset registry names them."""
-    from netbuilder.train import datasets
-    from netbuilder.train.events import Started
-
     started = [e for e in run.events() if isinstance(e, Started)]
     if started and started[-1].classes:
         return list(started[-1].classes)
@@ -70,11 +70,9 @@ class Predictor:
     """A run's trained network, ready to classify image files."""
 
     def __init__(self, run_dir: str | Path, checkpoint: str = "best") -> None:
-        import torch
+        import torch  # start-up time: the CLI and the window load this module without torch
 
-        from netbuilder.pytorch.build import BuildError, GraphModule, checked
-        from netbuilder.train.prepare import normalisation
-        from netbuilder.train.runs import Run, restore
+        from netbuilder.pytorch.build import BuildError, GraphModule, checked  # start-up time: torch
 
         path = Path(run_dir)
         if not path.exists():
@@ -106,13 +104,11 @@ class Predictor:
 
     def prepare(self, image: str | Path) -> Any:
         """The image as the network takes it (train/prepare.py's Prepared)."""
-        from netbuilder.train.prepare import prepare_file
-
         return prepare_file(image, self.input_shape, self.config, self.norm)
 
     def predict(self, image: str | Path) -> Prediction:
         """One image's answer; a bad image is a Prediction with its sentence as error."""
-        import torch
+        import torch  # start-up time: as in __init__
 
         try:
             prepared = self.prepare(image)

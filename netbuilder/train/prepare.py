@@ -30,9 +30,6 @@ from netbuilder.train.errors import TrainError
 
 _GREY_MODES = {"1", "L", "LA", "La", "I", "I;16", "I;16L", "I;16B", "I;16N", "F"}
 _STATS_FILE = "normalisation-v1.json"
-# The most pixels an image may have to be read: decoding and preparing one costs about 30 bytes a pixel (a
-# 9400×9400 PNG of 258 kB took 2.4 GB), so larger ones are refused from their header, before decoding.
-PIXEL_LIMIT = 25_000_000
 # Folders have no statistics of their own: ImageNet's (the same values as feed's).
 _FOLDER_MEAN = {3: (0.485, 0.456, 0.406), 1: (0.449,)}
 _FOLDER_STD = {3: (0.229, 0.224, 0.225), 1: (0.226,)}
@@ -72,8 +69,8 @@ class Prepared:
 
 def open_image(path: str | os.PathLike):
     """The image in the file, fully read (a PIL Image); anything else is one sentence (TrainError): not a regular
-    file (a named pipe would wait forever), not an image, or more than PIXEL_LIMIT pixels."""
-    from PIL import Image
+    file (a named pipe would wait forever), not an image, or more than datasets.PIXEL_LIMIT pixels."""
+    from PIL import Image  # start-up time: Pillow only when an image is read
 
     path = Path(path)
     if not path.exists():
@@ -86,7 +83,7 @@ def open_image(path: str | os.PathLike):
         )
     try:
         with Image.open(path) as src:
-            if src.width * src.height > PIXEL_LIMIT:
+            if src.width * src.height > datasets.PIXEL_LIMIT:
                 raise TrainError(too_large(path.name, src.width, src.height))
             src.load()
             im = src.copy()  # the file is closed, whatever happens
@@ -105,10 +102,10 @@ def open_image(path: str | os.PathLike):
 
 
 def too_large(name: str, width: int, height: int) -> str:
-    """The sentence for an image above PIXEL_LIMIT."""
+    """The sentence for an image above datasets.PIXEL_LIMIT."""
     return (
         f"{name} is {width:,}×{height:,} pixels ({width * height / 1e6:.0f} megapixels); images up to "
-        f"{PIXEL_LIMIT / 1e6:.0f} megapixels are read: scale it down first."
+        f"{datasets.PIXEL_LIMIT / 1e6:.0f} megapixels are read: scale it down first."
     )
 
 
@@ -152,7 +149,7 @@ def normalisation(config: TrainConfig, input_shape: tuple[int, ...]) -> Normalis
         data = datasets.load(config.dataset, root)
     except TrainError as e:
         raise TrainError(f"The image cannot be normalised as training did: {e}") from None
-    from netbuilder.train import feed
+    from netbuilder.train import feed  # start-up time: torch, only for a conversion or new statistics
 
     assert isinstance(data, datasets.ArrayData)
     x = feed.fit(data.train_x, tuple(input_shape), convert, info.title)
@@ -219,7 +216,7 @@ def prepare_file(
             steps.append(f"converted {_colour(1 if is_grey(im) else 3)} → {_colour(c)}")
         if (im.width, im.height) != (w, h):
             steps.insert(0, f"resized {im.width}×{im.height} → {w}×{h}")
-        from PIL import Image
+        from PIL import Image  # start-up time: Pillow only when an image is read
 
         # exactly feed._Images: convert from the file's own mode, then a bilinear resize
         arr = np.asarray(im.convert("L" if c == 1 else "RGB").resize((w, h), Image.Resampling.BILINEAR))
@@ -248,7 +245,7 @@ def prepare_pixels(
     if have != shape:
         if have[0] not in (1, 3):
             raise TrainError(f"The image has {have[0]} channels; only grey (1) and colour (3) images convert.")
-        from netbuilder.train import feed
+        from netbuilder.train import feed  # start-up time: torch, only for a conversion or new statistics
 
         pixels = feed.fit(pixels[None].copy(), shape, True, "The image")[0].numpy()
     return _finish(pixels, input_shape, norm, steps)

@@ -32,9 +32,9 @@ from netbuilder.train import runs
 from netbuilder.train.config import TrainConfig, settings
 from netbuilder.train.errors import TrainError
 from netbuilder.train.events import EpochMetrics, Event, Failed, Finished, Started
-from netbuilder.train.search_commands import PRUNERS, SAMPLERS, STORAGE_FILE, check_blocks, check_training
+from netbuilder.train.search_settings import STORAGE_FILE, check_blocks, check_training
 
-__all__ = ["PRUNERS", "SAMPLERS", "STORAGE_FILE", "Study", "load", "optimize", "summary"]
+__all__ = ["Study", "load", "optimize", "summary"]
 HEARTBEAT_S, GRACE_S = 10, 30  # a trial whose process died is marked failed after GRACE_S without a heartbeat
 TRIES = 5  # opening a storage that another process is creating at the same moment
 # What SQLAlchemy says when two processes create a storage's tables at once (both create them, or both record
@@ -160,7 +160,7 @@ class Study:
     def _trial(
         self, trial: optuna.Trial, listener: Callable[[optuna.Trial, Event], None], should_stop: Callable[[], bool]
     ) -> float:
-        from netbuilder.train.job import execute
+        from netbuilder.train.job import execute  # start-up time: torch, only when a trial runs
 
         trial.set_user_attr(OWNER_ATTR, _owner())
         values = suggest(trial, self.document)

@@ -9,20 +9,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from netbuilder.core.blocks import REGISTRY
-from netbuilder.core.document import Document
-from netbuilder.core.search_space import Choice, Dim, Range, SearchSpace
-from netbuilder.core.shapes import check
+from netbuilder.core.document import DocumentError, load
 from netbuilder.core.text import safe
 from netbuilder.train import process
-from netbuilder.train.commands import RUNS_HELP, _add_setting, _CtrlC, number
-from netbuilder.train.config import Setting, TrainConfig, settings
+from netbuilder.train.cli_args import RUNS_HELP, CtrlC, add_setting, number
+from netbuilder.train.config import document_config, recommend, settings
 from netbuilder.train.errors import TrainError
+from netbuilder.train.events import EpochMetrics, Event, Started
 from netbuilder.train.runs import default_root
-
-SAMPLERS = ("tpe", "random")  # here rather than in train.search, which imports Optuna
-PRUNERS = ("median", "hyperband")
-STORAGE_FILE = "studies.db"  # the SQLite file in the runs folder that holds studies by default
+from netbuilder.train.search_settings import PRUNERS, SAMPLERS, STORAGE_FILE, check_blocks, check_training
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -58,75 +53,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     group = p.add_argument_group("settings")
     for setting in settings():
-        _add_setting(group, setting)
+        add_setting(group, setting)
     p.set_defaults(run=_search)
-
-
-def check_training(space: SearchSpace, base: TrainConfig | None = None) -> None:
-    """Raise TrainError when a searched training setting does not exist or a value it can take is not allowed."""
-    known = {s.name: s for s in settings()}
-    for name, dim in space.training.items():
-        setting = known.get(name)
-        if setting is None:
-            raise TrainError(f"The search names a training setting {name!r} that does not exist.")
-        if isinstance(dim, Range) and setting.kind not in (int, float):
-            raise TrainError(f"The setting {name} takes a list of choices to search, not a range.")
-        if (
-            isinstance(dim, Range)
-            and setting.kind is int
-            and not all(float(v).is_integer() for v in (dim.low, dim.high))
-        ):
-            raise TrainError(f"The setting {name} is a whole number; its search range needs whole-number ends.")
-        for value in dim.values if isinstance(dim, Choice) else (_as(setting, dim.low), _as(setting, dim.high)):
-            setting.check(value)
-    if base is not None:
-        base.replace(**{name: _as(known[name], _first(dim)) for name, dim in space.training.items()})
-
-
-def check_blocks(document: Document) -> None:
-    """Raise TrainError with the block's own sentence when the network has a block of a type this version does
-    not know (a file from a newer NetBuilder): no trial of it could be built."""
-    unknown = next((nid for nid, node in document.graph.nodes.items() if node.type not in REGISTRY), None)
-    if unknown is not None:
-        raise TrainError(check(document.graph).nodes[unknown].error or "The network is not valid.")
-
-
-def searchable(setting: Setting) -> bool:
-    """Whether a training setting can be searched: a number, or one of its choices."""
-    return setting.kind in (int, float) or bool(setting.rules.get("choices"))
-
-
-def first_setting_guess(setting: Setting, value: Any) -> Dim | None:
-    """The range or list a setting gets when it is first marked "search": around its value, within its rules
-    (None when nothing simple fits)."""
-    candidates: list[Dim] = []
-    choices = setting.rules.get("choices")
-    if choices:
-        candidates.append(Choice((value, *[c for c in choices if c != value][:1])))
-    elif setting.kind is int and isinstance(value, int):
-        candidates += [Choice(tuple(dict.fromkeys((max(1, value // 2), value, value * 2)))), Choice((value, value + 1))]
-    elif setting.kind is float and isinstance(value, (int, float)) and value > 0:
-        candidates += [
-            Range(float(f"{value / 10:.3g}"), float(f"{value * 10:.3g}"), log=True),
-            Range(float(f"{value / 2:.3g}"), float(f"{value * 1.5:.3g}")),
-        ]
-    for dim in candidates:
-        if isinstance(dim, Choice) and len(dim.values) < 2:
-            continue
-        try:
-            check_training(SearchSpace(training={setting.name: dim}))
-        except TrainError:
-            continue
-        return dim
-    return None
-
-
-def _as(setting: Setting, value: Any) -> Any:
-    return int(value) if setting.kind is int else float(value) if setting.kind is float else value
-
-
-def _first(dim: Dim) -> Any:
-    return dim.values[0] if isinstance(dim, Choice) else dim.low
 
 
 def _error(message: str) -> None:
@@ -145,9 +73,6 @@ def _line(row: dict[str, Any]) -> str:
 
 
 def _search(args: argparse.Namespace) -> int:
-    from netbuilder.core.document import DocumentError, load
-    from netbuilder.train.errors import TrainError
-
     changes = {s.name: getattr(args, s.name) for s in settings() if hasattr(args, s.name)}
     out = sys.stdout
     emit = (lambda data: print(json.dumps(data), file=out, flush=True)) if args.json else (lambda data: None)
@@ -162,9 +87,7 @@ def _search(args: argparse.Namespace) -> int:
         return 2
 
     process.prepare()
-    from netbuilder.train import search
-    from netbuilder.train.config import document_config, recommend
-    from netbuilder.train.events import EpochMetrics, Event, Started
+    from netbuilder.train import search  # start-up time: Optuna and torch
 
     runs_root = Path(args.runs) if args.runs else default_root()
     name = args.study or (Path(args.file).stem if args.file else None)
@@ -207,7 +130,7 @@ def _search(args: argparse.Namespace) -> int:
 
     plural = "" if args.trials == 1 else "s"
     say(f"study {name!r} in {url}: {args.trials} trial{plural}, {args.sampler} sampler, {args.pruner} pruner")
-    with _CtrlC(True) as stopped:
+    with CtrlC(True) as stopped:
         try:
             study = search.optimize(spec, args.trials, args.timeout, on_trial, on_event, stopped)
             result = search.summary(study, url)

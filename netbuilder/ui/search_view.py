@@ -37,7 +37,7 @@ from netbuilder.core.document import Document, DocumentError, dumps, parse
 from netbuilder.core.search_space import SearchSpace, SpaceError, format_text, parse_text, split
 from netbuilder.train.config import TrainConfig, as_saved, settings
 from netbuilder.train.errors import TrainError
-from netbuilder.train.search_commands import PRUNERS, SAMPLERS, STORAGE_FILE, check_training, searchable
+from netbuilder.train.search_settings import PRUNERS, SAMPLERS, STORAGE_FILE, check_training, searchable
 from netbuilder.ui.commands import set_search
 from netbuilder.ui.editor import Editor
 from netbuilder.ui.flow import FlowLayout, together

@@ -25,7 +25,7 @@ from netbuilder.core.search_space import SearchSpace, SpaceError, parse_text
 from netbuilder.train import datasets
 from netbuilder.train.config import Setting, TrainConfig, document_config, recommend, settings
 from netbuilder.train.errors import TrainError
-from netbuilder.train.search_commands import check_training, first_setting_guess, searchable
+from netbuilder.train.search_settings import check_training, first_setting_guess, searchable
 from netbuilder.ui import theme
 from netbuilder.ui.commands import set_search, set_training
 from netbuilder.ui.editor import Editor

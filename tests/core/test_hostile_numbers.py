@@ -16,7 +16,7 @@ from netbuilder.core.search_space import SpaceError, parse_text, space_from_json
 from netbuilder.core.shapes import check
 from netbuilder.train.config import saved_settings
 from netbuilder.train.errors import TrainError
-from netbuilder.train.search_commands import check_training
+from netbuilder.train.search_settings import check_training
 
 # Placeholders written into the JSON text as these literal tokens (NaN and Infinity are not JSON; the reader
 # must still say so in a sentence).

@@ -1,20 +1,16 @@
-import argparse
 import json
 
 import pytest
 
+from netbuilder.cli import main
 from netbuilder.core.presets import PRESETS_DIR
-from netbuilder.train import commands
 
 SEED_CNN = str(PRESETS_DIR / "seed_cnn.json")
 QUICK = ["--limit", "1000", "--batch-size", "64", "--precision", "fp32"]
 
 
 def netbuilder(*argv: str) -> int:
-    parser = argparse.ArgumentParser(prog="netbuilder")
-    commands.register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    return args.run(args)
+    return main(list(argv))
 
 
 def test_lr_find_prints_the_curve_as_json(capsys):

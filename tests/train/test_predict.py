@@ -1,7 +1,6 @@
 """`netbuilder predict`: a trained run's answers for image files agree with `evaluate` and with a plain torch
 forward of the checkpoint; bad input is one sentence."""
 
-import argparse
 import json
 import os
 import shutil
@@ -13,10 +12,11 @@ import pytest
 import torch
 from PIL import Image
 
+from netbuilder.cli import main
 from netbuilder.core.document import load
 from netbuilder.core.presets import PRESETS_DIR
 from netbuilder.pytorch.build import build
-from netbuilder.train import commands, datasets
+from netbuilder.train import datasets
 from netbuilder.train.prepare import prepare_file
 from netbuilder.train.runs import Run
 
@@ -24,11 +24,8 @@ SEED_CNN = str(PRESETS_DIR / "seed_cnn.json")
 
 
 def netbuilder(*argv: str) -> int:
-    """The commands as `netbuilder` runs them, on a parser of their own."""
-    parser = argparse.ArgumentParser(prog="netbuilder")
-    commands.register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    return args.run(args)
+    """The commands as `netbuilder` runs them."""
+    return main(list(argv))
 
 
 @pytest.fixture(scope="module")
