@@ -1,13 +1,18 @@
-"""A block type is one definition: a type declared here, in a test module only, works through the live
-check, build, code export, ONNX and the inspector without any other file knowing it."""
+"""A block type is one definition: types declared here, in a test module only, work through the live check,
+build, code export, ONNX, the inspector, the volumes picture, quick-add, training health and Look inside's filters
+without any other file knowing them."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 import torch
 from helpers import chain, image, load_module
 
-from netbuilder.core.blocks import REGISTRY, BlockType, Layer, Params, Shape, register
+from netbuilder.core import volumes
+from netbuilder.core.blocks import REGISTRY, BlockType, Family, Layer, Params, Shape, register
+from netbuilder.core.document import Document, parse, to_dict
 from netbuilder.core.params import ParamSpec
 from netbuilder.core.problems import ErrorKind
 from netbuilder.core.shapes import check
@@ -41,6 +46,40 @@ PIXEL_SHUFFLE = BlockType(
     cost=lambda i, o, p: (0, 0),
     summary=lambda p, i: f"×{p['upscale_factor']}",
     compute=lambda p, i: Layer("PixelShuffle", (p["upscale_factor"],)),
+    short=lambda p: "pixel shuffle",
+    caption=lambda p: f"pixel shuffle ×{p['upscale_factor']}",
+    follows=(("Conv2d", {}), ("Activation", {"function": "gelu"})),
+)
+# A convolution with an odd square kernel that keeps the size: its weight is filters, its kernel is drawn.
+STENCIL = BlockType(
+    name="Stencil",
+    category="layer",
+    help="out_channels k×k filters that keep height and width.",
+    params=(
+        ParamSpec("out_channels", "int", 8, "number of filters", min=1, max=64),
+        ParamSpec("kernel_size", "int", 3, "k", min=1, max=7),
+    ),
+    output_shape=lambda i, p: (p["out_channels"], *i[0][1:]),
+    cost=lambda i, o, p: (0, 0),
+    summary=lambda p, i: f"{p['out_channels']} · {p['kernel_size']}",
+    compute=lambda p, i: Layer(
+        "Conv2d", (i[0][0], p["out_channels"], p["kernel_size"]), {"padding": p["kernel_size"] // 2}
+    ),
+    caption=lambda p: f"stencil {p['kernel_size']}×{p['kernel_size']}",
+    kernel=lambda p: (p["kernel_size"], p["kernel_size"]),
+    filters=True,
+)
+# An activation that saturates at ±1: health watches how many of its outputs sit near a bound.
+SOFTSIGN = BlockType(
+    name="Softsign",
+    category="activation",
+    help="x / (1 + |x|).",
+    params=(),
+    output_shape=lambda i, p: i[0],
+    cost=lambda i, o, p: (0, 0),
+    summary=lambda p, i: "",
+    compute=lambda p, i: Layer("Softsign"),
+    family=lambda p: Family(bounds=(-1.0, 1.0)),
 )
 
 
@@ -49,6 +88,30 @@ def pixel_shuffle():
     register(PIXEL_SHUFFLE)
     yield PIXEL_SHUFFLE
     del REGISTRY[PIXEL_SHUFFLE.name]
+
+
+@pytest.fixture
+def test_blocks(pixel_shuffle):
+    for block in (STENCIL, SOFTSIGN):
+        register(block)
+    yield
+    for block in (STENCIL, SOFTSIGN):
+        del REGISTRY[block.name]
+
+
+def _unit(folded: bool = False):
+    """Input → Stencil → Softsign → PixelShuffle → Flatten → Linear, the middle three in a group."""
+    graph = chain(
+        image(3, 8, 8),
+        ("stencil", "Stencil", {"out_channels": 12, "kernel_size": 5}),
+        ("soft", "Softsign", {}),
+        ("up", "PixelShuffle", {"upscale_factor": 2}),
+        ("flat", "Flatten", {}),
+        ("fc", "Linear", {"out_features": 5}),
+    )
+    data = to_dict(Document(graph))
+    data["groups"] = [{"id": "g", "name": "unit", "members": ["stencil", "soft", "up"], "folded": folded}]
+    return parse(json.dumps(data)).graph
 
 
 def _graph():
@@ -116,3 +179,57 @@ def test_the_inspector_edits_it(pixel_shuffle, qtbot):
     qtbot.keyClick(box, Qt.Key.Key_Return)
     assert editor.graph.nodes["up"].params["upscale_factor"] == 3
     assert "not a multiple of 9" in inspector.error.text()
+
+
+def test_the_volumes_picture_reads_its_caption_short_name_and_kernel_from_the_definition(test_blocks):
+    graph = _unit()
+    picture = volumes.build(graph, check(graph))
+    stencil, up = picture.cuboid("stencil"), picture.cuboid("up")
+    assert stencil.caption == "stencil 5×5" and stencil.kernel is not None and stencil.kernel.size == (5, 5)
+    assert [band.text for band in stencil.bands] == ["softsign"]  # an activation folds, named by default
+    assert up.caption == "pixel shuffle ×2" and up.kernel is None
+
+    graph = _unit(folded=True)
+    assert volumes.build(graph, check(graph)).cuboid("g").note == "stencil · softsign · pixel shuffle"
+
+
+def test_quick_add_after_it_offers_what_its_definition_says_follows(test_blocks, qtbot):
+    from PySide6.QtCore import QPoint
+
+    from netbuilder.ui.quick_add import QuickAdd
+
+    popup = QuickAdd()
+    qtbot.addWidget(popup)
+    popup.open_at(QPoint(0, 0), "PixelShuffle")  # as a wire dropped from a PixelShuffle opens it
+    assert popup.labels()[:2] == ["Conv2d", "GELU"]
+    popup.open_at(QPoint(0, 0), "Stencil")  # no follows: the palette's order
+    assert popup.labels()[0] == "Conv2d"
+
+
+def test_health_watches_its_activation_family(test_blocks):
+    from netbuilder.train.health import HealthRecorder
+
+    graph = _unit()
+    torch.manual_seed(0)
+    net = build(graph)
+    recorder = HealthRecorder(net, graph, every=1)
+    outputs = {}
+    net.layers[net.names["soft"]].register_forward_hook(lambda m, i, o: outputs.__setitem__("soft", o.detach()))
+    assert recorder.begin(1)
+    loss = net(torch.randn(4, 3, 8, 8) * 1e4).square().mean()
+    loss.backward()
+    record = recorder.after_step(recorder.before_step())
+    saturated = float((outputs["soft"].abs() > 0.99).float().mean())
+    assert saturated > 0 and record["soft"]["saturated"] == pytest.approx(saturated)
+    assert "dead" not in record["soft"] and "grad_norm" in record["stencil"]
+
+
+def test_look_inside_shows_its_filters(test_blocks):
+    from netbuilder.train.config import TrainConfig
+    from netbuilder.train.feature_maps import first_conv, load_network
+
+    graph = _unit()
+    graph.nodes["up"].params["upscale_factor"] = 1
+    network = load_network(Document(graph), {"kind": "random", "seed": 0}, TrainConfig())
+    filters = first_conv(network)
+    assert filters is not None and filters.block == "stencil"

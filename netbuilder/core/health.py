@@ -16,9 +16,7 @@ from typing import Any
 OK, WATCH, PROBLEM = "ok", "watch", "problem"
 STATES = (OK, WATCH, PROBLEM)  # in rising order of concern
 
-# Activation functions whose units can die (never positive), and those that saturate, with their bounds
-RELU_FAMILY = ("relu", "relu6", "leaky_relu", "elu", "gelu", "silu", "hardswish", "mish")
-SATURATING = {"sigmoid": (0.0, 1.0), "hardsigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0)}
+# Which activations' units can die or saturate is their block's family (BlockType.family).
 SATURATION_MARGIN = 0.01  # an output within this of a bound counts as saturated (its slope is below ~0.01)
 
 

@@ -181,35 +181,13 @@ class Picture:
         return next((c for c in self.cuboids if c.unit == unit), None)
 
 
-def _caption(block_type: str, values: dict | None) -> str:
-    v = values or {}
-    if block_type == "Conv2d" and v:
-        k = v["kernel_size"]
-        text = f"conv {k[0]}×{k[1]}"
-        s = v.get("stride") or (1, 1)
-        return text + (f" /{s[0]}" if s[0] == s[1] and s[0] > 1 else (f" /{s[0]}×{s[1]}" if s != (1, 1) else ""))
-    if block_type == "Pool2d" and v:
-        k = v["kernel_size"]
-        return f"{v['mode']} pool {k[0]}×{k[1]}"
-    if block_type == "AdaptivePool2d" and v:
-        return f"{v['mode']} pool → {v['output_size'][0]}×{v['output_size'][1]}"
-    return {"Input": "input", "Linear": "linear", "Flatten": "flatten", "Add": "add", "Concat": "concat"}.get(
-        block_type, block_type
-    )
-
-
-def _band_text(block_type: str, values: dict | None) -> str:
-    v = values or {}
-    if block_type == "BatchNorm":
-        return "BN"
-    if block_type == "Dropout":
-        return f"drop {v['p']:g}" if "p" in v else "dropout"
-    if block_type == "Activation":
-        return str(v.get("function", "act"))
-    return block_type
-
-
-_SHORT = {"Conv2d": "conv", "Pool2d": "pool", "AdaptivePool2d": "pool", "Linear": "linear", "BatchNorm": "BN"}
+def _caption(block_type: str, values: dict | None, params: dict) -> str:
+    """A block's caption (its band's text when it folds): from its checked values, or its short name when it has
+    none; an unknown type's is its name."""
+    block = REGISTRY.get(block_type)
+    if block is None:
+        return block_type
+    return block.caption_of(values) if values else block.short_of(params)
 
 
 def _contents(graph: Graph, blocks: list[str]) -> str:
@@ -217,12 +195,8 @@ def _contents(graph: Graph, blocks: list[str]) -> str:
     counts: dict[str, int] = {}
     for nid in blocks:
         node = graph.nodes[nid]
-        if node.type == "Activation":
-            name = str(node.params.get("function", "relu"))
-        elif node.type == "Dropout":
-            name = "dropout"
-        else:
-            name = _SHORT.get(node.type, node.type.lower())
+        block = REGISTRY.get(node.type)
+        name = block.short_of(node.params) if block else node.type
         counts[name] = counts.get(name, 0) + 1
     return " · ".join(f"{n} {name}" if n > 1 else name for name, n in counts.items())
 
@@ -268,7 +242,7 @@ def build(graph: Graph, result: Check, scale: str = "linear", order: str = "hwc"
             and cuboids[unit_of[fed[0][1]]].kind != "broken"
         ):
             host = cuboids[unit_of[fed[0][1]]]
-            host.bands.append(Band(nid, category(nid), _band_text(nodes[nid].type, res.values)))
+            host.bands.append(Band(nid, category(nid), _caption(nodes[nid].type, res.values, nodes[nid].params)))
             unit_of[nid] = host.unit
             continue
         cuboids[nid] = Cuboid(
@@ -278,7 +252,7 @@ def build(graph: Graph, result: Check, scale: str = "linear", order: str = "hwc"
             nodes[nid].type,
             category(nid),
             res.output_shape,
-            _caption(nodes[nid].type, res.values),
+            _caption(nodes[nid].type, res.values, nodes[nid].params),
             "",
             0,
             0,
@@ -410,13 +384,14 @@ def build(graph: Graph, result: Check, scale: str = "linear", order: str = "hwc"
     # Kernels: a conv or pool block's window on its input's cuboid, lines to a point on its own.
     for u in order_units:
         c = cuboids[u]
-        if c.kind != "volume" or c.unit not in nodes or c.block_type not in ("Conv2d", "Pool2d") or not preds[u]:
+        block = REGISTRY.get(c.block_type)
+        if c.kind != "volume" or c.unit not in nodes or block is None or block.kernel is None or not preds[u]:
             continue
         values, inputs = checks[u].values, checks[u].input_shapes
         src = cuboids[preds[u][0]]
         if not values or not inputs or len(inputs[0]) != 3 or src.kind != "volume" or src.shape != inputs[0]:
             continue
-        kh, kw = values["kernel_size"]
+        kh, kw = block.kernel(values)
         _, in_h, in_w = inputs[0]
         ph = max(PATCH_MIN, src.h * min(1.0, kh / in_h))
         pw = max(PATCH_MIN, src.w * min(1.0, kw / in_w)) / src.w if src.w else 0.0

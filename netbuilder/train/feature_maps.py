@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from netbuilder.core.blocks import REGISTRY
 from netbuilder.core.document import Document
 from netbuilder.pytorch.build import BuildError, GraphModule, checked
 from netbuilder.train import datasets, prepare
@@ -149,8 +150,9 @@ def encode(block: str, kind: str, value: torch.Tensor) -> Maps:
 
 
 def first_conv(network: Network) -> Filters | None:
-    """The first Conv2d's filters as RGB patches, each stretched over its own range."""
-    block = next((n for n in network.order if network.types[n] == "Conv2d"), None)
+    """The filters of the first block whose weight is filters over its input (a Conv2d's), as RGB patches, each
+    stretched over its own range."""
+    block = next((n for n in network.order if _has_filters(network.types[n])), None)
     if block is None:
         return None
     w = network.net.layers[network.net.names[block]].weight.detach().float()
@@ -165,6 +167,11 @@ def first_conv(network: Network) -> Filters | None:
     hi = rgb.amax(dim=(1, 2, 3), keepdim=True)
     patches = ((rgb - lo) / (hi - lo).clamp_min(1e-12) * 255).round().to(torch.uint8)
     return Filters(block, patches.permute(0, 2, 3, 1).contiguous().numpy(), note)
+
+
+def _has_filters(block_type: str) -> bool:
+    block = REGISTRY.get(block_type)
+    return block is not None and block.filters
 
 
 def compute(network: Network, image: dict[str, Any]) -> Result:

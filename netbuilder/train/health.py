@@ -16,11 +16,11 @@ from typing import Any
 import torch
 from torch import nn
 
+from netbuilder.core.blocks import REGISTRY, Family
 from netbuilder.core.graph import Graph
-from netbuilder.core.health import RELU_FAMILY, RULES, SATURATING, SATURATION_MARGIN, derive, show
+from netbuilder.core.health import RULES, SATURATION_MARGIN, derive, show
 from netbuilder.pytorch.build import GraphModule
 
-NONNEGATIVE = ("relu", "relu6")  # ReLU-family functions whose outputs are never negative
 SAMPLES = 20  # steps of a window on which ReLU-family blocks note which channels fired
 # Steps recorded before the first of every `every` steps: SGD at a learning rate of 0.5 or more diverges within
 # them.
@@ -47,17 +47,15 @@ class HealthRecorder:
             module = net.layers[net.names[nid]]
             params = [p for p in module.parameters() if p.requires_grad]
             node = graph.nodes[nid]
-            function = node.params.get("function", "") if node.type == "Activation" else ""
-            kind = "relu" if function in RELU_FAMILY else function if function in SATURATING else ""
-            if function in NONNEGATIVE:
-                kind = "relu+"
-            if not params and not kind:
+            block = REGISTRY.get(node.type)
+            family = block.family(node.params) if block else None
+            if not params and family is None:
                 continue
             self.order.append(nid)
             if params:
                 self.blocks.append((nid, params))
             if hooks:
-                self.handles.append(module.register_forward_hook(self._hook(nid, kind)))
+                self.handles.append(module.register_forward_hook(self._hook(nid, family)))
 
     def close(self) -> None:
         for handle in self.handles:
@@ -72,25 +70,25 @@ class HealthRecorder:
         self.sampling = self.recording or global_step % self.stride == 0
         return self.recording
 
-    def _hook(self, nid: str, kind: str) -> Callable[[nn.Module, Any, torch.Tensor], None]:
+    def _hook(self, nid: str, family: Family | None) -> Callable[[nn.Module, Any, torch.Tensor], None]:
         def hook(module: nn.Module, inputs: Any, output: torch.Tensor) -> None:
             if not module.training or not isinstance(output, torch.Tensor):
                 return
             with torch.no_grad():
                 y = output.detach()
-                if kind.startswith("relu") and self.sampling:
+                if family is not None and family.dies and self.sampling:
                     # a channel fired when some output is positive: for outputs never negative, when their sum
                     # is (a sum reduces several times faster than a max on a CPU)
                     dims = [d for d in range(y.dim()) if d != 1]
-                    peak = y if y.dim() < 2 else y.sum(dim=dims) if kind == "relu+" else y.amax(dim=dims)
+                    peak = y if y.dim() < 2 else y.sum(dim=dims) if family.nonnegative else y.amax(dim=dims)
                     fired = peak > 0
                     seen = self.fired.get(nid)
                     self.fired[nid] = fired if seen is None or seen.shape != fired.shape else seen | fired
                 if self.recording:
                     f = y.float()
                     parts = [f.mean(), f.std()]
-                    if kind in SATURATING:
-                        low, high = SATURATING[kind]
+                    if family is not None and family.bounds is not None:
+                        low, high = family.bounds
                         parts.append(((f - low < SATURATION_MARGIN) | (high - f < SATURATION_MARGIN)).float().mean())
                     self.stats[nid] = torch.stack(parts)
 

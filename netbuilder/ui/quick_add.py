@@ -9,31 +9,25 @@ from PySide6.QtWidgets import QFrame, QLineEdit, QListWidget, QListWidgetItem, Q
 from netbuilder.core.blocks import REGISTRY
 from netbuilder.ui.palette import RESOURCES, Entry, all_entries
 
-# What usually follows a block of each type (palette labels, most likely first): a dropped wire's list starts so.
-LIKELY: dict[str, tuple[str, ...]] = {
-    "Input": ("Conv2d", "Flatten", "Linear", "BatchNorm"),
-    "Conv2d": ("BatchNorm", "ReLU", "MaxPool2d", "Conv2d"),
-    "BatchNorm": ("ReLU", "Conv2d", "MaxPool2d", "Dropout"),
-    "Activation": ("Conv2d", "MaxPool2d", "Linear", "Dropout", "Flatten", "AdaptiveAvgPool2d"),
-    "Pool2d": ("Conv2d", "Flatten", "Dropout", "BatchNorm"),
-    "AdaptivePool2d": ("Flatten", "Linear"),
-    "Flatten": ("Linear", "Dropout"),
-    "Linear": ("ReLU", "Dropout", "Linear", "Softmax"),
-    "Dropout": ("Linear", "Conv2d"),
-    "Add": ("ReLU", "Conv2d", "BatchNorm"),
-    "Concat": ("Conv2d", "BatchNorm", "ReLU"),
-}
+
+def _is(entry: Entry, block_type: str, params: dict) -> bool:
+    """Whether a palette entry adds a block of this type with these params (a unit of several blocks is not)."""
+    return (
+        not entry.template
+        and entry.block_type == block_type
+        and all(entry.params.get(k) == v for k, v in params.items())
+    )
 
 
 def ranked(after: str | None) -> list[Entry]:
     """Every palette entry; after a block type (a dropped wire's source), only those that take an input,
-    the likeliest first."""
+    the likeliest first (what its definition says usually follows it)."""
     entries = all_entries()
     if after is None:
         return entries
     entries = [e for e in entries if not REGISTRY[e.block_type].takes_no_input]
-    likely = LIKELY.get(after, ())
-    return sorted(entries, key=lambda e: likely.index(e.label) if e.label in likely else len(likely))
+    follows = REGISTRY[after].follows if after in REGISTRY else ()
+    return sorted(entries, key=lambda e: next((i for i, f in enumerate(follows) if _is(e, *f)), len(follows)))
 
 
 class QuickAdd(QFrame):

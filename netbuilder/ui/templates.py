@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from netbuilder.core.blocks import ACTIVATION, ADAPTIVE_POOL2D, CONV2D, MULTIPLY
 from netbuilder.core.graph import Edge, Graph, Group, Node
 from netbuilder.core.groups import parents
 from netbuilder.core.layout import ROW, descendants
@@ -45,17 +46,17 @@ def squeeze_excite(graph: Graph, result: Check, above: str) -> Edit | str:
     x, y = graph.nodes[above].position or (0.0, 0.0)
     side = x + NODE_W + 60.0
     chain = [
-        ("se_pool", "AdaptivePool2d", {"mode": "avg", "output_size": 1}),
-        ("se_reduce", "Conv2d", {"out_channels": squeezed(channels), "kernel_size": 1}),
-        ("se_relu", "Activation", {"function": "relu"}),
-        ("se_expand", "Conv2d", {"out_channels": channels, "kernel_size": 1}),
-        ("se_gate", "Activation", {"function": "hardsigmoid"}),
+        ("se_pool", ADAPTIVE_POOL2D, {"mode": "avg", "output_size": 1}),
+        ("se_reduce", CONV2D, {"out_channels": squeezed(channels), "kernel_size": 1}),
+        ("se_relu", ACTIVATION, {"function": "relu"}),
+        ("se_expand", CONV2D, {"out_channels": channels, "kernel_size": 1}),
+        ("se_gate", ACTIVATION, {"function": "hardsigmoid"}),
     ]
     nodes, taken = [], set(graph.nodes) | set(graph.groups)
-    for n, (base, kind, params) in enumerate(chain):
+    for n, (base, block, params) in enumerate(chain):
         nid = _unique(base, taken)
-        nodes.append(Node(nid, kind, params, (side, y + ROW * (n + 1))))
-    mul = Node(_unique("se_mul", taken), "Multiply", {"inputs": 2}, (x, y + ROW * (len(chain) + 1)))
+        nodes.append(Node(nid, block.name, params, (side, y + ROW * (n + 1))))
+    mul = Node(_unique("se_mul", taken), MULTIPLY.name, {"inputs": 2}, (x, y + ROW * (len(chain) + 1)))
     shift = ROW * (len(chain) + 1)
     reached = descendants(graph, above)  # what hangs below moves down to make room
     ops: list[Op] = [

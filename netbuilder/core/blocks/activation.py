@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from netbuilder.core.blocks.base import BlockType, ImportRefused, ImportRule, Layer, Params, Shape, no_cost, same_shape
+from netbuilder.core.blocks.base import (
+    BlockType,
+    Family,
+    ImportRefused,
+    ImportRule,
+    Layer,
+    Params,
+    Shape,
+    no_cost,
+    same_shape,
+)
 from netbuilder.core.params import ParamSpec
 from netbuilder.core.text import quote
 
@@ -35,6 +45,22 @@ IDEAS = {
     "silu": ("x·sigmoid(x), the swish found by search", "https://arxiv.org/abs/1710.05941"),
     "gelu": ("x·Φ(x), the Gaussian error linear unit", "https://arxiv.org/abs/1606.08415"),
     "elu": ("exponential linear unit", "https://arxiv.org/abs/1511.07289"),
+}
+
+# function → its family, for the functions whose units can die (never positive) or saturate (near their bounds)
+_DIES, _DIES_NONNEGATIVE = Family(dies=True), Family(dies=True, nonnegative=True)
+FAMILIES = {
+    "relu": _DIES_NONNEGATIVE,
+    "relu6": _DIES_NONNEGATIVE,
+    "leaky_relu": _DIES,
+    "elu": _DIES,
+    "gelu": _DIES,
+    "silu": _DIES,
+    "hardswish": _DIES,
+    "mish": _DIES,
+    "sigmoid": Family(bounds=(0.0, 1.0)),
+    "hardsigmoid": Family(bounds=(0.0, 1.0)),
+    "tanh": Family(bounds=(-1.0, 1.0)),
 }
 
 
@@ -98,6 +124,16 @@ ACTIVATION = BlockType(
     probabilities=lambda p: p["function"] == "softmax",
     id_base=lambda p: p.get("function", "relu"),
     idea=lambda p: IDEAS.get(p.get("function", "")),
+    short=lambda p: str(p.get("function", "relu")),
+    follows=(
+        ("Conv2d", {}),
+        ("Pool2d", {"mode": "max"}),
+        ("Linear", {}),
+        ("Dropout", {}),
+        ("Flatten", {}),
+        ("AdaptivePool2d", {"mode": "avg"}),
+    ),
+    family=lambda p: FAMILIES.get(p.get("function", "relu")),
     imports={
         "ReLU": _import("relu"),
         "ReLU6": _import("relu6"),

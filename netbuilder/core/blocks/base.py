@@ -151,6 +151,20 @@ def torch_pair(value: Any) -> Any:
     return to_json(tuple(value) if isinstance(value, (tuple, list)) else (value, value))
 
 
+# How a block is shown and watched ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Family:
+    """An activation family, as training health watches its units: a ReLU-family unit dies when it is never
+    positive (nonnegative: its outputs are never below 0, so a sum tells whether it fired); a saturating one sticks
+    within a margin of its bounds (low, high)."""
+
+    dies: bool = False
+    nonnegative: bool = False
+    bounds: tuple[float, float] | None = None
+
+
 # The block type ----------------------------------------------------------------------------------------
 
 
@@ -178,6 +192,17 @@ class BlockType:
     imports: dict[str, ImportRule] = field(default_factory=dict)
     # The idea behind the block with these values, and where it was introduced: (idea, paper's URL).
     idea: Callable[[Params], tuple[str, str] | None] = lambda p: None
+    # Its short name in small print, with params that may be incomplete (a folded group's contents: 2 conv · 2 BN ·
+    # 2 relu): default the lowercase type; and its caption on the volumes picture, with its checked values
+    # (conv 3×3 /2, drop 0.5): default the short name.
+    short: Callable[[Params], str] | None = None
+    caption: Callable[[Params], str] | None = None
+    # What usually follows it, likeliest first: (block type, the params that tell it apart), as quick-add ranks
+    # the blocks a wire dropped from it may feed.
+    follows: tuple[tuple[str, Params], ...] = ()
+    kernel: Callable[[Params], Pair] | None = None  # the window it slides (drawn on its input's cuboid)
+    family: Callable[[Params], Family | None] = lambda p: None  # the activation family health watches
+    filters: bool = False  # its weight is out×in×kH×kW filters over its input, shown as image patches
 
     def spec(self, name: str) -> ParamSpec:
         return next(s for s in self.params if s.name == name)
@@ -189,6 +214,12 @@ class BlockType:
 
     def new_id_base(self, params: Params) -> str:
         return self.id_base(params) if self.id_base is not None else self.name.lower()
+
+    def short_of(self, params: Params) -> str:
+        return self.short(params) if self.short is not None else self.name.lower()
+
+    def caption_of(self, values: Params) -> str:
+        return self.caption(values) if self.caption is not None else self.short_of(values)
 
 
 def no_cost(inputs: list[Shape], out: Shape, p: Params) -> tuple[int, int]:

@@ -90,6 +90,7 @@ CHANNEL_SHUFFLE = BlockType(
     formula=_shuffle_formula,
     fixes=remove_if_vector,
     id_base=lambda p: "shuffle",
+    short=lambda p: "shuffle",
     imports={"channel_shuffle": _import_shuffle},
     idea=lambda p: ("channel shuffle for grouped convolutions (ShuffleNet)", "https://arxiv.org/abs/1707.01083"),
 )

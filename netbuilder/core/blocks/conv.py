@@ -80,6 +80,13 @@ def _summary(p: Params, inputs: list[Shape]) -> str:
     return " · ".join(parts)
 
 
+def _caption(p: Params) -> str:
+    """conv 3×3, conv 3×3 /2, conv 1×7 /1×2."""
+    stride = p["stride"]
+    step = "" if stride == (1, 1) else f" /{fmt_side(stride)}"
+    return f"conv {fmt_pair(p['kernel_size'])}{step}"
+
+
 def _window(p: Params) -> window.Window:
     return p["kernel_size"], p["stride"], p["padding"], p["dilation"], False
 
@@ -174,6 +181,11 @@ CONV2D = BlockType(
     fixes=_fixes,
     id_base=lambda p: "conv",
     imports={"Conv2d": _import},
+    short=lambda p: "conv",
+    caption=_caption,
+    follows=(("BatchNorm", {}), ("Activation", {"function": "relu"}), ("Pool2d", {"mode": "max"}), ("Conv2d", {})),
+    kernel=lambda p: p["kernel_size"],
+    filters=True,
     idea=lambda p: (
         (
             "grouped convolution; with groups = in_channels, the depthwise half of a depthwise separable convolution "

@@ -34,6 +34,7 @@ FLATTEN = BlockType(
     summary=lambda p, i: "",
     compute=lambda p, i: Layer("Flatten"),
     imports={"Flatten": _import_flatten},
+    follows=(("Linear", {}), ("Dropout", {})),
 )
 
 
@@ -61,4 +62,10 @@ LINEAR = BlockType(
     compute=lambda p, i: Layer("Linear", (prod(i[0]), p["out_features"]), {"bias": p["bias"]}, flatten=len(i[0]) > 1),
     id_base=lambda p: "fc",
     imports={"Linear": _import_linear},
+    follows=(
+        ("Activation", {"function": "relu"}),
+        ("Dropout", {}),
+        ("Linear", {}),
+        ("Activation", {"function": "softmax"}),
+    ),
 )

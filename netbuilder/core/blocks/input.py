@@ -23,4 +23,5 @@ INPUT = BlockType(
     summary=_summary,
     compute=lambda p, i: Source(),
     inputs=lambda p: 0,
+    follows=(("Conv2d", {}), ("Flatten", {}), ("Linear", {}), ("BatchNorm", {})),
 )

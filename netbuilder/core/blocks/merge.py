@@ -159,6 +159,7 @@ ADD = BlockType(
     compute=lambda p, i: Infix("+"),
     inputs=lambda p: p["inputs"],
     imports={"add": _import_add},
+    follows=(("Activation", {"function": "relu"}), ("Conv2d", {}), ("BatchNorm", {})),
 )
 
 CONCAT = BlockType(
@@ -173,6 +174,7 @@ CONCAT = BlockType(
     fixes=_concat_fixes,
     inputs=lambda p: p["inputs"],
     imports={"cat": _import_cat},
+    follows=(("Conv2d", {}), ("BatchNorm", {}), ("Activation", {"function": "relu"})),
 )
 
 MULTIPLY = BlockType(

@@ -66,6 +66,8 @@ BATCHNORM = BlockType(
     ),
     id_base=lambda p: "bn",
     imports={"BatchNorm1d": _import_batchnorm(2), "BatchNorm2d": _import_batchnorm(4)},
+    short=lambda p: "BN",
+    follows=(("Activation", {"function": "relu"}), ("Conv2d", {}), ("Pool2d", {"mode": "max"}), ("Dropout", {})),
 )
 
 DROPOUT = BlockType(
@@ -79,6 +81,8 @@ DROPOUT = BlockType(
     compute=lambda p, i: Layer("Dropout", (p["p"],)),
     id_base=lambda p: "drop",
     imports={"Dropout": _import_dropout},
+    caption=lambda p: f"drop {p['p']:g}",
+    follows=(("Linear", {}), ("Conv2d", {})),
 )
 
 
@@ -127,6 +131,7 @@ LAYERNORM2D = BlockType(
     fixes=remove_if_vector,
     id_base=lambda p: "ln",
     imports={"layer_norm_2d": _import_layer_norm_2d},
+    short=lambda p: "LN",
     idea=lambda p: ("layer normalization over channels, as ConvNeXt uses it", "https://arxiv.org/abs/2201.03545"),
 )
 
@@ -144,6 +149,7 @@ LAYERSCALE = BlockType(
     fixes=remove_if_vector,
     id_base=lambda p: "layer_scale",
     imports={"layer_scale": _import_layer_scale},
+    short=lambda p: "layer scale",
     idea=lambda p: ("LayerScale: a per-channel residual scale (CaiT)", "https://arxiv.org/abs/2103.17239"),
 )
 
@@ -166,5 +172,7 @@ STOCHASTIC_DEPTH = BlockType(
     compute=lambda p, i: Layer("StochasticDepth", kwargs={"p": p["p"], "mode": p["mode"]}, home="netbuilder"),
     id_base=lambda p: "drop_path",
     imports={"stochastic_depth": _import_stochastic_depth},
+    short=lambda p: "drop path",
+    caption=lambda p: f"drop path {p['p']:g}",
     idea=lambda p: ("stochastic depth: randomly skipped residual blocks", "https://arxiv.org/abs/1603.09382"),
 )

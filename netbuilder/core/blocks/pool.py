@@ -130,6 +130,10 @@ POOL2D = BlockType(
     fixes=_fixes,
     id_base=lambda p: "pool",
     imports={"MaxPool2d": _import("max"), "AvgPool2d": _import("avg")},
+    short=lambda p: "pool",
+    caption=lambda p: f"{p['mode']} pool {fmt_pair(p['kernel_size'])}",
+    follows=(("Conv2d", {}), ("Flatten", {}), ("Dropout", {}), ("BatchNorm", {})),
+    kernel=lambda p: p["kernel_size"],
 )
 
 
@@ -152,4 +156,7 @@ ADAPTIVE_POOL2D = BlockType(
     compute=lambda p, i: Layer("AdaptiveMaxPool2d" if p["mode"] == "max" else "AdaptiveAvgPool2d", (p["output_size"],)),
     fixes=remove_if_vector,
     imports={"AdaptiveAvgPool2d": _import_adaptive("avg"), "AdaptiveMaxPool2d": _import_adaptive("max")},
+    short=lambda p: "pool",
+    caption=lambda p: f"{p['mode']} pool → {fmt_pair(p['output_size'])}",
+    follows=(("Flatten", {}), ("Linear", {})),
 )
