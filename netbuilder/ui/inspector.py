@@ -256,6 +256,8 @@ class Inspector(QScrollArea):
         self.rows: dict[str, SearchRow] = {}
         self.setWidgetResizable(True)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # content wraps to the width
+        # Always there: a scroll bar that came with an error and its fixes narrowed every field under the pointer.
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
         self.setMinimumWidth(320)
         body = QWidget()
         self.layout_ = QVBoxLayout(body)
@@ -365,14 +367,16 @@ class Inspector(QScrollArea):
         node, res = graph.nodes[self.node_id], result.nodes[self.node_id]
         block = REGISTRY.get(node.type)
         self.title.setText(f"{node.type} '{node.id}'")
-        idea = block.idea(res.values) if block and res.values is not None else None  # validated values only
+        values = res.values or {name: shown_value(f.spec, node.params) for name, f in self.fields.items()}
+        # The idea follows the values shown, valid or not: the help above the fields keeps its lines when an
+        # error appears, so the fields do not jump away from the pointer.
+        idea = block.idea(values) if block else None
         self.help.setText(
             html.escape(block.help if block else "")
             + (f'<br>Idea: <a href="{html.escape(idea[1])}">{html.escape(idea[0])}</a>' if idea else "")
         )
         self.error.setText(res.error or "")
         self.error.setVisible(bool(res.error))
-        values = res.values or {name: shown_value(f.spec, node.params) for name, f in self.fields.items()}
         space = self.editor.document.search
         for name, field in self.fields.items():
             field.set(shown_value(field.spec, node.params), _effective(field.spec, values))

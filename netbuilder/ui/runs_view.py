@@ -120,13 +120,12 @@ class RunsView(QWidget):
         self.study_button.setToolTip("Tick every trial of the selected run's search study, to overlay their curves")
         self.extra: list[Run] = []  # runs opened from folders elsewhere
         self.pending_checks: set[Path] = set()  # runs to tick when the next scan lists them
-        # One line (the folder, which can be long, in its tooltip), then the buttons, which wrap onto a second
+        # One line (the folder, which can be long, in its tooltip) over the buttons, which wrap onto a second
         # row in a narrow dock rather than being cut.
         self.note = QLabel("Tick runs to overlay their curves.", toolTip=f"Runs in {root}", wordWrap=True)
         header = QWidget()
         buttons = FlowLayout(header)
         for w in (
-            self.note,
             self.refresh_button,
             self.open_button,
             self.compare_button,
@@ -136,6 +135,7 @@ class RunsView(QWidget):
         ):
             buttons.addWidget(w)
         layout = QVBoxLayout(self)
+        layout.addWidget(self.note)
         layout.addWidget(header)
         layout.addWidget(self.table)
         self.table.itemChanged.connect(self._item_changed)

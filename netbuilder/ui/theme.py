@@ -7,6 +7,7 @@ from functools import lru_cache
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QGuiApplication, QPalette
+from PySide6.QtWidgets import QWidget
 
 CATEGORY_COLORS = {
     "layer": QColor(51, 85, 136),
@@ -170,3 +171,14 @@ def ui_font(point_size: float = 9.5, bold: bool = False) -> QFont:
     font.setPointSizeF(point_size)
     font.setBold(bold)
     return font
+
+
+TEXT_PADDING = 12  # pixels a widget's frame and margins take from the text it draws inside itself
+
+
+def fitting(widget: QWidget, texts: list[str]) -> str:
+    """The first (the fullest) of texts that fits inside widget's width in its font, else the last (the
+    shortest): text a widget draws itself (a progress bar's) never runs past its edge."""
+    room = widget.width() - TEXT_PADDING
+    metrics = widget.fontMetrics()
+    return next((t for t in texts if metrics.horizontalAdvance(t) <= room), texts[-1])

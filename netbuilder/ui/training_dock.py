@@ -50,9 +50,15 @@ MIN_PAGE_HEIGHT = 80  # a tab page's least height; taller contents scroll inside
 PROBE_DELAY_MS = 1500  # after the first paint: the probe's process imports torch, which competes for the CPU
 
 
-def progress_text(epoch: int, epochs: int, step: int, steps: int, images_per_s: float, eta: float) -> str:
-    """epoch 3/30 · step 120/196 · 2,400 img/s · ETA 1:12"""
-    return f"epoch {epoch}/{epochs} · step {step}/{steps} · {images_per_s:,.0f} img/s · ETA {duration(max(0, eta))}"
+def progress_texts(epoch: int, epochs: int, step: int, steps: int, images_per_s: float, eta: float) -> list[str]:
+    """epoch 3/30 · step 120/196 · 2,400 img/s · ETA 1:12, then shorter forms for a narrower bar."""
+    run, left = f"epoch {epoch}/{epochs}", f"ETA {duration(max(0, eta))}"
+    return [
+        f"{run} · step {step}/{steps} · {images_per_s:,.0f} img/s · {left}",
+        f"{run} · step {step}/{steps} · {left}",
+        f"{run} · {left}",
+        left,
+    ]
 
 
 class Tabs(QTabWidget):
@@ -359,9 +365,9 @@ class TrainingDock(QWidget):
     def _lr_progress(self, event: LRProgress) -> None:
         self.progress.setRange(0, event.steps)
         self.progress.setValue(event.step)
-        self.progress.setFormat(
-            f"learning rate {fmt_lr(event.lr)} · step {event.step}/{event.steps} · loss {event.loss:.3f}"
-        )
+        lr, step = f"learning rate {fmt_lr(event.lr)}", f"step {event.step}/{event.steps}"
+        texts = [f"{lr} · {step} · loss {event.loss:.3f}", f"{lr} · {step}", step]
+        self.progress.setFormat(theme.fitting(self.progress, texts))
 
     def _lr_found(self, found: LRFound) -> None:
         self._lr_end(done=True)
@@ -438,9 +444,10 @@ class TrainingDock(QWidget):
         rate = self.latest_elapsed / max(1, done)
         self.progress.setRange(0, total)
         self.progress.setValue(done)
-        self.progress.setFormat(
-            progress_text(event.epoch, self.epochs, event.step, event.steps, event.images_per_s, rate * (total - done))
+        texts = progress_texts(
+            event.epoch, self.epochs, event.step, event.steps, event.images_per_s, rate * (total - done)
         )
+        self.progress.setFormat(theme.fitting(self.progress, texts))
 
     def handle(self, event: Any) -> None:
         """Show one of the run's events."""
