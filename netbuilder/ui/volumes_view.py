@@ -11,8 +11,18 @@ from __future__ import annotations
 import time
 
 import shiboken6
-from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, QSettings, Qt, Signal
-from PySide6.QtGui import QColor, QFontMetricsF, QMouseEvent, QPainter, QPainterPath, QPen, QPolygonF
+from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, QSettings, QSize, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QFontMetricsF,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPainterPath,
+    QPen,
+    QPolygonF,
+    QWheelEvent,
+)
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -35,7 +45,9 @@ from netbuilder.ui.items import NodeItem
 
 BAND_W = 3.5  # each folded block's slice at the end of its cuboid
 TEXT_ROOM = 200.0  # how far a cuboid's texts and kernel lines reach past it, in picture units
-MIN_ZOOM, MAX_ZOOM = 0.45, 1.6
+MIN_ZOOM, MAX_ZOOM = 0.45, 1.6  # the fitted zoom's bounds (below MIN_ZOOM the labels are too small)
+LEAST_ZOOM, MOST_ZOOM = 0.05, 6.0  # what F (the whole network) and the wheel may reach
+OPEN_WIDTH, OPEN_HEIGHT = 480, 360  # the dock's size when it opens
 BAND_COLORS = {
     "activation": QColor(214, 96, 77),
     "normalization": QColor(77, 160, 110),
@@ -226,15 +238,27 @@ class VolumesCanvas(QWidget):
         self.highlight: str | None = None  # from the mouse here or on the canvas
         self.selected: frozenset[str] = frozenset()
         self.viewport_size = (400.0, 300.0)
+        self.user_zoom: float | None = None  # set by the wheel or F; None: fitted, within MIN_ZOOM … MAX_ZOOM
         self.setMouseTracking(True)
         self.setAutoFillBackground(False)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # F (fit) works once the picture is clicked
+
+    def fitted(self) -> float:
+        """The zoom at which the whole picture fits the viewport."""
+        if self.picture is None:
+            return 1.0
+        vw, vh = self.viewport_size
+        return max(LEAST_ZOOM, min(MAX_ZOOM, vw / self.picture.width, vh / self.picture.height))
 
     def zoom(self) -> float:
         if self.picture is None:
             return 1.0
-        vw, vh = self.viewport_size
-        fit = min(vw / self.picture.width, vh / self.picture.height)
-        return max(MIN_ZOOM, min(MAX_ZOOM, fit))
+        return self.user_zoom if self.user_zoom is not None else max(MIN_ZOOM, self.fitted())
+
+    def zoom_to(self, zoom: float) -> None:
+        self.user_zoom = max(LEAST_ZOOM, min(MOST_ZOOM, zoom))
+        self.fit(*self.viewport_size)
+        self.update()
 
     def fit(self, viewport_w: float, viewport_h: float) -> None:
         self.viewport_size = (max(viewport_w, 50.0), max(viewport_h, 50.0))
@@ -300,6 +324,12 @@ class VolumesCanvas(QWidget):
             self.clicked.emit(unit)
         super().mousePressEvent(event)
 
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        if event.key() == Qt.Key.Key_F and not event.modifiers():
+            self.zoom_to(self.fitted())  # the whole network, as F fits the canvas
+            return
+        super().keyPressEvent(event)
+
 
 class _Scroll(QScrollArea):
     def resizeEvent(self, event) -> None:  # noqa: N802
@@ -307,6 +337,22 @@ class _Scroll(QScrollArea):
         canvas = self.widget()
         if isinstance(canvas, VolumesCanvas):
             canvas.fit(self.viewport().width(), self.viewport().height())
+
+    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
+        """The wheel zooms, as on the canvas, keeping the point under the pointer where it is."""
+        canvas = self.widget()
+        delta = event.angleDelta().y()
+        if not isinstance(canvas, VolumesCanvas) or canvas.picture is None or not delta:
+            super().wheelEvent(event)
+            return
+        at = canvas.mapFrom(self.viewport(), event.position().toPoint())
+        point = canvas.to_picture(QPointF(at))
+        canvas.zoom_to(canvas.zoom() * 1.0015**delta)
+        canvas.resize(canvas.minimumSize().expandedTo(self.viewport().size()))
+        moved = canvas.to_widget((point.x(), point.y())) - event.position()
+        self.horizontalScrollBar().setValue(round(moved.x()))
+        self.verticalScrollBar().setValue(round(moved.y()))
+        event.accept()
 
 
 class VolumesView(QWidget):
@@ -353,6 +399,10 @@ class VolumesView(QWidget):
         if scene is not None:
             scene.installEventFilter(self)
             scene.selectionChanged.connect(self._selection_changed)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
+        """Wide enough to read a small network's volumes and labels when the dock opens."""
+        return QSize(OPEN_WIDTH, OPEN_HEIGHT)
 
     # Following the editor ---------------------------------------------------------------------------
 
