@@ -173,6 +173,6 @@ STOCHASTIC_DEPTH = BlockType(
     id_base=lambda p: "drop_path",
     imports={"stochastic_depth": _import_stochastic_depth},
     short=lambda p: "drop path",
-    caption=lambda p: f"drop path {p['p']:g}",
+    caption=lambda p: f"drop path {p['p']:.2g}",
     idea=lambda p: ("stochastic depth: randomly skipped residual blocks", "https://arxiv.org/abs/1603.09382"),
 )
