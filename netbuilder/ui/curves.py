@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 from netbuilder.core.atomic import text_writer
 from netbuilder.ui import theme
 from netbuilder.ui.flow import FlowLayout, together
-from netbuilder.ui.render import save_image
+from netbuilder.ui.image_file import save_image
 from netbuilder.ui.series import Growing, RunSeries, Smoothed, diverged_at, finite_range
 
 # Each tick redraws one plot, in turn (a plot takes several ms to paint): each plot is new 3 times a second,
@@ -173,6 +173,10 @@ class _Plot(pg.PlotWidget):
         self.readout.setPos(top_left[0][0], top_left[1][1])
 
 
+def _diverged_note(step: int | None) -> str:
+    return f" (diverged at step {step:,})" if step is not None else ""
+
+
 class CurvesPanel(QWidget):
     """Loss (per batch raw and smoothed, per epoch train and validation), accuracy and learning rate."""
 
@@ -187,7 +191,7 @@ class CurvesPanel(QWidget):
         self.stale: list[_Plot] = []  # plots whose curves have new data, redrawn one per tick
         self.note = ""  # what the last export did
         self.divergence_marks: list[pg.InfiniteLine] = []  # on the loss plot, one per diverged run
-        self.diverged: set[str] = set()  # the shown runs whose loss diverged
+        self.diverged: dict[str, int] = {}  # the shown runs whose loss diverged: the step where it did
 
         self.smoothing = QSlider(Qt.Orientation.Horizontal, minimum=0, maximum=999, value=600)
         self.smoothing_label = QLabel()
@@ -271,8 +275,7 @@ class CurvesPanel(QWidget):
     def _fill_legend(self) -> None:
         pal = theme.current()
         entries: list[tuple[QPen, str | None, str]] = [
-            (_pen(run.color, 3), None, run.label + (" (diverged)" if run.name in self.diverged else ""))
-            for run in self.runs
+            (_pen(run.color, 3), None, run.label + _diverged_note(self.diverged.get(run.name))) for run in self.runs
         ]
         key = QColor(pal.text)
         entries += [
@@ -391,20 +394,19 @@ class CurvesPanel(QWidget):
             self.loss.removeItem(marker)
         self.divergence_marks = []
         kept: list[np.ndarray] = []
-        diverged: set[str] = set()
+        diverged: dict[str, int] = {}
         for run in self.runs:
             at = diverged_at(run.batch_loss)
             end = run.batch_loss.x[at] if at is not None else np.inf
             for series in (run.batch_loss, run.train_loss, run.val_loss):
                 kept.append(series.y[series.x < end])
             if at is not None:
-                diverged.add(run.name)
-                step = int(run.batch_loss.x[at])
+                step = diverged[run.name] = int(run.batch_loss.x[at])
                 mark = pg.InfiniteLine(
                     pos=float(run.axis(np.array([step], dtype=np.float64), self.x_mode)[0]),
                     angle=90,
                     pen=_pen(run.color, 1.5, dashed=True),
-                    label=f"diverged at step {step:,}",
+                    label="diverged",  # short, for a narrow plot: the step is in the legend
                     labelOpts={"position": 0.9, "color": run.color, "anchors": [(1, 0), (1, 0)]},
                 )
                 self.loss.addItem(mark, ignoreBounds=True)
