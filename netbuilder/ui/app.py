@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QApplication
 
 from netbuilder.core.document import DocumentError, load
 from netbuilder.core.presets import load_preset
+from netbuilder.ui.image_file import save_image
 from netbuilder.ui.main_window import MainWindow
 
 
@@ -45,8 +46,6 @@ def run(file: str | None, screenshot: str | None = None) -> int:
 
         def shoot() -> None:
             app.processEvents()
-            from netbuilder.ui.render import save_image
-
             try:
                 ok = save_image(window.grab(), screenshot)
             except OSError as e:

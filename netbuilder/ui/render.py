@@ -19,13 +19,21 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRectF, QSize, Qt
-from PySide6.QtGui import QImage, QPainter, QPixmap
+from PySide6.QtGui import QImage, QPainter
 from PySide6.QtSvg import QSvgGenerator
 
 from netbuilder.core.atomic import check_target, write_atomic
 from netbuilder.core.document import Document
 from netbuilder.core.groups import depths
+from netbuilder.core.shapes import check
+from netbuilder.core.volumes import build
 from netbuilder.ui import theme
+from netbuilder.ui.app import application
+from netbuilder.ui.edge_item import settle
+from netbuilder.ui.editor import Editor
+from netbuilder.ui.image_file import save_image
+from netbuilder.ui.scene import CanvasScene
+from netbuilder.ui.volumes_view import paint_picture
 
 MARGIN = 30.0
 MAX_SIDE = 16_384
@@ -43,11 +51,7 @@ def _folded_copy(document: Document, fold_from: int | None) -> Document:
     return Document(graph, document.name, document.description)
 
 
-def _scene(document: Document):  # -> tuple[CanvasScene, QRectF]
-    from netbuilder.ui.edge_item import settle
-    from netbuilder.ui.editor import Editor
-    from netbuilder.ui.scene import CanvasScene
-
+def _scene(document: Document) -> tuple[CanvasScene, QRectF]:
     scene = CanvasScene(Editor(document))
     settle(scene)
     shown = QRectF()
@@ -91,9 +95,6 @@ STYLES = ("canvas", "volumes")
 def volumes_picture(document: Document, scale: float, max_side: int, expand: bool, volume_scale: str = "sqrt"):
     """The volumes picture to draw (groups folded as the document has them, or all expanded), and the scale
     that keeps it within max_side."""
-    from netbuilder.core.shapes import check
-    from netbuilder.core.volumes import build
-
     graph = _folded_copy(document, None).graph if expand else document.graph
     picture = build(graph, check(graph, {}), volume_scale)
     if max(picture.width, picture.height) * scale <= max_side:
@@ -116,8 +117,6 @@ def render(
     check_target(out)
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from netbuilder.ui.app import application
-
     application()
     scale = scale if not out.suffix.lower() == ".svg" else 1.0
     if style == "volumes":
@@ -166,23 +165,7 @@ def _write(out: Path, width: int, height: int, title: str, draw: Callable[[QPain
     return width, height
 
 
-def save_image(image: QImage | QPixmap, path: str | os.PathLike) -> bool:
-    """Write a picture as PNG through core.atomic (a regular file or a new name only); False when Qt cannot
-    encode it. Raises OSError (WriteRefused: a sentence) when path cannot be written."""
-    check_target(path)
-    data = QByteArray()
-    buffer = QBuffer(data)
-    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    if not image.save(buffer, "PNG"):
-        return False
-    buffer.close()
-    write_atomic(path, lambda f: f.write(data.data()))
-    return True
-
-
 def _render_volumes(document: Document, out: Path, scale: float, max_side: int, expand: bool) -> tuple[int, int]:
-    from netbuilder.ui.volumes_view import paint_picture
-
     picture, scale = volumes_picture(document, scale, max_side, expand)
     width = max(1, min(max_side, math.floor(picture.width * scale)))
     height = max(1, min(max_side, math.floor(picture.height * scale)))
