@@ -15,14 +15,23 @@ from netbuilder.ui.jobs import CommandJob
 
 
 def when_modal(kind: type, then: Callable[[QWidget], None]) -> QTimer:
-    """Call `then` with the modal dialog of that kind once it is up (exec() blocks the test until it closes)."""
+    """Call `then` with the modal dialog of that kind once it is up (exec() blocks the test until it closes); a
+    failure in `then` closes the dialog, so that the test fails instead of waiting forever."""
     timer = QTimer()
 
     def poll() -> None:
         dialog = QApplication.activeModalWidget()
-        if isinstance(dialog, kind) and dialog.isVisible():
-            timer.stop()
+        if not (isinstance(dialog, kind) and dialog.isVisible()):
+            return
+        if not dialog.isActiveWindow():  # keys go to the active window: wait until the dialog is
+            dialog.activateWindow()
+            return
+        timer.stop()
+        try:
             then(dialog)
+        except BaseException:
+            dialog.reject()
+            raise
 
     timer.timeout.connect(poll)
     timer.start(20)

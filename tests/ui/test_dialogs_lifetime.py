@@ -10,6 +10,7 @@ import inspect
 import pkgutil
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QDialog
@@ -100,8 +101,11 @@ def test_every_dialog_accepted_with_enter_can_still_be_read_unless_it_deletes_it
         dialog = make()
         deletes_itself = dialog.testAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
 
-        def close(dialog=dialog) -> None:
+        def close(dialog=dialog, name=name) -> None:
             QTest.keyClick(dialog.focusWidget() or dialog, Qt.Key.Key_Escape)
+            if dialog.isVisible():  # Escape did not close it: fail rather than wait in exec() forever
+                dialog.reject()
+                pytest.fail(f"Escape does not close {name}")
 
         QTimer.singleShot(50, close)
         dialog.exec()
