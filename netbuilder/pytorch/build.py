@@ -48,7 +48,8 @@ def step_function(compute: Compute) -> Callable[[list[torch.Tensor]], torch.Tens
 _RESERVED = frozenset(dir(nn.ModuleDict())) | {"self", "torch", "nn", "x", "predict", "__debug__"}
 
 
-def _clashes(name: str) -> bool:
+def clashes(name: str) -> bool:
+    """Whether a name cannot be a layer's as it is: a Python keyword, a mangled name, or one of _RESERVED."""
     mangled = name.startswith("__") and not name.endswith("__")  # self.__a would be stored as _Net__a
     return keyword.iskeyword(name) or mangled or name in _RESERVED
 
@@ -64,7 +65,7 @@ def safe_names(ids: list[str], taken: set[str]) -> dict[str, str]:
     names: dict[str, str] = {}
     for nid in ids:
         name = nid
-        while _clashes(name) or (name != nid and name in taken):
+        while clashes(name) or (name != nid and name in taken):
             name += "_"
         taken.add(name)
         names[nid] = name

@@ -18,7 +18,7 @@ from netbuilder.core.graph import ID_PATTERN, Graph
 from netbuilder.core.plan import Nesting, Plan, Step, Unit, nest, plan, reads
 from netbuilder.core.text import clean, quote
 from netbuilder.pytorch import layers
-from netbuilder.pytorch.build import _clashes, checked, make_layer, python_names, safe_names
+from netbuilder.pytorch.build import checked, clashes, make_layer, python_names, safe_names
 
 MAX_LINE = 79  # PEP 8
 TITLE_LIMIT = 200
@@ -312,7 +312,7 @@ def _local_names(unit: Unit) -> list[str]:
     names: list[str] = []
     for r in raw:
         name = r
-        while _clashes(name) or name in reserved or name in names or (name != r and name in raw):
+        while clashes(name) or name in reserved or name in names or (name != r and name in raw):
             name += "_"
         names.append(name)
     return names

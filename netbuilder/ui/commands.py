@@ -230,7 +230,7 @@ def connect(graph: Graph, edge: Edge) -> Edit:
 
 def disconnect(graph: Graph, edges: list[Edge]) -> Edit:
     n = len(edges)
-    ops: list[Op] = [RemoveEdge(graph, e, graph.edges.index(e)) for e in _back_to_front(graph, edges)]
+    ops: list[Op] = [RemoveEdge(graph, e, graph.edges.index(e)) for e in back_to_front(graph, edges)]
     return Edit(f"Delete {n} connection{'s' if n > 1 else ''}", ops)
 
 
@@ -249,7 +249,7 @@ def move_nodes(
     return Edit(text, [Move(graph, nid, old, new) for nid, (old, new) in moves.items()], view_only=view_only)
 
 
-def _back_to_front(graph: Graph, edges: list[Edge]) -> list[Edge]:
+def back_to_front(graph: Graph, edges: list[Edge]) -> list[Edge]:
     """Edges in reverse document order, so each recorded index is right when undo reinserts them."""
     chosen = set(edges)
     return [e for e in reversed(graph.edges) if e in chosen]
@@ -298,7 +298,7 @@ def delete_blocks(graph: Graph, node_ids: list[str]) -> Edit:
     n = len(removed)
     touching = [e for e in graph.edges if e.src in removed or e.dst in removed]
     ops: list[Op] = _leaving_groups(graph, removed)
-    ops += [RemoveEdge(graph, e, graph.edges.index(e)) for e in _back_to_front(graph, touching)]
+    ops += [RemoveEdge(graph, e, graph.edges.index(e)) for e in back_to_front(graph, touching)]
     order = list(graph.nodes)
     ops += [RemoveNode(graph, graph.nodes[nid].copy(), order.index(nid)) for nid in reversed(order) if nid in removed]
     ops += [AddEdge(graph, e) for e in _bypasses(graph, removed)]
@@ -350,7 +350,7 @@ def _pasted_groups(graph: Graph, pasted: Graph, renamed: dict[str, str]) -> list
     fresh: dict[str, str] = {}
     for gid in pasted.groups:
         if gid in kept:
-            fresh[gid] = gid if gid not in taken.nodes and gid not in taken.groups else _fresh_group_id(taken)
+            fresh[gid] = gid if gid not in taken.nodes and gid not in taken.groups else fresh_group_id(taken)
             taken.groups[fresh[gid]] = pasted.groups[gid]
     order = sorted(kept, key=lambda g: -depth(pasted, g))
     ops: list[Op] = []
@@ -507,7 +507,8 @@ def add_below(graph: Graph, above: str, block_type: str, params: dict[str, Any])
 # Groups ----------------------------------------------------------------------------------------------
 
 
-def _fresh_group_id(graph: Graph, base: str = "group") -> str:
+def fresh_group_id(graph: Graph, base: str = "group") -> str:
+    """The first of base1, base2, … that is neither a block's id nor a group's."""
     n = 1
     while (gid := f"{base}{n}") in graph.nodes or gid in graph.groups:
         n += 1
@@ -530,7 +531,7 @@ def group_units(graph: Graph, units: list[str], name: str = "") -> Edit | None:
     holder = holders.pop()
     if holder is not None and set(graph.groups[holder].members) <= set(units):
         return None
-    gid = _fresh_group_id(graph)
+    gid = fresh_group_id(graph)
     order = [m for m in (graph.groups[holder].members if holder else [*graph.nodes, *graph.groups]) if m in units]
     group = Group(gid, name or f"group {gid.removeprefix('group')}", order, folded=False)
     if holder is None:

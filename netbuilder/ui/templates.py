@@ -16,8 +16,8 @@ from netbuilder.ui.commands import (
     Op,
     RemoveEdge,
     SetGroup,
-    _back_to_front,
-    _fresh_group_id,
+    back_to_front,
+    fresh_group_id,
 )
 from netbuilder.ui.editor import Editor
 from netbuilder.ui.items import NODE_W
@@ -64,7 +64,7 @@ def squeeze_excite(graph: Graph, result: Check, above: str) -> Edit | str:
         for nid, n in graph.nodes.items()
         if nid in reached and n.position is not None and n.position[1] > y
     ]
-    fed = _back_to_front(graph, graph.out_edges(above))  # the Multiply takes over what `above` fed
+    fed = back_to_front(graph, graph.out_edges(above))  # the Multiply takes over what `above` fed
     ops += [RemoveEdge(graph, edge, graph.edges.index(edge)) for edge in fed]
     ops += [AddNode(graph, node) for node in (*nodes, mul)]
     ops += [AddEdge(graph, Edge(mul.id, edge.dst, edge.port)) for edge in reversed(fed)]
@@ -74,7 +74,7 @@ def squeeze_excite(graph: Graph, result: Check, above: str) -> Edit | str:
         AddEdge(graph, Edge(above, mul.id, 0)),
         AddEdge(graph, Edge(nodes[-1].id, mul.id, 1)),
     ]
-    group = Group(_fresh_group_id(graph, "se"), "SqueezeExcite", [n.id for n in (*nodes, mul)], folded=False)
+    group = Group(fresh_group_id(graph, "se"), "SqueezeExcite", [n.id for n in (*nodes, mul)], folded=False)
     ops.append(AddGroup(graph, group))
     parent = parents(graph).get(above)
     if parent is not None:  # the unit belongs where the block it gates does (a stage, a residual block)
