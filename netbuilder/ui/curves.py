@@ -32,7 +32,7 @@ from netbuilder.ui.series import Growing, RunSeries, Smoothed, diverged_at, fini
 # and the window never waits long for the curves.
 REDRAW_MS = 110
 X_AXES = {"step": "step", "epoch": "epoch", "wall time (s)": "time"}
-MIN_PLOT_WIDTH, MIN_PLOT_HEIGHT = 100, 80  # three side by side fit the training dock at 1280×800
+MIN_PLOT_WIDTH, MIN_PLOT_HEIGHT = 100, 60  # three side by side fit the training dock at 1280×800, two runs overlaid
 LABELLED_HEIGHT = 150  # a plot shorter than this leaves out the x axis's name
 
 
@@ -154,6 +154,9 @@ class _Plot(pg.PlotWidget):
     def sizeHint(self) -> QSize:  # noqa: N802
         """Small: the plots take the room left (a page that scrolls grows to its contents' preferred height)."""
         return QSize(MIN_PLOT_WIDTH, MIN_PLOT_HEIGHT)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        return QSize(MIN_PLOT_WIDTH, MIN_PLOT_HEIGHT)  # not a scroll area's (it never scrolls)
 
     def _moved(self, pos) -> None:
         if not self.plotItem.vb.sceneBoundingRect().contains(pos) or self.reference is None:

@@ -223,3 +223,22 @@ def test_look_inside_opens_tall_enough_for_its_stats_line(window, qtbot):
     seen = seen_part(look.stats)
     assert seen.height() == look.stats.height() and seen.width() == look.stats.width(), (seen, look.stats.size())
     assert not clipped(window.look_inside_dock)
+
+
+def test_two_overlaid_runs_still_fit_the_curves_tab(window, qtbot):
+    from netbuilder.ui.series import RunSeries
+
+    runs = []
+    for i, diverge in enumerate((None, 400)):
+        run = RunSeries(f"seed_cnn-20261207-10101{i}", f"#0083C{i}", dataset="cifar10")
+        for t in range(1, 601):
+            loss = 1e33 if diverge and t >= diverge else 2.3 * np.exp(-t / 150) + 0.3
+            run.add_batch((t - 1) // 200 + 1, (t - 1) % 200 + 1, 200, loss, 1 - np.exp(-t / 200), 1e-3, t * 0.01)
+        runs.append(run)
+    curves = window.training.curves
+    curves.set_runs(runs)
+    _settle(qtbot)
+    problems = no_scrollbars(window.training.tabs.widget(0)) + clipped(curves)
+    for plot in (curves.loss, curves.accuracy, curves.lr):
+        problems += axes_outside(plot)
+    assert not problems, "\n".join(problems)
