@@ -57,6 +57,7 @@ def test_file_import_with_real_key_presses(tmp_path):
         xdo("type", "--delay", 20, "3,32,32")
         xdo("key", "Return")
         imported = next_report()
+        assert "error" not in imported, imported["error"]
         assert imported == {"adds": 8, "on_canvas": True, "valid": True, "title": imported["title"]}, imported
         assert imported["title"].startswith("resnet")
         assert app.wait(10) == 0
