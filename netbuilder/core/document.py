@@ -127,11 +127,7 @@ def _parse_node(source: str, where: str, raw: Any) -> Node:
     params = {str(k): _param_value(source, f"{where}.params.{k}", v) for k, v in params.items()}
     position = raw.get("position")
     if position is not None:
-        ok = (
-            isinstance(position, list)
-            and len(position) == 2
-            and all(is_number(v) and abs(v) < 1e9 for v in position)
-        )
+        ok = isinstance(position, list) and len(position) == 2 and all(is_number(v) and abs(v) < 1e9 for v in position)
         if not ok:
             raise _fail(source, f"{where}.position", "expected [x, y] with two numbers.")
         position = (float(position[0]), float(position[1]))

@@ -14,7 +14,13 @@ from netbuilder.core.blocks import REGISTRY
 from netbuilder.ui import theme
 
 if TYPE_CHECKING:
-    from netbuilder.ui.edge_item import EdgeItem
+    from typing import Protocol
+
+    class Wire(Protocol):
+        """A block's wire (ui/edge_item.py's EdgeItem, which imports this module): it follows the block."""
+
+        def adjust(self) -> None: ...
+
 
 NODE_W = 230.0
 NODE_H = 66.0
@@ -167,7 +173,7 @@ class NodeItem(QGraphicsItem):
         super().__init__()
         self.node_id, self.block_type = node_id, block_type
         self.view = NodeView(f"{block_type}", "", "?", "", None, False, "")
-        self.edges: list[EdgeItem] = []
+        self.edges: list[Wire] = []
         self.health: tuple[str, str] | None = None  # (state, sentences) of the latest training health record
         self.outer_group: str | None = None  # the outermost expanded group around it (set by the scene)
         self.inputs: list[PortItem] = []

@@ -1,0 +1,162 @@
+"""The package's modules import each other without circles, and no module takes another's private names.
+
+Every import counts, top-level and inside functions alike: an import moved into a function to dodge a
+circle still ties the two modules together, so the walk reads each module's whole syntax tree.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[1] / "netbuilder"
+ROOT = PACKAGE.name
+
+
+def _modules() -> dict[str, Path]:
+    """Dotted module name -> file, for every module in the package."""
+    found = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts.pop()
+        found[".".join(parts)] = path
+    return found
+
+
+MODULES = _modules()
+
+
+def _base(module: str, path: Path, node: ast.ImportFrom) -> str:
+    """The absolute name `from <base> import ...` refers to."""
+    if not node.level:
+        return node.module or ""
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    for _ in range(node.level - 1):
+        package = package.rpartition(".")[0]
+    return f"{package}.{node.module}" if node.module else package
+
+
+def _owner(name: str) -> str | None:
+    """The package module that defines `name` (the longest module prefix)."""
+    while name:
+        if name in MODULES:
+            return name
+        name = name.rpartition(".")[0]
+    return None
+
+
+def _imports(module: str, path: Path) -> list[tuple[str, str | None, int]]:
+    """(imported module, name taken from it or None, line) for every import in the module, at any depth."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if (target := _owner(alias.name)) is not None:
+                    found.append((target, None, node.lineno))
+        elif isinstance(node, ast.ImportFrom):
+            base = _base(module, path, node)
+            for alias in node.names:
+                submodule = f"{base}.{alias.name}"
+                if submodule in MODULES:  # `from . import x` names a module
+                    found.append((submodule, None, node.lineno))
+                elif (target := _owner(base)) is not None:
+                    found.append((target, alias.name, node.lineno))
+    return found
+
+
+def _graph() -> dict[str, set[str]]:
+    graph: dict[str, set[str]] = {name: set() for name in MODULES}
+    for module, path in MODULES.items():
+        for target, _, _ in _imports(module, path):
+            if target != module and not module.startswith(target + "."):  # a package's own parent is no edge
+                graph[module].add(target)
+    return graph
+
+
+def _circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components with more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in sorted(graph[node]):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                top = stack.pop()
+                on_stack.discard(top)
+                component.append(top)
+                if top == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def _cycle(graph: dict[str, set[str]], component: list[str]) -> list[str]:
+    """One concrete loop through the component's first module, for the failure message."""
+    members = set(component)
+    start = component[0]
+    paths = {start: [start]}
+    queue = [start]
+    while queue:
+        node = queue.pop(0)
+        for nxt in sorted(graph[node] & members):
+            if nxt == start:
+                return paths[node] + [start]
+            if nxt not in paths:
+                paths[nxt] = paths[node] + [nxt]
+                queue.append(nxt)
+    return component
+
+
+def test_walker_sees_function_level_and_relative_imports(tmp_path):
+    """The walk resolves `from . import x`, `from .m import y` and imports inside functions."""
+    module = f"{ROOT}.core.graph"
+    source = "from . import shapes\ndef f():\n    from .groups import Group\n    import netbuilder.core.plan\n"
+    path = tmp_path / "graph.py"
+    path.write_text(source, encoding="utf-8")
+    found = {(target, name) for target, name, _ in _imports(module, path)}
+    assert found == {
+        (f"{ROOT}.core.shapes", None),
+        (f"{ROOT}.core.groups", "Group"),
+        (f"{ROOT}.core.plan", None),
+    }
+
+
+def test_circle_finder_reports_a_loop():
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    assert _circles(graph) == [["a", "b", "c"]]
+    assert _cycle(graph, ["a", "b", "c"]) == ["a", "b", "c", "a"]
+
+
+def test_no_import_circles():
+    graph = _graph()
+    loops = [" -> ".join(_cycle(graph, component)) for component in _circles(graph)]
+    assert not loops, "modules import each other in a circle:\n" + "\n".join(loops)
+
+
+def test_no_private_names_across_modules():
+    taken = [
+        f"{path.relative_to(PACKAGE.parent)}:{line} takes {name} from {target}"
+        for module, path in MODULES.items()
+        for target, name, line in _imports(module, path)
+        if target != module and name is not None and name.startswith("_") and not name.startswith("__")
+    ]
+    assert not taken, "private names used outside their module:\n" + "\n".join(taken)
