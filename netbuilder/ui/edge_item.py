@@ -210,6 +210,10 @@ class EdgeItem(QGraphicsPathItem):
             _pending(scene).add(self)
 
     def _measure(self) -> None:
+        self._place_label()
+        self._bounds = self._drawn_bounds()
+
+    def _place_label(self) -> None:
         if self._lane is not None:
             r = self._routed_label
             width = min(_label_width(self.label), r[2] - r[0]) if r and self.label else 0.0
@@ -219,20 +223,31 @@ class EdgeItem(QGraphicsPathItem):
             # Into a port with others to its right (an Add), where a skip may come in from its lane: label left.
             left = self.port < len(getattr(self.dst, "inputs", ())) - 1
             self._label_rect = QRectF(mid.x() - 6 - width if left else mid.x() + 6, mid.y() - 9, width, 18)
-        self._bounds = (
-            self._path_bounds.united(self._label_rect) if not self._label_rect.isEmpty() else self._path_bounds
-        )
+
+    def _drawn_bounds(self) -> QRectF:
+        """What the wire and its label cover now."""
+        return self._path_bounds.united(self._label_rect) if not self._label_rect.isEmpty() else self._path_bounds
 
     def set_label(self, text: str, broken: bool) -> None:
-        if (text, broken) != (self.label, self.broken):
-            self.prepareGeometryChange()
-            self.label, self.broken = text, broken
-            room = self._routed_label  # the place routing found beside the lane: a label that fits stays there
-            wider = room is None or _label_width(text) > room[2] - room[0] + 0.5
-            if self._lane is not None and wider and self.scene() is not None:
-                _pending(self.scene()).add(self)  # a routed wire finds room for the label beside its lane
-            self._measure()
-            self.update()
+        """Show another volume. The bounds only grow here (they shrink when the wire moves): a label that fits
+        where a label was (the same length in the fixed-width font, or shorter) changes no geometry, so the
+        scene's index is left alone, which is most of an edit's cost on a big network."""
+        if (text, broken) == (self.label, self.broken):
+            return
+        recolored, old_text = broken != self.broken, self.label
+        self.label, self.broken = text, broken
+        room = self._routed_label  # the place routing found beside the lane: a label that fits stays there
+        wider = room is None or _label_width(text) > room[2] - room[0] + 0.5
+        if self._lane is not None and wider and self.scene() is not None:
+            _pending(self.scene()).add(self)  # a routed wire finds room for the label beside its lane
+        old = self._label_rect
+        if _label_width(text) != _label_width(old_text):  # else its label keeps its place and size
+            self._place_label()
+            drawn = self._drawn_bounds()
+            if not self._bounds.contains(drawn):
+                self.prepareGeometryChange()
+                self._bounds = self._bounds.united(drawn)
+        self.update(self._bounds if recolored else old.united(self._label_rect))
 
     def shape(self) -> QPainterPath:
         stroker = QPainterPathStroker()

@@ -8,24 +8,29 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen, QPolygonF
-from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
+from PySide6.QtWidgets import (
+    QGraphicsEllipseItem,
+    QGraphicsItem,
+    QGraphicsRectItem,
+    QStyleOptionGraphicsItem,
+    QWidget,
+)
 
 from netbuilder.core.blocks import REGISTRY
 from netbuilder.ui import theme
 
 if TYPE_CHECKING:
-    from typing import Protocol
+    from collections.abc import Callable
 
-    class Wire(Protocol):
-        """A block's wire (ui/edge_item.py's EdgeItem, which imports this module): it follows the block."""
-
-        def adjust(self) -> None: ...
-
+    from netbuilder.core.shapes import NodeCheck
+    from netbuilder.ui.edge_item import EdgeItem
 
 NODE_W = 230.0
 NODE_H = 66.0
 HEADER_H = 22.0
 PORT_R = 5.5
+PORT_BOUNDS = QRectF(-PORT_R - 4, -PORT_R - 4, 2 * PORT_R + 8, 2 * PORT_R + 8)
+NODE_BOUNDS = QRectF(-12, -12, NODE_W + 24, NODE_H + 24)
 MIN_TEXT_PX = 8.0  # text smaller than this on screen is not drawn: the item draws a simpler face instead
 
 # While a list, every text the canvas draws is recorded in it as (text, its height on screen in pixels), so a
@@ -127,25 +132,19 @@ def category_color(block_type: str) -> QColor:
     return theme.CATEGORY_COLORS.get(block.category if block else "", theme.CATEGORY_COLORS["data"])
 
 
-class PortItem(QGraphicsItem):
-    """An input (top edge) or output (bottom edge) connector of a block."""
+class PortItem(QGraphicsEllipseItem):
+    """An input (top edge) or output (bottom edge) connector of a block. Its bounds and shape are Qt's (an
+    ellipse item's, without pen): Qt asks for them many times per frame, and a call into Python costs."""
 
     def __init__(self, node: NodeItem, is_input: bool, index: int) -> None:
-        super().__init__(node)
+        super().__init__(PORT_BOUNDS, node)
+        self.setPen(Qt.PenStyle.NoPen)
         self.node, self.is_input, self.index = node, is_input, index
         self.setAcceptHoverEvents(True)
         self.setCursor(Qt.CursorShape.CrossCursor)
         self.hovered = False
         self.setZValue(2)
-
-    def boundingRect(self) -> QRectF:  # noqa: N802 (Qt's name)
-        r = PORT_R + 4
-        return QRectF(-r, -r, 2 * r, 2 * r)
-
-    def shape(self) -> QPainterPath:
-        path = QPainterPath()
-        path.addEllipse(self.boundingRect())
-        return path
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)  # painted again on hover and zoom only
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         if getattr(self.parentItem(), "outer_group", None) is not None and far(lod_of(painter)):
@@ -166,14 +165,18 @@ class PortItem(QGraphicsItem):
         self.update()
 
 
-class NodeItem(QGraphicsItem):
-    """A block: a coloured header with its type and id, its settings, and its output volume."""
+class NodeItem(QGraphicsRectItem):
+    """A block: a coloured header with its type and id, its settings, and its output volume. Its bounds are Qt's
+    (a rectangle item's, without pen), asked for many times per frame."""
 
     def __init__(self, node_id: str, block_type: str, n_inputs: int) -> None:
-        super().__init__()
+        super().__init__(NODE_BOUNDS)
+        self.setPen(Qt.PenStyle.NoPen)
         self.node_id, self.block_type = node_id, block_type
-        self.view = NodeView(f"{block_type}", "", "?", "", None, False, "")
-        self.edges: list[Wire] = []
+        self._view = NodeView(f"{block_type}", "", "?", "", None, False, "")
+        self._make_view: Callable[[], NodeView] | None = None
+        self.checked: NodeCheck | None = None  # the check result its view comes from (the scene skips the same)
+        self.edges: list[EdgeItem] = []
         self.health: tuple[str, str] | None = None  # (state, sentences) of the latest training health record
         self.outer_group: str | None = None  # the outermost expanded group around it (set by the scene)
         self.inputs: list[PortItem] = []
@@ -212,10 +215,25 @@ class NodeItem(QGraphicsItem):
     def output_pos(self) -> QPointF:
         return self.output.scenePos()
 
+    @property
+    def view(self) -> NodeView:
+        """What it shows, made when first asked for (painted, hovered) after apply_later."""
+        if self._make_view is not None:
+            self._view, self._make_view = self._make_view(), None
+        return self._view
+
     def apply(self, view: NodeView) -> None:
         if view == self.view:
             return
-        self.view = view
+        self._view = view
+        if self.hovered:
+            self.setToolTip(self.tooltip())
+        self.update()
+
+    def apply_later(self, make: Callable[[], NodeView]) -> None:
+        """Show the view `make` returns, made when first needed: an edit changes hundreds of blocks, and only
+        those in sight are painted."""
+        self._make_view = make
         if self.hovered:
             self.setToolTip(self.tooltip())
         self.update()
@@ -235,9 +253,6 @@ class NodeItem(QGraphicsItem):
             return self.view.tooltip
         state, text = self.health
         return f"{self.view.tooltip}\n\nTraining health: {state}" + (f"\n{text}" if text else "")
-
-    def boundingRect(self) -> QRectF:  # noqa: N802
-        return QRectF(-12, -12, NODE_W + 24, NODE_H + 24)
 
     def shape(self) -> QPainterPath:
         path = QPainterPath()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bisect import bisect_right
+from functools import partial
 
 from PySide6.QtCore import QObject, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QPainter, QPen
@@ -403,16 +404,21 @@ class CanvasScene(QGraphicsScene):
                 blocks = len(blocks_in(graph, gid))
                 card.apply(group_view(graph.groups[gid].name, facts(graph, result, gid), blocks))
         for nid, item in self.node_items.items():
-            if nid not in result.nodes:
+            res = result.nodes.get(nid)
+            if res is None or res == item.checked:  # what a block shows follows from its type and its check
                 continue
+            item.checked = res
             block = REGISTRY.get(graph.nodes[nid].type)
-            values = result.nodes[nid].values
-            if block is not None and values is not None:
-                item.set_input_count(block.inputs(values))
-            item.apply(node_view(graph, result, nid))
+            if block is not None and res.values is not None:
+                item.set_input_count(block.inputs(res.values))
+            item.apply_later(partial(node_view, graph, result, nid))
+        labels: dict[str, str | None] = {}
         for edge, item in self.edge_items.items():
-            shape = result.nodes[edge.src].output_shape if edge.src in result.nodes else None
-            item.set_label(fmt_shape(shape) if shape is not None else "?", shape is None)
+            if edge.src not in labels:
+                shape = result.nodes[edge.src].output_shape if edge.src in result.nodes else None
+                labels[edge.src] = fmt_shape(shape) if shape is not None else None
+            label = labels[edge.src]
+            item.set_label(label or "?", label is None)
 
     def set_health(self, marks: dict[str, tuple[str, str]]) -> None:
         """Training health marks by block id: (state, its sentences); blocks not named lose theirs."""

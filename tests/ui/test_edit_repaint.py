@@ -1,0 +1,47 @@
+"""An edit touches only what it changed on the canvas: wires whose volume keeps its width keep their geometry,
+and blocks whose check did not change are not described again (the edit → repaint benchmark's cost)."""
+
+from __future__ import annotations
+
+from gestures import click_node
+from PySide6.QtWidgets import QApplication
+from test_canvas import set_spin
+
+from netbuilder.core.graph import Edge
+from netbuilder.ui import scene as scene_module
+from netbuilder.ui.edge_item import EdgeItem
+
+
+def test_a_volume_of_the_same_width_changes_no_wire_geometry_and_a_wider_one_fits(make_window, monkeypatch):
+    window = make_window()
+    wire = window.scene.edge_items[Edge("conv1", "relu1")]
+    assert wire.label == "12×32×32"
+    bounds = wire.boundingRect()
+    changed: list[EdgeItem] = []
+    original = EdgeItem.prepareGeometryChange
+    monkeypatch.setattr(EdgeItem, "prepareGeometryChange", lambda self: (changed.append(self), original(self))[1])
+    click_node(window, "conv1")
+    set_spin(window.inspector.fields["out_channels"].widget, 16)
+    assert wire.label == "16×32×32" and window.scene.edge_items[Edge("relu1", "pool1")].label == "16×32×32"
+    assert changed == [] and wire.boundingRect() == bounds  # the scene's index is left alone
+
+    set_spin(window.inspector.fields["out_channels"].widget, 128)
+    assert wire.label == "128×32×32"
+    assert wire.boundingRect().contains(wire._label_rect)  # the wider label lies inside what is repainted
+    assert wire._label_rect.width() > 0
+
+
+def test_an_edit_describes_again_only_the_blocks_whose_check_changed(make_window, monkeypatch):
+    window = make_window()
+    described: list[str] = []
+    node_view = scene_module.node_view
+    monkeypatch.setattr(
+        scene_module, "node_view", lambda graph, result, nid: (described.append(nid), node_view(graph, result, nid))[1]
+    )
+    click_node(window, "fc1")
+    set_spin(window.inspector.fields["out_features"].widget, 20)
+    QApplication.processEvents()
+    window.view.viewport().repaint()
+    assert window.scene.node_items["fc1"].view.volume == "20"
+    assert window.scene.node_items["conv1"].view.volume == "12×32×32"
+    assert described == ["fc1"]  # made once, when first painted or asked for; the others keep theirs
