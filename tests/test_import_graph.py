@@ -65,6 +65,26 @@ def _imports(module: str, path: Path) -> list[tuple[str, str | None, int]]:
     return found
 
 
+def _names_taken(module: str, path: Path) -> list[tuple[str, str, int]]:
+    """(module, name, line) for every name this module takes from another: `from m import name`, and
+    `m.name` where m is a package module it imported under that name."""
+    taken = [(target, name, line) for target, name, line in _imports(module, path) if name is not None]
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    bound: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            bound.update({alias.asname: alias.name for alias in node.names if alias.asname and alias.name in MODULES})
+        elif isinstance(node, ast.ImportFrom):
+            base = _base(module, path, node)
+            for alias in node.names:
+                if f"{base}.{alias.name}" in MODULES:
+                    bound[alias.asname or alias.name] = f"{base}.{alias.name}"
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in bound:
+            taken.append((bound[node.value.id], node.attr, node.lineno))
+    return taken
+
+
 def _graph() -> dict[str, set[str]]:
     graph: dict[str, set[str]] = {name: set() for name in MODULES}
     for module, path in MODULES.items():
@@ -140,6 +160,15 @@ def test_walker_sees_function_level_and_relative_imports(tmp_path):
     }
 
 
+def test_private_names_are_seen_imported_and_through_a_module(tmp_path):
+    module = f"{ROOT}.core.graph"
+    source = "from . import shapes\nfrom .groups import _rank_in\nshapes._memo\n"
+    path = tmp_path / "graph.py"
+    path.write_text(source, encoding="utf-8")
+    found = {(target, name) for target, name, _ in _names_taken(module, path)}
+    assert found == {(f"{ROOT}.core.groups", "_rank_in"), (f"{ROOT}.core.shapes", "_memo")}
+
+
 def test_circle_finder_reports_a_loop():
     graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
     assert _circles(graph) == [["a", "b", "c"]]
@@ -156,7 +185,7 @@ def test_no_private_names_across_modules():
     taken = [
         f"{path.relative_to(PACKAGE.parent)}:{line} takes {name} from {target}"
         for module, path in MODULES.items()
-        for target, name, line in _imports(module, path)
-        if target != module and name is not None and name.startswith("_") and not name.startswith("__")
+        for target, name, line in _names_taken(module, path)
+        if target != module and name.startswith("_") and not name.startswith("__")
     ]
     assert not taken, "private names used outside their module:\n" + "\n".join(taken)
