@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, QTimer
+from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, QSize, Qt, QTimer
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen, QPolygonF
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -72,8 +72,15 @@ class Legend(QWidget):
             w = self.SAMPLE + 6 + metrics.horizontalAdvance(text)
             if x > 0 and x + w > width:
                 x, y = 0.0, y + line
-            out.append((QRectF(x, y, w, line), i))
-            x += w + self.GAP
+            if w <= width:
+                out.append((QRectF(x, y, w, line), i))
+                x += w + self.GAP
+                continue
+            # Wider than the legend: a row of its own, the text wrapped.
+            room = QRect(0, 0, max(1, width - self.SAMPLE - 6), 10_000)
+            height = metrics.boundingRect(room, Qt.TextFlag.TextWordWrap, text).height() + 4
+            out.append((QRectF(0, y, width, height), i))
+            x, y = 0.0, y + height
         return out
 
     def hasHeightForWidth(self) -> bool:  # noqa: N802 (Qt's name)
@@ -96,9 +103,10 @@ class Legend(QWidget):
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         text_color = theme.current().text
+        line = self.fontMetrics().height() + 4
         for rect, i in self._layout(self.width()):
             pen, symbol, text = self.entries[i]
-            mid = rect.center().y()
+            mid = rect.top() + line / 2
             painter.setPen(pen)
             painter.drawLine(QPointF(rect.left() + 1, mid), QPointF(rect.left() + self.SAMPLE - 1, mid))
             if symbol is not None:
@@ -113,7 +121,9 @@ class Legend(QWidget):
             painter.setPen(text_color)
             painter.drawText(
                 QRectF(rect.left() + self.SAMPLE + 6, rect.top(), rect.width() - self.SAMPLE - 6, rect.height()),
-                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                Qt.AlignmentFlag.AlignLeft
+                | Qt.AlignmentFlag.AlignVCenter
+                | (Qt.TextFlag.TextWordWrap if rect.height() > line else Qt.TextFlag(0)),
                 text,
             )
 
@@ -177,7 +187,7 @@ class _Plot(pg.PlotWidget):
 
 
 def _diverged_note(step: int | None) -> str:
-    return f" (diverged at step {step:,})" if step is not None else ""
+    return " (diverged)" if step is not None else ""  # short: one legend line; the step is on the plot
 
 
 class CurvesPanel(QWidget):
@@ -409,7 +419,7 @@ class CurvesPanel(QWidget):
                     pos=float(run.axis(np.array([step], dtype=np.float64), self.x_mode)[0]),
                     angle=90,
                     pen=_pen(run.color, 1.5, dashed=True),
-                    label="diverged",  # short, for a narrow plot: the step is in the legend
+                    label=f"diverged\nat step {step:,}",  # two short lines fit a narrow plot
                     labelOpts={"position": 0.9, "color": run.color, "anchors": [(1, 0), (1, 0)]},
                 )
                 self.loss.addItem(mark, ignoreBounds=True)

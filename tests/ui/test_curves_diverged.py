@@ -57,9 +57,9 @@ def test_a_diverged_run_leaves_the_others_readable_and_is_marked(qtbot, log):
         low, high = 10**low, 10**high
     assert low <= 0.31 and 2.4 <= high <= 5, (low, high)  # the finite losses fill the plot, 1e33 is off it
     labels = [mark.label.toPlainText() for mark in panel.divergence_marks]
-    assert labels == ["diverged"]
+    assert labels == ["diverged\nat step 151"]
     assert panel.divergence_marks[0].value() == 151
-    assert any(text.endswith("(diverged at step 151)") and "bad" in text for _, _, text in panel.legend.entries)
+    assert any(text.endswith("(diverged)") and "bad" in text for _, _, text in panel.legend.entries)
     panel.x_axis.setCurrentText("epoch")  # the mark moves with the x axis
     qtbot.waitUntil(lambda: panel.divergence_marks and panel.divergence_marks[0].value() == pytest.approx(151 / 300))
 
