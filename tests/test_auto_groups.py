@@ -104,7 +104,7 @@ def test_a_custom_module_is_grouped_as_its_sequentials_are():
 def test_without_the_module_stack_groups_come_from_names_and_neighbours(monkeypatch):
     model = torchvision.models.resnet18(weights=None)
     expected = translate(model, (3, 32, 32), "resnet18").document.graph.groups
-    original = trace._trace
+    original = trace.translation.trace_module
 
     def forgetful(*args):
         traced = original(*args)
@@ -112,7 +112,7 @@ def test_without_the_module_stack_groups_come_from_names_and_neighbours(monkeypa
             node.meta.pop("nn_module_stack", None)
         return traced
 
-    monkeypatch.setattr(trace, "_trace", forgetful)
+    monkeypatch.setattr(trace.translation, "trace_module", forgetful)
     assert translate(model, (3, 32, 32), "resnet18").document.graph.groups == expected
 
 

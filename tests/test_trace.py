@@ -127,7 +127,7 @@ def test_resnet_cifar_preset_is_torchvision_resnet18_adapted_to_32x32():
 
 def test_torchvision_listing_keeps_the_models_that_translate(monkeypatch):
     # The whole listing takes about half a minute; three models show each path (meta, RegNet's CPU, refused).
-    monkeypatch.setattr(trace, "torchvision_names", lambda: ["mobilenet_v2", "regnet_x_400mf", "swin_t"])
+    monkeypatch.setattr(trace.sources, "torchvision_names", lambda: ["mobilenet_v2", "regnet_x_400mf", "swin_t"])
     trace.torchvision_models.cache_clear()
     try:
         assert trace.torchvision_models() == (("mobilenet_v2", (3, 224, 224)), ("regnet_x_400mf", (3, 224, 224)))

@@ -1,0 +1,135 @@
+"""The words the trace reads a torch.fx graph with: which functions and tensor methods are which operation (and
+which layer computes the same), how a refusal names a node, and a call's arguments by name."""
+
+from __future__ import annotations
+
+import inspect
+import operator
+from collections.abc import Callable
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import fx, nn
+from torch.fx.operator_schemas import normalize_function
+
+from netbuilder.core.text import clean
+from netbuilder.pytorch.trace.refusals import Unsupported
+
+# Functions, as the layer that computes the same (from their arguments, normalised to keywords).
+FUNCTIONS: dict[Any, Callable[[dict[str, Any]], nn.Module]] = {
+    **{fn: lambda kw: nn.ReLU() for fn in (F.relu, F.relu_, torch.relu, torch.relu_)},
+    **{fn: lambda kw: nn.Sigmoid() for fn in (F.sigmoid, torch.sigmoid, torch.sigmoid_)},
+    **{fn: lambda kw: nn.Tanh() for fn in (F.tanh, torch.tanh, torch.tanh_)},
+    F.silu: lambda kw: nn.SiLU(),
+    F.relu6: lambda kw: nn.ReLU6(),
+    F.hardswish: lambda kw: nn.Hardswish(),
+    F.hardsigmoid: lambda kw: nn.Hardsigmoid(),
+    F.mish: lambda kw: nn.Mish(),
+    F.gelu: lambda kw: nn.GELU(kw.get("approximate", "none")),
+    F.elu: lambda kw: nn.ELU(kw["alpha"]),
+    F.leaky_relu: lambda kw: nn.LeakyReLU(kw["negative_slope"]),
+    **{fn: lambda kw: nn.Softmax(kw["dim"]) for fn in (F.softmax, torch.softmax)},
+    F.max_pool2d: lambda kw: nn.MaxPool2d(
+        kw["kernel_size"], kw["stride"], kw["padding"], kw["dilation"], kw["return_indices"], kw["ceil_mode"]
+    ),
+    F.avg_pool2d: lambda kw: nn.AvgPool2d(
+        kw["kernel_size"], kw["stride"], kw["padding"], kw["ceil_mode"], kw["count_include_pad"], kw["divisor_override"]
+    ),
+    F.adaptive_avg_pool2d: lambda kw: nn.AdaptiveAvgPool2d(kw["output_size"]),
+    F.adaptive_max_pool2d: lambda kw: nn.AdaptiveMaxPool2d(kw["output_size"]),
+    torch.flatten: lambda kw: nn.Flatten(kw["start_dim"], kw["end_dim"]),
+}
+# Tensor methods, as the torch function with the same arguments.
+METHODS = {
+    name: getattr(torch, name)
+    for name in ("relu", "relu_", "sigmoid", "sigmoid_", "tanh", "tanh_", "softmax", "flatten")
+}
+ADDS = {operator.add, operator.iadd, torch.add, "add", "add_", "__add__"}
+MULS = {operator.mul, operator.imul, torch.mul, torch.multiply, "mul", "mul_", "__mul__", "multiply"}
+CATS = {torch.cat, torch.concat, torch.concatenate}
+RESHAPES = {"view", "reshape", torch.reshape}
+IDENTITIES = {"contiguous"}
+MEANS = {"mean", torch.mean}
+SPLITS = {"chunk", "split", torch.chunk, torch.split}
+NARROWS = {"narrow", torch.narrow}
+FLATTENS = {"flatten", torch.flatten}
+PERMUTES = {"permute", torch.permute}
+TRANSPOSES = {"transpose", torch.transpose}
+_SIZE_ARITHMETIC = {operator.floordiv, operator.mul, operator.add, operator.sub}
+
+
+def operation_name(node: fx.Node) -> str:
+    """How the refusal names an operation: the layer's class, or the function or method's name (escaped: the
+    names come from the user's code)."""
+    if node.op == "call_module":
+        return clean(type(node.graph.owning_module.get_submodule(node.target)).__name__)
+    if node.op == "call_method":
+        return f"Tensor.{clean(node.target)}"
+    if node.op == "get_attr":
+        return "a parameter or buffer used directly"
+    return clean(getattr(node.target, "__name__", node.target))
+
+
+def is_size(node: fx.Node) -> bool:
+    """x.size(), x.shape, one of their items, or arithmetic on them (C // groups): values a reshape may read."""
+    if node.op == "call_method":
+        return node.target == "size"
+    if node.op == "call_function" and node.target is getattr:
+        return node.args[1] == "shape"
+    if node.op == "call_function" and node.target in _SIZE_ARITHMETIC:
+        operands = [a for a in node.args if isinstance(a, fx.Node)]
+        return bool(operands) and all(map(is_size, operands)) and all(isinstance(a, (fx.Node, int)) for a in node.args)
+    return (
+        node.op == "call_function"
+        and node.target is operator.getitem
+        and isinstance(node.args[0], fx.Node)
+        and is_size(node.args[0])
+    )
+
+
+def is_batch_size(arg: Any) -> bool:
+    """x.size(0), x.size()[0] or x.shape[0]."""
+    if not isinstance(arg, fx.Node):
+        return False
+    if arg.op == "call_method" and arg.target == "size":
+        return arg.args[1:] == (0,) or arg.kwargs == {"dim": 0}
+    if arg.op == "call_function" and arg.target is operator.getitem and arg.args[1] == 0:
+        source = arg.args[0]
+        return isinstance(source, fx.Node) and (
+            (source.op == "call_method" and source.target == "size" and len(source.args) == 1)
+            or (source.op == "call_function" and source.target is getattr and source.args[1] == "shape")
+        )
+    return False
+
+
+def named_arguments(node: fx.Node, function: Any = None) -> dict[str, Any]:
+    """A call's arguments by name (a method's self is its first argument)."""
+    function = function or (getattr(torch, str(node.target)) if node.op == "call_method" else node.target)
+    if node.op == "call_function" and not isinstance(function, type(torch.add)):
+        try:  # a Python function: its own signature
+            return dict(inspect.signature(function).bind(*node.args, **node.kwargs).arguments)
+        except (TypeError, ValueError):
+            pass
+    normalised = normalize_function(
+        function,
+        node.args,
+        node.kwargs,
+        argument_types(node.args),
+        argument_types(node.kwargs),
+        normalize_to_only_use_kwargs=True,
+    )
+    if normalised is None:
+        raise Unsupported(operation_name(node))
+    return normalised.kwargs
+
+
+def binary_operands(node: fx.Node) -> list[Any]:
+    """Both sides of a binary operation (+, *)."""
+    return [*node.args[:2], *([node.kwargs["other"]] if "other" in node.kwargs else [])]
+
+
+def argument_types(values: Any) -> Any:
+    """The types of call arguments, a traced value being a tensor (to pick among torch's overloads)."""
+    kind = lambda v: torch.Tensor if isinstance(v, fx.Node) else type(v)  # noqa: E731
+    return {k: kind(v) for k, v in values.items()} if isinstance(values, dict) else tuple(map(kind, values))
