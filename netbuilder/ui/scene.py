@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from netbuilder.core.blocks import REGISTRY, fmt_shape
+from netbuilder.core.folding import left_out
 from netbuilder.core.graph import Edge, Graph, Node, blocks_in
 from netbuilder.core.groups import depth, facts, parents, shown_as
 from netbuilder.core.layout import FRAME_BOTTOM, FRAME_PAD, FRAME_TITLE
@@ -37,7 +38,7 @@ from netbuilder.ui.commands import (
     move_nodes,
     new_node,
 )
-from netbuilder.ui.edge_item import EdgeItem, Ends, wire_path
+from netbuilder.ui.edge_item import EdgeItem, Ends, settle, wire_path
 from netbuilder.ui.editor import Editor
 from netbuilder.ui.group_item import CARD_H, GroupCard, GroupFrame, group_view
 from netbuilder.ui.items import NODE_H, NODE_W, NodeItem, NodeView, PortItem, draw_text, lod_of, readable
@@ -90,8 +91,9 @@ class CanvasEdge(EdgeItem):
 
 
 class Projection:
-    """Stored (unfolded) coordinates → shown ones: each folded group's box shrinks to its card, and what lies
-    below the box moves up by the height saved. Nothing stored changes, so unfolding restores every position."""
+    """Stored (unfolded) coordinates → shown ones: the rows core.folding leaves out (below folded groups' cards,
+    where nothing shown lies) are taken out, and what lies below them moves up by their height. Nothing stored
+    changes, so unfolding restores every position."""
 
     def __init__(self, removed: list[tuple[float, float]]) -> None:
         merged: list[list[float]] = []
@@ -141,9 +143,12 @@ class CanvasScene(QGraphicsScene):
     # Following the model ------------------------------------------------------------------------
 
     def rebuild(self) -> None:
+        """Make every item from the graph, and route every wire once, when all blocks are in place. The scene's
+        index is off meanwhile: Qt would file every wire twice, made and routed."""
         if self._graph is not None and self._on_graph in self._graph.listeners:
             self._graph.listeners.remove(self._on_graph)
         self.clear()
+        self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
         self.node_items.clear()
         self.edge_items.clear()
         self.group_cards.clear()
@@ -155,9 +160,10 @@ class CanvasScene(QGraphicsScene):
         for node in self._graph.nodes.values():
             self._add_node_item(node)
         for edge in self._graph.edges:
-            self._add_edge_item(edge)
+            self._add_edge_item(edge, drawn=False)
         self._dirty = bool(self._graph.groups)
         self.apply_check(self.editor.result)
+        self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
 
     def _add_node_item(self, node: Node) -> None:
         item = NodeItem(node.id, node.type, self._input_count(node.id))
@@ -165,8 +171,8 @@ class CanvasScene(QGraphicsScene):
         self.addItem(item)
         self.node_items[node.id] = item
 
-    def _add_edge_item(self, edge: Edge) -> None:
-        item = CanvasEdge(self.node_items[edge.src], self.node_items[edge.dst], edge.port)
+    def _add_edge_item(self, edge: Edge, drawn: bool = True) -> None:
+        item = CanvasEdge(self.node_items[edge.src], self.node_items[edge.dst], edge.port, drawn)
         self.addItem(item)
         self.edge_items[edge] = item
         if self._graph is not None and self._graph.groups:
@@ -226,9 +232,8 @@ class CanvasScene(QGraphicsScene):
                 x, y = graph.nodes[nid].position or (0.0, 0.0)
                 box = box.united(QRectF(x, y, NODE_W, NODE_H))
             boxes[gid] = box
-        self.projection = proj = Projection(
-            [(b.top() + CARD_H, b.bottom()) for b in boxes.values() if b.height() > CARD_H]
-        )
+        rows = {gid: (b.top(), b.bottom()) for gid, b in boxes.items()}
+        self.projection = proj = Projection(left_out(graph, shown, rows, CARD_H))
         moved: set[str] = set()
 
         def place(item: QGraphicsItem, x: float, y: float, unit: str) -> None:
@@ -283,12 +288,12 @@ class CanvasScene(QGraphicsScene):
                 label, broken = item.label, item.broken
                 item.detach()
                 self.removeItem(item)
-                item = CanvasEdge(src, dst, port)
+                item = CanvasEdge(src, dst, port, drawn=False)  # laid out once, when the scene settles
                 item.set_label(label, broken)
                 self.addItem(item)
                 self.edge_items[edge] = item
             elif su in moved or du in moved:
-                item.adjust()
+                item.follow()
             hide = inside or (su, du, port) in drawn  # one wire per source into a card, not one per member fed
             drawn.add((su, du, port))
             if item.isVisible() == hide:
@@ -419,6 +424,7 @@ class CanvasScene(QGraphicsScene):
                 labels[edge.src] = fmt_shape(shape) if shape is not None else None
             label = labels[edge.src]
             item.set_label(label or "?", label is None)
+        settle(self)  # the wires made or moved since, laid out once, with their labels
 
     def set_health(self, marks: dict[str, tuple[str, str]]) -> None:
         """Training health marks by block id: (state, its sentences); blocks not named lose theirs."""
@@ -462,6 +468,7 @@ class CanvasScene(QGraphicsScene):
             return
         if self._dirty:
             self.sync()
+            settle(self)
         self.clearSelection()
         item = self.node_items[node_id]
         item.setSelected(True)
@@ -475,6 +482,7 @@ class CanvasScene(QGraphicsScene):
         """Select blocks or cards by id (a block inside a folded group selects its card), the first kept in view."""
         if self._dirty:
             self.sync()
+            settle(self)
         shown = [self.shown.get(u, u) for u in units]
         items = [self.unit_item(u) for u in dict.fromkeys(shown) if u in self.group_cards or u in self.node_items]
         self.clearSelection()

@@ -5,6 +5,7 @@ for every preset with groups and for imported resnet18, googlenet and densenet12
 from __future__ import annotations
 
 import pytest
+from canvas_geometry import wires_on_frame_edges
 from PySide6.QtCore import QRectF
 
 from netbuilder.core import routing
@@ -12,14 +13,12 @@ from netbuilder.core.document import Document
 from netbuilder.core.layout import FRAME_TITLE
 from netbuilder.core.presets import list_presets, load_preset
 from netbuilder.ui.app import application
-from netbuilder.ui.edge_item import EdgeItem, settle
+from netbuilder.ui.edge_item import settle
 from netbuilder.ui.editor import Editor
 from netbuilder.ui.group_item import GroupFrame
 from netbuilder.ui.items import far, pixel_font, readable
 from netbuilder.ui.scene import CanvasScene
 
-NEAR = 6.0  # px: a wire this close to a frame's edge, along it, reads as running on the edge
-ALONG = 16.0  # px: crossing an edge (or a band) is fine, running along it for longer than this is not
 GROUPED = [p.key for p in list_presets() if load_preset(p.key).graph.groups]
 
 
@@ -51,33 +50,6 @@ def overprinted_names(scene: CanvasScene) -> list[str]:
     for lod in side_zooms():
         found += meeting([(f.name, f.mapRectToScene(f.side_label_rect(lod))) for f in frames])
     found += meeting([(f.name, f.mapRectToScene(f.title_rect())) for f in frames])
-    return found
-
-
-def wires_on_frame_edges(scene: CanvasScene) -> list[str]:
-    """Every wire that runs more than ALONG px within NEAR px of a frame's side, top or bottom, or across its name
-    band (straight runs and curves alike: the length measured along the edge)."""
-    frames = [(f.name, f.frame_rect()) for f in scene.group_frames.values()]
-    found = []
-    for edge in (i for i in scene.items() if isinstance(i, EdgeItem) and i.isVisible()):
-        points = [(p.x(), p.y()) for poly in edge.path().toSubpathPolygons() for p in poly]
-        box = edge.path().boundingRect().adjusted(-NEAR, -NEAR, NEAR, NEAR)
-        for name, r in ((name, r) for name, r in frames if r.intersects(box)):
-            zones = {  # where a wire may cross but not run along: (x0, y0, x1, y1), the axis measured
-                "top": ((r.left(), r.top() - NEAR, r.right(), r.top() + NEAR), 0),
-                "name band": ((r.left(), r.top(), r.right(), r.top() + FRAME_TITLE), 0),
-                "bottom": ((r.left(), r.bottom() - NEAR, r.right(), r.bottom() + NEAR), 0),
-                "left side": ((r.left() - NEAR, r.top(), r.left() + NEAR, r.bottom()), 1),
-                "right side": ((r.right() - NEAR, r.top(), r.right() + NEAR, r.bottom()), 1),
-            }
-            for where, ((x0, y0, x1, y1), axis) in zones.items():
-                run = sum(
-                    abs(q[axis] - p[axis])
-                    for p, q in zip(points, points[1:])
-                    if x0 < (p[0] + q[0]) / 2 < x1 and y0 < (p[1] + q[1]) / 2 < y1
-                )
-                if run > ALONG:
-                    found.append(f"{ends(edge)} runs {run:.0f} px along the {where} of {name}")
     return found
 
 
@@ -119,10 +91,6 @@ def test_imported_resnet18_nested_names_apart_and_wires_off_frame_edges():
     lod = side_zooms()[0]
     a, b = outer.mapRectToScene(outer.side_label_rect(lod)), inner.mapRectToScene(inner.side_label_rect(lod))
     assert a.right() == b.right() and b.top() >= a.bottom()
-
-
-def ends(edge: EdgeItem) -> str:
-    return " → ".join(getattr(i, "node_id", None) or getattr(i, "group_id", "?") for i in (edge.src, edge.dst))
 
 
 @pytest.mark.slow

@@ -6,20 +6,19 @@ expanded."""
 from __future__ import annotations
 
 import pytest
+from canvas_geometry import band, hidden_bands
 from PySide6.QtCore import QRectF
 from PySide6.QtGui import QImage, QPainter
 
 from netbuilder.core.document import Document
 from netbuilder.core.graph import Edge, Graph, Group, Node
-from netbuilder.core.groups import parents
 from netbuilder.core.layout import BLOCK_H, COLUMN, FRAME_BOTTOM, FRAME_TITLE, ROW, arrange
 from netbuilder.core.presets import list_presets, load_preset
 from netbuilder.core.routing import FRAME_CLEAR, MIN_DROP
 from netbuilder.ui import items as canvas_items
 from netbuilder.ui.app import application
-from netbuilder.ui.edge_item import is_obstacle, settle
+from netbuilder.ui.edge_item import settle
 from netbuilder.ui.editor import Editor
-from netbuilder.ui.group_item import GroupFrame
 from netbuilder.ui.scene import CanvasScene
 
 GROUPED = [p.key for p in list_presets() if load_preset(p.key).graph.groups]
@@ -36,34 +35,6 @@ def expanded(document: Document, arranged: bool = False) -> CanvasScene:
     scene = CanvasScene(Editor(Document(graph, document.name)))
     settle(scene)
     return scene
-
-
-def band(frame: GroupFrame) -> QRectF:
-    """The strip along the frame's top that holds its chevron and name, in scene coordinates."""
-    r = frame.frame_rect()
-    return QRectF(r.left(), r.top(), r.width(), FRAME_TITLE)
-
-
-def hidden_bands(scene: CanvasScene) -> list[str]:
-    """Every band a block or card lies on, every two bands that meet, every two sibling frames that overlap."""
-    owner = parents(scene.editor.graph)
-    frames = sorted(scene.group_frames.values(), key=lambda f: f.frame_rect().top())
-    blocks = [i for i in scene.items() if is_obstacle(i) and i.isVisible()]
-    found = []
-    for frame in frames:
-        top = band(frame)
-        for item in blocks:
-            shown = item.mapRectToScene(item.shape().boundingRect())
-            if shown.intersects(top):
-                unit = getattr(item, "node_id", None) or getattr(item, "group_id", "")
-                found.append(f"{unit} lies on the band of {frame.name}")
-    for i, a in enumerate(frames):
-        for b in frames[i + 1 :]:
-            if band(a).intersects(band(b)):
-                found.append(f"the bands of {a.name} and {b.name} meet")
-            if owner.get(a.group_id) == owner.get(b.group_id) and a.frame_rect().intersects(b.frame_rect()):
-                found.append(f"the frames of {a.name} and {b.name} overlap")
-    return found
 
 
 def relu(g: Graph, nid: str, src: str) -> None:

@@ -4,7 +4,8 @@ for every preset and for imported resnet18, densenet121 and googlenet, as stored
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QPointF, QRectF
+from canvas_geometry import problems
+from PySide6.QtCore import QPointF
 
 from netbuilder.core import routing
 from netbuilder.core.document import Document
@@ -12,7 +13,7 @@ from netbuilder.core.graph import Edge, Graph, Node
 from netbuilder.core.layout import arrange
 from netbuilder.core.presets import list_presets, load_preset
 from netbuilder.ui.app import application
-from netbuilder.ui.edge_item import EdgeItem, is_obstacle, settle
+from netbuilder.ui.edge_item import settle
 from netbuilder.ui.editor import Editor
 from netbuilder.ui.scene import CanvasScene
 
@@ -37,37 +38,6 @@ def scene_of(document: Document, fold: bool | None = None, arranged: bool = Fals
     scene = CanvasScene(Editor(Document(graph, document.name)))
     settle(scene)
     return scene
-
-
-def shrunk(r: QRectF) -> routing.Rect:
-    return r.left() + 1, r.top() + 1, r.right() - 1, r.bottom() - 1
-
-
-def problems(scene: CanvasScene) -> list[str]:
-    """Every wire that crosses a block other than its ends, and every pair of blocks that overlap."""
-    blocks = [item for item in scene.items() if is_obstacle(item)]
-    rects = {item: shrunk(item.sceneBoundingRect()) for item in blocks}
-    found = []
-    for edge in (i for i in scene.items() if isinstance(i, EdgeItem) and i.isVisible()):
-        polygons = [[(p.x(), p.y()) for p in poly] for poly in edge.path().toSubpathPolygons()]
-        box = shrunk(edge.path().boundingRect().adjusted(-2, -2, 2, 2))
-        for item, r in rects.items():
-            if item is edge.src or item is edge.dst or not routing.overlaps(r, box):
-                continue
-            if any(routing.polyline_hits(poly, [r]) for poly in polygons):
-                found.append(f"wire {name(edge.src)} → {name(edge.dst)} crosses {name(item)}")
-    ordered = sorted(rects.values())
-    for i, a in enumerate(ordered):
-        for b in ordered[i + 1 :]:
-            if b[0] >= a[2]:
-                break
-            if routing.overlaps(a, b):
-                found.append(f"blocks overlap at {a} and {b}")
-    return found
-
-
-def name(item) -> str:
-    return getattr(item, "node_id", None) or getattr(item, "group_id", None) or type(item).__name__
 
 
 @pytest.mark.parametrize("fold", [None, False, True])
