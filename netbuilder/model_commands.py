@@ -7,8 +7,12 @@ import argparse
 import sys
 from pathlib import Path
 
+from netbuilder.core.atomic import check_target
+from netbuilder.core.document import DocumentError, load, save
 from netbuilder.core.text import safe
 from netbuilder.pytorch import FORMATS
+from netbuilder.train.errors import TrainError
+from netbuilder.train.runs import Run
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -69,16 +73,12 @@ def _error(message: str) -> None:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from netbuilder.core.document import DocumentError, load
-
     try:
         document = load(args.file)
     except DocumentError as e:
         _error(str(e))
         return 2
-    from netbuilder.pytorch.export import ExportError, export
-    from netbuilder.train.errors import TrainError
-    from netbuilder.train.runs import Run
+    from netbuilder.pytorch.export import ExportError, export  # start-up time: torch
 
     try:
         weights = Run.open(args.weights).model_weights() if args.weights else None
@@ -97,9 +97,7 @@ def _import_model(args: argparse.Namespace) -> int:
     if out.suffix != ".json":
         _error(f"{out}: the output must be a .json network file.")
         return 2
-    from netbuilder.core.atomic import check_target
-    from netbuilder.core.document import save
-    from netbuilder.pytorch.trace import ModelImportError, import_model
+    from netbuilder.pytorch.trace import ModelImportError, import_model  # start-up time: torch
 
     try:
         check_target(out)  # a device, a folder or a loop of links: refused before the import's work

@@ -91,7 +91,7 @@ def export_onnx(graph: Graph, path: str | os.PathLike, state_dict: Mapping[str, 
             external_data=False,
         )
         proto = program.model_proto
-        import onnx
+        import onnx  # start-up time: only an ONNX export loads it
 
         onnx.checker.check_model(proto, full_check=True)
     except Exception as e:  # torch.export, the ONNX translation and the checker raise many kinds
@@ -137,7 +137,7 @@ def save_weights(state_dict: Mapping[str, torch.Tensor], path: str | os.PathLike
             raise ExportError(
                 f"{path.name} needs the safetensors package (pip install safetensors); or save to a .pt file."
             )
-        from safetensors.torch import save
+        from safetensors.torch import save  # start-up time: only a weights export loads it
 
         _write_bytes(path, save(tensors))
         return
@@ -153,7 +153,7 @@ def load_weights(path: str | os.PathLike) -> StateDict:
         if path.suffix == ".safetensors":
             if not _safetensors_available():
                 raise ExportError(f"{path.name} needs the safetensors package: pip install safetensors.")
-            from safetensors.torch import load_file
+            from safetensors.torch import load_file  # start-up time: only when weights are read
 
             loaded = load_file(path)
         else:

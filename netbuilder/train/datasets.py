@@ -218,7 +218,7 @@ def _save_arrays(path: Path, arrays: dict[str, np.ndarray]) -> None:
 
 
 def _torchvision(dataset: DatasetInfo, root: Path, download: bool) -> ArrayData:
-    from torchvision import datasets as tv
+    from torchvision import datasets as tv  # start-up time: torch, only for these datasets
 
     cls = {"cifar10": tv.CIFAR10, "mnist": tv.MNIST, "fashion_mnist": tv.FashionMNIST}[dataset.key]
     try:

@@ -32,7 +32,10 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from netbuilder.core.document import DocumentError, parse
 from netbuilder.train import process
+from netbuilder.train.config import TrainConfig
+from netbuilder.train.errors import TrainError
 
 NICENESS = 5  # the window comes first
 
@@ -64,13 +67,10 @@ def _serve(requests: Connection, replies: Connection) -> None:
     except OSError:
         pass
     process.prepare()
-    import torch
+    import torch  # start-up time: torch only in the worker process, after process.prepare()
 
     torch.set_num_threads(max(1, min(4, os.cpu_count() or 1)))
-    from netbuilder.core.document import DocumentError, parse
-    from netbuilder.train import feature_maps
-    from netbuilder.train.config import TrainConfig
-    from netbuilder.train.errors import TrainError
+    from netbuilder.train import feature_maps  # start-up time: torch, as above
 
     held: tuple[tuple[str, str, str], Any] | None = None
     while True:

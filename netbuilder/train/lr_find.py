@@ -125,9 +125,9 @@ def step_count(train_steps: int, max_steps: int = MAX_STEPS) -> int:
 
 def batches(trainer: Trainer, steps: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     """steps training batches, prepared (augmented, normalised) as the run's first epochs would be."""
-    import torch
+    import torch  # start-up time: this module is read without torch (the CLI, the window's runner)
 
-    from netbuilder.train import feed
+    from netbuilder.train import feed  # start-up time: torch
 
     cfg, device = trainer.config, trainer.device
     done, epoch = 0, 1
@@ -168,10 +168,10 @@ def _sweep(
     listener: Callable[[Event], None],
     should_stop: Callable[[], bool],
 ) -> LRFound | None:
-    import torch
-    import torch.nn.functional as F
+    import torch  # start-up time: as in batches
+    import torch.nn.functional as F  # start-up time: torch
 
-    from netbuilder.train.device import PRECISION_NAMES
+    from netbuilder.train.device import PRECISION_NAMES  # start-up time: torch
 
     cfg, model, optimizer, scaler = trainer.config, trainer.model, trainer.optimizer, trainer.scaler
     steps = step_count(trainer.steps_per_epoch, max_steps)
@@ -261,7 +261,7 @@ def execute(
     try:
         if not 0 < start_lr < end_lr:
             raise TrainError(f"The learning-rate search needs 0 < start < end; got {start_lr:g} and {end_lr:g}.")
-        from netbuilder.train.loop import Trainer, out_of_memory
+        from netbuilder.train.loop import Trainer, out_of_memory  # start-up time: torch
 
         trainer = Trainer(document, config)
         trainer.setup(force=force)

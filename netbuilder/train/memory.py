@@ -62,7 +62,7 @@ def _machine_free() -> int | None:
 def _address_space_left() -> int | None:
     """RLIMIT_AS less the address space this process already holds (VmSize); None without a limit."""
     try:
-        import resource
+        import resource  # Unix only: elsewhere the ImportError means no limit
 
         limit = resource.getrlimit(resource.RLIMIT_AS)[0]
     except (ImportError, OSError, ValueError):

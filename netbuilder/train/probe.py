@@ -12,9 +12,9 @@ from typing import Any
 def devices() -> dict[str, Any]:
     """{"cuda": [{"name", "free", "total"}...], "mps": bool, "precision": str}; free and total in bytes; precision
     is what precision auto becomes on device auto (fp32, bf16 or fp16)."""
-    import torch
+    import torch  # start-up time: the window asks for devices without loading torch itself
 
-    from netbuilder.train.device import PRECISION_NAMES, resolve_device, resolve_precision
+    from netbuilder.train.device import PRECISION_NAMES, resolve_device, resolve_precision  # start-up time: torch
 
     cuda = []
     if torch.cuda.is_available():

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from netbuilder.core.document import Document, dumps, parse
-from netbuilder.train import process
+from netbuilder.train import lr_find, process
 from netbuilder.train.config import TrainConfig
 from netbuilder.train.events import TERMINAL, Event, Failed
 from netbuilder.train.lr_find import LRFound
@@ -40,13 +40,11 @@ def _child(
     assert parent is not None
     should_stop = lambda: stop.is_set() or not parent.is_alive()  # noqa: E731
     if task == LR_FIND:
-        from netbuilder.train import lr_find
-
         lr_find.execute(
             parse(document), TrainConfig.from_dict(config), force=force, listener=events.put, should_stop=should_stop
         )
     else:
-        from netbuilder.train.job import execute
+        from netbuilder.train.job import execute  # start-up time: torch, in the run's process only
 
         execute(
             parse(document),

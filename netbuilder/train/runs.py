@@ -252,13 +252,13 @@ def restore(checkpoint: dict[str, Any], net: Any, optimizer: Any = None, scaler:
 
 
 def _save(state: dict[str, Any], path: Path) -> None:
-    import torch
+    import torch  # start-up time: the window reads runs without torch; checkpoints need it
 
     write_atomic(path, lambda f: torch.save(state, f))
 
 
 def _load(path: Path) -> Any:
-    import torch
+    import torch  # start-up time: the window reads runs without torch; checkpoints need it
 
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
@@ -279,7 +279,7 @@ def _epoch_of(path: Path) -> int | None:
 
 def _layout_problem(data: Any) -> str | None:
     """What keeps data from being a checkpoint, in a few words; None when it is one."""
-    import torch
+    import torch  # start-up time: the window reads runs without torch; checkpoints need it
 
     if not isinstance(data, dict):
         return f"it holds a {type(data).__name__}, not a dict"

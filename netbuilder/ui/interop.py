@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QFormLayout,
     QLabel,
     QLineEdit,
@@ -142,8 +143,6 @@ class Interop:
 
 def ask_export_path(parent: QWidget, fmt: str, document_path: str) -> Path | None:
     """Where to export: a folder for PyTorch code, else a file, proposed beside the document and named after it."""
-    from PySide6.QtWidgets import QFileDialog
-
     title, caption, suffix = EXPORTS[fmt]
     proposal = Path(document_path)
     if fmt == "py":

@@ -10,6 +10,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QFileDialog,
     QLabel,
     QPushButton,
     QTableWidget,
@@ -212,8 +213,6 @@ class RunsView(QWidget):
         self.refresh()
 
     def _open_folder(self) -> None:
-        from PySide6.QtWidgets import QFileDialog
-
         folder = QFileDialog.getExistingDirectory(self, "A run folder (with config.json)", str(self.root))
         if not folder:
             return

@@ -34,6 +34,7 @@ from netbuilder.train.memory import MemoryEstimate, available_ram, estimate, fmt
 from netbuilder.train.report import duration
 from netbuilder.train.runs import Run, new_path
 from netbuilder.ui import theme
+from netbuilder.ui.commands import set_params
 from netbuilder.ui.curves import CurvesPanel
 from netbuilder.ui.device_probe import DeviceProbe
 from netbuilder.ui.editor import Editor
@@ -297,8 +298,6 @@ class TrainingDock(QWidget):
         return refusal(self.need(config), config.batch_size, free, where, "click Start anyway")
 
     def _fix_input(self) -> None:
-        from netbuilder.ui.commands import set_params
-
         info = datasets.info(self.settings.dataset_key())
         node = self.input_node()
         if info.shape is not None and node is not None:
