@@ -44,14 +44,16 @@ def s_curve(start: Point, end: Point) -> tuple[Point, Point, Point, Point]:
     return start, (start[0], start[1] + bend), (end[0], end[1] - bend), end
 
 
-def s_curve_points(start: Point, end: Point, samples: int = SAMPLES) -> list[Point]:
-    p0, p1, p2, p3 = s_curve(start, end)
-    out = []
-    for i in range(samples + 1):
-        t = i / samples
-        a, b, c, d = (1 - t) ** 3, 3 * t * (1 - t) ** 2, 3 * t * t * (1 - t), t**3
-        out.append((a * p0[0] + b * p1[0] + c * p2[0] + d * p3[0], a * p0[1] + b * p1[1] + c * p2[1] + d * p3[1]))
-    return out
+# The cubic Bezier's four weights at SAMPLES + 1 evenly spaced t, computed once.
+_WEIGHTS = tuple(
+    ((1 - t) ** 3, 3 * t * (1 - t) ** 2, 3 * t * t * (1 - t), t**3) for t in (i / SAMPLES for i in range(SAMPLES + 1))
+)
+
+
+def s_curve_points(start: Point, end: Point) -> list[Point]:
+    """The S-curve sampled at SAMPLES + 1 points."""
+    (x0, y0), (x1, y1), (x2, y2), (x3, y3) = s_curve(start, end)
+    return [(a * x0 + b * x1 + c * x2 + d * x3, a * y0 + b * y1 + c * y2 + d * y3) for a, b, c, d in _WEIGHTS]
 
 
 def _inside(p: Point, q: Point, r: Rect) -> tuple[float, float] | None:
@@ -118,6 +120,8 @@ def route(
     (expanded groups, their name bands `band` high at their tops) but runs along none of their edges, within
     FRAME_CLEAR, and through none of their bands: its lane keeps off their sides, its sideways runs off their tops,
     bottoms and bands."""
+    if not blocks and not frames:
+        return Route((), None, None)  # nothing near: the S-curve
     curve = s_curve_points(start, end)
     box = bounds(curve)
     if not polyline_hits(curve, [r for r in blocks if overlaps(r, box)]) and not along_frames(curve, frames, band):

@@ -5,7 +5,8 @@ Routing (core/routing.py) keeps a wire from passing under any block other than i
 curves beside the column. Obstacles are the visible scene items with a truthy `wire_obstacle` (blocks, group
 cards), found through the scene's index around the wire. A wire is routed when its ends move; the wires of a
 batch of moves (auto-arrange, a drag, undo) are routed once more after the batch (settle), when every block is
-where it ends up, together with the wires the moved blocks now lie on."""
+where it ends up, together with the wires the moved blocks now lie on. The wires of a new canvas, and those that
+folding makes or moves, are drawn once, at settle (follow)."""
 
 from __future__ import annotations
 
@@ -66,14 +67,8 @@ def routed_path(points: tuple[routing.Point, ...]) -> QPainterPath:
 
 
 def is_obstacle(item: QGraphicsItem) -> bool:
-    """A visible block or group card: what a wire must not pass under."""
-    if not item.isVisible():
-        return False
-    if getattr(item, "wire_obstacle", False):
-        return True
-    from netbuilder.ui.items import NodeItem
-
-    return isinstance(item, NodeItem)
+    """A visible block or group card (a truthy `wire_obstacle`): what a wire must not pass under."""
+    return bool(getattr(item, "wire_obstacle", False)) and item.isVisible()
 
 
 def _rect(r: QRectF) -> routing.Rect:
@@ -119,9 +114,11 @@ class _Obstacles:
     def across(self, edge: EdgeItem, lo: float, hi: float) -> tuple[list, list, list, list]:
         ends = (edge.src, edge.dst)
         blocks = [r for k, r in self.blocks.across(lo, hi) if k not in ends]
+        frames = [r for _, r in self.frames.across(lo, hi)]
+        if not blocks and not frames:  # the S-curve (routing.route): other wires need not be looked at
+            return blocks, [], [], frames
         lanes = [r for k, r in self.lanes.across(lo, hi) if k is not edge]
         labels = [r for k, r in self.labels.across(lo, hi) if k is not edge]
-        frames = [r for _, r in self.frames.across(lo, hi)]
         return blocks, lanes, labels, frames
 
 
@@ -157,7 +154,9 @@ _counter = [0]
 class EdgeItem(QGraphicsPathItem):
     """A connection, labelled with the volume that travels on it."""
 
-    def __init__(self, src: Ends, dst: Ends, port: int) -> None:
+    def __init__(self, src: Ends, dst: Ends, port: int, drawn: bool = True) -> None:
+        """drawn=False: one of a batch of new wires (a whole canvas), drawn first when the scene settles, so that
+        each is laid out once."""
         super().__init__()
         self.src, self.dst, self.port = src, dst, port
         self.label = ""
@@ -169,10 +168,26 @@ class EdgeItem(QGraphicsPathItem):
         _counter[0] += 1
         self._order = _counter[0]  # settle routes wires in the order they were made: the same lanes every time
         self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
-        self.setZValue(0)
         src.edges.append(self)
         dst.edges.append(self)
-        self.adjust()
+        if drawn:
+            self.adjust()
+        else:
+            self.follow()
+
+    def follow(self) -> None:
+        """Its ends moved in a batch: drawn once, when the scene settles (call settle before the next paint).
+        Until then it covers the box between its ports, and a routed wire's lane is kept where adjust would keep
+        it (what the wires routed before it at settle keep clear of)."""
+        self.prepareGeometryChange()
+        start, end = self.src.output_pos(), self.dst.input_pos(self.port)
+        if self._lane is not None:
+            self._lane, self._routed_label = routing.keep_lane(_point(start), _point(end), self._lane[0]).lane, None
+        self._mid, self._path_bounds = (start + end) / 2, QRectF(start, end).normalized()
+        self._measure()
+        scene = self.scene()
+        if scene is not None:
+            _pending(scene).add(self)
 
     def detach(self) -> None:
         for node in (self.src, self.dst):

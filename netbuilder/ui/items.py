@@ -169,6 +169,8 @@ class NodeItem(QGraphicsRectItem):
     """A block: a coloured header with its type and id, its settings, and its output volume. Its bounds are Qt's
     (a rectangle item's, without pen), asked for many times per frame."""
 
+    wire_obstacle = True  # routed wires go around it (ui/edge_item.py)
+
     def __init__(self, node_id: str, block_type: str, n_inputs: int) -> None:
         super().__init__(NODE_BOUNDS)
         self.setPen(Qt.PenStyle.NoPen)

@@ -38,7 +38,7 @@ from netbuilder.ui.commands import (
     move_nodes,
     new_node,
 )
-from netbuilder.ui.edge_item import EdgeItem, Ends, wire_path
+from netbuilder.ui.edge_item import EdgeItem, Ends, settle, wire_path
 from netbuilder.ui.editor import Editor
 from netbuilder.ui.group_item import CARD_H, GroupCard, GroupFrame, group_view
 from netbuilder.ui.items import NODE_H, NODE_W, NodeItem, NodeView, PortItem, draw_text, lod_of, readable
@@ -143,9 +143,12 @@ class CanvasScene(QGraphicsScene):
     # Following the model ------------------------------------------------------------------------
 
     def rebuild(self) -> None:
+        """Make every item from the graph, and route every wire once, when all blocks are in place. The scene's
+        index is off meanwhile: Qt would file every wire twice, made and routed."""
         if self._graph is not None and self._on_graph in self._graph.listeners:
             self._graph.listeners.remove(self._on_graph)
         self.clear()
+        self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
         self.node_items.clear()
         self.edge_items.clear()
         self.group_cards.clear()
@@ -157,9 +160,10 @@ class CanvasScene(QGraphicsScene):
         for node in self._graph.nodes.values():
             self._add_node_item(node)
         for edge in self._graph.edges:
-            self._add_edge_item(edge)
+            self._add_edge_item(edge, drawn=False)
         self._dirty = bool(self._graph.groups)
         self.apply_check(self.editor.result)
+        self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
 
     def _add_node_item(self, node: Node) -> None:
         item = NodeItem(node.id, node.type, self._input_count(node.id))
@@ -167,8 +171,8 @@ class CanvasScene(QGraphicsScene):
         self.addItem(item)
         self.node_items[node.id] = item
 
-    def _add_edge_item(self, edge: Edge) -> None:
-        item = CanvasEdge(self.node_items[edge.src], self.node_items[edge.dst], edge.port)
+    def _add_edge_item(self, edge: Edge, drawn: bool = True) -> None:
+        item = CanvasEdge(self.node_items[edge.src], self.node_items[edge.dst], edge.port, drawn)
         self.addItem(item)
         self.edge_items[edge] = item
         if self._graph is not None and self._graph.groups:
@@ -216,7 +220,8 @@ class CanvasScene(QGraphicsScene):
 
     def sync(self) -> None:
         """Lay the canvas out from the stored positions and the groups: folded groups as cards, what lies below
-        them moved up, expanded groups framed, and every connection attached to what shows its ends."""
+        them moved up, expanded groups framed, and every connection attached to what shows its ends (the
+        connections made or moved are drawn when the scene settles: call settle)."""
         self._dirty = False
         graph = self.editor.graph
         self.shown = shown = shown_as(graph)
@@ -284,12 +289,12 @@ class CanvasScene(QGraphicsScene):
                 label, broken = item.label, item.broken
                 item.detach()
                 self.removeItem(item)
-                item = CanvasEdge(src, dst, port)
+                item = CanvasEdge(src, dst, port, drawn=False)  # laid out once, when the scene settles
                 item.set_label(label, broken)
                 self.addItem(item)
                 self.edge_items[edge] = item
             elif su in moved or du in moved:
-                item.adjust()
+                item.follow()
             hide = inside or (su, du, port) in drawn  # one wire per source into a card, not one per member fed
             drawn.add((su, du, port))
             if item.isVisible() == hide:
@@ -420,6 +425,7 @@ class CanvasScene(QGraphicsScene):
                 labels[edge.src] = fmt_shape(shape) if shape is not None else None
             label = labels[edge.src]
             item.set_label(label or "?", label is None)
+        settle(self)  # the wires made or moved since, laid out once, with their labels
 
     def set_health(self, marks: dict[str, tuple[str, str]]) -> None:
         """Training health marks by block id: (state, its sentences); blocks not named lose theirs."""
@@ -463,6 +469,7 @@ class CanvasScene(QGraphicsScene):
             return
         if self._dirty:
             self.sync()
+            settle(self)
         self.clearSelection()
         item = self.node_items[node_id]
         item.setSelected(True)
@@ -476,6 +483,7 @@ class CanvasScene(QGraphicsScene):
         """Select blocks or cards by id (a block inside a folded group selects its card), the first kept in view."""
         if self._dirty:
             self.sync()
+            settle(self)
         shown = [self.shown.get(u, u) for u in units]
         items = [self.unit_item(u) for u in dict.fromkeys(shown) if u in self.group_cards or u in self.node_items]
         self.clearSelection()

@@ -7,7 +7,7 @@ Issue 10: a valid 5,000-block file opens in the window (load, build, first paint
 (palette double-click) on 500 blocks in <= 100 ms. Issue 12: the layered layout of 500 and 5,000 blocks in
 <= 300 ms and <= 3 s; folding or unfolding a 100-block group (command, then the repainted scene) in <= 50 ms.
 Issue 20: edit → repaint p95 <= 16 ms (one frame) on 500 blocks too, and with the Volumes view showing VGG-CIFAR
-expanded; a 10,000-block file opens in <= 2 s (full mode only).
+expanded; a 10,000-block file opens in <= 2 s.
 Every figure is an absolute time: judged at its target in full mode, with 2× slack with --quick (targets.py).
 Run with QT_QPA_PLATFORM=offscreen when there is no display.
 """
@@ -228,7 +228,10 @@ def main() -> None:
     result = {
         "vgg_cifar": measure("vgg_cifar", load_preset("vgg_cifar"), "conv1_1", edits_n, not quick),
         "generated_500": measure("generated_500", big, "conv2d0", edits_n, not quick),
-        "open_file_s": {"chain_5000": open_file_s(chain(5000), placed=False)},
+        "open_file_s": {
+            "chain_5000": open_file_s(chain(5000), placed=False),
+            "chain_10000": open_file_s(chain(10000), placed=False),
+        },
         "add_below_500_ms": add_below_ms(500),
         "layout_ms": {
             "blocks_500": layout_ms(500, 3 if quick else 10),
@@ -245,7 +248,6 @@ def main() -> None:
             {
                 "ring_500": open_file_s(ring(500), placed=False),
                 "chain_5000_placed": open_file_s(chain(5000), placed=True),
-                "chain_10000": open_file_s(chain(10000), placed=False),
             }
         )
     targets = [
@@ -253,6 +255,7 @@ def main() -> None:
         Target("generated_500.edit_to_repaint_p95_ms", 16, time=True),
         Target("generated_500.open_and_layout_ms", 300, time=True),
         Target("open_file_s.chain_5000.wall", 3, time=True),
+        Target("open_file_s.chain_10000.wall", 2, time=True),
         Target("add_below_500_ms", 100, time=True),
         Target("layout_ms.blocks_500", 300, time=True),
         Target("layout_ms.blocks_5000", 3000, time=True),
@@ -262,8 +265,6 @@ def main() -> None:
         Target("volumes_vgg_cifar.expanded.redraw_p95_ms", 16, time=True),
         Target("volumes_vgg_cifar.expanded.edit_to_repaint_p95_ms", 16, time=True),
     ]
-    if not quick:
-        targets.append(Target("open_file_s.chain_10000.wall", 2, time=True))
     finish(result, targets, quick)
 
 

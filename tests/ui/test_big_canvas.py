@@ -88,3 +88,45 @@ def test_wires_follow_a_dragged_block_and_its_undo(make_window):
     assert item.pos() != start and attached()
     key(window, "Ctrl+Z")
     assert item.pos() == start and attached()
+
+
+def test_opening_a_file_and_unfolding_a_group_lay_out_each_wire_once(make_window, monkeypatch, tmp_path):
+    """Each wire is drawn once when a network opens, and once when an unfolded group shows it: when the scene
+    has settled, among the blocks where they stand (not first as made, then again as routed)."""
+    from gestures import view_point
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    from netbuilder.core.document import save
+    from netbuilder.core.graph import Group
+    from netbuilder.ui.edge_item import EdgeItem
+
+    window = make_window()
+    drawn: list[EdgeItem] = []
+    set_path = EdgeItem.setPath
+    monkeypatch.setattr(EdgeItem, "setPath", lambda self, path: (drawn.append(self), set_path(self, path))[1])
+    g = chain(60)
+    g.edges.append(Edge("r10", "r40"))  # a skip past 29 blocks: routed beside the column
+    for nid, pos in arrange(g).items():
+        g.nodes[nid].position = pos
+    g.add_group(Group("mid", "mid", [f"r{i}" for i in range(20, 30)], folded=True))
+    save(Document(g, "chain"), tmp_path / "chain.json")
+    assert window.files.open(tmp_path / "chain.json")
+    window.view.viewport().repaint()
+    edges = window.scene.edge_items
+    assert len(edges) == 60 and sorted(map(id, drawn)) == sorted(id(edges[e]) for e in edges)
+    assert edges[Edge("r10", "r40")]._lane is not None  # routed, not the S-curve through the blocks
+
+    drawn.clear()
+    card = window.scene.group_cards["mid"]
+    QTest.mouseDClick(
+        window.view.viewport(),
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+        view_point(window, card.mapToScene(card.shape().boundingRect().center())),
+    )
+    window.view.viewport().repaint()
+    assert not window.editor.graph.groups["mid"].folded
+    inside = [window.scene.edge_items[Edge(f"r{i}", f"r{i + 1}")] for i in range(20, 29)]
+    assert all(item.isVisible() for item in inside)
+    assert all(drawn.count(item) == 1 for item in inside)
