@@ -21,9 +21,15 @@ from netbuilder.ui import theme
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from typing import Protocol
 
     from netbuilder.core.shapes import NodeCheck
-    from netbuilder.ui.edge_item import EdgeItem
+
+    class Wire(Protocol):
+        """A block's wire (ui/edge_item.py's EdgeItem, which imports this module): it follows the block."""
+
+        def adjust(self) -> None: ...
+
 
 NODE_W = 230.0
 NODE_H = 66.0
@@ -178,7 +184,7 @@ class NodeItem(QGraphicsRectItem):
         self._view = NodeView(f"{block_type}", "", "?", "", None, False, "")
         self._make_view: Callable[[], NodeView] | None = None
         self.checked: NodeCheck | None = None  # the check result its view comes from (the scene skips the same)
-        self.edges: list[EdgeItem] = []
+        self.edges: list[Wire] = []
         self.health: tuple[str, str] | None = None  # (state, sentences) of the latest training health record
         self.outer_group: str | None = None  # the outermost expanded group around it (set by the scene)
         self.inputs: list[PortItem] = []
