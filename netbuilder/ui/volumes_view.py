@@ -239,6 +239,7 @@ class VolumesCanvas(QWidget):
         self.selected: frozenset[str] = frozenset()
         self.viewport_size = (400.0, 300.0)
         self.user_zoom: float | None = None  # set by the wheel or F; None: fitted, within MIN_ZOOM … MAX_ZOOM
+        self.paint_ms = 0.0  # how long its latest paint took
         self.setMouseTracking(True)
         self.setAutoFillBackground(False)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # F (fit) works once the picture is clicked
@@ -286,6 +287,7 @@ class VolumesCanvas(QWidget):
         self.update()
 
     def paintEvent(self, event) -> None:  # noqa: N802
+        start = time.perf_counter()
         painter = QPainter(self)
         painter.fillRect(self.rect(), theme.current().background)
         if self.picture is not None:
@@ -296,6 +298,7 @@ class VolumesCanvas(QWidget):
             shown.adjust(-TEXT_ROOM, -TEXT_ROOM, TEXT_ROOM, TEXT_ROOM)
             paint_picture(painter, self.picture, self.highlight, self.selected, shown)
         painter.end()
+        self.paint_ms = (time.perf_counter() - start) * 1000.0
 
     def unit_at(self, pos: QPointF) -> str | None:
         return hit(self.picture, self.to_picture(pos)) if self.picture is not None else None
@@ -388,7 +391,7 @@ class VolumesView(QWidget):
         layout.addLayout(bar)
         layout.addWidget(self.scroll, 1)
         self.stale = True
-        self.last_ms = 0.0  # how long the latest redraw took (build and paint)
+        self._build_ms = 0.0  # how long building the latest picture took
         self._canvas_mark: QGraphicsPathItem | None = None
         self.scale_box.currentTextChanged.connect(self._options_changed)
         self.chw_box.toggled.connect(self._options_changed)
@@ -430,19 +433,25 @@ class VolumesView(QWidget):
         if self.stale:
             self.refresh()
 
+    @property
+    def last_ms(self) -> float:
+        """How long the latest redraw took: building the picture, and painting it."""
+        return self._build_ms + self.canvas.paint_ms
+
     def refresh(self, result: Check | None = None) -> None:
-        """Rebuild the picture from the latest check and repaint it now."""
+        """Rebuild the picture from the latest check; it is painted with the next frame, once, with the rest of
+        the window (painting it at once here would also paint every other widget the edit changed, then again)."""
         start = time.perf_counter()
         result = result if result is not None else self.editor.result
         picture = build(
             self.editor.graph, result, self.scale_box.currentText(), "chw" if self.chw_box.isChecked() else "hwc"
         )
-        self.canvas.set_picture(picture)
-        self.canvas.selected = self._selected_units()
-        if self.canvas.isVisible():
-            self.canvas.repaint()
+        selected = self._selected_units()
+        if picture != self.canvas.picture or selected != self.canvas.selected:  # else nothing to paint anew
+            self.canvas.selected = selected
+            self.canvas.set_picture(picture)
         self.stale = False
-        self.last_ms = (time.perf_counter() - start) * 1000.0
+        self._build_ms = (time.perf_counter() - start) * 1000.0
         shown = len(picture.cuboids)
         drawn = sum(len(c.blocks) + len(c.bands) for c in picture.cuboids)
         hidden = len(self.editor.graph.nodes) - drawn

@@ -1,14 +1,18 @@
-"""An edit touches only what it changed on the canvas: wires whose volume keeps its width keep their geometry,
-and blocks whose check did not change are not described again (the edit → repaint benchmark's cost)."""
+"""An edit touches only what it changed: wires whose volume keeps its width keep their geometry, blocks whose
+check did not change are not described again, and the Volumes picture is painted once per edit, with the next
+frame (the costs behind bench_canvas.py's edit → repaint figures)."""
 
 from __future__ import annotations
 
 from gestures import click_node
+from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QApplication
 from test_canvas import set_spin
+from test_volumes_view import open_volumes
 
 from netbuilder.core.graph import Edge
 from netbuilder.ui import scene as scene_module
+from netbuilder.ui.commands import set_params
 from netbuilder.ui.edge_item import EdgeItem
 
 
@@ -45,3 +49,30 @@ def test_an_edit_describes_again_only_the_blocks_whose_check_changed(make_window
     assert window.scene.node_items["fc1"].view.volume == "20"
     assert window.scene.node_items["conv1"].view.volume == "12×32×32"
     assert described == ["fc1"]  # made once, when first painted or asked for; the others keep theirs
+
+
+class _Paints(QObject):
+    """Counts the paint events a widget gets."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        self.count += event.type() == QEvent.Type.Paint
+        return False
+
+
+def test_an_edit_paints_the_volumes_picture_once_with_the_next_frame(make_window, qtbot):
+    """Painted inside the edit, the picture would flush the whole window there (every widget the edit changed),
+    and the window would be painted again with the next frame."""
+    window = make_window()
+    volumes = open_volumes(window, qtbot)
+    paints = _Paints()
+    volumes.canvas.installEventFilter(paints)
+    graph = window.editor.graph
+    window.editor.push(set_params(graph, "conv1", dict(graph.nodes["conv1"].params, out_channels=16)))
+    assert volumes.picture.cuboid("conv1").label == "32×32×16" and paints.count == 0
+    QApplication.processEvents()
+    assert paints.count == 1
+    assert volumes.last_ms > 0  # the redraw's time: building the picture and painting it
