@@ -22,6 +22,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QBoxLayout,
+    QFileDialog,
     QGridLayout,
     QLabel,
     QPushButton,
@@ -261,8 +262,6 @@ class EvaluationView(QWidget):
         self.predictions.predict(self.run_path, paths)
 
     def ask_images(self) -> None:
-        from PySide6.QtWidgets import QFileDialog
-
         pattern = " ".join(f"*{s}" for s in sorted(IMAGE_SUFFIXES))
         names, _ = QFileDialog.getOpenFileNames(self, "Images to classify", "", f"Images ({pattern});;All files (*)")
         if names:

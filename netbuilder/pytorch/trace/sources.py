@@ -26,7 +26,7 @@ TORCHVISION = "torchvision:"
 
 def torchvision_names() -> list[str]:
     """torchvision's classification models."""
-    import torchvision.models
+    import torchvision.models  # start-up time: only torchvision imports load it
 
     return torchvision.models.list_models(module=torchvision.models)
 
@@ -35,7 +35,7 @@ def torchvision_input(name: str, module: nn.Module | None = None) -> Shape:
     """The input a torchvision model, made without weights, runs at: 3 × its image_size when it has one (a vision
     transformer is made for 224×224 whatever its weights' crop: vit_h_14's is 518), else 3 × the crop size of its
     pretrained weights. module is the model when it is made already (else its structure is made, on meta)."""
-    import torchvision.models
+    import torchvision.models  # start-up time: only torchvision imports load it
 
     size = getattr(module if module is not None else _structure(name), "image_size", None)
     if isinstance(size, int):
@@ -70,7 +70,7 @@ def _torchvision_model(name: str) -> nn.Module:
 
 
 def _made(name: str) -> nn.Module:
-    import torchvision.models
+    import torchvision.models  # start-up time: only torchvision imports load it
 
     with warnings.catch_warnings():  # googlenet and inception_v3 warn that their initialisation will change
         warnings.filterwarnings("ignore", "The default weight initialization", FutureWarning)
