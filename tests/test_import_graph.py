@@ -1,7 +1,8 @@
 """The package's modules import each other without circles, and no module takes another's private names.
 
-Every import counts, top-level and inside functions alike: an import moved into a function to dodge a
-circle still ties the two modules together, so the walk reads each module's whole syntax tree.
+Every import counts, top-level, inside functions and under TYPE_CHECKING alike: an import moved into a function
+or behind TYPE_CHECKING to dodge a circle still ties the two modules together, so the walk reads each module's
+whole syntax tree.
 """
 
 from __future__ import annotations
