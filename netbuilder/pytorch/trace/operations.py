@@ -129,6 +129,11 @@ def binary_operands(node: fx.Node) -> list[Any]:
     return [*node.args[:2], *([node.kwargs["other"]] if "other" in node.kwargs else [])]
 
 
+def multiplied_parameter(node: fx.Node) -> fx.Node | None:
+    """The parameter or buffer a product reads directly (a LayerScale's scale), None when it reads none."""
+    return next((a for a in binary_operands(node) if isinstance(a, fx.Node) and a.op == "get_attr"), None)
+
+
 def argument_types(values: Any) -> Any:
     """The types of call arguments, a traced value being a tensor (to pick among torch's overloads)."""
     kind = lambda v: torch.Tensor if isinstance(v, fx.Node) else type(v)  # noqa: E731

@@ -32,6 +32,7 @@ from netbuilder.pytorch.trace.operations import (
     binary_operands,
     is_batch_size,
     is_size,
+    multiplied_parameter,
     named_arguments,
     operation_name,
 )
@@ -145,7 +146,7 @@ def _translate(node: fx.Node, shapes: list[Shape], out: Shape, patterns: Pattern
 
 def _multiply(node: fx.Node, shapes: list[Shape], out: Shape) -> Translation:
     """A product of traced tensors (a Multiply), or of a tensor and a learned C×1×1 parameter (a LayerScale)."""
-    parameter = next((a for a in binary_operands(node) if isinstance(a, fx.Node) and a.op == "get_attr"), None)
+    parameter = multiplied_parameter(node)
     if parameter is not None:
         return _apply(node, "layer_scale", {"shape": traced_shape(parameter)}, shapes, out)
     if len(shapes) < 2:

@@ -15,7 +15,7 @@ from torch import fx, nn
 from netbuilder.core.blocks import Shape
 from netbuilder.core.document import Document
 from netbuilder.pytorch.build import build, python_names
-from netbuilder.pytorch.trace.operations import MULS, binary_operands, named_arguments
+from netbuilder.pytorch.trace.operations import MULS, multiplied_parameter, named_arguments
 from netbuilder.pytorch.trace.patterns import Patterns
 from netbuilder.pytorch.trace.refusals import ModelImportError
 from netbuilder.pytorch.trace.tracing import BATCH
@@ -88,7 +88,7 @@ def block_weights(node: fx.Node, patterns: Patterns) -> dict[str, Weight] | None
         arguments = named_arguments(node)
         return {key: Weight(str(arguments[key].target)) for key in ("weight", "bias")}
     if node.op != "call_module" and node.target in MULS:
-        parameter = next((a for a in binary_operands(node) if isinstance(a, fx.Node) and a.op == "get_attr"), None)
+        parameter = multiplied_parameter(node)
         return {"scale": Weight(str(parameter.target))} if parameter is not None else None
     return None
 
