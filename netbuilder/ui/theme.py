@@ -148,8 +148,22 @@ def is_dark() -> bool:
     """True when dark is forced, or when following a system that asks for a dark colour scheme."""
     if _mode != "system":
         return _mode == "dark"
+    if _system_dark:
+        return _system_dark[0]
     app = QGuiApplication.instance()
-    return app is not None and app.styleHints().colorScheme() == Qt.ColorScheme.Dark
+    if app is None:
+        return False
+    hints = app.styleHints()
+    if hints not in _watched:
+        _watched.append(hints)
+        hints.colorSchemeChanged.connect(lambda *_: _system_dark.clear())
+    _system_dark.append(hints.colorScheme() == Qt.ColorScheme.Dark)
+    return _system_dark[0]
+
+
+# The system's answer, asked once and again when it changes: every item asks for the palette as it paints.
+_system_dark: list[bool] = []
+_watched: list[object] = []  # the style hints whose changes clear it
 
 
 def current() -> Palette:

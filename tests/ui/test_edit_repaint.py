@@ -5,13 +5,15 @@ frame (the costs behind bench_canvas.py's edit → repaint figures)."""
 from __future__ import annotations
 
 from gestures import click_node
-from PySide6.QtCore import QEvent, QObject
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QGuiApplication, QStyleHints
 from PySide6.QtWidgets import QApplication
 from test_canvas import set_spin
 from test_volumes_view import open_volumes
 
 from netbuilder.core.graph import Edge
 from netbuilder.ui import scene as scene_module
+from netbuilder.ui import theme
 from netbuilder.ui.commands import set_params
 from netbuilder.ui.edge_item import EdgeItem
 
@@ -76,3 +78,20 @@ def test_an_edit_paints_the_volumes_picture_once_with_the_next_frame(make_window
     QApplication.processEvents()
     assert paints.count == 1
     assert volumes.last_ms > 0  # the redraw's time: building the picture and painting it
+
+
+def test_following_the_system_a_change_of_its_colour_scheme_still_shows(make_window, monkeypatch):
+    """Items ask for the palette as they paint; the system's answer is kept until the system changes it."""
+    make_window()
+    theme.set_mode("system")
+    hints = QGuiApplication.styleHints()
+    monkeypatch.setattr(QStyleHints, "colorScheme", lambda self: Qt.ColorScheme.Light)
+    hints.colorSchemeChanged.emit(Qt.ColorScheme.Light)
+    assert theme.current() is theme.LIGHT
+    monkeypatch.setattr(QStyleHints, "colorScheme", lambda self: Qt.ColorScheme.Dark)
+    assert theme.current() is theme.LIGHT  # asked once, not as each item paints
+    hints.colorSchemeChanged.emit(Qt.ColorScheme.Dark)
+    assert theme.current() is theme.DARK
+    monkeypatch.undo()
+    hints.colorSchemeChanged.emit(hints.colorScheme())  # the next test asks the system itself again
+    assert theme.current() is (theme.DARK if hints.colorScheme() == Qt.ColorScheme.Dark else theme.LIGHT)
