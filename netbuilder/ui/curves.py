@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, QSize, Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, QPointF, QRect, QRectF, QSize, Qt, QTimer
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen, QPolygonF
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
+    QScrollArea,
     QSizePolicy,
     QSlider,
     QToolButton,
@@ -34,6 +35,7 @@ REDRAW_MS = 110
 X_AXES = {"step": "step", "epoch": "epoch", "wall time (s)": "time"}
 MIN_PLOT_WIDTH, MIN_PLOT_HEIGHT = 100, 60  # three side by side fit the training dock at 1280×800, two runs overlaid
 LABELLED_HEIGHT = 150  # a plot shorter than this leaves out the x axis's name
+LEGEND_ROWS = 3  # the legend's most rows; more (many overlaid runs) scroll inside it, the plots keep their room
 
 
 def _pen(color: str, width: float = 2.0, alpha: int = 255, dashed: bool = False) -> pg.mkPen:
@@ -126,6 +128,26 @@ class Legend(QWidget):
                 | (Qt.TextFlag.TextWordWrap if rect.height() > line else Qt.TextFlag(0)),
                 text,
             )
+
+
+class LegendArea(QScrollArea):
+    """The legend, as tall as its rows up to LEGEND_ROWS; further rows scroll inside it."""
+
+    def __init__(self, legend: Legend) -> None:
+        super().__init__()
+        self.legend = legend
+        self.setWidget(legend)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        legend.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+        if watched is self.legend and event.type() == QEvent.Type.Resize:
+            most = LEGEND_ROWS * (self.legend.fontMetrics().height() + 4) + 4
+            self.setFixedHeight(min(self.legend.height(), most))
+        return False
 
 
 class _Plot(pg.PlotWidget):
@@ -242,7 +264,7 @@ class CurvesPanel(QWidget):
         layout.setSpacing(2)
         layout.addWidget(self.controls)
         layout.addWidget(self.export_note)
-        layout.addWidget(self.legend)
+        layout.addWidget(LegendArea(self.legend))
         layout.addWidget(self.plots, 1)
 
         self.smoothing.valueChanged.connect(self._controls_changed)

@@ -72,7 +72,7 @@ from netbuilder.ui.templates import apply_template
 from netbuilder.ui.training_dock import TrainingDock
 from netbuilder.ui.view import CanvasView
 from netbuilder.ui.volumes_view import VolumesView
-from netbuilder.ui.window_place import place_default, restore
+from netbuilder.ui.window_place import arrange_corners, place_default, restore, spans_bottom
 
 FILTER = "NetBuilder networks (*.json)"
 PASTE_OFFSET = (40.0, 40.0)
@@ -128,9 +128,6 @@ class MainWindow(QMainWindow):
         self.volumes_dock = self._dock("Volumes", self.volumes, Qt.DockWidgetArea.RightDockWidgetArea)
         self.splitDockWidget(self.volumes_dock, self.inspector_dock, Qt.Orientation.Horizontal)
         self.volumes_dock.hide()
-        # The palette and the inspector keep the window's full height; training sits under the canvas.
-        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         self.training = TrainingDock(self.editor, runs_dir())
         self.training_dock = self._dock("Training", self.training, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.health = attach_health(self.training, self.scene)  # the Health tab; the canvas's health marks
@@ -199,12 +196,20 @@ class MainWindow(QMainWindow):
         self.training.look_inside.connect(self.open_in_look_inside)
         self.training.runs_changed.connect(self.look_inside.runs_changed)  # a new run's weights to look with
 
-        place_default(self)  # 1500×950, or less on a smaller screen
-        self.resizeDocks([self.palette_dock, self.inspector_dock], [230, 340], Qt.Orientation.Horizontal)
+        # The palette and the inspector keep the window's full height, training under the canvas (on a narrow
+        # screen, under them all); then 1500×950, or less on a smaller screen.
+        arrange_corners(self)
+        place_default(self)
+        widths = [230, 340]
+        if spans_bottom(self):  # a narrow screen: the side docks at their least widths, the canvas has the rest
+            widths = [self.palette.minimumWidth(), self.inspector.minimumWidth()]
+        self.resizeDocks([self.palette_dock, self.inspector_dock], widths, Qt.Orientation.Horizontal)
         # First start: the training dock compact, the canvas with the room (the user's sizes come back below).
         self.resizeDocks([self.training_dock], [TRAINING_HEIGHT], Qt.Orientation.Vertical)
         self.canvas_hint = CanvasHint(self.editor, self.view)
         restored = restore(self, self.settings.value("window/geometry"), self.settings.value("window/state"))
+        if restored:  # the saved state brings its corners back: those that fit this screen
+            arrange_corners(self)
         splitter = self.settings.value("window/training_splitter")
         if restored and splitter is not None:  # once laid out: a splitter resized after restoring spreads the change
             QTimer.singleShot(0, lambda: self.training.splitter.restoreState(splitter))

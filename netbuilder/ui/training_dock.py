@@ -13,9 +13,11 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QProgressBar,
+    QProxyStyle,
     QPushButton,
     QScrollArea,
     QSplitter,
+    QStyle,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -48,6 +50,7 @@ from netbuilder.ui.series import RunSeries
 from netbuilder.ui.settings_form import SettingsForm
 
 MIN_PAGE_HEIGHT = 80  # a tab page's least height; taller contents scroll inside it
+TAB_PADDING = 10  # px around a tab's name (Fusion's 24 left the six names too wide for the 1280×800 dock)
 PROBE_DELAY_MS = 1500  # after the first paint: the probe's process imports torch, which competes for the CPU
 
 
@@ -62,10 +65,27 @@ def progress_texts(epoch: int, epochs: int, step: int, steps: int, images_per_s:
     ]
 
 
+class CompactTabs(QProxyStyle):
+    """Tabs with TAB_PADDING px around their names, not Fusion's 24."""
+
+    def pixelMetric(self, metric: QStyle.PixelMetric, option=None, widget=None) -> int:  # noqa: N802 (Qt's name)
+        if metric == QStyle.PixelMetric.PM_TabBarTabHSpace:
+            return TAB_PADDING
+        return super().pixelMetric(metric, option, widget)
+
+
 class Tabs(QTabWidget):
     """Curves, Evaluation and Runs, each in a scroll area: what a page needs never sets the dock's height, so
     choosing a tab leaves the dock (and the canvas above it) the size the user gave it. setCurrentWidget and
-    currentWidget speak of the pages' contents, not of their scroll areas."""
+    currentWidget speak of the pages' contents, not of their scroll areas. Every tab's whole name shows, never
+    elided, in a window of 1280×800 or more; only a narrower one scrolls the tabs with arrows (the tabs' whole
+    width as the dock's least width would make the window's too wide to tile on half a screen)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.compact = CompactTabs("Fusion")  # kept: a widget does not own its style
+        self.tabBar().setStyle(self.compact)
+        self.tabBar().setElideMode(Qt.TextElideMode.ElideNone)
 
     def add(self, widget: QWidget, title: str) -> None:
         page = QScrollArea()

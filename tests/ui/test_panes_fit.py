@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSizePolicy,
     QTabBar,
+    QToolButton,
     QWidget,
 )
 
@@ -37,11 +38,29 @@ def _inner(w: QWidget) -> bool:
     )
 
 
+def tabs_cut(bar: QTabBar) -> list[str]:
+    """Every tab's whole name in view: no scroll arrows, no tab outside the bar, none elided."""
+    problems = []
+    if any(b.isVisible() for b in bar.findChildren(QToolButton)):
+        problems.append(f"tab bar {bar.tabText(0)!r}… shows its scroll arrows")
+    for i in range(bar.count()):
+        text, rect = bar.tabText(i), bar.tabRect(i)
+        if not bar.rect().contains(rect):
+            problems.append(f"tab {text!r} at {rect.getRect()} outside its bar {bar.rect().getRect()}")
+        if rect.width() < bar.fontMetrics().horizontalAdvance(text) + 8:
+            problems.append(f"tab {text!r} elided in {rect.width()} px")
+    return problems
+
+
 def clipped(root: QWidget) -> list[str]:
     """What is cut off among root's visible descendants, one line each."""
     problems = []
     for w in root.findChildren(QWidget):
-        if not w.isVisibleTo(root) or w.isWindow() or _inner(w):
+        if not w.isVisibleTo(root) or w.isWindow():
+            continue
+        if isinstance(w, QTabBar):  # a tab widget's own bar (named qt_tabwidget_tabbar) too
+            problems += tabs_cut(w)
+        if _inner(w):
             continue
         name = f"{type(w).__name__}({w.objectName() or getattr(w, 'text', lambda: '')()!r:.40})"
         need, policy = w.minimumSizeHint(), w.sizePolicy()
@@ -64,11 +83,6 @@ def clipped(root: QWidget) -> list[str]:
         if isinstance(w, QProgressBar) and w.isTextVisible() and w.text():
             if w.fontMetrics().horizontalAdvance(w.text()) > w.width() - 8:
                 problems.append(f"progress text {w.text()!r} overflows its {w.width()} px bar")
-        if isinstance(w, QTabBar):
-            for i in range(w.count()):
-                text = w.tabText(i)
-                if w.tabRect(i).width() < w.fontMetrics().horizontalAdvance(text) + 8:
-                    problems.append(f"tab {text!r} elided in {w.tabRect(i).width()} px")
     return problems
 
 
@@ -225,11 +239,16 @@ def test_look_inside_opens_tall_enough_for_its_stats_line(window, qtbot):
     assert not clipped(window.look_inside_dock)
 
 
-def test_two_overlaid_runs_still_fit_the_curves_tab(window, qtbot):
+@pytest.mark.parametrize("count", [2, 6])
+def test_overlaid_runs_still_fit_the_curves_tab(window, qtbot, count):
+    """Each run adds a legend entry: the legend keeps to its rows (scrolling inside itself), the page never
+    scrolls and the plots' axes stay in view."""
+    from netbuilder.ui.curves import LEGEND_ROWS
     from netbuilder.ui.series import RunSeries
 
     runs = []
-    for i, diverge in enumerate((None, 400)):
+    for i in range(count):
+        diverge = 400 if i == 1 else None
         run = RunSeries(f"seed_cnn-20261207-10101{i}", f"#0083C{i}", dataset="cifar10")
         for t in range(1, 601):
             loss = 1e33 if diverge and t >= diverge else 2.3 * np.exp(-t / 150) + 0.3
@@ -242,3 +261,73 @@ def test_two_overlaid_runs_still_fit_the_curves_tab(window, qtbot):
     for plot in (curves.loss, curves.accuracy, curves.lr):
         problems += axes_outside(plot)
     assert not problems, "\n".join(problems)
+    legend = curves.legend
+    area = legend.parentWidget().parentWidget()  # the legend's scroll area (through its viewport)
+    assert area.height() <= LEGEND_ROWS * (legend.fontMetrics().height() + 4) + 4
+    assert legend.height() == legend.heightForWidth(legend.width())  # every entry there, scrolled to if need be
+    if count == 6:
+        assert area.verticalScrollBar().maximum() > 0  # more rows than room: they scroll inside the legend
+
+
+SMALL = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+from test_panes_fit import axes_outside, clipped, no_scrollbars, seen_part
+from netbuilder.core.presets import load_preset
+from netbuilder.ui.app import application
+from netbuilder.ui.main_window import MainWindow
+
+app = application()
+window = MainWindow(load_preset("seed_cnn"))
+window.show()
+window.scene.select_only("conv1")
+for _ in range(10):
+    app.processEvents()
+problems = []
+canvas = seen_part(window.view.viewport())
+if canvas.width() < 200 or canvas.height() < 100:
+    problems.append(f"the canvas shows only {canvas.width()}×{canvas.height()} px")
+inspector = window.inspector
+problems += [f"Inspector: {p}" for p in clipped(inspector.widget())]
+viewport = inspector.viewport()
+for name, field in inspector.fields.items():  # none cut at the side (below the fold, they scroll into view)
+    left = field.widget.mapTo(viewport, field.widget.rect().topLeft()).x()
+    if left < 0 or left + field.widget.width() > viewport.width():
+        right = left + field.widget.width()
+        problems.append(f"Inspector: the {name} field spans x {left}..{right} of {viewport.width()}")
+tabs = window.training.tabs
+for i in range(tabs.count()):
+    tabs.setCurrentIndex(i)
+    for _ in range(5):
+        app.processEvents()
+    problems += [f"{tabs.tabText(i)}: {p}" for p in clipped(window.training_dock)]
+tabs.setCurrentIndex(0)
+for _ in range(5):
+    app.processEvents()
+curves = window.training.curves
+problems += [f"Curves: {p}" for p in no_scrollbars(tabs.widget(0))]
+for plot in (curves.loss, curves.accuracy, curves.lr):
+    problems += axes_outside(plot)
+screen = window.screen().availableGeometry().size().toTuple()
+print(json.dumps({"screen": screen, "fields": len(inspector.fields), "problems": problems}))
+window.editor.undo_stack.setClean()
+window.close()
+"""
+
+
+def test_on_an_800x500_screen_the_canvas_shows_and_no_pane_is_cut():
+    """QT_SCALE_FACTOR=2 on the 1600×1000 screen: 800×500 logical pixels, where the window lays out its docks
+    to fit (training under them all) and each stays usable: the canvas, the selected block's fields, the tabs."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = os.environ | {"QT_SCALE_FACTOR": "2"}
+    here = str(Path(__file__).parent)
+    proc = subprocess.run([sys.executable, "-c", SMALL, here], env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    shown = json.loads(proc.stdout.splitlines()[-1])
+    assert shown["screen"] == [800, 500] and shown["fields"] >= 4  # conv1's fields are there to check
+    assert not shown["problems"], "\n".join(shown["problems"])

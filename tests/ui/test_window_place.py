@@ -33,6 +33,7 @@ print(json.dumps({
     "size": window.size().toTuple(),
     "minimum": window.minimumSizeHint().toTuple(),
     "docks": [d.geometry().getRect() for d in docks if d.isVisible()],
+    "canvas": window.view.geometry().getRect(),
 }))
 window.editor.undo_stack.setClean()
 window.close()
@@ -73,11 +74,16 @@ def show_window(scale: str) -> dict:
 def test_with_qt_scale_factor_2_the_window_fits_the_screen_and_its_docks_do_not_overlap():
     first = show_window("1")  # saves its 1500×950 geometry and dock layout on close
     assert first["size"] == [1500, 950]
+    palette, inspector, training = (QRect(*r) for r in first["docks"])
+    assert palette.right() < training.left() and training.right() < inspector.left()  # room: training between
     shown = show_window("2")  # the same 1600×1000 screen is 800×500 logical pixels
-    assert shown["screen"] == [0, 0, 800, 500]
-    width, height = shown["size"]
-    assert height <= 500 - DECORATION.height() and shown["window"][3] <= 500, shown
-    # As narrow as the screen allows: the default bounded by the screen, or the window's minimum width (its
-    # palette, training dock and inspector side by side) where that is more.
-    assert width == max(800 - DECORATION.width(), shown["minimum"][0]), shown
-    assert overlapping(shown["docks"]) == []
+    screen = QRect(*shown["screen"])
+    assert screen == QRect(0, 0, 800, 500)
+    assert screen.contains(QRect(*shown["window"])), shown  # the whole frame on the screen, none of it off
+    assert shown["minimum"][0] <= 800 - DECORATION.width() and shown["minimum"][1] <= 500 - DECORATION.height()
+    # Too narrow for three docks side by side: training spans the window under the palette, canvas and inspector.
+    palette, inspector, training = (QRect(*r) for r in shown["docks"])
+    assert training.width() == shown["size"][0] and training.top() > max(palette.bottom(), inspector.bottom())
+    canvas = QRect(*shown["canvas"])  # the central widget, in the same (window) coordinates as the docks
+    assert overlapping([*shown["docks"], shown["canvas"]]) == []
+    assert canvas.width() >= 200 and canvas.height() >= 120, shown  # a canvas to build on, not a sliver
