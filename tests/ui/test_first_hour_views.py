@@ -82,8 +82,9 @@ def test_numbers_keep_their_value():
 def test_the_results_are_in_view_without_scrolling_sideways(qtbot, tmp_path):
     view = RunsView(tmp_path)
     qtbot.addWidget(view)
-    with qtbot.waitSignal(view.scanner.scanned):
-        pass
+    # The wait starts before the scan it waits for (the first one, from __init__, may be done already).
+    with qtbot.waitSignal(view.scanner.scanned, check_params_cb=lambda generation, _: generation == view.generation):
+        view.refresh()
     view.resize(560, 300)
     view.show()
     qtbot.waitExposed(view)

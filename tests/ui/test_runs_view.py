@@ -32,9 +32,11 @@ def test_the_folder_is_scanned_off_the_ui_thread(qtbot, tmp_path, monkeypatch):
 def test_a_stale_scan_never_overwrites_a_newer_one(qtbot, tmp_path):
     view = RunsView(tmp_path)
     qtbot.addWidget(view)
-    with qtbot.waitSignal(view.scanner.scanned):
-        pass
-    view._show(view.generation - 1, [(object(), ("x",) * len(runs_view.COLUMNS))])
+    # The wait starts before the scan it waits for (the first one, from __init__, may be done already).
+    with qtbot.waitSignal(view.scanner.scanned, check_params_cb=lambda generation, _: generation == view.generation):
+        view.refresh_button.click()
+    assert view.table.rowCount() == 0  # the newest scan: an empty folder
+    view.scanner.scanned.emit(view.generation - 1, [(object(), ("x",) * len(runs_view.COLUMNS))])  # a slow old one
     assert view.table.rowCount() == 0
 
 
