@@ -11,7 +11,7 @@ folding makes or moves, are drawn once, at settle (follow)."""
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any, Protocol
+from typing import Protocol
 
 import shiboken6
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
@@ -174,6 +174,9 @@ class EdgeItem(QGraphicsPathItem):
             self.adjust()
         else:
             self.follow()
+        scene = src.scene() if isinstance(src, QGraphicsItem) else None
+        if scene is not None:  # it joins its ends' scene: routed among the blocks there when it settles
+            _pending(scene).add(self)
 
     def follow(self) -> None:
         """Its ends moved in a batch: drawn once, when the scene settles (call settle before the next paint).
@@ -193,11 +196,6 @@ class EdgeItem(QGraphicsPathItem):
         for node in (self.src, self.dst):
             if self in node.edges:
                 node.edges.remove(self)
-
-    def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: Any) -> Any:  # noqa: N802
-        if change == QGraphicsItem.GraphicsItemChange.ItemSceneHasChanged and value is not None:
-            _pending(value).add(self)  # made before it joined the scene: routed among the blocks there at settle
-        return super().itemChange(change, value)
 
     def adjust(self, later: bool = True, obstacles: _Obstacles | None = None) -> None:
         """Follow the ports after a block moved or its ports changed. At once, a wire keeps its lane (if it had

@@ -128,7 +128,8 @@ class Minimap(QWidget):
         w, h, dx, dy = NODE_W * k, NODE_H * k, offset.x(), offset.y()
         for item in self.scene.node_items.values():
             if item.isVisible():
-                colour = theme.ERROR if item.view.error else category_color(item.block_type)
+                error = item.checked is not None and item.checked.error  # not item.view: made only when painted
+                colour = theme.ERROR if error else category_color(item.block_type)
                 at = item.scenePos()  # the block's body is (0, 0, NODE_W, NODE_H) in its own coordinates
                 rect = QRectF(at.x() * k + dx, at.y() * k + dy, w, h)
                 colours.setdefault(colour.name(), (colour, []))[1].append(rect)

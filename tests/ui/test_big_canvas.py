@@ -90,7 +90,7 @@ def test_wires_follow_a_dragged_block_and_its_undo(make_window):
     assert item.pos() == start and attached()
 
 
-def test_opening_a_file_and_unfolding_a_group_lay_out_each_wire_once(make_window, monkeypatch, tmp_path):
+def test_opening_a_file_and_unfolding_a_group_lay_out_each_wire_once(make_window, monkeypatch, tmp_path, qtbot):
     """Each wire is drawn once when a network opens, and once when an unfolded group shows it: when the scene
     has settled, among the blocks where they stand (not first as made, then again as routed)."""
     from gestures import view_point
@@ -100,6 +100,7 @@ def test_opening_a_file_and_unfolding_a_group_lay_out_each_wire_once(make_window
     from netbuilder.core.document import save
     from netbuilder.core.graph import Group
     from netbuilder.ui.edge_item import EdgeItem
+    from netbuilder.ui.minimap import REDRAW_MS
 
     window = make_window()
     drawn: list[EdgeItem] = []
@@ -116,6 +117,12 @@ def test_opening_a_file_and_unfolding_a_group_lay_out_each_wire_once(make_window
     edges = window.scene.edge_items
     assert len(edges) == 60 and sorted(map(id, drawn)) == sorted(id(edges[e]) for e in edges)
     assert edges[Edge("r10", "r40")]._lane is not None  # routed, not the S-curve through the blocks
+    # The overview draws every block, but reads no block's description: only those in sight are described.
+    assert window.view.minimap.isVisible()
+    qtbot.wait(2 * REDRAW_MS)  # the overview draws the new network once the changes pause
+    window.view.minimap.repaint()
+    described = [item for item in window.scene.node_items.values() if item._make_view is None]
+    assert 0 < len(described) < 30
 
     drawn.clear()
     card = window.scene.group_cards["mid"]
