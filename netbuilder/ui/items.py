@@ -51,7 +51,13 @@ def screen_text_height(font: QFont, painter: QPainter) -> float:
 
 
 def readable(font: QFont, lod: float) -> bool:
-    return QFontMetricsF(font).height() * lod >= MIN_TEXT_PX
+    return _line_height(font) * lod >= MIN_TEXT_PX
+
+
+@lru_cache(maxsize=128)
+def _line_height(font: QFont) -> float:
+    """A font's line height (fonts compare by value): asked by every item as it paints."""
+    return QFontMetricsF(font).height()
 
 
 def draw_text(painter: QPainter, rect: QRectF, flags, text: str) -> None:
