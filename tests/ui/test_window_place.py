@@ -87,3 +87,6 @@ def test_with_qt_scale_factor_2_the_window_fits_the_screen_and_its_docks_do_not_
     canvas = QRect(*shown["canvas"])  # the central widget, in the same (window) coordinates as the docks
     assert overlapping([*shown["docks"], shown["canvas"]]) == []
     assert canvas.width() >= 200 and canvas.height() >= 120, shown  # a canvas to build on, not a sliver
+    again = show_window("1")  # the 784×452 window saved there fits here: restored, with the side docks' corners
+    palette, inspector, training = (QRect(*r) for r in again["docks"])
+    assert palette.right() < training.left() and training.right() < inspector.left(), again
