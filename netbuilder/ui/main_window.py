@@ -200,7 +200,7 @@ class MainWindow(QMainWindow):
         # screen, under them all); then 1500×950, or less on a smaller screen.
         arrange_corners(self)
         place_default(self)
-        widths = [230, 340]
+        widths = [220, 330]  # near their least widths: the training dock between them shows its tab names
         if spans_bottom(self):  # a narrow screen: the side docks at their least widths, the canvas has the rest
             widths = [self.palette.minimumWidth(), self.inspector.minimumWidth()]
         self.resizeDocks([self.palette_dock, self.inspector_dock], widths, Qt.Orientation.Horizontal)

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-SIZES = [(1500, 950), (1280, 800)]
+SIZES = [(1500, 950), (1280, 800), (1264, 752)]  # the last: the default window on a 1280×800 screen
 
 
 def _ignored(policy: QSizePolicy.Policy) -> bool:
@@ -149,8 +149,8 @@ def test_every_training_tab_fits(window, qtbot):
 
 
 def test_the_progress_text_never_overflows_its_bar(window, qtbot, monkeypatch):
-    from netbuilder.train.events import BatchMetrics
-    from netbuilder.train.lr_find import LRProgress
+    from netbuilder.records.events import BatchMetrics
+    from netbuilder.records.lr_results import LRProgress
 
     dock = window.training
     monkeypatch.setattr(dock, "running", lambda: True)  # as while a run trains: the poll shows its newest batch
@@ -218,7 +218,7 @@ def test_volumes_opens_readable_and_f_and_the_wheel_work(window, qtbot):
 
 
 def test_look_inside_opens_tall_enough_for_its_stats_line(window, qtbot):
-    from netbuilder.train.features import Maps, Result
+    from netbuilder.records.features import Maps, Result
 
     window.scene.select_only("conv1")
     _menu_action(window, "view.dock.look inside")
