@@ -186,7 +186,8 @@ class EdgeItem(QGraphicsPathItem):
         start, end = self.src.output_pos(), self.dst.input_pos(self.port)
         if self._lane is not None:
             self._lane, self._routed_label = routing.keep_lane(_point(start), _point(end), self._lane[0]).lane, None
-        self._mid, self._path_bounds = (start + end) / 2, QRectF(start, end).normalized()
+        mid = (start + end) / 2
+        self._mid, self._path_bounds = (mid.x(), mid.y()), QRectF(start, end).normalized()
         self._measure()
         scene = self.scene()
         if scene is not None:
@@ -215,7 +216,8 @@ class EdgeItem(QGraphicsPathItem):
         path = routed_path(found.points) if found.points else wire_path(start, end)
         self._lane, self._routed_label = found.lane, found.label
         self.setPath(path)
-        self._mid = path.pointAtPercent(0.5)
+        mid = path.pointAtPercent(0.5)
+        self._mid = (mid.x(), mid.y())  # plain numbers: the label is placed from it at every volume change
         self._path_bounds = path.boundingRect().adjusted(-10, -10, 10, 10)
         self._measure()
         scene = self.scene()
@@ -232,10 +234,10 @@ class EdgeItem(QGraphicsPathItem):
             width = min(_label_width(self.label), r[2] - r[0]) if r and self.label else 0.0
             self._label_rect = QRectF(r[0], r[1], width, r[3] - r[1]) if width else QRectF()
         else:
-            mid, width = self._mid, _label_width(self.label)
+            (x, y), width = self._mid, _label_width(self.label)
             # Into a port with others to its right (an Add), where a skip may come in from its lane: label left.
             left = self.port < len(getattr(self.dst, "inputs", ())) - 1
-            self._label_rect = QRectF(mid.x() - 6 - width if left else mid.x() + 6, mid.y() - 9, width, 18)
+            self._label_rect = QRectF(x - 6 - width if left else x + 6, y - 9, width, 18)
 
     def _drawn_bounds(self) -> QRectF:
         """What the wire and its label cover now."""
@@ -245,21 +247,21 @@ class EdgeItem(QGraphicsPathItem):
         """Show another volume. The bounds only grow here (they shrink when the wire moves): a label that fits
         where a label was (the same length in the fixed-width font, or shorter) changes no geometry, so the
         scene's index is left alone, which is most of an edit's cost on a big network."""
-        if (text, broken) == (self.label, self.broken):
+        if text == self.label and broken == self.broken:
             return
-        recolored, old_text = broken != self.broken, self.label
+        recolored, old_text, old = broken != self.broken, self.label, self._label_rect
         self.label, self.broken = text, broken
-        room = self._routed_label  # the place routing found beside the lane: a label that fits stays there
-        wider = room is None or _label_width(text) > room[2] - room[0] + 0.5
-        if self._lane is not None and wider and self.scene() is not None:
-            _pending(self.scene()).add(self)  # a routed wire finds room for the label beside its lane
-        old = self._label_rect
-        if _label_width(text) != _label_width(old_text):  # else its label keeps its place and size
+        width = _label_width(text)
+        if self._lane is not None and self.scene() is not None:
+            room = self._routed_label  # the place routing found beside the lane: a label that fits stays there
+            if room is None or width > room[2] - room[0] + 0.5:
+                _pending(self.scene()).add(self)  # a routed wire finds room for the label beside its lane
+        if width != _label_width(old_text):  # else its label keeps its place and size
             self._place_label()
-            drawn = self._drawn_bounds()
-            if not self._bounds.contains(drawn):
+            label = self._label_rect  # the wire's path lies within its bounds already
+            if not label.isEmpty() and not self._bounds.contains(label):
                 self.prepareGeometryChange()
-                self._bounds = self._bounds.united(drawn)
+                self._bounds = self._bounds.united(label)
         self.update(self._bounds if recolored else old.united(self._label_rect))
 
     def shape(self) -> QPainterPath:
