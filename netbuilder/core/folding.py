@@ -5,9 +5,11 @@ there — but not necessarily beside the box, where expanded groups, other cards
 branch folded next to one expanded). A row is left out only where nothing shown lies on it: no block, no card,
 no name band or bottom margin of an expanded group's frame; and each gap between shown things keeps the room
 auto-arrange leaves there for the wires that turn in it (a row's gap above a block or card, less above a name
-band). Everything shown then moves up as one piece by the rows left out above it: no two things shown come to
-overlap, or a block to lie on a band, that did not in the stored layout, and since nothing stored changes,
-unfolding restores every position. Linear in the groups' members (after sorting the rows).
+band). A card taller than its blocks' box (a group of one block) pushes what lies below the box down by as much
+as it overhangs it, so that what follows keeps its stored gap under the card. Everything shown moves as one
+piece by the cuts above it: no two things shown come to overlap, or a block to lie on a band, that did not in
+the stored layout, and since nothing stored changes, unfolding restores every position. Linear in the groups'
+members (after sorting the rows).
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from netbuilder.core.routing import FRAME_CLEAR, MIN_DROP
 KEEP = ROW - BLOCK_H  # the least gap kept above a block or a card: a row's gap
 BAND_KEEP = MIN_DROP + FRAME_CLEAR  # the least gap kept above a name band (as auto-arrange leaves it)
 Rows = list[tuple[float, float]]
-Spans = list[tuple[float, float, bool]]  # (top, bottom, whether it is a name band)
+Boxes = dict[str, tuple[float, float]]  # each folded group shown as a card → the top and bottom of its blocks
+Spans = list[tuple[float, float, bool]]  # rows something shown lies on: (top, bottom, whether it is a name band)
 
 
 def _merged(spans: Spans) -> Spans:
@@ -34,11 +37,13 @@ def _merged(spans: Spans) -> Spans:
     return out
 
 
-def shown_rows(graph: Graph, shown: dict[str, str], boxes: dict[str, tuple[float, float]], card_h: float) -> Spans:
-    """The stored rows (top, bottom, is a band) that something shown lies on: each block shown as itself, each
-    folded group's card (boxes: folded group → the top and bottom of its blocks' box; card_h: a card's height) and
-    the name band and bottom margin of each expanded group's frame around them, as the scene draws it."""
-    spans: dict[str, tuple[float, float]] = {gid: (top, top + card_h) for gid, (top, _) in boxes.items()}
+def shown_rows(graph: Graph, shown: dict[str, str], boxes: Boxes, card_h: float, wrap: float = 0.0) -> Spans:
+    """The stored rows that something shown lies on: each block shown as itself, each folded group's card (boxes:
+    folded group → the top and bottom of its blocks' box; card_h: a card's height; wrap: how much further down a
+    frame around a card reaches) and the name band and bottom margin of each expanded group's frame around them,
+    as the scene draws it."""
+    cards = [(top, top + card_h, False) for top, _ in boxes.values()]
+    spans: dict[str, tuple[float, float]] = {gid: (top, top + card_h + wrap) for gid, (top, _) in boxes.items()}
     for nid, unit in shown.items():
         if unit == nid:
             y = (graph.nodes[nid].position or (0.0, 0.0))[1]
@@ -50,7 +55,7 @@ def shown_rows(graph: Graph, shown: dict[str, str], boxes: dict[str, tuple[float
         while gid is not None and gid not in framed:
             framed.add(gid)
             gid = owner.get(gid)
-    rows = [(top, bottom, False) for top, bottom in spans.values()]
+    rows = cards + [(top, bottom, False) for unit, (top, bottom) in spans.items() if unit not in boxes]
     level = depths(graph)
     for gid in sorted(framed, key=level.__getitem__, reverse=True):  # inner frames first: outer ones wrap them
         inner = [spans[m] for m in graph.groups[gid].members if m in spans]
@@ -60,16 +65,14 @@ def shown_rows(graph: Graph, shown: dict[str, str], boxes: dict[str, tuple[float
     return rows
 
 
-def left_out(graph: Graph, shown: dict[str, str], boxes: dict[str, tuple[float, float]], card_h: float) -> Rows:
-    """The stored rows (start, end), in order, that the canvas leaves out: within the folded boxes below their
-    cards, where nothing shown lies, each gap between shown things keeping KEEP (BAND_KEEP above a band); the
-    rows left out are taken at the gap's end, just above what comes next."""
-    inside = [(top + card_h, bottom, False) for top, bottom in boxes.values() if bottom > top + card_h]
-    if not inside:
-        return []
-    inside = _merged(inside)
-    occupied = _merged(shown_rows(graph, shown, boxes, card_h))
-    out: Rows = []
+def cuts(graph: Graph, shown: dict[str, str], boxes: Boxes, card_h: float, wrap: float = 0.0) -> Rows:
+    """Where the canvas cuts stored rows out, in order: (stored y, height), what lies at or below y moving up by
+    the height. Rows are cut within the folded boxes below their cards, where nothing shown lies, each gap between
+    shown things keeping KEEP (BAND_KEEP above a band), at the gap's end; a negative height puts rows in: at the
+    bottom of a box that its card (wrapped in a frame) overhangs, as many as it overhangs."""
+    out = [(bottom, bottom - top - card_h - wrap) for top, bottom in boxes.values() if top + card_h + wrap > bottom]
+    inside = _merged([(top + card_h, bottom, False) for top, bottom in boxes.values() if bottom > top + card_h])
+    occupied = _merged(shown_rows(graph, shown, boxes, card_h, wrap)) if inside else []
     first = 0
     for (_, above, _), (below, _, band) in zip(occupied, occupied[1:]):
         room = below - above - (BAND_KEEP if band else KEEP)
@@ -79,7 +82,6 @@ def left_out(graph: Graph, shown: dict[str, str], boxes: dict[str, tuple[float, 
         while i < len(inside) and inside[i][0] < below:
             empty += min(inside[i][1], below) - max(inside[i][0], above)
             i += 1
-        cut = min(empty, room)
-        if cut > 0:
-            out.append((below - cut, below))
-    return out
+        if min(empty, room) > 0:
+            out.append((below, min(empty, room)))
+    return sorted(out, key=lambda cut: (cut[0], -cut[1]))  # at one y, rows cut before rows put in

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from netbuilder.core.blocks import REGISTRY, fmt_shape
-from netbuilder.core.folding import left_out
+from netbuilder.core.folding import cuts
 from netbuilder.core.graph import Edge, Graph, Node, blocks_in
 from netbuilder.core.groups import depth, facts, parents, shown_as
 from netbuilder.core.layout import FRAME_BOTTOM, FRAME_PAD, FRAME_TITLE
@@ -91,25 +91,19 @@ class CanvasEdge(EdgeItem):
 
 
 class Projection:
-    """Stored (unfolded) coordinates → shown ones: the rows core.folding leaves out (below folded groups' cards,
-    where nothing shown lies) are taken out, and what lies below them moves up by their height. Nothing stored
-    changes, so unfolding restores every position."""
+    """Stored (unfolded) coordinates → shown ones: at each of core.folding's cuts (stored y, height), what lies at
+    or below y moves up by the height (down where it is negative: room under a card taller than its blocks).
+    Nothing stored changes, so unfolding restores every position."""
 
-    def __init__(self, removed: list[tuple[float, float]]) -> None:
-        merged: list[list[float]] = []
-        for start, end in sorted(removed):
-            if merged and start <= merged[-1][1]:
-                merged[-1][1] = max(merged[-1][1], end)
-            else:
-                merged.append([start, end])
-        self.ends = [end for _, end in merged]
+    def __init__(self, at: list[tuple[float, float]]) -> None:
+        self.ends = [y for y, _ in at]
         self.cum = [0.0]
-        for start, end in merged:
-            self.cum.append(self.cum[-1] + end - start)
-        self.shown_starts = [start - self.cum[i] for i, (start, _) in enumerate(merged)]
+        for _, height in at:
+            self.cum.append(self.cum[-1] + height)
+        self.shown_starts = [y - self.cum[i + 1] for i, (y, _) in enumerate(at)]
 
     def shift(self, y: float) -> float:
-        """How far a unit whose top is at stored y moves up: the heights saved by the folded boxes above it."""
+        """How far a unit whose top is at stored y moves up: the heights cut above it."""
         return self.cum[bisect_right(self.ends, y)]
 
     def to_stored(self, point: QPointF) -> QPointF:
@@ -234,7 +228,7 @@ class CanvasScene(QGraphicsScene):
                 box = box.united(QRectF(x, y, NODE_W, NODE_H))
             boxes[gid] = box
         rows = {gid: (b.top(), b.bottom()) for gid, b in boxes.items()}
-        self.projection = proj = Projection(left_out(graph, shown, rows, CARD_H))
+        self.projection = proj = Projection(cuts(graph, shown, rows, CARD_H, wrap=5.0))  # see rect_of below
         moved: set[str] = set()
 
         def place(item: QGraphicsItem, x: float, y: float, unit: str) -> None:
