@@ -12,24 +12,15 @@ if os.environ.setdefault("QT_QPA_PLATFORM", "offscreen") == "offscreen":
     os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={Path(__file__).parent / 'offscreen_screen.json'}"
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _collect_between_tests():
-    """No automatic garbage collection during a test: collecting a leftover widget in the middle of a Qt call
-    can deadlock PySide6 6.11 on Qt's signal mutex. Each test's garbage is collected after it instead."""
-    gc.disable()
-    yield
-    gc.enable()
-
-
 FULL_COLLECTION_EVERY = 25  # tests; a full collection walks the whole heap (torch, torchvision, optuna: ~0.5 s)
 _finished = [0]
 
 
 @pytest.fixture(autouse=True)
 def _collect_after_test():
-    """Collect what the test left, between tests. With automatic collection off, everything the test made is
-    still in the youngest generations, so collecting those (milliseconds) finds its garbage; a full collection
-    every few tests finds cycles that reach older objects."""
+    """Collect what the test left, between tests, so no test pays for another's garbage: the young generations
+    after each (milliseconds), a full collection every few tests for cycles that reach older objects. Collection
+    stays on during tests (the UI tests collect on the GUI thread, as the app does: tests/ui/conftest.py)."""
     yield
     if "PySide6.QtWidgets" in sys.modules:
         from PySide6.QtWidgets import QApplication

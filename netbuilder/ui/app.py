@@ -5,22 +5,19 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from pyqtgraph.util.garbage_collector import GarbageCollector
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from netbuilder.core.document import DocumentError, load
 from netbuilder.core.presets import load_preset
+from netbuilder.ui.gui_gc import collect_on_gui_thread
 from netbuilder.ui.image_file import save_image
 from netbuilder.ui.main_window import MainWindow
 
 
 def application() -> QApplication:
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    if not hasattr(app, "garbage_collector"):
-        # Python's collector must not run in the middle of a Qt call: freeing a widget there can deadlock
-        # on Qt's signal mutex (seen in PySide6 6.11). Collect from the event loop instead.
-        app.garbage_collector = GarbageCollector(interval=1.0)
+    collect_on_gui_thread(app)  # never on a worker thread: netbuilder/ui/gui_gc.py
     app.setApplicationName("NetBuilder")
     app.setOrganizationName("NetBuilder")
     app.setStyle("Fusion")

@@ -11,6 +11,12 @@ from netbuilder.ui.app import application
 from netbuilder.ui.main_window import MainWindow
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _app(qapp):
+    """The app's QApplication set-up, its garbage collection on the GUI thread included, for every UI test."""
+    return application()
+
+
 @pytest.fixture
 def make_window(qtbot, _isolated_user_state):
     QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(_isolated_user_state / "config"))
