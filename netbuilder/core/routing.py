@@ -181,8 +181,19 @@ def _corners(points: tuple[Point, ...]) -> tuple[Point, ...]:
 def along_frames(points: list[Point] | tuple[Point, ...], frames: list[Rect], band: float) -> bool:
     """Whether the polyline runs more than FRAME_CLEAR along (within FRAME_CLEAR of) a frame's edge, or across
     its name band (the top `band` of it)."""
-    box = _grow(bounds(points), FRAME_CLEAR)
-    for r in (r for r in frames if overlaps(r, box)):
+    (bx0, by0, bx1, by1), top = bounds(points), max(band, FRAME_CLEAR)
+    near = [  # frames with an edge zone near the polyline: one it lies well inside (a nested group's) has none
+        r
+        for r in frames
+        if r[0] - FRAME_CLEAR < bx1
+        and bx0 < r[2] + FRAME_CLEAR
+        and r[1] - FRAME_CLEAR < by1
+        and by0 < r[3] + FRAME_CLEAR
+        and not (
+            r[0] + FRAME_CLEAR <= bx0 and bx1 <= r[2] - FRAME_CLEAR and r[1] + top <= by0 and by1 <= r[3] - FRAME_CLEAR
+        )
+    ]
+    for r in near:
         x0, y0, x1, y1 = r
         zones = [
             (x0, y0 - FRAME_CLEAR, x1, y0 + max(band, FRAME_CLEAR), 0),

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 from netbuilder.core.blocks import REGISTRY, fmt_shape
 from netbuilder.core.folding import cuts
 from netbuilder.core.graph import Edge, Graph, Node, blocks_in
-from netbuilder.core.groups import depth, facts, parents, shown_as
+from netbuilder.core.groups import depths, facts, parents, shown_as
 from netbuilder.core.layout import FRAME_BOTTOM, FRAME_PAD, FRAME_TITLE
 from netbuilder.core.shapes import Check
 from netbuilder.core.summary import settings, short
@@ -297,14 +297,18 @@ class CanvasScene(QGraphicsScene):
     def _frame_groups(self) -> None:
         """A frame around each expanded group that is not inside a folded one, drawn behind its members."""
         graph, result = self.editor.graph, self.editor.result
-        owner = parents(graph)
+        owner, levels = parents(graph), depths(graph)
+        under_fold: dict[str, bool] = {}  # each group's answer, so a deep nest walks each chain once
 
         def hidden(gid: str) -> bool:
-            while gid in owner:
+            chain = []
+            while gid not in under_fold and gid in owner:
+                chain.append(gid)
                 gid = owner[gid]
-                if graph.groups[gid].folded:
-                    return True
-            return False
+            seen = under_fold.get(gid, False)
+            for g in reversed(chain):
+                seen = under_fold[g] = seen or graph.groups[owner[g]].folded
+            return seen
 
         framed = [gid for gid, g in graph.groups.items() if not g.folded and not hidden(gid)]
         rects: dict[str, QRectF] = {}
@@ -321,29 +325,35 @@ class CanvasScene(QGraphicsScene):
                 rects[unit] = inner.adjusted(-FRAME_PAD, -FRAME_TITLE, FRAME_PAD, FRAME_BOTTOM)
             return rects[unit]
 
-        for gid in [g for g in self.group_frames if g not in framed]:
+        gone = self.group_frames.keys() - set(framed)
+        for gid in [g for g in self.group_frames if g in gone]:
             self.removeItem(self.group_frames.pop(gid))
+        framed.sort(key=levels.__getitem__, reverse=True)  # inner groups first: each asks its members once
+        broken: dict[str, bool] = {}
+
+        def failed(unit: str) -> bool:
+            if unit in broken:
+                return broken[unit]
+            ids = blocks_in(graph, unit) if unit in graph.groups else [unit]  # a folded group: once, by its owner
+            return any(result.nodes[n].error for n in ids if n in result.nodes)
+
         for gid in framed:
             if gid not in self.group_frames:
                 self.group_frames[gid] = frame = GroupFrame(gid)
                 self.addItem(frame)
-            level = depth(graph, gid)
-            broken = any(result.nodes[n].error for n in blocks_in(graph, gid) if n in result.nodes)
-            self.group_frames[gid].set_geometry(rect_of(gid), graph.groups[gid].name, level, broken)
+            level = levels[gid]
+            broken[gid] = any(failed(m) for m in graph.groups[gid].members)
+            self.group_frames[gid].set_geometry(rect_of(gid), graph.groups[gid].name, level, broken[gid])
             self.group_frames[gid].setZValue(-1 - 1 / (level + 2))
-        self._mark_outer_groups(framed, owner)
+        self._mark_outer_groups(framed[::-1], owner)
 
     def _mark_outer_groups(self, framed: list[str], owner: dict[str, str]) -> None:
-        """Tell blocks, cards and frames which outermost expanded group they lie in: far out, that group is
-        drawn as one card and they step back."""
+        """Tell blocks, cards and frames which outermost expanded group they lie in (framed: outer groups
+        first): far out, that group is drawn as one card and they step back."""
         graph, result = self.editor.graph, self.editor.result
-        shown = set(framed)
         outer: dict[str, str] = {}
         for gid in framed:
-            top = gid
-            while owner.get(top) in shown:
-                top = owner[top]
-            outer[gid] = top
+            outer[gid] = outer.get(owner.get(gid, ""), gid)
         for item in (*self.node_items.values(), *self.group_cards.values()):
             item.outer_group = None
         for gid, frame in self.group_frames.items():
