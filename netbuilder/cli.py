@@ -14,11 +14,12 @@ from netbuilder.core.presets import list_presets
 from netbuilder.core.shapes import check
 from netbuilder.core.summary import as_json, table
 from netbuilder.core.text import clean
+from netbuilder.records import search_settings
+from netbuilder.records.config import saved_settings
+from netbuilder.records.train_error import TrainError
 from netbuilder.train import commands as train_commands
-from netbuilder.train import feature_commands, predict, search_commands, search_settings
+from netbuilder.train import feature_commands, predict, search_commands
 from netbuilder.train.cli_args import number
-from netbuilder.train.config import saved_settings
-from netbuilder.train.errors import TrainError
 from netbuilder.ui.display import missing_library, window_problem
 
 

@@ -11,8 +11,9 @@ from netbuilder.core.atomic import check_target
 from netbuilder.core.document import DocumentError, load, save
 from netbuilder.core.text import safe
 from netbuilder.pytorch import FORMATS
-from netbuilder.train.errors import TrainError
-from netbuilder.train.runs import Run
+from netbuilder.records.runs import Run
+from netbuilder.records.train_error import TrainError
+from netbuilder.train import checkpoints
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -81,7 +82,7 @@ def _export(args: argparse.Namespace) -> int:
     from netbuilder.pytorch.export import ExportError, export  # start-up time: torch
 
     try:
-        weights = Run.open(args.weights).model_weights() if args.weights else None
+        weights = checkpoints.model_weights(Run.open(args.weights)) if args.weights else None
         written = export(document, args.to, args.output, weights)
     except (ExportError, TrainError) as e:
         _error(str(e))

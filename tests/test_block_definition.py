@@ -225,7 +225,7 @@ def test_health_watches_its_activation_family(test_blocks):
 
 
 def test_look_inside_shows_its_filters(test_blocks):
-    from netbuilder.train.config import TrainConfig
+    from netbuilder.records.config import TrainConfig
     from netbuilder.train.feature_maps import first_conv, load_network
 
     graph = _unit()

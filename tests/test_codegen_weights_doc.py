@@ -11,7 +11,7 @@ from helpers import load_module
 from netbuilder.core.presets import load_preset
 from netbuilder.pytorch.codegen import generate
 from netbuilder.pytorch.export import export_python, network
-from netbuilder.train.runs import _layout_problem
+from netbuilder.train.checkpoints import _layout_problem
 
 
 def _snippets(source: str) -> list[str]:

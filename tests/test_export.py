@@ -21,8 +21,9 @@ from netbuilder.pytorch import export as ex
 from netbuilder.pytorch.build import build
 from netbuilder.pytorch.codegen import rename_state_dict
 from netbuilder.pytorch.train_script import TrainScriptError, generate_train_script
-from netbuilder.train.config import TrainConfig
-from netbuilder.train.runs import Run
+from netbuilder.records.config import TrainConfig
+from netbuilder.records.runs import Run
+from netbuilder.train import checkpoints
 
 SEED = str(PRESETS_DIR / "seed_cnn.json")
 JIT_DEPRECATED = "ignore:`torch.jit.load` is deprecated:FutureWarning"
@@ -137,9 +138,9 @@ def test_without_safetensors_weights_are_a_torch_save(tmp_path, monkeypatch):
 
 
 def make_run(path: Path, document: Document, state: dict[str, torch.Tensor], best: bool) -> Path:
-    """A run folder as the training engine writes it (train.runs), with one checkpoint."""
+    """A run folder as the training engine writes it (records.runs, train.checkpoints), with one checkpoint."""
     run = Run.create(path, document, TrainConfig())
-    run.save_checkpoint({"model": state, "optimizer": {}, "epoch": 1}, best=best)
+    checkpoints.save(run, {"model": state, "optimizer": {}, "epoch": 1}, best=best)
     return path
 
 
@@ -147,10 +148,11 @@ def test_run_weights_are_the_best_checkpoint_else_the_last(tmp_path, capsys):
     doc = load_preset("seed_cnn")
     first, second = trained(doc.graph), trained(doc.graph)
     run = make_run(tmp_path / "run", doc, first, best=True)
-    Run(run).save_checkpoint({"model": second, "optimizer": {}, "epoch": 2}, best=False)
-    assert torch.equal(Run(run).model_weights()["layers.conv1.weight"], first["layers.conv1.weight"])  # best
+    checkpoints.save(Run(run), {"model": second, "optimizer": {}, "epoch": 2}, best=False)
+    conv1 = "layers.conv1.weight"
+    assert torch.equal(checkpoints.model_weights(Run(run))[conv1], first[conv1])  # best
     (run / "best.pt").unlink()
-    assert torch.equal(Run(run).model_weights()["layers.conv1.weight"], second["layers.conv1.weight"])  # last
+    assert torch.equal(checkpoints.model_weights(Run(run))[conv1], second[conv1])  # last
     assert cli("export", SEED, "--to", "py", "--weights", str(tmp_path), "-o", str(tmp_path / "out")) == 1
     assert capsys.readouterr().err.startswith(f"error: {tmp_path} is not a run folder")
 

@@ -17,7 +17,7 @@ from netbuilder import cli
 from netbuilder.core.blocks import REGISTRY
 from netbuilder.core.document import parse
 from netbuilder.core.shapes import check
-from netbuilder.train.config import saved_settings
+from netbuilder.records.config import saved_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -331,6 +331,15 @@ def test_every_dependency_and_extra_is_in_the_dependencies_section():
         assert f"Extra `{extra}`" in section("Dependencies")
 
 
+def test_the_architecture_draws_the_floors_that_pyproject_enforces():
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    contracts = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["importlinter"]
+    (layers,) = [c["layers"] for c in contracts["contracts"] if c["type"] == "layers"]
+    diagram = next(body for lang, body in FENCED.findall(section("Architecture")) if not lang)
+    drawn = re.findall(r"^\s+(\w+)/\s", diagram, re.MULTILINE)
+    assert drawn == [layer.removeprefix("netbuilder.") for layer in layers]
+
+
 def test_every_module_is_in_the_architecture_and_every_file_it_names_exists():
     architecture = section("Architecture")
     package = ROOT / "netbuilder"
@@ -353,8 +362,9 @@ def test_the_weight_loading_recipes_load_a_run_folders_checkpoint(tmp_path, monk
     import torch
 
     from netbuilder.pytorch.build import build
-    from netbuilder.train.config import TrainConfig
-    from netbuilder.train.runs import Run
+    from netbuilder.records.config import TrainConfig
+    from netbuilder.records.runs import Run
+    from netbuilder.train import checkpoints
 
     complete, fragments = json_examples()
     data = json.loads(complete[0])
@@ -363,7 +373,7 @@ def test_the_weight_loading_recipes_load_a_run_folders_checkpoint(tmp_path, monk
     monkeypatch.chdir(tmp_path)
     trained = build(document.graph).eval()
     run = Run.create(tmp_path / "RUN_DIR", document, TrainConfig())  # the recipes' name for the run folder
-    run.save_checkpoint({"model": trained.state_dict(), "epoch": 1}, best=True)
+    checkpoints.save(run, {"model": trained.state_dict(), "epoch": 1}, best=True)
     loading = section("Command line").split("### Loading trained weights", 1)[1]
     build_recipe, model_recipe = [body for lang, body in FENCED.findall(loading) if lang == "python"]
     (export,) = [s for s in spans(loading) if s.startswith("netbuilder export")]

@@ -43,7 +43,7 @@ class Document:
     name: str = "Untitled"
     description: str = ""
     search: SearchSpace = field(default_factory=SearchSpace)  # what a search varies (core.search_space)
-    # The run's settings saved with the network (name → plain value; train.config checks names and values and
+    # The run's settings saved with the network (name → plain value; records.config checks names and values and
     # fills the others from the recipe). Empty in files written before they were saved.
     training: dict[str, Any] = field(default_factory=dict)
 

@@ -1,7 +1,7 @@
 """Per-layer training health: the rules, their thresholds and their sentences, in one table (plain Python, so the
 window can judge a run's records without torch).
 
-A record (train.events.Health) maps each block to its numbers: grad_norm, params, update_ratio, mean, std for
+A record (records.events.Health) maps each block to its numbers: grad_norm, params, update_ratio, mean, std for
 blocks with weights; dead (ReLU family) or saturated (sigmoid, tanh) for Activation blocks. judge() turns the
 latest record into a state per block, ok, watch or problem, each tripped rule with a sentence that says what to do.
 """

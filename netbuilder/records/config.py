@@ -16,8 +16,8 @@ from netbuilder.core.blocks import REGISTRY
 from netbuilder.core.graph import Graph
 from netbuilder.core.params import describe, is_number
 from netbuilder.core.text import clean
-from netbuilder.train import datasets
-from netbuilder.train.errors import TrainError
+from netbuilder.records import datasets
+from netbuilder.records.train_error import TrainError
 
 OPTIMIZERS = ("sgd", "adam", "adamw")
 SCHEDULES = ("constant", "step", "cosine", "onecycle")

@@ -20,24 +20,18 @@ from __future__ import annotations
 
 import atexit
 import itertools
-import json
 import multiprocessing as mp
-import os
 import queue
-import signal
 import threading
 import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from pathlib import Path
 from typing import Any
 
-from netbuilder.core.document import DocumentError, parse
-from netbuilder.train import process
-from netbuilder.train.config import TrainConfig
-from netbuilder.train.errors import TrainError
+from netbuilder.records import process
 
 NICENESS = 5  # the window comes first
+SERVE = "netbuilder.train.feature_maps:serve"  # the worker's work, named so that the owner never imports torch
 
 
 @dataclass
@@ -46,68 +40,6 @@ class Reply:
     ok: bool
     result: Any = None  # features.Result for "maps"
     error: str | None = None
-
-
-def _weights_key(weights: dict[str, Any]) -> str:
-    """The weights as a key that changes when a run's checkpoint files change on disk."""
-    stamps = []
-    if weights.get("kind") == "run":
-        for name in ("best.pt", "last.pt"):
-            try:
-                stamps.append((Path(weights["run"]) / name).stat().st_mtime_ns)
-            except OSError:
-                stamps.append(None)
-    return json.dumps([weights, stamps], sort_keys=True, default=str)
-
-
-def _serve(requests: Connection, replies: Connection) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in the owner's terminal is the owner's to handle
-    try:
-        os.nice(NICENESS)
-    except OSError:
-        pass
-    process.prepare()
-    import torch  # start-up time: torch only in the worker process, after process.prepare()
-
-    torch.set_num_threads(max(1, min(4, os.cpu_count() or 1)))
-    from netbuilder.train import feature_maps  # start-up time: torch, as above
-
-    held: tuple[tuple[str, str, str], Any] | None = None
-    while True:
-        try:
-            request = requests.recv()
-        except (EOFError, OSError):
-            return  # the owner is gone
-        op = request.get("op")
-        if op == "stop":
-            return
-        rid = request.get("id", -1)
-        try:
-            if op == "wait":
-                time.sleep(float(request.get("seconds", 0)))
-                reply = {"id": rid, "ok": True, "result": None}
-            elif op == "maps":
-                key = (request["document"], _weights_key(request["weights"]), json.dumps(request["config"]))
-                if held is None or held[0] != key:
-                    held = None
-                    try:
-                        document = parse(request["document"])
-                    except DocumentError as e:
-                        raise TrainError(str(e)) from None
-                    config = TrainConfig.from_dict(request["config"])
-                    held = (key, feature_maps.load_network(document, request["weights"], config))
-                result = feature_maps.compute(held[1], request["image"])
-                reply = {"id": rid, "ok": True, "result": result}
-            else:
-                reply = {"id": rid, "ok": False, "error": f"The feature-map worker does not know {op!r}."}
-        except TrainError as e:
-            reply = {"id": rid, "ok": False, "error": str(e)}
-        except Exception as e:  # anything else is still one sentence, and the worker stays
-            reply = {"id": rid, "ok": False, "error": f"Computing the feature maps failed ({type(e).__name__}: {e})."}
-        try:
-            replies.send(reply)
-        except (OSError, ValueError):
-            return
 
 
 class InspectWorker:
@@ -143,7 +75,8 @@ class InspectWorker:
         ctx = mp.get_context("spawn")
         req_read, req_write = ctx.Pipe(duplex=False)
         rep_read, rep_write = ctx.Pipe(duplex=False)
-        proc = ctx.Process(target=_serve, name="netbuilder-inspect", args=(req_read, rep_write), daemon=True)
+        args = (SERVE, NICENESS, req_read, rep_write)
+        proc = ctx.Process(target=process.run_child, name="netbuilder-inspect", args=args, daemon=True)
         proc.start()
         req_read.close()
         rep_write.close()  # so the reader sees the end of the pipe when the worker dies

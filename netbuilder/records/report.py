@@ -10,8 +10,8 @@ from typing import TextIO
 from netbuilder.core.health import PROBLEM, judge
 from netbuilder.core.summary import short
 from netbuilder.core.text import safe
-from netbuilder.train.events import BatchMetrics, EpochMetrics, Evaluated, Event, Failed, Finished, Health, Started
-from netbuilder.train.memory import fmt_bytes
+from netbuilder.records.events import BatchMetrics, EpochMetrics, Evaluated, Event, Failed, Finished, Health, Started
+from netbuilder.records.memory import fmt_bytes
 
 BAR = 24
 

@@ -14,49 +14,20 @@ import atexit
 import multiprocessing as mp
 import os
 import queue
-import signal
 import threading
 import time
 from pathlib import Path
 
-from netbuilder.core.document import Document, dumps, parse
-from netbuilder.train import lr_find, process
-from netbuilder.train.config import TrainConfig
-from netbuilder.train.events import TERMINAL, Event, Failed
-from netbuilder.train.lr_find import LRFound
+from netbuilder.core.document import Document, dumps
+from netbuilder.records import process
+from netbuilder.records.config import TrainConfig
+from netbuilder.records.events import TERMINAL, Event, Failed
+from netbuilder.records.lr_results import LRFound
 
 STOP_GRACE_S = 10.0
 TRAIN, LR_FIND = "train", "lr_find"  # what a Runner's child does
+CHILD = "netbuilder.train.job:child"  # the child's work, named so that the owner never imports torch
 NICENESS = 10  # the run yields the CPU to its owner (the app's window) whenever the owner needs it
-
-
-def _child(
-    document: str, config: dict, out: str, resume: bool, force: bool, events: mp.Queue, stop: mp.Event, task: str
-) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in the owner's terminal is the owner's to handle
-    os.nice(NICENESS)
-    process.prepare()
-    parent = mp.parent_process()
-    assert parent is not None
-    should_stop = lambda: stop.is_set() or not parent.is_alive()  # noqa: E731
-    if task == LR_FIND:
-        lr_find.execute(
-            parse(document), TrainConfig.from_dict(config), force=force, listener=events.put, should_stop=should_stop
-        )
-    else:
-        from netbuilder.train.job import execute  # start-up time: torch, in the run's process only
-
-        execute(
-            parse(document),
-            TrainConfig.from_dict(config),
-            out,
-            resume=resume,
-            force=force,
-            listener=events.put,
-            should_stop=should_stop,
-        )
-    events.close()
-    events.join_thread()
 
 
 class Runner:
@@ -79,9 +50,20 @@ class Runner:
         self._events: mp.Queue = ctx.Queue()
         self._stop = ctx.Event()
         self._process = ctx.Process(
-            target=_child,
+            target=process.run_child,
             name="netbuilder-train",
-            args=(dumps(document), config.to_dict(), str(out), resume, force, self._events, self._stop, task),
+            args=(
+                CHILD,
+                NICENESS,
+                dumps(document),
+                config.to_dict(),
+                str(out),
+                resume,
+                force,
+                self._events,
+                self._stop,
+                task,
+            ),
         )
         self._kill_at: float | None = None
         self.done = False  # a Finished or Failed event has been handed out

@@ -1,7 +1,6 @@
 """A run's folder: config.json, network.json, metrics.jsonl (one event a line), last.pt and best.pt, summary.json.
 
-Reading a folder needs no torch; only checkpoints import it. Checkpoints are torch.save'd dicts of state_dicts
-and plain values, loaded back with weights_only=True.
+No torch: the window reads run folders; reading and writing the checkpoints in them is train.checkpoints.
 """
 
 from __future__ import annotations
@@ -19,10 +18,9 @@ import numpy as np
 
 from netbuilder.core.atomic import clean_leftovers, write_atomic, write_text_atomic
 from netbuilder.core.document import Document, DocumentError, dumps, load
-from netbuilder.core.text import quote
-from netbuilder.train import events as ev
-from netbuilder.train.config import TrainConfig
-from netbuilder.train.errors import TrainError
+from netbuilder.records import events as ev
+from netbuilder.records.config import TrainConfig
+from netbuilder.records.train_error import TrainError
 
 CONFIG, NETWORK, METRICS, SUMMARY = "config.json", "network.json", "metrics.jsonl", "summary.json"
 TRIAL = "trial.json"  # a search's runs only: the study and trial the run belongs to
@@ -140,8 +138,8 @@ class Run:
 
         A kill can fall anywhere in an epoch's end (its metrics are logged, then last.pt, best.pt and the
         checkpoint event written): every line about an epoch up to the checkpoint's stays, the checkpoint event
-        is logged from the checkpoint itself when it is missing, best.pt is made to agree with it, and the
-        leftovers of interrupted saves are removed."""
+        is logged from the checkpoint itself when it is missing, and the leftovers of interrupted saves are removed
+        (train.checkpoints.rewind also makes best.pt agree with it)."""
         for name in (METRICS, SAMPLES, SUMMARY, *CHECKPOINTS.values()):
             clean_leftovers(self.path / name)
         epoch = checkpoint["epoch"]
@@ -156,44 +154,13 @@ class Run:
             if isinstance(at, int) and at <= epoch:
                 keep, logged = i + 1, kind == ev.Checkpoint.kind and at == epoch
         write_text_atomic(self.path / METRICS, "".join(lines[:keep]))
-        best = bool(checkpoint.get("best"))
-        if best and epoch > 0 and _epoch_of(self.checkpoint_path("best")) != epoch:
-            _save({"model": checkpoint["model"], "epoch": epoch}, self.checkpoint_path("best"))
         if epoch > 0 and not logged:
-            self.log(ev.Checkpoint(epoch, str(self.checkpoint_path("last")), best))
+            self.log(ev.Checkpoint(epoch, str(self.checkpoint_path("last")), bool(checkpoint.get("best"))))
 
     # Checkpoints -------------------------------------------------------------------------------
 
     def checkpoint_path(self, which: str = "last") -> Path:
         return self.path / CHECKPOINTS[which]
-
-    def save_checkpoint(self, state: dict[str, Any], best: bool) -> Path:
-        """last.pt gets the whole state and whether its epoch was the best; best.pt, when best, the model's
-        weights and the epoch."""
-        _save({**state, "best": best}, self.checkpoint_path("last"))
-        if best:
-            _save({"model": state["model"], "epoch": state["epoch"]}, self.checkpoint_path("best"))
-        return self.checkpoint_path("last")
-
-    def load_checkpoint(self, which: str = "last") -> dict[str, Any]:
-        """The checkpoint as saved, its layout checked (a "model" dict of tensors, a whole "epoch"), with
-        "path": where it was read from."""
-        path = self.checkpoint_path(which)
-        if not path.is_file():
-            raise TrainError(
-                f"{self.path} has no {which} checkpoint yet (no epoch finished); train it again without --resume."
-            )
-        data = _load(path)
-        problem = _layout_problem(data)
-        if problem:
-            raise TrainError(
-                f"{path.name} in {self.path} is not a checkpoint of this run ({problem}); delete it, or train again."
-            )
-        return {**data, "path": path}
-
-    def model_weights(self) -> dict[str, Any]:
-        """The trained network's state_dict: the best checkpoint's, or the last's where there is no best."""
-        return self.load_checkpoint("best" if self.checkpoint_path("best").is_file() else "last")["model"]
 
     # Summary -----------------------------------------------------------------------------------
 
@@ -231,83 +198,6 @@ class Run:
         if outcome:
             summary["search"] = outcome
         self.write_summary(summary)
-
-
-def restore(checkpoint: dict[str, Any], net: Any, optimizer: Any = None, scaler: Any = None) -> None:
-    """Put a checkpoint's weights into net (and its state into the optimizer and the scaler, where it has
-    one); a checkpoint that does not fit is one sentence."""
-    path = checkpoint["path"]
-    where = f"{path.name} in {path.parent} does not match its {NETWORK}"
-    mismatch = _mismatch(checkpoint["model"], net.state_dict())
-    if mismatch:
-        raise TrainError(f"{where}: {mismatch}.")
-    try:
-        net.load_state_dict(checkpoint["model"])
-        if optimizer is not None and checkpoint.get("optimizer"):
-            optimizer.load_state_dict(checkpoint["optimizer"])
-        if scaler is not None and checkpoint.get("scaler"):
-            scaler.load_state_dict(checkpoint["scaler"])
-    except Exception as e:  # torch's own checks, in many kinds and many lines
-        raise TrainError(f"{where}: its saved state does not fit ({type(e).__name__}).") from None
-
-
-def _save(state: dict[str, Any], path: Path) -> None:
-    import torch  # start-up time: the window reads runs without torch; checkpoints need it
-
-    write_atomic(path, lambda f: torch.save(state, f))
-
-
-def _load(path: Path) -> Any:
-    import torch  # start-up time: the window reads runs without torch; checkpoints need it
-
-    try:
-        return torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:  # a damaged or foreign file: torch raises many kinds
-        raise TrainError(
-            f"The checkpoint {path} cannot be read ({type(e).__name__}); delete it, or train again."
-        ) from None
-
-
-def _epoch_of(path: Path) -> int | None:
-    """The epoch a checkpoint file holds, or None when it is missing or unreadable."""
-    try:
-        data = _load(path)
-    except TrainError:
-        return None
-    return data.get("epoch") if isinstance(data, dict) else None
-
-
-def _layout_problem(data: Any) -> str | None:
-    """What keeps data from being a checkpoint, in a few words; None when it is one."""
-    import torch  # start-up time: the window reads runs without torch; checkpoints need it
-
-    if not isinstance(data, dict):
-        return f"it holds a {type(data).__name__}, not a dict"
-    model, epoch = data.get("model"), data.get("epoch")
-    if not isinstance(model, dict) or not all(isinstance(v, torch.Tensor) for v in model.values()):
-        return "it holds no model weights"
-    if not isinstance(epoch, int) or isinstance(epoch, bool) or epoch < 0:
-        return "it holds no epoch"
-    return None
-
-
-def _mismatch(saved: dict[Any, Any], expected: dict[str, Any]) -> str | None:
-    """How saved weights differ from a network's (by name and shape), or None when they fit."""
-    missing = [k for k in expected if k not in saved]
-    unknown = [k for k in saved if k not in expected]
-    other = [k for k in expected if k in saved and tuple(saved[k].shape) != tuple(expected[k].shape)]
-    parts = []
-    if missing:
-        parts.append(f"{len(missing)} missing weights, first {quote(missing[0])}")
-    if unknown:
-        parts.append(f"{len(unknown)} unknown weights, first {quote(unknown[0])}")
-    if other:
-        k = other[0]
-        parts.append(
-            f"{len(other)} of another shape, first {quote(k)} ({list(saved[k].shape)} instead of "
-            f"{list(expected[k].shape)})"
-        )
-    return ", ".join(parts) or None
 
 
 def summarize(final: ev.Event, evaluated: ev.Evaluated | None) -> dict[str, Any]:

@@ -10,8 +10,8 @@ from netbuilder.core.blocks import REGISTRY
 from netbuilder.core.document import Document
 from netbuilder.core.search_space import Choice, Dim, Range, SearchSpace
 from netbuilder.core.shapes import check
-from netbuilder.train.config import Setting, TrainConfig, settings
-from netbuilder.train.errors import TrainError
+from netbuilder.records.config import Setting, TrainConfig, settings
+from netbuilder.records.train_error import TrainError
 
 SAMPLERS = ("tpe", "random")  # here rather than in train.search, which imports Optuna
 PRUNERS = ("median", "hyperband")

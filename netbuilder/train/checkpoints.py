@@ -21,6 +21,7 @@ def save(run: Run, state: dict[str, Any], best: bool) -> Path:
         _save({"model": state["model"], "epoch": state["epoch"]}, run.checkpoint_path("best"))
     return run.checkpoint_path("last")
 
+
 def load(run: Run, which: str = "last") -> dict[str, Any]:
     """The checkpoint as saved, its layout checked (a "model" dict of tensors, a whole "epoch"), with
     "path": where it was read from."""
@@ -36,6 +37,7 @@ def load(run: Run, which: str = "last") -> dict[str, Any]:
             f"{path.name} in {run.path} is not a checkpoint of this run ({problem}); delete it, or train again."
         )
     return {**data, "path": path}
+
 
 def model_weights(run: Run) -> dict[str, Any]:
     """The trained network's state_dict: the best checkpoint's, or the last's where there is no best."""

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from netbuilder.core.text import clean
-from netbuilder.train.config import Setting
+from netbuilder.records.config import Setting
 
 RUNS_HELP = "the runs folder in the app's data folder, where the window's Runs tab lists them"
 

@@ -10,13 +10,15 @@ from pathlib import Path
 
 from netbuilder.core.document import DocumentError, load
 from netbuilder.core.text import safe
-from netbuilder.train import process, runs
+from netbuilder.records import process, runs
+from netbuilder.records.config import document_config, settings
+from netbuilder.records.events import Failed, Finished
+from netbuilder.records.lr_results import fmt_lr
+from netbuilder.records.report import Progress, confusion_table
+from netbuilder.records.runs import Run
+from netbuilder.records.train_error import TrainError
+from netbuilder.train import checkpoints
 from netbuilder.train.cli_args import RUNS_HELP, CtrlC, add_setting, number
-from netbuilder.train.config import document_config, settings
-from netbuilder.train.errors import TrainError
-from netbuilder.train.events import Failed, Finished
-from netbuilder.train.report import Progress, confusion_table
-from netbuilder.train.runs import Run
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -137,7 +139,7 @@ def _lr_find(args: argparse.Namespace) -> int:
         return 2
 
     process.prepare()
-    from netbuilder.train.lr_find import execute, fmt_lr  # start-up time: torch when it runs
+    from netbuilder.train.lr_find import execute  # start-up time: torch when it runs
 
     if not args.json:
         print(
@@ -183,7 +185,7 @@ def _evaluate(args: argparse.Namespace) -> int:
             checked(run.document.graph)  # a network this version cannot build, before its weights
         except BuildError as e:
             raise TrainError(str(e)) from None
-        checkpoint = run.load_checkpoint(args.checkpoint)
+        checkpoint = checkpoints.load(run, args.checkpoint)
         trainer = Trainer(run.document, run.config.replace(**changes))  # as the run's own test ran
         trainer.setup(checkpoint)
         result = trainer.test().event(trainer.classes)

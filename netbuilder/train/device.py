@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import torch
 
-from netbuilder.train.config import TrainConfig
-from netbuilder.train.errors import TrainError
+from netbuilder.records.config import TrainConfig
+from netbuilder.records.train_error import TrainError
 
 PRECISION_NAMES = {None: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}
 # The CPU instructions that compute in bf16 natively (x86: AVX512-BF16 or AMX; Arm: BF16 or SVE-BF16). Without

@@ -12,12 +12,12 @@ from pathlib import Path
 from netbuilder.core.atomic import write_atomic
 from netbuilder.core.document import DocumentError, load
 from netbuilder.core.text import safe
-from netbuilder.train import process
+from netbuilder.records import process
+from netbuilder.records.config import TrainConfig
+from netbuilder.records.features import grid_image
+from netbuilder.records.runs import Run
+from netbuilder.records.train_error import TrainError
 from netbuilder.train.cli_args import number
-from netbuilder.train.config import TrainConfig
-from netbuilder.train.errors import TrainError
-from netbuilder.train.features import grid_image
-from netbuilder.train.runs import Run
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -1,4 +1,4 @@
-"""Every block's output for one image (the numbers behind train/features.py), computed with torch.
+"""Every block's output for one image (the numbers behind records/features.py), computed with torch.
 
 A network (a document with weights: a fresh random init from a seed, as training starts, or a run's best or last
 checkpoint) takes an image prepared as its training prepared images (train/prepare.py); its forward_all gives every
@@ -7,8 +7,11 @@ block's output, which features.Maps encodes. Only the worker process and the CLI
 
 from __future__ import annotations
 
+import json
+import os
 import time
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -16,13 +19,14 @@ import numpy as np
 import torch
 
 from netbuilder.core.blocks import REGISTRY
-from netbuilder.core.document import Document
+from netbuilder.core.document import Document, DocumentError, parse
 from netbuilder.pytorch.build import BuildError, GraphModule, checked
-from netbuilder.train import datasets, prepare
-from netbuilder.train.config import TrainConfig
-from netbuilder.train.errors import TrainError
-from netbuilder.train.features import MAX_CHANNELS, Filters, Maps, Result
-from netbuilder.train.runs import Run, restore
+from netbuilder.records import datasets
+from netbuilder.records.config import TrainConfig
+from netbuilder.records.features import MAX_CHANNELS, Filters, Maps, Result
+from netbuilder.records.runs import Run
+from netbuilder.records.train_error import TrainError
+from netbuilder.train import checkpoints, data_loading, prepare
 
 
 @dataclass
@@ -59,9 +63,9 @@ def load_network(document: Document, weights: dict[str, Any], config: TrainConfi
         which = weights.get("checkpoint", "best")
         if which == "best" and not run.checkpoint_path("best").is_file():
             which = "last"
-        checkpoint = run.load_checkpoint(which)
+        checkpoint = checkpoints.load(run, which)
         net = GraphModule(document.graph, result)
-        restore(checkpoint, net)
+        checkpoints.restore(checkpoint, net)
         config = run.config
         said = f"{which}.pt of {path.name} (epoch {checkpoint['epoch']})"
     else:
@@ -81,10 +85,10 @@ def image_input(network: Network, image: dict[str, Any]) -> prepare.Prepared:
         return prepare.prepare_file(image["path"], shape, network.config, network.norm)
     index = int(image["sample"])
     data = sample_source(network.config)
-    count = len(data.test_x) if isinstance(data, datasets.ArrayData) else len(data.test)
+    count = len(data.test_x) if isinstance(data, data_loading.ArrayData) else len(data.test)
     if not 0 <= index < count:
         raise TrainError(f"{data.info.title} has {count:,} test images; choose one from 0 to {count - 1}.")
-    if isinstance(data, datasets.ArrayData):
+    if isinstance(data, data_loading.ArrayData):
         got = prepare.prepare_pixels(data.test_x[index], shape, network.config, network.norm)
         label = data.classes[int(data.test_y[index])]
     else:
@@ -95,13 +99,13 @@ def image_input(network: Network, image: dict[str, Any]) -> prepare.Prepared:
     return got
 
 
-_SOURCES: dict[tuple[str, str], datasets.Data] = {}
+_SOURCES: dict[tuple[str, str], data_loading.Data] = {}
 
 
-def sample_source(config: TrainConfig) -> datasets.Data:
+def sample_source(config: TrainConfig) -> data_loading.Data:
     key = (config.dataset, str(datasets.data_dir(config.data_dir)))
     if key not in _SOURCES:
-        _SOURCES[key] = datasets.load(config.dataset, datasets.data_dir(config.data_dir))
+        _SOURCES[key] = data_loading.load(config.dataset, datasets.data_dir(config.data_dir))
     return _SOURCES[key]
 
 
@@ -189,3 +193,57 @@ def compute(network: Network, image: dict[str, Any]) -> Result:
         network.weights,
         time.perf_counter() - start,
     )
+
+
+def _weights_key(weights: dict[str, Any]) -> str:
+    """The weights as a key that changes when a run's checkpoint files change on disk."""
+    stamps = []
+    if weights.get("kind") == "run":
+        for name in ("best.pt", "last.pt"):
+            try:
+                stamps.append((Path(weights["run"]) / name).stat().st_mtime_ns)
+            except OSError:
+                stamps.append(None)
+    return json.dumps([weights, stamps], sort_keys=True, default=str)
+
+
+def serve(requests: Connection, replies: Connection) -> None:
+    """The feature-map worker's process (records.inspect_worker's protocol; records.process.run_child starts it):
+    answer requests until "stop" or the owner's end closes, keeping the last network it built."""
+    torch.set_num_threads(max(1, min(4, os.cpu_count() or 1)))
+    held: tuple[tuple[str, str, str], Any] | None = None
+    while True:
+        try:
+            request = requests.recv()
+        except (EOFError, OSError):
+            return  # the owner is gone
+        op = request.get("op")
+        if op == "stop":
+            return
+        rid = request.get("id", -1)
+        try:
+            if op == "wait":
+                time.sleep(float(request.get("seconds", 0)))
+                reply = {"id": rid, "ok": True, "result": None}
+            elif op == "maps":
+                key = (request["document"], _weights_key(request["weights"]), json.dumps(request["config"]))
+                if held is None or held[0] != key:
+                    held = None
+                    try:
+                        document = parse(request["document"])
+                    except DocumentError as e:
+                        raise TrainError(str(e)) from None
+                    config = TrainConfig.from_dict(request["config"])
+                    held = (key, load_network(document, request["weights"], config))
+                result = compute(held[1], request["image"])
+                reply = {"id": rid, "ok": True, "result": result}
+            else:
+                reply = {"id": rid, "ok": False, "error": f"The feature-map worker does not know {op!r}."}
+        except TrainError as e:
+            reply = {"id": rid, "ok": False, "error": str(e)}
+        except Exception as e:  # anything else is still one sentence, and the worker stays
+            reply = {"id": rid, "ok": False, "error": f"Computing the feature maps failed ({type(e).__name__}: {e})."}
+        try:
+            replies.send(reply)
+        except (OSError, ValueError):
+            return

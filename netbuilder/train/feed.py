@@ -14,10 +14,11 @@ import torch.nn.functional as F
 from PIL import Image
 
 from netbuilder.core.blocks import fmt_shape
-from netbuilder.train import datasets
-from netbuilder.train.config import TrainConfig
-from netbuilder.train.datasets import ArrayData, Data, FolderData
-from netbuilder.train.errors import TrainError
+from netbuilder.records import datasets
+from netbuilder.records.config import TrainConfig
+from netbuilder.records.train_error import TrainError
+from netbuilder.train import data_loading
+from netbuilder.train.data_loading import ArrayData, Data, FolderData
 
 Batch = tuple[torch.Tensor, torch.Tensor]
 _CHUNK = 4096
@@ -59,7 +60,7 @@ class _Images(torch.utils.data.Dataset):
         path, label = self.items[i]
         try:
             with Image.open(path) as im:
-                if im.width * im.height > datasets.PIXEL_LIMIT:  # decoding it would cost gigabytes: a bad image
+                if im.width * im.height > data_loading.PIXEL_LIMIT:  # decoding it would cost gigabytes: a bad image
                     raise ValueError(path)
                 pixels = np.asarray(im.convert("L" if c == 1 else "RGB").resize((w, h), Image.Resampling.BILINEAR))
         except (OSError, ValueError, Image.DecompressionBombError):

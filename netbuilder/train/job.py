@@ -3,20 +3,22 @@ only), the loop, a log line per event, and one sentence when it fails."""
 
 from __future__ import annotations
 
+import multiprocessing as mp
 import os
 import traceback
 from collections.abc import Callable
 from typing import Any
 
-from netbuilder.core.document import Document
+from netbuilder.core.document import Document, parse
 from netbuilder.core.errors import error_summary
-from netbuilder.train import distributed
-from netbuilder.train.config import TrainConfig
+from netbuilder.records.config import TrainConfig
+from netbuilder.records.events import Evaluated, Event, Failed, Finished
+from netbuilder.records.runner import LR_FIND
+from netbuilder.records.runs import Run, summarize
+from netbuilder.records.train_error import TrainError
+from netbuilder.train import checkpoints, distributed, lr_find
 from netbuilder.train.distributed import World
-from netbuilder.train.errors import TrainError
-from netbuilder.train.events import Evaluated, Event, Failed, Finished
 from netbuilder.train.loop import Trainer
-from netbuilder.train.runs import Run, summarize
 
 ERROR_LOG = "error.log"
 UNEXPECTED = "Training stopped on an unexpected error."
@@ -46,14 +48,14 @@ def execute(
     last: Event | None = None
     details = ""
     try:
-        checkpoint = Run.open(out).load_checkpoint("last") if resume else None
+        checkpoint = checkpoints.load(Run.open(out), "last") if resume else None
         trainer = Trainer(document, config, world)  # the folder keeps the settings as given
         trainer.setup(checkpoint, force)
         if world.main:
             run = Run.open(out) if resume else Run.create(out, document, config)
             if checkpoint is not None:
                 run.write_config(config)
-                run.rewind(checkpoint)
+                checkpoints.rewind(run, checkpoint)
         for event in trainer.events(run, should_stop):
             if isinstance(event, Finished):
                 last = event  # handed out below, once the summary is written
@@ -104,3 +106,29 @@ def _quietly(step: Callable[..., Any], *args: Any, default: Any = None) -> Any:
         except Exception:
             continue
     return default
+
+
+def child(
+    document: str, config: dict, out: str, resume: bool, force: bool, events: mp.Queue, stop: mp.Event, task: str
+) -> None:
+    """A Runner's child process (records.process.run_child starts it): the run, or the learning-rate test when
+    task is LR_FIND, its events put on events; it stops after its current step when stop is set or its owner dies."""
+    parent = mp.parent_process()
+    assert parent is not None
+    should_stop = lambda: stop.is_set() or not parent.is_alive()  # noqa: E731
+    if task == LR_FIND:
+        lr_find.execute(
+            parse(document), TrainConfig.from_dict(config), force=force, listener=events.put, should_stop=should_stop
+        )
+    else:
+        execute(
+            parse(document),
+            TrainConfig.from_dict(config),
+            out,
+            resume=resume,
+            force=force,
+            listener=events.put,
+            should_stop=should_stop,
+        )
+    events.close()
+    events.join_thread()

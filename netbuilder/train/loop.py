@@ -22,12 +22,9 @@ from netbuilder.core.blocks import fmt_shape
 from netbuilder.core.document import Document
 from netbuilder.core.shapes import Check
 from netbuilder.pytorch.build import BuildError, GraphModule, checked
-from netbuilder.train import datasets, distributed, feed, memory
-from netbuilder.train.config import TrainConfig
-from netbuilder.train.device import PRECISION_NAMES, resolve, resolve_device, resolve_precision
-from netbuilder.train.distributed import World
-from netbuilder.train.errors import TrainError
-from netbuilder.train.events import (
+from netbuilder.records import datasets, memory
+from netbuilder.records.config import TrainConfig
+from netbuilder.records.events import (
     BatchMetrics,
     Checkpoint,
     EpochMetrics,
@@ -37,8 +34,12 @@ from netbuilder.train.events import (
     Health,
     Started,
 )
+from netbuilder.records.runs import Run
+from netbuilder.records.train_error import TrainError
+from netbuilder.train import checkpoints, data_loading, distributed, feed
+from netbuilder.train.device import PRECISION_NAMES, resolve, resolve_device, resolve_precision
+from netbuilder.train.distributed import World
 from netbuilder.train.health import HealthRecorder, Pending, runaway
-from netbuilder.train.runs import Run, restore
 from netbuilder.train.schedule import lr_at
 
 WRONG_SAMPLES = 64
@@ -71,7 +72,7 @@ class Trainer:
         self.world = world or World()
 
     def setup(self, checkpoint: dict[str, Any] | None = None, force: bool = False) -> None:
-        """Load the data, build the network and its optimizer, restore a checkpoint (as Run.load_checkpoint
+        """Load the data, build the network and its optimizer, restore a checkpoint (as checkpoints.load
         gives it); TrainError on what a person can fix (a missing dataset, a shape mismatch, a device that is not
         there, a run that needs more memory than the device has free, unless force)."""
         cfg, world = self.config, self.world
@@ -85,7 +86,7 @@ class Trainer:
         torch.manual_seed(cfg.seed)
         with out_of_memory(self.device, "building the network; use fewer channels or a smaller network"):
             net = GraphModule(self.document.graph, result)
-        data = datasets.load(cfg.dataset, datasets.data_dir(cfg.data_dir), cfg.download)
+        data = data_loading.load(cfg.dataset, datasets.data_dir(cfg.data_dir), cfg.download)
         with out_of_memory(self.device, "holding the data and the network; use a smaller --limit or --device cpu"):
             self.feed = feed.prepare(data, net.input_shape, cfg, self.device)
             net = net.to(self.device)
@@ -104,7 +105,7 @@ class Trainer:
         self.steps_per_epoch = max(1, len(self.feed.train) // world.size // cfg.batch_size)
         self.start_epoch, self.best, self.best_epoch = 0, None, None
         if checkpoint is not None:
-            restore(checkpoint, self.net, self.optimizer, self.scaler)
+            checkpoints.restore(checkpoint, self.net, self.optimizer, self.scaler)
             self.start_epoch, self.best = checkpoint["epoch"], checkpoint.get("best_val_accuracy")
             # a checkpoint from before best_epoch was kept: its own epoch when it was the best, else unknown
             self.best_epoch = checkpoint.get("best_epoch", checkpoint["epoch"] if checkpoint.get("best") else None)
@@ -165,7 +166,7 @@ class Trainer:
                 if is_best:
                     self.best, self.best_epoch = val and val.accuracy, epoch
                 if run is not None:
-                    yield Checkpoint(epoch, str(run.save_checkpoint(self._state(epoch), is_best)), is_best)
+                    yield Checkpoint(epoch, str(checkpoints.save(run, self._state(epoch), is_best)), is_best)
                 early_stop = self._early_stop(epoch, val is not None)
                 if early_stop:
                     break

@@ -20,17 +20,17 @@ from __future__ import annotations
 import copy
 import math
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from netbuilder.core.document import Document
 from netbuilder.core.errors import error_summary
-from netbuilder.train.config import TrainConfig
-from netbuilder.train.errors import TrainError
-from netbuilder.train.events import Event, Failed
-from netbuilder.train.memory import at_batch_size
+from netbuilder.records.config import TrainConfig
+from netbuilder.records.events import Event, Failed
+from netbuilder.records.lr_results import LRFound, LRProgress
+from netbuilder.records.memory import at_batch_size
+from netbuilder.records.train_error import TrainError
 
 if TYPE_CHECKING:
     import torch
@@ -45,44 +45,6 @@ SKIP_START, SKIP_END = 10, 5  # points the steepest descent leaves out (torch-lr
 PROGRESS_EVERY = 5  # steps between LRProgress events
 UNEXPECTED = "Finding the learning rate stopped on an unexpected error"
 STOPPED = "The learning-rate search was stopped before it finished; click Find learning rate to run it again."
-
-
-@dataclass(frozen=True)
-class LRProgress(Event):
-    kind = "lr_progress"
-    step: int  # from 1
-    steps: int  # the most the sweep takes
-    lr: float
-    loss: float  # smoothed
-
-
-@dataclass(frozen=True)
-class LRFound(Event):
-    """The curve (learning rate, smoothed loss) and its two suggestions; suggested is steepest."""
-
-    kind = "lr_found"
-    lrs: list[float]
-    losses: list[float]  # smoothed
-    raw_losses: list[float]
-    steepest: float  # the learning rate where the smoothed loss falls fastest
-    min_tenth: float  # the learning rate of the smoothed loss's minimum, divided by ten
-    suggested: float
-    diverged: bool  # the sweep stopped because the loss exceeded DIVERGE times its minimum
-    device: str
-    precision: str
-    optimizer: str
-    batch_size: int
-
-
-def fmt_lr(lr: float) -> str:
-    """Two significant digits, the exponent unpadded: 3.2e-3, 0.05 → 5e-2, 1 → 1e0."""
-    mantissa, exponent = f"{lr:.1e}".split("e")
-    return f"{mantissa.removesuffix('.0')}e{int(exponent)}"
-
-
-def rounded(lr: float) -> float:
-    """The learning rate as fmt_lr shows it (what Use… applies)."""
-    return float(fmt_lr(lr))
 
 
 def sweep(start: float, end: float, steps: int) -> list[float]:

@@ -17,12 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from netbuilder.core.text import safe
-from netbuilder.train import datasets, process
+from netbuilder.records import datasets, process
+from netbuilder.records.events import Started
+from netbuilder.records.runs import Run
+from netbuilder.records.train_error import TrainError
+from netbuilder.train import checkpoints
 from netbuilder.train.cli_args import number
-from netbuilder.train.errors import TrainError
-from netbuilder.train.events import Started
 from netbuilder.train.prepare import normalisation, prepare_file
-from netbuilder.train.runs import Run, restore
 
 TOP = 5
 
@@ -87,8 +88,8 @@ class Predictor:
             raise TrainError(str(e)) from None
         torch.manual_seed(0)  # the initial weights are all replaced; a fixed seed only keeps building quiet
         self.net = GraphModule(self.run.document.graph, result)
-        self.checkpoint = self.run.load_checkpoint(checkpoint)
-        restore(self.checkpoint, self.net)
+        self.checkpoint = checkpoints.load(self.run, checkpoint)
+        checkpoints.restore(self.checkpoint, self.net)
         self.net.eval()
         self.which = checkpoint
         self.epoch = int(self.checkpoint["epoch"])

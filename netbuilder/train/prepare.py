@@ -24,9 +24,10 @@ import numpy as np
 
 from netbuilder.core.atomic import write_text_atomic
 from netbuilder.core.blocks import fmt_shape
-from netbuilder.train import datasets
-from netbuilder.train.config import TrainConfig
-from netbuilder.train.errors import TrainError
+from netbuilder.records import datasets
+from netbuilder.records.config import TrainConfig
+from netbuilder.records.train_error import TrainError
+from netbuilder.train import data_loading
 
 _GREY_MODES = {"1", "L", "LA", "La", "I", "I;16", "I;16L", "I;16B", "I;16N", "F"}
 _STATS_FILE = "normalisation-v1.json"
@@ -69,7 +70,7 @@ class Prepared:
 
 def open_image(path: str | os.PathLike):
     """The image in the file, fully read (a PIL Image); anything else is one sentence (TrainError): not a regular
-    file (a named pipe would wait forever), not an image, or more than datasets.PIXEL_LIMIT pixels."""
+    file (a named pipe would wait forever), not an image, or more than data_loading.PIXEL_LIMIT pixels."""
     from PIL import Image  # start-up time: Pillow only when an image is read
 
     path = Path(path)
@@ -83,7 +84,7 @@ def open_image(path: str | os.PathLike):
         )
     try:
         with Image.open(path) as src:
-            if src.width * src.height > datasets.PIXEL_LIMIT:
+            if src.width * src.height > data_loading.PIXEL_LIMIT:
                 raise TrainError(too_large(path.name, src.width, src.height))
             src.load()
             im = src.copy()  # the file is closed, whatever happens
@@ -102,10 +103,10 @@ def open_image(path: str | os.PathLike):
 
 
 def too_large(name: str, width: int, height: int) -> str:
-    """The sentence for an image above datasets.PIXEL_LIMIT."""
+    """The sentence for an image above data_loading.PIXEL_LIMIT."""
     return (
         f"{name} is {width:,}×{height:,} pixels ({width * height / 1e6:.0f} megapixels); images up to "
-        f"{datasets.PIXEL_LIMIT / 1e6:.0f} megapixels are read: scale it down first."
+        f"{data_loading.PIXEL_LIMIT / 1e6:.0f} megapixels are read: scale it down first."
     )
 
 
@@ -146,12 +147,12 @@ def normalisation(config: TrainConfig, input_shape: tuple[int, ...]) -> Normalis
         return Normalisation(tuple(known[key]["mean"]), tuple(known[key]["std"]), label)
     root = datasets.data_dir(config.data_dir)
     try:
-        data = datasets.load(config.dataset, root)
+        data = data_loading.load(config.dataset, root)
     except TrainError as e:
         raise TrainError(f"The image cannot be normalised as training did: {e}") from None
     from netbuilder.train import feed  # start-up time: torch, only for a conversion or new statistics
 
-    assert isinstance(data, datasets.ArrayData)
+    assert isinstance(data, data_loading.ArrayData)
     x = feed.fit(data.train_x, tuple(input_shape), convert, info.title)
     train_i, _ = feed.holdout(len(x), config)
     mean, std = feed.stats(x[train_i])

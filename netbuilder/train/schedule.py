@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from netbuilder.train.config import TrainConfig
+from netbuilder.records.config import TrainConfig
 
 _ONECYCLE_DIV, _ONECYCLE_FINAL_DIV, _ONECYCLE_RISE = 25.0, 1e4, 0.3  # torch.optim.lr_scheduler.OneCycleLR's
 

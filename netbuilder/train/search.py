@@ -28,11 +28,11 @@ from netbuilder.core.blocks import REGISTRY
 from netbuilder.core.document import Document, dumps, parse
 from netbuilder.core.search_space import INTEGER_KINDS, Choice, split
 from netbuilder.core.shapes import check
-from netbuilder.train import runs
-from netbuilder.train.config import TrainConfig, settings
-from netbuilder.train.errors import TrainError
-from netbuilder.train.events import EpochMetrics, Event, Failed, Finished, Started
-from netbuilder.train.search_settings import STORAGE_FILE, check_blocks, check_training
+from netbuilder.records import runs
+from netbuilder.records.config import TrainConfig, settings
+from netbuilder.records.events import EpochMetrics, Event, Failed, Finished, Started
+from netbuilder.records.search_settings import STORAGE_FILE, check_blocks, check_training
+from netbuilder.records.train_error import TrainError
 
 __all__ = ["Study", "load", "optimize", "summary"]
 HEARTBEAT_S, GRACE_S = 10, 30  # a trial whose process died is marked failed after GRACE_S without a heartbeat

@@ -11,13 +11,13 @@ from typing import Any
 
 from netbuilder.core.document import DocumentError, load
 from netbuilder.core.text import safe
-from netbuilder.train import process
+from netbuilder.records import process
+from netbuilder.records.config import document_config, recommend, settings
+from netbuilder.records.events import EpochMetrics, Event, Started
+from netbuilder.records.runs import default_root
+from netbuilder.records.search_settings import PRUNERS, SAMPLERS, STORAGE_FILE, check_blocks, check_training
+from netbuilder.records.train_error import TrainError
 from netbuilder.train.cli_args import RUNS_HELP, CtrlC, add_setting, number
-from netbuilder.train.config import document_config, recommend, settings
-from netbuilder.train.errors import TrainError
-from netbuilder.train.events import EpochMetrics, Event, Started
-from netbuilder.train.runs import default_root
-from netbuilder.train.search_settings import PRUNERS, SAMPLERS, STORAGE_FILE, check_blocks, check_training
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-CLASSES = ("circle", "ring", "square", "frame", "triangle", "cross", "star", "semicircle", "bar", "dots")
+from netbuilder.records.datasets import SHAPES10_CLASSES as CLASSES
+
 SIZE = 32
 _CHUNK = 2048
 _CLUTTER = 3

@@ -7,7 +7,7 @@ import sys
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, QProcess, QTimer, Signal
 
-from netbuilder.train.memory import fmt_bytes
+from netbuilder.records.memory import fmt_bytes
 
 
 class DeviceProbe(QObject):

@@ -17,8 +17,8 @@ from netbuilder.core.blocks import INPUT
 from netbuilder.core.document import Document, DocumentError, load, save
 from netbuilder.core.graph import Graph, Node
 from netbuilder.core.text import clean
-from netbuilder.train.config import saved_settings
-from netbuilder.train.errors import TrainError
+from netbuilder.records.config import saved_settings
+from netbuilder.records.train_error import TrainError
 from netbuilder.ui.autosave import Autosave
 from netbuilder.ui.editor import Editor
 

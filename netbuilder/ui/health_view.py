@@ -1,4 +1,4 @@
-"""The Health tab and the canvas's health marks: a run's per-layer health records (train.events.Health) as a table of
+"""The Health tab and the canvas's health marks: a run's per-layer health records (records.events.Health) as a table of
 the latest numbers, a plot of one number over time per block, the tripped rules' sentences (core.health), and an
 ok / watch / problem mark on each block of the canvas."""
 
@@ -23,9 +23,9 @@ from PySide6.QtWidgets import (
 )
 
 from netbuilder.core.health import OK, Finding, judge, states
-from netbuilder.train.errors import TrainError
-from netbuilder.train.events import Event, Health, Started
-from netbuilder.train.runs import Run
+from netbuilder.records.events import Event, Health, Started
+from netbuilder.records.runs import Run
+from netbuilder.records.train_error import TrainError
 from netbuilder.ui import theme
 from netbuilder.ui.items import HEALTH_MARKS
 from netbuilder.ui.run_series import SeriesCache

@@ -2,11 +2,11 @@
 
 Pick an image (a test sample of the training settings' dataset, or any image file opened or dropped on the panel)
 and the weights (a fresh random init, or a run's best or last checkpoint of this network); the worker process
-(train/inspect_worker.py) prepares the image as training did and computes every block's output at once, so
-switching blocks (a click on the canvas, or the arrow keys here) is instant. The selected block shows its output
-channels as a grid of coloured tiles (each stretched over its own range; sortable by mean activation), its
-statistics, and, for the first Conv2d, its learned filters. The window never imports torch and never waits: a timer
-polls the worker while it computes.
+(records/inspect_worker.py, running train/feature_maps.py) prepares the image as training did and computes every
+block's output at once, so switching blocks (a click on the canvas, or the arrow keys here) is instant. The selected
+block shows its output channels as a grid of coloured tiles (each stretched over its own range; sortable by mean
+activation), its statistics, and, for the first Conv2d, its learned filters. The window never imports torch and
+never waits: a timer polls the worker while it computes.
 """
 
 from __future__ import annotations
@@ -35,11 +35,11 @@ from PySide6.QtWidgets import (
 )
 
 from netbuilder.core.document import dumps
-from netbuilder.train.config import TrainConfig
-from netbuilder.train.errors import TrainError
-from netbuilder.train.features import Maps, Result, colour_map, grid_image
-from netbuilder.train.inspect_worker import InspectWorker
-from netbuilder.train.runs import list_runs
+from netbuilder.records.config import TrainConfig
+from netbuilder.records.features import Maps, Result, colour_map, grid_image
+from netbuilder.records.inspect_worker import InspectWorker
+from netbuilder.records.runs import list_runs
+from netbuilder.records.train_error import TrainError
 from netbuilder.ui.editor import Editor
 
 POLL_MS = 20

@@ -10,7 +10,7 @@ from PySide6.QtCore import QEvent, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
-from netbuilder.train.lr_find import LRFound, fmt_lr, rounded
+from netbuilder.records.lr_results import LRFound, fmt_lr, rounded
 from netbuilder.ui import theme
 
 STEEPEST_COLOR, TENTH_COLOR = "#E69F00", "#0072B2"  # Okabe–Ito orange and blue

@@ -31,9 +31,9 @@ from netbuilder.core.layout import arrange
 from netbuilder.core.presets import list_presets
 from netbuilder.core.shapes import Check
 from netbuilder.core.summary import short
-from netbuilder.train.config import as_saved
-from netbuilder.train.errors import TrainError
-from netbuilder.train.runs import Run
+from netbuilder.records.config import as_saved
+from netbuilder.records.runs import Run
+from netbuilder.records.train_error import TrainError
 from netbuilder.ui import clipboard, help, theme
 from netbuilder.ui.actions import Action, Entry, Separator, ShortcutSheet, Submenu, context_menu, install, shortcut_rows
 from netbuilder.ui.autosave import Autosave

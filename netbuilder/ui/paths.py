@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QStandardPaths
 
-from netbuilder.train.runs import default_root
+from netbuilder.records.runs import default_root
 
 
 def app_dir() -> Path:
@@ -19,6 +19,6 @@ def app_dir() -> Path:
 
 
 def runs_dir() -> Path:
-    """The runs folder, the one `netbuilder train` and `search` write to by default (train.runs.default_root: the
+    """The runs folder, the one `netbuilder train` and `search` write to by default (records.runs.default_root: the
     app's data folder, found without Qt)."""
     return default_root()

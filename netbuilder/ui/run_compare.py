@@ -6,8 +6,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QPlainTextEdit, QVBoxLayout, QWidget
 
 from netbuilder.core.diff import graph_diff, settings_diff
-from netbuilder.train.errors import TrainError
-from netbuilder.train.runs import Run
+from netbuilder.records.runs import Run
+from netbuilder.records.train_error import TrainError
 
 
 def comparison(a: Run, b: Run) -> str:

@@ -1,4 +1,4 @@
-"""The training run in progress: a child process (train.runner) polled on a timer, its events as typed signals.
+"""The training run in progress: a child process (records.runner) polled on a timer, its events as typed signals.
 The learning-rate search runs the same way, with signals of its own."""
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from netbuilder.core.document import Document
-from netbuilder.train.config import TrainConfig
-from netbuilder.train.events import Failed, Finished
-from netbuilder.train.lr_find import LRFound, LRProgress
-from netbuilder.train.runner import LR_FIND, STOP_GRACE_S, TRAIN, Runner
+from netbuilder.records.config import TrainConfig
+from netbuilder.records.events import Failed, Finished
+from netbuilder.records.lr_results import LRFound, LRProgress
+from netbuilder.records.runner import LR_FIND, STOP_GRACE_S, TRAIN, Runner
 
 POLL_MS = 50
 

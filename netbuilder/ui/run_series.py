@@ -7,9 +7,9 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from netbuilder.train import events as ev
-from netbuilder.train.errors import TrainError
-from netbuilder.train.runs import METRICS, Run, parse_line
+from netbuilder.records import events as ev
+from netbuilder.records.runs import METRICS, Run, parse_line
+from netbuilder.records.train_error import TrainError
 from netbuilder.ui.series import SERIES_COLORS, RunSeries
 
 

@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from netbuilder.train.errors import TrainError
-from netbuilder.train.runs import Run, list_runs
+from netbuilder.records.runs import Run, list_runs
+from netbuilder.records.train_error import TrainError
 from netbuilder.ui.flow import FlowLayout
 
 # The most useful first: which run, how well it did, whether it finished, on what, then its settings.

@@ -35,9 +35,9 @@ from PySide6.QtWidgets import (
 from netbuilder.core.atomic import write_text_atomic
 from netbuilder.core.document import Document, DocumentError, dumps, parse
 from netbuilder.core.search_space import SearchSpace, SpaceError, format_text, parse_text, split
-from netbuilder.train.config import TrainConfig, as_saved, settings
-from netbuilder.train.errors import TrainError
-from netbuilder.train.search_settings import PRUNERS, SAMPLERS, STORAGE_FILE, check_training, searchable
+from netbuilder.records.config import TrainConfig, as_saved, settings
+from netbuilder.records.search_settings import PRUNERS, SAMPLERS, STORAGE_FILE, check_training, searchable
+from netbuilder.records.train_error import TrainError
 from netbuilder.ui.commands import set_search
 from netbuilder.ui.editor import Editor
 from netbuilder.ui.flow import FlowLayout, together

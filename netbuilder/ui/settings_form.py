@@ -1,4 +1,4 @@
-"""The run's settings a person sets before Start, generated from TrainConfig's field specs (train.config):
+"""The run's settings a person sets before Start, generated from TrainConfig's field specs (records.config):
 each row's short label, tooltip, range, step and choices come from there, so they are written once."""
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ from PySide6.QtWidgets import (
 )
 
 from netbuilder.core.search_space import SearchSpace, SpaceError, parse_text
-from netbuilder.train import datasets
-from netbuilder.train.config import Setting, TrainConfig, document_config, recommend, settings
-from netbuilder.train.errors import TrainError
-from netbuilder.train.search_settings import check_training, first_setting_guess, searchable
+from netbuilder.records import datasets
+from netbuilder.records.config import Setting, TrainConfig, document_config, recommend, settings
+from netbuilder.records.search_settings import check_training, first_setting_guess, searchable
+from netbuilder.records.train_error import TrainError
 from netbuilder.ui import theme
 from netbuilder.ui.commands import set_search, set_training
 from netbuilder.ui.editor import Editor

@@ -27,14 +27,14 @@ from netbuilder.core.blocks import INPUT
 from netbuilder.core.document import Document
 from netbuilder.core.graph import Node
 from netbuilder.core.shapes import Check
-from netbuilder.train import datasets
-from netbuilder.train.config import TrainConfig
-from netbuilder.train.errors import TrainError
-from netbuilder.train.events import BatchMetrics, EpochMetrics, Evaluated, Failed, Finished, Started
-from netbuilder.train.lr_find import LRFound, LRProgress
-from netbuilder.train.memory import MemoryEstimate, available_ram, estimate, fmt_bytes, refusal
-from netbuilder.train.report import duration
-from netbuilder.train.runs import Run, new_path
+from netbuilder.records import datasets
+from netbuilder.records.config import TrainConfig
+from netbuilder.records.events import BatchMetrics, EpochMetrics, Evaluated, Failed, Finished, Started
+from netbuilder.records.lr_results import LRFound, LRProgress
+from netbuilder.records.memory import MemoryEstimate, available_ram, estimate, fmt_bytes, refusal
+from netbuilder.records.report import duration
+from netbuilder.records.runs import Run, new_path
+from netbuilder.records.train_error import TrainError
 from netbuilder.ui import theme
 from netbuilder.ui.commands import set_params
 from netbuilder.ui.curves import CurvesPanel

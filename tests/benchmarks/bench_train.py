@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from netbuilder.train import process
+from netbuilder.records import process
 
 process.prepare()  # as `netbuilder train` and the app's runner do, before torch is imported
 
@@ -41,13 +41,14 @@ from torchvision import transforms  # noqa: E402
 from netbuilder.core.document import dumps  # noqa: E402
 from netbuilder.core.presets import load_preset  # noqa: E402
 from netbuilder.pytorch.build import build  # noqa: E402
-from netbuilder.train import datasets, feed, shapes10  # noqa: E402
-from netbuilder.train.config import TrainConfig, recommend  # noqa: E402
-from netbuilder.train.events import EpochMetrics  # noqa: E402
+from netbuilder.records import datasets  # noqa: E402
+from netbuilder.records.config import TrainConfig, recommend  # noqa: E402
+from netbuilder.records.events import EpochMetrics  # noqa: E402
+from netbuilder.records.inspect_worker import InspectWorker  # noqa: E402
+from netbuilder.records.runner import Runner  # noqa: E402
+from netbuilder.train import data_loading, feed, shapes10  # noqa: E402
 from netbuilder.train.health import HealthRecorder  # noqa: E402
-from netbuilder.train.inspect_worker import InspectWorker  # noqa: E402
 from netbuilder.train.loop import Trainer  # noqa: E402
-from netbuilder.train.runner import Runner  # noqa: E402
 
 
 class HandVGG(nn.Module):
@@ -129,7 +130,7 @@ class PILImages(Dataset):
 def notebook_epoch(preset: str, config: TrainConfig, images: int, device: torch.device) -> tuple[int, float]:
     """(training images, seconds) of a typical notebook loop over the same images: a DataLoader with two workers,
     PIL crop and flip, ToTensor and Normalize, and loss.item() every step."""
-    data = datasets.load("shapes10", datasets.data_dir(None))
+    data = data_loading.load("shapes10", datasets.data_dir(None))
     x, y = data.train_x[:images], data.train_y[:images]
     mean, std = feed.stats(torch.from_numpy(x))
     transform = transforms.Compose(

@@ -24,7 +24,7 @@ import numpy as np  # noqa: E402
 from PySide6.QtCore import QElapsedTimer, QEventLoop, QObject, QThread, QTimer, Signal  # noqa: E402
 
 from netbuilder.core.presets import load_preset  # noqa: E402
-from netbuilder.train.config import recommend  # noqa: E402
+from netbuilder.records.config import recommend  # noqa: E402
 from netbuilder.ui.app import application  # noqa: E402
 from netbuilder.ui.curves import CurvesPanel  # noqa: E402
 from netbuilder.ui.main_window import MainWindow  # noqa: E402

@@ -14,9 +14,9 @@ from netbuilder.core.document import DocumentError, parse
 from netbuilder.core.params import is_number
 from netbuilder.core.search_space import SpaceError, parse_text, space_from_json
 from netbuilder.core.shapes import check
-from netbuilder.train.config import saved_settings
-from netbuilder.train.errors import TrainError
-from netbuilder.train.search_settings import check_training
+from netbuilder.records.config import saved_settings
+from netbuilder.records.search_settings import check_training
+from netbuilder.records.train_error import TrainError
 
 # Placeholders written into the JSON text as these literal tokens (NaN and Infinity are not JSON; the reader
 # must still say so in a sentence).

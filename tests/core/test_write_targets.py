@@ -96,7 +96,7 @@ _DIRECT_WRITE = re.compile(
 )
 _ALLOWED = {
     "core/atomic.py": 'os.fdopen(fd, "wb")',  # the one writer
-    "train/runs.py": 'open(self.path / METRICS, "a"',  # appends a line to the run folder the app made
+    "records/runs.py": 'open(self.path / METRICS, "a"',  # appends a line to the run folder the app made
     "pytorch/train_script.py": "torch.save(net.state_dict(), args.out)",  # the user's generated train.py
 }
 

@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from netbuilder.train import process
+from netbuilder.records import process
 
 process.prepare()  # as `netbuilder train` does, before torch is imported
 
@@ -36,11 +36,11 @@ import torch  # noqa: E402
 from netbuilder.core.document import Document  # noqa: E402
 from netbuilder.core.presets import load_preset  # noqa: E402
 from netbuilder.pytorch.export import export  # noqa: E402
-from netbuilder.train.config import recommend  # noqa: E402
-from netbuilder.train.errors import TrainError  # noqa: E402
-from netbuilder.train.events import EpochMetrics, Finished  # noqa: E402
+from netbuilder.records.config import recommend  # noqa: E402
+from netbuilder.records.events import EpochMetrics, Finished  # noqa: E402
+from netbuilder.records.memory import fmt_bytes  # noqa: E402
+from netbuilder.records.train_error import TrainError  # noqa: E402
 from netbuilder.train.loop import Trainer  # noqa: E402
-from netbuilder.train.memory import fmt_bytes  # noqa: E402
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 # torch's peak allocation over the estimate: above 1.5, a run the estimate lets start can run out of memory;

@@ -2,7 +2,7 @@ import pytest
 
 from netbuilder.core.document import Document
 from netbuilder.core.presets import load_preset
-from netbuilder.train.config import TrainConfig
+from netbuilder.records.config import TrainConfig
 
 
 @pytest.fixture

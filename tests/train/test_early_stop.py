@@ -5,12 +5,12 @@ import io
 import pytest
 import torch
 
-from netbuilder.train.config import TrainConfig, recommend
-from netbuilder.train.events import Checkpoint, EpochMetrics, Finished
+from netbuilder.records.config import TrainConfig, recommend
+from netbuilder.records.events import Checkpoint, EpochMetrics, Finished
+from netbuilder.records.report import Progress
+from netbuilder.records.runs import Run
 from netbuilder.train.job import execute
 from netbuilder.train.loop import Trainer
-from netbuilder.train.report import Progress
-from netbuilder.train.runs import Run
 
 
 @pytest.fixture

@@ -12,19 +12,20 @@ from netbuilder.cli import main
 from netbuilder.core.document import dumps, save
 from netbuilder.core.presets import load_preset
 from netbuilder.pytorch.build import build
-from netbuilder.train import datasets, feed
-from netbuilder.train.config import TrainConfig
+from netbuilder.records import datasets
+from netbuilder.records.config import TrainConfig
+from netbuilder.records.inspect_worker import InspectWorker
+from netbuilder.records.runs import Run
+from netbuilder.train import checkpoints, data_loading, feed
 from netbuilder.train.feature_maps import block_outputs, compute, load_network
-from netbuilder.train.inspect_worker import InspectWorker
 from netbuilder.train.prepare import prepare_file
-from netbuilder.train.runs import Run
 
 CONFIG = TrainConfig(limit=1000, epochs=1)
 
 
 @pytest.fixture(scope="module")
 def shapes():
-    return datasets.load("shapes10", datasets.data_dir(None))
+    return data_loading.load("shapes10", datasets.data_dir(None))
 
 
 @pytest.fixture
@@ -43,7 +44,7 @@ def run_dir(tmp_path, seed_cnn):
     with torch.no_grad():
         for p in net.parameters():
             p.add_(torch.randn_like(p) * 0.1)
-    run.save_checkpoint({"model": net.state_dict(), "epoch": 1}, best=True)
+    checkpoints.save(run, {"model": net.state_dict(), "epoch": 1}, best=True)
     return run.path
 
 

@@ -10,13 +10,13 @@ from helpers import chain
 from netbuilder.core.document import Document
 from netbuilder.core.health import judge, states
 from netbuilder.pytorch.build import build
-from netbuilder.train.config import TrainConfig, recommend
-from netbuilder.train.events import BatchMetrics, Failed, Health
+from netbuilder.records.config import TrainConfig, recommend
+from netbuilder.records.events import BatchMetrics, Failed, Health
+from netbuilder.records.report import Progress
+from netbuilder.records.runs import Run
 from netbuilder.train.health import HealthRecorder
 from netbuilder.train.job import execute
 from netbuilder.train.loop import Trainer
-from netbuilder.train.report import Progress
-from netbuilder.train.runs import Run
 
 
 def mlp_cnn(tanh: bool = True) -> Document:

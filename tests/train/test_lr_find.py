@@ -8,13 +8,12 @@ from train_fakes import write_fake_mnist
 
 from netbuilder.core.document import Document
 from netbuilder.core.graph import Edge
-from netbuilder.train.events import Failed
+from netbuilder.records.events import Failed
+from netbuilder.records.lr_results import LRFound, LRProgress
 from netbuilder.train.loop import Trainer, make_optimizer
 from netbuilder.train.lr_find import (
     MIN_STEPS,
     STOPPED,
-    LRFound,
-    LRProgress,
     batches,
     execute,
     find,

@@ -7,8 +7,8 @@ import sys
 
 import torch
 
-from netbuilder.train import memory
-from netbuilder.train.events import Failed
+from netbuilder.records import memory
+from netbuilder.records.events import Failed
 from netbuilder.train.job import execute
 
 MB = 1_000_000
@@ -17,7 +17,7 @@ MB = 1_000_000
 def test_an_address_space_limit_lowers_the_free_memory():
     code = (
         "import resource\n"
-        "from netbuilder.train import memory\n"
+        "from netbuilder.records import memory\n"
         "used = memory._status_bytes('VmSize:')\n"
         "resource.setrlimit(resource.RLIMIT_AS, (used + 200_000_000, resource.RLIM_INFINITY))\n"
         "print(memory.available_ram())\n"

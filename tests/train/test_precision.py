@@ -3,12 +3,12 @@ import io
 import pytest
 import torch
 
-from netbuilder.train.config import TrainConfig
+from netbuilder.records.config import TrainConfig
+from netbuilder.records.events import Finished
+from netbuilder.records.report import Progress
 from netbuilder.train.device import cpu_has_native_bf16, resolve, resolve_precision
-from netbuilder.train.events import Finished
 from netbuilder.train.loop import Trainer
 from netbuilder.train.probe import devices
-from netbuilder.train.report import Progress
 
 CPU = torch.device("cpu")
 

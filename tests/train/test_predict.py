@@ -16,9 +16,10 @@ from netbuilder.cli import main
 from netbuilder.core.document import load
 from netbuilder.core.presets import PRESETS_DIR
 from netbuilder.pytorch.build import build
-from netbuilder.train import datasets
+from netbuilder.records import datasets
+from netbuilder.records.runs import Run
+from netbuilder.train import data_loading
 from netbuilder.train.prepare import prepare_file
-from netbuilder.train.runs import Run
 
 SEED_CNN = str(PRESETS_DIR / "seed_cnn.json")
 
@@ -41,7 +42,7 @@ def run_dir(tmp_path_factory, train_cache):
 
 @pytest.fixture(scope="module")
 def shapes10_test():
-    return datasets.load("shapes10", datasets.data_dir(None))
+    return data_loading.load("shapes10", datasets.data_dir(None))
 
 
 def save_png(pixels: np.ndarray, path) -> str:

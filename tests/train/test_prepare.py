@@ -5,15 +5,16 @@ import pytest
 import torch
 from PIL import Image
 
-from netbuilder.train import datasets, feed
-from netbuilder.train.config import TrainConfig
-from netbuilder.train.errors import TrainError
+from netbuilder.records import datasets
+from netbuilder.records.config import TrainConfig
+from netbuilder.records.train_error import TrainError
+from netbuilder.train import data_loading, feed
 from netbuilder.train.prepare import normalisation, prepare_file, prepare_pixels
 
 
 @pytest.fixture(scope="module")
 def shapes():
-    return datasets.load("shapes10", datasets.data_dir(None))
+    return data_loading.load("shapes10", datasets.data_dir(None))
 
 
 def _training_input(data, config: TrainConfig, shape: tuple[int, ...], index: int) -> torch.Tensor:
@@ -68,7 +69,7 @@ def test_an_image_folder_is_read_as_its_training_reads_it(tmp_path):
             rgb = np.random.default_rng(i).integers(0, 255, (40, 30, 3), dtype=np.uint8)
             Image.fromarray(rgb).save(tmp_path / "data" / label / f"{i}.png")
     config = TrainConfig(dataset=f"folder:{tmp_path / 'data'}")
-    data = datasets.load(config.dataset, tmp_path)
+    data = data_loading.load(config.dataset, tmp_path)
     fed = feed.prepare(data, (3, 16, 16), config, torch.device("cpu"))
     path, _ = data.test[0]
     x, _ = next(fed.test.batches(torch.tensor([0]), 1))

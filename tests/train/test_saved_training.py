@@ -11,10 +11,10 @@ import pytest
 
 from netbuilder.core.document import Document, DocumentError, dumps, load, parse, save
 from netbuilder.core.presets import PRESETS_DIR, load_preset
+from netbuilder.records.config import document_config, recommend, saved_settings
+from netbuilder.records.events import Finished
+from netbuilder.records.train_error import TrainError
 from netbuilder.train import commands
-from netbuilder.train.config import document_config, recommend, saved_settings
-from netbuilder.train.errors import TrainError
-from netbuilder.train.events import Finished
 
 SEED_CNN = PRESETS_DIR / "seed_cnn.json"
 

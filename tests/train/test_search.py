@@ -13,8 +13,8 @@ from netbuilder.cli import main
 from netbuilder.core.document import save
 from netbuilder.core.presets import load_preset
 from netbuilder.core.search_space import Choice, Range
+from netbuilder.records.runs import default_root, list_runs
 from netbuilder.train import search
-from netbuilder.train.runs import default_root, list_runs
 
 QUICK = ["--dataset", "shapes10", "--epochs", "1", "--limit", "200", "--batch-size", "50", "--sampler-seed", "0"]
 

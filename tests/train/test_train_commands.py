@@ -10,10 +10,10 @@ import pytest
 from train_fakes import accept_fake_checksums, write_fake_cifar10
 
 from netbuilder.core.presets import PRESETS_DIR
+from netbuilder.records.events import BatchMetrics, EpochMetrics, Started
+from netbuilder.records.report import Progress
+from netbuilder.records.runs import Run, default_root
 from netbuilder.train import commands
-from netbuilder.train.events import BatchMetrics, EpochMetrics, Started
-from netbuilder.train.report import Progress
-from netbuilder.train.runs import Run, default_root
 
 SEED_CNN = str(PRESETS_DIR / "seed_cnn.json")
 QUICK = ["--limit", "1000", "--batch-size", "64", "--log-every", "5"]

@@ -3,8 +3,8 @@ import json
 import pytest
 
 from netbuilder.core.presets import load_preset
-from netbuilder.train.config import TrainConfig, recommend, settings
-from netbuilder.train.errors import TrainError
+from netbuilder.records.config import TrainConfig, recommend, settings
+from netbuilder.records.train_error import TrainError
 
 
 def test_defaults_are_valid_and_round_trip_through_json():

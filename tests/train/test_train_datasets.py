@@ -2,9 +2,10 @@ import numpy as np
 import pytest
 from train_fakes import accept_fake_checksums, write_fake_cifar10, write_fake_mnist, write_image_folder
 
-from netbuilder.train import datasets, shapes10
-from netbuilder.train.datasets import ArrayData, FolderData
-from netbuilder.train.errors import TrainError
+from netbuilder.records import datasets
+from netbuilder.records.train_error import TrainError
+from netbuilder.train import data_loading, shapes10
+from netbuilder.train.data_loading import ArrayData, FolderData
 
 
 def test_shapes10_is_deterministic_and_balanced():
@@ -19,7 +20,7 @@ def test_shapes10_is_deterministic_and_balanced():
 
 def test_shapes10_is_generated_once_then_read_from_the_cache(monkeypatch):
     root = datasets.data_dir(None)  # the session's cache (conftest)
-    data = datasets.load("shapes10", root)
+    data = data_loading.load("shapes10", root)
     assert isinstance(data, ArrayData)
     assert data.train_x.shape == (20_000, 3, 32, 32) and data.test_x.shape == (4_000, 3, 32, 32)
     assert (root / "shapes10" / "shapes10-v1.npz").is_file()
@@ -28,7 +29,7 @@ def test_shapes10_is_generated_once_then_read_from_the_cache(monkeypatch):
         raise AssertionError("generated again")
 
     monkeypatch.setattr(shapes10, "generate", fail)
-    cached = datasets.load("shapes10", root)
+    cached = data_loading.load("shapes10", root)
     assert np.array_equal(cached.train_x, data.train_x) and np.array_equal(cached.test_y, data.test_y)
 
 
@@ -38,8 +39,8 @@ def test_a_damaged_cache_is_generated_again(tmp_path, monkeypatch):
     path = tmp_path / "shapes10" / "shapes10-v1.npz"
     path.parent.mkdir()
     path.write_bytes(b"not a zip file")
-    assert datasets.load("shapes10", tmp_path).train_x.shape[0] == 100
-    assert datasets.load("shapes10", tmp_path).test_x.shape[0] == 20
+    assert data_loading.load("shapes10", tmp_path).train_x.shape[0] == 100
+    assert data_loading.load("shapes10", tmp_path).test_x.shape[0] == 20
 
 
 def test_the_cache_folder_follows_the_environment(monkeypatch, tmp_path):
@@ -62,14 +63,14 @@ def test_the_registry_lists_the_builtin_sets():
 def test_a_missing_cifar10_says_where_it_looked_and_how_to_get_it(tmp_path):
     assert not datasets.is_available("cifar10", tmp_path)
     with pytest.raises(TrainError) as e:
-        datasets.load("cifar10", tmp_path)
+        data_loading.load("cifar10", tmp_path)
     message = str(e.value)
     assert str(tmp_path / "cifar-10-batches-py") in message and "--download" in message and "--data-dir" in message
 
 
 def test_cifar10_is_read_from_torchvisions_format(tmp_path, monkeypatch):
     accept_fake_checksums(monkeypatch, write_fake_cifar10(tmp_path))
-    data = datasets.load("cifar10", tmp_path)
+    data = data_loading.load("cifar10", tmp_path)
     assert data.train_x.shape == (250, 3, 32, 32) and data.test_x.shape == (50, 3, 32, 32)
     assert data.train_x.dtype == np.uint8 and data.train_y.dtype == np.int64 and data.classes[0] == "airplane"
 
@@ -77,21 +78,21 @@ def test_cifar10_is_read_from_torchvisions_format(tmp_path, monkeypatch):
 def test_a_damaged_cifar10_folder_says_so(tmp_path):
     write_fake_cifar10(tmp_path)  # checksums do not match the real files
     with pytest.raises(TrainError, match="incomplete or damaged"):
-        datasets.load("cifar10", tmp_path)
+        data_loading.load("cifar10", tmp_path)
 
 
 @pytest.mark.parametrize("key, folder", [("mnist", "MNIST"), ("fashion_mnist", "FashionMNIST")])
 def test_mnist_style_sets_are_read_from_torchvisions_format(tmp_path, key, folder):
     write_fake_mnist(tmp_path, folder)
     assert datasets.is_available(key, tmp_path)
-    data = datasets.load(key, tmp_path)
+    data = data_loading.load(key, tmp_path)
     assert data.train_x.shape == (60, 1, 28, 28) and data.test_y.tolist() == [i % 10 for i in range(20)]
 
 
 def test_an_image_folder_is_split_into_train_and_test(tmp_path):
     write_image_folder(tmp_path)
     (tmp_path / "notes.txt").write_text("not an image")
-    data = datasets.load(f"folder:{tmp_path}", tmp_path)
+    data = data_loading.load(f"folder:{tmp_path}", tmp_path)
     assert isinstance(data, FolderData) and data.classes == ("cats", "dogs")
     assert len(data.train) == 16 and len(data.test) == 4
     assert not {p for p, _ in data.train} & {p for p, _ in data.test}
@@ -100,16 +101,16 @@ def test_an_image_folder_is_split_into_train_and_test(tmp_path):
 def test_an_image_folder_with_train_and_test_folders_keeps_them(tmp_path):
     write_image_folder(tmp_path / "train", per_class=4)
     write_image_folder(tmp_path / "test", per_class=2)
-    data = datasets.load(f"folder:{tmp_path}", tmp_path)
+    data = data_loading.load(f"folder:{tmp_path}", tmp_path)
     assert (len(data.train), len(data.test)) == (8, 4)
 
 
 def test_image_folder_mistakes_are_sentences(tmp_path):
     with pytest.raises(TrainError, match="does not exist"):
-        datasets.load(f"folder:{tmp_path / 'nowhere'}", tmp_path)
+        data_loading.load(f"folder:{tmp_path / 'nowhere'}", tmp_path)
     write_image_folder(tmp_path / "one", classes=("only",))
     with pytest.raises(TrainError, match="at least two subfolders"):
-        datasets.load(f"folder:{tmp_path / 'one'}", tmp_path)
+        data_loading.load(f"folder:{tmp_path / 'one'}", tmp_path)
 
 
 def test_a_failed_download_says_so(tmp_path, monkeypatch):
@@ -122,7 +123,7 @@ def test_a_failed_download_says_so(tmp_path, monkeypatch):
 
     monkeypatch.setattr(cifar, "download_and_extract_archive", offline)
     with pytest.raises(TrainError) as e:
-        datasets.load("cifar10", tmp_path, download=True)
+        data_loading.load("cifar10", tmp_path, download=True)
     assert str(e.value) == (
         f"Could not download CIFAR-10 into {tmp_path} (Name or service not known); check the "
         f"internet connection, or copy the files there by hand."
@@ -130,7 +131,7 @@ def test_a_failed_download_says_so(tmp_path, monkeypatch):
 
 
 def test_input_problem_without_torch():
-    from netbuilder.train.datasets import input_problem
+    from netbuilder.records.datasets import input_problem
 
     assert input_problem((3, 32, 32), (3, 32, 32), False, "CIFAR-10") is None
     assert input_problem((1, 28, 28), (784,), False, "MNIST") is None

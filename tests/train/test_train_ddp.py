@@ -8,10 +8,10 @@ import torch
 import torch.multiprocessing as mp
 
 from netbuilder.core.presets import load_preset
+from netbuilder.records.config import TrainConfig
+from netbuilder.records.events import Finished
 from netbuilder.train import distributed, feed
-from netbuilder.train.config import TrainConfig
 from netbuilder.train.distributed import World
-from netbuilder.train.events import Finished
 from netbuilder.train.loop import Trainer
 
 

@@ -16,12 +16,13 @@ import torch
 from train_fakes import write_image_folder
 
 from netbuilder.core.presets import PRESETS_DIR
-from netbuilder.train import loop, memory
-from netbuilder.train.config import TrainConfig
-from netbuilder.train.errors import TrainError
-from netbuilder.train.events import Checkpoint, EpochMetrics, Failed, Finished
+from netbuilder.records import memory
+from netbuilder.records.config import TrainConfig
+from netbuilder.records.events import Checkpoint, EpochMetrics, Failed, Finished
+from netbuilder.records.runs import Run
+from netbuilder.records.train_error import TrainError
+from netbuilder.train import checkpoints, loop
 from netbuilder.train.job import ERROR_LOG, execute
-from netbuilder.train.runs import Run
 
 SEED_CNN = str(PRESETS_DIR / "seed_cnn.json")
 TINY = ["--limit", "300", "--batch-size", "32", "--log-every", "2", "--epochs", "4"]
@@ -132,20 +133,20 @@ def test_rewind_keeps_an_epoch_whose_checkpoint_event_was_never_logged(tmp_path,
     weights = {"w": torch.zeros(2)}
     run.log(EpochMetrics(1, 3, 1.0, 0.5, 0.9, 0.6, 0.01, 2.0))
     run.log(Checkpoint(1, str(run.checkpoint_path()), True))
-    run.save_checkpoint({"model": weights, "epoch": 1}, best=True)
+    checkpoints.save(run, {"model": weights, "epoch": 1}, best=True)
     run.log(EpochMetrics(2, 3, 0.8, 0.6, 0.7, 0.7, 0.01, 2.0))
-    run.save_checkpoint({"model": weights, "epoch": 2}, best=False)  # then "killed" writing best.pt:
+    checkpoints.save(run, {"model": weights, "epoch": 2}, best=False)  # then "killed" writing best.pt:
     run.checkpoint_path("last").write_bytes(run.checkpoint_path("last").read_bytes())
     (run.path / ".best.pt.x1y2.tmp").write_bytes(b"half a checkpoint")
-    saved = {**run.load_checkpoint(), "best": True}  # it was the best epoch; best.pt still holds epoch 1
-    run.rewind(saved)
+    saved = {**checkpoints.load(run), "best": True}  # it was the best epoch; best.pt still holds epoch 1
+    checkpoints.rewind(run, saved)
     assert [(type(e), e.epoch) for e in run.events()] == [
         (EpochMetrics, 1),
         (Checkpoint, 1),
         (EpochMetrics, 2),
         (Checkpoint, 2),
     ]
-    assert run.events()[-1].best and run.load_checkpoint("best")["epoch"] == 2
+    assert run.events()[-1].best and checkpoints.load(run, "best")["epoch"] == 2
     assert not list(run.path.glob("*.tmp"))
 
 

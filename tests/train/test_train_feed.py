@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 import torch
 
+from netbuilder.records.config import TrainConfig
+from netbuilder.records.train_error import TrainError
 from netbuilder.train import feed
-from netbuilder.train.config import TrainConfig
-from netbuilder.train.errors import TrainError
 
 
 def batch(n=16, c=3, h=8, w=8):

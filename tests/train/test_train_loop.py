@@ -4,8 +4,8 @@ from train_fakes import write_fake_mnist, write_image_folder
 
 from netbuilder.core.document import Document
 from netbuilder.core.graph import Edge
-from netbuilder.train.config import recommend
-from netbuilder.train.events import (
+from netbuilder.records.config import recommend
+from netbuilder.records.events import (
     BatchMetrics,
     Checkpoint,
     EpochMetrics,
@@ -15,10 +15,10 @@ from netbuilder.train.events import (
     Health,
     Started,
 )
+from netbuilder.records.runner import Runner
+from netbuilder.records.runs import Run
 from netbuilder.train.job import execute
 from netbuilder.train.loop import Trainer
-from netbuilder.train.runner import Runner
-from netbuilder.train.runs import Run
 
 
 def run_job(document, config, out, **kwargs):

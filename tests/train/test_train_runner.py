@@ -3,9 +3,9 @@ import signal
 
 import pytest
 
-from netbuilder.train.events import BatchMetrics, Checkpoint, EpochMetrics, Evaluated, Failed, Finished, Started
-from netbuilder.train.runner import Runner
-from netbuilder.train.runs import Run
+from netbuilder.records.events import BatchMetrics, Checkpoint, EpochMetrics, Evaluated, Failed, Finished, Started
+from netbuilder.records.runner import Runner
+from netbuilder.records.runs import Run
 
 TIMEOUT = 90  # seconds; a child spends a few of them importing torch
 

@@ -3,10 +3,11 @@ import re
 
 import pytest
 
-from netbuilder.train.config import TrainConfig
-from netbuilder.train.errors import TrainError
-from netbuilder.train.events import Checkpoint, EpochMetrics, Failed, Finished, from_dict
-from netbuilder.train.runs import Run, list_runs, new_path, summarize
+from netbuilder.records.config import TrainConfig
+from netbuilder.records.events import Checkpoint, EpochMetrics, Failed, Finished, from_dict
+from netbuilder.records.runs import Run, list_runs, new_path, summarize
+from netbuilder.records.train_error import TrainError
+from netbuilder.train import checkpoints
 
 
 def test_a_run_folder_keeps_settings_network_and_events(tmp_path, seed_cnn):
@@ -90,9 +91,9 @@ def test_run_folders_are_named_safely_whatever_the_network_is_called(tmp_path, n
 def test_missing_or_damaged_checkpoints_are_sentences(tmp_path, seed_cnn):
     run = Run.create(tmp_path / "r", seed_cnn, TrainConfig())
     with pytest.raises(TrainError, match="has no last checkpoint yet"):
-        run.load_checkpoint()
+        checkpoints.load(run)
     run.checkpoint_path("last").write_bytes(b"garbage")
     with pytest.raises(TrainError, match="cannot be read"):
-        run.load_checkpoint()
+        checkpoints.load(run)
     with pytest.raises(TrainError, match="is not a run folder"):
         Run.open(tmp_path)

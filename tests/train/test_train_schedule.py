@@ -1,6 +1,6 @@
 import pytest
 
-from netbuilder.train.config import TrainConfig
+from netbuilder.records.config import TrainConfig
 from netbuilder.train.schedule import lr_at
 
 STEPS = 10  # per epoch

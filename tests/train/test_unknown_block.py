@@ -12,7 +12,7 @@ from PIL import Image
 
 from netbuilder.core.document import load
 from netbuilder.core.presets import PRESETS_DIR
-from netbuilder.train.config import TrainConfig, recommend
+from netbuilder.records.config import TrainConfig, recommend
 
 SENTENCE = "Block 'relu1': its type 'FancyAct' is unknown"
 

@@ -6,7 +6,7 @@ import pickle
 import numpy as np
 from PIL import Image
 
-from netbuilder.train import datasets
+from netbuilder.records import datasets
 
 
 def write_fake_cifar10(root, n=50, seed=0):

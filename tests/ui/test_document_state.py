@@ -14,10 +14,10 @@ from PySide6.QtTest import QTest
 from netbuilder.core.document import dumps, save
 from netbuilder.core.presets import load_preset
 from netbuilder.core.search_space import Choice, Range, SearchSpace
-from netbuilder.train.config import TrainConfig
-from netbuilder.train.events import Finished, Health, Started
-from netbuilder.train.lr_find import LRFound
-from netbuilder.train.runs import Run
+from netbuilder.records.config import TrainConfig
+from netbuilder.records.events import Finished, Health, Started
+from netbuilder.records.lr_results import LRFound
+from netbuilder.records.runs import Run
 from netbuilder.ui.main_window import MainWindow
 from netbuilder.ui.series import RunSeries
 

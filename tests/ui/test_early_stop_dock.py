@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from netbuilder.train.events import Finished
+from netbuilder.records.events import Finished
 from netbuilder.ui.run_series import RunSeries
 
 

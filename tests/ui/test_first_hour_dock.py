@@ -7,7 +7,7 @@ from pathlib import Path
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 
-from netbuilder.train.events import Finished, Started
+from netbuilder.records.events import Finished, Started
 from netbuilder.ui.canvas_hint import HINT
 from netbuilder.ui.document_files import new_document
 from netbuilder.ui.run_series import color_for

@@ -160,3 +160,17 @@ def test_imported_densenet121_bands_in_view_every_group_expanded():
     from netbuilder.pytorch.trace import import_model
 
     assert hidden_bands(expanded(import_model("torchvision:densenet121").document)) == []
+
+
+@pytest.mark.slow
+def test_imported_inception_v3_bands_in_view_every_group_expanded():
+    """Inception's branches hold branches of their own (Mixed_7b.branch3x3_2a and _2b side by side): sibling frames
+    nested in a branch stay apart, as the stored layout and as auto-arrange places them."""
+    from netbuilder.pytorch.trace import import_model
+
+    document = import_model("torchvision:inception_v3").document
+    assert {"Mixed_7b.branch3x3_2a", "Mixed_7b.branch3x3_2b", "Mixed_7c.branch_pool"} <= {
+        g.name for g in document.graph.groups.values()
+    }
+    assert hidden_bands(expanded(document)) == []
+    assert hidden_bands(expanded(document, arranged=True)) == []

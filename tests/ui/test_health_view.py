@@ -9,9 +9,9 @@ from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import QGraphicsView
 
 from netbuilder.core.presets import load_preset
-from netbuilder.train.config import TrainConfig
-from netbuilder.train.events import Health, Started
-from netbuilder.train.runs import Run
+from netbuilder.records.config import TrainConfig
+from netbuilder.records.events import Health, Started
+from netbuilder.records.runs import Run
 from netbuilder.ui import items
 from netbuilder.ui.app import application
 from netbuilder.ui.editor import Editor

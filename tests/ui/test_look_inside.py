@@ -9,8 +9,9 @@ from PySide6.QtCore import QEvent, QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent, QKeyEvent
 from PySide6.QtWidgets import QApplication
 
-from netbuilder.train import datasets
-from netbuilder.train.config import TrainConfig
+from netbuilder.records import datasets
+from netbuilder.records.config import TrainConfig
+from netbuilder.train import data_loading
 from netbuilder.ui.look_inside import LookInside
 
 SHOT = Path(os.environ.get("NB13_SHOT_DIR", "/tmp/nb13")) / "look_inside.png"
@@ -108,7 +109,7 @@ def test_screenshot_of_conv1s_maps(qtbot, make_window, tmp_path):
     window.training.settings.config = lambda: TrainConfig(limit=1000)
     panel = window.look_inside
     window.look_inside_dock.show()
-    data = datasets.load("shapes10", datasets.data_dir(None))
+    data = data_loading.load("shapes10", datasets.data_dir(None))
     path = tmp_path / "shape.png"
     Image.fromarray(np.asarray(data.test_x[3]).transpose(1, 2, 0)).save(path)
     window.scene.reveal("conv1")

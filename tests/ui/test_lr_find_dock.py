@@ -8,8 +8,9 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
-from netbuilder.train.config import recommend
-from netbuilder.train.lr_find import LRFound, sweep
+from netbuilder.records.config import recommend
+from netbuilder.records.lr_results import LRFound
+from netbuilder.train.lr_find import sweep
 from netbuilder.ui.lr_find_view import LRFindView, fmt_lr, rounded
 
 SEARCH_MS = 90_000  # the child imports torch first
@@ -104,7 +105,7 @@ def test_the_device_line_names_what_auto_precision_becomes(make_window):
 def test_the_progress_bar_follows_the_sweep_and_ends_full(make_window):
     """The sweep's steps fill the bar; a sweep that stops early (the loss diverged at step 43 of 100) still ends
     at 100%, not back at 0%."""
-    from netbuilder.train.lr_find import LRProgress
+    from netbuilder.records.lr_results import LRProgress
 
     window = make_window()
     dock = window.training

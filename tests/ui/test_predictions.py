@@ -13,7 +13,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QFileDialog
 
 from netbuilder.core.presets import PRESETS_DIR
-from netbuilder.train.runs import Run
+from netbuilder.records.runs import Run
 from netbuilder.ui.app import application
 from netbuilder.ui.evaluation import EvaluationView
 from netbuilder.ui.predictions import PredictionRow
@@ -149,7 +149,7 @@ def test_predict_on_a_run_of_the_runs_tab(make_window, qtbot, run_dir, pngs, mon
 
 @pytest.mark.slow
 def test_after_a_run_in_the_window_its_network_answers_dropped_images(make_window, qtbot, pngs):
-    from netbuilder.train.config import recommend
+    from netbuilder.records.config import recommend
 
     window = make_window()
     dock = window.training

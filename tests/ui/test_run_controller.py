@@ -3,8 +3,8 @@
 import pytest
 
 from netbuilder.core.presets import load_preset
-from netbuilder.train.config import TrainConfig
-from netbuilder.train.events import BatchMetrics, Failed, Finished
+from netbuilder.records.config import TrainConfig
+from netbuilder.records.events import BatchMetrics, Failed, Finished
 from netbuilder.ui import run_controller
 from netbuilder.ui.run_controller import RunController
 

@@ -1,9 +1,9 @@
 """Overlaid runs' curves: read once, then only the lines a log gains; a replaced log is read again."""
 
 from netbuilder.core.presets import load_preset
-from netbuilder.train.config import TrainConfig
-from netbuilder.train.events import BatchMetrics, EpochMetrics
-from netbuilder.train.runs import METRICS, Run
+from netbuilder.records.config import TrainConfig
+from netbuilder.records.events import BatchMetrics, EpochMetrics
+from netbuilder.records.runs import METRICS, Run
 from netbuilder.ui.run_series import SeriesCache, color_for
 
 

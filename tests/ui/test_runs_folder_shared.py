@@ -4,7 +4,7 @@ import subprocess
 import sys
 
 from netbuilder.core.presets import PRESETS_DIR
-from netbuilder.train.runs import default_root
+from netbuilder.records.runs import default_root
 from netbuilder.ui import paths
 from netbuilder.ui.app import application
 

@@ -128,7 +128,7 @@ def test_the_search_tab_shows_a_stored_studys_trials_and_opens_the_best(qtbot, t
 
 
 def test_the_settings_travel_as_options():
-    from netbuilder.train.config import TrainConfig
+    from netbuilder.records.config import TrainConfig
 
     args = search_args(TrainConfig(epochs=3, flip=True, limit=None))
     assert args[args.index("--epochs") + 1] == "3" and "--flip" in args and "--limit" not in args
@@ -136,8 +136,8 @@ def test_the_settings_travel_as_options():
 
 
 def test_the_runs_tab_shows_a_trials_study_and_overlays_them_all(qtbot, tmp_path):
-    from netbuilder.train.config import TrainConfig
-    from netbuilder.train.runs import Run, TrialTag
+    from netbuilder.records.config import TrainConfig
+    from netbuilder.records.runs import Run, TrialTag
     from netbuilder.ui.runs_view import COLUMNS, RunsView
 
     doc = load_preset("seed_cnn")
@@ -171,7 +171,7 @@ def test_the_search_tab_imports_neither_optuna_nor_torch():
 
 @pytest.mark.slow
 def test_the_search_tab_runs_a_study_in_a_child_process(qtbot, tmp_path):
-    from netbuilder.train.config import TrainConfig
+    from netbuilder.records.config import TrainConfig
 
     doc = load_preset("seed_cnn")
     doc.search = doc.search.with_block("conv1", "out_channels", Choice((4, 8)))

@@ -2,7 +2,7 @@
 
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QLabel, QSpinBox
 
-from netbuilder.train.config import TrainConfig, settings
+from netbuilder.records.config import TrainConfig, settings
 from netbuilder.ui.settings_form import FIELDS, SettingsForm
 
 

@@ -10,9 +10,9 @@ from PySide6.QtWidgets import QMessageBox
 from test_canvas import set_spin
 
 from netbuilder.core.document import to_dict
-from netbuilder.train.config import TrainConfig, recommend
+from netbuilder.records.config import TrainConfig, recommend
+from netbuilder.records.runs import list_runs
 from netbuilder.train.job import execute
-from netbuilder.train.runs import list_runs
 
 pytestmark = pytest.mark.slow
 

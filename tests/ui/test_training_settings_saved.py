@@ -12,7 +12,7 @@ from PySide6.QtTest import QTest
 
 from netbuilder.core.document import save
 from netbuilder.core.presets import load_preset
-from netbuilder.train.config import recommend
+from netbuilder.records.config import recommend
 
 
 def type_into(widget, text: str) -> None:
@@ -105,8 +105,8 @@ def test_a_file_naming_an_unknown_setting_is_refused_with_a_sentence(make_window
 
 
 def test_a_run_s_network_reopens_with_the_settings_it_trained_with(make_window, qtbot):
-    from netbuilder.train.config import TrainConfig
-    from netbuilder.train.runs import Run
+    from netbuilder.records.config import TrainConfig
+    from netbuilder.records.runs import Run
 
     window = make_window()
     dock = window.training
