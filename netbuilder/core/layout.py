@@ -389,7 +389,52 @@ def arrange(graph: Graph, row: float = ROW, column: float = COLUMN) -> dict[str,
             _place(members, gaps[level], want, main.get(level))
             x.update(want)
     tops = _row_tops(graph, layer, nesting, row)
-    return {nid: (float(round(x[i])), tops[layer[nid]]) for i, nid in enumerate(lg.names)}
+    at = _separate(graph, nesting, layer, {nid: x[i] for i, nid in enumerate(lg.names)}, column)
+    return {nid: (float(round(at[nid])), tops[layer[nid]]) for nid in lg.names}
+
+
+def _separate(
+    graph: Graph, nesting: _Nesting, layer: dict[str, int], x: dict[str, float], column: float
+) -> dict[str, float]:
+    """x moved so that no two sibling units (blocks and groups in the same group, or at the top level) whose layers
+    meet overlap: each layer is placed on its own, but a group's frame is one box around all its layers (Inception's
+    branch_pool reached under branch3x3_2b, beside it in a later layer). Inner groups first, each unit shifted right
+    as a whole, past the units left of it, a column apart (more for frame sides beyond two between them)."""
+    box = {n: (x[n], x[n], layer[n], layer[n], 0) for n in graph.nodes}  # left, right, first, last, frames deep
+    shift: dict[str, float] = {}
+    units = {gid: group.members for gid, group in graph.groups.items()}
+    units[""] = [u for u in (*graph.nodes, *graph.groups) if u not in nesting.owner]
+    for container in [*nesting.inner_first, ""]:
+        members = sorted((m for m in units[container] if m in box), key=lambda m: box[m][0])
+        cuts = sorted({b for m in members for b in (box[m][2], box[m][3] + 1)})
+        cell = {layer_: i for i, layer_ in enumerate(cuts)}  # the layers between two units' ends, as one cell
+        skyline: list[tuple[float, int] | None] = [None] * len(cuts)  # per cell: the right edge and its frames
+        for m in members:
+            left, right, first, last, deep = box[m]
+            cells = range(cell[first], cell[last + 1])
+            move = 0.0
+            for c in cells:
+                if skyline[c] is not None:
+                    edge, frames = skyline[c]
+                    move = max(move, edge + column + max(0, frames + deep - 2) * FRAME_PAD - left)
+            shift[m] = move
+            box[m] = (left + move, right + move, first, last, deep)
+            for c in cells:
+                if skyline[c] is None or skyline[c][0] < right + move:
+                    skyline[c] = (right + move, deep)
+        if container and members:
+            spans = [box[m] for m in members]
+            box[container] = (
+                min(b[0] for b in spans),
+                max(b[1] for b in spans),
+                min(b[2] for b in spans),
+                max(b[3] for b in spans),
+                1 + max(b[4] for b in spans),
+            )
+    moved: dict[str, float] = {}  # each group's shift with those of the groups around it
+    for gid in reversed(nesting.inner_first):
+        moved[gid] = shift.get(gid, 0.0) + moved.get(nesting.owner.get(gid, ""), 0.0)
+    return {n: x[n] + shift[n] + moved.get(nesting.owner.get(n, ""), 0.0) for n in graph.nodes}
 
 
 def missing_positions(graph: Graph) -> dict[str, tuple[float, float]]:
