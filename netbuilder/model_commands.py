@@ -53,7 +53,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="C,H,W",
         type=_shape,
         help="the input the model takes: C,H,W for images or F for vectors "
-        "(default for torchvision: the size its pretrained weights were made for)",
+        "(default for torchvision: its image_size when it has one, as vision transformers do, "
+        "else the size its pretrained weights were made for)",
     )
     p.add_argument("-o", "--output", required=True, metavar="OUT.json", help="the network file to write")
     p.set_defaults(run=_import_model)
