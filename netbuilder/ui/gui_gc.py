@@ -2,9 +2,10 @@
 
 Left automatic, the collector runs in whichever thread happens to allocate when a threshold is passed: often a
 worker (the runs scan, the inspect and close threads). A widget caught in a reference cycle is then destroyed
-on that thread while the GUI thread is inside a Qt call on the same signal-slot connections, which crashes or
-deadlocks PySide6. So automatic collection is off, and a GUI-thread timer collects instead, generation by
-generation at the interpreter's own thresholds: the same collections, always on the thread that owns the widgets.
+on that thread while the GUI thread is inside a Qt call (connecting or emitting a signal), which crashes
+PySide6 6.11 (a segfault in its signal manager) or hangs it on Qt's signal-slot lock.
+So automatic collection is off, and a GUI-thread timer collects instead, generation by generation at the
+interpreter's own thresholds: the same collections, always on the thread that owns the widgets.
 """
 
 from __future__ import annotations
