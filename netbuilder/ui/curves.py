@@ -27,6 +27,7 @@ from netbuilder.core.atomic import text_writer
 from netbuilder.ui import theme
 from netbuilder.ui.flow import FlowLayout, together
 from netbuilder.ui.image_file import save_image
+from netbuilder.ui.run_series import distinct_colors
 from netbuilder.ui.series import Growing, RunSeries, Smoothed, diverged_at, finite_range
 
 # Each tick redraws one plot, in turn (a plot takes several ms to paint): each plot is new 3 times a second,
@@ -344,6 +345,7 @@ class CurvesPanel(QWidget):
         self.drawn.clear()
         self.plot_of.clear()
         self.runs = list(runs)
+        distinct_colors(self.runs)
         for run in self.runs:
             self._curve(self.loss, run, "batch_loss_raw", _pen(run.color, 1, 60), None)
             self._curve(self.loss, run, "batch_loss", _pen(run.color), None)

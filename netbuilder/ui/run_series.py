@@ -18,6 +18,21 @@ def color_for(name: str) -> str:
     return SERIES_COLORS[sum(name.encode()) % len(SERIES_COLORS)]
 
 
+def distinct_colors(runs: list[RunSeries]) -> None:
+    """Give runs shown together different colours: a run whose colour an earlier one has takes the next free
+    colour of the palette after it (while the palette has one), so two names hashing alike never look alike."""
+    taken: set[str] = set()
+    for run in runs:
+        if run.color in taken and len(taken) < len(SERIES_COLORS):
+            start = SERIES_COLORS.index(run.color) if run.color in SERIES_COLORS else 0
+            run.color = next(
+                c
+                for i in range(1, len(SERIES_COLORS) + 1)
+                if (c := SERIES_COLORS[(start + i) % len(SERIES_COLORS)]) not in taken
+            )
+        taken.add(run.color)
+
+
 @dataclass
 class _Read:
     series: RunSeries

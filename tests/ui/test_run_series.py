@@ -51,3 +51,18 @@ def test_a_replaced_log_is_read_from_its_start(tmp_path):
     (run.path / METRICS).unlink()
     (run.path / METRICS).write_text(lines[0], encoding="utf-8")  # a resumed run rewinds its log
     assert list(cache.series(run).batch_loss.x) == [1]
+
+
+def test_runs_shown_together_never_share_a_colour():
+    """Names whose hash gives one colour (any two of eight runs, by pigeonhole) are told apart when shown together."""
+    from netbuilder.ui.run_series import distinct_colors
+    from netbuilder.ui.series import SERIES_COLORS, RunSeries
+
+    names = [f"run{i}" for i in range(40)]
+    clash = next((a, b) for a in names for b in names if a < b and color_for(a) == color_for(b))
+    runs = [RunSeries(n, color_for(n)) for n in clash]
+    distinct_colors(runs)
+    assert runs[0].color == color_for(clash[0]) and runs[1].color != runs[0].color
+    many = [RunSeries(n, color_for(n)) for n in names[: len(SERIES_COLORS)]]
+    distinct_colors(many)
+    assert sorted(r.color for r in many) == sorted(SERIES_COLORS)
