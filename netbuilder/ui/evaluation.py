@@ -250,7 +250,7 @@ class EvaluationView(QWidget):
 
     def predict_files(self, paths: list[Path]) -> None:
         """Show the run's top classes for each image (worked out in a background process)."""
-        self.side.setCurrentWidget(self.predictions)
+        self.side.setCurrentWidget(self.yours)
         if self.run_path is None:
             self.predictions.show_failure(
                 "No run to ask yet: train the network, or choose a run in the Runs tab, then drop the images again."
