@@ -111,6 +111,14 @@ def named_arguments(node: fx.Node, function: Any = None) -> dict[str, Any]:
             return dict(inspect.signature(function).bind(*node.args, **node.kwargs).arguments)
         except (TypeError, ValueError):
             pass
+    normalised = keyword_arguments(node, function)
+    if normalised is None:
+        raise Unsupported(operation_name(node))
+    return normalised
+
+
+def keyword_arguments(node: fx.Node, function: Any) -> dict[str, Any] | None:
+    """A torch operation's arguments by name, from its schema; None when no schema of it fits the call."""
     normalised = normalize_function(
         function,
         node.args,
@@ -119,9 +127,7 @@ def named_arguments(node: fx.Node, function: Any = None) -> dict[str, Any]:
         argument_types(node.kwargs),
         normalize_to_only_use_kwargs=True,
     )
-    if normalised is None:
-        raise Unsupported(operation_name(node))
-    return normalised.kwargs
+    return None if normalised is None else normalised.kwargs
 
 
 def binary_operands(node: fx.Node) -> list[Any]:

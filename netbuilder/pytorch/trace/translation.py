@@ -8,7 +8,6 @@ from typing import Any
 
 import torch.nn.functional as F
 from torch import fx, nn
-from torch.fx.operator_schemas import normalize_function
 
 from netbuilder.core.blocks import CONCAT, FLATTEN, INPUT, REGISTRY, BlockType, Shape, fmt_shape
 from netbuilder.core.blocks.base import ImportRefused, ImportRule
@@ -28,10 +27,10 @@ from netbuilder.pytorch.trace.operations import (
     MULS,
     NARROWS,
     RESHAPES,
-    argument_types,
     binary_operands,
     is_batch_size,
     is_size,
+    keyword_arguments,
     multiplied_parameter,
     named_arguments,
     operation_name,
@@ -131,16 +130,9 @@ def _translate(node: fx.Node, shapes: list[Shape], out: Shape, patterns: Pattern
         return _apply(node, "stochastic_depth", {"p": arguments["p"], "mode": arguments["mode"]}, shapes, out)
     function = METHODS.get(target) if node.op == "call_method" else target
     if function in FUNCTIONS:
-        normalised = normalize_function(
-            function,
-            node.args,
-            node.kwargs,
-            argument_types(node.args),
-            argument_types(node.kwargs),
-            normalize_to_only_use_kwargs=True,
-        )
+        normalised = keyword_arguments(node, function)
         if normalised is not None:
-            return _layer(node, FUNCTIONS[function](normalised.kwargs), shapes, out)
+            return _layer(node, FUNCTIONS[function](normalised), shapes, out)
     raise Unsupported(operation_name(node))
 
 
