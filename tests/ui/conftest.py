@@ -40,3 +40,6 @@ def make_window(qtbot, _isolated_user_state):
     yield make
     for w in windows:
         w.editor.undo_stack.setClean()
+
+
+from xserver import xserver  # noqa: E402, F401  (the real X server fixture of the xdotool tests)

@@ -2,8 +2,6 @@
 of a real window under Xvfb (QTest cannot drive a QDrag)."""
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 import time
@@ -16,34 +14,9 @@ from netbuilder.ui.items import NODE_H, NODE_W
 HERE = Path(__file__).parent
 
 
-def _tools_or_reason() -> str | None:
-    missing = [t for t in ("Xvfb", "xdotool") if shutil.which(t) is None]
-    if not missing:
-        return None
-    reason = f"{' and '.join(missing)} not installed (apt-get install xvfb xdotool)"
-    if os.environ.get("CI"):
-        pytest.fail(reason)  # CI installs them: never skip the real thing there
-    return reason
-
-
 @pytest.mark.slow
-def test_drag_from_palette_to_canvas_with_a_real_pointer(tmp_path):
-    reason = _tools_or_reason()
-    if reason:
-        pytest.skip(reason)
-    read, write = os.pipe()
-    xvfb = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write), "-screen", "0", "1600x1000x24", "-nolisten", "tcp"],
-        pass_fds=(write,),
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(write)
-    display = ":" + os.read(read, 16).decode().strip()  # keep the pipe open: Xvfb may still write to it
-    env = {**os.environ, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb", "NETBUILDER_HOME": str(tmp_path)}
-    for _ in range(50):  # until the server answers
-        if subprocess.run(["xdotool", "getmouselocation"], env=env, capture_output=True).returncode == 0:
-            break
-        time.sleep(0.1)
+def test_drag_from_palette_to_canvas_with_a_real_pointer(xserver):
+    env = xserver
     app = subprocess.Popen(
         [sys.executable, str(HERE / "xdrag_app.py")], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
     )
@@ -73,7 +46,4 @@ def test_drag_from_palette_to_canvas_with_a_real_pointer(tmp_path):
         assert app.wait(10) == 0
     finally:
         app.kill()
-        xvfb.kill()
         app.communicate()  # reaps it and closes its pipes
-        xvfb.wait()
-        os.close(read)

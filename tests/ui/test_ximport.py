@@ -3,32 +3,19 @@ Alt+F, chooses Import with I, types the model and its input size into the dialog
 network is then on the canvas."""
 
 import json
-import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
-from test_xdrag import _tools_or_reason
 
 HERE = Path(__file__).parent
 
 
 @pytest.mark.slow
-def test_file_import_with_real_key_presses(tmp_path):
-    reason = _tools_or_reason()
-    if reason:
-        pytest.skip(reason)
-    read, write = os.pipe()
-    xvfb = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write), "-screen", "0", "1600x1000x24", "-nolisten", "tcp"],
-        pass_fds=(write,),
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(write)
-    display = ":" + os.read(read, 16).decode().strip()
-    env = {**os.environ, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb", "NETBUILDER_HOME": str(tmp_path)}
+def test_file_import_with_real_key_presses(xserver):
+    env = xserver
     app = subprocess.Popen(
         [sys.executable, str(HERE / "ximport_app.py")],
         stdout=subprocess.PIPE,
@@ -63,7 +50,4 @@ def test_file_import_with_real_key_presses(tmp_path):
         assert app.wait(10) == 0
     finally:
         app.kill()
-        xvfb.kill()
         app.communicate()
-        xvfb.wait()
-        os.close(read)
