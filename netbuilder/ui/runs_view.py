@@ -3,11 +3,11 @@ curves, compare two, or reopen one's network."""
 
 from __future__ import annotations
 
-import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
@@ -75,20 +75,18 @@ def scan(root: Path, extra: list[Run]) -> list[tuple[Run, tuple[str, ...]]]:
     return [(run, row_of(run)) for run in runs]
 
 
-class _Scanner(QObject):
-    """Scans the runs folder in a thread of its own and hands the rows back to the UI thread."""
+# One worker for every runs list: it reads files only and never touches a Qt object, so a view closed while a
+# scan is under way leaves nothing behind that could be called on a deleted object.
+_SCANS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="runs-scan")
+POLL_MS = 30  # how often the view looks whether its scan is done
 
-    scanned = Signal(int, list)  # generation, [(Run, row)]
 
-    def start(self, generation: int, root: Path, extra: list[Run]) -> None:
-        def work() -> None:
-            try:
-                rows = scan(root, extra)
-            except OSError:
-                rows = []
-            self.scanned.emit(generation, rows)
-
-        threading.Thread(target=work, name="runs-scan", daemon=True).start()
+def scan_or_empty(root: Path, extra: list[Run]) -> list[tuple[Run, tuple[str, ...]]]:
+    """`scan`, with an unreadable runs folder listed as empty."""
+    try:
+        return scan(root, extra)
+    except OSError:
+        return []
 
 
 class RunsView(QWidget):
@@ -147,19 +145,22 @@ class RunsView(QWidget):
         self.study_button.clicked.connect(self.overlay_study)
         self.open_button.clicked.connect(self._open_folder)
         self.table.itemSelectionChanged.connect(self._selection_changed)
-        self.generation = 0
-        self.scanner = _Scanner(self)
-        self.scanner.scanned.connect(self._show)
+        self.scan: Future[list[tuple[Run, tuple[str, ...]]]] | None = None
+        self.poll = QTimer(self, interval=POLL_MS)
+        self.poll.timeout.connect(self._poll)
         self.refresh()
 
     def refresh(self) -> None:
         """Rescan the runs folder in the background; the table updates when the scan is done."""
-        self.generation += 1
-        self.scanner.start(self.generation, self.root, list(self.extra))
+        self.scan = _SCANS.submit(scan_or_empty, self.root, list(self.extra))  # a newer scan replaces the last
+        self.poll.start()
 
-    def _show(self, generation: int, rows: list[tuple[Run, tuple[str, ...]]]) -> None:
-        if generation != self.generation:
-            return  # a newer scan is under way
+    def _poll(self) -> None:
+        if self.scan is not None and self.scan.done():
+            self.poll.stop()
+            self._show(self.scan.result())
+
+    def _show(self, rows: list[tuple[Run, tuple[str, ...]]]) -> None:
         before = {r.path for r in self.checked()}
         checked = before | self.pending_checks
         self.table.blockSignals(True)
