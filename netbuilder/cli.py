@@ -9,18 +9,19 @@ import sys
 from pathlib import Path
 
 from netbuilder import model_commands
+from netbuilder.core.check.shapes import check
+from netbuilder.core.check.summary import as_json, table
 from netbuilder.core.document import DocumentError, load
 from netbuilder.core.presets import list_presets
-from netbuilder.core.shapes import check
-from netbuilder.core.summary import as_json, table
 from netbuilder.core.text import clean
 from netbuilder.records import search_settings
 from netbuilder.records.config import saved_settings
 from netbuilder.records.train_error import TrainError
-from netbuilder.train import commands as train_commands
-from netbuilder.train import feature_commands, predict, search_commands
-from netbuilder.train.cli_args import number
-from netbuilder.ui.display import missing_library, window_problem
+from netbuilder.train import predict
+from netbuilder.train.cli import commands as train_commands
+from netbuilder.train.cli import feature_commands, search_commands
+from netbuilder.train.cli.cli_args import number
+from netbuilder.ui.app.display import missing_library, window_problem
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
@@ -57,7 +58,7 @@ def _cmd_render(args: argparse.Namespace) -> int:
     if problem:
         print(f"error: {problem}", file=sys.stderr)
         return 2
-    from netbuilder.ui.render import render  # start-up time: Qt, and only after the check above
+    from netbuilder.ui.app.render import render  # start-up time: Qt, and only after the check above
 
     out = Path(args.output)
     if out.suffix.lower() not in (".png", ".svg"):
@@ -147,7 +148,7 @@ def _run(argv: list[str]) -> int:
     if problem:
         print(f"error: {problem}", file=sys.stderr)
         return 2
-    from netbuilder.ui.app import run  # start-up time: Qt, and only after the check above
+    from netbuilder.ui.app.app import run  # start-up time: Qt, and only after the check above
 
     return run(args.file, args.screenshot)
 

@@ -7,7 +7,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 # Qt's offscreen screen is 800×800 unless configured; the tests' is a 1600×1000 desktop, which the window's
-# default 1500×950 fits (the window is bounded by its screen: netbuilder/ui/window_place.py).
+# default 1500×950 fits (the window is bounded by its screen: netbuilder/ui/app/window_place.py).
 if os.environ.setdefault("QT_QPA_PLATFORM", "offscreen") == "offscreen":
     os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={Path(__file__).parent / 'offscreen_screen.json'}"
 

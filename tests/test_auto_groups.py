@@ -8,10 +8,10 @@ import torch.nn.functional as F
 import torchvision
 from torch import nn
 
+from netbuilder.core.check.shapes import check
 from netbuilder.core.document import Document, dumps, parse
 from netbuilder.core.graph import blocks_in
 from netbuilder.core.groups import depth, parents
-from netbuilder.core.shapes import check
 from netbuilder.pytorch import trace
 from netbuilder.pytorch.trace import import_module, translate
 

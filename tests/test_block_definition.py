@@ -10,12 +10,12 @@ import pytest
 import torch
 from helpers import chain, image, load_module
 
-from netbuilder.core import volumes
 from netbuilder.core.blocks import REGISTRY, BlockType, Family, Layer, Params, Shape, register
+from netbuilder.core.check.problems import ErrorKind
+from netbuilder.core.check.shapes import check
 from netbuilder.core.document import Document, parse, to_dict
+from netbuilder.core.drawing import volumes
 from netbuilder.core.params import ParamSpec
-from netbuilder.core.problems import ErrorKind
-from netbuilder.core.shapes import check
 from netbuilder.pytorch import export as ex
 from netbuilder.pytorch.build import build
 from netbuilder.pytorch.codegen import generate, rename_state_dict
@@ -165,8 +165,8 @@ def test_the_inspector_edits_it(pixel_shuffle, qtbot):
     from PySide6.QtWidgets import QSpinBox
 
     from netbuilder.core.document import Document
-    from netbuilder.ui.editor import Editor
-    from netbuilder.ui.inspector import Inspector
+    from netbuilder.ui.canvas.editor import Editor
+    from netbuilder.ui.canvas.inspector import Inspector
 
     editor = Editor(Document(_graph()))
     inspector = Inspector(editor)
@@ -196,7 +196,7 @@ def test_the_volumes_picture_reads_its_caption_short_name_and_kernel_from_the_de
 def test_quick_add_after_it_offers_what_its_definition_says_follows(test_blocks, qtbot):
     from PySide6.QtCore import QPoint
 
-    from netbuilder.ui.quick_add import QuickAdd
+    from netbuilder.ui.canvas.quick_add import QuickAdd
 
     popup = QuickAdd()
     qtbot.addWidget(popup)
@@ -207,7 +207,7 @@ def test_quick_add_after_it_offers_what_its_definition_says_follows(test_blocks,
 
 
 def test_health_watches_its_activation_family(test_blocks):
-    from netbuilder.train.health import HealthRecorder
+    from netbuilder.train.health_recorder import HealthRecorder
 
     graph = _unit()
     torch.manual_seed(0)

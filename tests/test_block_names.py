@@ -17,8 +17,12 @@ TORCH_LAYERS = ("Conv2d", "Linear", "Flatten", "Dropout")
 # (module, or the start of a package's path; its top-level name, "" for any; the names it may use, () for any)
 # → why it may name block types
 ALLOWED: dict[tuple[str, str, tuple[str, ...]], str] = {
-    ("ui/palette.py", "GROUPS", ()): "the palette's order list: which entries it offers, in order, with their params",
-    ("ui/palette.py", "_act", ("Activation",)): "makes the Activation entries of the palette's order list",
+    (
+        "ui/canvas/palette.py",
+        "GROUPS",
+        (),
+    ): "the palette's order list: which entries it offers, in order, with their params",
+    ("ui/canvas/palette.py", "_act", ("Activation",)): "makes the Activation entries of the palette's order list",
     ("pytorch/trace", "", TORCH_LAYERS): "torch.nn layer names, which the trace reads and writes",
 }
 
@@ -63,14 +67,14 @@ def test_no_module_outside_the_definitions_names_a_block_type():
 def test_the_walk_finds_a_branch_on_a_type_and_a_table_keyed_by_types():
     source = 'def caption(t):\n    if t == "Conv2d":\n        return "conv"\n'
     source += '_SHORT = {"BatchNorm": "BN"}\nGROUPS = ["Add"]\n'
-    assert named_types(source, "core/volumes.py", set(REGISTRY)) == [
-        "netbuilder/core/volumes.py:2: 'Conv2d'",
-        "netbuilder/core/volumes.py:4: 'BatchNorm'",
-        "netbuilder/core/volumes.py:5: 'Add'",  # only the palette's GROUPS is the order list
+    assert named_types(source, "core/drawing/volumes.py", set(REGISTRY)) == [
+        "netbuilder/core/drawing/volumes.py:2: 'Conv2d'",
+        "netbuilder/core/drawing/volumes.py:4: 'BatchNorm'",
+        "netbuilder/core/drawing/volumes.py:5: 'Add'",  # only the palette's GROUPS is the order list
     ]
     assert named_types(source, "core/blocks/conv.py", set(REGISTRY)) == []
-    assert named_types('GROUPS = ["Add"]\nORDER = ["Add"]\n', "ui/palette.py", set(REGISTRY)) == [
-        "netbuilder/ui/palette.py:2: 'Add'"
+    assert named_types('GROUPS = ["Add"]\nORDER = ["Add"]\n', "ui/canvas/palette.py", set(REGISTRY)) == [
+        "netbuilder/ui/canvas/palette.py:2: 'Add'"
     ]
     # the trace may name torch layers, not branch on other block types
     assert named_types('X = ("Conv2d", "Add")\n', "pytorch/trace/patterns.py", set(REGISTRY)) == [

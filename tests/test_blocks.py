@@ -4,7 +4,7 @@ import pytest
 from helpers import chain, image
 
 from netbuilder.core.blocks import window_out
-from netbuilder.core.shapes import check
+from netbuilder.core.check.shapes import check
 
 
 def shape_of(graph, node="last"):
@@ -107,7 +107,7 @@ def test_linear_flattens_a_volume_and_says_so():
     assert res.nodes["fc"].output_shape == (10,)
     assert res.nodes["fc"].params == 512 * 10 + 10
     assert res.nodes["fc"].macs == 5120
-    from netbuilder.core.summary import settings
+    from netbuilder.core.check.summary import settings
 
     assert settings(g, res, "fc") == "10 · flattens 512×1×1 → 512"
 

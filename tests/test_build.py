@@ -4,8 +4,8 @@ import pytest
 import torch
 from helpers import chain, image
 
+from netbuilder.core.check.shapes import check
 from netbuilder.core.presets import list_presets, load_preset
-from netbuilder.core.shapes import check
 from netbuilder.pytorch.build import build
 
 

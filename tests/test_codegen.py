@@ -15,9 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from test_shapes_torch import graphs
 from torch import nn
 
+from netbuilder.core.check.shapes import check
 from netbuilder.core.graph import Edge, Graph, Node
 from netbuilder.core.presets import list_presets, load_preset
-from netbuilder.core.shapes import check
 from netbuilder.pytorch.build import BuildError, build
 from netbuilder.pytorch.codegen import MAX_LINE, generate, module_paths, python_names, rename_state_dict
 

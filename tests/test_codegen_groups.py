@@ -14,11 +14,11 @@ from hypothesis import strategies as st
 from test_codegen import assert_generates_the_built_network, wide_graph
 from test_shapes_torch import graphs
 
+from netbuilder.core.check.shapes import check
 from netbuilder.core.document import Document
 from netbuilder.core.graph import Graph, Group
 from netbuilder.core.groups import parents
 from netbuilder.core.presets import load_preset
-from netbuilder.core.shapes import check
 from netbuilder.pytorch.build import build
 from netbuilder.pytorch.codegen import generate, module_paths, rename_state_dict
 from netbuilder.pytorch.export import export_python

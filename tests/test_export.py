@@ -13,9 +13,9 @@ from test_codegen import wide_graph
 from test_layering import loaded_by
 
 from netbuilder import model_commands
+from netbuilder.core.check.shapes import check
 from netbuilder.core.document import Document, dumps, load
 from netbuilder.core.presets import PRESETS_DIR, load_preset
-from netbuilder.core.shapes import check
 from netbuilder.pytorch import FORMATS
 from netbuilder.pytorch import export as ex
 from netbuilder.pytorch.build import build

@@ -150,12 +150,12 @@ def _cycle(graph: dict[str, set[str]], component: list[str]) -> list[str]:
 def test_walker_sees_function_level_and_relative_imports(tmp_path):
     """The walk resolves `from . import x`, `from .m import y` and imports inside functions."""
     module = f"{ROOT}.core.graph"
-    source = "from . import shapes\ndef f():\n    from .groups import Group\n    import netbuilder.core.plan\n"
+    source = "from . import document\ndef f():\n    from .groups import Group\n    import netbuilder.core.plan\n"
     path = tmp_path / "graph.py"
     path.write_text(source, encoding="utf-8")
     found = {(target, name) for target, name, _ in _imports(module, path)}
     assert found == {
-        (f"{ROOT}.core.shapes", None),
+        (f"{ROOT}.core.document", None),
         (f"{ROOT}.core.groups", "Group"),
         (f"{ROOT}.core.plan", None),
     }
@@ -163,11 +163,11 @@ def test_walker_sees_function_level_and_relative_imports(tmp_path):
 
 def test_private_names_are_seen_imported_and_through_a_module(tmp_path):
     module = f"{ROOT}.core.graph"
-    source = "from . import shapes\nfrom .groups import _rank_in\nshapes._memo\n"
+    source = "from . import document\nfrom .groups import _rank_in\ndocument._memo\n"
     path = tmp_path / "graph.py"
     path.write_text(source, encoding="utf-8")
     found = {(target, name) for target, name, _ in _names_taken(module, path)}
-    assert found == {(f"{ROOT}.core.groups", "_rank_in"), (f"{ROOT}.core.shapes", "_memo")}
+    assert found == {(f"{ROOT}.core.groups", "_rank_in"), (f"{ROOT}.core.document", "_memo")}
 
 
 def test_circle_finder_reports_a_loop():

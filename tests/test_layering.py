@@ -23,5 +23,5 @@ def test_the_cli_check_stays_light():
 
 
 def test_the_window_does_not_wait_for_torch():
-    loaded = loaded_by("netbuilder.ui.app, netbuilder.ui.main_window").split(",")
+    loaded = loaded_by("netbuilder.ui.app.app, netbuilder.ui.app.main_window").split(",")
     assert not [m for m in loaded if m.split(".")[0] in ("torch", "torchvision")]

@@ -1,13 +1,13 @@
-"""The layered layout (core/layout.py): the main path one straight column, branches side by side without
+"""The layered layout (core/drawing/layout.py): the main path one straight column, branches side by side without
 overlapping, long wires given a lane beside the column, few crossings, group members kept together."""
 
 from __future__ import annotations
 
+from netbuilder.core.drawing.layout import COLUMN, ROW, _crossings, arrange
 from netbuilder.core.graph import Edge, Graph, Group, Node
-from netbuilder.core.layout import COLUMN, ROW, _crossings, arrange
 from netbuilder.core.presets import list_presets, load_preset
 
-NODE_W = 230.0  # ui/items.py's block width: blocks a column apart never overlap
+NODE_W = 230.0  # ui/canvas/items.py's block width: blocks a column apart never overlap
 
 
 def relu(g: Graph, nid: str, *srcs: str) -> None:

@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 from torch import nn
 
 from netbuilder.core.blocks import REGISTRY
-from netbuilder.core.explain import fixes, formula
+from netbuilder.core.check.explain import fixes, formula
+from netbuilder.core.check.shapes import check
 from netbuilder.core.graph import Edge, Graph, Node
-from netbuilder.core.shapes import check
 from netbuilder.pytorch import export as ex
 from netbuilder.pytorch.build import build, make_layer
 from netbuilder.pytorch.codegen import generate, rename_state_dict

@@ -13,9 +13,9 @@ import torch
 import torchvision
 from torch import nn
 
+from netbuilder.core.check.shapes import check
 from netbuilder.core.document import Document, to_dict
 from netbuilder.core.presets import load_preset
-from netbuilder.core.shapes import check
 from netbuilder.pytorch.build import build
 from netbuilder.pytorch.trace import import_module
 

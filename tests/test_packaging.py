@@ -62,7 +62,7 @@ def test_the_wheel_works_outside_the_checkout(tmp_path):
         [
             str(python),
             "-c",
-            "import netbuilder.ui.palette as p, netbuilder.core.presets as q; "
+            "import netbuilder.ui.canvas.palette as p, netbuilder.core.presets as q; "
             "print(p.__file__, (p.RESOURCES / 'icons' / 'conv.svg').is_file(), q.preset_path('seed_cnn'))",
         ],
         tmp_path,
@@ -73,5 +73,5 @@ def test_the_wheel_works_outside_the_checkout(tmp_path):
     assert "Valid: yes" in _run([str(netbuilder), "check", where[2]], tmp_path, env)
     _run([str(netbuilder), "--screenshot", "shot.png"], tmp_path, env)
     assert (tmp_path / "shot.png").stat().st_size > 10_000
-    shown = "from netbuilder.ui import help; print(all(help.shipped_section(k) for k in help.SECTIONS))"
+    shown = "from netbuilder.ui.app import help; print(all(help.shipped_section(k) for k in help.SECTIONS))"
     assert _run([str(python), "-c", shown], tmp_path, env).strip() == "True"  # Help's README sections, no README

@@ -4,11 +4,11 @@ import re
 
 import pytest
 
+from netbuilder.core.check.shapes import check
 from netbuilder.core.document import DocumentError, dumps, parse
 from netbuilder.core.graph import blocks_in
 from netbuilder.core.groups import depth, parents
 from netbuilder.core.presets import DEFAULT, list_presets, load_preset
-from netbuilder.core.shapes import check
 
 
 def test_every_preset_is_valid_named_described_and_laid_out_top_to_bottom():

@@ -7,12 +7,12 @@ import pytest
 from helpers import chain, image
 
 from netbuilder.core import params as P
-from netbuilder.core import shapes as S
 from netbuilder.core.blocks import base, channels, conv, merge, norm, pool
-from netbuilder.core.explain import fixes
+from netbuilder.core.check import shapes as S
+from netbuilder.core.check.explain import fixes
+from netbuilder.core.check.problems import ErrorKind
+from netbuilder.core.check.shapes import check
 from netbuilder.core.graph import Edge, Graph, Node
-from netbuilder.core.problems import ErrorKind
-from netbuilder.core.shapes import check
 
 
 def _one(kind: str, params: dict, c: int = 3, h: int = 8, w: int = 8) -> Graph:

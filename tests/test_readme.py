@@ -15,8 +15,8 @@ import pytest
 
 from netbuilder import cli
 from netbuilder.core.blocks import REGISTRY
+from netbuilder.core.check.shapes import check
 from netbuilder.core.document import parse
-from netbuilder.core.shapes import check
 from netbuilder.records.config import saved_settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -287,8 +287,8 @@ def menu_paths(menu, path: tuple[str, ...] = ()) -> set[tuple[str, ...]]:
 
 def test_every_menu_path_in_the_readme_is_in_the_menu_bar(qtbot):
     from netbuilder.core.presets import load_preset
-    from netbuilder.ui.app import application
-    from netbuilder.ui.main_window import MainWindow
+    from netbuilder.ui.app.app import application
+    from netbuilder.ui.app.main_window import MainWindow
 
     bold = [" ".join(b.split()) for b in re.findall(r"\*\*(.+?)\*\*", PROSE, re.DOTALL)]
     named = {tuple(p.strip().rstrip("…") for p in b.split(" → ")) for b in bold if b.split(" → ")[0] in MENU_BAR}
@@ -308,7 +308,7 @@ def test_every_menu_path_in_the_readme_is_in_the_menu_bar(qtbot):
 
 
 def test_the_set_up_installs_the_system_libraries_that_ci_installs_and_the_app_names():
-    from netbuilder.ui.display import GUI_LIBRARIES, XCB_LIBRARIES
+    from netbuilder.ui.app.display import GUI_LIBRARIES, XCB_LIBRARIES
 
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     ci_packages = set(re.search(r"apt-get install (.*?)>/dev/null", ci, re.DOTALL).group(1).replace("\\", " ").split())

@@ -2,8 +2,8 @@
 
 from helpers import chain, image
 
+from netbuilder.core.check.shapes import check
 from netbuilder.core.graph import Edge, Graph, Node
-from netbuilder.core.shapes import check
 
 
 def seed():

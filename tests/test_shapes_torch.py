@@ -7,9 +7,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from netbuilder.core.blocks import REGISTRY
+from netbuilder.core.check.shapes import check
 from netbuilder.core.graph import Edge, Graph, Node
 from netbuilder.core.params import ShapeError
-from netbuilder.core.shapes import check
 from netbuilder.pytorch.build import build, make_layer
 
 sides = st.integers(1, 12)

@@ -6,7 +6,7 @@ import os
 import pytest
 
 from netbuilder.pytorch.trace import torchvision_models
-from netbuilder.ui.palette import RESOURCES
+from netbuilder.ui.canvas.palette import RESOURCES
 
 LIST = RESOURCES / "torchvision_models.json"
 

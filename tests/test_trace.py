@@ -15,8 +15,8 @@ from torchvision.models.convnext import LayerNorm2d
 from torchvision.models.shufflenetv2 import channel_shuffle
 from torchvision.ops import StochasticDepth
 
+from netbuilder.core.check.shapes import check
 from netbuilder.core.presets import load_preset
-from netbuilder.core.shapes import check
 from netbuilder.pytorch import trace
 from netbuilder.pytorch.build import build
 from netbuilder.pytorch.trace import Imported, ModelImportError, Weight, import_model, import_module, translate

@@ -26,7 +26,7 @@ from test_torchvision_list import LIST
 from torch import nn
 
 from netbuilder.core.blocks import fmt_shape
-from netbuilder.core.shapes import check
+from netbuilder.core.check.shapes import check
 from netbuilder.pytorch.export import export_onnx, export_python, load_weights
 from netbuilder.pytorch.trace import (
     LeftOut,

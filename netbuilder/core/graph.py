@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from netbuilder.core.blocks import REGISTRY
-from netbuilder.core.problems import ErrorKind, Problem
+from netbuilder.core.check.problems import ErrorKind, Problem
 from netbuilder.core.text import quote
 
 ID_PATTERN = re.compile(r"\A[A-Za-z_][A-Za-z0-9_]{0,63}\Z")  # \Z: unlike $, no newline may follow

@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from netbuilder.core.blocks import REGISTRY
+from netbuilder.core.check.shapes import Check
 from netbuilder.core.graph import Graph, blocks_in
-from netbuilder.core.shapes import Check
 
 
 def parents(graph: Graph) -> dict[str, str]:

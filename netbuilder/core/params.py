@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from netbuilder.core.problems import ErrorKind, ShapeError
+from netbuilder.core.check.problems import ErrorKind, ShapeError
 from netbuilder.core.text import clean, fmt_int, quote
 
 WRONG_TYPE = ErrorKind("param_type", lambda name, expected, got: f"{name} must be {expected}; got {got}.")

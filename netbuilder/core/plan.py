@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from netbuilder.core.blocks import REGISTRY, Compute, Layer, Shape, Source
+from netbuilder.core.check.shapes import Check
 from netbuilder.core.graph import Graph, blocks_in
 from netbuilder.core.groups import depths
-from netbuilder.core.shapes import Check
 
 MAX_NESTING = 12  # groups inside this many others stay flat: code nests within Python's parser limits and 79 columns
 

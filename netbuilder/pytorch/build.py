@@ -12,9 +12,9 @@ import torch
 from torch import nn
 
 from netbuilder.core.blocks import Call, Compute, Infix, Layer, Source
+from netbuilder.core.check.shapes import Check, check
 from netbuilder.core.graph import Graph
 from netbuilder.core.plan import plan
-from netbuilder.core.shapes import Check, check
 from netbuilder.pytorch import layers
 
 

@@ -2,7 +2,7 @@
 small uint8 tiles, one per channel, each stretched over its own value range (kept for the legend), with the block's
 statistics (mean, std, share of exact zeros, min, max) and every channel's mean; the first Conv2d's learned filters as
 RGB patches. The numbers are computed by train/feature_maps.py (torch); this module needs none, so the window can
-draw what the worker sends; `netbuilder features` is train/feature_commands.py.
+draw what the worker sends; `netbuilder features` is train/cli/feature_commands.py.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from math import prod
 from pathlib import Path
 
-from netbuilder.core.shapes import Check
+from netbuilder.core.check.shapes import Check
 
 
 @dataclass(frozen=True)

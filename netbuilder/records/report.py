@@ -7,8 +7,8 @@ import sys
 import time
 from typing import TextIO
 
-from netbuilder.core.health import PROBLEM, judge
-from netbuilder.core.summary import short
+from netbuilder.core.check.health import PROBLEM, judge
+from netbuilder.core.check.summary import short
 from netbuilder.core.text import safe
 from netbuilder.records.events import BatchMetrics, EpochMetrics, Evaluated, Event, Failed, Finished, Health, Started
 from netbuilder.records.memory import fmt_bytes

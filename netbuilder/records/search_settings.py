@@ -7,9 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 from netbuilder.core.blocks import REGISTRY
+from netbuilder.core.check.shapes import check
 from netbuilder.core.document import Document
 from netbuilder.core.search_space import Choice, Dim, Range, SearchSpace
-from netbuilder.core.shapes import check
 from netbuilder.records.config import Setting, TrainConfig, settings
 from netbuilder.records.train_error import TrainError
 

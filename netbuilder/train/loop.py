@@ -19,8 +19,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from netbuilder.core.blocks import fmt_shape
+from netbuilder.core.check.shapes import Check
 from netbuilder.core.document import Document
-from netbuilder.core.shapes import Check
 from netbuilder.pytorch.build import BuildError, GraphModule, checked
 from netbuilder.records import datasets, memory
 from netbuilder.records.config import TrainConfig
@@ -39,7 +39,7 @@ from netbuilder.records.train_error import TrainError
 from netbuilder.train import checkpoints, data_loading, distributed, feed
 from netbuilder.train.device import PRECISION_NAMES, resolve, resolve_device, resolve_precision
 from netbuilder.train.distributed import World
-from netbuilder.train.health import HealthRecorder, Pending, runaway
+from netbuilder.train.health_recorder import HealthRecorder, Pending, runaway
 from netbuilder.train.schedule import lr_at
 
 WRONG_SAMPLES = 64

@@ -22,7 +22,7 @@ from netbuilder.records.events import Started
 from netbuilder.records.runs import Run
 from netbuilder.records.train_error import TrainError
 from netbuilder.train import checkpoints
-from netbuilder.train.cli_args import number
+from netbuilder.train.cli.cli_args import number
 from netbuilder.train.prepare import normalisation, prepare_file
 
 TOP = 5

@@ -25,9 +25,9 @@ import optuna
 import sqlalchemy.exc
 
 from netbuilder.core.blocks import REGISTRY
+from netbuilder.core.check.shapes import check
 from netbuilder.core.document import Document, dumps, parse
 from netbuilder.core.search_space import INTEGER_KINDS, Choice, split
-from netbuilder.core.shapes import check
 from netbuilder.records import runs
 from netbuilder.records.config import TrainConfig, settings
 from netbuilder.records.events import EpochMetrics, Event, Failed, Finished, Started

@@ -32,14 +32,14 @@ from PySide6.QtCore import QSettings, Qt  # noqa: E402
 from targets import Target, finish  # noqa: E402
 
 from netbuilder.core.document import Document, save  # noqa: E402
+from netbuilder.core.drawing.layout import arrange  # noqa: E402
 from netbuilder.core.graph import Edge, Graph, Group, Node  # noqa: E402
-from netbuilder.core.layout import arrange  # noqa: E402
 from netbuilder.core.presets import load_preset  # noqa: E402
-from netbuilder.ui import training_dock  # noqa: E402
-from netbuilder.ui.app import application, open_window  # noqa: E402
-from netbuilder.ui.commands import fold, set_params  # noqa: E402
-from netbuilder.ui.main_window import MainWindow  # noqa: E402
-from netbuilder.ui.palette import Entry  # noqa: E402
+from netbuilder.ui.app.app import application, open_window  # noqa: E402
+from netbuilder.ui.app.main_window import MainWindow  # noqa: E402
+from netbuilder.ui.canvas.palette import Entry  # noqa: E402
+from netbuilder.ui.canvas.undo import fold, set_params  # noqa: E402
+from netbuilder.ui.training import training_dock  # noqa: E402
 
 
 def percentile(values: list[float], q: float) -> float:

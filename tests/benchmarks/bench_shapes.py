@@ -18,9 +18,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from netbuilder.core.check.shapes import check
 from netbuilder.core.graph import Edge, Graph, Node
 from netbuilder.core.presets import load_preset
-from netbuilder.core.shapes import check
 
 sys.path.insert(0, str(Path(__file__).parent))
 from targets import Target, finish  # noqa: E402

@@ -47,7 +47,7 @@ from netbuilder.records.events import EpochMetrics  # noqa: E402
 from netbuilder.records.inspect_worker import InspectWorker  # noqa: E402
 from netbuilder.records.runner import Runner  # noqa: E402
 from netbuilder.train import data_loading, feed, shapes10  # noqa: E402
-from netbuilder.train.health import HealthRecorder  # noqa: E402
+from netbuilder.train.health_recorder import HealthRecorder  # noqa: E402
 from netbuilder.train.loop import Trainer  # noqa: E402
 
 

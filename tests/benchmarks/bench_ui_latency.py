@@ -25,10 +25,10 @@ from PySide6.QtCore import QElapsedTimer, QEventLoop, QObject, QThread, QTimer, 
 
 from netbuilder.core.presets import load_preset  # noqa: E402
 from netbuilder.records.config import recommend  # noqa: E402
-from netbuilder.ui.app import application  # noqa: E402
-from netbuilder.ui.curves import CurvesPanel  # noqa: E402
-from netbuilder.ui.main_window import MainWindow  # noqa: E402
-from netbuilder.ui.series import RunSeries  # noqa: E402
+from netbuilder.ui.app.app import application  # noqa: E402
+from netbuilder.ui.app.main_window import MainWindow  # noqa: E402
+from netbuilder.ui.training.curves import CurvesPanel  # noqa: E402
+from netbuilder.ui.training.series import RunSeries  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
 from targets import Target, finish  # noqa: E402

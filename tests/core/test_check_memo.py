@@ -8,10 +8,10 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from netbuilder.core.check.shapes import Check, check
 from netbuilder.core.document import parse, to_dict
 from netbuilder.core.graph import Edge, Graph, Node
 from netbuilder.core.presets import load_preset
-from netbuilder.core.shapes import Check, check
 
 # Values that == confuses (12 == 12.0 == True-ish, 0.0 == -0.0) in every parameter position.
 VALUES = [12, 12.0, True, False, 1, 1.0, 0, 0.0, -0.0, "12", "same", None, [12, 12], [12.0, 12], [True, 1], 0.5, "relu"]

@@ -13,12 +13,12 @@ import pytest
 from group_files import flat_groups, grows_linearly, lines_run, nested_groups, split_group
 
 from netbuilder.cli import main
+from netbuilder.core.check.shapes import check
 from netbuilder.core.document import parse
+from netbuilder.core.drawing.volumes import build
 from netbuilder.core.graph import blocks_in
 from netbuilder.core.groups import depths, facts, shown_as
 from netbuilder.core.plan import MAX_NESTING
-from netbuilder.core.shapes import check
-from netbuilder.core.volumes import build
 
 
 def test_loading_groups_is_linear():
@@ -125,8 +125,8 @@ def test_1000_nested_groups_check_export_and_render(tmp_path, capsys):
 
 
 def test_render_builds_log_depth_scenes_and_draws_a_bounded_nesting(tmp_path, monkeypatch):
-    from netbuilder.ui import render as render_module
-    from netbuilder.ui.app import application
+    from netbuilder.ui.app import render as render_module
+    from netbuilder.ui.app.app import application
 
     application()
     built: list[int] = []

@@ -7,10 +7,10 @@ import json
 import pytest
 
 from netbuilder.core import groups as G
+from netbuilder.core.check.shapes import check
 from netbuilder.core.document import DocumentError, dumps, parse
 from netbuilder.core.graph import Graph, GraphError, Group, blocks_in
 from netbuilder.core.presets import load_preset
-from netbuilder.core.shapes import check
 
 BASE = {
     "format": "netbuilder",

@@ -2,7 +2,7 @@
 
 import math
 
-from netbuilder.core.health import PROBLEM, RULES, WATCH, derive, judge, show, states
+from netbuilder.core.check.health import PROBLEM, RULES, WATCH, derive, judge, show, states
 
 
 def healthy() -> dict:

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from helpers import chain, image
 
+from netbuilder.core.check.shapes import check
+from netbuilder.core.check.summary import as_json, short, table
 from netbuilder.core.document import parse
-from netbuilder.core.shapes import check
-from netbuilder.core.summary import as_json, short, table
 
 
 @pytest.mark.parametrize("n", [0, 999, 12_900_000, 10**15, 10**309, -(10**309), 10**5000], ids=range(7))

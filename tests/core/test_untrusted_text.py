@@ -10,10 +10,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from netbuilder.core.check.shapes import check
+from netbuilder.core.check.summary import table
 from netbuilder.core.document import DocumentError, parse, to_dict
 from netbuilder.core.presets import load_preset
-from netbuilder.core.shapes import check
-from netbuilder.core.summary import table
 
 SENTENCE_MAX = 600
 HOSTILE = [

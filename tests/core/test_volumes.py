@@ -5,10 +5,8 @@ import math
 import pytest
 from helpers import chain, image
 
-from netbuilder.core.graph import Edge, Graph, Group, Node
-from netbuilder.core.presets import list_presets, load_preset
-from netbuilder.core.shapes import check
-from netbuilder.core.volumes import (
+from netbuilder.core.check.shapes import check
+from netbuilder.core.drawing.volumes import (
     DEPTH_MAX,
     DEPTH_MIN,
     SCALES,
@@ -19,6 +17,8 @@ from netbuilder.core.volumes import (
     format_volume,
     magnitude,
 )
+from netbuilder.core.graph import Edge, Graph, Group, Node
+from netbuilder.core.presets import list_presets, load_preset
 
 
 def picture(graph: Graph, scale: str = "linear", order: str = "hwc"):

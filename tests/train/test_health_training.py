@@ -7,14 +7,14 @@ import torch
 import torch.nn.functional as F
 from helpers import chain
 
+from netbuilder.core.check.health import judge, states
 from netbuilder.core.document import Document
-from netbuilder.core.health import judge, states
 from netbuilder.pytorch.build import build
 from netbuilder.records.config import TrainConfig, recommend
 from netbuilder.records.events import BatchMetrics, Failed, Health
 from netbuilder.records.report import Progress
 from netbuilder.records.runs import Run
-from netbuilder.train.health import HealthRecorder
+from netbuilder.train.health_recorder import HealthRecorder
 from netbuilder.train.job import execute
 from netbuilder.train.loop import Trainer
 

@@ -73,7 +73,7 @@ def test_the_least_of_the_limits_is_the_free_memory(monkeypatch):
 
 def test_running_out_of_memory_suggests_the_batch_size_the_refusal_does(seed_cnn, quick, tmp_path, monkeypatch):
     config = quick.replace(device="cpu", batch_size=500)
-    from netbuilder.core.shapes import check
+    from netbuilder.core.check.shapes import check
 
     need = memory.estimate(check(seed_cnn.graph), 500, config.optimizer, config.momentum, False, 0)
     free = need.total - need.activations + need.activations // 5  # room for about 100 images

@@ -14,7 +14,7 @@ from netbuilder.core.presets import PRESETS_DIR, load_preset
 from netbuilder.records.config import document_config, recommend, saved_settings
 from netbuilder.records.events import Finished
 from netbuilder.records.train_error import TrainError
-from netbuilder.train import commands
+from netbuilder.train.cli import commands
 
 SEED_CNN = PRESETS_DIR / "seed_cnn.json"
 

@@ -13,7 +13,7 @@ from netbuilder.core.presets import PRESETS_DIR
 from netbuilder.records.events import BatchMetrics, EpochMetrics, Started
 from netbuilder.records.report import Progress
 from netbuilder.records.runs import Run, default_root
-from netbuilder.train import commands
+from netbuilder.train.cli import commands
 
 SEED_CNN = str(PRESETS_DIR / "seed_cnn.json")
 QUICK = ["--limit", "1000", "--batch-size", "64", "--log-every", "5"]
@@ -33,7 +33,7 @@ def in_tmp(tmp_path, monkeypatch):
 
 
 def test_registering_the_commands_does_not_import_torch():
-    probe = "import sys, netbuilder.train.commands; print(sorted(m for m in sys.modules if m.startswith('torch')))"
+    probe = "import sys, netbuilder.train.cli.commands; print(sorted(m for m in sys.modules if m.startswith('torch')))"
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 

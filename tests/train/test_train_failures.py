@@ -186,7 +186,7 @@ def test_a_checkpoint_that_does_not_fit_is_one_sentence(trained, tmp_path, kind,
     import argparse
     import shutil
 
-    from netbuilder.train import commands
+    from netbuilder.train.cli import commands
 
     run = tmp_path / "run"
     shutil.copytree(trained, run)

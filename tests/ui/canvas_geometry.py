@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from PySide6.QtCore import QRectF
 
-from netbuilder.core import routing
+from netbuilder.core.drawing import routing
+from netbuilder.core.drawing.layout import FRAME_TITLE
 from netbuilder.core.groups import parents
-from netbuilder.core.layout import FRAME_TITLE
-from netbuilder.ui.edge_item import EdgeItem, is_obstacle
-from netbuilder.ui.group_item import GroupFrame
-from netbuilder.ui.scene import CanvasScene
+from netbuilder.ui.canvas.edge_item import EdgeItem, is_obstacle
+from netbuilder.ui.canvas.group_item import GroupFrame
+from netbuilder.ui.canvas.scene import CanvasScene
 
 NEAR = 6.0  # px: a wire this close to a frame's edge, along it, reads as running on the edge
 ALONG = 16.0  # px: crossing an edge (or a band) is fine, running along it for longer than this is not

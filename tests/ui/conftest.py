@@ -7,8 +7,8 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QMessageBox
 
 from netbuilder.core.presets import load_preset
-from netbuilder.ui.app import application
-from netbuilder.ui.main_window import MainWindow
+from netbuilder.ui.app.app import application
+from netbuilder.ui.app.main_window import MainWindow
 
 
 @pytest.fixture(scope="session", autouse=True)

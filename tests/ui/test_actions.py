@@ -6,7 +6,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 from shiboken6 import isValid
 
-from netbuilder.ui.actions import Action, ShortcutSheet
+from netbuilder.ui.app.actions import Action, ShortcutSheet
 
 
 def menu_texts(menu) -> list[str]:

@@ -4,10 +4,10 @@ from gestures import key, mouse_drag
 from PySide6.QtCore import QPointF
 
 from netbuilder.core.document import Document
+from netbuilder.core.drawing.layout import ROW, arrange, descendants, missing_positions
 from netbuilder.core.graph import Edge, Graph, Node
-from netbuilder.core.layout import ROW, arrange, descendants, missing_positions
-from netbuilder.ui.items import NodeItem
-from netbuilder.ui.palette import Entry
+from netbuilder.ui.canvas.items import NodeItem
+from netbuilder.ui.canvas.palette import Entry
 
 
 def chain(blocks: int) -> Graph:
@@ -99,8 +99,8 @@ def test_opening_a_file_and_unfolding_a_group_lay_out_each_wire_once(make_window
 
     from netbuilder.core.document import save
     from netbuilder.core.graph import Group
-    from netbuilder.ui.edge_item import EdgeItem
-    from netbuilder.ui.minimap import REDRAW_MS
+    from netbuilder.ui.canvas.edge_item import EdgeItem
+    from netbuilder.ui.canvas.minimap import REDRAW_MS
 
     window = make_window()
     drawn: list[EdgeItem] = []

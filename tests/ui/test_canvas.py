@@ -8,7 +8,7 @@ from PySide6.QtTest import QTest
 from netbuilder.core.document import to_dict
 from netbuilder.core.graph import Edge
 from netbuilder.core.presets import list_presets
-from netbuilder.ui.items import NODE_H, NODE_W
+from netbuilder.ui.canvas.items import NODE_H, NODE_W
 
 
 def snapshot(window):

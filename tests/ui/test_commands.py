@@ -1,10 +1,10 @@
 """The compound edits as command builders, on a plain graph and editor: no window, no scene."""
 
 from netbuilder.core.document import Document, to_dict
+from netbuilder.core.drawing.layout import ROW
 from netbuilder.core.graph import Edge, Graph, Node
-from netbuilder.core.layout import ROW
-from netbuilder.ui.commands import add_below, add_wired, delete_blocks, input_count, new_node, paste
-from netbuilder.ui.editor import Editor
+from netbuilder.ui.canvas.editor import Editor
+from netbuilder.ui.canvas.undo import add_below, add_wired, delete_blocks, input_count, new_node, paste
 
 
 def chain() -> Graph:

@@ -8,8 +8,8 @@ import pytest
 from PySide6.QtCore import QPoint
 from PySide6.QtTest import QTest
 
-from netbuilder.ui.curves import CurvesPanel
-from netbuilder.ui.series import SERIES_COLORS, Growing, RunSeries, Smoothed, smooth
+from netbuilder.ui.training.curves import CurvesPanel
+from netbuilder.ui.training.series import SERIES_COLORS, Growing, RunSeries, Smoothed, smooth
 
 
 def naive(values, w):

@@ -8,9 +8,9 @@ import pytest
 from PySide6.QtGui import QColor
 
 from netbuilder.ui import theme
-from netbuilder.ui.curves import CurvesPanel
-from netbuilder.ui.run_series import color_for
-from netbuilder.ui.series import SERIES_COLORS, RunSeries, diverged_at
+from netbuilder.ui.training.curves import CurvesPanel
+from netbuilder.ui.training.run_series import color_for
+from netbuilder.ui.training.series import SERIES_COLORS, RunSeries, diverged_at
 
 
 def run(name: str, diverge_at: int | None = None, steps: int = 300) -> RunSeries:

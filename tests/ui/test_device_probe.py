@@ -2,7 +2,7 @@
 
 from PySide6.QtWidgets import QWidget
 
-from netbuilder.ui.device_probe import DeviceProbe
+from netbuilder.ui.training.device_probe import DeviceProbe
 
 
 def test_the_probe_is_timed_from_the_first_paint_and_stop_cancels_it(qtbot):

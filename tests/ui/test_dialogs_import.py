@@ -10,8 +10,8 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMenu, QWidget
 
-from netbuilder.ui.interop import ImportDialog
-from netbuilder.ui.jobs import CommandJob
+from netbuilder.ui.app.interop import ImportDialog
+from netbuilder.ui.app.jobs import CommandJob
 
 
 def when_modal(kind: type, then: Callable[[QWidget], None]) -> QTimer:

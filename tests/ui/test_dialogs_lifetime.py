@@ -17,15 +17,16 @@ from PySide6.QtWidgets import QApplication, QDialog
 from shiboken6 import isValid
 
 import netbuilder.ui
-from netbuilder.ui import actions, help, interop, summary_dialog
+from netbuilder.ui.app import actions, help, interop
+from netbuilder.ui.inside import summary_dialog
 
 UI = Path(netbuilder.ui.__file__).parent
 
 
 def dialog_classes() -> dict[str, type[QDialog]]:
     """Every QDialog subclass defined in netbuilder.ui, by name."""
-    for info in pkgutil.iter_modules([str(UI)]):
-        importlib.import_module(f"netbuilder.ui.{info.name}")
+    for info in pkgutil.walk_packages([str(UI)], prefix="netbuilder.ui."):
+        importlib.import_module(info.name)
     found, todo = {}, [QDialog]
     while todo:
         for cls in todo.pop().__subclasses__():
@@ -53,7 +54,7 @@ def executed_dialogs() -> set[str]:
     """The dialog classes that some code in netbuilder/ui runs with exec(): `Cls(...).exec()`, or `x.exec()` where
     x was assigned `Cls(...)` (or a function returning one) in the same function."""
     names = set()
-    for path in UI.glob("*.py"):
+    for path in UI.rglob("*.py"):
         tree = ast.parse(path.read_text())
         for function in ast.walk(tree):
             if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from gestures import key
 
-from netbuilder.ui import main_window
+from netbuilder.ui.app import main_window
 
 
 def answer_save_dialog(monkeypatch, tmp_path) -> list[str]:

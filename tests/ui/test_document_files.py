@@ -9,10 +9,10 @@ from PySide6.QtWidgets import QMessageBox
 from netbuilder.core.document import Document, load, save, to_dict
 from netbuilder.core.graph import Node
 from netbuilder.core.presets import load_preset
-from netbuilder.ui.autosave import Autosave
-from netbuilder.ui.commands import add_node
-from netbuilder.ui.document_files import DocumentFiles, Prompts
-from netbuilder.ui.editor import Editor
+from netbuilder.ui.app.autosave import Autosave
+from netbuilder.ui.app.document_files import DocumentFiles, Prompts
+from netbuilder.ui.canvas.editor import Editor
+from netbuilder.ui.canvas.undo import add_node
 
 Button = QMessageBox.StandardButton
 

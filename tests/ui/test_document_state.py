@@ -18,8 +18,8 @@ from netbuilder.records.config import TrainConfig
 from netbuilder.records.events import Finished, Health, Started
 from netbuilder.records.lr_results import LRFound
 from netbuilder.records.runs import Run
-from netbuilder.ui.main_window import MainWindow
-from netbuilder.ui.series import RunSeries
+from netbuilder.ui.app.main_window import MainWindow
+from netbuilder.ui.training.series import RunSeries
 
 
 def started() -> Started:

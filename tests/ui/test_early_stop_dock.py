@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from netbuilder.records.events import Finished
-from netbuilder.ui.run_series import RunSeries
+from netbuilder.ui.training.run_series import RunSeries
 
 
 def test_an_early_stop_is_said_in_the_status_and_the_bar(make_window):

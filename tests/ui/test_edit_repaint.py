@@ -12,10 +12,10 @@ from test_canvas import set_spin
 from test_volumes_view import open_volumes
 
 from netbuilder.core.graph import Edge
-from netbuilder.ui import scene as scene_module
 from netbuilder.ui import theme
-from netbuilder.ui.commands import set_params
-from netbuilder.ui.edge_item import EdgeItem
+from netbuilder.ui.canvas import scene as scene_module
+from netbuilder.ui.canvas.edge_item import EdgeItem
+from netbuilder.ui.canvas.undo import set_params
 
 
 def test_a_volume_of_the_same_width_changes_no_wire_geometry_and_a_wider_one_fits(make_window, monkeypatch):

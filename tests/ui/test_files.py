@@ -11,8 +11,8 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from netbuilder.core.document import to_dict
 from netbuilder.core.presets import PRESETS_DIR, list_presets
-from netbuilder.ui.jobs import CommandJob
-from netbuilder.ui.main_window import MainWindow
+from netbuilder.ui.app.jobs import CommandJob
+from netbuilder.ui.app.main_window import MainWindow
 
 
 def test_save_then_open_gives_the_same_document(make_window, tmp_path):
@@ -90,7 +90,7 @@ def test_clean_close_removes_the_recovery_file(make_window, tmp_path):
 
 def test_model_summary(make_window):
     window = make_window()
-    from netbuilder.ui.summary_dialog import SummaryDialog
+    from netbuilder.ui.inside.summary_dialog import SummaryDialog
 
     dialog = SummaryDialog(window.editor.document, window.editor.result, window)
     assert dialog.table.rowCount() == 5
@@ -172,7 +172,7 @@ def test_an_unsupported_model_is_refused_with_its_sentence(make_window, qtbot):
 
 
 def test_the_import_dialog_offers_every_model_that_imports_cleanly(make_window):
-    from netbuilder.ui.interop import ImportDialog
+    from netbuilder.ui.app.interop import ImportDialog
 
     window = make_window()
     dialog = ImportDialog(window, torchvision_only=True)
@@ -184,7 +184,7 @@ def test_the_import_dialog_offers_every_model_that_imports_cleanly(make_window):
 
 
 def test_window_opens_a_file_given_on_the_command_line(qtbot, tmp_path):
-    from netbuilder.ui.app import open_window
+    from netbuilder.ui.app.app import open_window
 
     path = tmp_path / "lenet.json"
     path.write_text((PRESETS_DIR / "lenet5.json").read_text())

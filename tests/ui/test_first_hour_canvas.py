@@ -12,9 +12,10 @@ from PySide6.QtWidgets import QApplication, QStyleOptionGraphicsItem
 from netbuilder.core.document import save
 from netbuilder.core.graph import Edge
 from netbuilder.core.presets import load_preset
-from netbuilder.ui import help, theme
-from netbuilder.ui.commands import overlaps
-from netbuilder.ui.items import HEADER_H, NODE_W
+from netbuilder.ui import theme
+from netbuilder.ui.app import help
+from netbuilder.ui.canvas.items import HEADER_H, NODE_W
+from netbuilder.ui.canvas.undo import overlaps
 
 
 def center(window, node_id):
@@ -221,7 +222,7 @@ def test_the_inspector_fields_do_not_move_when_an_error_and_its_fix_appear(make_
     inspector = window.inspector
     QTest.qWait(10)
     top = inspector.form_host.mapTo(inspector.widget(), inspector.form_host.rect().topLeft()).y()
-    from netbuilder.ui.commands import set_params
+    from netbuilder.ui.canvas.undo import set_params
 
     window.editor.push(set_params(window.editor.graph, "pool1", {"mode": "max", "kernel_size": 64}))
     QTest.qWait(10)

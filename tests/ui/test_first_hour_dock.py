@@ -8,10 +8,10 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 
 from netbuilder.records.events import Finished, Started
-from netbuilder.ui.canvas_hint import HINT
-from netbuilder.ui.document_files import new_document
-from netbuilder.ui.run_series import color_for
-from netbuilder.ui.series import RunSeries
+from netbuilder.ui.app.document_files import new_document
+from netbuilder.ui.canvas.canvas_hint import HINT
+from netbuilder.ui.training.run_series import color_for
+from netbuilder.ui.training.series import RunSeries
 
 
 def click(widget, pos=None):

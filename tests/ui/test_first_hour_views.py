@@ -9,10 +9,10 @@ from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication, QPushButton
 
 from netbuilder.ui import theme
-from netbuilder.ui.curves import CurvesPanel
-from netbuilder.ui.evaluation import EvaluationView
-from netbuilder.ui.runs_view import COLUMNS, RunsView, number
-from netbuilder.ui.series import SERIES_COLORS, RunSeries
+from netbuilder.ui.training.curves import CurvesPanel
+from netbuilder.ui.training.evaluation import EvaluationView
+from netbuilder.ui.training.runs_view import COLUMNS, RunsView, number
+from netbuilder.ui.training.series import SERIES_COLORS, RunSeries
 
 
 def run_of(name, color, dataset="cifar10", n=300, offset=0.0):

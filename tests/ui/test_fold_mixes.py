@@ -17,18 +17,18 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtTest import QTest
 
 from netbuilder.core.document import Document
-from netbuilder.core.folding import KEEP, cuts
+from netbuilder.core.drawing.folding import KEEP, cuts
+from netbuilder.core.drawing.layout import arrange
 from netbuilder.core.graph import Edge, Graph, Group, Node
 from netbuilder.core.groups import depths
-from netbuilder.core.layout import arrange
 from netbuilder.core.presets import list_presets, load_preset
-from netbuilder.ui.app import application
-from netbuilder.ui.commands import Edit, fold
-from netbuilder.ui.edge_item import settle
-from netbuilder.ui.editor import Editor
-from netbuilder.ui.group_item import CARD_H
-from netbuilder.ui.items import NODE_H
-from netbuilder.ui.scene import CanvasScene
+from netbuilder.ui.app.app import application
+from netbuilder.ui.canvas.edge_item import settle
+from netbuilder.ui.canvas.editor import Editor
+from netbuilder.ui.canvas.group_item import CARD_H
+from netbuilder.ui.canvas.items import NODE_H
+from netbuilder.ui.canvas.scene import CanvasScene
+from netbuilder.ui.canvas.undo import Edit, fold
 
 GROUPED = [p.key for p in list_presets() if load_preset(p.key).graph.groups]
 

@@ -8,16 +8,16 @@ import pytest
 from canvas_geometry import wires_on_frame_edges
 from PySide6.QtCore import QRectF
 
-from netbuilder.core import routing
 from netbuilder.core.document import Document
-from netbuilder.core.layout import FRAME_TITLE
+from netbuilder.core.drawing import routing
+from netbuilder.core.drawing.layout import FRAME_TITLE
 from netbuilder.core.presets import list_presets, load_preset
-from netbuilder.ui.app import application
-from netbuilder.ui.edge_item import settle
-from netbuilder.ui.editor import Editor
-from netbuilder.ui.group_item import GroupFrame
-from netbuilder.ui.items import far, pixel_font, readable
-from netbuilder.ui.scene import CanvasScene
+from netbuilder.ui.app.app import application
+from netbuilder.ui.canvas.edge_item import settle
+from netbuilder.ui.canvas.editor import Editor
+from netbuilder.ui.canvas.group_item import GroupFrame
+from netbuilder.ui.canvas.items import far, pixel_font, readable
+from netbuilder.ui.canvas.scene import CanvasScene
 
 GROUPED = [p.key for p in list_presets() if load_preset(p.key).graph.groups]
 
@@ -105,7 +105,7 @@ def test_imported_branches_wires_off_frame_edges_and_bands(model):
 
 def test_the_layouts_block_height_is_the_canvass():
     """core.layout leaves room between rows for a wire's turn from the block height it assumes."""
-    from netbuilder.core.layout import BLOCK_H
-    from netbuilder.ui.items import NODE_H
+    from netbuilder.core.drawing.layout import BLOCK_H
+    from netbuilder.ui.canvas.items import NODE_H
 
     assert BLOCK_H == NODE_H

@@ -11,15 +11,15 @@ from PySide6.QtCore import QRectF
 from PySide6.QtGui import QImage, QPainter
 
 from netbuilder.core.document import Document
+from netbuilder.core.drawing.layout import BLOCK_H, COLUMN, FRAME_BOTTOM, FRAME_TITLE, ROW, arrange
+from netbuilder.core.drawing.routing import FRAME_CLEAR, MIN_DROP
 from netbuilder.core.graph import Edge, Graph, Group, Node
-from netbuilder.core.layout import BLOCK_H, COLUMN, FRAME_BOTTOM, FRAME_TITLE, ROW, arrange
 from netbuilder.core.presets import list_presets, load_preset
-from netbuilder.core.routing import FRAME_CLEAR, MIN_DROP
-from netbuilder.ui import items as canvas_items
-from netbuilder.ui.app import application
-from netbuilder.ui.edge_item import settle
-from netbuilder.ui.editor import Editor
-from netbuilder.ui.scene import CanvasScene
+from netbuilder.ui.app.app import application
+from netbuilder.ui.canvas import items as canvas_items
+from netbuilder.ui.canvas.edge_item import settle
+from netbuilder.ui.canvas.editor import Editor
+from netbuilder.ui.canvas.scene import CanvasScene
 
 GROUPED = [p.key for p in list_presets() if load_preset(p.key).graph.groups]
 

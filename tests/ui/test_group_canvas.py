@@ -7,15 +7,15 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtTest import QTest
 
 from netbuilder.core.blocks import fmt_shape
+from netbuilder.core.check.summary import short
 from netbuilder.core.document import Document
+from netbuilder.core.drawing.layout import arrange
 from netbuilder.core.graph import Edge, Graph, Node, blocks_in
 from netbuilder.core.groups import facts
-from netbuilder.core.layout import arrange
-from netbuilder.core.summary import short
-from netbuilder.ui import items as canvas_items
-from netbuilder.ui.commands import fold, group_units, set_params
-from netbuilder.ui.group_item import GroupCard
-from netbuilder.ui.items import NODE_H
+from netbuilder.ui.canvas import items as canvas_items
+from netbuilder.ui.canvas.group_item import GroupCard
+from netbuilder.ui.canvas.items import NODE_H
+from netbuilder.ui.canvas.undo import fold, group_units, set_params
 
 STAGE_NAMES = ["stage 1", "stage 2", "stage 3", "stage 4", "stage 5", "classifier"]
 

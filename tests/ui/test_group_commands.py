@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from PySide6.QtGui import QUndoStack
 
+from netbuilder.core.check.shapes import check
 from netbuilder.core.graph import Group, blocks_in
 from netbuilder.core.groups import parents, repeats
 from netbuilder.core.presets import load_preset
-from netbuilder.core.shapes import check
-from netbuilder.ui import commands as C
+from netbuilder.ui.canvas import undo as C
 
 
 def _state(graph):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from group_files import flat_groups, grows_linearly, lines_run, nested_groups
 
 from netbuilder.core.document import parse
-from netbuilder.ui.main_window import MainWindow
+from netbuilder.ui.app.main_window import MainWindow
 
 
 def test_the_window_opens_many_groups_in_linear_time(make_window, qtbot):

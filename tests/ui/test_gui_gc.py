@@ -9,7 +9,7 @@ import weakref
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QPushButton, QWidget
 
-from netbuilder.ui.app import application
+from netbuilder.ui.app.app import application
 
 
 def litter(n: int) -> list[weakref.ref]:

@@ -12,12 +12,12 @@ from netbuilder.core.presets import load_preset
 from netbuilder.records.config import TrainConfig
 from netbuilder.records.events import Health, Started
 from netbuilder.records.runs import Run
-from netbuilder.ui import items
-from netbuilder.ui.app import application
-from netbuilder.ui.editor import Editor
-from netbuilder.ui.health_view import HealthFeed
-from netbuilder.ui.scene import CanvasScene
-from netbuilder.ui.series import RunSeries
+from netbuilder.ui.app.app import application
+from netbuilder.ui.canvas import items
+from netbuilder.ui.canvas.editor import Editor
+from netbuilder.ui.canvas.scene import CanvasScene
+from netbuilder.ui.training.health_view import HealthFeed
+from netbuilder.ui.training.series import RunSeries
 
 
 def record(step: int, dead: float) -> Health:

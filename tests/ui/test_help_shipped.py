@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from netbuilder.ui import help
+from netbuilder.ui.app import help
 
 ROOT = Path(__file__).resolve().parents[2]
 

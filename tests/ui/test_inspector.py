@@ -7,8 +7,8 @@ from PySide6.QtCore import Qt
 
 from netbuilder.core.document import Document
 from netbuilder.core.graph import Edge, Graph, Node
-from netbuilder.ui.editor import Editor
-from netbuilder.ui.inspector import Inspector
+from netbuilder.ui.canvas.editor import Editor
+from netbuilder.ui.canvas.inspector import Inspector
 
 
 def _inspector(qtbot, graph: Graph) -> tuple[Editor, Inspector]:

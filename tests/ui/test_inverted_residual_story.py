@@ -14,7 +14,7 @@ from PySide6.QtCore import QPointF
 from test_canvas import set_spin
 from test_modern_palette import SE, double_click_entry
 
-from netbuilder.core.shapes import check
+from netbuilder.core.check.shapes import check
 
 STEP = 110  # one row of the canvas between drops
 

@@ -7,8 +7,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QCheckBox, QSpinBox, QWidget
 
+from netbuilder.core.check.shapes import check
 from netbuilder.core.presets import load_preset
-from netbuilder.core.shapes import check
 
 
 def press(window, key: Qt.Key, modifier=Qt.KeyboardModifier.NoModifier) -> None:

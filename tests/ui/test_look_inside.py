@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QApplication
 from netbuilder.records import datasets
 from netbuilder.records.config import TrainConfig
 from netbuilder.train import data_loading
-from netbuilder.ui.look_inside import LookInside
+from netbuilder.ui.inside.look_inside import LookInside
 
 SHOT = Path(os.environ.get("NB13_SHOT_DIR", "/tmp/nb13")) / "look_inside.png"
 
@@ -142,7 +142,7 @@ def test_a_prediction_opens_its_image_in_look_inside(qtbot, make_window, tmp_pat
 
 
 def test_an_edit_asks_for_the_maps_again(make_window, qtbot):
-    from netbuilder.ui.commands import set_params
+    from netbuilder.ui.canvas.undo import set_params
 
     window = make_window("seed_cnn")
     window.training.settings.config = lambda: TrainConfig(limit=1000)

@@ -11,7 +11,7 @@ from PySide6.QtTest import QTest
 from netbuilder.records.config import recommend
 from netbuilder.records.lr_results import LRFound
 from netbuilder.train.lr_find import sweep
-from netbuilder.ui.lr_find_view import LRFindView, fmt_lr, rounded
+from netbuilder.ui.training.lr_find_view import LRFindView, fmt_lr, rounded
 
 SEARCH_MS = 90_000  # the child imports torch first
 

@@ -9,9 +9,9 @@ from PySide6.QtTest import QTest
 
 from netbuilder.core.document import to_dict
 from netbuilder.core.graph import Edge
-from netbuilder.ui.items import NODE_H
-from netbuilder.ui.palette import all_entries
-from netbuilder.ui.templates import squeezed
+from netbuilder.ui.canvas.items import NODE_H
+from netbuilder.ui.canvas.palette import all_entries
+from netbuilder.ui.canvas.templates import squeezed
 
 SE = "Squeeze-and-excitation"
 
@@ -108,13 +108,13 @@ def test_a_description_from_a_file_is_shown_as_text_not_markup(make_window):
 
 
 def test_inside_a_group_the_unit_joins_that_group_and_the_file_reads_back():
+    from netbuilder.core.check.shapes import check
     from netbuilder.core.document import dumps, parse
     from netbuilder.core.groups import parents
     from netbuilder.core.presets import load_preset
-    from netbuilder.core.shapes import check
-    from netbuilder.ui.app import application
-    from netbuilder.ui.editor import Editor
-    from netbuilder.ui.templates import apply_template
+    from netbuilder.ui.app.app import application
+    from netbuilder.ui.canvas.editor import Editor
+    from netbuilder.ui.canvas.templates import apply_template
 
     application()
     editor = Editor(load_preset("vgg_cifar"))

@@ -7,8 +7,8 @@ import subprocess
 import sys
 
 from netbuilder.cli import _commands, _subcommands
-from netbuilder.ui import display
-from netbuilder.ui.display import window_problem
+from netbuilder.ui.app import display
+from netbuilder.ui.app.display import window_problem
 
 HEADLESS = list(_commands(_subcommands()))
 

@@ -7,15 +7,15 @@ import pytest
 from canvas_geometry import problems
 from PySide6.QtCore import QPointF
 
-from netbuilder.core import routing
 from netbuilder.core.document import Document
+from netbuilder.core.drawing import routing
+from netbuilder.core.drawing.layout import arrange
 from netbuilder.core.graph import Edge, Graph, Node
-from netbuilder.core.layout import arrange
 from netbuilder.core.presets import list_presets, load_preset
-from netbuilder.ui.app import application
-from netbuilder.ui.edge_item import settle
-from netbuilder.ui.editor import Editor
-from netbuilder.ui.scene import CanvasScene
+from netbuilder.ui.app.app import application
+from netbuilder.ui.canvas.edge_item import settle
+from netbuilder.ui.canvas.editor import Editor
+from netbuilder.ui.canvas.scene import CanvasScene
 
 IMPORTED = ("resnet18", "densenet121", "googlenet")
 

@@ -180,7 +180,7 @@ def _menu_action(window, key):
 
 
 def test_volumes_opens_readable_and_f_and_the_wheel_work(window, qtbot):
-    from netbuilder.ui.volumes_view import MIN_ZOOM, OPEN_WIDTH
+    from netbuilder.ui.inside.volumes_view import MIN_ZOOM, OPEN_WIDTH
 
     _menu_action(window, "view.dock.volumes")
     volumes = window.volumes
@@ -243,8 +243,8 @@ def test_look_inside_opens_tall_enough_for_its_stats_line(window, qtbot):
 def test_overlaid_runs_still_fit_the_curves_tab(window, qtbot, count):
     """Each run adds a legend entry: the legend keeps to its rows (scrolling inside itself), the page never
     scrolls and the plots' axes stay in view."""
-    from netbuilder.ui.curves import LEGEND_ROWS
-    from netbuilder.ui.series import RunSeries
+    from netbuilder.ui.training.curves import LEGEND_ROWS
+    from netbuilder.ui.training.series import RunSeries
 
     runs = []
     for i in range(count):
@@ -274,8 +274,8 @@ import json, sys
 sys.path.insert(0, sys.argv[1])
 from test_panes_fit import axes_outside, clipped, no_scrollbars, seen_part
 from netbuilder.core.presets import load_preset
-from netbuilder.ui.app import application
-from netbuilder.ui.main_window import MainWindow
+from netbuilder.ui.app.app import application
+from netbuilder.ui.app.main_window import MainWindow
 
 app = application()
 window = MainWindow(load_preset("seed_cnn"))

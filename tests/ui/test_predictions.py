@@ -14,9 +14,9 @@ from PySide6.QtWidgets import QApplication, QFileDialog
 
 from netbuilder.core.presets import PRESETS_DIR
 from netbuilder.records.runs import Run
-from netbuilder.ui.app import application
-from netbuilder.ui.evaluation import EvaluationView
-from netbuilder.ui.predictions import PredictionRow
+from netbuilder.ui.app.app import application
+from netbuilder.ui.inside.predictions import PredictionRow
+from netbuilder.ui.training.evaluation import EvaluationView
 
 ANSWER_MS = 60_000  # the background process imports torch first
 

@@ -9,7 +9,7 @@ from PIL import Image
 from netbuilder.cli import main
 from netbuilder.core.document import Document, save
 from netbuilder.core.presets import load_preset
-from netbuilder.ui.render import plan
+from netbuilder.ui.app.render import plan
 
 
 @pytest.fixture(scope="session")

@@ -5,8 +5,8 @@ import pytest
 from netbuilder.core.presets import load_preset
 from netbuilder.records.config import TrainConfig
 from netbuilder.records.events import BatchMetrics, Failed, Finished
-from netbuilder.ui import run_controller
-from netbuilder.ui.run_controller import RunController
+from netbuilder.ui.training import run_controller
+from netbuilder.ui.training.run_controller import RunController
 
 
 class FakeRunner:

@@ -4,7 +4,7 @@ from netbuilder.core.presets import load_preset
 from netbuilder.records.config import TrainConfig
 from netbuilder.records.events import BatchMetrics, EpochMetrics
 from netbuilder.records.runs import METRICS, Run
-from netbuilder.ui.run_series import SeriesCache, color_for
+from netbuilder.ui.training.run_series import SeriesCache, color_for
 
 
 def batch(step: int) -> BatchMetrics:
@@ -55,8 +55,8 @@ def test_a_replaced_log_is_read_from_its_start(tmp_path):
 
 def test_runs_shown_together_never_share_a_colour():
     """Names whose hash gives one colour (any two of eight runs, by pigeonhole) are told apart when shown together."""
-    from netbuilder.ui.run_series import distinct_colors
-    from netbuilder.ui.series import SERIES_COLORS, RunSeries
+    from netbuilder.ui.training.run_series import distinct_colors
+    from netbuilder.ui.training.series import SERIES_COLORS, RunSeries
 
     names = [f"run{i}" for i in range(40)]
     clash = next((a, b) for a in names for b in names if a < b and color_for(a) == color_for(b))

@@ -6,7 +6,7 @@ import sys
 from netbuilder.core.presets import PRESETS_DIR
 from netbuilder.records.runs import default_root
 from netbuilder.ui import paths
-from netbuilder.ui.app import application
+from netbuilder.ui.app.app import application
 
 
 def test_the_window_and_the_command_line_default_to_the_same_runs_folder(monkeypatch, tmp_path):
@@ -18,7 +18,7 @@ def test_the_window_and_the_command_line_default_to_the_same_runs_folder(monkeyp
 
 
 def test_a_run_trained_on_the_command_line_is_in_the_windows_runs_folder(tmp_path, qtbot):
-    from netbuilder.ui.runs_view import RunsView
+    from netbuilder.ui.training.runs_view import RunsView
 
     argv = [str(PRESETS_DIR / "seed_cnn.json"), "--epochs", "1", "--limit", "200", "--batch-size", "50"]
     subprocess.run([sys.executable, "-m", "netbuilder", "train", *argv], cwd=tmp_path, check=True, capture_output=True)

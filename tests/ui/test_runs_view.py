@@ -7,8 +7,8 @@ import threading
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from netbuilder.ui import runs_view
-from netbuilder.ui.runs_view import RunsView
+from netbuilder.ui.training import runs_view
+from netbuilder.ui.training.runs_view import RunsView
 
 
 def test_the_folder_is_scanned_off_the_ui_thread(qtbot, tmp_path, monkeypatch):
@@ -82,7 +82,7 @@ def test_a_view_closed_during_its_scan_is_never_called_from_the_worker(qtbot, tm
 def test_summary_and_comparison_dialogs_delete_themselves_on_close(make_window, qtbot):
     from shiboken6 import isValid
 
-    from netbuilder.ui.summary_dialog import SummaryDialog
+    from netbuilder.ui.inside.summary_dialog import SummaryDialog
 
     window = make_window()
     dialog = SummaryDialog(window.editor.document, window.editor.result, window)

@@ -7,7 +7,7 @@ import sys
 import pytest
 
 WINDOW_WITH_SCRATCH = """
-from netbuilder.ui.app import application, open_window
+from netbuilder.ui.app.app import application, open_window
 app = application()
 window = open_window(None)
 window.show()

@@ -9,9 +9,9 @@ from PySide6.QtCore import Qt
 from netbuilder.core.document import dumps
 from netbuilder.core.presets import load_preset
 from netbuilder.core.search_space import Choice, Range
-from netbuilder.ui.editor import Editor
-from netbuilder.ui.inspector import Inspector
-from netbuilder.ui.search_view import SearchView, search_args
+from netbuilder.ui.canvas.editor import Editor
+from netbuilder.ui.canvas.inspector import Inspector
+from netbuilder.ui.training.search_view import SearchView, search_args
 
 
 def test_marking_a_parameter_search_in_the_inspector_is_undoable(make_window, qtbot):
@@ -138,7 +138,7 @@ def test_the_settings_travel_as_options():
 def test_the_runs_tab_shows_a_trials_study_and_overlays_them_all(qtbot, tmp_path):
     from netbuilder.records.config import TrainConfig
     from netbuilder.records.runs import Run, TrialTag
-    from netbuilder.ui.runs_view import COLUMNS, RunsView
+    from netbuilder.ui.training.runs_view import COLUMNS, RunsView
 
     doc = load_preset("seed_cnn")
     for name, tag in (("a", TrialTag("seed", 0, {"lr": 0.01})), ("b", TrialTag("seed", 1, {"lr": 0.02})), ("c", None)):
@@ -162,7 +162,7 @@ def test_the_search_tab_imports_neither_optuna_nor_torch():
     import sys
 
     probe = (
-        "import sys, netbuilder.ui.search_view, netbuilder.cli; "
+        "import sys, netbuilder.ui.training.search_view, netbuilder.cli; "
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'optuna', 'torch', 'sqlalchemy'}))"
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout

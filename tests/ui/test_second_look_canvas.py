@@ -7,8 +7,8 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QDockWidget, QMessageBox
 
 from netbuilder.core.graph import Node
-from netbuilder.ui.commands import add_node
-from netbuilder.ui.main_window import SEPARATOR
+from netbuilder.ui.app.main_window import SEPARATOR
+from netbuilder.ui.canvas.undo import add_node
 
 
 def click(window, point: QPoint, modifier=Qt.KeyboardModifier.NoModifier) -> None:

@@ -3,7 +3,7 @@
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QLabel, QSpinBox
 
 from netbuilder.records.config import TrainConfig, settings
-from netbuilder.ui.settings_form import FIELDS, SettingsForm
+from netbuilder.ui.training.settings_form import FIELDS, SettingsForm
 
 
 def test_each_row_takes_its_label_range_step_choices_and_tooltip_from_the_spec(qtbot):

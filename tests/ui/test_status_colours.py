@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtGui import QColor, QPalette
 
 from netbuilder.ui import theme
-from netbuilder.ui.commands import set_params
+from netbuilder.ui.canvas.undo import set_params
 
 
 def _contrast_of(label) -> float:

@@ -131,7 +131,7 @@ def test_overlaying_two_runs_and_comparing_them(make_window, qtbot):
     assert names == {"first", "second"}
     colours = {dock.curves.items[(n, "batch_loss")].opts["pen"].color().name() for n in names}
     assert len(colours) == 2
-    from netbuilder.ui.run_compare import comparison
+    from netbuilder.ui.training.run_compare import comparison
 
     text = comparison(*list_runs(dock.runs_root)[::-1])
     assert "lr: 0.003 → 0.01" in text and "'conv1' out_channels: 12 → 8" in text
@@ -176,7 +176,7 @@ def test_closing_during_a_run_asks_then_stops_the_child(make_window, qtbot):
 
 
 def test_the_device_probe_starts_after_the_first_paint_and_never_after_close(make_window, qtbot, monkeypatch):
-    from netbuilder.ui.device_probe import DeviceProbe
+    from netbuilder.ui.training.device_probe import DeviceProbe
 
     monkeypatch.setattr(DeviceProbe, "start", lambda self: pytest.fail("the probe started"))
     window = make_window()
@@ -188,7 +188,7 @@ def test_the_device_probe_starts_after_the_first_paint_and_never_after_close(mak
 
 
 def test_start_refuses_a_run_bigger_than_free_memory_then_starts_it_anyway(make_window, monkeypatch):
-    from netbuilder.ui import run_controller, training_dock
+    from netbuilder.ui.training import run_controller, training_dock
 
     started = []
 

@@ -9,8 +9,8 @@ from PySide6.QtWidgets import QMessageBox
 
 from netbuilder.core.document import load
 from netbuilder.core.presets import PRESETS_DIR
-from netbuilder.ui.app import application
-from netbuilder.ui.main_window import MainWindow
+from netbuilder.ui.app.app import application
+from netbuilder.ui.app.main_window import MainWindow
 
 
 def test_the_training_dock_refuses_a_network_with_an_unknown_block_with_its_sentence(qtbot, tmp_path):

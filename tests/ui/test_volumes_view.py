@@ -9,8 +9,8 @@ from PySide6.QtTest import QTest
 
 from netbuilder.cli import main
 from netbuilder.core.presets import preset_path
-from netbuilder.ui.commands import set_params
-from netbuilder.ui.volumes_view import band_strips
+from netbuilder.ui.canvas.undo import set_params
+from netbuilder.ui.inside.volumes_view import band_strips
 
 
 def open_volumes(window, qtbot):
@@ -191,7 +191,7 @@ def test_paint_picture_draws_only_the_part_asked_for(make_window, qtbot):
     from PySide6.QtCore import QRectF
 
     from netbuilder.ui import theme
-    from netbuilder.ui.volumes_view import TEXT_ROOM, paint_picture
+    from netbuilder.ui.inside.volumes_view import TEXT_ROOM, paint_picture
 
     window = make_window("vgg_cifar")
     picture = open_volumes(window, qtbot).picture

@@ -12,14 +12,14 @@ from pathlib import Path
 
 from PySide6.QtCore import QRect
 
-from netbuilder.ui.window_place import DECORATION
+from netbuilder.ui.app.window_place import DECORATION
 
 SCREEN = Path(__file__).parents[1] / "offscreen_screen.json"  # 1600×1000
 SHOW = """
 import json
 from netbuilder.core.presets import load_preset
-from netbuilder.ui.app import application
-from netbuilder.ui.main_window import MainWindow
+from netbuilder.ui.app.app import application
+from netbuilder.ui.app.main_window import MainWindow
 
 app = application()
 window = MainWindow(load_preset("vgg_cifar"))

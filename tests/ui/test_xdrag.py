@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from netbuilder.ui.items import NODE_H, NODE_W
+from netbuilder.ui.canvas.items import NODE_H, NODE_W
 
 HERE = Path(__file__).parent
 

@@ -6,8 +6,8 @@ import sys
 from PySide6.QtCore import QPoint, QTimer
 
 from netbuilder.core.presets import load_preset
-from netbuilder.ui.app import application
-from netbuilder.ui.main_window import MainWindow
+from netbuilder.ui.app.app import application
+from netbuilder.ui.app.main_window import MainWindow
 
 app = application()
 window = MainWindow(load_preset("seed_cnn"))

@@ -9,9 +9,9 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 from netbuilder.core.presets import load_preset
-from netbuilder.ui.app import application
-from netbuilder.ui.interop import ImportDialog
-from netbuilder.ui.main_window import MainWindow
+from netbuilder.ui.app.app import application
+from netbuilder.ui.app.interop import ImportDialog
+from netbuilder.ui.app.main_window import MainWindow
 
 
 def say(**fields: object) -> None:

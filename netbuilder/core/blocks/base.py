@@ -12,8 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from netbuilder.core.check.problems import ErrorKind, Problem
 from netbuilder.core.params import Pair, ParamSpec, to_json
-from netbuilder.core.problems import ErrorKind, Problem
 from netbuilder.core.text import fmt_int
 
 Shape = tuple[int, ...]

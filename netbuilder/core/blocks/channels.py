@@ -16,8 +16,8 @@ from netbuilder.core.blocks.base import (
     remove_if_vector,
     volume,
 )
+from netbuilder.core.check.problems import ErrorKind
 from netbuilder.core.params import ParamSpec
-from netbuilder.core.problems import ErrorKind
 
 SHUFFLE_GROUPS = ErrorKind(
     "shuffle_groups",

@@ -21,8 +21,8 @@ from netbuilder.core.blocks.base import (
     volume,
     window_out,
 )
+from netbuilder.core.check.problems import ErrorKind
 from netbuilder.core.params import Pair, ParamSpec, to_json
-from netbuilder.core.problems import ErrorKind
 from netbuilder.core.text import quote
 
 GROUPS_DIVIDE = ErrorKind(

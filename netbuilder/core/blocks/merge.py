@@ -18,8 +18,8 @@ from netbuilder.core.blocks.base import (
     no_cost,
 )
 from netbuilder.core.blocks.dense import FLATTEN
+from netbuilder.core.check.problems import ErrorKind, ShapeError
 from netbuilder.core.params import ParamSpec
-from netbuilder.core.problems import ErrorKind, ShapeError
 
 INPUTS = ParamSpec("inputs", "int", 2, "number of incoming branches", min=2, max=16)
 

@@ -23,8 +23,8 @@ from netbuilder.core.blocks.base import (
     volume,
     window_out,
 )
+from netbuilder.core.check.problems import ErrorKind
 from netbuilder.core.params import ParamSpec, to_json
-from netbuilder.core.problems import ErrorKind
 
 PADDING_OVER_HALF = ErrorKind(
     "pool_padding",

@@ -11,10 +11,10 @@ from torch import fx, nn
 
 from netbuilder.core.blocks import CONCAT, FLATTEN, INPUT, REGISTRY, BlockType, Shape, fmt_shape
 from netbuilder.core.blocks.base import ImportRefused, ImportRule
+from netbuilder.core.check.shapes import check
 from netbuilder.core.document import Document
+from netbuilder.core.drawing.layout import arrange
 from netbuilder.core.graph import Edge, Graph, Node
-from netbuilder.core.layout import arrange
-from netbuilder.core.shapes import check
 from netbuilder.pytorch import layers
 from netbuilder.pytorch.trace.grouping import add_groups, module_paths
 from netbuilder.pytorch.trace.operations import (

@@ -1,0 +1,526 @@
+"""The inspector: edits the selected block's parameters, shows its arithmetic, errors and fixes."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QSpinBox,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from netbuilder.core.blocks import REGISTRY, fmt_shape
+from netbuilder.core.check.explain import Fix, fixes, formula, warnings
+from netbuilder.core.check.shapes import Check
+from netbuilder.core.check.summary import short
+from netbuilder.core.graph import NAME_LIMIT, Edge, Node, blocks_in
+from netbuilder.core.groups import facts
+from netbuilder.core.params import ParamSpec, ShapeError, coerce, to_json
+from netbuilder.core.search_space import SpaceError, check_block_dim, first_guess, parse_text
+from netbuilder.core.text import at_most
+from netbuilder.ui import theme
+from netbuilder.ui.canvas.editor import Editor
+from netbuilder.ui.canvas.undo import delete_blocks, fold, insert_on_edge, rename_group, set_params, set_search
+from netbuilder.ui.training.search_row import SearchRow
+
+INT_MAX = 2**31 - 1
+
+
+def _spin(spec: ParamSpec) -> QSpinBox:
+    box = QSpinBox()
+    box.setMinimumWidth(44)
+    box.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+    box.setRange(int(spec.min if spec.min is not None else 0), int(min(spec.max or INT_MAX, INT_MAX)))
+    box.setKeyboardTracking(False)
+    return box
+
+
+class PairEdit(QWidget):
+    """Two spin boxes [h, w], linked (square) by default; optional 'same' or 'default' switch."""
+
+    changed = Signal()
+
+    def __init__(self, spec: ParamSpec, switch: str = "") -> None:
+        super().__init__()
+        self.h, self.w = _spin(spec), _spin(spec)
+        self.link = QToolButton(text="=", checkable=True, checked=True, toolTip="Keep height and width equal")
+        self.switch = QCheckBox(switch) if switch else None
+        self.effective: tuple[int, int] | None = None  # what the boxes show while switched
+        self.link.setFixedWidth(20)
+        outer = QVBoxLayout(self)  # the switch under the sizes, so that the row fits a narrow inspector
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(2)
+        layout = QHBoxLayout()
+        layout.setSpacing(2)
+        outer.addLayout(layout)
+        for w in (self.h, self.link, self.w):
+            layout.addWidget(w)
+        if self.switch:
+            outer.addWidget(self.switch)
+        self.h.valueChanged.connect(self._h_changed)
+        self.w.valueChanged.connect(lambda _: self.changed.emit())
+        self.link.toggled.connect(self._h_changed)
+        if self.switch:
+            self.switch.toggled.connect(self._switched)
+
+    def _h_changed(self, *_: Any) -> None:
+        if self.link.isChecked() and self.w.value() != self.h.value():
+            self.w.setValue(self.h.value())  # emits changed through w
+            return
+        self.changed.emit()
+
+    def _switched(self, on: bool) -> None:
+        for w in (self.h, self.w, self.link):
+            w.setEnabled(not on)
+        if on and self.effective is not None:
+            self._show(self.effective)
+        self.changed.emit()
+
+    def set(self, value: Any, effective: tuple[int, int] | None = None) -> None:
+        """Show value; while switched ("same", or None for "= kernel_size") the boxes show effective, the
+        value the block uses (the kernel size), never a stale number."""
+        on = value is None or value == "same"
+        self.effective = effective
+        if self.switch:
+            self.switch.setChecked(on)
+        for w in (self.h, self.w, self.link):
+            w.setEnabled(not on)
+        if not on:
+            self._show(value)
+        elif effective is not None:
+            self._show(effective)
+
+    def _show(self, value: tuple[int, int]) -> None:
+        blocked = [w.blockSignals(True) for w in (self.h, self.w, self.link)]
+        self.h.setValue(value[0])
+        self.w.setValue(value[1])
+        self.link.setChecked(value[0] == value[1])
+        for w, was in zip((self.h, self.w, self.link), blocked):
+            w.blockSignals(was)
+
+    def get(self, switched_value: Any) -> Any:
+        if self.switch and self.switch.isChecked():
+            return switched_value
+        return to_json((self.h.value(), self.w.value()))
+
+
+class ShapeEdit(QWidget):
+    """The Input's shape: an image C×H×W or a vector of F features."""
+
+    changed = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.kind = QComboBox()
+        self.kind.addItems(["image C×H×W", "vector F"])
+        self.sizes = [QSpinBox() for _ in range(3)]
+        layout = QVBoxLayout(self)  # the kind above the sizes: in one line they would not fit a narrow inspector
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.kind)
+        sizes = QHBoxLayout()
+        sizes.setSpacing(2)
+        layout.addLayout(sizes)
+        for box in self.sizes:
+            box.setRange(1, 1_000_000)
+            box.setKeyboardTracking(False)
+            box.setMinimumWidth(44)
+            box.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+            sizes.addWidget(box)
+            box.valueChanged.connect(lambda _: self.changed.emit())
+        self.kind.currentIndexChanged.connect(self._kind_changed)
+
+    def _kind_changed(self, index: int) -> None:
+        for box in self.sizes[1:]:
+            box.setVisible(index == 0)
+        self.changed.emit()
+
+    def set(self, value: tuple[int, ...]) -> None:
+        self.kind.setCurrentIndex(0 if len(value) == 3 else 1)
+        for box in self.sizes[1:]:
+            box.setVisible(len(value) == 3)
+        for box, v in zip(self.sizes, value):
+            box.setValue(v)
+
+    def get(self) -> list[int]:
+        values = [b.value() for b in self.sizes]
+        return values if self.kind.currentIndex() == 0 else values[:1]
+
+
+class Field:
+    """One parameter's widget: set() shows a value, get() reads the value to store."""
+
+    def __init__(self, spec: ParamSpec, on_change: Callable[[], None]) -> None:
+        self.spec = spec
+        kind = spec.kind
+        if kind == "int":
+            self.widget: QWidget = _spin(spec)
+            self.widget.valueChanged.connect(on_change)
+        elif kind == "float":
+            box = QDoubleSpinBox(decimals=spec.decimals)
+            box.setRange(spec.min or 0.0, spec.max if spec.max is not None else 1e9)
+            box.setSingleStep(spec.step)
+            box.setKeyboardTracking(False)
+            box.valueChanged.connect(on_change)
+            self.widget = box
+        elif kind == "bool":
+            self.widget = QCheckBox()
+            self.widget.toggled.connect(on_change)
+        elif kind == "choice":
+            self.widget = QComboBox()
+            self.widget.addItems(list(spec.choices))
+            self.widget.currentTextChanged.connect(on_change)
+        elif kind in ("pair", "padding"):
+            switch = "same" if kind == "padding" else ("= kernel_size" if spec.nullable else "")
+            self.widget = PairEdit(spec, switch)
+            self.widget.changed.connect(on_change)
+        else:
+            self.widget = ShapeEdit()
+            self.widget.changed.connect(on_change)
+        self.widget.setToolTip(spec.help)
+
+    def set(self, value: Any, effective: Any = None) -> None:
+        w = self.widget
+        w.blockSignals(True)
+        for child in w.findChildren(QWidget):
+            child.blockSignals(True)
+        if isinstance(w, (QSpinBox, QDoubleSpinBox)):
+            w.setValue(value)
+        elif isinstance(w, QCheckBox):
+            w.setChecked(value)
+        elif isinstance(w, QComboBox):
+            w.setCurrentText(value)
+        elif isinstance(w, PairEdit):
+            w.set(value, effective)
+        else:
+            w.set(value)
+        for child in w.findChildren(QWidget):
+            child.blockSignals(False)
+        w.blockSignals(False)
+
+    def get(self) -> Any:
+        w = self.widget
+        if isinstance(w, (QSpinBox, QDoubleSpinBox)):
+            return w.value()
+        if isinstance(w, QCheckBox):
+            return w.isChecked()
+        if isinstance(w, QComboBox):
+            return w.currentText()
+        if isinstance(w, PairEdit):
+            return w.get("same" if self.spec.kind == "padding" else None)
+        return w.get()
+
+
+def shown_value(spec: ParamSpec, raw: dict[str, Any]) -> Any:
+    """The value a widget shows: the stored one when it is valid, else the default."""
+    try:
+        return coerce(spec, raw.get(spec.name, spec.default))
+    except ShapeError:
+        return coerce(spec, spec.default)
+
+
+def _effective(spec: ParamSpec, values: dict[str, Any]) -> tuple[int, int] | None:
+    """What a nullable pair means when empty: the kernel size (a pooling stride of None strides by it)."""
+    if not spec.nullable:
+        return None
+    kernel = values.get("kernel_size")
+    if isinstance(kernel, (list, tuple)) and len(kernel) == 2:
+        return int(kernel[0]), int(kernel[1])
+    return (int(kernel), int(kernel)) if isinstance(kernel, int) and not isinstance(kernel, bool) else None
+
+
+class Inspector(QScrollArea):
+    """Shows the selected block; each change applies at once as an undoable command."""
+
+    def __init__(self, editor: Editor) -> None:
+        super().__init__()
+        self.editor = editor
+        self.node_id: str | None = None
+        self.group_id: str | None = None
+        self.fields: dict[str, Field] = {}
+        self.rows: dict[str, SearchRow] = {}
+        self.setWidgetResizable(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # content wraps to the width
+        # Always there: a scroll bar that came with an error and its fixes narrowed every field under the pointer.
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
+        self.setMinimumWidth(320)
+        body = QWidget()
+        self.layout_ = QVBoxLayout(body)
+        self.title = QLabel(wordWrap=True, textFormat=Qt.TextFormat.PlainText)  # names come from files
+        self.title.setFont(theme.ui_font(11, bold=True))
+        self.help = QLabel(wordWrap=True, openExternalLinks=True, textFormat=Qt.TextFormat.RichText)
+        self.error = QLabel(wordWrap=True, objectName="error")
+        self.error.setStyleSheet(theme.status_style("error"))
+        self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.fix_box = QVBoxLayout()
+        self.group_host = QWidget()
+        group_form = QFormLayout(self.group_host)
+        group_form.setContentsMargins(0, 0, 0, 0)
+        self.group_name = QLineEdit(objectName="group_name", maxLength=NAME_LIMIT)
+        self.group_name.setToolTip("The group's name, shown on its card and frame (Enter to rename).")
+        self.group_name.editingFinished.connect(self._rename_group)
+        self.group_fold = QPushButton(objectName="group_fold")
+        self.group_fold.clicked.connect(self._toggle_group)
+        group_form.addRow("name", self.group_name)
+        group_form.addRow("", self.group_fold)
+        self.form_host = QWidget()
+        self.form = QFormLayout(self.form_host)
+        self.arithmetic = QLabel(wordWrap=True, objectName="arithmetic")
+        self.arithmetic.setFont(theme.mono_font(9))
+        self.arithmetic.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.warning = QLabel(wordWrap=True, objectName="warning")
+        self.warning.setStyleSheet(theme.status_style("warning", bold=False))
+        self.health = QLabel(wordWrap=True, objectName="health")
+        self.health.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.health_text: Callable[[str], str] = lambda node_id: ""  # the window's HealthFeed.block_text
+        self.facts = QLabel(wordWrap=True, objectName="facts")
+        self.facts.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # The fields stay where they are whatever the check says: the error and its fixes come under them (an
+        # edit that fixes the error does not move the next field away from the pointer), in a row kept for them.
+        self.fix_host = QWidget(objectName="fixes")
+        self.fix_host.setLayout(self.fix_box)
+        self.fix_box.setContentsMargins(0, 0, 0, 0)
+        self.fix_host.setMinimumHeight(QPushButton("Fix").sizeHint().height())
+        self.search_note = QLabel(wordWrap=True, objectName="search_note")
+        self.search_note.setStyleSheet(theme.status_style("error"))
+        self.search_note.setVisible(False)
+        for w in (self.title, self.help, self.group_host, self.form_host, self.search_note, self.error, self.fix_host):
+            self.layout_.addWidget(w)
+        for w in (self.arithmetic, self.warning, self.facts, self.health):
+            self.layout_.addWidget(w)
+        self.layout_.addStretch(1)
+        self.setWidget(body)
+        editor.checked.connect(self.refresh)
+        editor.replaced.connect(self.show_node)
+        self.show_node(None)
+
+    def focus_first_field(self) -> bool:
+        """Put the keyboard in the shown block's first field (its text selected, to type over); False if none."""
+        for field in self.fields.values():
+            w = field.widget
+            widgets = [w, *w.findChildren(QWidget)]
+            target = next((c for c in widgets if c.focusPolicy() & Qt.FocusPolicy.TabFocus and c.isEnabled()), None)
+            if target is not None:
+                target.setFocus(Qt.FocusReason.ShortcutFocusReason)
+                if isinstance(target, (QAbstractSpinBox, QLineEdit)):
+                    target.selectAll()
+                return True
+        return False
+
+    def show_group(self, group_id: str) -> None:
+        """Show a group: its name (editable), what enters and leaves it, its cost and its first error."""
+        self.show_node(None)
+        self.group_id = group_id if group_id in self.editor.graph.groups else None
+        self.refresh()
+
+    def show_node(self, node_id: str | None = None) -> None:
+        """Show a block (rebuilding the form) or, with None, the whole network."""
+        self.group_id = None
+        self.node_id = node_id if node_id in self.editor.graph.nodes else None
+        while self.form.rowCount():
+            self.form.removeRow(0)
+        self.fields, self.rows = {}, {}
+        self.search_note.setVisible(False)
+        if self.node_id is not None:
+            node = self.editor.graph.nodes[self.node_id]
+            block = REGISTRY.get(node.type)
+            for spec in block.params if block else ():
+                field = Field(spec, lambda *_, name=spec.name: self._changed(name))
+                row = SearchRow(spec.name, searchable=spec.kind != "shape")
+                row.toggle.toggled.connect(lambda on, name=spec.name: self._mark(name, on))
+                row.text.editingFinished.connect(lambda name=spec.name: self._search_edited(name))
+                self.fields[spec.name], self.rows[spec.name] = field, row
+                self.form.addRow(row.label, field.widget)
+                self.form.addRow("", row.text)
+        self.refresh()
+
+    def refresh(self, *_: object) -> None:
+        graph, result = self.editor.graph, self.editor.result
+        if self.node_id is not None and self.node_id not in graph.nodes:
+            self.show_node(None)
+            return
+        self._clear_fixes()
+        if self.group_id is not None and self.group_id not in graph.groups:
+            self.group_id = None
+        self.group_host.setVisible(self.group_id is not None)
+        if self.group_id is not None:
+            self._show_group(result)
+            return
+        if self.node_id is None:
+            self._show_network(result)
+            return
+        node, res = graph.nodes[self.node_id], result.nodes[self.node_id]
+        block = REGISTRY.get(node.type)
+        self.title.setText(f"{node.type} '{node.id}'")
+        values = res.values or {name: shown_value(f.spec, node.params) for name, f in self.fields.items()}
+        # The idea follows the values shown, valid or not: the help above the fields keeps its lines when an
+        # error appears, so the fields do not jump away from the pointer.
+        idea = block.idea(values) if block else None
+        self.help.setText(
+            html.escape(block.help if block else "")
+            + (f'<br>Idea: <a href="{html.escape(idea[1])}">{html.escape(idea[0])}</a>' if idea else "")
+        )
+        self.error.setText(res.error or "")
+        self.error.setVisible(bool(res.error))
+        space = self.editor.document.search
+        for name, field in self.fields.items():
+            field.set(shown_value(field.spec, node.params), _effective(field.spec, values))
+            dim = space.get(node.id, name)
+            self.rows[name].show_dim(dim)
+            self.form.setRowVisible(field.widget, field.spec.applies(values))
+            self.form.setRowVisible(self.rows[name].text, dim is not None and field.spec.applies(values))
+        lines = formula(graph, result, self.node_id)
+        shown = [part for line in lines for part in line.split(": ", 1)]  # the axis, then its arithmetic
+        self.arithmetic.setText("\n".join(shown))
+        self.arithmetic.setVisible(bool(lines))
+        warns = warnings(graph, result, self.node_id)
+        self.warning.setText("\n".join(warns))
+        self.warning.setVisible(bool(warns))
+        for fix in fixes(graph, result, self.node_id):
+            button = QPushButton(fix.label)
+            button.clicked.connect(lambda _=False, f=fix: self.apply_fix(f))
+            self.fix_box.addWidget(button)
+        inputs = " + ".join(fmt_shape(s) for s in res.input_shapes) or "—"
+        output = fmt_shape(res.output_shape) if res.output_shape is not None else "?"
+        self.facts.setText(f"Input: {inputs}\nOutput: {output}\nParams: {res.params:,}\nMACs: {res.macs:,}")
+        health = self.health_text(self.node_id)
+        self.health.setText(health)
+        self.health.setVisible(bool(health))
+
+    def _show_group(self, result: Check) -> None:
+        graph, gid = self.editor.graph, self.group_id
+        assert gid is not None
+        group, found = graph.groups[gid], facts(graph, result, gid)
+        self.title.setText(f"Group '{group.name}'")
+        self.help.setText("A named set of blocks, shown as one card when folded (double-click to expand).")
+        if not self.group_name.hasFocus():
+            self.group_name.setText(group.name)
+        self.group_fold.setText("Expand" if group.folded else "Fold into a card")
+        self.error.setText(f"'{found.error[0]}': {found.error[1]}" if found.error else "")
+        self.error.setVisible(bool(found.error))
+        self.arithmetic.setVisible(False)
+        self.warning.setVisible(False)
+        self.health.setVisible(False)
+        shapes = [
+            ", ".join(fmt_shape(s) if s else "?" for s in found.inputs),
+            ", ".join(fmt_shape(s) if s else "?" for s in found.outputs),
+        ]
+        self.facts.setText(
+            f"{len(blocks_in(graph, gid))} blocks\nInput: {shapes[0] or '—'}\nOutput: {shapes[1] or '—'}\n"
+            f"Params: {found.params:,} ({short(found.params)})\nMACs: {found.macs:,} ({short(found.macs)})"
+        )
+
+    def _rename_group(self) -> None:
+        gid, name = self.group_id, self.group_name.text().strip()
+        if gid is None or gid not in self.editor.graph.groups or name == self.editor.graph.groups[gid].name:
+            return
+        if not name:
+            self.group_name.setText(self.editor.graph.groups[gid].name)
+            return
+        self.editor.push(rename_group(self.editor.graph, gid, name))
+
+    def _toggle_group(self) -> None:
+        gid = self.group_id
+        if gid is not None and gid in self.editor.graph.groups:
+            self.editor.push(fold(self.editor.graph, gid, not self.editor.graph.groups[gid].folded))
+
+    def _show_network(self, result: Check) -> None:
+        doc = self.editor.document
+        self.title.setText(doc.name)
+        self.help.setText(html.escape(doc.description or "Select a block to edit it.").replace("\n", "<br>"))
+        errors = at_most(result.errors)
+        self.error.setText("\n".join(f"• {e}" for e in errors))
+        self.error.setVisible(bool(errors))
+        self.arithmetic.setVisible(False)
+        self.warning.setVisible(False)
+        self.health.setVisible(False)
+        self.facts.setText(
+            f"{len(self.editor.graph.nodes)} blocks\nParams: {result.total_params:,} ({short(result.total_params)})\n"
+            f"MACs: {result.total_macs:,} ({short(result.total_macs)})"
+        )
+
+    def _clear_fixes(self) -> None:
+        while self.fix_box.count():
+            widget = self.fix_box.takeAt(0).widget()
+            if widget:
+                widget.deleteLater()
+
+    def _changed(self, name: str) -> None:
+        if self.node_id is None:
+            return
+        node = self.editor.graph.nodes[self.node_id]
+        params = dict(node.params)
+        params[name] = self.fields[name].get()
+        if params != node.params:
+            self.editor.push(set_params(self.editor.graph, self.node_id, params, name))
+
+    def _mark(self, name: str, on: bool) -> None:
+        """Mark a parameter "search" (with a first range or list around its value) or no longer."""
+        if self.node_id is None:
+            return
+        doc, nid = self.editor.document, self.node_id
+        field = self.fields[name]
+        dim = first_guess(field.spec, shown_value(field.spec, doc.graph.nodes[nid].params)) if on else None
+        verb = "Search" if on else "Stop searching"
+        self.search_note.setVisible(False)
+        if on and dim is None:
+            self.rows[name].toggle.setChecked(False)
+            self.search_note.setText(f"{name} has no simple range to search from its value; change it first.")
+            self.search_note.setVisible(True)
+            return
+        self.editor.push(set_search(doc, doc.search.with_block(nid, name, dim), f"{verb} {name} of '{nid}'"))
+        if on:
+            self.rows[name].text.setFocus()
+            self.rows[name].text.selectAll()
+
+    def _search_edited(self, name: str) -> None:
+        """Read the range or list typed for a parameter; a mistake is one sentence under the fields."""
+        if self.node_id is None or name not in self.rows:
+            return
+        doc, nid, row = self.editor.document, self.node_id, self.rows[name]
+        current = doc.search.get(nid, name)
+        if current is None:
+            return
+        try:
+            dim = check_block_dim(self.fields[name].spec, parse_text(row.text.text()))
+        except SpaceError as e:
+            self.search_note.setText(f"{name}: {e}")
+            self.search_note.setVisible(True)
+            row.text.setStyleSheet(theme.status_style("error", bold=False))
+            return
+        self.search_note.setVisible(False)
+        row.text.setStyleSheet("")
+        if dim != current:
+            self.editor.push(set_search(doc, doc.search.with_block(nid, name, dim), f"Search {name} of '{nid}'"))
+
+    def apply_fix(self, fix: Fix) -> None:
+        graph, nid = self.editor.graph, self.node_id
+        if nid is None:
+            return
+        if fix.kind == "params":
+            self.editor.push(set_params(graph, nid, {**graph.nodes[nid].params, **fix.params}))
+        elif fix.kind == "remove":
+            self.editor.push(delete_blocks(graph, [nid]))
+        elif fix.kind == "insert":
+            edge: Edge = next(e for e in graph.in_edges(nid) if e.port == fix.port)
+            src = graph.nodes[edge.src].position or (0.0, 0.0)
+            node = Node(
+                graph.unique_id(REGISTRY[fix.block_type].new_id_base({})), fix.block_type, {}, (src[0], src[1] + 50)
+            )
+            self.editor.push(insert_on_edge(graph, node, edge))
+        self.editor.say(f"Applied: {fix.label}.")
