@@ -15,7 +15,7 @@ from netbuilder.core.check.problems import ErrorKind
 from netbuilder.core.check.shapes import check
 from netbuilder.core.document import Document, parse, to_dict
 from netbuilder.core.drawing import volumes
-from netbuilder.core.params import ParamSpec
+from netbuilder.core.fields import Field
 from netbuilder.pytorch import export as ex
 from netbuilder.pytorch.build import build
 from netbuilder.pytorch.codegen import generate, rename_state_dict
@@ -41,7 +41,7 @@ PIXEL_SHUFFLE = BlockType(
     name="PixelShuffle",
     category="shape",
     help="Moves channels into space: C×H×W becomes C/r²×rH×rW.",
-    params=(ParamSpec("upscale_factor", "int", 2, "r: how much height and width grow", min=1, max=8),),
+    params=(Field("upscale_factor", "int", 2, "r: how much height and width grow", min=1, max=8),),
     output_shape=_shape,
     cost=lambda i, o, p: (0, 0),
     summary=lambda p, i: f"×{p['upscale_factor']}",
@@ -56,8 +56,8 @@ STENCIL = BlockType(
     category="layer",
     help="out_channels k×k filters that keep height and width.",
     params=(
-        ParamSpec("out_channels", "int", 8, "number of filters", min=1, max=64),
-        ParamSpec("kernel_size", "int", 3, "k", min=1, max=7),
+        Field("out_channels", "int", 8, "number of filters", min=1, max=64),
+        Field("kernel_size", "int", 3, "k", min=1, max=7),
     ),
     output_shape=lambda i, p: (p["out_channels"], *i[0][1:]),
     cost=lambda i, o, p: (0, 0),

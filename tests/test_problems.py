@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from helpers import chain, image
 
-from netbuilder.core import params as P
+from netbuilder.core import fields as P
 from netbuilder.core.blocks import base, channels, conv, merge, norm, pool
 from netbuilder.core.check import shapes as S
 from netbuilder.core.check.explain import fixes

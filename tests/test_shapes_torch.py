@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 
 from netbuilder.core.blocks import REGISTRY
 from netbuilder.core.check.shapes import check
+from netbuilder.core.fields import ShapeError
 from netbuilder.core.graph import Edge, Graph, Node
-from netbuilder.core.params import ShapeError
 from netbuilder.pytorch.build import build, make_layer
 
 sides = st.integers(1, 12)

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from netbuilder.core.atomic import write_text_atomic
+from netbuilder.core.fields import describe, is_number
 from netbuilder.core.gc_pause import paused_gc
 from netbuilder.core.graph import ID_PATTERN, Edge, Graph, GraphError, Group, Node
-from netbuilder.core.params import describe, is_number
 from netbuilder.core.search_space import SearchSpace, SpaceError, check_space, space_from_json, split
 from netbuilder.core.text import clean, fmt_int, quote
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from netbuilder.core.blocks import REGISTRY
+from netbuilder.core.fields import Field, ShapeError, coerce, describe, is_number
 from netbuilder.core.graph import ID_PATTERN, Graph
-from netbuilder.core.params import ParamSpec, ShapeError, coerce, describe, is_number
 from netbuilder.core.text import clean, quote
 
 MAX_CHOICES = 64
@@ -162,7 +162,7 @@ def make_choice(values: list[Any] | tuple[Any, ...]) -> Choice:
     return Choice(tuple(values))
 
 
-def check_block_dim(spec: ParamSpec, dim: Dim) -> Dim:
+def check_block_dim(spec: Field, dim: Dim) -> Dim:
     """dim, when every value it can take is one this parameter allows; else SpaceError with the sentence."""
     try:
         if isinstance(dim, Choice):
@@ -235,7 +235,7 @@ def _placed(where: str, raw: Any) -> Dim:
         raise SpaceError(f"{where}: {e}") from None
 
 
-def first_guess(spec: ParamSpec, value: Any) -> Dim | None:
+def first_guess(spec: Field, value: Any) -> Dim | None:
     """The range or list a parameter gets when it is first marked "search": around its value, within its limits
     (None when nothing simple fits)."""
     if isinstance(value, tuple):

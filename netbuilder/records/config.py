@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from netbuilder.core.blocks import REGISTRY
+from netbuilder.core.fields import describe, is_number
 from netbuilder.core.graph import Graph
-from netbuilder.core.params import describe, is_number
 from netbuilder.core.text import clean
 from netbuilder.records import datasets
 from netbuilder.records.train_error import TrainError

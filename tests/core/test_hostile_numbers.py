@@ -12,7 +12,7 @@ import pytest
 from netbuilder.cli import main
 from netbuilder.core.check.shapes import check
 from netbuilder.core.document import DocumentError, parse
-from netbuilder.core.params import is_number
+from netbuilder.core.fields import is_number
 from netbuilder.core.search_space import SpaceError, parse_text, space_from_json
 from netbuilder.records.config import saved_settings
 from netbuilder.records.search_settings import check_training

@@ -147,7 +147,7 @@ def test_dropout_p_takes_a_range_within_its_limits():
 
 def test_a_parameter_first_marked_search_gets_a_range_or_list_around_its_value():
     from netbuilder.core.blocks import REGISTRY
-    from netbuilder.core.params import coerce
+    from netbuilder.core.fields import coerce
     from netbuilder.core.search_space import first_guess
 
     def guess(block_type: str, name: str, value=None):

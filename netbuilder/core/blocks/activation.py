@@ -15,7 +15,7 @@ from netbuilder.core.blocks.base import (
     no_cost,
     same_shape,
 )
-from netbuilder.core.params import ParamSpec
+from netbuilder.core.fields import Field
 from netbuilder.core.text import quote
 
 # function → its torch.nn layer
@@ -104,8 +104,8 @@ ACTIVATION = BlockType(
     category="activation",
     help="Applies a non-linear function to every value; the volume keeps its shape.",
     params=(
-        ParamSpec("function", "choice", "relu", "the function applied element-wise", choices=tuple(FUNCTIONS)),
-        ParamSpec(
+        Field("function", "choice", "relu", "the function applied element-wise", choices=tuple(FUNCTIONS)),
+        Field(
             "negative_slope",
             "float",
             0.01,

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from netbuilder.core.check.problems import ErrorKind, Problem
-from netbuilder.core.params import Pair, ParamSpec, to_json
+from netbuilder.core.fields import Field, Pair, to_json
 from netbuilder.core.text import fmt_int
 
 Shape = tuple[int, ...]
@@ -176,7 +176,7 @@ class BlockType:
     name: str
     category: str
     help: str
-    params: tuple[ParamSpec, ...]
+    params: tuple[Field, ...]
     output_shape: Callable[[list[Shape], Params], Shape]
     cost: Callable[[list[Shape], Shape, Params], tuple[int, int]]
     summary: Callable[[Params, list[Shape]], str]
@@ -204,7 +204,7 @@ class BlockType:
     family: Callable[[Params], Family | None] = lambda p: None  # the activation family health watches
     filters: bool = False  # its weight is out×in×kH×kW filters over its input, shown as image patches
 
-    def spec(self, name: str) -> ParamSpec:
+    def spec(self, name: str) -> Field:
         return next(s for s in self.params if s.name == name)
 
     @property

@@ -17,7 +17,7 @@ from netbuilder.core.blocks.base import (
     volume,
 )
 from netbuilder.core.check.problems import ErrorKind
-from netbuilder.core.params import ParamSpec
+from netbuilder.core.fields import Field
 
 SHUFFLE_GROUPS = ErrorKind(
     "shuffle_groups",
@@ -82,7 +82,7 @@ CHANNEL_SHUFFLE = BlockType(
     name="ChannelShuffle",
     category="shape",
     help="Interleaves the channels of its groups, so the next grouped convolution mixes information across groups.",
-    params=(ParamSpec("groups", "int", 2, "number of channel groups to interleave", min=1, max=65536),),
+    params=(Field("groups", "int", 2, "number of channel groups to interleave", min=1, max=65536),),
     output_shape=_shuffle_shape,
     cost=no_cost,
     summary=lambda p, i: f"{p['groups']} groups",
@@ -100,8 +100,8 @@ NARROW = BlockType(
     category="shape",
     help="Keeps length channels (or features) from start on; two Narrows split a volume in two.",
     params=(
-        ParamSpec("start", "int", 0, "the first channel kept (counted from 0)", min=0, max=65535),
-        ParamSpec("length", "int", 16, "how many channels are kept", min=1, max=65536),
+        Field("start", "int", 0, "the first channel kept (counted from 0)", min=0, max=65535),
+        Field("length", "int", 16, "how many channels are kept", min=1, max=65536),
     ),
     output_shape=_narrow_shape,
     cost=no_cost,

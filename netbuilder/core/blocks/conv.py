@@ -22,7 +22,7 @@ from netbuilder.core.blocks.base import (
     window_out,
 )
 from netbuilder.core.check.problems import ErrorKind
-from netbuilder.core.params import Pair, ParamSpec, to_json
+from netbuilder.core.fields import Field, Pair, to_json
 from netbuilder.core.text import quote
 
 GROUPS_DIVIDE = ErrorKind(
@@ -154,13 +154,13 @@ CONV2D = BlockType(
     category="layer",
     help="Slides out_channels learned filters over the volume; each gives one output channel.",
     params=(
-        ParamSpec("out_channels", "int", 64, "number of filters, the depth of the output", min=1, max=65536),
-        ParamSpec("kernel_size", "pair", 3, "height and width of each filter", min=1, max=1024),
-        ParamSpec("stride", "pair", 1, "step between filter positions", min=1, max=1024),
-        ParamSpec("padding", "padding", 0, "zeros added on each side, or 'same'", min=0, max=1024),
-        ParamSpec("dilation", "pair", 1, "spacing between filter taps", min=1, max=1024),
-        ParamSpec("groups", "int", 1, "split channels into independent groups", min=1, max=65536),
-        ParamSpec("bias", "bool", True, "add a learned bias per output channel"),
+        Field("out_channels", "int", 64, "number of filters, the depth of the output", min=1, max=65536),
+        Field("kernel_size", "pair", 3, "height and width of each filter", min=1, max=1024),
+        Field("stride", "pair", 1, "step between filter positions", min=1, max=1024),
+        Field("padding", "padding", 0, "zeros added on each side, or 'same'", min=0, max=1024),
+        Field("dilation", "pair", 1, "spacing between filter taps", min=1, max=1024),
+        Field("groups", "int", 1, "split channels into independent groups", min=1, max=65536),
+        Field("bias", "bool", True, "add a learned bias per output channel"),
     ),
     output_shape=_shape,
     cost=_cost,

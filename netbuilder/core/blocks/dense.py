@@ -6,7 +6,7 @@ from math import prod
 from typing import Any
 
 from netbuilder.core.blocks.base import BlockType, ImportRefused, Layer, Params, Shape, fmt_shape, no_cost
-from netbuilder.core.params import ParamSpec
+from netbuilder.core.fields import Field
 
 
 def _import_flatten(m: Any, shapes: list[Shape], out: Shape) -> Params:
@@ -50,8 +50,8 @@ LINEAR = BlockType(
     category="layer",
     help="Fully connected: every output feature sees every input value (a volume is flattened first).",
     params=(
-        ParamSpec("out_features", "int", 10, "number of output features", min=1, max=1_000_000),
-        ParamSpec("bias", "bool", True, "add a learned bias per output feature"),
+        Field("out_features", "int", 10, "number of output features", min=1, max=1_000_000),
+        Field("bias", "bool", True, "add a learned bias per output feature"),
     ),
     output_shape=lambda i, p: (p["out_features"],),
     cost=lambda i, o, p: (

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from netbuilder.core.blocks.base import BlockType, Params, Shape, Source, no_cost
-from netbuilder.core.params import ParamSpec
+from netbuilder.core.fields import Field
 
 
 def _summary(p: Params, inputs: list[Shape]) -> str:
@@ -17,7 +17,7 @@ INPUT = BlockType(
     name="Input",
     category="data",
     help="The data that enters the network: an image volume C×H×W or a vector of F features.",
-    params=(ParamSpec("shape", "shape", [3, 32, 32], "[C, H, W] for images, [F] for vectors", min=1, max=1_000_000),),
+    params=(Field("shape", "shape", [3, 32, 32], "[C, H, W] for images, [F] for vectors", min=1, max=1_000_000),),
     output_shape=lambda i, p: p["shape"],
     cost=no_cost,
     summary=_summary,

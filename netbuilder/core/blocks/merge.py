@@ -19,9 +19,9 @@ from netbuilder.core.blocks.base import (
 )
 from netbuilder.core.blocks.dense import FLATTEN
 from netbuilder.core.check.problems import ErrorKind, ShapeError
-from netbuilder.core.params import ParamSpec
+from netbuilder.core.fields import Field
 
-INPUTS = ParamSpec("inputs", "int", 2, "number of incoming branches", min=2, max=16)
+INPUTS = Field("inputs", "int", 2, "number of incoming branches", min=2, max=16)
 
 
 def _listing(inputs: list[Shape], part: Callable[[Shape], str]) -> str:

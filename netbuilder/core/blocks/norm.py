@@ -18,7 +18,7 @@ from netbuilder.core.blocks.base import (
     same_shape,
     volume,
 )
-from netbuilder.core.params import ParamSpec
+from netbuilder.core.fields import Field
 
 
 def _import_batchnorm(rank: int) -> ImportRule:
@@ -46,8 +46,8 @@ BATCHNORM = BlockType(
     category="normalization",
     help="Normalises each channel over the batch, then scales and shifts it (2d on volumes, 1d on vectors).",
     params=(
-        ParamSpec("eps", "float", 1e-5, "added to the variance for stability", min=0.0, max=1.0, step=1e-5, decimals=6),
-        ParamSpec(
+        Field("eps", "float", 1e-5, "added to the variance for stability", min=0.0, max=1.0, step=1e-5, decimals=6),
+        Field(
             "momentum",
             "float",
             0.1,
@@ -74,7 +74,7 @@ DROPOUT = BlockType(
     name="Dropout",
     category="dropout",
     help="During training, zeroes each value with probability p; does nothing at prediction time.",
-    params=(ParamSpec("p", "float", 0.5, "probability of zeroing a value", min=0.0, max=0.99, step=0.05, decimals=3),),
+    params=(Field("p", "float", 0.5, "probability of zeroing a value", min=0.0, max=0.99, step=0.05, decimals=3),),
     output_shape=same_shape,
     cost=no_cost,
     summary=lambda p, i: f"p {p['p']:g}",
@@ -122,7 +122,7 @@ LAYERNORM2D = BlockType(
         "(ConvNeXt's norm)."
     ),
     params=(
-        ParamSpec("eps", "float", 1e-6, "added to the variance for stability", min=0.0, max=1.0, step=1e-6, decimals=7),
+        Field("eps", "float", 1e-6, "added to the variance for stability", min=0.0, max=1.0, step=1e-6, decimals=7),
     ),
     output_shape=lambda i, p: (_channels(i, "layer norm"), *i[0][1:]),
     cost=lambda i, o, p: (2 * i[0][0], 0),
@@ -140,7 +140,7 @@ LAYERSCALE = BlockType(
     category="normalization",
     help="Multiplies each channel by a learned scale that starts small, so a deep residual branch starts quiet.",
     params=(
-        ParamSpec("init_value", "float", 1e-6, "the scales' starting value", min=0.0, max=10.0, step=1e-6, decimals=7),
+        Field("init_value", "float", 1e-6, "the scales' starting value", min=0.0, max=10.0, step=1e-6, decimals=7),
     ),
     output_shape=lambda i, p: (_channels(i, "scale"), *i[0][1:]),
     cost=lambda i, o, p: (i[0][0], 0),
@@ -161,10 +161,8 @@ STOCHASTIC_DEPTH = BlockType(
         "scales what it keeps; does nothing at prediction time. Put it at the end of a branch, before the Add."
     ),
     params=(
-        ParamSpec("p", "float", 0.1, "probability of dropping the branch", min=0.0, max=1.0, step=0.05, decimals=3),
-        ParamSpec(
-            "mode", "choice", "row", "row: each sample on its own; batch: the whole batch", choices=("row", "batch")
-        ),
+        Field("p", "float", 0.1, "probability of dropping the branch", min=0.0, max=1.0, step=0.05, decimals=3),
+        Field("mode", "choice", "row", "row: each sample on its own; batch: the whole batch", choices=("row", "batch")),
     ),
     output_shape=same_shape,
     cost=no_cost,

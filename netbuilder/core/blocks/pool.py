@@ -24,7 +24,7 @@ from netbuilder.core.blocks.base import (
     window_out,
 )
 from netbuilder.core.check.problems import ErrorKind
-from netbuilder.core.params import ParamSpec, to_json
+from netbuilder.core.fields import Field, to_json
 
 PADDING_OVER_HALF = ErrorKind(
     "pool_padding",
@@ -111,11 +111,11 @@ POOL2D = BlockType(
     category="pooling",
     help="Keeps the maximum (or average) of each window, shrinking height and width.",
     params=(
-        ParamSpec("mode", "choice", "max", "max or average of each window", choices=("max", "avg")),
-        ParamSpec("kernel_size", "pair", 2, "height and width of each window", min=1, max=1024),
-        ParamSpec("stride", "pair", None, "step between windows (empty: kernel_size)", min=1, max=1024, nullable=True),
-        ParamSpec("padding", "pair", 0, "padding on each side, at most half the window", min=0, max=512),
-        ParamSpec("ceil_mode", "bool", False, "round the output size up instead of down"),
+        Field("mode", "choice", "max", "max or average of each window", choices=("max", "avg")),
+        Field("kernel_size", "pair", 2, "height and width of each window", min=1, max=1024),
+        Field("stride", "pair", None, "step between windows (empty: kernel_size)", min=1, max=1024, nullable=True),
+        Field("padding", "pair", 0, "padding on each side, at most half the window", min=0, max=512),
+        Field("ceil_mode", "bool", False, "round the output size up instead of down"),
     ),
     output_shape=_shape,
     cost=no_cost,
@@ -147,8 +147,8 @@ ADAPTIVE_POOL2D = BlockType(
     category="pooling",
     help="Pools each channel down to output_size whatever its size (1×1: global average pooling).",
     params=(
-        ParamSpec("mode", "choice", "avg", "average or max of each region", choices=("avg", "max")),
-        ParamSpec("output_size", "pair", 1, "height and width of the output", min=1, max=1024),
+        Field("mode", "choice", "avg", "average or max of each region", choices=("avg", "max")),
+        Field("output_size", "pair", 1, "height and width of the output", min=1, max=1024),
     ),
     output_shape=_adaptive_shape,
     cost=no_cost,

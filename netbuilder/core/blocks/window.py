@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from netbuilder.core.blocks.base import Situation, window_out
-from netbuilder.core.params import Pair
+from netbuilder.core.fields import Pair
 
 Window = tuple[Pair, Pair, Pair | str, Pair, bool]  # kernel_size, stride, padding, dilation, ceil_mode
 

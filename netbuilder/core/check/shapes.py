@@ -9,9 +9,9 @@ from typing import Any
 
 from netbuilder.core.blocks import INPUT, REGISTRY, Shape
 from netbuilder.core.check.problems import ErrorKind, Problem
+from netbuilder.core.fields import ShapeError, validate
 from netbuilder.core.gc_pause import paused_gc
 from netbuilder.core.graph import Graph, Node
-from netbuilder.core.params import ShapeError, validate
 from netbuilder.core.text import at_most, fmt_int, quote
 
 

@@ -29,9 +29,9 @@ from netbuilder.core.blocks import REGISTRY, fmt_shape
 from netbuilder.core.check.explain import Fix, fixes, formula, warnings
 from netbuilder.core.check.shapes import Check
 from netbuilder.core.check.summary import short
+from netbuilder.core.fields import Field, ShapeError, coerce, to_json
 from netbuilder.core.graph import NAME_LIMIT, Edge, Node, blocks_in
 from netbuilder.core.groups import facts
-from netbuilder.core.params import ParamSpec, ShapeError, coerce, to_json
 from netbuilder.core.search_space import SpaceError, check_block_dim, first_guess, parse_text
 from netbuilder.core.text import at_most
 from netbuilder.ui import theme
@@ -42,7 +42,7 @@ from netbuilder.ui.training.search_row import SearchRow
 INT_MAX = 2**31 - 1
 
 
-def _spin(spec: ParamSpec) -> QSpinBox:
+def _spin(spec: Field) -> QSpinBox:
     box = QSpinBox()
     box.setMinimumWidth(44)
     box.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
@@ -56,7 +56,7 @@ class PairEdit(QWidget):
 
     changed = Signal()
 
-    def __init__(self, spec: ParamSpec, switch: str = "") -> None:
+    def __init__(self, spec: Field, switch: str = "") -> None:
         super().__init__()
         self.h, self.w = _spin(spec), _spin(spec)
         self.link = QToolButton(text="=", checkable=True, checked=True, toolTip="Keep height and width equal")
@@ -162,10 +162,10 @@ class ShapeEdit(QWidget):
         return values if self.kind.currentIndex() == 0 else values[:1]
 
 
-class Field:
+class ParamWidget:
     """One parameter's widget: set() shows a value, get() reads the value to store."""
 
-    def __init__(self, spec: ParamSpec, on_change: Callable[[], None]) -> None:
+    def __init__(self, spec: Field, on_change: Callable[[], None]) -> None:
         self.spec = spec
         kind = spec.kind
         if kind == "int":
@@ -226,7 +226,7 @@ class Field:
         return w.get()
 
 
-def shown_value(spec: ParamSpec, raw: dict[str, Any]) -> Any:
+def shown_value(spec: Field, raw: dict[str, Any]) -> Any:
     """The value a widget shows: the stored one when it is valid, else the default."""
     try:
         return coerce(spec, raw.get(spec.name, spec.default))
@@ -234,7 +234,7 @@ def shown_value(spec: ParamSpec, raw: dict[str, Any]) -> Any:
         return coerce(spec, spec.default)
 
 
-def _effective(spec: ParamSpec, values: dict[str, Any]) -> tuple[int, int] | None:
+def _effective(spec: Field, values: dict[str, Any]) -> tuple[int, int] | None:
     """What a nullable pair means when empty: the kernel size (a pooling stride of None strides by it)."""
     if not spec.nullable:
         return None
@@ -252,7 +252,7 @@ class Inspector(QScrollArea):
         self.editor = editor
         self.node_id: str | None = None
         self.group_id: str | None = None
-        self.fields: dict[str, Field] = {}
+        self.fields: dict[str, ParamWidget] = {}
         self.rows: dict[str, SearchRow] = {}
         self.setWidgetResizable(True)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # content wraps to the width
@@ -340,7 +340,7 @@ class Inspector(QScrollArea):
             node = self.editor.graph.nodes[self.node_id]
             block = REGISTRY.get(node.type)
             for spec in block.params if block else ():
-                field = Field(spec, lambda *_, name=spec.name: self._changed(name))
+                field = ParamWidget(spec, lambda *_, name=spec.name: self._changed(name))
                 row = SearchRow(spec.name, searchable=spec.kind != "shape")
                 row.toggle.toggled.connect(lambda on, name=spec.name: self._mark(name, on))
                 row.text.editingFinished.connect(lambda name=spec.name: self._search_edited(name))

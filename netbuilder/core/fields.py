@@ -19,13 +19,13 @@ SIZE_OUT_OF_RANGE = ErrorKind(
     "param_size", lambda name, bounds, got: f"every size in {name} must be {bounds}; got {got}."
 )
 
-__all__ = ["ParamSpec", "ShapeError", "coerce", "describe", "is_number", "to_json", "validate"]
+__all__ = ["Field", "ShapeError", "coerce", "describe", "is_number", "to_json", "validate"]
 
 Pair = tuple[int, int]
 
 
 @dataclass(frozen=True)
-class ParamSpec:
+class Field:
     """One parameter of a block type.
 
     kind is one of: int, float, bool, choice, pair (an int or [h, w]), padding (a pair or "same"),
@@ -84,7 +84,7 @@ def _limit(x: float) -> str:
     return fmt_int(int(x), grouped=False) if float(x).is_integer() else f"{x:g}"
 
 
-def _bounds(spec: ParamSpec) -> str:
+def _bounds(spec: Field) -> str:
     if spec.min is not None and spec.max is not None:
         return f"between {_limit(spec.min)} and {_limit(spec.max)}"
     if spec.min is not None:
@@ -92,7 +92,7 @@ def _bounds(spec: ParamSpec) -> str:
     return f"at most {_limit(spec.max)}"
 
 
-def _check_int(spec: ParamSpec, value: Any, what: str) -> int:
+def _check_int(spec: Field, value: Any, what: str) -> int:
     if not _is_int(value):
         raise WRONG_TYPE(name=spec.name, expected=what, got=describe(value))
     if (spec.min is not None and value < spec.min) or (spec.max is not None and value > spec.max):
@@ -100,7 +100,7 @@ def _check_int(spec: ParamSpec, value: Any, what: str) -> int:
     return value
 
 
-def _pair(spec: ParamSpec, value: Any) -> Pair:
+def _pair(spec: Field, value: Any) -> Pair:
     what = "a whole number or a pair [h, w]"
     if _is_int(value):
         v = _check_int(spec, value, what)
@@ -110,7 +110,7 @@ def _pair(spec: ParamSpec, value: Any) -> Pair:
     raise WRONG_TYPE(name=spec.name, expected=what, got=describe(value))
 
 
-def coerce(spec: ParamSpec, value: Any) -> Any:
+def coerce(spec: Field, value: Any) -> Any:
     """Return the normalised value of one parameter, or raise ShapeError saying what is wrong."""
     if value is None:
         if spec.nullable:
@@ -148,7 +148,7 @@ def coerce(spec: ParamSpec, value: Any) -> Any:
     raise AssertionError(f"unknown parameter kind {kind}")
 
 
-def validate(specs: tuple[ParamSpec, ...], raw: dict[str, Any]) -> dict[str, Any]:
+def validate(specs: tuple[Field, ...], raw: dict[str, Any]) -> dict[str, Any]:
     """Fill defaults and normalise every value; unknown names and bad values raise ShapeError."""
     names = {s.name for s in specs}
     for name in raw:
