@@ -141,7 +141,7 @@ def add_below_ms(blocks: int) -> float:
     app.processEvents()
     window.scene.node_items["conv2d0"].setSelected(True)
     start = time.perf_counter()
-    window.add_below_selection(Entry("BatchNorm", "BatchNorm", ""))
+    window.canvas.add_below_selection(Entry("BatchNorm", "BatchNorm", ""))
     ms = (time.perf_counter() - start) * 1000
     window.editor.undo_stack.setClean()
     window.close()

@@ -25,9 +25,9 @@ def make_window(qtbot, _isolated_user_state):
 
     def make(preset: str = "seed_cnn", path: Path | None = None) -> MainWindow:
         window = MainWindow(load_preset(preset), path)
-        window.ask_save = lambda: QMessageBox.StandardButton.Discard
+        window.questions.ask_save = lambda: QMessageBox.StandardButton.Discard
         window.errors = []
-        window.show_error = lambda title, text: window.errors.append(text)
+        window.questions.show_error = lambda title, text: window.errors.append(text)
         qtbot.addWidget(window)
         window.show()
         qtbot.waitExposed(window)

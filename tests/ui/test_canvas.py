@@ -172,7 +172,7 @@ def test_copy_paste_keeps_the_wires_among_pasted_blocks_and_undoes_as_one(make_w
     internal = [e for e in graph.edges if e.src in new and e.dst in new]
     assert len(internal) == 2
     assert sorted(graph.nodes[n].type for n in new) == ["Activation", "Conv2d", "Pool2d"]
-    assert set(window.selected_ids()) == set(new)
+    assert set(window.canvas.selected_ids()) == set(new)
     key(window, "Ctrl+Z")
     assert snapshot(window) == before
 
@@ -200,7 +200,7 @@ def test_cut_duplicate_select_all(make_window):
     assert len(graph.nodes) == 6
     key(window, "Ctrl+Z")
     key(window, "Ctrl+A")
-    assert len(window.selected_ids()) == 5
+    assert len(window.canvas.selected_ids()) == 5
     click_node(window, "pool1")
     key(window, "Ctrl+X")
     assert "pool1" not in graph.nodes and Edge("relu1", "fc1") in graph.edges
@@ -214,7 +214,7 @@ def test_rubber_band_selects_many_and_one_undo_restores_a_bulk_delete(make_windo
     rect = window.scene.itemsBoundingRect()
     before = snapshot(window)
     mouse_drag(window, rect.topLeft() + QPointF(-30, -30), rect.bottomRight() + QPointF(30, 30))
-    assert len(window.selected_ids()) == 5
+    assert len(window.canvas.selected_ids()) == 5
     key(window, "Delete")
     assert not graph.nodes
     key(window, "Ctrl+Z")
@@ -241,9 +241,9 @@ def test_double_click_in_the_palette_adds_under_the_selected_block(make_window):
 def test_tab_opens_quick_add_and_enter_adds(make_window, qtbot):
     window = make_window()
     key(window, "Tab")
-    assert window.quick_add.isVisible()
-    QTest.keyClicks(window.quick_add.search, "gelu")
-    QTest.keyClick(window.quick_add.search, Qt.Key.Key_Return)
+    assert window.canvas.quick_add.isVisible()
+    QTest.keyClicks(window.canvas.quick_add.search, "gelu")
+    QTest.keyClick(window.canvas.quick_add.search, Qt.Key.Key_Return)
     assert any(n.params.get("function") == "gelu" for n in window.editor.graph.nodes.values())
 
 
@@ -252,9 +252,9 @@ def test_wire_dropped_on_empty_canvas_opens_quick_add_attached(make_window):
     graph = window.editor.graph
     start = window.scene.node_items["fc1"].output_pos()
     mouse_drag(window, start, start + QPointF(0, 200))
-    assert window.quick_add.isVisible()
-    QTest.keyClicks(window.quick_add.search, "softmax")
-    QTest.keyClick(window.quick_add.search, Qt.Key.Key_Return)
+    assert window.canvas.quick_add.isVisible()
+    QTest.keyClicks(window.canvas.quick_add.search, "softmax")
+    QTest.keyClick(window.canvas.quick_add.search, Qt.Key.Key_Return)
     sm = next(n for n in graph.nodes.values() if n.params.get("function") == "softmax")
     assert Edge("fc1", sm.id) in graph.edges and window.editor.result.valid
 

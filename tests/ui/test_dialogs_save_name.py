@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from gestures import key
 
-from netbuilder.ui.app import main_window
+from netbuilder.ui.app import questions
 
 
 def answer_save_dialog(monkeypatch, tmp_path) -> list[str]:
@@ -16,7 +16,7 @@ def answer_save_dialog(monkeypatch, tmp_path) -> list[str]:
         proposed.append(start)
         return start, filters
 
-    monkeypatch.setattr(main_window.QFileDialog, "getSaveFileName", staticmethod(dialog))
+    monkeypatch.setattr(questions.QFileDialog, "getSaveFileName", staticmethod(dialog))
     return proposed
 
 

@@ -10,7 +10,7 @@ from netbuilder.core.document import Document, load, save, to_dict
 from netbuilder.core.graph import Node
 from netbuilder.core.presets import load_preset
 from netbuilder.ui.app.autosave import Autosave
-from netbuilder.ui.app.document_files import DocumentFiles, Prompts
+from netbuilder.ui.app.document_files import DocumentFiles
 from netbuilder.ui.canvas.editor import Editor
 from netbuilder.ui.canvas.undo import add_node
 
@@ -18,7 +18,7 @@ Button = QMessageBox.StandardButton
 
 
 class Answers:
-    """Scripted answers, and a record of what was asked."""
+    """Scripted answers to the file life cycle's questions (as Questions asks them), and a record of what was asked."""
 
     def __init__(self) -> None:
         self.save: list[Button] = []
@@ -27,13 +27,20 @@ class Answers:
         self.asked: list[str] = []
         self.errors: list[str] = []
 
-    def prompts(self) -> Prompts:
-        return Prompts(
-            ask_save=lambda: (self.asked.append("save"), self.save.pop(0))[1],
-            ask_path=lambda saving: (self.asked.append("save as" if saving else "open"), self.paths.pop(0))[1],
-            ask_restore=lambda path: (self.asked.append(f"restore {path}"), self.restore)[1],
-            show_error=lambda title, text: self.errors.append(text),
-        )
+    def ask_save(self) -> Button:
+        self.asked.append("save")
+        return self.save.pop(0)
+
+    def ask_path(self, save: bool, start: str) -> Path | None:
+        self.asked.append("save as" if save else "open")
+        return self.paths.pop(0)
+
+    def ask_restore(self, path: Path | None) -> bool:
+        self.asked.append(f"restore {path}")
+        return self.restore
+
+    def show_error(self, title: str, text: str) -> None:
+        self.errors.append(text)
 
 
 @pytest.fixture
@@ -44,7 +51,7 @@ def files(qapp, tmp_path):
         editor = Editor(document or load_preset("seed_cnn"))
         answers = Answers()
         settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-        made.append(DocumentFiles(editor, settings, Autosave(editor, tmp_path / "app"), answers.prompts()))
+        made.append(DocumentFiles(editor, settings, Autosave(editor, tmp_path / "app"), answers))
         return made[-1], answers
 
     yield make

@@ -19,7 +19,7 @@ def test_save_then_open_gives_the_same_document(make_window, tmp_path):
     window = make_window()
     window.scene.drop_block("Dropout", QPointF(400, 40))
     path = tmp_path / "net.json"
-    window.ask_path = lambda save: path
+    window.questions.ask_path = lambda save, start: path
     assert "*" in window.windowTitle() and window.isWindowModified()
     key(window, "Ctrl+Shift+S")
     assert path.is_file() and not window.isWindowModified()
@@ -71,7 +71,7 @@ def test_unsaved_changes_prompt_on_close_and_new(make_window):
     window = make_window()
     window.scene.drop_block("Flatten", QPointF(400, 40))
     answers = [QMessageBox.StandardButton.Cancel]
-    window.ask_save = lambda: answers.pop(0)
+    window.questions.ask_save = lambda: answers.pop(0)
     assert not window.close()
     assert window.isVisible()
     answers.append(QMessageBox.StandardButton.Discard)
@@ -124,7 +124,7 @@ def test_export_menu_writes_model_py_that_runs_with_only_torch(make_window, qtbo
     window = make_window()
     window.scene.drop_block("Dropout", QPointF(400, 40))  # unsaved changes are exported as they are
     window.editor.undo_stack.undo()
-    window.ask_export = lambda fmt: tmp_path / "out"
+    window.questions.ask_export = lambda fmt, proposal: tmp_path / "out"
     action = next(a for a in window.menuBar().actions() if a.text() == "&File").menu()
     export = next(a for a in action.actions() if a.text() == "&Export").menu()
     next(a for a in export.actions() if a.text().startswith("PyTorch code")).trigger()
@@ -142,7 +142,7 @@ def test_export_of_an_invalid_network_says_why(make_window, tmp_path):
     window = make_window()
     window.editor.graph.set_params("conv1", {"out_channels": 12, "kernel_size": 40})
     window.editor.recheck()
-    window.ask_export = lambda fmt: tmp_path / "model"
+    window.questions.ask_export = lambda fmt, proposal: tmp_path / "model"
     window.export("py")
     assert "kernel" in window.errors[0] and not (tmp_path / "model").exists()
 
@@ -150,7 +150,7 @@ def test_export_of_an_invalid_network_says_why(make_window, tmp_path):
 @pytest.mark.slow
 def test_import_a_torchvision_model_opens_it_as_a_new_network(make_window, qtbot):
     window = make_window()
-    window.ask_import = lambda torchvision_only: ["torchvision:resnet18", "--input", "3,32,32"]
+    window.questions.ask_import = lambda torchvision_only: ["torchvision:resnet18", "--input", "3,32,32"]
     window.import_model(torchvision_only=True)
     wait_jobs(qtbot, window)
     assert window.errors == []
@@ -164,7 +164,7 @@ def test_import_a_torchvision_model_opens_it_as_a_new_network(make_window, qtbot
 def test_an_unsupported_model_is_refused_with_its_sentence(make_window, qtbot):
     window = make_window()
     before = to_dict(window.editor.document)
-    window.ask_import = lambda torchvision_only: ["torchvision:swin_t"]  # a transformer
+    window.questions.ask_import = lambda torchvision_only: ["torchvision:swin_t"]  # a transformer
     window.import_model()
     wait_jobs(qtbot, window)
     assert window.errors and "LayerNorm ×29" in window.errors[0]

@@ -34,7 +34,7 @@ def right_click(window, scene_point):
     QApplication.sendEvent(viewport, event)
     QTest.mouseRelease(viewport, Qt.MouseButton.RightButton, Qt.KeyboardModifier.NoModifier, at)
     QTest.qWait(20)
-    return window.context_menu
+    return window.canvas.context_menu
 
 
 def texts(menu):
@@ -58,7 +58,7 @@ def test_an_imported_network_is_unsaved_work(make_window, tmp_path):
     assert len(window.editor.graph.nodes) == 49
     assert window.isWindowModified() and "[*]" in window.windowTitle()
     asked = []
-    window.ask_save = lambda: asked.append(True) or window.ask_save_answer
+    window.questions.ask_save = lambda: asked.append(True) or window.ask_save_answer
     from PySide6.QtWidgets import QMessageBox
 
     window.ask_save_answer = QMessageBox.StandardButton.Cancel
@@ -72,7 +72,7 @@ def test_an_imported_network_is_unsaved_work(make_window, tmp_path):
 def test_right_click_on_a_block_selects_it_and_its_menu_acts_on_it(make_window):
     window = make_window()
     menu = right_click(window, center(window, "relu1"))
-    assert window.selected_ids() == ["relu1"]
+    assert window.canvas.selected_ids() == ["relu1"]
     assert texts(menu)[:2] == ["Duplicate", "Delete"]
     for wanted in ("Group", "Insert before…", "Insert after…", "Disconnect", "Properties"):
         assert wanted in texts(menu)
@@ -103,13 +103,13 @@ def test_insert_after_from_a_blocks_menu_adds_it_below_wired_in(make_window):
     window = make_window()
     menu = right_click(window, center(window, "conv1"))
     choose(menu, "Insert after…")
-    assert window.quick_add.isVisible()
-    QTest.keyClicks(window.quick_add.search, "BatchNorm")
-    QTest.keyClick(window.quick_add.search, Qt.Key.Key_Return)
+    assert window.canvas.quick_add.isVisible()
+    QTest.keyClicks(window.canvas.quick_add.search, "BatchNorm")
+    QTest.keyClick(window.canvas.quick_add.search, Qt.Key.Key_Return)
     graph = window.editor.graph
     bn = next(n.id for n in graph.nodes.values() if n.type == "BatchNorm")
     assert Edge("conv1", bn) in graph.edges and Edge(bn, "relu1") in graph.edges
-    assert no_overlaps(graph) and window.selected_ids() == [bn]
+    assert no_overlaps(graph) and window.canvas.selected_ids() == [bn]
 
 
 # 13 --------------------------------------------------------------------------------------------------------
@@ -122,7 +122,7 @@ def test_a_dropped_block_is_selected_and_connected_to_the_block_just_above(make_
     drop_from_palette(window, "Dropout", below_fc1)
     graph = window.editor.graph
     (new,) = set(graph.nodes) - before
-    assert window.selected_ids() == [new]
+    assert window.canvas.selected_ids() == [new]
     assert window.inspector.node_id == new
     assert Edge("fc1", new) in graph.edges
     assert "Connected" in window.statusBar().currentMessage()
@@ -137,7 +137,7 @@ def test_a_block_dropped_far_from_any_block_is_not_connected(make_window):
     drop_from_palette(window, "Dropout", center(window, "fc1") + QPointF(600, 0))
     (new,) = set(window.editor.graph.nodes) - before
     assert not window.editor.graph.in_edges(new)
-    assert window.selected_ids() == [new]
+    assert window.canvas.selected_ids() == [new]
 
 
 # 14 --------------------------------------------------------------------------------------------------------
@@ -150,7 +150,7 @@ def test_a_block_dropped_at_the_edge_is_scrolled_into_view(make_window):
     viewport = window.view.viewport().rect()
     edge_point = window.view.mapToScene(viewport.right() - 5, viewport.bottom() - 5)
     drop_from_palette(window, "Linear", edge_point)
-    (new,) = window.selected_ids()
+    (new,) = window.canvas.selected_ids()
     shown = window.view.mapToScene(viewport).boundingRect()
     assert shown.contains(window.scene.node_items[new].sceneBoundingRect())
     assert no_overlaps(window.editor.graph)
@@ -166,9 +166,9 @@ def test_tab_with_a_block_selected_adds_below_it_connected(make_window):
     window = make_window()
     window.scene.select_only("fc1")
     key(window, "Tab")
-    assert window.quick_add.isVisible()
-    QTest.keyClicks(window.quick_add.search, "Dropout")
-    QTest.keyClick(window.quick_add.search, Qt.Key.Key_Return)
+    assert window.canvas.quick_add.isVisible()
+    QTest.keyClicks(window.canvas.quick_add.search, "Dropout")
+    QTest.keyClick(window.canvas.quick_add.search, Qt.Key.Key_Return)
     graph = window.editor.graph
     dropout = next(n for n in graph.nodes.values() if n.type == "Dropout")
     assert Edge("fc1", dropout.id) in graph.edges
@@ -187,7 +187,7 @@ def test_a_block_dropped_on_a_connection_makes_room_in_one_undo_step(make_window
     bn = next(n for n in graph.nodes.values() if n.type == "BatchNorm")
     assert no_overlaps(graph)
     assert graph.nodes["conv1"].position[1] < bn.position[1] < graph.nodes["relu1"].position[1]
-    assert window.selected_ids() == [bn.id]
+    assert window.canvas.selected_ids() == [bn.id]
     key(window, "Ctrl+Z")
     assert {nid: n.position for nid, n in graph.nodes.items()} == before
 
@@ -199,18 +199,18 @@ def test_quick_add_from_a_dropped_wire_lists_only_blocks_that_take_it(make_windo
     window = make_window()
     start = window.scene.node_items["fc1"].output_pos()
     mouse_drag(window, start, start + QPointF(0, 160))
-    assert window.quick_add.isVisible()
-    labels = window.quick_add.labels()
+    assert window.canvas.quick_add.isVisible()
+    labels = window.canvas.quick_add.labels()
     assert "Input" not in labels
     assert labels[:2] == ["ReLU", "Dropout"]  # after a Linear
-    QTest.keyClick(window.quick_add.search, Qt.Key.Key_Return)
+    QTest.keyClick(window.canvas.quick_add.search, Qt.Key.Key_Return)
     relu = next(
         n.id for n in window.editor.graph.nodes.values() if n.params.get("function") == "relu" and n.id != "relu1"
     )
     assert Edge("fc1", relu) in window.editor.graph.edges
-    window.quick_add.open_at(window.mapToGlobal(window.rect().center()))
-    assert window.quick_add.labels()[0] == "Input"  # Tab on empty canvas: everything
-    window.quick_add.hide()
+    window.canvas.quick_add.open_at(window.mapToGlobal(window.rect().center()))
+    assert window.canvas.quick_add.labels()[0] == "Input"  # Tab on empty canvas: everything
+    window.canvas.quick_add.hide()
 
 
 # 17 --------------------------------------------------------------------------------------------------------

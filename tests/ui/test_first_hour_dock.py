@@ -91,7 +91,7 @@ class FakeRunner:
 def fake_start(window):
     """Start emits started with a runner that only records Stop: no child process."""
     controller = window.training.controller
-    window.ask_stop_training = lambda: True
+    window.questions.ask_stop_training = lambda: True
 
     def start(document, config, out, force=False):
         controller.runner, controller.out = FakeRunner(), out
@@ -136,7 +136,7 @@ def test_runs_are_named_after_the_file_and_save_as_renames_the_document(make_win
     window = make_window()
     dock = window.training
     assert dock.run_name() == window.editor.document.name  # no file yet: the document's name
-    window.ask_path = lambda save: tmp_path / "mine"
+    window.questions.ask_path = lambda save, start: tmp_path / "mine"
     assert window.files.save_as()
     assert window.editor.path == tmp_path / "mine.json"
     assert window.editor.document.name == "mine" and dock.run_name() == "mine"

@@ -253,7 +253,7 @@ def test_group_repeated_pattern_groups_every_run_after_asking(make_window):
         g.nodes[nid].position = pos
     window.editor.replace(Document(g, "repeats"), None)
     asked = []
-    window.ask_group_repeats = lambda runs, size: asked.append((runs, size)) or "block"
+    window.questions.ask_group_repeats = lambda runs, size: asked.append((runs, size)) or "block"
     click_node(window, "c1")
     click_node(window, "r1", Qt.KeyboardModifier.ControlModifier)
     window.installed.actions["network.group_repeats"].trigger()

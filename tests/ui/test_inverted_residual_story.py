@@ -78,7 +78,7 @@ def test_drag_an_inverted_residual_with_squeeze_excitation_together_and_train_it
     assert window.scene.node_items[fc].view.volume == "10"
 
     path = tmp_path / "mbconv_se.json"
-    window.ask_path = lambda save: path
+    window.questions.ask_path = lambda save, start: path
     key(window, "Ctrl+S")
     assert check(window.editor.graph).total_params == result.total_params
 

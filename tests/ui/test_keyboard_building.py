@@ -23,14 +23,14 @@ def type_text(text: str) -> None:
 
 def quick_add(window, label: str) -> None:
     press(window, Qt.Key.Key_Tab)
-    assert window.quick_add.isVisible()
+    assert window.canvas.quick_add.isVisible()
     type_text(label)
     press(window, Qt.Key.Key_Return)
-    assert not window.quick_add.isVisible()
+    assert not window.canvas.quick_add.isVisible()
 
 
 def selected(window) -> list[str]:
-    return window.selected_ids()
+    return window.canvas.selected_ids()
 
 
 def within(widget: QWidget | None, host: QWidget) -> bool:

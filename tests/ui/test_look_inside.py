@@ -45,11 +45,11 @@ def test_the_panel_switches_with_the_canvas_selection_and_steps_with_arrows(make
     # the arrow keys step through the blocks in order, and the canvas follows
     panel.setFocus()
     qtbot.keyClick(panel, Qt.Key.Key_Right)
-    assert panel.block == "fc1" and window.selected_ids() == ["fc1"]
+    assert panel.block == "fc1" and window.canvas.selected_ids() == ["fc1"]
     assert panel.heading.text().startswith("fc1 · Linear · 10: 10 values")
     qtbot.keyClick(panel, Qt.Key.Key_Left)
     qtbot.keyClick(panel, Qt.Key.Key_Left)
-    assert panel.block == "relu1" and window.selected_ids() == ["relu1"]
+    assert panel.block == "relu1" and window.canvas.selected_ids() == ["relu1"]
     # sorting by mean activation redraws the same tiles in another order
     panel.sort.setChecked(True)
     assert not panel.grid.pixmap().isNull()

@@ -53,7 +53,7 @@ def test_clicking_an_expanded_groups_name_band_folds_it(make_window):
 def test_looking_at_a_network_asks_nobody_to_save_it(make_window):
     window = make_window("resnet_cifar")  # L moves its blocks
     asked = []
-    window.ask_save = lambda: asked.append(True) or QMessageBox.StandardButton.Cancel
+    window.questions.ask_save = lambda: asked.append(True) or QMessageBox.StandardButton.Cancel
     graph = window.editor.graph
     gid = next(iter(graph.groups))
     QTest.mouseDClick(

@@ -20,7 +20,7 @@ def test_the_training_dock_refuses_a_network_with_an_unknown_block_with_its_sent
     path.write_text(json.dumps(data))
     application()
     window = MainWindow(load(path), path)
-    window.ask_save = lambda: QMessageBox.StandardButton.Discard
+    window.questions.ask_save = lambda: QMessageBox.StandardButton.Discard
     qtbot.addWidget(window)
     window.show()
     qtbot.waitExposed(window)

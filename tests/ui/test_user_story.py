@@ -44,7 +44,7 @@ def test_build_the_article_example_by_hand(make_window, tmp_path):
     assert window.scene.node_items[pool].view.volume == "12×16×16"
 
     path = tmp_path / "article.json"
-    window.ask_path = lambda save: path
+    window.questions.ask_path = lambda save, start: path
     key(window, "Ctrl+S")
     reopened = make_window("vgg_cifar")
     assert reopened.files.open(path)

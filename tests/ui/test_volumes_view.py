@@ -124,7 +124,7 @@ def test_clicking_a_cuboid_selects_its_block_without_changing_the_graph(make_win
     QTest.mouseClick(
         volumes.canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, cuboid_point(volumes, "fc1")
     )
-    qtbot.waitUntil(lambda: window.selected_ids() == ["fc1"])
+    qtbot.waitUntil(lambda: window.canvas.selected_ids() == ["fc1"])
     assert window.editor.undo_stack.count() == steps
     assert volumes.canvas.selected == frozenset({"fc1"})
     # Selecting on the canvas outlines the cuboid here.
@@ -141,7 +141,7 @@ def test_folded_groups_are_one_cuboid_each_and_clicking_one_selects_its_card(mak
     QTest.mouseClick(
         volumes.canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, cuboid_point(volumes, "stage3")
     )
-    qtbot.waitUntil(lambda: window.selected_groups() == ["stage3"])
+    qtbot.waitUntil(lambda: window.canvas.selected_groups() == ["stage3"])
 
 
 def test_each_edit_on_vgg_is_drawn_in_the_volumes_view_with_its_groups_expanded(make_window, qtbot):

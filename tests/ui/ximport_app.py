@@ -21,7 +21,7 @@ def say(**fields: object) -> None:
 app = application()
 sys.excepthook = lambda *error: (traceback.print_exception(*error), app.exit(1))  # fail now, not at the timeout
 window = MainWindow(load_preset("seed_cnn"))
-window.show_error = lambda title, text: (say(error=text), app.exit(1))
+window.questions.show_error = lambda title, text: (say(error=text), app.exit(1))
 window.move(0, 0)
 window.resize(1400, 900)
 window.show()

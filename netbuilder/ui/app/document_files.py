@@ -1,17 +1,14 @@
 """The document's file life cycle: new, open, save, save as, the recent files and recovery after a crash.
 
-What it asks the user (unsaved changes, which file, restore?) and how it reports errors are callables handed
-in: the window passes dialogs, tests pass answers."""
+What it asks the user (unsaved changes, which file, restore?) and how it reports errors go through the Questions
+handed in: the window's dialogs, or a test's answers."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QSettings, Signal
-from PySide6.QtWidgets import QMessageBox
 
 from netbuilder.core.blocks import INPUT
 from netbuilder.core.document import Document, DocumentError, load, save
@@ -20,10 +17,10 @@ from netbuilder.core.text import clean
 from netbuilder.records.config import saved_settings
 from netbuilder.records.train_error import TrainError
 from netbuilder.ui.app.autosave import Autosave
+from netbuilder.ui.app.questions import Button, Questions
 from netbuilder.ui.canvas.editor import Editor
 
 MAX_RECENT = 8
-Button = QMessageBox.StandardButton
 
 
 def new_document() -> Document:
@@ -33,30 +30,20 @@ def new_document() -> Document:
     return Document(graph, "Untitled")
 
 
-@dataclass
-class Prompts:
-    """The questions of the file life cycle."""
-
-    ask_save: Callable[[], Button]  # unsaved changes: Save, Discard or Cancel
-    ask_path: Callable[[bool], Path | None]  # a file to save to (True) or to open (False); None: cancelled
-    ask_restore: Callable[[Path | None], bool]  # restore the autosaved version (of that file)?
-    show_error: Callable[[str, str], None]  # a title and a sentence
-
-
 class DocumentFiles(QObject):
     """Opens and saves the editor's document; every way of leaving unsaved changes asks first."""
 
     changed = Signal()  # the document's file or the recent files changed
 
-    def __init__(self, editor: Editor, settings: QSettings, autosave: Autosave, prompts: Prompts) -> None:
+    def __init__(self, editor: Editor, settings: QSettings, autosave: Autosave, questions: Questions) -> None:
         super().__init__(editor)
-        self.editor, self.settings, self.autosave, self.prompts = editor, settings, autosave, prompts
+        self.editor, self.settings, self.autosave, self.questions = editor, settings, autosave, questions
 
     def may_discard(self) -> bool:
         """True when the document is saved (or only folded, arranged), or the user saved or discarded its changes."""
         if not self.editor.modified():
             return True
-        answer = self.prompts.ask_save()
+        answer = self.questions.ask_save()
         if answer == Button.Save:
             return self.save()
         return answer == Button.Discard
@@ -72,7 +59,7 @@ class DocumentFiles(QObject):
         return self.open_document(new_document())
 
     def open_dialog(self) -> bool:
-        path = self.prompts.ask_path(False)
+        path = self.questions.ask_path(False, self.last_folder())
         return path is not None and self.open(path)
 
     def open(self, path: Path, as_copy: bool = False) -> bool:
@@ -83,10 +70,10 @@ class DocumentFiles(QObject):
             document = load(path)
             saved_settings(document.training)  # the training settings saved with it are settings this one has
         except DocumentError as e:
-            self.prompts.show_error("Cannot open this file", str(e))
+            self.questions.show_error("Cannot open this file", str(e))
             return False
         except TrainError as e:
-            self.prompts.show_error("Cannot open this file", f"{clean(str(path), 200)}: {e}")
+            self.questions.show_error("Cannot open this file", f"{clean(str(path), 200)}: {e}")
             return False
         self.editor.replace(document, None if as_copy else Path(path))
         if not as_copy:
@@ -97,7 +84,7 @@ class DocumentFiles(QObject):
         return self.save_as() if self.editor.path is None else self._write(self.editor.path)
 
     def save_as(self) -> bool:
-        path = self.prompts.ask_path(True)
+        path = self.questions.ask_path(True, self.save_proposal())
         if path is None:
             return False
         path = path if path.suffix == ".json" else path.with_suffix(".json")
@@ -115,7 +102,7 @@ class DocumentFiles(QObject):
         try:
             save(self.editor.document, path)
         except (OSError, DocumentError) as e:
-            self.prompts.show_error("Cannot save", f"{path}: {getattr(e, 'strerror', None) or e}")
+            self.questions.show_error("Cannot save", f"{path}: {getattr(e, 'strerror', None) or e}")
             return False
         self.editor.undo_stack.setClean()
         self.editor.say(f"Saved {path}.")
@@ -149,7 +136,7 @@ class DocumentFiles(QObject):
         if pending is None:
             return
         document, path = pending
-        if not self.prompts.ask_restore(path):
+        if not self.questions.ask_restore(path):
             self.autosave.discard()
             return
         self.editor.replace(document, path)
