@@ -45,7 +45,7 @@ PIXEL_SHUFFLE = BlockType(
     output_shape=_shape,
     cost=lambda i, o, p: (0, 0),
     summary=lambda p, i: f"×{p['upscale_factor']}",
-    compute=lambda p, i: Layer("PixelShuffle", (p["upscale_factor"],)),
+    compute=lambda p, i: Layer("PixelShuffle", kwargs={"upscale_factor": p["upscale_factor"]}),
     short=lambda p: "pixel shuffle",
     caption=lambda p: f"pixel shuffle ×{p['upscale_factor']}",
     follows=(("Conv2d", {}), ("Activation", {"function": "gelu"})),

@@ -11,19 +11,16 @@ from collections.abc import Mapping
 from typing import Any
 
 import torch
-from torch import nn
 
 from netbuilder.core.blocks import Call, Infix, Layer, Source
 from netbuilder.core.graph import ID_PATTERN, Graph
 from netbuilder.core.plan import Nesting, Plan, Step, Unit, nest, plan, reads
 from netbuilder.core.text import clean, quote
 from netbuilder.pytorch import layers
-from netbuilder.pytorch.build import checked, clashes, make_layer, python_names, safe_names
+from netbuilder.pytorch.build import checked, clashes, python_names, safe_names
 
 MAX_LINE = 79  # PEP 8
 TITLE_LIMIT = 200
-# Constructor arguments written by position; all others are written by name.
-_POSITIONAL = frozenset({"in_channels", "out_channels", "in_features", "out_features", "num_features", "num_channels"})
 
 
 def rename_state_dict(state_dict: Mapping[str, torch.Tensor], graph: Graph | None = None) -> dict[str, torch.Tensor]:
@@ -46,23 +43,11 @@ def _literal(value: Any) -> str:
     return f'"{value}"' if isinstance(value, str) else repr(value)
 
 
-def _constructor(module: nn.Module) -> tuple[str, list[str]]:
-    """The class and the arguments that construct module, leaving out those equal to torch's defaults."""
-    args = []
-    for name, param in inspect.signature(type(module)).parameters.items():
-        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD) or not hasattr(module, name):
-            continue  # device and dtype are no attributes
-        value = getattr(module, name)
-        if name == "bias":
-            value = value is not None  # the module holds the tensor, or None
-        elif name == "stride" and param.default is None and value == module.kernel_size:
-            continue  # pooling: torch's default stride is the window
-        if name in _POSITIONAL:
-            args.append(_literal(value))
-        elif _literal(value) != _literal(param.default):
-            args.append(f"{name}={_literal(value)}")
-    own = type(module).__module__ == layers.__name__
-    return f"{'' if own else 'nn.'}{type(module).__name__}", args
+def layer_call(layer: Layer) -> tuple[str, list[str]]:
+    """The class and the arguments that construct a block's layer in model.py, straight from its Layer (which
+    leaves out the arguments equal to the layer's defaults): ("nn.Conv2d", ["3", "12", "kernel_size=3"])."""
+    args = [*map(_literal, layer.args), *(f"{name}={_literal(value)}" for name, value in layer.kwargs.items())]
+    return f"{'nn.' if layer.home == 'nn' else ''}{layer.cls}", args
 
 
 # NetBuilder's own layers, which model.py defines before its classes (they need only torch).
@@ -174,9 +159,8 @@ class _Emitter:
         pad = " " * indent
         if isinstance(item, Step):
             assert isinstance(item.compute, Layer)
-            with torch.device("meta"):  # no weights are needed, only the layer's class and settings
-                cls, ctor_args = _constructor(make_layer(item.compute))
-            return _statement(indent, f"{start}{cls}(", ctor_args, f"){end}")
+            cls, args = layer_call(item.compute)
+            return _statement(indent, f"{start}{cls}(", args, f"){end}")
         if not item.chain:
             return _statement(indent, f"{start}{self.classes[_signature(item)][0]}(", [], f"){end}")
         target, equals, value = start.partition(" = ")

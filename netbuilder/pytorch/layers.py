@@ -2,7 +2,9 @@
 
 Each class needs only torch, so that model.py can carry its source (codegen
 copies it, so lines stay within 79 columns); each stores its constructor's
-arguments under their own names, as torch.nn layers do, for codegen to read.
+arguments under their own names, as torch.nn layers do. A block leaves out of
+its Layer the arguments equal to their defaults here (core.blocks.changed);
+tests/test_codegen_layers.py checks the defaults it states against these.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ from netbuilder.core.blocks.base import (
     Layer,
     Params,
     Shape,
+    changed,
     no_cost,
     same_shape,
 )
@@ -67,7 +68,7 @@ FAMILIES = {
 def _layer(p: Params, inputs: list[Shape]) -> Layer:
     fn = p["function"]
     if fn == "leaky_relu":
-        return Layer("LeakyReLU", (p["negative_slope"],))
+        return Layer("LeakyReLU", kwargs=changed(p, negative_slope=0.01))
     return Layer(FUNCTIONS[fn], kwargs={"dim": 1} if fn == "softmax" else {})
 
 

@@ -58,15 +58,22 @@ def window_out(n: int, k: int, s: int, p: int, d: int = 1, ceil_mode: bool = Fal
 
 @dataclass(frozen=True)
 class Layer:
-    """<home>.<cls>(*args, **kwargs), built once; flatten: a volume is flattened before it. home is "nn" for
-    torch.nn, or "netbuilder" for NetBuilder's own layers (netbuilder.pytorch.layers, whose source model.py
-    carries, so that it needs only torch)."""
+    """<home>.<cls>(*args, **kwargs): what build() constructs and model.py prints as it stands, args by position
+    and kwargs by name; a block leaves out the kwargs equal to the layer's defaults (`changed`). flatten: a
+    volume is flattened before it. home is "nn" for torch.nn, or "netbuilder" for NetBuilder's own layers
+    (netbuilder.pytorch.layers, whose source model.py carries, so that it needs only torch)."""
 
     cls: str
     args: tuple[Any, ...] = ()
     kwargs: dict[str, Any] = field(default_factory=dict)
     flatten: bool = False
     home: str = "nn"
+
+
+def changed(values: Params, /, **defaults: Any) -> Params:
+    """Each value named in defaults that is not that default (defaults: the layer's own, by its argument names),
+    in defaults' order: a Layer's keyword arguments, so that model.py says only what differs."""
+    return {name: values[name] for name, default in defaults.items() if values[name] != default}
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from math import prod
 from typing import Any
 
-from netbuilder.core.blocks.base import BlockType, ImportRefused, Layer, Params, Shape, fmt_shape, no_cost
+from netbuilder.core.blocks.base import BlockType, ImportRefused, Layer, Params, Shape, changed, fmt_shape, no_cost
 from netbuilder.core.fields import Field
 
 
@@ -59,7 +59,7 @@ LINEAR = BlockType(
         prod(i[0]) * p["out_features"],
     ),
     summary=_summary,
-    compute=lambda p, i: Layer("Linear", (prod(i[0]), p["out_features"]), {"bias": p["bias"]}, flatten=len(i[0]) > 1),
+    compute=lambda p, i: Layer("Linear", (prod(i[0]), p["out_features"]), changed(p, bias=True), flatten=len(i[0]) > 1),
     id_base=lambda p: "fc",
     imports={"Linear": _import_linear},
     follows=(

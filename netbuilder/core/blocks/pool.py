@@ -14,6 +14,7 @@ from netbuilder.core.blocks.base import (
     Params,
     Shape,
     Situation,
+    changed,
     fmt_pair,
     fmt_param,
     fmt_side,
@@ -106,6 +107,15 @@ def _import_adaptive(mode: str) -> ImportRule:
     return lambda m, shapes, out: {"mode": mode, "output_size": torch_pair(tuple(out[2:]))}
 
 
+def _layer(p: Params, inputs: list[Shape]) -> Layer:
+    k = p["kernel_size"]
+    values = p | {"stride": p["stride"] or k}  # torch's default stride is the window
+    return Layer(
+        "MaxPool2d" if p["mode"] == "max" else "AvgPool2d",
+        kwargs={"kernel_size": k, **changed(values, stride=k, padding=(0, 0), ceil_mode=False)},
+    )
+
+
 POOL2D = BlockType(
     name="Pool2d",
     category="pooling",
@@ -120,11 +130,7 @@ POOL2D = BlockType(
     output_shape=_shape,
     cost=no_cost,
     summary=_summary,
-    compute=lambda p, i: Layer(
-        "MaxPool2d" if p["mode"] == "max" else "AvgPool2d",
-        (p["kernel_size"],),
-        {"stride": p["stride"] or p["kernel_size"], "padding": p["padding"], "ceil_mode": p["ceil_mode"]},
-    ),
+    compute=_layer,
     formula=lambda s: window.formula(s, _window(s.values)),
     warnings=lambda s: window.warnings(s, _window(s.values)),
     fixes=_fixes,
@@ -153,7 +159,9 @@ ADAPTIVE_POOL2D = BlockType(
     output_shape=_adaptive_shape,
     cost=no_cost,
     summary=lambda p, i: f"{p['mode']} · → {fmt_pair(p['output_size'])}",
-    compute=lambda p, i: Layer("AdaptiveMaxPool2d" if p["mode"] == "max" else "AdaptiveAvgPool2d", (p["output_size"],)),
+    compute=lambda p, i: Layer(
+        "AdaptiveMaxPool2d" if p["mode"] == "max" else "AdaptiveAvgPool2d", kwargs={"output_size": p["output_size"]}
+    ),
     fixes=remove_if_vector,
     imports={"AdaptiveAvgPool2d": _import_adaptive("avg"), "AdaptiveMaxPool2d": _import_adaptive("max")},
     short=lambda p: "pool",
