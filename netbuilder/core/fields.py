@@ -1,7 +1,8 @@
-"""Parameter schemas: what a block's parameters may be, and strict validation of raw values."""
+"""The one field schema, a block's parameter or a training setting, and strict validation of raw values."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,23 +27,34 @@ Pair = tuple[int, int]
 
 @dataclass(frozen=True)
 class Field:
-    """One parameter of a block type.
+    """One value a person sets, a block's parameter or a training setting: what it may be, how a form shows it
+    and how a search varies it. The one schema: validation (`coerce`), the window's widgets, the command line's
+    flags and the search's first guesses all read it.
 
-    kind is one of: int, float, bool, choice, pair (an int or [h, w]), padding (a pair or "same"),
+    kind is one of: int, float, bool, choice, text, pair (an int or [h, w]), padding (a pair or "same"),
     shape ([C, H, W] or [F]).
     """
 
     name: str
     kind: str
     default: Any
-    help: str
+    help: str  # the long form: a tooltip, the command line's help
     min: float | None = None
     max: float | None = None
+    above: float | None = None  # a lower limit the value must exceed (a learning rate is above 0)
     choices: tuple[str, ...] = field(default=())
-    nullable: bool = False
-    # How the inspector shows it: the step of its spin box and the decimals of a float.
+    pattern: re.Pattern[str] | None = None  # text: what the whole value must match (help says it in words)
+    nullable: bool = False  # None is allowed (a pooling stride of None strides by the window)
+    # How a form shows it: a short label (the name when empty), a unit after the number, the step of its spin box,
+    # the decimals of a float, and the values an editable list offers for text (any allowed value may be typed).
+    label: str = ""
+    unit: str = ""
     step: float = 1
     decimals: int = 3
+    options: tuple[str, ...] = field(default=())
+    # How a search varies it: whether it may be searched at all, and whether its range is on a log scale.
+    search: bool = True
+    log: bool = False
     # (parameter, values): used only while that other parameter has one of these values.
     used_when: tuple[str, tuple[Any, ...]] | None = None
 
@@ -50,7 +62,25 @@ class Field:
         """Whether this parameter matters for these values (negative_slope only for leaky_relu)."""
         return self.used_when is None or values.get(self.used_when[0]) in self.used_when[1]
 
+    @property
+    def searchable(self) -> bool:
+        """Whether a search may vary it: a number, a size, a switch or one of its choices, unless it says not."""
+        return self.search and self.kind not in ("text", "shape")
 
+    @property
+    def lowest(self) -> float:
+        """The least value a form offers: min, or just above `above`, or 0."""
+        if self.min is not None:
+            return self.min
+        return self.above + 10.0**-self.decimals if self.above is not None else 0.0
+
+    @property
+    def highest(self) -> float:
+        """The largest value a form offers: max, or a large number when there is none."""
+        return self.max if self.max is not None else FORM_MOST
+
+
+FORM_MOST = 1_000_000_000  # a spin box's top when a field has no max
 MAX_NUMBER = 1e300  # past this, float() of a whole number and arithmetic on it overflow
 
 
@@ -84,19 +114,31 @@ def _limit(x: float) -> str:
     return fmt_int(int(x), grouped=False) if float(x).is_integer() else f"{x:g}"
 
 
-def _bounds(spec: Field) -> str:
+def bounds_text(spec: Field) -> str:
+    """The field's limits as a sentence says them: "between 1 and 64", "above 0 and at most 100"."""
     if spec.min is not None and spec.max is not None:
         return f"between {_limit(spec.min)} and {_limit(spec.max)}"
-    if spec.min is not None:
-        return f"at least {_limit(spec.min)}"
-    return f"at most {_limit(spec.max)}"
+    lower = f"at least {_limit(spec.min)}" if spec.min is not None else None
+    if spec.above is not None:
+        lower = f"above {_limit(spec.above)}"
+    upper = f"at most {_limit(spec.max)}" if spec.max is not None else None
+    return " and ".join(part for part in (lower, upper) if part) or "at most 1e300 in size"
+
+
+def outside(spec: Field, value: float) -> bool:
+    """Whether a number lies outside the field's limits."""
+    return (
+        (spec.min is not None and value < spec.min)
+        or (spec.above is not None and not value > spec.above)
+        or (spec.max is not None and value > spec.max)
+    )
 
 
 def _check_int(spec: Field, value: Any, what: str) -> int:
     if not _is_int(value):
         raise WRONG_TYPE(name=spec.name, expected=what, got=describe(value))
-    if (spec.min is not None and value < spec.min) or (spec.max is not None and value > spec.max):
-        raise OUT_OF_RANGE(name=spec.name, bounds=_bounds(spec), got=describe(value))
+    if not -MAX_NUMBER <= value <= MAX_NUMBER or outside(spec, value):
+        raise OUT_OF_RANGE(name=spec.name, bounds=bounds_text(spec), got=describe(value))
     return value
 
 
@@ -122,9 +164,8 @@ def coerce(spec: Field, value: Any) -> Any:
     if kind == "float":
         if not isinstance(value, (int, float)) or isinstance(value, bool) or value != value:
             raise WRONG_TYPE(name=spec.name, expected="a number", got=describe(value))
-        too_far = (spec.min is not None and value < spec.min) or (spec.max is not None and value > spec.max)
-        if too_far or not is_number(value):
-            raise OUT_OF_RANGE(name=spec.name, bounds=_bounds(spec), got=describe(value))
+        if not is_number(value) or outside(spec, value):
+            raise OUT_OF_RANGE(name=spec.name, bounds=bounds_text(spec), got=describe(value))
         return float(value)
     if kind == "bool":
         if not isinstance(value, bool):
@@ -133,6 +174,12 @@ def coerce(spec: Field, value: Any) -> Any:
     if kind == "choice":
         if value not in spec.choices:
             raise WRONG_TYPE(name=spec.name, expected=f"one of {', '.join(spec.choices)}", got=describe(value))
+        return value
+    if kind == "text":
+        if not isinstance(value, str):
+            raise WRONG_TYPE(name=spec.name, expected="text", got=describe(value))
+        if spec.pattern is not None and not spec.pattern.fullmatch(value):
+            raise WRONG_TYPE(name=spec.name, expected=spec.help, got=describe(value))
         return value
     if kind == "pair":
         return _pair(spec, value)
@@ -143,7 +190,7 @@ def coerce(spec: Field, value: Any) -> Any:
         if not ok:
             raise WRONG_TYPE(name=spec.name, expected="[C, H, W] for images or [F] for vectors", got=describe(value))
         if any(not spec.min <= v <= spec.max for v in value):
-            raise SIZE_OUT_OF_RANGE(name=spec.name, bounds=_bounds(spec), got=describe(value))
+            raise SIZE_OUT_OF_RANGE(name=spec.name, bounds=bounds_text(spec), got=describe(value))
         return tuple(value)
     raise AssertionError(f"unknown parameter kind {kind}")
 

@@ -162,8 +162,9 @@ def make_choice(values: list[Any] | tuple[Any, ...]) -> Choice:
     return Choice(tuple(values))
 
 
-def check_block_dim(spec: Field, dim: Dim) -> Dim:
-    """dim, when every value it can take is one this parameter allows; else SpaceError with the sentence."""
+def check_dim(spec: Field, dim: Dim) -> Dim:
+    """dim, when every value it can take is one this field (a block parameter or a training setting) allows; a
+    whole-number field's range with its ends as ints. Else SpaceError with the sentence."""
     try:
         if isinstance(dim, Choice):
             for value in dim.values:
@@ -175,7 +176,7 @@ def check_block_dim(spec: Field, dim: Dim) -> Dim:
             raise SpaceError(f"{spec.name} is a whole number; its range needs whole-number ends.")
         whole = spec.kind in INTEGER_KINDS
         for end in (dim.low, dim.high):
-            coerce(spec, int(end) if whole else float(end))
+            coerce(spec, int(end) if whole else end)
         return Range(int(dim.low), int(dim.high), dim.log) if whole else dim
     except ShapeError as e:
         raise SpaceError(str(e)) from None
@@ -195,7 +196,7 @@ def check_space(space: SearchSpace, graph: Graph) -> None:
             if name not in specs:
                 raise SpaceError(f"{quote(nid)} ({block.name}) has no parameter {quote(name)}.")
             try:
-                params[name] = check_block_dim(specs[name], dim)
+                params[name] = check_dim(specs[name], dim)
             except SpaceError as e:
                 raise SpaceError(f"blocks.{nid}.{name}: {e}") from None
 
@@ -236,8 +237,8 @@ def _placed(where: str, raw: Any) -> Dim:
 
 
 def first_guess(spec: Field, value: Any) -> Dim | None:
-    """The range or list a parameter gets when it is first marked "search": around its value, within its limits
-    (None when nothing simple fits)."""
+    """The range or list a field gets when it is first marked "search": around its value, within its limits, on a
+    log scale where the field says so (None when nothing simple fits)."""
     if isinstance(value, tuple):
         value = value[0]
     candidates: list[Dim] = []
@@ -245,14 +246,16 @@ def first_guess(spec: Field, value: Any) -> Dim | None:
         candidates.append(Choice((False, True)))
     elif spec.kind == "choice":
         candidates.append(Choice((value, *[c for c in spec.choices if c != value][:1])))
-    elif spec.kind == "float" and isinstance(value, (int, float)):
-        low = spec.min if spec.min is not None else 0.0
+    elif spec.kind == "float" and is_number(value):
+        low = spec.lowest
         high = spec.max if spec.max is not None else max(1.0, 2 * value)
-        candidates.append(Range(max(low, float(f"{value / 2:.3g}")), min(high, float(f"{value * 1.5:.3g}") or high)))
+        if spec.log and value > 0:
+            candidates.append(Range(max(low, _round(value / 10)), min(high, _round(value * 10)), log=True))
+        candidates.append(Range(max(low, _round(value / 2)), min(high, _round(value * 1.5)) or high))
         candidates.append(Range(low, high))
     elif isinstance(value, str):  # padding "same"
         candidates.append(Choice((value, 0)))
-    elif isinstance(value, int):
+    elif is_number(value) and isinstance(value, int):
         if spec.name == "kernel_size":
             candidates.append(Choice((value, value + 2)))
         candidates.append(Choice((max(1, value // 2), value, value * 2)))
@@ -261,10 +264,14 @@ def first_guess(spec: Field, value: Any) -> Dim | None:
         try:
             if isinstance(dim, Choice):
                 dim = make_choice(list(dict.fromkeys(dim.values)))  # each value once, in order
-            return check_block_dim(spec, dim)
+            return check_dim(spec, dim)
         except SpaceError:
             continue
     return None
+
+
+def _round(x: float) -> float:
+    return float(f"{x:.3g}")
 
 
 # Text, as the inspector edits it ---------------------------------------------------------------

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from netbuilder.core.blocks import REGISTRY
-from netbuilder.core.fields import describe, is_number
+from netbuilder.core.fields import Field, ShapeError, coerce
 from netbuilder.core.graph import Graph
 from netbuilder.core.text import clean
 from netbuilder.records import datasets
@@ -27,19 +27,11 @@ PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 _DEVICE = re.compile(r"auto|cpu|mps|cuda(:\d+)?")
 
 
-def _opt(
-    default: Any,
-    help: str,
-    label: str = "",
-    step: float | None = None,
-    decimals: int = 2,
-    options: tuple[str, ...] = (),
-    **rules: Any,
-) -> Any:
-    """A field with its help text, how a form shows it (a short label, a spin box's step and decimals, the
-    values an editable list offers) and its rules: min, max, gt (greater than), choices, pattern."""
-    shown = {"label": label, "step": step, "decimals": decimals, "options": options}
-    return field(default=default, metadata={"help": help, "shown": shown, "rules": rules})
+def _opt(default: Any, help: str, label: str, **shown: Any) -> Any:
+    """A dataclass field carrying its Field's description: the help, the form's label and whatever else the Field
+    takes (min, max, above, choices, pattern, unit, step, decimals, options, search, log). The Field's name, kind
+    and whether None is allowed come from the dataclass field (settings())."""
+    return field(default=default, metadata={"field": {"help": help, "label": label, "decimals": 2, **shown}})
 
 
 @dataclass(frozen=True)
@@ -52,7 +44,7 @@ class TrainConfig:
     data_dir: str | None = _opt(
         None, "the folder that holds the datasets (default: a per-user cache folder)", "Data folder"
     )
-    download: bool = _opt(False, "download the dataset into the data folder if it is missing", "Download")
+    download: bool = _opt(False, "download the dataset into the data folder if it is missing", "Download", search=False)
     resize: bool = _opt(
         False, "convert the dataset's images to the Input block's shape (channels and size)", "Resize images"
     )
@@ -65,10 +57,14 @@ class TrainConfig:
     epochs: int = _opt(10, "passes over the training images", "Epochs", min=1, max=100_000)
     batch_size: int = _opt(128, "images per step (per process under torchrun)", "Batch size", min=1, max=65_536)
     optimizer: str = _opt("adamw", "the optimizer", "Optimizer", choices=OPTIMIZERS)
-    lr: float = _opt(3e-3, "the peak learning rate", "Learning rate", step=0.001, decimals=5, gt=0.0, max=100.0)
+    lr: float = _opt(
+        3e-3, "the peak learning rate", "Learning rate", step=0.001, decimals=5, above=0.0, max=100.0, log=True
+    )
     momentum: float = _opt(0.9, "SGD momentum", "Momentum", step=0.01, min=0.0, max=1.0)
     nesterov: bool = _opt(False, "Nesterov momentum (SGD)", "Nesterov")
-    weight_decay: float = _opt(0.01, "weight decay", "Weight decay", step=0.0001, decimals=5, min=0.0, max=1.0)
+    weight_decay: float = _opt(
+        0.01, "weight decay", "Weight decay", step=0.0001, decimals=5, min=0.0, max=1.0, log=True
+    )
     schedule: str = _opt("cosine", "how the learning rate changes over the run", "Schedule", choices=SCHEDULES)
     warmup_epochs: float = _opt(
         0.0,
@@ -77,11 +73,11 @@ class TrainConfig:
         step=0.5,
         min=0.0,
     )
-    step_size: int = _opt(30, "step schedule: epochs between learning-rate drops", "Step size", min=1)
-    gamma: float = _opt(0.1, "step schedule: the factor of each drop", "Gamma", step=0.05, gt=0.0, max=1.0)
+    step_size: int = _opt(30, "step schedule: epochs between learning-rate drops", "Step size", min=1, unit="epochs")
+    gamma: float = _opt(0.1, "step schedule: the factor of each drop", "Gamma", step=0.05, above=0.0, max=1.0)
     label_smoothing: float = _opt(0.0, "cross-entropy label smoothing", "Smoothing", step=0.05, min=0.0, max=0.99)
     crop_padding: int = _opt(
-        0, "random crop after zero padding by this many pixels (0: no crop)", "Crop pad", min=0, max=64
+        0, "random crop after zero padding by this many pixels (0: no crop)", "Crop pad", min=0, max=64, unit="px"
     )
     flip: bool = _opt(False, "random horizontal flips", "Flip")
     device: str = _opt(
@@ -101,10 +97,18 @@ class TrainConfig:
     channels_last: bool = _opt(
         False, "channels-last memory format (faster convolutions on recent GPUs)", "Channels last"
     )
-    compile: bool = _opt(False, "compile the model with torch.compile", "Compile")
+    compile: bool = _opt(False, "compile the model with torch.compile", "Compile", search=False)
     seed: int = _opt(0, "the seed of initial weights, data order and augmentation", "Seed", min=0, max=2**31 - 1)
-    workers: int = _opt(2, "DataLoader worker processes (image folders only)", "Workers", min=0, max=64)
-    log_every: int = _opt(20, "steps between metric read-backs (batch metrics events)", "Log every", min=1, max=100_000)
+    workers: int = _opt(2, "DataLoader worker processes (image folders only)", "Workers", min=0, max=64, search=False)
+    log_every: int = _opt(
+        20,
+        "steps between metric read-backs (batch metrics events)",
+        "Log every",
+        min=1,
+        max=100_000,
+        unit="steps",
+        search=False,
+    )
     early_stop: str = _opt(
         "auto",
         "stop when the validation accuracy has not improved for `patience` epochs: on, off, or auto (on with a "
@@ -113,7 +117,12 @@ class TrainConfig:
         choices=EARLY_STOP,
     )
     patience: int = _opt(
-        5, "early stop: epochs without a better validation accuracy before the run ends", "Patience", min=1, max=10_000
+        5,
+        "early stop: epochs without a better validation accuracy before the run ends",
+        "Patience",
+        min=1,
+        max=10_000,
+        unit="epochs",
     )
     health_every: int = _opt(
         100,
@@ -121,11 +130,13 @@ class TrainConfig:
         "Health every",
         min=0,
         max=1_000_000,
+        unit="steps",
+        search=False,
     )
 
     def __post_init__(self) -> None:
         for setting in settings():
-            setting.check(getattr(self, setting.name))
+            check_setting(setting, getattr(self, setting.name))
         datasets.info(self.dataset)
 
     @property
@@ -152,70 +163,25 @@ class TrainConfig:
         return dataclasses.replace(self, **changes)
 
 
-@dataclass(frozen=True)
-class Setting:
-    """One field of TrainConfig as a form or the command line shows it."""
-
-    name: str
-    kind: type  # bool, int, float or str
-    optional: bool  # None is allowed
-    default: Any
-    help: str  # the long form: the command line's help, a form's tooltip
-    rules: dict[str, Any]  # min, max, gt (greater than), choices, pattern
-    label: str  # the short form a form shows
-    step: float | None  # a spin box's step (None: 1)
-    decimals: int  # a float spin box's decimals
-    options: tuple[str, ...]  # values an editable list offers (any value the rules allow may be typed)
-
-    @property
-    def lowest(self) -> float:
-        """The least value a form offers: min, or just above gt."""
-        return self.rules.get("min", self.rules.get("gt", 0.0) + 10.0**-self.decimals)
-
-    @property
-    def highest(self) -> float:
-        """The largest value a form offers: max, or a large number when there is none."""
-        return self.rules.get("max", 1_000_000)
-
-    def check(self, value: Any) -> None:
-        """Raise TrainError with a sentence when value is not allowed here."""
-        name, kind, rules = self.name, self.kind, self.rules
-        if value is None:
-            if not self.optional:
-                raise TrainError(f"The setting {name} needs a value.")
-            return
-        ok = {
-            bool: isinstance(value, bool),
-            int: is_number(value) and isinstance(value, int),
-            float: is_number(value),
-            str: isinstance(value, str),
-        }[kind]
-        got = describe(value)
-        if not ok:
-            what = {bool: "true or false", int: "a whole number", float: "a number", str: "text"}[kind]
-            raise TrainError(f"The setting {name} must be {what}; got {got}.")
-        if "choices" in rules and value not in rules["choices"]:
-            raise TrainError(f"The setting {name} must be one of {', '.join(rules['choices'])}; got {got}.")
-        if "pattern" in rules and not rules["pattern"].fullmatch(value):
-            raise TrainError(f"The setting {name} must be {self.help}; got {got}.")
-        if "gt" in rules and not value > rules["gt"]:
-            raise TrainError(f"The setting {name} must be above {rules['gt']:g}; got {got}.")
-        if "min" in rules and value < rules["min"]:
-            raise TrainError(f"The setting {name} must be at least {rules['min']:g}; got {got}.")
-        if "max" in rules and value > rules["max"]:
-            raise TrainError(f"The setting {name} must be at most {rules['max']:g}; got {got}.")
+def check_setting(setting: Field, value: Any) -> None:
+    """Raise TrainError with a sentence when value is not allowed for this setting."""
+    try:
+        coerce(setting, value)
+    except ShapeError as e:
+        raise TrainError(f"The setting {e}") from None
 
 
 @functools.cache
-def settings() -> tuple[Setting, ...]:
-    """TrainConfig's fields in order, with their types, help and rules."""
+def settings() -> tuple[Field, ...]:
+    """TrainConfig's fields in order, each as the one Field schema: kind (from its type), rules, help and form."""
     hints = typing.get_type_hints(TrainConfig)
     out = []
     for f in dataclasses.fields(TrainConfig):
-        kinds = typing.get_args(hints[f.name]) or (hints[f.name],)
-        kind = next(k for k in kinds if k is not type(None))
-        meta = f.metadata
-        out.append(Setting(f.name, kind, type(None) in kinds, f.default, meta["help"], meta["rules"], **meta["shown"]))
+        types = typing.get_args(hints[f.name]) or (hints[f.name],)
+        python_type = next(t for t in types if t is not type(None))
+        shown = f.metadata["field"]
+        kind = {bool: "bool", int: "int", float: "float"}.get(python_type, "choice" if "choices" in shown else "text")
+        out.append(Field(f.name, kind, f.default, nullable=type(None) in types, **shown))
     return tuple(out)
 
 
@@ -258,7 +224,7 @@ def saved_settings(training: dict[str, Any]) -> dict[str, Any]:
                 f"(settings: {', '.join(sorted(known))})."
             )
         try:
-            setting.check(value)
+            check_setting(setting, value)
             if name == "dataset":
                 datasets.info(value)
         except TrainError as e:  # a dataset's name is escaped: it comes from the file

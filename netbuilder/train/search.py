@@ -90,9 +90,10 @@ def _integer(document: Document, key: str) -> bool:
     """Whether a range key takes whole numbers (by its setting's or its block parameter's kind)."""
     nid, dot, param = key.partition(".")
     if not dot:
-        return next(s for s in settings() if s.name == key).kind is int
-    block = REGISTRY.get(document.graph.nodes[nid].type)
-    spec = next((s for s in block.params if s.name == param), None) if block else None
+        spec = next(s for s in settings() if s.name == key)
+    else:
+        block = REGISTRY.get(document.graph.nodes[nid].type)
+        spec = next((s for s in block.params if s.name == param), None) if block else None
     return spec is None or spec.kind in INTEGER_KINDS
 
 

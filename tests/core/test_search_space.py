@@ -133,16 +133,16 @@ def test_with_block_and_with_setting_copy_the_space():
 
 def test_dropout_p_takes_a_range_within_its_limits():
     from netbuilder.core.blocks import REGISTRY
-    from netbuilder.core.search_space import check_block_dim
+    from netbuilder.core.search_space import check_dim
 
     (p,) = REGISTRY["Dropout"].params
-    assert check_block_dim(p, parse_text("0.1 … 0.5")) == Range(0.1, 0.5)
+    assert check_dim(p, parse_text("0.1 … 0.5")) == Range(0.1, 0.5)
     with pytest.raises(SpaceError, match="p must be between 0 and 0.99; got 1"):
-        check_block_dim(p, parse_text("0.1 … 1.0"))
+        check_dim(p, parse_text("0.1 … 1.0"))
     kernel = next(s for s in REGISTRY["Conv2d"].params if s.name == "kernel_size")
-    assert check_block_dim(kernel, parse_text("1 … 7")) == Range(1, 7)
+    assert check_dim(kernel, parse_text("1 … 7")) == Range(1, 7)
     with pytest.raises(SpaceError, match="whole-number ends"):
-        check_block_dim(kernel, parse_text("1.5 … 7"))
+        check_dim(kernel, parse_text("1.5 … 7"))
 
 
 def test_a_parameter_first_marked_search_gets_a_range_or_list_around_its_value():

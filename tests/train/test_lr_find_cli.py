@@ -54,12 +54,15 @@ def test_lr_find_errors_are_one_sentence(argv, code, words, capsys, tmp_path, mo
         (["lr-find", SEED_CNN, "--start-lr", "nan"], "argument --start-lr: it must be a finite number; got nan."),
         (["lr-find", SEED_CNN, "--start-lr", "0"], "argument --start-lr: it must be above 0; got 0."),
         (["lr-find", SEED_CNN, "--steps", "1"], "argument --steps: it must be at least 2; got 1."),
-        (["lr-find", SEED_CNN, "--batch-size", "0"], "argument --batch-size: it must be at least 1; got 0."),
+        (["lr-find", SEED_CNN, "--batch-size", "0"], "argument --batch-size: it must be between 1 and 65536; got 0."),
         (["train", SEED_CNN, "--lr=-inf"], "argument --lr: it must be a finite number; got -inf."),
-        (["train", SEED_CNN, "--lr=-1"], "argument --lr: it must be above 0; got -1."),
+        (["train", SEED_CNN, "--lr=-1"], "argument --lr: it must be above 0 and at most 100; got -1."),
         (["train", SEED_CNN, "--epochs", "1.5"], "argument --epochs: 1.5 is not a whole number."),
         (["predict", "run", "a.png", "--top", "0"], "argument --top: it must be at least 1; got 0."),
-        (["features", SEED_CNN, "a.png", "--block", "b", "-o", "o.png", "--seed=-1"], "at least 0; got -1."),
+        (
+            ["features", SEED_CNN, "a.png", "--block", "b", "-o", "o.png", "--seed=-1"],
+            "between 0 and 2147483647; got -1.",
+        ),
     ],
 )
 def test_every_numeric_flag_refuses_nan_inf_and_out_of_range_with_exit_2(argv, words, capsys):

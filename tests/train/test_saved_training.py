@@ -63,7 +63,7 @@ def test_an_infinite_number_is_refused():
     ("training", "words"),
     [
         ({"warp": 1}, "The file's training settings name 'warp', which is not a setting of this NetBuilder"),
-        ({"lr": -1}, "The file's training settings: The setting lr must be above 0; got -1."),
+        ({"lr": -1}, "The file's training settings: The setting lr must be above 0 and at most 100; got -1."),
         ({"optimizer": "rmsprop"}, "The setting optimizer must be one of sgd, adam, adamw; got 'rmsprop'."),
         ({"epochs": 1.5}, "The setting epochs must be a whole number; got 1.5."),
         ({"dataset": "imagenet\x1b[2J"}, "There is no dataset 'imagenet\\x1b[2J'"),
@@ -137,7 +137,7 @@ def test_check_refuses_what_train_refuses(tmp_path, capsys):
     save(doc, tmp_path / "zero.json")
     assert main(["check", str(tmp_path / "zero.json")]) == 2
     err = capsys.readouterr().err
-    sentence = "The file's training settings: The setting epochs must be at least 1; got 0."
+    sentence = "The file's training settings: The setting epochs must be between 1 and 100000; got 0."
     assert err == f"error: {tmp_path / 'zero.json'} at training: {sentence}\n"
     doc.training = {"epochs": 3}
     save(doc, tmp_path / "three.json")

@@ -92,7 +92,7 @@ def test_a_space_the_settings_refuse_is_one_sentence(tmp_path, capsys):
     doc.search = doc.search.with_setting("momentum", Range(0.5, 2.0))
     save(doc, tmp_path / "bad.json")
     assert main(["search", str(tmp_path / "bad.json"), "--trials", "1", *QUICK]) == 2
-    assert "momentum must be at most 1; got 2" in capsys.readouterr().err
+    assert "momentum must be between 0 and 1; got 2.0" in capsys.readouterr().err
     save(load_preset("seed_cnn"), tmp_path / "plain.json")
     assert main(["search", str(tmp_path / "plain.json"), "--trials", "1", *QUICK]) == 2
     assert "searches nothing" in capsys.readouterr().err

@@ -16,7 +16,7 @@ QUICK = ["--dataset", "shapes10", "--epochs", "1", "--limit", "200", "--batch-si
 
 REFUSED = {
     "unknown setting": ({"momentun": {"choices": [0.5, 0.9]}}, "training setting 'momentun' that does not exist"),
-    "batch_size 0": ({"batch_size": {"choices": [0, 8]}}, "batch_size must be at least 1; got 0"),
+    "batch_size 0": ({"batch_size": {"choices": [0, 8]}}, "batch_size must be between 1 and 65536; got 0"),
     "lr as text": ({"lr": {"choices": ["fast", "slow"]}}, "lr must be a number; got 'fast'"),
     "optimizer range": ({"optimizer": {"low": 1, "high": 2}}, "optimizer takes a list of choices"),
     "epochs 1.5 range": ({"epochs": {"low": 1.5, "high": 3}}, "epochs is a whole number"),

@@ -73,10 +73,11 @@ def test_file_open_clears_the_health_marks_and_a_run_of_the_file_before_marks_no
     window = make_window()
     marked_run(window)
     window.training.controller.runner = GoingRun()
-    window.ask_stop_training = lambda: True  # should the test fail before the run ends, the window still closes
+    # Should the test fail before the run ends, the window still closes.
+    window.questions.ask_stop_training = lambda: True
     other = tmp_path / "other.json"
     save(load_preset("seed_cnn"), other)  # the same block ids: marks that leaked would land on them
-    window.ask_path = lambda saving: other
+    window.questions.ask_path = lambda saving, start: other
     key(window, "Ctrl+O")
     assert window.editor.path == other
     assert_no_health(window)
@@ -126,11 +127,12 @@ def test_open_best_network_clears_the_marks_and_brings_the_trial_s_training_valu
     assert window.editor.graph.nodes["conv1"].params["out_channels"] == 16
     assert_no_health(window)
     form = window.training.settings
-    assert form.fields["lr"].value() == 0.0123 and form.fields["optimizer"].currentText() == "sgd"
-    assert form.fields["epochs"].value() == 2 and form.fields["batch_size"].value() == 64  # the study's own
+    assert form.fields["lr"].widget.value() == 0.0123 and form.fields["optimizer"].widget.currentText() == "sgd"
+    # the study's own:
+    assert form.fields["epochs"].widget.value() == 2 and form.fields["batch_size"].widget.value() == 64
     assert form.config().lr == 0.0123 and form.config().momentum == 0.8  # a setting the form does not show
-    form.fields["epochs"].setFocus()
-    QTest.keyClick(form.fields["epochs"], Qt.Key.Key_Up)
+    form.fields["epochs"].widget.setFocus()
+    QTest.keyClick(form.fields["epochs"].widget, Qt.Key.Key_Up)
     assert window.editor.document.training["epochs"] == 3 and window.editor.document.training["momentum"] == 0.8
 
 
@@ -148,7 +150,7 @@ def test_opening_a_file_clears_the_run_s_evaluation_lr_curve_and_finished_curve(
     assert dock.lr_find.use_suggested.isEnabled()
     other = tmp_path / "other.json"
     save(load_preset("mlp_2hidden"), other)
-    window.ask_path = lambda saving: other
+    window.questions.ask_path = lambda saving, start: other
     key(window, "Ctrl+O")
     assert window.editor.path == other
     assert dock.evaluation.run_path is None and not dock.evaluation.predict_button.isEnabled()
@@ -165,7 +167,7 @@ def test_the_study_name_follows_the_file_opened(make_window, tmp_path, monkeypat
     doc.search = SearchSpace(training={"lr": Range(1e-4, 1e-1, log=True)})
     other = tmp_path / "wide.json"
     save(doc, other)
-    window.ask_path = lambda saving: other
+    window.questions.ask_path = lambda saving, start: other
     key(window, "Ctrl+O")
     assert search.study.text().startswith("wide-net-")
     started_with: list[list[str]] = []
@@ -176,7 +178,7 @@ def test_the_study_name_follows_the_file_opened(make_window, tmp_path, monkeypat
     snapshot = json.loads(Path(args[0]).read_text())
     assert snapshot["name"] == "wide net" and snapshot["training"]["lr"] == window.training.settings.config().lr
 
-    window.ask_path = lambda saving: tmp_path / "renamed.json"
+    window.questions.ask_path = lambda saving, start: tmp_path / "renamed.json"
     key(window, "Ctrl+Shift+S")  # the document takes the file's name: so does a study named after it
     QTest.mouseClick(search.start_button, Qt.MouseButton.LeftButton)
     assert started_with[1][started_with[1].index("--study") + 1].startswith("renamed-")

@@ -208,7 +208,7 @@ def test_a_training_setting_is_marked_search_in_the_tab(qtbot, tmp_path):
     view.setting.setCurrentText("momentum")
     view.setting_text.setText("0.5 … 2")
     qtbot.mouseClick(view.setting_button, Qt.MouseButton.LeftButton)
-    assert "momentum must be at most 1; got 2" in view.status.text()
+    assert "momentum must be between 0 and 1; got 2." in view.status.text()
     assert "momentum" not in editor.document.search.training
 
     view.setting.setCurrentText("lr")
@@ -238,13 +238,13 @@ def test_a_training_setting_is_marked_search_in_the_settings_form(make_window, q
 
     window = make_window()
     form, editor = window.training.settings, window.editor
-    window.training.scroll.ensureWidgetVisible(form.fields["lr"])
+    window.training.scroll.ensureWidgetVisible(form.fields["lr"].widget)
     row = form.search_rows["lr"]
     assert row.toggle.isVisible() and not form.form.isRowVisible(row.text)
     assert "batch_size" in form.search_rows and "optimizer" in form.search_rows and "flip" not in form.search_rows
 
     qtbot.mouseClick(row.toggle, Qt.MouseButton.LeftButton)
-    lr = form.fields["lr"].value()
+    lr = form.fields["lr"].widget.value()
     assert editor.document.search.training["lr"] == Range(float(f"{lr / 10:.3g}"), float(f"{lr * 10:.3g}"), True)
     assert form.form.isRowVisible(row.text) and row.text.hasFocus()
     assert "lr:" in window.training.search.space.text()  # the Search tab shows the same space
@@ -261,7 +261,7 @@ def test_a_training_setting_is_marked_search_in_the_settings_form(make_window, q
 
     optimizer = form.search_rows["optimizer"]
     qtbot.mouseClick(optimizer.toggle, Qt.MouseButton.LeftButton)
-    assert set(editor.document.search.training["optimizer"].values) >= {form.fields["optimizer"].currentText()}
+    assert set(editor.document.search.training["optimizer"].values) >= {form.fields["optimizer"].widget.currentText()}
 
     window.view.setFocus()
     for _ in range(3):

@@ -1,4 +1,4 @@
-"""The settings form is generated from TrainConfig's field specs and fits its width."""
+"""The settings form is generated from TrainConfig's fields (the one Field schema) and fits its width."""
 
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QLabel, QSpinBox
 
@@ -14,11 +14,11 @@ def test_each_row_takes_its_label_range_step_choices_and_tooltip_from_the_spec(q
     for setting in settings():
         if setting.name not in FIELDS or setting.name == "dataset":
             continue
-        widget = form.fields[setting.name]
+        widget = form.fields[setting.name].widget
         assert setting.help in widget.toolTip()
         if isinstance(widget, QCheckBox):
             assert widget.text() == setting.label
-        else:  # a searchable setting's label is its name with a search toggle (ui.search_row)
+        else:  # a searchable setting's label is its name with a search toggle (ui.field_widgets)
             label = layout.labelForField(widget)
             text = form.search_rows[setting.name].name.text() if setting.name in form.search_rows else label.text()
             assert text == setting.label
@@ -27,10 +27,12 @@ def test_each_row_takes_its_label_range_step_choices_and_tooltip_from_the_spec(q
             assert (widget.minimum(), widget.maximum()) == (setting.lowest, setting.highest)
         if isinstance(widget, QDoubleSpinBox):
             assert (widget.singleStep(), widget.decimals()) == (setting.step, setting.decimals)
-        if isinstance(widget, QComboBox) and "choices" in setting.rules:
-            assert [widget.itemText(i) for i in range(widget.count())] == list(setting.rules["choices"])
-    lr = form.fields["lr"]
-    assert isinstance(lr, QDoubleSpinBox) and lr.minimum() == 1e-5 and lr.maximum() == 100.0  # gt=0, max=100
+        if isinstance(widget, QComboBox) and setting.choices:
+            assert [widget.itemText(i) for i in range(widget.count())] == list(setting.choices)
+        if isinstance(widget, (QSpinBox, QDoubleSpinBox)):
+            assert widget.suffix() == (f" {setting.unit}" if setting.unit else "")
+    lr = form.fields["lr"].widget
+    assert isinstance(lr, QDoubleSpinBox) and lr.minimum() == 1e-5 and lr.maximum() == 100.0  # above 0, max 100
 
 
 def test_a_config_shown_is_the_config_read_back(qtbot):
@@ -56,7 +58,7 @@ def test_a_config_shown_is_the_config_read_back(qtbot):
     form.changed.connect(lambda: changes.append(1))
     form.show_config(config)
     assert form.config() == config and changes == []
-    form.fields["data_dir"].setText("")
+    form.fields["data_dir"].widget.setText("")
     assert form.config().data_dir is None
 
 

@@ -39,7 +39,7 @@ def test_start_watch_and_stop_a_run(make_window, qtbot):
     window = make_window()
     dock = window.training
     quick(window)
-    set_spin(dock.settings.fields["epochs"], 50)
+    set_spin(dock.settings.fields["epochs"].widget, 50)
     assert dock.settings.config().epochs == 50 and dock.start_button.isEnabled()
     click(dock.start_button)
     assert not dock.start_button.isEnabled() and dock.stop_button.isEnabled()
@@ -164,10 +164,10 @@ def test_closing_during_a_run_asks_then_stops_the_child(make_window, qtbot):
     click(dock.start_button)
     qtbot.waitUntil(lambda: dock.live.batch_loss.n >= 1, timeout=RUN_S)
     process = dock.runner
-    window.ask_stop_training = lambda: False
+    window.questions.ask_stop_training = lambda: False
     assert not window.close() and dock.running()
-    window.ask_stop_training = lambda: True
-    window.ask_save = lambda: QMessageBox.StandardButton.Discard
+    window.questions.ask_stop_training = lambda: True
+    window.questions.ask_save = lambda: QMessageBox.StandardButton.Discard
     assert window.close() and not dock.running()
     assert dock.controller.closing.is_alive()  # the window did not wait for the child: a thread sees it end
     qtbot.waitUntil(lambda: not process.running, timeout=20_000)  # it stops after its step, or is killed

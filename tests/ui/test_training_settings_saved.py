@@ -38,23 +38,23 @@ def test_settings_are_saved_with_the_file_and_shown_when_it_opens(make_window, t
     window = make_window()  # seed_cnn: the recipe is AdamW at 0.003 for 10 epochs
     form = window.training.settings
     assert not window.isWindowModified()
-    type_into(form.fields["lr"], "0.0125")
-    assert form.fields["lr"].value() == 0.0125
+    type_into(form.fields["lr"].widget, "0.0125")
+    assert form.fields["lr"].widget.value() == 0.0125
     assert window.isWindowModified()  # a setting changed is a change to the document
-    choose(form.fields["optimizer"], "sgd")
-    type_into(form.fields["epochs"], "3")
+    choose(form.fields["optimizer"].widget, "sgd")
+    type_into(form.fields["epochs"].widget, "3")
     path = tmp_path / "tuned.json"
-    window.ask_path = lambda saving: path
+    window.questions.ask_path = lambda saving, start: path
     key(window, "Ctrl+Shift+S")
     saved = json.loads(path.read_text())["training"]
     assert saved["lr"] == 0.0125 and saved["optimizer"] == "sgd" and saved["epochs"] == 3
 
     key(window, "Ctrl+N")  # another document: the recipe again
-    assert form.fields["lr"].value() == 0.003 and form.fields["optimizer"].currentText() == "adamw"
-    window.ask_path = lambda saving: path
+    assert form.fields["lr"].widget.value() == 0.003 and form.fields["optimizer"].widget.currentText() == "adamw"
+    window.questions.ask_path = lambda saving, start: path
     key(window, "Ctrl+O")
-    assert form.fields["lr"].value() == 0.0125 and form.fields["optimizer"].currentText() == "sgd"
-    assert form.fields["epochs"].value() == 3 and not window.isWindowModified()
+    assert form.fields["lr"].widget.value() == 0.0125 and form.fields["optimizer"].widget.currentText() == "sgd"
+    assert form.fields["epochs"].widget.value() == 3 and not window.isWindowModified()
     config = form.config()
     assert (config.lr, config.optimizer, config.epochs) == (0.0125, "sgd", 3)
 
@@ -63,30 +63,31 @@ def test_undo_puts_a_setting_back_and_typing_one_value_is_one_step(make_window):
     window = make_window()
     form = window.training.settings
     steps = window.editor.undo_stack.count()
-    type_into(form.fields["lr"], "0.0125")
+    type_into(form.fields["lr"].widget, "0.0125")
     assert window.editor.undo_stack.count() == steps + 1  # the keystrokes of one value merged
-    type_into(form.fields["epochs"], "4")
+    type_into(form.fields["epochs"].widget, "4")
     key(window, "Ctrl+Z")
-    assert form.fields["epochs"].value() == 10 and form.fields["lr"].value() == 0.0125
+    assert form.fields["epochs"].widget.value() == 10 and form.fields["lr"].widget.value() == 0.0125
     key(window, "Ctrl+Z")
-    assert form.fields["lr"].value() == 0.003 and window.editor.document.training == {}
+    assert form.fields["lr"].widget.value() == 0.003 and window.editor.document.training == {}
     assert not window.isWindowModified()
     key(window, "Ctrl+Shift+Z")
-    assert form.fields["lr"].value() == 0.0125 and window.editor.document.training["lr"] == 0.0125
+    assert form.fields["lr"].widget.value() == 0.0125 and window.editor.document.training["lr"] == 0.0125
 
 
 def test_a_file_without_saved_settings_opens_with_the_recipe(make_window, tmp_path):
     window = make_window()
     form = window.training.settings
-    type_into(form.fields["lr"], "0.0125")
+    type_into(form.fields["lr"].widget, "0.0125")
     old = tmp_path / "vgg.json"
     save(load_preset("vgg_cifar"), old)  # written as every file before the key was
     assert "training" not in json.loads(old.read_text())
-    window.ask_path = lambda saving: old
+    window.questions.ask_path = lambda saving, start: old
     key(window, "Ctrl+O")
     recipe = recommend(window.editor.graph)
-    assert form.fields["lr"].value() == recipe.lr and form.fields["optimizer"].currentText() == recipe.optimizer
-    assert form.fields["epochs"].value() == recipe.epochs and window.editor.document.training == {}
+    assert form.fields["lr"].widget.value() == recipe.lr
+    assert form.fields["optimizer"].widget.currentText() == recipe.optimizer
+    assert form.fields["epochs"].widget.value() == recipe.epochs and window.editor.document.training == {}
 
 
 def test_a_file_naming_an_unknown_setting_is_refused_with_a_sentence(make_window, tmp_path):
@@ -97,7 +98,7 @@ def test_a_file_naming_an_unknown_setting_is_refused_with_a_sentence(make_window
     doc.training = {"lr": 0.01, "warp_drive": True}
     save(doc, bad)
     data = bad.read_text()
-    window.ask_path = lambda saving: bad
+    window.questions.ask_path = lambda saving, start: bad
     key(window, "Ctrl+O")
     assert window.editor.document is before
     assert len(window.errors) == 1 and "'warp_drive', which is not a setting" in window.errors[0]
@@ -117,5 +118,5 @@ def test_a_run_s_network_reopens_with_the_settings_it_trained_with(make_window, 
     dock.runs.table.selectRow(0)
     QTest.mouseClick(dock.runs.reopen_button, Qt.MouseButton.LeftButton)
     form = dock.settings
-    assert form.fields["lr"].value() == 0.0125 and form.fields["optimizer"].currentText() == "sgd"
-    assert form.fields["epochs"].value() == 3 and window.editor.path is None
+    assert form.fields["lr"].widget.value() == 0.0125 and form.fields["optimizer"].widget.currentText() == "sgd"
+    assert form.fields["epochs"].widget.value() == 3 and window.editor.path is None

@@ -9,15 +9,16 @@ import signal
 from collections.abc import Callable
 from typing import Any
 
+from netbuilder.core.fields import Field, bounds_text, outside
 from netbuilder.core.text import clean
-from netbuilder.records.config import Setting
 
 RUNS_HELP = "the runs folder in the app's data folder, where the window's Runs tab lists them"
 
 
-def number(kind: type = float, **rules: float) -> Callable[[str], Any]:
-    """An argparse type for a numeric flag: a finite int or float within the rules min, max and gt (above);
-    anything else (nan, inf, text, out of range) is argparse's exit 2 with a sentence."""
+def number(kind: type = float, **limits: float) -> Callable[[str], Any]:
+    """An argparse type for a numeric flag: a finite int or float within the limits (min, max, above) as a Field
+    checks them; anything else (nan, inf, text, out of range) is argparse's exit 2 with a sentence."""
+    field = Field("it", "int" if kind is int else "float", None, "", **limits)
 
     def parse(text: str) -> Any:
         given = clean(text)
@@ -29,35 +30,30 @@ def number(kind: type = float, **rules: float) -> Callable[[str], Any]:
             ) from None
         if not math.isfinite(value):
             raise argparse.ArgumentTypeError(f"it must be a finite number; got {given}.")
-        if "gt" in rules and not value > rules["gt"]:
-            raise argparse.ArgumentTypeError(f"it must be above {rules['gt']:g}; got {given}.")
-        if "min" in rules and value < rules["min"]:
-            raise argparse.ArgumentTypeError(f"it must be at least {rules['min']:g}; got {given}.")
-        if "max" in rules and value > rules["max"]:
-            raise argparse.ArgumentTypeError(f"it must be at most {rules['max']:g}; got {given}.")
+        if outside(field, value):
+            raise argparse.ArgumentTypeError(f"it must be {bounds_text(field)}; got {given}.")
         return value
 
     return parse
 
 
-def add_setting(group: argparse._ArgumentGroup, setting: Setting) -> None:
-    """A training setting as a flag (--batch-size): its kind, rules and help; absent unless given."""
+def add_setting(group: argparse._ArgumentGroup, setting: Field) -> None:
+    """A training setting as a flag (--batch-size): its kind, limits and help; absent unless given."""
     flag = "--" + setting.name.replace("_", "-")
-    if setting.kind is bool:
+    if setting.kind == "bool":
         group.add_argument(
             flag, dest=setting.name, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS, help=setting.help
         )
         return
-    choices = setting.rules.get("choices")
+    numeric = {"int": int, "float": float}.get(setting.kind)
+    limits = {k: v for k, v in (("min", setting.min), ("max", setting.max), ("above", setting.above)) if v is not None}
     group.add_argument(
         flag,
         dest=setting.name,
-        type=number(setting.kind, **{k: setting.rules[k] for k in ("min", "max", "gt") if k in setting.rules})
-        if setting.kind in (int, float)
-        else setting.kind,
-        choices=choices,
+        type=number(numeric, **limits) if numeric else str,
+        choices=setting.choices or None,
         default=argparse.SUPPRESS,
-        metavar=None if choices else setting.name.upper(),
+        metavar=None if setting.choices else setting.name.upper(),
         help=setting.help,
     )
 

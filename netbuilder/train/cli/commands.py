@@ -58,8 +58,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="N",
         help="the most steps the sweep takes (default 100)",
     )
-    p.add_argument("--start-lr", type=number(gt=0), default=1e-7, metavar="LR", help="the first learning rate (1e-7)")
-    p.add_argument("--end-lr", type=number(gt=0), default=10.0, metavar="LR", help="the last learning rate (10)")
+    p.add_argument(
+        "--start-lr", type=number(above=0), default=1e-7, metavar="LR", help="the first learning rate (1e-7)"
+    )
+    p.add_argument("--end-lr", type=number(above=0), default=10.0, metavar="LR", help="the last learning rate (10)")
     p.add_argument(
         "--force", action="store_true", help="start even when the memory estimate is more than the device has free"
     )

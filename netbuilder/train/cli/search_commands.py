@@ -37,7 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--study", metavar="NAME", help="the study's name (default: the file's name)")
     p.add_argument("--storage", metavar="URL", help=f"a SQLAlchemy URL (default: {STORAGE_FILE} in the --runs folder)")
     p.add_argument("--runs", metavar="DIR", help=f"where the trials' run folders go (default: {RUNS_HELP})")
-    p.add_argument("--timeout", type=number(gt=0), metavar="S", help="start no trial after S seconds")
+    p.add_argument("--timeout", type=number(above=0), metavar="S", help="start no trial after S seconds")
     p.add_argument("--sampler", choices=SAMPLERS, default="tpe", help="how values are picked (default tpe)")
     p.add_argument("--pruner", choices=PRUNERS, default="median", help="how poor trials stop early (default median)")
     p.add_argument(

@@ -6,21 +6,14 @@ import html
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
-    QCheckBox,
-    QComboBox,
-    QDoubleSpinBox,
     QFormLayout,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
     QScrollArea,
-    QSizePolicy,
-    QSpinBox,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -29,201 +22,15 @@ from netbuilder.core.blocks import REGISTRY, fmt_shape
 from netbuilder.core.check.explain import Fix, fixes, formula, warnings
 from netbuilder.core.check.shapes import Check
 from netbuilder.core.check.summary import short
-from netbuilder.core.fields import Field, ShapeError, coerce, to_json
+from netbuilder.core.fields import Field, ShapeError, coerce
 from netbuilder.core.graph import NAME_LIMIT, Edge, Node, blocks_in
 from netbuilder.core.groups import facts
-from netbuilder.core.search_space import SpaceError, check_block_dim, first_guess, parse_text
+from netbuilder.core.search_space import SpaceError, check_dim, first_guess, parse_text
 from netbuilder.core.text import at_most
 from netbuilder.ui import theme
 from netbuilder.ui.canvas.editor import Editor
 from netbuilder.ui.canvas.undo import delete_blocks, fold, insert_on_edge, rename_group, set_params, set_search
-from netbuilder.ui.training.search_row import SearchRow
-
-INT_MAX = 2**31 - 1
-
-
-def _spin(spec: Field) -> QSpinBox:
-    box = QSpinBox()
-    box.setMinimumWidth(44)
-    box.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
-    box.setRange(int(spec.min if spec.min is not None else 0), int(min(spec.max or INT_MAX, INT_MAX)))
-    box.setKeyboardTracking(False)
-    return box
-
-
-class PairEdit(QWidget):
-    """Two spin boxes [h, w], linked (square) by default; optional 'same' or 'default' switch."""
-
-    changed = Signal()
-
-    def __init__(self, spec: Field, switch: str = "") -> None:
-        super().__init__()
-        self.h, self.w = _spin(spec), _spin(spec)
-        self.link = QToolButton(text="=", checkable=True, checked=True, toolTip="Keep height and width equal")
-        self.switch = QCheckBox(switch) if switch else None
-        self.effective: tuple[int, int] | None = None  # what the boxes show while switched
-        self.link.setFixedWidth(20)
-        outer = QVBoxLayout(self)  # the switch under the sizes, so that the row fits a narrow inspector
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.setSpacing(2)
-        layout = QHBoxLayout()
-        layout.setSpacing(2)
-        outer.addLayout(layout)
-        for w in (self.h, self.link, self.w):
-            layout.addWidget(w)
-        if self.switch:
-            outer.addWidget(self.switch)
-        self.h.valueChanged.connect(self._h_changed)
-        self.w.valueChanged.connect(lambda _: self.changed.emit())
-        self.link.toggled.connect(self._h_changed)
-        if self.switch:
-            self.switch.toggled.connect(self._switched)
-
-    def _h_changed(self, *_: Any) -> None:
-        if self.link.isChecked() and self.w.value() != self.h.value():
-            self.w.setValue(self.h.value())  # emits changed through w
-            return
-        self.changed.emit()
-
-    def _switched(self, on: bool) -> None:
-        for w in (self.h, self.w, self.link):
-            w.setEnabled(not on)
-        if on and self.effective is not None:
-            self._show(self.effective)
-        self.changed.emit()
-
-    def set(self, value: Any, effective: tuple[int, int] | None = None) -> None:
-        """Show value; while switched ("same", or None for "= kernel_size") the boxes show effective, the
-        value the block uses (the kernel size), never a stale number."""
-        on = value is None or value == "same"
-        self.effective = effective
-        if self.switch:
-            self.switch.setChecked(on)
-        for w in (self.h, self.w, self.link):
-            w.setEnabled(not on)
-        if not on:
-            self._show(value)
-        elif effective is not None:
-            self._show(effective)
-
-    def _show(self, value: tuple[int, int]) -> None:
-        blocked = [w.blockSignals(True) for w in (self.h, self.w, self.link)]
-        self.h.setValue(value[0])
-        self.w.setValue(value[1])
-        self.link.setChecked(value[0] == value[1])
-        for w, was in zip((self.h, self.w, self.link), blocked):
-            w.blockSignals(was)
-
-    def get(self, switched_value: Any) -> Any:
-        if self.switch and self.switch.isChecked():
-            return switched_value
-        return to_json((self.h.value(), self.w.value()))
-
-
-class ShapeEdit(QWidget):
-    """The Input's shape: an image C×H×W or a vector of F features."""
-
-    changed = Signal()
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.kind = QComboBox()
-        self.kind.addItems(["image C×H×W", "vector F"])
-        self.sizes = [QSpinBox() for _ in range(3)]
-        layout = QVBoxLayout(self)  # the kind above the sizes: in one line they would not fit a narrow inspector
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.kind)
-        sizes = QHBoxLayout()
-        sizes.setSpacing(2)
-        layout.addLayout(sizes)
-        for box in self.sizes:
-            box.setRange(1, 1_000_000)
-            box.setKeyboardTracking(False)
-            box.setMinimumWidth(44)
-            box.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
-            sizes.addWidget(box)
-            box.valueChanged.connect(lambda _: self.changed.emit())
-        self.kind.currentIndexChanged.connect(self._kind_changed)
-
-    def _kind_changed(self, index: int) -> None:
-        for box in self.sizes[1:]:
-            box.setVisible(index == 0)
-        self.changed.emit()
-
-    def set(self, value: tuple[int, ...]) -> None:
-        self.kind.setCurrentIndex(0 if len(value) == 3 else 1)
-        for box in self.sizes[1:]:
-            box.setVisible(len(value) == 3)
-        for box, v in zip(self.sizes, value):
-            box.setValue(v)
-
-    def get(self) -> list[int]:
-        values = [b.value() for b in self.sizes]
-        return values if self.kind.currentIndex() == 0 else values[:1]
-
-
-class ParamWidget:
-    """One parameter's widget: set() shows a value, get() reads the value to store."""
-
-    def __init__(self, spec: Field, on_change: Callable[[], None]) -> None:
-        self.spec = spec
-        kind = spec.kind
-        if kind == "int":
-            self.widget: QWidget = _spin(spec)
-            self.widget.valueChanged.connect(on_change)
-        elif kind == "float":
-            box = QDoubleSpinBox(decimals=spec.decimals)
-            box.setRange(spec.min or 0.0, spec.max if spec.max is not None else 1e9)
-            box.setSingleStep(spec.step)
-            box.setKeyboardTracking(False)
-            box.valueChanged.connect(on_change)
-            self.widget = box
-        elif kind == "bool":
-            self.widget = QCheckBox()
-            self.widget.toggled.connect(on_change)
-        elif kind == "choice":
-            self.widget = QComboBox()
-            self.widget.addItems(list(spec.choices))
-            self.widget.currentTextChanged.connect(on_change)
-        elif kind in ("pair", "padding"):
-            switch = "same" if kind == "padding" else ("= kernel_size" if spec.nullable else "")
-            self.widget = PairEdit(spec, switch)
-            self.widget.changed.connect(on_change)
-        else:
-            self.widget = ShapeEdit()
-            self.widget.changed.connect(on_change)
-        self.widget.setToolTip(spec.help)
-
-    def set(self, value: Any, effective: Any = None) -> None:
-        w = self.widget
-        w.blockSignals(True)
-        for child in w.findChildren(QWidget):
-            child.blockSignals(True)
-        if isinstance(w, (QSpinBox, QDoubleSpinBox)):
-            w.setValue(value)
-        elif isinstance(w, QCheckBox):
-            w.setChecked(value)
-        elif isinstance(w, QComboBox):
-            w.setCurrentText(value)
-        elif isinstance(w, PairEdit):
-            w.set(value, effective)
-        else:
-            w.set(value)
-        for child in w.findChildren(QWidget):
-            child.blockSignals(False)
-        w.blockSignals(False)
-
-    def get(self) -> Any:
-        w = self.widget
-        if isinstance(w, (QSpinBox, QDoubleSpinBox)):
-            return w.value()
-        if isinstance(w, QCheckBox):
-            return w.isChecked()
-        if isinstance(w, QComboBox):
-            return w.currentText()
-        if isinstance(w, PairEdit):
-            return w.get("same" if self.spec.kind == "padding" else None)
-        return w.get()
+from netbuilder.ui.field_widgets import FieldWidget, SearchRow
 
 
 def shown_value(spec: Field, raw: dict[str, Any]) -> Any:
@@ -252,7 +59,7 @@ class Inspector(QScrollArea):
         self.editor = editor
         self.node_id: str | None = None
         self.group_id: str | None = None
-        self.fields: dict[str, ParamWidget] = {}
+        self.fields: dict[str, FieldWidget] = {}
         self.rows: dict[str, SearchRow] = {}
         self.setWidgetResizable(True)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # content wraps to the width
@@ -340,8 +147,8 @@ class Inspector(QScrollArea):
             node = self.editor.graph.nodes[self.node_id]
             block = REGISTRY.get(node.type)
             for spec in block.params if block else ():
-                field = ParamWidget(spec, lambda *_, name=spec.name: self._changed(name))
-                row = SearchRow(spec.name, searchable=spec.kind != "shape")
+                field = FieldWidget(spec, lambda name=spec.name: self._changed(name))
+                row = SearchRow(spec)
                 row.toggle.toggled.connect(lambda on, name=spec.name: self._mark(name, on))
                 row.text.editingFinished.connect(lambda name=spec.name: self._search_edited(name))
                 self.fields[spec.name], self.rows[spec.name] = field, row
@@ -367,7 +174,7 @@ class Inspector(QScrollArea):
         node, res = graph.nodes[self.node_id], result.nodes[self.node_id]
         block = REGISTRY.get(node.type)
         self.title.setText(f"{node.type} '{node.id}'")
-        values = res.values or {name: shown_value(f.spec, node.params) for name, f in self.fields.items()}
+        values = res.values or {name: shown_value(f.field, node.params) for name, f in self.fields.items()}
         # The idea follows the values shown, valid or not: the help above the fields keeps its lines when an
         # error appears, so the fields do not jump away from the pointer.
         idea = block.idea(values) if block else None
@@ -379,11 +186,11 @@ class Inspector(QScrollArea):
         self.error.setVisible(bool(res.error))
         space = self.editor.document.search
         for name, field in self.fields.items():
-            field.set(shown_value(field.spec, node.params), _effective(field.spec, values))
+            field.set(shown_value(field.field, node.params), _effective(field.field, values))
             dim = space.get(node.id, name)
             self.rows[name].show_dim(dim)
-            self.form.setRowVisible(field.widget, field.spec.applies(values))
-            self.form.setRowVisible(self.rows[name].text, dim is not None and field.spec.applies(values))
+            self.form.setRowVisible(field.widget, field.field.applies(values))
+            self.form.setRowVisible(self.rows[name].text, dim is not None and field.field.applies(values))
         lines = formula(graph, result, self.node_id)
         shown = [part for line in lines for part in line.split(": ", 1)]  # the axis, then its arithmetic
         self.arithmetic.setText("\n".join(shown))
@@ -475,7 +282,7 @@ class Inspector(QScrollArea):
             return
         doc, nid = self.editor.document, self.node_id
         field = self.fields[name]
-        dim = first_guess(field.spec, shown_value(field.spec, doc.graph.nodes[nid].params)) if on else None
+        dim = first_guess(field.field, shown_value(field.field, doc.graph.nodes[nid].params)) if on else None
         verb = "Search" if on else "Stop searching"
         self.search_note.setVisible(False)
         if on and dim is None:
@@ -497,7 +304,7 @@ class Inspector(QScrollArea):
         if current is None:
             return
         try:
-            dim = check_block_dim(self.fields[name].spec, parse_text(row.text.text()))
+            dim = check_dim(self.fields[name].field, parse_text(row.text.text()))
         except SpaceError as e:
             self.search_note.setText(f"{name}: {e}")
             self.search_note.setVisible(True)

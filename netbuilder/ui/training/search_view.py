@@ -36,7 +36,7 @@ from netbuilder.core.atomic import write_text_atomic
 from netbuilder.core.document import Document, DocumentError, dumps, parse
 from netbuilder.core.search_space import SearchSpace, SpaceError, format_text, parse_text, split
 from netbuilder.records.config import TrainConfig, as_saved, settings
-from netbuilder.records.search_settings import PRUNERS, SAMPLERS, STORAGE_FILE, check_training, searchable
+from netbuilder.records.search_settings import PRUNERS, SAMPLERS, STORAGE_FILE, check_training
 from netbuilder.records.train_error import TrainError
 from netbuilder.ui.canvas.editor import Editor
 from netbuilder.ui.canvas.undo import set_search
@@ -68,7 +68,7 @@ def search_args(config: TrainConfig) -> list[str]:
         flag = "--" + setting.name.replace("_", "-")
         if value is None:
             continue
-        if setting.kind is bool:
+        if setting.kind == "bool":
             out.append(flag if value else "--no-" + flag[2:])
         else:
             out += [flag, str(value)]
@@ -106,7 +106,7 @@ class SearchView(QWidget):
         self.best_button = QPushButton("Open best network", objectName="open_best", enabled=False)
         self.space = QLabel(wordWrap=True, objectName="space")
         self.setting = QComboBox(objectName="setting")
-        self.setting.addItems([s.name for s in settings() if searchable(s)])
+        self.setting.addItems([s.name for s in settings() if s.searchable])
         self.setting_text = QLineEdit(objectName="setting_text", placeholderText="1e-4 … 1e-1 log  or  sgd, adamw")
         self.setting_button = QPushButton("Search setting", objectName="search_setting")
         self.setting_clear = QPushButton("Stop searching it", objectName="clear_setting")

@@ -10,26 +10,24 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QLabel,
     QLineEdit,
     QPushButton,
     QSizePolicy,
-    QSpinBox,
     QWidget,
 )
 
-from netbuilder.core.search_space import SearchSpace, SpaceError, parse_text
+from netbuilder.core.search_space import SearchSpace, SpaceError, first_guess, parse_text
 from netbuilder.records import datasets
-from netbuilder.records.config import Setting, TrainConfig, document_config, recommend, settings
-from netbuilder.records.search_settings import check_training, first_setting_guess, searchable
+from netbuilder.records.config import TrainConfig, document_config, recommend, settings
+from netbuilder.records.search_settings import check_training
 from netbuilder.records.train_error import TrainError
 from netbuilder.ui import theme
 from netbuilder.ui.canvas.editor import Editor
 from netbuilder.ui.canvas.undo import set_search, set_training
-from netbuilder.ui.training.search_row import SearchRow
+from netbuilder.ui.field_widgets import FieldWidget, SearchRow
 
 FOLDER_ITEM = "Image folder…"
 # The settings the form shows, in order; the others keep the recommended (or reopened) config's values.
@@ -53,55 +51,6 @@ FIELDS = (
 )
 
 
-def editor(setting: Setting) -> QWidget:
-    """The widget that edits one setting, with its range, step, choices and the long help as its tooltip."""
-    widget: QWidget
-    if setting.kind is bool:
-        widget = QCheckBox(setting.label)
-    elif "choices" in setting.rules or setting.options:
-        widget = QComboBox(editable=bool(setting.options))
-        widget.addItems(list(setting.rules.get("choices", setting.options)))
-    elif setting.kind is int:
-        widget = QSpinBox(minimum=int(setting.lowest), maximum=int(setting.highest))
-    elif setting.kind is float:
-        widget = QDoubleSpinBox(
-            decimals=setting.decimals, minimum=setting.lowest, maximum=setting.highest, singleStep=setting.step or 1.0
-        )
-    else:
-        widget = QLineEdit()
-    if isinstance(widget, QComboBox):  # never wider than the form: long items are cut, the list shows them whole
-        widget.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        widget.setMinimumContentsLength(8)
-    if not isinstance(widget, QCheckBox):  # a check box keeps its label's width
-        widget.setSizePolicy(QSizePolicy.Policy.Ignored, widget.sizePolicy().verticalPolicy())
-        widget.setMinimumWidth(60)
-    widget.setToolTip(f"{setting.label}: {setting.help}")
-    return widget
-
-
-def value_of(widget: QWidget) -> Any:
-    if isinstance(widget, QCheckBox):
-        return widget.isChecked()
-    if isinstance(widget, QComboBox):
-        return widget.currentText()
-    if isinstance(widget, (QSpinBox, QDoubleSpinBox)):
-        return widget.value()
-    assert isinstance(widget, QLineEdit)
-    return widget.text().strip() or None
-
-
-def show_value(widget: QWidget, value: Any) -> None:
-    if isinstance(widget, QCheckBox):
-        widget.setChecked(value)
-    elif isinstance(widget, QComboBox):
-        widget.setCurrentText(value)
-    elif isinstance(widget, (QSpinBox, QDoubleSpinBox)):
-        widget.setValue(value)
-    else:
-        assert isinstance(widget, QLineEdit)
-        widget.setText(value or "")
-
-
 class SettingsForm(QWidget):
     """FIELDS of TrainConfig, with the dataset's fit to the Input block, its fix, the device and the memory
     estimate under the rows they concern. `changed` follows every edit. Given a document (enable_search), the
@@ -115,7 +64,11 @@ class SettingsForm(QWidget):
         self.base = TrainConfig()
         self.folder = ""
         by_name = {s.name: s for s in settings()}
-        self.fields = {name: editor(by_name[name]) for name in FIELDS if name != "dataset"}
+        self.fields = {
+            name: FieldWidget(by_name[name], lambda name=name: self._edited(name))
+            for name in FIELDS
+            if name != "dataset"
+        }
         self.dataset = QComboBox()  # the registry's datasets, then a folder chosen in a dialog
         for info in datasets.list_datasets():
             self.dataset.addItem(info.title, info.key)
@@ -123,7 +76,7 @@ class SettingsForm(QWidget):
         self.dataset.setToolTip(f"Dataset: {by_name['dataset'].help}")
         self.dataset.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self.dataset.setMinimumWidth(60)
-        data_dir = self.fields["data_dir"]
+        data_dir = self.fields["data_dir"].widget
         assert isinstance(data_dir, QLineEdit)
         data_dir.setPlaceholderText(str(datasets.data_dir(None)))
         self.fit = QLabel(wordWrap=True, objectName="fit")
@@ -140,12 +93,12 @@ class SettingsForm(QWidget):
         self.form = form = QFormLayout(self)
         form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         for name in FIELDS:
-            widget = self.dataset if name == "dataset" else self.fields[name]
+            widget = self.dataset if name == "dataset" else self.fields[name].widget
             setting = by_name[name]
             if isinstance(widget, QCheckBox):
                 form.addRow("", widget)
-            elif searchable(setting):
-                row = self.search_rows[name] = SearchRow(name, setting.label)
+            elif setting.searchable:
+                row = self.search_rows[name] = SearchRow(setting)
                 row.label.setToolTip(widget.toolTip())
                 form.addRow(row.label, widget)
                 form.addRow("", row.text)
@@ -163,22 +116,7 @@ class SettingsForm(QWidget):
         form.addRow("", self.search_note)
         form.setRowVisible(self.search_note, False)
         form.addRow("Memory", self.memory)
-        for name, widget in self.fields.items():
-            self._connect(widget, name)
         self.dataset.activated.connect(self._dataset_chosen)  # the folder item asks for the folder first
-
-    def _connect(self, widget: QWidget, name: str) -> None:
-        def edited(*_: object) -> None:
-            self._edited(name)
-
-        if isinstance(widget, QCheckBox):
-            widget.toggled.connect(edited)
-        elif isinstance(widget, QComboBox):
-            widget.currentTextChanged.connect(edited)
-        elif isinstance(widget, (QSpinBox, QDoubleSpinBox)):
-            widget.valueChanged.connect(edited)
-        elif isinstance(widget, QLineEdit):
-            widget.editingFinished.connect(edited)
 
     def _edited(self, name: str) -> None:
         """A person changed a setting: the document keeps it (one undo step), then `changed`."""
@@ -207,26 +145,23 @@ class SettingsForm(QWidget):
             self.dataset.setCurrentIndex(self.dataset.count() - 1)
         else:
             self.dataset.setCurrentIndex(max(0, self.dataset.findData(config.dataset)))
-        for name, widget in self.fields.items():
-            show_value(widget, getattr(config, name))
+        for name, field in self.fields.items():
+            field.set(getattr(config, name))
         self.blockSignals(False)
 
     def set_value(self, name: str, value: Any) -> None:
         """Show one setting's new value (a learning rate the search found), as an edit would: `changed` follows."""
-        widget = self.fields[name]
-        widget.blockSignals(True)
-        show_value(widget, value)
-        widget.blockSignals(False)
+        self.fields[name].set(value)
         self._edited(name)
 
     def config(self) -> TrainConfig:
         """The settings shown; raises TrainError with a sentence when one is impossible."""
-        values = {name: value_of(widget) for name, widget in self.fields.items()}
+        values = {name: field.get() for name, field in self.fields.items()}
         return self.base.replace(dataset=self.dataset_key(), **values)
 
     def shown(self) -> dict[str, Any]:
         """The settings the form shows, by name (those without a value left out): what a document saves."""
-        values = {name: value_of(widget) for name, widget in self.fields.items()}
+        values = {name: field.get() for name, field in self.fields.items()}
         return {"dataset": self.dataset_key(), **{k: v for k, v in values.items() if v is not None}}
 
     # The document's settings ------------------------------------------------------------------------
@@ -301,7 +236,8 @@ class SettingsForm(QWidget):
             return
         doc = self.editor.document
         self.form.setRowVisible(self.search_note, False)
-        dim = first_setting_guess(self._setting(name), value_of(self.fields[name])) if on else None
+        field = self.fields[name]
+        dim = first_guess(field.field, field.get()) if on else None
         if on and dim is None:
             self.search_rows[name].toggle.setChecked(False)
             self._say(f"{name} has no simple range to search from its value; type one in the Search tab.")
@@ -328,9 +264,6 @@ class SettingsForm(QWidget):
         self.form.setRowVisible(self.search_note, False)
         if dim != doc.search.training[name]:
             self.editor.push(set_search(doc, doc.search.with_setting(name, dim), f"Search {name}"))
-
-    def _setting(self, name: str) -> Setting:
-        return next(s for s in settings() if s.name == name)
 
     def _say(self, text: str) -> None:
         self.search_note.setText(text)
