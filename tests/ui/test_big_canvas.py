@@ -139,3 +139,89 @@ def test_opening_a_file_and_unfolding_a_group_lay_out_each_wire_once(make_window
     inside = [window.scene.edge_items[Edge(f"r{i}", f"r{i + 1}")] for i in range(20, 29)]
     assert all(item.isVisible() for item in inside)
     assert all(drawn.count(item) == 1 for item in inside)
+
+
+def _counting(monkeypatch, cls: type, name: str) -> list:
+    """Every call of cls.name, as the item it was called on."""
+    calls: list = []
+    method = getattr(cls, name)
+    monkeypatch.setattr(cls, name, lambda self, *a, **k: (calls.append(self), method(self, *a, **k))[1])
+    return calls
+
+
+def test_add_below_lays_out_each_wire_once(make_window, monkeypatch):
+    """Add below moves every block under the selection (one command of many moves): each wire follows them once,
+    when the command is over, not once per end moved and again when the scene settles."""
+    from netbuilder.ui.canvas.edge_item import EdgeItem
+    from netbuilder.ui.canvas.undo import add_below
+
+    window = make_window()
+    g = chain(80)
+    g.edges.append(Edge("r10", "r40"))  # a skip: routed beside the column, both its ends moved
+    for nid, pos in arrange(g).items():
+        g.nodes[nid].position = pos
+    window.editor.replace(Document(g, "chain"), None)
+    adjusted = _counting(monkeypatch, EdgeItem, "adjust")
+    window.editor.push(add_below(window.editor.graph, "r5", "BatchNorm", {}))
+    wires = window.scene.edge_items
+    assert len(adjusted) == len(wires) - 5 and len(set(map(id, adjusted))) == len(adjusted)  # all but the 5 above r5
+    for edge, wire in wires.items():
+        assert wire.path().pointAtPercent(0.0) == window.scene.node_items[edge.src].output_pos()
+        assert wire.path().pointAtPercent(1.0) == window.scene.node_items[edge.dst].input_pos(edge.port)
+
+
+def test_folding_routes_no_hidden_wire_and_unfolding_shows_the_same_wires(make_window, monkeypatch):
+    """A folded group's inner wires stay on their blocks, hidden and not laid out; unfolding shows the same items,
+    each laid out once, where the blocks are."""
+    from netbuilder.core.graph import Group
+    from netbuilder.ui.canvas.edge_item import EdgeItem
+    from netbuilder.ui.canvas.undo import fold
+
+    window = make_window()
+    g = chain(60)
+    for nid, pos in arrange(g).items():
+        g.nodes[nid].position = pos
+    g.add_group(Group("mid", "mid", [f"r{i}" for i in range(20, 30)], folded=False))
+    window.editor.replace(Document(g, "chain"), None)
+    inner = [Edge(f"r{i}", f"r{i + 1}") for i in range(20, 29)]
+    before = {e: window.scene.edge_items[e] for e in inner}
+    adjusted = _counting(monkeypatch, EdgeItem, "adjust")
+    window.editor.push(fold(window.editor.graph, "mid", True))
+    assert all(not before[e].isVisible() and window.scene.edge_items[e] is before[e] for e in inner)
+    assert adjusted and all(item.isVisible() for item in adjusted)
+    adjusted.clear()
+    window.editor.push(fold(window.editor.graph, "mid", False))
+    assert all(window.scene.edge_items[e] is before[e] and before[e].isVisible() for e in inner)
+    assert all(adjusted.count(before[e]) == 1 for e in inner)
+    for e in inner:
+        assert before[e].path().pointAtPercent(1.0) == window.scene.node_items[e.dst].input_pos(0)
+
+
+def test_an_edit_repaints_the_labels_at_once_and_marks_an_unseen_block_once(make_window, monkeypatch, qtbot):
+    """A check that changes every volume repaints the changed labels as one region of the scene (wires are not
+    cached), and tells a block that has not been painted since its last change nothing new: its cached picture is
+    already out of date. The wires in sight show the new volume; so does the block once scrolled to."""
+    from netbuilder.ui.canvas.edge_item import EdgeItem
+    from netbuilder.ui.canvas.undo import set_params
+
+    window = make_window()
+    g = chain(300)
+    for nid, pos in arrange(g).items():
+        g.nodes[nid].position = pos
+    window.editor.replace(Document(g, "chain"), None)
+    window.view.show_start()
+    window.view.viewport().repaint()
+    far = window.scene.node_items["r290"]
+    assert far._unpainted  # out of sight since the network opened
+    wire_updates = _counting(monkeypatch, EdgeItem, "update")
+    block_updates = _counting(monkeypatch, NodeItem, "update")
+    painted = _counting(monkeypatch, EdgeItem, "paint")
+    for shape in ([2, 8, 8], [4, 8, 8]):
+        window.editor.push(set_params(window.editor.graph, "input", {"shape": shape}))
+        qtbot.wait(1)  # the event loop repaints what changed in sight
+    assert wire_updates == [] and far not in block_updates
+    seen = window.scene.edge_items[Edge("input", "r1")]
+    assert seen in painted and seen.label == "4×8×8"
+    window.view.centerOn(far)
+    window.view.viewport().repaint()
+    assert far.view.volume == "4×8×8" and not far._unpainted

@@ -3,13 +3,15 @@ labelled with the volume that travels on it.
 
 Routing (core/drawing/routing.py) keeps a wire from passing under any block other than its two ends: a skip connection
 curves beside the column. Obstacles are the visible scene items with a truthy `wire_obstacle` (blocks, group
-cards), found through the scene's index around the wire. A wire is routed when its ends move; the wires of a
-batch of moves (auto-arrange, a drag, undo) are routed once more after the batch (settle), when every block is
-where it ends up, together with the wires the moved blocks now lie on. The wires of a new canvas, and those that
-folding makes or moves, are drawn once, at settle (follow)."""
+cards), found through the scene's index around the wire. A wire follows a dragged block at once, and is routed
+once more when the drag ends. The wires of a batch of moves (one command's: auto-arrange, add below, undo) wait
+until the batch is over (follow_later) and are routed once after it (settle), when every block is where it ends
+up, together with the wires the moved blocks now lie on. The wires of a new canvas, and those that folding makes
+or moves, are drawn once, at settle (follow); a wire hidden in a folded group waits until it shows again."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import lru_cache
 from typing import Protocol
 
@@ -122,17 +124,31 @@ class _Obstacles:
         return blocks, lanes, labels, frames
 
 
+def follow_later(edges: Iterable[EdgeItem]) -> None:
+    """Wires whose ends moved in a batch: each follows them once, when the scene settles, however many of the
+    batch's moves it shares (both its ends, a block moved twice)."""
+    for edge in edges:
+        scene = edge.scene()
+        if scene is not None:
+            edge.stale = True
+            _pending(scene).add(edge)
+
+
 def settle(scene: QGraphicsScene) -> None:
     """Route the wires that moved since the last settle, now that every block is in place, and the wires that a
     moved block now lies on. Runs by itself when the event loop turns; call it to have it done now."""
     moved: set[EdgeItem] = getattr(scene, _PENDING, None) or set()
+    # A rebuilt scene deleted the old wires; a hidden wire (inside a folded group) is laid out when it shows again.
+    moved = {e for e in moved if isValid(e) and e.scene() is scene and e.isVisible()}
+    for edge in moved:
+        if edge.stale:
+            edge.follow()  # to where its ends are now: what the wires routed before it keep clear of
     if _PENDING in vars(scene):
         delattr(scene, _PENDING)
-    moved = {e for e in moved if isValid(e) and e.scene() is scene}  # a rebuilt scene deleted the old wires
     if not moved:
         return
-    lo = min(min(e.src.output_pos().y(), e.dst.input_pos(e.port).y()) for e in moved) - 200
-    hi = max(max(e.src.output_pos().y(), e.dst.input_pos(e.port).y()) for e in moved) + 200
+    ys = [y for e in moved for y in (e.src.output_pos().y(), e.dst.input_pos(e.port).y())]
+    lo, hi = min(ys) - 200, max(ys) + 200
     items = scene.items(QRectF(-WIDE, lo, 2 * WIDE, hi - lo), Qt.ItemSelectionMode.IntersectsItemBoundingRect)
     obstacles = _Obstacles(items)
     again = set(moved)
@@ -154,9 +170,9 @@ _counter = [0]
 class EdgeItem(QGraphicsPathItem):
     """A connection, labelled with the volume that travels on it."""
 
-    def __init__(self, src: Ends, dst: Ends, port: int, drawn: bool = True) -> None:
-        """drawn=False: one of a batch of new wires (a whole canvas), drawn first when the scene settles, so that
-        each is laid out once."""
+    def __init__(self, src: Ends, dst: Ends, port: int) -> None:
+        """It is drawn first when the scene settles, among the blocks where they end up, so that a wire made in a
+        batch (a whole canvas, a command) is laid out once."""
         super().__init__()
         self.src, self.dst, self.port = src, dst, port
         self.label = ""
@@ -165,15 +181,14 @@ class EdgeItem(QGraphicsPathItem):
         self._bounds = QRectF()
         self._lane: routing.Rect | None = None
         self._routed_label: routing.Rect | None = None
+        self._placed: dict[float, QRectF] = {}  # its label's place by the label's width (_place_label)
+        self.stale = False  # its ends moved in a batch: it follows them when the scene settles (follow_later)
         _counter[0] += 1
         self._order = _counter[0]  # settle routes wires in the order they were made: the same lanes every time
         self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         src.edges.append(self)
         dst.edges.append(self)
-        if drawn:
-            self.adjust()
-        else:
-            self.follow()
+        self.follow()
         scene = src.scene() if isinstance(src, QGraphicsItem) else None
         if scene is not None:  # it joins its ends' scene: routed among the blocks there when it settles
             _pending(scene).add(self)
@@ -182,6 +197,7 @@ class EdgeItem(QGraphicsPathItem):
         """Its ends moved in a batch: drawn once, when the scene settles (call settle before the next paint).
         Until then it covers the box between its ports, and a routed wire's lane is kept where adjust would keep
         it (what the wires routed before it at settle keep clear of)."""
+        self.stale = False
         self.prepareGeometryChange()
         start, end = self.src.output_pos(), self.dst.input_pos(self.port)
         if self._lane is not None:
@@ -201,6 +217,7 @@ class EdgeItem(QGraphicsPathItem):
     def adjust(self, later: bool = True, obstacles: _Obstacles | None = None) -> None:
         """Follow the ports after a block moved or its ports changed. At once, a wire keeps its lane (if it had
         one); it is routed among the blocks when the scene settles (obstacles: what settle read)."""
+        self.stale = False
         self.prepareGeometryChange()
         start, end = self.src.output_pos(), self.dst.input_pos(self.port)
         a, b = _point(start), _point(end)
@@ -225,30 +242,41 @@ class EdgeItem(QGraphicsPathItem):
             _pending(scene).add(self)
 
     def _measure(self) -> None:
+        self._placed.clear()
         self._place_label()
         self._bounds = self._drawn_bounds()
 
     def _place_label(self) -> None:
+        """Where its label goes, by the label's width, until the wire moves: an edit that breaks the network and
+        the next that mends it swap two labels on every wire below."""
+        width = _label_width(self.label)  # the width alone tells an empty label: no text is 0 wide
+        known = self._placed.get(width)
+        if known is None:
+            known = self._placed[width] = self._label_place()
+        self._label_rect = known
+
+    def _label_place(self) -> QRectF:
         if self._lane is not None:
             r = self._routed_label
             width = min(_label_width(self.label), r[2] - r[0]) if r and self.label else 0.0
-            self._label_rect = QRectF(r[0], r[1], width, r[3] - r[1]) if width else QRectF()
-        else:
-            (x, y), width = self._mid, _label_width(self.label)
-            # Into a port with others to its right (an Add), where a skip may come in from its lane: label left.
-            left = self.port < len(getattr(self.dst, "inputs", ())) - 1
-            self._label_rect = QRectF(x - 6 - width if left else x + 6, y - 9, width, 18)
+            return QRectF(r[0], r[1], width, r[3] - r[1]) if width else QRectF()
+        (x, y), width = self._mid, _label_width(self.label)
+        # Into a port with others to its right (an Add), where a skip may come in from its lane: label left.
+        left = self.port < len(getattr(self.dst, "inputs", ())) - 1
+        return QRectF(x - 6 - width if left else x + 6, y - 9, width, 18)
 
     def _drawn_bounds(self) -> QRectF:
         """What the wire and its label cover now."""
         return self._path_bounds.united(self._label_rect) if not self._label_rect.isEmpty() else self._path_bounds
 
-    def set_label(self, text: str, broken: bool) -> None:
-        """Show another volume. The bounds only grow here (they shrink when the wire moves): a label that fits
-        where a label was (the same length in the fixed-width font, or shorter) changes no geometry, so the
-        scene's index is left alone, which is most of an edit's cost on a big network."""
+    def set_label(self, text: str, broken: bool) -> QRectF | None:
+        """Show another volume; returns the scene rectangle to repaint (None: nothing changed), which the caller
+        repaints once for a whole check's labels rather than wire by wire. The bounds only grow here (they shrink
+        when the wire moves): a label that fits where a label was (the same length in the fixed-width font, or
+        shorter) changes no geometry, so the scene's index is left alone, which is most of an edit's cost on a big
+        network."""
         if text == self.label and broken == self.broken:
-            return
+            return None
         recolored, old_text, old = broken != self.broken, self.label, self._label_rect
         self.label, self.broken = text, broken
         width = _label_width(text)
@@ -262,7 +290,7 @@ class EdgeItem(QGraphicsPathItem):
             if not label.isEmpty() and not self._bounds.contains(label):
                 self.prepareGeometryChange()
                 self._bounds = self._bounds.united(label)
-        self.update(self._bounds if recolored else old.united(self._label_rect))
+        return self._bounds if recolored else old.united(self._label_rect)
 
     def shape(self) -> QPainterPath:
         stroker = QPainterPathStroker()

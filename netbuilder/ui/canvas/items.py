@@ -189,6 +189,7 @@ class NodeItem(QGraphicsRectItem):
         self.node_id, self.block_type = node_id, block_type
         self._view = NodeView(f"{block_type}", "", "?", "", None, False, "")
         self._make_view: Callable[[], NodeView] | None = None
+        self._unpainted = True  # not painted since it was last marked out of date (its cached picture is stale)
         self.checked: NodeCheck | None = None  # the check result its view comes from (the scene skips the same)
         self.edges: list[Wire] = []
         self.health: tuple[str, str] | None = None  # (state, sentences) of the latest training health record
@@ -250,7 +251,9 @@ class NodeItem(QGraphicsRectItem):
         self._make_view = make
         if self.hovered:
             self.setToolTip(self.tooltip())
-        self.update()
+        if not self._unpainted:  # else Qt already drops its cached picture and repaints it when next in sight
+            self._unpainted = True
+            self.update()
 
     def set_health(self, health: tuple[str, str] | None) -> None:
         """Show a training health mark (state: ok, watch or problem; the sentences its tooltip adds), or none."""
@@ -274,6 +277,7 @@ class NodeItem(QGraphicsRectItem):
         return path
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        self._unpainted = False
         lod = lod_of(painter)
         if self.outer_group is not None and far(lod):
             return  # its expanded group is drawn as one card

@@ -26,7 +26,7 @@ from netbuilder.core.graph import Edge, Graph, Node, blocks_in
 from netbuilder.core.groups import depths, facts, parents, shown_as
 from netbuilder.ui import theme
 from netbuilder.ui.canvas import items as items_module
-from netbuilder.ui.canvas.edge_item import EdgeItem, Ends, settle, wire_path
+from netbuilder.ui.canvas.edge_item import EdgeItem, Ends, follow_later, settle, wire_path
 from netbuilder.ui.canvas.editor import Editor
 from netbuilder.ui.canvas.group_item import CARD_H, GroupCard, GroupFrame, group_view
 from netbuilder.ui.canvas.items import NODE_H, NODE_W, NodeItem, NodeView, PortItem, draw_text, lod_of, readable
@@ -154,7 +154,7 @@ class CanvasScene(QGraphicsScene):
         for node in self._graph.nodes.values():
             self._add_node_item(node)
         for edge in self._graph.edges:
-            self._add_edge_item(edge, drawn=False)
+            self._add_edge_item(edge)
         self._dirty = bool(self._graph.groups)
         self.apply_check(self.editor.result)
         self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
@@ -165,8 +165,8 @@ class CanvasScene(QGraphicsScene):
         self.addItem(item)
         self.node_items[node.id] = item
 
-    def _add_edge_item(self, edge: Edge, drawn: bool = True) -> None:
-        item = CanvasEdge(self.node_items[edge.src], self.node_items[edge.dst], edge.port, drawn)
+    def _add_edge_item(self, edge: Edge) -> None:
+        item = CanvasEdge(self.node_items[edge.src], self.node_items[edge.dst], edge.port)
         self.addItem(item)
         self.edge_items[edge] = item
         if self._graph is not None and self._graph.groups:
@@ -200,7 +200,7 @@ class CanvasScene(QGraphicsScene):
             target = QPointF(*(subject.position or (0.0, 0.0)))
             if item.pos() != target:
                 item.setPos(target)
-                item.adjust_edges()
+                follow_later(item.edges)  # once per command, however many of its moves a wire shares
                 self.laid_out.emit()
         elif kind.startswith("group_"):
             self._dirty = True
@@ -275,22 +275,22 @@ class CanvasScene(QGraphicsScene):
         drawn: set[tuple[str, str, int]] = set()
         for edge, item in list(self.edge_items.items()):
             su, du = shown.get(edge.src, edge.src), shown.get(edge.dst, edge.dst)
-            inside = su == du
-            src: Ends = self.unit_item(su)
-            dst: Ends = self.unit_item(du)
+            inside = su == du  # hidden in a card, it stays on its blocks: unfolding shows it as it was
+            src: Ends = self.node_items[edge.src] if inside else self.unit_item(su)
+            dst: Ends = self.node_items[edge.dst] if inside else self.unit_item(du)
             port = entering[du].index(su) if du in entering and not inside else edge.port
+            hide = inside or (su, du, port) in drawn  # one wire per source into a card, not one per member fed
+            drawn.add((su, du, port))
             if item.src is not src or item.dst is not dst or item.port != port:
                 label, broken = item.label, item.broken
                 item.detach()
                 self.removeItem(item)
-                item = CanvasEdge(src, dst, port, drawn=False)  # laid out once, when the scene settles
+                item = CanvasEdge(src, dst, port)  # laid out once, when the scene settles
                 item.set_label(label, broken)
                 self.addItem(item)
                 self.edge_items[edge] = item
-            elif su in moved or du in moved:
-                item.follow()
-            hide = inside or (su, du, port) in drawn  # one wire per source into a card, not one per member fed
-            drawn.add((su, du, port))
+            elif not hide and (su in moved or du in moved or not item.isVisible()):
+                item.follow()  # a hidden wire is laid out when it shows again
             if item.isVisible() == hide:
                 item.setVisible(not hide)
 
@@ -422,13 +422,16 @@ class CanvasScene(QGraphicsScene):
             if block is not None and res.values is not None:
                 item.set_input_count(block.inputs(res.values))
             item.apply_later(partial(node_view, graph, result, nid))
-        labels: dict[str, str | None] = {}
+        labels: dict[str, tuple[str, bool]] = {}
+        changed = QRectF()
         for edge, item in self.edge_items.items():
             if edge.src not in labels:
                 shape = result.nodes[edge.src].output_shape if edge.src in result.nodes else None
-                labels[edge.src] = fmt_shape(shape) if shape is not None else None
-            label = labels[edge.src]
-            item.set_label(label or "?", label is None)
+                labels[edge.src] = (fmt_shape(shape), False) if shape is not None else ("?", True)
+            if (dirty := item.set_label(*labels[edge.src])) is not None:
+                changed = changed.united(dirty)
+        if not changed.isEmpty():
+            self.update(changed)  # wires are not cached: one repaint of the scene draws every changed label
         settle(self)  # the wires made or moved since, laid out once, with their labels
 
     def set_health(self, marks: dict[str, tuple[str, str]]) -> None:
