@@ -207,3 +207,15 @@ def test_function_level_imports_say_why():
                     if not any("#" in line for line in span):
                         silent.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno}: {span[0].strip()}")
     assert not silent, "imports inside functions that do not say why:\n" + "\n".join(sorted(set(silent)))
+
+
+ROOM_MOST = 16  # modules in one folder of the package: past this, a newcomer cannot take a folder in at a glance
+
+
+def test_no_folder_of_the_package_holds_more_modules_than_a_room_should():
+    crowded = {}
+    for folder in [PACKAGE, *(p for p in PACKAGE.rglob("*") if p.is_dir() and p.name != "__pycache__")]:
+        modules = [p for p in folder.glob("*.py") if p.name not in ("__init__.py", "__main__.py")]
+        if len(modules) > ROOM_MOST:
+            crowded[str(folder.relative_to(PACKAGE.parent))] = len(modules)
+    assert crowded == {}
