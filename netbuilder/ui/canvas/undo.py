@@ -16,9 +16,9 @@ from netbuilder.core.blocks import REGISTRY
 from netbuilder.core.check.problems import ShapeError
 from netbuilder.core.document import Document
 from netbuilder.core.drawing.layout import ROW, descendants
+from netbuilder.core.fields import validate
 from netbuilder.core.graph import Edge, Graph, Group, Node
 from netbuilder.core.groups import depth, parents
-from netbuilder.core.fields import validate
 from netbuilder.core.search_space import SearchSpace
 from netbuilder.ui.canvas.items import NODE_H as BLOCK_H
 from netbuilder.ui.canvas.items import NODE_W as BLOCK_W
