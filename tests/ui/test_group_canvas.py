@@ -322,12 +322,13 @@ def test_dragging_the_overview_rectangle_pans_the_canvas(make_window):
     seen = minimap.visible_on_map()
     start = seen.center().toPoint()
     before = view.mapToScene(view.viewport().rect().center())
+    # The map's scale while it is dragged: the one it had when pressed (the map holds still under the pointer).
+    k = seen.height() / view.mapToScene(view.viewport().rect()).boundingRect().height()
     QTest.mousePress(minimap, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start)
     for dy in range(10, 61, 10):
         QTest.mouseMove(minimap, start + QPoint(0, dy))
     QTest.mouseRelease(minimap, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start + QPoint(0, 60))
     after = view.mapToScene(view.viewport().rect().center())
-    k = minimap.visible_on_map().height() / view.mapToScene(view.viewport().rect()).boundingRect().height()
     assert abs((after.y() - before.y()) - 60 / k) < 0.1 * 60 / k
     # View → Overview hides it, and the choice is remembered.
     window.installed.actions["view.overview"].trigger()

@@ -1,5 +1,6 @@
-"""The overview: a small map of the whole network in a corner of the canvas, with the visible rectangle;
-dragging the rectangle (or clicking elsewhere on the map) pans the canvas."""
+"""The overview: a small map of the whole network in a corner of the canvas (a quarter of a small canvas at most,
+none on a tiny one), with the visible rectangle; dragging the rectangle (or clicking elsewhere on the map) pans the
+canvas."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from netbuilder.ui.canvas.group_item import GROUP_COLOR
 from netbuilder.ui.canvas.items import NODE_H, NODE_W, category_color
 from netbuilder.ui.canvas.scene import CanvasScene
 
-MAP_W, MAP_H, MARGIN = 180, 200, 12
+MAP_W, MAP_H, MARGIN = 180, 200, 12  # its size on a roomy canvas
+MAP_SHARE = 0.25  # on a small canvas it takes at most this share of the canvas's width and of its height
+MAP_LEAST = 72  # below this side it would show nothing useful: it steps aside and the canvas keeps the room
 REDRAW_MS = 150  # after the network's last change
 
 
@@ -25,6 +28,7 @@ class Minimap(QWidget):
     def __init__(self, view: QGraphicsView, scene: CanvasScene) -> None:
         super().__init__(view)
         self.view, self.scene = view, scene
+        self.wanted = True  # View → Overview; place() shows it only while the canvas has room for it
         self.setFixedSize(MAP_W, MAP_H)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.setToolTip("Overview: drag the rectangle to pan (View → Overview hides it).")
@@ -44,10 +48,22 @@ class Minimap(QWidget):
         self._content = self._picture = None
         self.update()
 
+    def show_when_room(self, wanted: bool) -> None:
+        """Show it (View → Overview) while the canvas has room for it, or hide it."""
+        self.wanted = wanted
+        self.place()
+
     def place(self) -> None:
-        """Keep to the canvas's bottom-right corner, inside its scroll bars."""
+        """Keep to the canvas's bottom-right corner, inside its scroll bars, at most a quarter of the canvas's
+        width and height; on a canvas too small for a useful map it steps aside."""
         port = self.view.viewport().geometry()
-        self.move(port.right() - MAP_W - MARGIN, port.bottom() - MAP_H - MARGIN)
+        width = min(MAP_W, int((port.width() - 2 * MARGIN) * MAP_SHARE))
+        height = min(MAP_H, int((port.height() - 2 * MARGIN) * MAP_SHARE))
+        fits = min(width, height) >= MAP_LEAST
+        if fits and (width, height) != self.size().toTuple():
+            self.setFixedSize(width, height)
+        self.move(port.right() - width - MARGIN, port.bottom() - height - MARGIN)
+        self.setVisible(self.wanted and fits)
 
     # Scene ↔ map -----------------------------------------------------------------------------------
 

@@ -43,8 +43,7 @@ class CanvasView(QGraphicsView):
 
     def set_overview(self, shown: bool) -> None:
         """Show or hide the overview in the canvas's corner."""
-        self.minimap.setVisible(shown)
-        self.minimap.place()
+        self.minimap.show_when_room(shown)
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
         super().resizeEvent(event)
