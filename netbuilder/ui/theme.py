@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QGuiApplication, QPalette
 from PySide6.QtWidgets import QWidget
+
+if TYPE_CHECKING:  # pyqtgraph loads with the plots, not with every user of the theme
+    from pyqtgraph import PlotWidget
 
 CATEGORY_COLORS = {
     "layer": QColor(51, 85, 136),
@@ -196,3 +200,11 @@ def fitting(widget: QWidget, texts: list[str]) -> str:
     room = widget.width() - TEXT_PADDING
     metrics = widget.fontMetrics()
     return next((t for t in texts if metrics.horizontalAdvance(t) <= room), texts[-1])
+
+
+def plain_axes(plot: PlotWidget) -> None:
+    """A plot's axes as every plot here shows them: numbers without SI prefixes (accuracy 0.8, not 800 ×0.001),
+    labels on the major ticks only (a narrow plot's minor labels ran into each other), in the small UI font."""
+    for axis in ("left", "bottom"):
+        plot.getAxis(axis).enableAutoSIPrefix(False)
+        plot.getAxis(axis).setStyle(tickFont=ui_font(8), maxTextLevel=0)

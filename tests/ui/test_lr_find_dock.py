@@ -120,3 +120,18 @@ def test_the_progress_bar_follows_the_sweep_and_ends_full(make_window):
     dock.controller.lr_found.emit(found())
     assert bar.maximum() > 0 and bar.value() == bar.maximum() and bar.text() == "100%"
     assert dock.find_lr_button.isEnabled()
+
+
+def test_a_narrow_plot_labels_whole_decades_alike_and_keeps_its_point_labels_inside(qtbot):
+    from netbuilder.ui.training.lr_find_view import DecadeAxis
+
+    assert DecadeAxis("bottom").logTickStrings([-6.0, -5.5, -4.0, 0.0], 1.0, 1.0) == ["1e-6", "", "1e-4", "1e0"]
+    view = LRFindView()
+    qtbot.addWidget(view)
+    view.resize(260, 300)  # the Learning rate tab in a narrow dock (1280×800)
+    view.show()
+    view.show_result(found())
+    qtbot.wait(50)
+    box = view.plot.getViewBox().sceneBoundingRect()
+    for label in view.labels.values():
+        assert box.contains(label.sceneBoundingRect()), label.toPlainText()

@@ -161,10 +161,7 @@ class _Plot(pg.PlotWidget):
         # Set on the plot: PlotItem.addItem hands its own modes to every curve added, overriding the curve's.
         self.setDownsampling(auto=True, mode="peak")
         self.setClipToView(True)
-        for axis in ("left", "bottom"):
-            self.getAxis(axis).enableAutoSIPrefix(False)  # accuracy 0.8, not 800 ×0.001
-            # Labels on the major ticks only: a narrow plot's minor labels ran into each other.
-            self.getAxis(axis).setStyle(tickFont=theme.ui_font(8), maxTextLevel=0)
+        theme.plain_axes(self)
         self.setMinimumHeight(MIN_PLOT_HEIGHT)
         self.setMinimumWidth(MIN_PLOT_WIDTH)
         # Ignored: the row shares out its width, whatever the plots' size hints ask (a plot never runs off the edge).

@@ -29,12 +29,11 @@ class LRFindView(QWidget):
         super().__init__()
         self.result: LRFound | None = None
         self.summary = QLabel(HINT, wordWrap=True)
-        self.plot = pg.PlotWidget()
+        self.plot = pg.PlotWidget(axisItems={"bottom": DecadeAxis("bottom")})
         self.plot.setLogMode(x=True)
         self.plot.setLabel("bottom", "learning rate")
         self.plot.setLabel("left", "loss (smoothed)")
-        for axis in ("left", "bottom"):
-            self.plot.getAxis(axis).enableAutoSIPrefix(False)
+        theme.plain_axes(self.plot)
         self.plot.setMinimumHeight(140)
         self.plot.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)  # takes what is left
         self.raw = self.plot.plot([], [])
@@ -94,12 +93,12 @@ class LRFindView(QWidget):
         for name, lr in (("steepest", found.steepest), ("tenth", found.min_tenth)):
             loss = _loss_at(found, lr)
             self.points[name].setData([lr], [loss])
-            self.labels[name].setText(
-                f"{'steepest' if name == 'steepest' else 'minimum / 10'}: {fmt_lr(lr)}", color=pal.text
-            )
+            # The rate alone: the summary above says which is which (orange, blue); a longer label left a narrow plot.
+            self.labels[name].setText(fmt_lr(lr), color=pal.text)
             self.labels[name].setPos(math.log10(lr), loss)
-            right = math.log10(lr / found.lrs[0]) > 0.7 * math.log10(found.lrs[-1] / found.lrs[0])
-            self.labels[name].setAnchor((1.05, 1) if right else (-0.05, 1))  # the label stays inside the plot
+            # On the side with more room, so that the label stays inside a narrow plot.
+            right = math.log10(lr / found.lrs[0]) > 0.5 * math.log10(found.lrs[-1] / found.lrs[0])
+            self.labels[name].setAnchor((1.05, 1) if right else (-0.05, 1))
         self.use_suggested.setText(f"Use {fmt_lr(found.suggested)}")
         self.use_suggested.setToolTip("Set the learning rate to the suggestion: the steepest descent of the loss")
         self.use_other.setText(f"Use {fmt_lr(found.min_tenth)} (minimum / 10)")
@@ -131,6 +130,14 @@ class LRFindView(QWidget):
             if getattr(self, "themed", None) is not None and self.themed is not theme.current():
                 self.apply_theme()
         super().changeEvent(event)
+
+
+class DecadeAxis(pg.AxisItem):
+    """A log axis labelled at whole decades the way learning rates are written everywhere else (1e-6, 1e-4, 1e0),
+    not pyqtgraph's mix of 10⁻⁶ and 0.0001."""
+
+    def logTickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:  # noqa: N802
+        return [f"1e{round(v)}" if abs(v - round(v)) < 1e-6 else "" for v in values]
 
 
 def _loss_at(found: LRFound, lr: float) -> float:
