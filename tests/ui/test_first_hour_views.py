@@ -82,14 +82,13 @@ def test_numbers_keep_their_value():
 def test_the_results_are_in_view_without_scrolling_sideways(qtbot, tmp_path):
     view = RunsView(tmp_path)
     qtbot.addWidget(view)
-    # The wait starts before the scan it waits for (the first one, from __init__, may be done already).
-    with qtbot.waitSignal(view.scanner.scanned, check_params_cb=lambda generation, _: generation == view.generation):
-        view.refresh()
+    view.refresh()
+    qtbot.waitUntil(lambda: not view.poll.isActive())  # the scan is shown: it cannot overwrite the row below
     view.resize(560, 300)
     view.show()
     qtbot.waitExposed(view)
     row = ("A-very-long-network-name-that-goes-on-20261130-062553", "91.3%", "finished", "cifar10", "3e-3")
-    view._show(view.generation, [(type("R", (), {"path": tmp_path / "r"})(), row + ("10", "64", "adam", "today"))])
+    view._show([(type("R", (), {"path": tmp_path / "r"})(), row + ("10", "64", "adam", "today"))])
     accuracy = COLUMNS.index("Test accuracy")
     assert accuracy < COLUMNS.index("Date") and COLUMNS.index("lr") < COLUMNS.index("Optimizer")
     table = view.table
