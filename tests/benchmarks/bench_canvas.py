@@ -28,7 +28,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).parent))
 
 from bench_shapes import generated  # noqa: E402
-from PySide6.QtCore import QSettings, Qt  # noqa: E402
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt  # noqa: E402
+from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 from targets import Target, finish  # noqa: E402
 
 from netbuilder.core.document import Document, save  # noqa: E402
@@ -42,6 +43,33 @@ from netbuilder.ui.canvas.undo import fold, set_params  # noqa: E402
 from netbuilder.ui.training import training_dock  # noqa: E402
 
 
+class Frame(QObject):
+    """Ends a measured step with the one frame a person sees: the events the step left are processed (Qt paints
+    what changed then), and a widget Qt did not paint is painted once. Painting again a widget Qt has just
+    painted (as a bare repaint() after processEvents did) would time two frames."""
+
+    def __init__(self, app: QApplication, *widgets: QWidget) -> None:
+        super().__init__()
+        self.app, self.widgets, self.painted = app, widgets, set()
+        for widget in widgets:
+            widget.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+        if event.type() == QEvent.Type.Paint:
+            self.painted.add(watched)
+        return False
+
+    def start(self) -> None:
+        self.painted.clear()
+
+    def shown(self) -> None:
+        self.app.processEvents()
+        for widget in self.widgets:
+            if widget not in self.painted:
+                widget.repaint()
+        self.painted.clear()
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
@@ -53,9 +81,9 @@ def measure(name: str, doc: Document, conv: str, edits_n: int = 100, after_probe
     for nid, pos in arrange(doc.graph).items():
         doc.graph.nodes[nid].position = pos
     window = MainWindow(doc)
+    frame = Frame(app, window.view.viewport())
     window.show()
-    app.processEvents()
-    window.view.viewport().repaint()
+    frame.shown()
     opened = (time.perf_counter() - start) * 1000
     window.view.fit()
     app.processEvents()
@@ -67,10 +95,10 @@ def measure(name: str, doc: Document, conv: str, edits_n: int = 100, after_probe
     edits, cpu = [], []
     for i in range(edits_n):
         params = dict(window.editor.graph.nodes[conv].params, out_channels=16 if i % 2 else 32)
+        frame.start()
         t0, c0 = time.perf_counter(), time.process_time()
         window.editor.push(set_params(window.editor.graph, conv, params))
-        app.processEvents()
-        window.view.viewport().repaint()
+        frame.shown()
         edits.append((time.perf_counter() - t0) * 1000)
         cpu.append((time.process_time() - c0) * 1000)
     window.editor.undo_stack.setClean()
@@ -122,9 +150,9 @@ def open_file_s(graph: Graph, placed: bool) -> dict[str, float]:
         save(Document(graph, "big"), path)
         start, cpu = time.perf_counter(), time.process_time()
         window = open_window(str(path))
+        frame = Frame(app, window.view.viewport())
         window.show()
-        app.processEvents()
-        window.view.viewport().repaint()
+        frame.shown()
         figures = {"wall": round(time.perf_counter() - start, 2), "cpu": round(time.process_time() - cpu, 2)}
     window.close()
     return figures
@@ -171,12 +199,13 @@ def fold_unfold_ms(repeats: int) -> dict[str, float]:
     app.processEvents()
     graph = window.editor.graph
     times: dict[str, list[float]] = {"fold": [], "unfold": []}
+    frame = Frame(app, window.view.viewport())
     for _ in range(repeats):
         for name, folded in (("fold", True), ("unfold", False)):
+            frame.start()
             start = time.perf_counter()
             window.editor.push(fold(graph, "big", folded))
-            app.processEvents()
-            window.view.viewport().repaint()
+            frame.shown()
             times[name].append((time.perf_counter() - start) * 1000)
     window.editor.undo_stack.setClean()
     window.close()
@@ -197,14 +226,14 @@ def volumes_redraw_ms(edits_n: int, expanded: bool) -> dict[str, float]:
     window.resizeDocks([window.volumes_dock], [700], Qt.Orientation.Horizontal)
     for _ in range(5):
         app.processEvents()
+    frame = Frame(app, window.view.viewport(), window.volumes.canvas)
     own, whole, cpu = [], [], []
     for i in range(edits_n):
         params = dict(window.editor.graph.nodes["conv1_1"].params, out_channels=16 if i % 2 else 32)
+        frame.start()
         t0, c0 = time.perf_counter(), time.process_time()
         window.editor.push(set_params(window.editor.graph, "conv1_1", params))
-        app.processEvents()
-        window.view.viewport().repaint()
-        window.volumes.canvas.repaint()
+        frame.shown()
         whole.append((time.perf_counter() - t0) * 1000)
         cpu.append((time.process_time() - c0) * 1000)
         own.append(window.volumes.last_ms)
