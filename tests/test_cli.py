@@ -28,12 +28,12 @@ def test_check_table_for_vgg_cifar(capsys):
 def test_check_json_contract(capsys):
     assert main(["check", VGG, "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert set(data) == {"valid", "errors", "nodes", "total_params", "total_macs"}
+    assert set(data) == {"valid", "errors", "nodes", "total_params", "trainable_params", "total_macs"}
     assert data["valid"] is True and data["errors"] == []
     first, last = data["nodes"][0], data["nodes"][-1]
     assert set(first) == {"id", "type", "output_shape", "params", "macs", "error"}
     assert first["output_shape"] == [3, 32, 32] and last["output_shape"] == [10]
-    assert data["total_params"] == sum(n["params"] for n in data["nodes"]) == 12_892_746
+    assert data["total_params"] == sum(n["params"] for n in data["nodes"]) == 12_892_746 == data["trainable_params"]
 
 
 def test_check_invalid_graph_exits_1_with_the_sentence(tmp_path, capsys):

@@ -22,6 +22,9 @@ def graph_diff(a: Graph, b: Graph) -> list[str]:
         for name in sorted(set(old.params) | set(new.params)):
             if old.params.get(name) != new.params.get(name):
                 lines.append(f"'{nid}' {clean(name)}: {_value(old.params, name)} → {_value(new.params, name)}")
+        for name in ("frozen", "lr_mult"):  # how it learns (core.learning)
+            if getattr(old, name) != getattr(new, name):
+                lines.append(f"'{nid}' {name}: {getattr(old, name)} → {getattr(new, name)}")
     old_edges, new_edges = set(a.edges), set(b.edges)
     lines += [f"disconnected '{e.src}' → '{e.dst}'" for e in a.edges if e not in new_edges]
     lines += [f"connected '{e.src}' → '{e.dst}'" for e in b.edges if e not in old_edges]

@@ -25,9 +25,11 @@ class Node:
     type: str
     params: dict[str, Any] = field(default_factory=dict)
     position: tuple[float, float] | None = None
+    frozen: bool = False  # its parameters are not trained (core.learning)
+    lr_mult: float | None = None  # its learning-rate multiplier; None: its group's, else 1
 
     def copy(self) -> Node:
-        return Node(self.id, self.type, dict(self.params), self.position)
+        return Node(self.id, self.type, dict(self.params), self.position, self.frozen, self.lr_mult)
 
 
 class Edge(NamedTuple):
@@ -47,9 +49,11 @@ class Group:
     name: str
     members: list[str] = field(default_factory=list)  # block ids and nested group ids
     folded: bool = True
+    frozen: bool = False  # all its blocks are frozen (core.learning)
+    lr_mult: float | None = None  # the multiplier of its blocks that set none; None: its own group's, else 1
 
     def copy(self) -> Group:
-        return Group(self.id, self.name, list(self.members), self.folded)
+        return Group(self.id, self.name, list(self.members), self.folded, self.frozen, self.lr_mult)
 
 
 Listener = Callable[[str, Any], None]
@@ -70,8 +74,8 @@ PORT_TAKEN = ErrorKind(
 class Graph:
     """Nodes in insertion order and edges; every change notifies listeners with (kind, subject).
 
-    Kinds: node_added, node_removed, edge_added, edge_removed, params_changed, node_moved, group_added,
-    group_removed, group_changed (subject: the group).
+    Kinds: node_added, node_removed, edge_added, edge_removed, params_changed, node_moved, learning_changed,
+    group_added, group_removed, group_changed (subject: the group).
     """
 
     def __init__(self) -> None:
@@ -269,6 +273,14 @@ class Graph:
         node = self.nodes[node_id]
         old, node.position = node.position, position
         self._emit("node_moved", node)
+        return old
+
+    def set_learning(self, node_id: str, frozen: bool, lr_mult: float | None) -> tuple[bool, float | None]:
+        """Freeze or unfreeze a block and set its learning-rate multiplier; returns the old pair."""
+        node = self.nodes[node_id]
+        old = node.frozen, node.lr_mult
+        node.frozen, node.lr_mult = frozen, lr_mult
+        self._emit("learning_changed", node)
         return old
 
     def add_group(self, group: Group, index: int | None = None) -> None:

@@ -14,6 +14,7 @@ from torch import nn
 from netbuilder.core.blocks import Call, Compute, Infix, Layer, Source
 from netbuilder.core.check.shapes import Check, check
 from netbuilder.core.graph import Graph
+from netbuilder.core.learning import lr_mults
 from netbuilder.core.plan import plan
 from netbuilder.pytorch import layers
 
@@ -74,13 +75,18 @@ def safe_names(ids: list[str], taken: set[str]) -> dict[str, str]:
 
 class GraphModule(nn.Module):
     """The network of a graph, running its execution plan. forward() gives logits (a trailing softmax is
-    left to predict())."""
+    left to predict()). Its frozen blocks' parameters do not require gradients, and train() leaves those blocks in
+    eval mode (a frozen BatchNorm keeps its running statistics, as Keras does)."""
 
     def __init__(self, graph: Graph, result: Check) -> None:
         super().__init__()
         self.plan = plan(graph, result)
         self.names = python_names(graph)
         self.layers = nn.ModuleDict({self.names[nid]: make_layer(layer) for nid, layer in self.plan.layers()})
+        self.frozen = tuple(self.names[nid] for nid, _ in self.plan.layers() if nid in result.frozen)
+        for name in self.frozen:
+            self.layers[name].requires_grad_(False)
+        self.lr_mults = {self.names[nid]: m for nid, m in lr_mults(graph).items() if self.names[nid] in self.layers}
         self.output_id = result.output
         self.logits_id = self.plan.logits
         self.trailing_softmax = self.plan.softmax is not None
@@ -124,6 +130,22 @@ class GraphModule(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.forward_all(x, self.logits_id, keep_all=False)[self.logits_id]
+
+    def train(self, mode: bool = True) -> GraphModule:
+        """Training or eval mode; the frozen blocks stay in eval mode either way."""
+        super().train(mode)
+        for name in self.frozen:
+            self.layers[name].eval()
+        return self
+
+    def parameter_groups(self) -> list[dict[str, Any]]:
+        """The trainable parameters by learning-rate multiplier, as an optimizer's groups (each with "lr_mult")."""
+        groups: dict[float, list[nn.Parameter]] = {}
+        for name, layer in self.layers.items():
+            trained = [p for p in layer.parameters() if p.requires_grad]
+            if trained:
+                groups.setdefault(self.lr_mults.get(name, 1.0), []).extend(trained)
+        return [{"params": params, "lr_mult": mult} for mult, params in groups.items()]
 
     @torch.no_grad()
     def predict(self, x: torch.Tensor) -> torch.Tensor:

@@ -6,7 +6,9 @@ from __future__ import annotations
 from string import Template
 
 from netbuilder.core.graph import Graph
+from netbuilder.core.learning import lr_mults
 from netbuilder.pytorch.build import checked
+from netbuilder.pytorch.codegen import module_paths
 
 # The images behind a vector Input: MNIST's or CIFAR-10's where the sizes agree, else a row of pixels.
 _IMAGES_OF_VECTOR = {784: (1, 28, 28), 3072: (3, 32, 32)}
@@ -51,6 +53,11 @@ from $module import $class_name
 INPUT_SHAPE = $input_shape  # what $class_name takes, without the batch
 IMAGE_SHAPE = $image_shape  # channels, height and width of the images
 NUM_CLASSES = $num_classes  # the size of $class_name's output
+# Frozen layers: their parameters are not trained, and they stay in eval mode
+# (a frozen BatchNorm keeps its running statistics, as Keras does).
+FROZEN = $frozen
+# Learning-rate multipliers by layer; the other layers train at --lr.
+LR_MULT = $lr_mult
 # name: (torchvision class, channels of its images, mirror images too)
 DATASETS = {
     "cifar10": (datasets.CIFAR10, 3, True),
@@ -132,6 +139,30 @@ def load_weights(path: str) -> dict[str, torch.Tensor]:
     return torch.load(path, map_location="cpu", weights_only=True)
 
 
+def freeze(model: nn.Module) -> None:
+    """Stop the FROZEN layers' parameters from being trained."""
+    for name in FROZEN:
+        model.get_submodule(name).requires_grad_(False)
+
+
+def train_mode(model: nn.Module) -> None:
+    """Training mode, except for the FROZEN layers: they stay in eval mode."""
+    model.train()
+    for name in FROZEN:
+        model.get_submodule(name).eval()
+
+
+def parameter_groups(model: nn.Module, lr: float) -> list[dict]:
+    """The trainable parameters, a group per learning rate (LR_MULT's)."""
+    groups: dict[float, list[nn.Parameter]] = {}
+    for name, param in model.named_parameters():
+        if param.requires_grad:
+            layer = name.rpartition(".")[0]
+            groups.setdefault(LR_MULT.get(layer, 1.0), []).append(param)
+    return [{"params": params, "lr": lr * mult}
+            for mult, params in groups.items()]
+
+
 @torch.no_grad()
 def accuracy(model: nn.Module, data: Dataset, args: argparse.Namespace,
              device: torch.device) -> float:
@@ -140,7 +171,7 @@ def accuracy(model: nn.Module, data: Dataset, args: argparse.Namespace,
     for x, y in DataLoader(data, args.batch_size, num_workers=args.workers):
         y_hat = model(x.to(device)).argmax(1)
         correct += (y_hat == y.to(device)).sum().item()
-    model.train()
+    train_mode(model)
     return correct / len(data)
 
 
@@ -166,6 +197,8 @@ def main() -> None:
     model = $class_name().to(device)
     if args.weights:
         model.load_state_dict(load_weights(args.weights))
+    freeze(model)
+    train_mode(model)
     net = model  # the model itself, for testing and saving
     if distributed:
         ids = [local_rank] if device.type == "cuda" else None
@@ -184,7 +217,7 @@ def main() -> None:
         num_workers=args.workers, pin_memory=device.type == "cuda",
         drop_last=True)
     optimizer = torch.optim.SGD(
-        model.parameters(), lr=args.lr, momentum=args.momentum,
+        parameter_groups(net, args.lr), lr=args.lr, momentum=args.momentum,
         weight_decay=args.weight_decay)
     total = max(1, args.epochs * len(loader))
     if args.steps:
@@ -242,6 +275,9 @@ def generate_train_script(graph: Graph, module: str = "model", class_name: str =
             f"outputs {'×'.join(map(str, out))}."
         )
     image = shape if len(shape) == 3 else _IMAGES_OF_VECTOR.get(shape[0], (1, 1, shape[0]))
+    paths = module_paths(graph)
+    frozen = [f'"{paths[nid]}"' for nid in graph.nodes if nid in result.frozen and nid in paths]
+    mults = [f'"{paths[nid]}": {mult!r}' for nid, mult in lr_mults(graph).items() if nid in paths]
     dataset = "mnist" if image == (1, 28, 28) else "cifar10"
     return _TEMPLATE.substitute(
         module=module,
@@ -250,4 +286,11 @@ def generate_train_script(graph: Graph, module: str = "model", class_name: str =
         image_shape=tuple(image),
         num_classes=out[0],
         dataset=dataset,
+        frozen=_listing(frozen, "(", ")"),
+        lr_mult=_listing(mults, "{", "}"),
     )
+
+
+def _listing(items: list[str], start: str, end: str) -> str:
+    """A tuple's or dict's source, an item a line (an empty one on one line)."""
+    return start + "".join(f"\n    {item}," for item in items) + ("\n" if items else "") + end

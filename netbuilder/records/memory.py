@@ -28,13 +28,14 @@ class MemoryEstimate:
 def estimate(
     result: Check, batch_size: int, optimizer: str, momentum: float, half: bool, data_bytes: int
 ) -> MemoryEstimate:
-    """Weights, gradients and optimizer state in fp32; every block's output kept for the backward pass
-    (2 bytes a value under bf16/fp16 autocast) plus room for the largest one's gradient; the data held there."""
-    weights = 4 * result.total_params
+    """Weights, and gradients and optimizer state of the trainable ones, in fp32; every block's output kept for the
+    backward pass (2 bytes a value under bf16/fp16 autocast) plus room for the largest one's gradient; the data held
+    there."""
+    weights, trained = 4 * result.total_params, 4 * result.trainable_params  # frozen blocks have no gradients
     states = 2 if optimizer in ("adam", "adamw") else int(momentum > 0)
     sizes = [prod(n.output_shape) for n in result.nodes.values() if n.output_shape is not None]
     per_sample = (sum(sizes) + 2 * max(sizes, default=0)) * (2 if half else 4)
-    return MemoryEstimate(weights, weights, states * weights, per_sample * batch_size, data_bytes)
+    return MemoryEstimate(weights, trained, states * trained, per_sample * batch_size, data_bytes)
 
 
 def available_ram() -> int | None:

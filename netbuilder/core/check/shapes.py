@@ -12,6 +12,7 @@ from netbuilder.core.check.problems import ErrorKind, Problem
 from netbuilder.core.fields import ShapeError, validate
 from netbuilder.core.gc_pause import paused_gc
 from netbuilder.core.graph import Graph, Node
+from netbuilder.core.learning import frozen_blocks
 from netbuilder.core.text import at_most, fmt_int, quote
 
 
@@ -34,6 +35,7 @@ class Check:
     order: list[str]  # topological order of the nodes outside cycles
     graph_problems: list[Problem]  # problems of the whole network (no Input, several outputs)
     output: str | None  # the node whose result is the network's output
+    frozen: frozenset[str] = frozenset()  # the frozen blocks, whose parameters are not trained (core.learning)
 
     @property
     def graph_errors(self) -> list[str]:
@@ -50,6 +52,11 @@ class Check:
     @property
     def total_params(self) -> int:
         return sum(c.params for c in self.nodes.values())
+
+    @property
+    def trainable_params(self) -> int:
+        """The parameters of the blocks that are not frozen."""
+        return self.total_params - sum(self.nodes[n].params for n in self.frozen if n in self.nodes)
 
     @property
     def total_macs(self) -> int:
@@ -320,4 +327,4 @@ def _check(graph: Graph, memo: Memo | None) -> Check:
     if len(sinks) > 1:
         graph_problems.append(Problem(MANY_OUTPUTS, {"count": len(sinks), "outputs": at_most(sinks, show=quote)}))
     output = sinks[0] if len(sinks) == 1 else None
-    return Check(results, order, graph_problems, output)
+    return Check(results, order, graph_problems, output, frozen_blocks(graph))

@@ -90,6 +90,7 @@ def table(graph: Graph, check: Check, title: str = "") -> str:
     out = [clean(title, TITLE_LIMIT)] if title else []
     out += [rule, line(header), rule, *(line(r) for r in body), rule]
     out.append(f"Total params: {fmt_int(check.total_params)} ({short(check.total_params)})")
+    out.append(f"Trainable params: {fmt_int(check.trainable_params)} ({short(check.trainable_params)})")
     out.append(f"Total MACs:   {fmt_int(check.total_macs)} ({short(check.total_macs)})")
     if check.valid:
         out.append("Valid: yes")
@@ -117,5 +118,6 @@ def as_json(graph: Graph, check: Check) -> dict[str, Any]:
             for res in [check.nodes[nid]]
         ],
         "total_params": _number(check.total_params),
+        "trainable_params": _number(check.trainable_params),
         "total_macs": _number(check.total_macs),
     }

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QMenu, QWidget
 from netbuilder.core.drawing.layout import arrange
 from netbuilder.core.graph import Edge, blocks_in
 from netbuilder.core.groups import parents, repeats
+from netbuilder.core.learning import is_frozen, upstream
 from netbuilder.ui.canvas import clipboard
 from netbuilder.ui.canvas.edge_item import EdgeItem
 from netbuilder.ui.canvas.editor import Editor
@@ -30,6 +31,7 @@ from netbuilder.ui.canvas.undo import (
     add_wired,
     delete_blocks,
     disconnect,
+    freeze,
     group_repeats,
     group_units,
     insert_on_edge,
@@ -186,6 +188,37 @@ class CanvasController(QObject):
             return
         self.editor.push(group_repeats(graph, runs, name))
         self.editor.say(f"Grouped {len(runs)} runs as '{name} 1' … '{name} {len(runs)}'.")
+
+    # Freezing ------------------------------------------------------------------------------------
+
+    def toggle_freeze_selection(self) -> None:
+        """Ctrl+L: freeze the selected blocks and groups, or unfreeze them when they all are frozen (one step)."""
+        graph, units = self.editor.graph, self.selected_units()
+        if not units:
+            self.editor.say("Select blocks or groups to freeze them (their parameters are then not trained).")
+            return
+        frozen = not all(is_frozen(graph, u, self.editor.result.frozen) for u in units)
+        name = f"'{units[0]}'" if len(units) == 1 else f"{len(units)} blocks and groups"
+        self.editor.push(freeze(graph, units, frozen, f"{'Freeze' if frozen else 'Unfreeze'} {name}"))
+        what = "not trained (Ctrl+L again unfreezes)" if frozen else "trained again"
+        its = "its" if len(units) == 1 else "their"
+        self.editor.say(f"{'Froze' if frozen else 'Unfroze'} {name}: {its} parameters are {what}.")
+
+    def freeze_up_to_here(self) -> None:
+        """Freeze the selected blocks and every block before them on the way from the input (one step)."""
+        graph, ids = self.editor.graph, self.selected_ids()
+        if not ids:
+            self.editor.say("Select a block to freeze it and every block before it.")
+            return
+        before = {nid for chosen in ids for nid in upstream(graph, chosen)}
+        self.editor.push(freeze(graph, [n for n in graph.nodes if n in before], True, f"Freeze up to '{ids[-1]}'"))
+
+    def unfreeze_all(self) -> None:
+        """Unfreeze every block and group (one step)."""
+        graph = self.editor.graph
+        units = [u for u, unit in [*graph.nodes.items(), *graph.groups.items()] if unit.frozen]
+        if units:
+            self.editor.push(freeze(graph, units, False, "Unfreeze all"))
 
     # The clipboard and arranging ------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
+    QCheckBox,
     QFormLayout,
     QLabel,
     QLineEdit,
@@ -25,12 +26,24 @@ from netbuilder.core.check.summary import short
 from netbuilder.core.fields import Field, ShapeError, coerce
 from netbuilder.core.graph import NAME_LIMIT, Edge, Node, blocks_in
 from netbuilder.core.groups import facts
+from netbuilder.core.learning import frozen_by, inherited_lr_mult, is_frozen, lr_mult_problem
 from netbuilder.core.search_space import SpaceError, check_dim, first_guess, parse_text
 from netbuilder.core.text import at_most
 from netbuilder.ui import theme
 from netbuilder.ui.canvas.editor import Editor
-from netbuilder.ui.canvas.undo import delete_blocks, fold, insert_on_edge, rename_group, set_params, set_search
+from netbuilder.ui.canvas.undo import (
+    delete_blocks,
+    fold,
+    freeze,
+    insert_on_edge,
+    rename_group,
+    set_learning,
+    set_params,
+    set_search,
+)
 from netbuilder.ui.field_widgets import FieldWidget, SearchRow
+
+FROZEN = "🔒 Frozen: not trained"
 
 
 def shown_value(spec: Field, raw: dict[str, Any]) -> Any:
@@ -87,6 +100,20 @@ class Inspector(QScrollArea):
         group_form.addRow("", self.group_fold)
         self.form_host = QWidget()
         self.form = QFormLayout(self.form_host)
+        self.learn_host = QWidget()
+        learn_form = QFormLayout(self.learn_host)
+        learn_form.setContentsMargins(0, 0, 0, 0)
+        self.frozen = QCheckBox(FROZEN, objectName="frozen")
+        self.frozen.setToolTip("Its parameters keep their values while training; a BatchNorm keeps its statistics.")
+        self.frozen.clicked.connect(self._freeze)
+        self.lr_mult = QLineEdit(objectName="lr_mult")
+        self.lr_mult.setToolTip("Its learning rate is the set rate times this (0: left as it is; empty: inherited).")
+        self.lr_mult.editingFinished.connect(self._set_lr_mult)
+        self.learn_note = QLabel(wordWrap=True, objectName="learn_note")
+        self.learn_note.setStyleSheet(theme.status_style("error"))
+        learn_form.addRow("training", self.frozen)
+        learn_form.addRow("lr ×", self.lr_mult)
+        learn_form.addRow(self.learn_note)
         self.arithmetic = QLabel(wordWrap=True, objectName="arithmetic")
         self.arithmetic.setFont(theme.mono_font(9))
         self.arithmetic.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -95,6 +122,7 @@ class Inspector(QScrollArea):
         self.health = QLabel(wordWrap=True, objectName="health")
         self.health.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.health_text: Callable[[str], str] = lambda node_id: ""  # the window's HealthFeed.block_text
+        self.weights_text: Callable[[str], str] = lambda node_id: ""  # the window's InitialWeights.block_text
         self.facts = QLabel(wordWrap=True, objectName="facts")
         self.facts.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         # The fields stay where they are whatever the check says: the error and its fixes come under them (an
@@ -106,7 +134,9 @@ class Inspector(QScrollArea):
         self.search_note = QLabel(wordWrap=True, objectName="search_note")
         self.search_note.setStyleSheet(theme.status_style("error"))
         self.search_note.setVisible(False)
-        for w in (self.title, self.help, self.group_host, self.form_host, self.search_note, self.error, self.fix_host):
+        for w in (self.title, self.help, self.group_host, self.form_host, self.learn_host, self.search_note):
+            self.layout_.addWidget(w)
+        for w in (self.error, self.fix_host):
             self.layout_.addWidget(w)
         for w in (self.arithmetic, self.warning, self.facts, self.health):
             self.layout_.addWidget(w)
@@ -165,6 +195,7 @@ class Inspector(QScrollArea):
         if self.group_id is not None and self.group_id not in graph.groups:
             self.group_id = None
         self.group_host.setVisible(self.group_id is not None)
+        self._show_learning()
         if self.group_id is not None:
             self._show_group(result)
             return
@@ -204,7 +235,11 @@ class Inspector(QScrollArea):
             self.fix_box.addWidget(button)
         inputs = " + ".join(fmt_shape(s) for s in res.input_shapes) or "—"
         output = fmt_shape(res.output_shape) if res.output_shape is not None else "?"
-        self.facts.setText(f"Input: {inputs}\nOutput: {output}\nParams: {res.params:,}\nMACs: {res.macs:,}")
+        weights = self.weights_text(self.node_id)
+        self.facts.setText(
+            f"Input: {inputs}\nOutput: {output}\nParams: {res.params:,}\nMACs: {res.macs:,}"
+            + (f"\n{weights}" if weights else "")
+        )
         health = self.health_text(self.node_id)
         self.health.setText(health)
         self.health.setVisible(bool(health))
@@ -231,6 +266,51 @@ class Inspector(QScrollArea):
             f"{len(blocks_in(graph, gid))} blocks\nInput: {shapes[0] or '—'}\nOutput: {shapes[1] or '—'}\n"
             f"Params: {found.params:,} ({short(found.params)})\nMACs: {found.macs:,} ({short(found.macs)})"
         )
+
+    def _unit(self) -> str | None:
+        """The block or group shown, if any."""
+        return self.node_id if self.node_id is not None else self.group_id
+
+    def _show_learning(self) -> None:
+        """Whether the block or group shown is frozen, and its learning-rate multiplier (own, else inherited)."""
+        graph, unit = self.editor.graph, self._unit()
+        self.learn_host.setVisible(unit is not None)
+        if unit is None:
+            return
+        own = graph.nodes[unit] if unit in graph.nodes else graph.groups[unit]
+        self.frozen.setChecked(is_frozen(graph, unit, self.editor.result.frozen))
+        holder = frozen_by(graph, unit)
+        self.frozen.setText(f"🔒 Frozen with group '{graph.groups[holder].name}'" if holder else FROZEN)
+        if not self.lr_mult.hasFocus():
+            self.lr_mult.setText("" if own.lr_mult is None else f"{own.lr_mult:g}")
+            self.learn_note.setVisible(False)
+        inherited, source = inherited_lr_mult(graph, unit)
+        self.lr_mult.setPlaceholderText(f"{inherited:g} (group '{graph.groups[source].name}')" if source else "1")
+
+    def _freeze(self, on: bool) -> None:
+        unit = self._unit()
+        if unit is not None:
+            verb = "Freeze" if on else "Unfreeze"
+            self.editor.push(freeze(self.editor.graph, [unit], on, f"{verb} '{unit}'"))
+
+    def _set_lr_mult(self) -> None:
+        """Read the multiplier typed (empty: inherited); a mistake is one sentence under it."""
+        graph, unit, text = self.editor.graph, self._unit(), self.lr_mult.text().strip()
+        if unit is None:
+            return
+        try:
+            value: Any = float(text) if text else None
+        except ValueError:
+            value = text  # the sentence quotes it
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)  # -1, not -1.0, in the sentence and the file
+        problem = None if value is None else lr_mult_problem(value)
+        self.learn_note.setText(f"{problem[0].upper()}{problem[1:]}" if problem else "")
+        self.learn_note.setVisible(bool(problem))
+        own = graph.nodes[unit] if unit in graph.nodes else graph.groups[unit]
+        if problem is None and value != own.lr_mult:
+            change = {unit: (own.frozen, value)}
+            self.editor.push(set_learning(graph, change, f"Set the learning-rate multiplier of '{unit}'"))
 
     def _rename_group(self) -> None:
         gid, name = self.group_id, self.group_name.text().strip()

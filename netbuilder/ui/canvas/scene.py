@@ -26,6 +26,7 @@ from netbuilder.core.graph import Edge, Graph, Node, blocks_in
 from netbuilder.core.groups import depths, facts, parents, shown_as
 from netbuilder.ui import theme
 from netbuilder.ui.canvas import items as items_module
+from netbuilder.ui.canvas.badges import show_locks
 from netbuilder.ui.canvas.edge_item import EdgeItem, Ends, follow_later, settle, wire_path
 from netbuilder.ui.canvas.editor import Editor
 from netbuilder.ui.canvas.group_item import CARD_H, GroupCard, GroupFrame, group_view
@@ -422,6 +423,7 @@ class CanvasScene(QGraphicsScene):
             if block is not None and res.values is not None:
                 item.set_input_count(block.inputs(res.values))
             item.apply_later(partial(node_view, graph, result, nid))
+        show_locks(graph, result.frozen, self.node_items, self.group_cards, self.group_frames)
         labels: dict[str, tuple[str, bool]] = {}
         changed = QRectF()
         for edge, item in self.edge_items.items():

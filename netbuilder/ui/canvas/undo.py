@@ -19,6 +19,7 @@ from netbuilder.core.drawing.layout import ROW, descendants
 from netbuilder.core.fields import validate
 from netbuilder.core.graph import Edge, Graph, Group, Node
 from netbuilder.core.groups import depth, parents
+from netbuilder.core.learning import freezing
 from netbuilder.core.search_space import SearchSpace
 from netbuilder.ui.canvas.items import NODE_H as BLOCK_H
 from netbuilder.ui.canvas.items import NODE_W as BLOCK_W
@@ -633,3 +634,40 @@ def set_training(document: Document, training: dict[str, Any], name: str) -> Edi
     one setting (typing, the arrows of a spin box) merged into it."""
     op = SetTraining(document, dict(document.training), dict(training))
     return Edit(f"Set {name}", [op], ("training setting", name))
+
+
+@dataclass
+class SetLearning:
+    """Freeze or unfreeze a block and set its learning-rate multiplier (core.learning)."""
+
+    graph: Graph
+    node_id: str
+    old: tuple[bool, float | None]
+    new: tuple[bool, float | None]
+
+    def redo(self) -> None:
+        self.graph.set_learning(self.node_id, *self.new)
+
+    def undo(self) -> None:
+        self.graph.set_learning(self.node_id, *self.old)
+
+
+def set_learning(graph: Graph, changes: dict[str, tuple[bool, float | None]], text: str) -> Edit:
+    """Set blocks' and groups' (frozen, lr_mult), by id, as one step."""
+    ops: list[Op] = []
+    for unit, (frozen, lr_mult) in changes.items():
+        if unit in graph.nodes:
+            node = graph.nodes[unit]
+            ops.append(SetLearning(graph, unit, (node.frozen, node.lr_mult), (frozen, lr_mult)))
+        else:
+            new = graph.groups[unit].copy()
+            new.frozen, new.lr_mult = frozen, lr_mult
+            ops.append(SetGroup(graph, graph.groups[unit].copy(), new))
+    return Edit(text, ops)
+
+
+def freeze(graph: Graph, units: list[str], frozen: bool, text: str) -> Edit:
+    """Freeze or unfreeze blocks and groups (core.learning.freezing) as one step; their multipliers stay."""
+    changes = freezing(graph, units, frozen)
+    owner = {u: graph.nodes[u] if u in graph.nodes else graph.groups[u] for u in changes}
+    return set_learning(graph, {u: (flag, owner[u].lr_mult) for u, flag in changes.items()}, text)
