@@ -1,19 +1,26 @@
-"""`netbuilder export` and `netbuilder import-model`: the CLI glue over pytorch/ (and train/, for a run's
-weights). Torch is imported only when one of them runs, so the other commands stay fast."""
+"""`netbuilder export`, `netbuilder import-model` and `netbuilder weights-report`: the CLI glue over pytorch/
+(and train/, for a run's weights). Torch is imported only when one of them runs, so the other commands stay fast."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from netbuilder.core.atomic import check_target
 from netbuilder.core.document import DocumentError, load, save
+from netbuilder.core.initial import InitError, InitWeights
 from netbuilder.core.text import safe
 from netbuilder.pytorch import FORMATS
-from netbuilder.records.runs import Run
+from netbuilder.records.runs import Run, initial_weights
 from netbuilder.records.train_error import TrainError
 from netbuilder.train import checkpoints
+
+if TYPE_CHECKING:
+    from netbuilder.pytorch.trace import Imported
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -56,8 +63,28 @@ def register(sub: argparse._SubParsersAction) -> None:
         "(default for torchvision: its image_size when it has one, as vision transformers do, "
         "else the size its pretrained weights were made for)",
     )
+    p.add_argument(
+        "--weights",
+        metavar="DEFAULT|NAME|FILE",
+        help="trained weights for the model: for torchvision, DEFAULT or a weights name such as IMAGENET1K_V1 "
+        "(from torch's cache, downloaded when online; their classes and image preprocessing come along), or a "
+        "state_dict file of the model (.pt, .pth, .safetensors); written beside OUT.json as OUT.weights.pt "
+        "(or .safetensors), which the network names as its initial weights",
+    )
     p.add_argument("-o", "--output", required=True, metavar="OUT.json", help="the network file to write")
     p.set_defaults(run=_import_model)
+
+    p = sub.add_parser(
+        "weights-report",
+        help="say which blocks of a network start from its initial weights, which start fresh and why",
+        description="Match a network's initial weights (its file's init, or --init) to its blocks by id and shape, "
+        "as training will, and print which blocks take them, which start fresh and why, and which blocks of the "
+        "weights the network has not.",
+    )
+    p.add_argument("file", help="the network (.json)")
+    p.add_argument("--init", metavar="RUN_DIR|FILE", help="these weights instead of the file's own")
+    p.add_argument("--json", action="store_true", help='print {"path", "loaded", "fresh", "unused"} as one line')
+    p.set_defaults(run=_weights_report)
 
 
 def _shape(text: str) -> tuple[int, ...]:
@@ -99,6 +126,7 @@ def _import_model(args: argparse.Namespace) -> int:
     if out.suffix != ".json":
         _error(f"{out}: the output must be a .json network file.")
         return 2
+    from netbuilder.pytorch.export import ExportError  # start-up time: torch
     from netbuilder.pytorch.trace import ModelImportError, import_model  # start-up time: torch
 
     try:
@@ -108,16 +136,57 @@ def _import_model(args: argparse.Namespace) -> int:
         return 2
 
     try:
-        imported = import_model(args.source, args.input)
+        imported = import_model(args.source, args.input, args.weights)
     except ModelImportError as e:
         _error(str(e))
         return 1
+    except InitError as e:
+        _error(str(e))
+        return 2
+    weights = None
     try:
+        weights = _write_pretrained(imported, out) if imported.pretrained is not None else None
         save(imported.document, out)
-    except OSError as e:
-        _error(f"{out} cannot be written ({e.strerror or e}).")
+    except (OSError, ExportError) as e:
+        if weights is not None:
+            weights.unlink(missing_ok=True)
+        _error(f"{out} cannot be written ({getattr(e, 'strerror', None) or e}).")
         return 1
     graph = imported.document.graph
     note = imported.left_out_note()
-    print(safe(f"Wrote {out}: {len(graph.nodes)} blocks, imported from {args.source}{f'; {note}' if note else ''}."))
+    with_weights = f" with {imported.pretrained.label} in {weights}" if imported.pretrained and weights else ""
+    print(
+        safe(
+            f"Wrote {out}: {len(graph.nodes)} blocks, imported from {args.source}{with_weights}"
+            f"{f'; {note}' if note else ''}."
+        )
+    )
+    return 0
+
+
+def _write_pretrained(imported: Imported, out: Path) -> Path:
+    """Write an import's weights beside its network file, and name them as the network's initial weights."""
+    from netbuilder.pytorch.export import save_weights, weights_suffix  # start-up time: torch
+
+    given = imported.pretrained
+    assert given is not None
+    path = out.with_name(f"{out.stem}.weights{weights_suffix()}")
+    save_weights(given.state, path)
+    named = InitWeights.of_file(path, classes=given.classes, preprocess=given.preprocess)
+    imported.document.init = dataclasses.replace(named, path=path.name)  # the network file's neighbour
+    return path
+
+
+def _weights_report(args: argparse.Namespace) -> int:
+    try:
+        document = load(args.file)
+        if args.init:
+            document.init = initial_weights(args.init)
+        from netbuilder.pytorch.init_weights import document_report  # start-up time: torch
+
+        report = document_report(document)
+    except (DocumentError, InitError) as e:
+        _error(str(e))
+        return 2
+    print(json.dumps(report.to_json()) if args.json else "\n".join(safe(line) for line in report.lines()))
     return 0

@@ -14,6 +14,8 @@ from netbuilder.core.atomic import write_text_atomic
 from netbuilder.core.fields import describe, is_number
 from netbuilder.core.gc_pause import paused_gc
 from netbuilder.core.graph import ID_PATTERN, Edge, Graph, GraphError, Group, Node
+from netbuilder.core.initial import InitWeights, init_from_json
+from netbuilder.core.learning import lr_mult_problem
 from netbuilder.core.search_space import SearchSpace, SpaceError, check_space, space_from_json, split
 from netbuilder.core.text import clean, fmt_int, quote
 
@@ -24,10 +26,10 @@ MAX_NODES = 100_000
 MAX_DEPTH = 16
 write_atomic = write_text_atomic  # the name callers outside core still import from here
 
-_TOP_KEYS = {"format", "version", "name", "description", "nodes", "edges", "groups", "search", "training"}
-_NODE_KEYS = {"id", "type", "params", "position"}
+_TOP_KEYS = {"format", "version", "name", "description", "nodes", "edges", "groups", "search", "training", "init"}
+_NODE_KEYS = {"id", "type", "params", "position", "frozen", "lr_mult"}
 _EDGE_KEYS = {"from", "to", "port"}
-_GROUP_KEYS = {"id", "name", "members", "folded"}
+_GROUP_KEYS = {"id", "name", "members", "folded", "frozen", "lr_mult"}
 _SETTING_NAME = re.compile(r"[a-z_][a-z0-9_]{0,63}")
 MAX_SETTINGS = 64
 MAX_SETTING_TEXT = 4096
@@ -46,6 +48,7 @@ class Document:
     # The run's settings saved with the network (name → plain value; records.config checks names and values and
     # fills the others from the recipe). Empty in files written before they were saved.
     training: dict[str, Any] = field(default_factory=dict)
+    init: InitWeights | None = None  # the weights it starts from (core.initial); None: fresh weights
 
     def with_trial(self, values: dict[str, Any], keep_space: bool = False) -> Document:
         """A copy with a search trial's block values set (its training settings are for the run's config; see
@@ -55,7 +58,8 @@ class Document:
         for nid, params in split(values)[0].items():
             if nid in graph.nodes:
                 graph.nodes[nid].params.update(params)
-        return Document(graph, self.name, self.description, self.search.copy() if keep_space else SearchSpace())
+        space = self.search.copy() if keep_space else SearchSpace()
+        return Document(graph, self.name, self.description, space, init=self.init)
 
 
 def _fail(source: str, where: str, what: str) -> DocumentError:
@@ -131,7 +135,17 @@ def _parse_node(source: str, where: str, raw: Any) -> Node:
         if not ok:
             raise _fail(source, f"{where}.position", "expected [x, y] with two numbers.")
         position = (float(position[0]), float(position[1]))
-    return Node(node_id, block_type, params, position)
+    return Node(node_id, block_type, params, position, *_learning(source, where, raw))
+
+
+def _learning(source: str, where: str, raw: dict) -> tuple[bool, float | None]:
+    """A block's or group's optional "frozen" (true or false) and "lr_mult" (a number from 0 to 1000)."""
+    frozen = _expect(source, f"{where}.frozen", raw.get("frozen", False), bool, "true or false")
+    lr_mult = raw.get("lr_mult")
+    problem = None if lr_mult is None else lr_mult_problem(lr_mult)
+    if problem:
+        raise _fail(source, f"{where}.lr_mult", problem)
+    return frozen, lr_mult
 
 
 def _parse_edge(source: str, where: str, raw: Any, graph: Graph) -> Edge:
@@ -255,6 +269,7 @@ def _read(data: Any, source: str) -> Document:
             _expect(source, f"{where}.name", raw.get("name"), str, "text"),
             list(members),
             _expect(source, f"{where}.folded", raw.get("folded", True), bool, "true or false"),
+            *_learning(source, where, raw),
         )
         try:
             graph.add_group(group)  # members must already be defined: nested groups come first
@@ -268,7 +283,11 @@ def _read(data: Any, source: str) -> Document:
         except SpaceError as e:
             raise _fail(source, "search", str(e)) from None
     training = _parse_training(source, data["training"]) if "training" in data else {}
-    return Document(graph, name, description, search, training)
+    try:
+        init = init_from_json(data["init"]) if "init" in data else None
+    except ValueError as e:
+        raise _fail(source, "init", f"{e}.") from None
+    return Document(graph, name, description, search, training, init)
 
 
 def load(path: str | os.PathLike) -> Document:
@@ -284,7 +303,10 @@ def load(path: str | os.PathLike) -> Document:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise _fail(str(p), "", "the file is not UTF-8 text; it is not a NetBuilder network.") from None
-    return parse(text, str(p))
+    document = parse(text, str(p))
+    if document.init is not None:  # a relative path is the network file's neighbour
+        document.init = document.init.located(p.absolute().parent)
+    return document
 
 
 def _finite(value: Any) -> Any:
@@ -316,13 +338,22 @@ def _nested_first(graph: Graph) -> list[Group]:
     return list(done.values())
 
 
+def _with_learning(entry: dict[str, Any], unit: Node | Group) -> dict[str, Any]:
+    """A block's or group's entry with "frozen" and "lr_mult" where they are set (files without them as before)."""
+    if unit.frozen:
+        entry["frozen"] = True
+    if unit.lr_mult is not None:
+        entry["lr_mult"] = _finite(unit.lr_mult)
+    return entry
+
+
 def to_dict(doc: Document) -> dict[str, Any]:
     nodes = []
     for n in doc.graph.nodes.values():
         entry: dict[str, Any] = {"id": n.id, "type": n.type, "params": {k: _finite(v) for k, v in n.params.items()}}
         if n.position is not None:
             entry["position"] = [_number(n.position[0]), _number(n.position[1])]
-        nodes.append(entry)
+        nodes.append(_with_learning(entry, n))
     edges = []
     for e in doc.graph.edges:
         entry = {"from": e.src, "to": e.dst}
@@ -339,13 +370,16 @@ def to_dict(doc: Document) -> dict[str, Any]:
     }
     if doc.graph.groups:  # files without groups read and write as before
         out["groups"] = [
-            {"id": g.id, "name": g.name, "members": g.members, "folded": g.folded} for g in _nested_first(doc.graph)
+            _with_learning({"id": g.id, "name": g.name, "members": g.members, "folded": g.folded}, g)
+            for g in _nested_first(doc.graph)
         ]
     search = doc.search.to_json(doc.graph)
     if search:  # files without a search space read and write as before
         out["search"] = search
     if doc.training:  # files without saved training settings read and write as before
         out["training"] = {name: _finite(value) for name, value in doc.training.items()}
+    if doc.init is not None:  # files without initial weights read and write as before
+        out["init"] = doc.init.to_json()
     return out
 
 
@@ -366,7 +400,7 @@ def dumps(doc: Document) -> str:
     lists = [listing(key) for key in ("nodes", "edges", "groups") if key in data]
     lists += [
         f"  {json.dumps(key)}: {json.dumps(data[key], ensure_ascii=False)}"
-        for key in ("search", "training")
+        for key in ("search", "training", "init")
         if key in data
     ]
     return "{\n" + ",\n".join(head + lists) + "\n}\n"

@@ -147,7 +147,8 @@ def save_weights(state_dict: Mapping[str, torch.Tensor], path: str | os.PathLike
 
 
 def load_weights(path: str | os.PathLike) -> StateDict:
-    """Read a state_dict written by save_weights (or torch.save), never unpickling code (weights_only)."""
+    """Read a state_dict written by save_weights (or torch.save; a run's checkpoint gives its "model"), never
+    unpickling code (weights_only)."""
     path = Path(path)
     try:
         if path.suffix == ".safetensors":
@@ -162,6 +163,8 @@ def load_weights(path: str | os.PathLike) -> StateDict:
         raise
     except Exception as e:  # a missing, damaged or foreign file: torch and safetensors raise many kinds
         raise ExportError(f"{path} cannot be read as weights ({type(e).__name__}).") from None
+    if isinstance(loaded, dict) and isinstance(loaded.get("model"), dict):  # a run's checkpoint: its network's
+        loaded = loaded["model"]
     if not isinstance(loaded, dict) or not all(
         isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in loaded.items()
     ):

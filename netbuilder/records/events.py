@@ -35,6 +35,7 @@ class Started(Event):
     parameters: int
     memory_bytes: int  # estimated need of the run on its device
     warnings: list[str]
+    init: list[str] = dataclasses.field(default_factory=list)  # which blocks took the initial weights, which not
 
 
 @dataclass(frozen=True)

@@ -83,6 +83,8 @@ class Progress:
         )
         for warning in e.warnings:
             self._line(f"warning: {warning}")
+        for line in e.init:
+            self._line(line)
 
     def _health(self, e: Health) -> None:
         """A line for each health problem the first time it trips (watch states are left to the window)."""

@@ -18,6 +18,7 @@ import numpy as np
 
 from netbuilder.core.atomic import clean_leftovers, write_atomic, write_text_atomic
 from netbuilder.core.document import Document, DocumentError, dumps, load
+from netbuilder.core.initial import InitError, InitWeights
 from netbuilder.records import events as ev
 from netbuilder.records.config import TrainConfig
 from netbuilder.records.train_error import TrainError
@@ -162,6 +163,18 @@ class Run:
     def checkpoint_path(self, which: str = "last") -> Path:
         return self.path / CHECKPOINTS[which]
 
+    def weights_path(self) -> Path:
+        """The checkpoint holding the run's trained weights: best.pt, else last.pt (which may not exist yet)."""
+        best = self.checkpoint_path("best")
+        return best if best.is_file() else self.checkpoint_path("last")
+
+    def initial_weights(self) -> InitWeights:
+        """Its trained weights as a network's initial weights; InitError before an epoch has finished."""
+        path = self.weights_path()
+        if not path.is_file():
+            raise InitError(f"{self.path} has no checkpoint yet (no epoch finished); train it first, or name another.")
+        return InitWeights.of_file(path)
+
     # Summary -----------------------------------------------------------------------------------
 
     def write_summary(self, summary: dict[str, Any]) -> None:
@@ -227,6 +240,18 @@ def default_root() -> Path:
     else:
         base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
     return base / "NetBuilder" / "NetBuilder" / "runs"
+
+
+def initial_weights(spec: str | os.PathLike) -> InitWeights:
+    """--init's weights: a run folder's trained weights or a weights file's, as they are now; InitError when
+    there are none."""
+    path = Path(spec)
+    if not path.is_dir():
+        return InitWeights.of_file(path)
+    try:
+        return Run.open(path).initial_weights()
+    except TrainError as e:
+        raise InitError(str(e)) from None
 
 
 def check_folder(path: str | os.PathLike, advice: str = "choose another folder") -> None:

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from netbuilder.core.atomic import write_atomic
-from netbuilder.core.text import quote
-from netbuilder.records.runs import NETWORK, Run
+from netbuilder.core.initial import mismatch
+from netbuilder.records.runs import CHECKPOINTS, NETWORK, Run
 from netbuilder.records.train_error import TrainError
 
 
@@ -41,7 +41,7 @@ def load(run: Run, which: str = "last") -> dict[str, Any]:
 
 def model_weights(run: Run) -> dict[str, Any]:
     """The trained network's state_dict: the best checkpoint's, or the last's where there is no best."""
-    return load(run, "best" if run.checkpoint_path("best").is_file() else "last")["model"]
+    return load(run, "best" if run.weights_path().name == CHECKPOINTS["best"] else "last")["model"]
 
 
 def rewind(run: Run, checkpoint: dict[str, Any]) -> None:
@@ -57,9 +57,9 @@ def restore(checkpoint: dict[str, Any], net: Any, optimizer: Any = None, scaler:
     one); a checkpoint that does not fit is one sentence."""
     path = checkpoint["path"]
     where = f"{path.name} in {path.parent} does not match its {NETWORK}"
-    mismatch = _mismatch(checkpoint["model"], net.state_dict())
-    if mismatch:
-        raise TrainError(f"{where}: {mismatch}.")
+    problem = mismatch(checkpoint["model"], net.state_dict())
+    if problem:
+        raise TrainError(f"{where}: {problem}.")
     try:
         net.load_state_dict(checkpoint["model"])
         if optimizer is not None and checkpoint.get("optimizer"):
@@ -108,22 +108,3 @@ def _layout_problem(data: Any) -> str | None:
     if not isinstance(epoch, int) or isinstance(epoch, bool) or epoch < 0:
         return "it holds no epoch"
     return None
-
-
-def _mismatch(saved: dict[Any, Any], expected: dict[str, Any]) -> str | None:
-    """How saved weights differ from a network's (by name and shape), or None when they fit."""
-    missing = [k for k in expected if k not in saved]
-    unknown = [k for k in saved if k not in expected]
-    other = [k for k in expected if k in saved and tuple(saved[k].shape) != tuple(expected[k].shape)]
-    parts = []
-    if missing:
-        parts.append(f"{len(missing)} missing weights, first {quote(missing[0])}")
-    if unknown:
-        parts.append(f"{len(unknown)} unknown weights, first {quote(unknown[0])}")
-    if other:
-        k = other[0]
-        parts.append(
-            f"{len(other)} of another shape, first {quote(k)} ({list(saved[k].shape)} instead of "
-            f"{list(expected[k].shape)})"
-        )
-    return ", ".join(parts) or None

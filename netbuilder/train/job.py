@@ -3,16 +3,20 @@ only), the loop, a log line per event, and one sentence when it fails."""
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing as mp
 import os
 import traceback
 from collections.abc import Callable
 from typing import Any
 
+from netbuilder.core import learning
 from netbuilder.core.document import Document, parse
 from netbuilder.core.errors import error_summary
+from netbuilder.core.initial import InitError
+from netbuilder.pytorch import init_weights
 from netbuilder.records.config import TrainConfig
-from netbuilder.records.events import Evaluated, Event, Failed, Finished
+from netbuilder.records.events import Evaluated, Event, Failed, Finished, Started
 from netbuilder.records.runner import LR_FIND
 from netbuilder.records.runs import Run, summarize
 from netbuilder.records.train_error import TrainError
@@ -51,12 +55,17 @@ def execute(
         checkpoint = checkpoints.load(Run.open(out), "last") if resume else None
         trainer = Trainer(document, config, world)  # the folder keeps the settings as given
         trainer.setup(checkpoint, force)
+        init = None if resume or document.init is None else init_weights.load_into(trainer.net, document.init)
         if world.main:
             run = Run.open(out) if resume else Run.create(out, document, config)
             if checkpoint is not None:
                 run.write_config(config)
                 checkpoints.rewind(run, checkpoint)
+            if init is not None:
+                init_weights.save_report(init, run.path)
         for event in trainer.events(run, should_stop):
+            if isinstance(event, Started) and init is not None:
+                event = dataclasses.replace(event, init=init.lines())
             if isinstance(event, Finished):
                 last = event  # handed out below, once the summary is written
                 continue
@@ -66,7 +75,7 @@ def execute(
                 listener(event)
             if isinstance(event, Evaluated):
                 evaluated = event
-    except TrainError as e:
+    except (TrainError, InitError) as e:
         last = Failed(str(e))
     except Exception as e:  # a bug, not the user's doing: a sentence here, the traceback in the folder
         last = Failed(_quietly(_unexpected, e, default=UNEXPECTED))
@@ -75,7 +84,7 @@ def execute(
         _quietly(distributed.close)
     assert last is not None
     if run is not None:
-        last = _end(run, last, evaluated, details)
+        last = _end(run, last, evaluated, details, learning.summary(document.graph))
     if world.main:
         _quietly(listener, last)
     return last
@@ -85,15 +94,16 @@ def _unexpected(error: Exception) -> str:
     return f"Training stopped on an unexpected error ({error_summary(error)})."
 
 
-def _end(run: Run, last: Event, evaluated: Evaluated | None, details: str) -> Event:
+def _end(run: Run, last: Event, evaluated: Evaluated | None, details: str, learned: dict[str, Any]) -> Event:
     """The run folder's record of how it ended: error.log when it failed (the details there, if any, named in
-    the sentence), the last event, summary.json. Returns the last event as recorded."""
+    the sentence), the last event, summary.json (with learned: the frozen blocks and learning-rate multipliers).
+    Returns the last event as recorded."""
     if isinstance(last, Failed):
         log = run.path / ERROR_LOG
         if _quietly(log.write_text, f"{last.message}\n{details}", "utf-8", default=None) is not None and details:
             last = Failed(f"{last.message.removesuffix('.')}; the details are in {log}.")
     _quietly(run.log, last)
-    _quietly(lambda: run.write_summary(summarize(last, evaluated)))
+    _quietly(lambda: run.write_summary({**summarize(last, evaluated), **learned}))
     return last
 
 

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from netbuilder.core.document import Document, DocumentError, load
+from netbuilder.core.initial import InitError, InitWeights
 from netbuilder.core.text import safe
 from netbuilder.records import datasets, process
 from netbuilder.records.events import Started
@@ -23,7 +25,7 @@ from netbuilder.records.runs import Run
 from netbuilder.records.train_error import TrainError
 from netbuilder.train import checkpoints
 from netbuilder.train.cli.cli_args import number
-from netbuilder.train.prepare import normalisation, prepare_file
+from netbuilder.train.prepare import normalisation, prepare_file, prepare_pretrained
 
 TOP = 5
 
@@ -55,20 +57,22 @@ class Prediction:
 
 def run_classes(run: Any) -> list[str]:
     """The class names of a run's dataset, in the order of the network's outputs: as the run logged them when it
-    started, else as the dataset registry names them."""
+    started, else as the dataset registry names them (those its classes setting picked)."""
     started = [e for e in run.events() if isinstance(e, Started)]
     if started and started[-1].classes:
         return list(started[-1].classes)
     info = datasets.info(run.config.dataset)
-    if info.classes is None:
+    names = datasets.subset(info.classes, run.config.class_ids, info.title)
+    if names is None:
         raise TrainError(
             f"{run.path} does not say its classes (its {run.path.name}/metrics.jsonl has no start); train it again."
         )
-    return list(info.classes)
+    return list(names)
 
 
 class Predictor:
-    """A run's trained network, ready to classify image files."""
+    """A run's trained network, or a network file's initial weights that came with their classes and preprocessing
+    (torchvision's, imported with --weights), ready to classify image files."""
 
     def __init__(self, run_dir: str | Path, checkpoint: str = "best") -> None:
         import torch  # start-up time: the CLI and the window load this module without torch
@@ -80,20 +84,27 @@ class Predictor:
             raise TrainError(
                 f"The run folder {path} does not exist; give a folder a training run wrote, such as runs/NAME."
             )
-        self.run = Run.open(path)
-        self.config = self.run.config
+        self.source = str(path)
+        self.run = None if path.is_file() else Run.open(path)
+        document = _pretrained_network(path) if self.run is None else self.run.document
         try:
-            result = checked(self.run.document.graph)
+            result = checked(document.graph)
         except BuildError as e:
             raise TrainError(str(e)) from None
         torch.manual_seed(0)  # the initial weights are all replaced; a fixed seed only keeps building quiet
-        self.net = GraphModule(self.run.document.graph, result)
-        self.checkpoint = checkpoints.load(self.run, checkpoint)
-        checkpoints.restore(self.checkpoint, self.net)
+        self.net = GraphModule(document.graph, result)
+        self.preprocess = document.init.preprocess if self.run is None and document.init else None
+        if self.run is None:
+            assert document.init is not None
+            _load_all(self.net, document.init, path)
+            self.which, self.epoch, self.classes = "initial", 0, list(document.init.classes)
+            self.described = f"its initial weights ({Path(document.init.path).name})"
+        else:
+            self.checkpoint = checkpoints.load(self.run, checkpoint)
+            checkpoints.restore(self.checkpoint, self.net)
+            self.which, self.epoch, self.classes = checkpoint, int(self.checkpoint["epoch"]), run_classes(self.run)
+            self.described = f"{checkpoint} checkpoint (epoch {self.epoch})"
         self.net.eval()
-        self.which = checkpoint
-        self.epoch = int(self.checkpoint["epoch"])
-        self.classes = run_classes(self.run)
         outputs = result.nodes[result.output].output_shape
         if outputs is None or tuple(outputs) != (len(self.classes),):
             raise TrainError(
@@ -101,10 +112,14 @@ class Predictor:
                 f"it cannot name a class."
             )
         self.input_shape = tuple(self.net.input_shape)
-        self.norm = normalisation(self.config, self.input_shape)
+        self.config = self.run.config if self.run is not None else None
+        self.norm = normalisation(self.config, self.input_shape) if self.config is not None else None
 
     def prepare(self, image: str | Path) -> Any:
         """The image as the network takes it (train/prepare.py's Prepared)."""
+        if self.preprocess is not None:
+            return prepare_pretrained(image, self.input_shape, self.preprocess)
+        assert self.config is not None
         return prepare_file(image, self.input_shape, self.config, self.norm)
 
     def predict(self, image: str | Path) -> Prediction:
@@ -120,6 +135,35 @@ class Predictor:
         return Prediction(str(image), probabilities.tolist(), prepared.description)
 
 
+def _pretrained_network(path: Path) -> Document:
+    """A network file whose initial weights came with their classes and preprocessing (netbuilder import-model
+    --weights DEFAULT); anything else is one sentence."""
+    try:
+        document = load(path)
+    except DocumentError as e:
+        raise TrainError(str(e)) from None
+    init = document.init
+    if init is None or not init.classes or init.preprocess is None:
+        raise TrainError(
+            f"{path} names no trained weights with their class names and image preparation (a torchvision model "
+            f"imported with --weights DEFAULT has them); give a run folder, or train the network first."
+        )
+    return document
+
+
+def _load_all(net: Any, init: InitWeights, path: Path) -> None:
+    """Put every block's initial weights into net; a block that would start fresh cannot answer."""
+    from netbuilder.pytorch.init_weights import load_into  # start-up time: torch
+
+    try:
+        report = load_into(net, init)
+    except InitError as e:
+        raise TrainError(str(e)) from None
+    if report.fresh:
+        nid, why = next(iter(report.fresh.items()))
+        raise TrainError(f"{path}: {nid} has no trained weights ({why}), so the network cannot classify images.")
+
+
 # The command -------------------------------------------------------------------------------------------------------
 
 
@@ -131,7 +175,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Classify image files with a run's trained network. Each image is prepared as the run's "
         "training prepared its images (resized, converted, normalised), and the line says what was done.",
     )
-    p.add_argument("run_dir", metavar="RUN_DIR")
+    p.add_argument(
+        "run_dir",
+        metavar="RUN_DIR",
+        help="a run folder, or a network file whose initial weights came with their classes (import-model --weights)",
+    )
     p.add_argument("images", metavar="IMAGE", nargs="+", help="image files (PNG, JPEG, BMP, GIF, TIFF, WebP)")
     p.add_argument(
         "--top", type=number(int, min=1), default=TOP, metavar="K", help=f"how many classes to show (default: {TOP})"
@@ -160,7 +208,7 @@ def run_command(args: argparse.Namespace) -> int:
         print(
             json.dumps(
                 {
-                    "run": str(predictor.run.path),
+                    "run": predictor.source,
                     "checkpoint": predictor.which,
                     "epoch": predictor.epoch,
                     "classes": classes,
@@ -169,7 +217,7 @@ def run_command(args: argparse.Namespace) -> int:
             )
         )
     elif len(failed) < len(answers):
-        print(f"{safe(str(predictor.run.path))}: {predictor.which} checkpoint (epoch {predictor.epoch})")
+        print(f"{safe(predictor.source)}: {predictor.described}")
         for answer in (a for a in answers if a.error is None):
             print(f"\n{safe(answer.path)}: {safe(answer.prepared)}")
             top = [(safe(name), p) for name, p in answer.top(classes, k)]

@@ -24,6 +24,7 @@ import numpy as np
 
 from netbuilder.core.atomic import write_text_atomic
 from netbuilder.core.blocks import fmt_shape
+from netbuilder.core.initial import Preprocess
 from netbuilder.records import datasets
 from netbuilder.records.config import TrainConfig
 from netbuilder.records.train_error import TrainError
@@ -139,7 +140,9 @@ def normalisation(config: TrainConfig, input_shape: tuple[int, ...]) -> Normalis
     label = f"the {info.title} mean/std"
     convert = config.resize or info.adapts
     key = json.dumps(
-        [info.key, list(input_shape), convert, config.seed, config.limit, config.val_split], separators=(",", ":")
+        [info.key, list(input_shape), convert, config.seed, config.limit, config.val_split]
+        + [config.classes, config.per_class],
+        separators=(",", ":"),
     )
     cache = datasets.cache_dir() / _STATS_FILE
     known = _read_cache(cache)
@@ -152,9 +155,10 @@ def normalisation(config: TrainConfig, input_shape: tuple[int, ...]) -> Normalis
         raise TrainError(f"The image cannot be normalised as training did: {e}") from None
     from netbuilder.train import feed  # start-up time: torch, only for a conversion or new statistics
 
+    data = data_loading.select(data, config.class_ids)
     assert isinstance(data, data_loading.ArrayData)
     x = feed.fit(data.train_x, tuple(input_shape), convert, info.title)
-    train_i, _ = feed.holdout(len(x), config)
+    train_i, _ = feed.holdout(data.train_y, config)
     mean, std = feed.stats(x[train_i])
     out = Normalisation(tuple(mean.flatten().tolist()), tuple(std.flatten().tolist()), label)
     known[key] = {"mean": list(out.mean), "std": list(out.std)}
@@ -224,6 +228,32 @@ def prepare_file(
         pixels = arr.reshape(h, w, c).transpose(2, 0, 1).copy()
         return _finish(pixels, tuple(input_shape), norm, steps)
     return prepare_pixels(image_pixels(im), input_shape, config, norm)
+
+
+def prepare_pretrained(path: str | os.PathLike, input_shape: tuple[int, ...], preprocess: Preprocess) -> Prepared:
+    """An image file prepared as pretrained weights' images were (torchvision's weights.transforms()): converted to
+    colour, the shorter side resized to preprocess.resize, the centre crop cut out, normalised with their mean/std."""
+    from PIL import Image  # start-up time: Pillow only when an image is read
+
+    if tuple(input_shape) != (3, preprocess.crop, preprocess.crop):
+        raise TrainError(
+            f"The network's Input is {fmt_shape(input_shape)}, but its weights' images are 3×{preprocess.crop}×"
+            f"{preprocess.crop}; set the Input to that size."
+        )
+    im = open_image(path)
+    size, crop = preprocess.resize, preprocess.crop
+    w, h = (
+        (size, int(size * im.height / im.width)) if im.width <= im.height else (int(size * im.width / im.height), size)
+    )
+    resample = getattr(Image.Resampling, preprocess.interpolation.upper())
+    left, top = int(round((w - crop) / 2.0)), int(round((h - crop) / 2.0))  # torchvision's center_crop
+    rgb = im.convert("RGB").resize((w, h), resample).crop((left, top, left + crop, top + crop))
+    pixels = np.asarray(rgb, dtype=np.uint8).transpose(2, 0, 1).copy()
+    steps = [f"resized {im.width}×{im.height} → {w}×{h}", f"the centre {crop}×{crop} cut out"]
+    if is_grey(im):
+        steps.append("converted grey → colour")
+    norm = Normalisation(preprocess.mean, preprocess.std, "the weights' own mean/std")
+    return _finish(pixels, tuple(input_shape), norm, steps)
 
 
 def prepare_pixels(

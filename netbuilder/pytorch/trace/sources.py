@@ -1,9 +1,11 @@
 """Sources: the module a source names, "torchvision:NAME" (a torchvision classification model, random weights,
-nothing downloaded) or "package.module:ClassName" (a class, or a function, of the user's own code that returns an
-nn.Module when called without arguments; importing it runs that code), and the input size it is imported at."""
+nothing downloaded), "timm:NAME" (a timm model, random weights, nothing downloaded; timm is an optional extra) or
+"package.module:ClassName" (a class, or a function, of the user's own code that returns an nn.Module when called
+without arguments; importing it runs that code), and the input size it is imported at."""
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import functools
 import importlib
@@ -19,9 +21,10 @@ from netbuilder.core.errors import error_summary
 from netbuilder.core.text import quote
 from netbuilder.pytorch.trace.refusals import ModelImportError
 from netbuilder.pytorch.trace.translation import import_module, translate
-from netbuilder.pytorch.trace.weights import Imported
+from netbuilder.pytorch.trace.weights import Imported, load_pretrained, pretrained
 
 TORCHVISION = "torchvision:"
+TIMM = "timm:"
 
 
 def torchvision_names() -> list[str]:
@@ -77,6 +80,23 @@ def _made(name: str) -> nn.Module:
         return torchvision.models.get_model(name, weights=None)
 
 
+def _timm_model(name: str) -> nn.Module:
+    """A timm model with random weights (nothing downloaded)."""
+    try:
+        import timm  # an optional extra; start-up time: only timm imports load it
+    except ImportError:
+        raise ModelImportError("timm is not installed; install it with pip install 'netbuilder[timm]'.") from None
+    names = timm.list_models()
+    if name not in names:
+        close = difflib.get_close_matches(name, names, n=3)
+        hint = f" (did you mean {' or '.join(close)}?)" if close else ""
+        raise ModelImportError(f"timm has no model {quote(name)}{hint}.")
+    try:
+        return timm.create_model(name, pretrained=False)
+    except Exception as e:  # timm's model code can raise anything while it builds
+        raise ModelImportError(f"timm cannot make {quote(name)} ({error_summary(e)}).") from None
+
+
 def _user_model(source: str) -> nn.Module:
     path, _, attribute = source.partition(":")
     if not path or not attribute:
@@ -98,19 +118,31 @@ def _user_model(source: str) -> nn.Module:
 
 
 def load_source(source: str) -> nn.Module:
-    """The module a source names: torchvision:NAME or package.module:ClassName (which runs the user's code)."""
+    """The module a source names: torchvision:NAME, timm:NAME or package.module:ClassName (which runs the user's
+    code)."""
     if source.startswith(TORCHVISION):
         return _torchvision_model(source.removeprefix(TORCHVISION))
+    if source.startswith(TIMM):
+        return _timm_model(source.removeprefix(TIMM))
     return _user_model(source)
 
 
-def import_model(source: str, input_shape: Shape | None = None) -> Imported:
-    """The network of a source; input_shape defaults to a torchvision model's own and is needed otherwise."""
+def import_model(source: str, input_shape: Shape | None = None, weights: str | None = None) -> Imported:
+    """The network of a source; input_shape defaults to a torchvision model's own and is needed otherwise. With
+    weights (a file, or DEFAULT or a weights name of a torchvision model), the import holds them as pretrained;
+    weights that cannot be had are core.initial's InitError."""
     if input_shape is None and not source.startswith(TORCHVISION):
         raise ModelImportError(f"Give the input size of {source}, such as --input 3,32,32.")
     module = load_source(source)
     label = source.removeprefix(TORCHVISION)
-    return import_module(module, input_shape or torchvision_input(label, module), label)
+    shape = input_shape or torchvision_input(label, module)
+    given = pretrained(label if source.startswith(TORCHVISION) else None, weights, shape) if weights else None
+    if given is not None:
+        load_pretrained(module, given)
+    imported = import_module(module, shape, label)  # its output check runs with the given weights
+    if given is not None:
+        imported.pretrained = dataclasses.replace(given, state=imported.state_dict(module))
+    return imported
 
 
 @functools.cache

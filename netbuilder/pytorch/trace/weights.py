@@ -5,17 +5,23 @@ uses (LeftOut: Inception's AuxLogits), with their counts."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import torch
-import torch.nn.functional as F
 from torch import fx, nn
 
 from netbuilder.core.blocks import Shape
 from netbuilder.core.document import Document
+from netbuilder.core.initial import INTERPOLATIONS, InitError, Preprocess, mismatch
+from netbuilder.core.text import clean, quote
 from netbuilder.pytorch.build import build, python_names
-from netbuilder.pytorch.trace.operations import MULS, multiplied_parameter, named_arguments
+from netbuilder.pytorch.export import ExportError, load_weights
+from netbuilder.pytorch.trace.operations import MULS, WEIGHT_ARGUMENTS, multiplied_parameter, named_arguments
 from netbuilder.pytorch.trace.patterns import Patterns
 from netbuilder.pytorch.trace.refusals import ModelImportError
 from netbuilder.pytorch.trace.tracing import BATCH
@@ -50,6 +56,7 @@ class Imported:
     modules: dict[str, str] = field(default_factory=dict)  # block id → qualified name of its submodule
     tensors: dict[str, dict[str, Weight]] = field(default_factory=dict)  # block id → its state_dict key → source
     left_out: list[LeftOut] = field(default_factory=list)
+    pretrained: Pretrained | None = None  # the weights it was imported with (--weights), under build's names
 
     def state_dict(self, module: nn.Module) -> dict[str, torch.Tensor]:
         """build(document.graph)'s state_dict, holding module's weights (the weight-copy mapping): whole
@@ -84,9 +91,9 @@ def block_weights(node: fx.Node, patterns: Patterns) -> dict[str, Weight] | None
         if isinstance(module, nn.Linear):  # as a 1×1 convolution
             weights = {"weight": Weight(f"{node.target}.weight", (*module.weight.shape, 1, 1))}
             return weights | ({"bias": Weight(f"{node.target}.bias")} if module.bias is not None else {})
-    if node.op == "call_function" and node.target is F.layer_norm:
+    if node.op == "call_function" and node.target in WEIGHT_ARGUMENTS:  # F.batch_norm with the module's own
         arguments = named_arguments(node)
-        return {key: Weight(str(arguments[key].target)) for key in ("weight", "bias")}
+        return {k: Weight(str(arguments[k].target)) for k in WEIGHT_ARGUMENTS[node.target] if arguments.get(k) is not None}
     if node.op != "call_module" and node.target in MULS:
         parameter = multiplied_parameter(node)
         return {"scale": Weight(str(parameter.target))} if parameter is not None else None
@@ -164,3 +171,76 @@ def _used_in_training(module: nn.Module) -> set[str]:
     finally:
         module.train(was_training)
     return used_names(traced, traced.graph.nodes)
+
+
+@dataclass(frozen=True)
+class Pretrained:
+    """Trained weights (a module's state_dict, or once imported build's), with their classes and preprocessing when
+    torchvision's weights API gave them; label says where they came from."""
+
+    state: dict[str, torch.Tensor]
+    label: str
+    classes: tuple[str, ...] = ()
+    preprocess: Preprocess | None = None
+
+
+def pretrained(name: str | None, which: str, input_shape: Shape) -> Pretrained:
+    """The weights --weights names: a file (.pt, .pth, .safetensors: a state_dict of the module), or for a
+    torchvision model (name) DEFAULT or one of its weights' names, from torch's cache (downloaded when online).
+    Anything that cannot be had is InitError, with the sentence saying what to do."""
+    if Path(which).suffix.lower() in (".pt", ".pth", ".safetensors") or Path(which).exists():
+        try:
+            return Pretrained(load_weights(which), clean(which, 300))
+        except ExportError as e:
+            raise InitError(str(e)) from None
+    if name is None:
+        raise InitError(f"{quote(which)} is not a weights file; give a .pt, .pth or .safetensors file.")
+    import torchvision.models  # start-up time: only torchvision imports load it
+
+    choices = torchvision.models.get_model_weights(name)
+    names = ["DEFAULT", *(w.name for w in choices)]
+    if which not in names:
+        raise InitError(f"torchvision has no weights {quote(which)} for {name}; give {', '.join(names)} or a file.")
+    weights = choices[which]
+    file = Path(urlparse(weights.url).path).name
+    cache = Path(torch.hub.get_dir()) / "checkpoints"
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):  # torch.hub's "Downloading: …" line, printed even offline
+            state = weights.get_state_dict(progress=False, check_hash=True)
+    except Exception:  # offline, a proxy, a cut download: urllib and torch.hub raise many kinds
+        raise InitError(
+            f"{name}'s {weights.name} weights are not in torch's cache and cannot be downloaded here; download "
+            f"{file} ({weights.url}) and put it in {cache}, then import again."
+        ) from None
+    return Pretrained(
+        state,
+        f"torchvision {name} {weights.name}",
+        tuple(weights.meta["categories"]),
+        _preprocess(weights.transforms(), input_shape),
+    )
+
+
+def _preprocess(transforms: Any, input_shape: Shape) -> Preprocess | None:
+    """torchvision's ImageClassification transforms as a Preprocess for a square Input (the crop scaled to it)."""
+    if (
+        len(input_shape) != 3
+        or input_shape[1] != input_shape[2]
+        or transforms.interpolation.value not in INTERPOLATIONS
+    ):
+        return None
+    crop, resize, size = transforms.crop_size[0], transforms.resize_size[0], input_shape[1]
+    return Preprocess(
+        max(size, round(resize * size / crop)),
+        size,
+        tuple(transforms.mean),
+        tuple(transforms.std),
+        transforms.interpolation.value,
+    )
+
+
+def load_pretrained(module: nn.Module, weights: Pretrained) -> None:
+    """Put weights into module; weights of another module (other names or shapes) are InitError."""
+    problem = mismatch(weights.state, module.state_dict())
+    if problem:
+        raise InitError(f"{weights.label} does not hold the weights of this model: {problem}.")
+    module.load_state_dict(weights.state)

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from netbuilder.core.document import DocumentError, load
+from netbuilder.core.initial import InitError
 from netbuilder.core.text import safe
 from netbuilder.records import process, runs
 from netbuilder.records.config import document_config, settings
@@ -32,6 +33,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("file", nargs="?", help="the network (.json); not needed with --resume")
     p.add_argument("--out", metavar="DIR", help=f"the run folder (default: FILE-DATE-TIME in {RUNS_HELP})")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue a run from its last checkpoint")
+    p.add_argument(
+        "--init",
+        metavar="RUN_DIR|FILE",
+        help="start from these weights (a run's best checkpoint, else its last, or a weights file), matched to "
+        "the blocks by id and shape; the report of which blocks take them is printed and kept in the run folder",
+    )
     p.add_argument(
         "--force", action="store_true", help="start even when the memory estimate is more than the device has free"
     )
@@ -87,19 +94,24 @@ def _error(message: str) -> None:
 def _train(args: argparse.Namespace) -> int:
     changes = {s.name: getattr(args, s.name) for s in settings() if hasattr(args, s.name)}
     try:
-        if args.resume and args.file:
-            raise TrainError("Give a network file to start a run, or --resume RUN_DIR to continue one, not both.")
+        if args.resume and (args.file or args.init):
+            raise TrainError(
+                "Give a network file (and --init) to start a run, or --resume RUN_DIR to continue one, not both."
+            )
         if args.resume:
             run = runs.Run.open(args.resume)
             document, config, out = run.document, run.config.replace(**changes), run.path
         elif args.file:
             document = load(args.file)
+            document.init = runs.initial_weights(args.init) if args.init else document.init
+            if document.init is not None:
+                document.init.verified()  # changed since it was named: refused before anything is written
             config = document_config(document.graph, document.training, changes)
             out = Path(args.out) if args.out else runs.new_path(runs.default_root(), Path(args.file).stem)
             runs.check_folder(out, "give --out a folder you can write to")
         else:
             raise TrainError("Give a network file to train, or --resume RUN_DIR to continue a run.")
-    except (DocumentError, TrainError) as e:
+    except (DocumentError, TrainError, InitError) as e:
         _error(str(e))
         return 2
 

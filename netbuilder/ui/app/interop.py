@@ -1,4 +1,5 @@
-"""File → Export and Import: the headless commands run in a process of their own, the window stays live."""
+"""File → Export and Import, and the initial weights' report: the headless commands run in a process of their
+own, the window stays live."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ import tempfile
 import weakref
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -23,9 +26,13 @@ from PySide6.QtWidgets import (
 
 from netbuilder.core.document import Document, dumps, write_atomic
 from netbuilder.ui.app.jobs import CommandJob
+from netbuilder.ui.canvas.badges import show_weights
+from netbuilder.ui.canvas.editor import Editor
+from netbuilder.ui.canvas.items import NodeItem
 from netbuilder.ui.canvas.palette import RESOURCES
 
 TORCHVISION_MODELS = RESOURCES / "torchvision_models.json"
+REPORT_DELAY_MS = 500
 EXPORTS = {
     "py": ("PyTorch code (model.py and train.py)", "Folder for model.py and train.py", ""),
     "onnx": ("ONNX", "Export ONNX", ".onnx"),
@@ -54,6 +61,9 @@ class ImportDialog(QDialog):
             self.source.setCurrentText("")
             self.source.lineEdit().setPlaceholderText("torchvision:resnet18 or mypackage.models:Net")
         self.input = QLineEdit(placeholderText="C,H,W such as 3,32,32")
+        self.weights = QComboBox(editable=True)
+        self.weights.addItems(["", "DEFAULT"])
+        self.weights.lineEdit().setPlaceholderText("none (random), DEFAULT, IMAGENET1K_V1 or a .pth/.safetensors file")
         self.source.currentIndexChanged.connect(self._source_chosen)
         note = QLabel(
             "Importing your own module runs its code. Operations NetBuilder has no block for are listed "
@@ -66,6 +76,7 @@ class ImportDialog(QDialog):
         form = QFormLayout(self)
         form.addRow("Model", self.source)
         form.addRow("Input size", self.input)
+        form.addRow("Weights", self.weights)
         form.addRow(note)
         form.addRow(buttons)
         self._source_chosen(self.source.currentIndex())
@@ -78,7 +89,8 @@ class ImportDialog(QDialog):
     def args(self) -> list[str]:
         source = self.source.currentText().strip()
         shape = self.input.text().replace(" ", "")
-        return [source] + (["--input", shape] if shape else [])
+        weights = self.weights.currentText().strip()
+        return [source] + (["--input", shape] if shape else []) + (["--weights", weights] if weights else [])
 
 
 def ask_import(parent: QWidget, torchvision_only: bool) -> list[str] | None:
@@ -111,7 +123,8 @@ class Interop:
             weakref.finalize(self, shutil.rmtree, self._scratch, ignore_errors=True)
         return self._scratch
 
-    def _run(self, args: list[str], then: Callable[[bool, str], None]) -> CommandJob:
+    def run(self, args: list[str], then: Callable[[bool, str], None]) -> CommandJob:
+        """Run `netbuilder ARGS` in a process of its own; then gets (succeeded, its last line)."""
         job = CommandJob(args, self.parent)
         self.jobs.append(job)
 
@@ -128,7 +141,7 @@ class Interop:
         """Write the document as it is now (saved or not) and export it in the background."""
         source = self.scratch / "network.json"
         write_atomic(source, dumps(document))
-        return self._run(["export", str(source), "--to", fmt, "-o", str(out)], self.report)
+        return self.run(["export", str(source), "--to", fmt, "-o", str(out)], self.report)
 
     def import_model(self, args: list[str], opened: Callable[[Path], None]) -> CommandJob:
         out = self.scratch / f"import-{len(list(self.scratch.iterdir()))}.json"
@@ -138,7 +151,64 @@ class Interop:
                 opened(out)
             self.report(ok, message)
 
-        return self._run(["import-model", *args, "-o", str(out)], then)
+        return self.run(["import-model", *args, "-o", str(out)], then)
+
+
+class InitialWeights(QObject):
+    """Which blocks start from the open network's initial weights: after each change, `netbuilder weights-report`
+    matches them in a process of its own (the window never loads torch); the blocks that take them get a badge and
+    the inspector says from where (block_text). `shown` is emitted when a new report is shown."""
+
+    shown = Signal()
+
+    def __init__(self, editor: Editor, blocks: dict[str, NodeItem], interop: Interop) -> None:
+        super().__init__(interop.parent)
+        self.editor, self.blocks, self.interop = editor, blocks, interop
+        self.report: dict[str, Any] | None = None
+        self.asking = self.again = False
+        self.timer = QTimer(self, singleShot=True, interval=REPORT_DELAY_MS)  # one report after a burst of edits
+        self.timer.timeout.connect(self.ask)
+        editor.checked.connect(lambda _: self.timer.start())
+
+    def ask(self) -> None:
+        """Match the network as it is now (or clear the badges when it names no initial weights)."""
+        document = self.editor.document
+        if document.init is None:
+            self._show(None)
+            return
+        if self.asking:  # one report at a time; the latest network is asked for once this one is done
+            self.again = True
+            return
+        self.asking = True
+        source = self.interop.scratch / "weights-report.json"
+        write_atomic(source, dumps(document))
+        self.interop.run(["weights-report", str(source), "--json"], self._answered)
+
+    def _answered(self, ok: bool, message: str) -> None:
+        self.asking = False
+        if self.again:
+            self.again = False
+            self.ask()
+            return
+        if not ok:
+            self.interop.report(False, message)
+        self._show(json.loads(message) if ok else None)
+
+    def _show(self, report: dict[str, Any] | None) -> None:
+        self.report = report
+        loaded = report["loaded"] if report else []
+        show_weights(self.blocks, {nid: self.block_text(nid) for nid in loaded})
+        self.shown.emit()
+
+    def block_text(self, node_id: str) -> str:
+        """Where a block's weights start from, as the inspector and its badge say it ("" without a report)."""
+        report = self.report
+        if report is None:
+            return ""
+        if node_id in report["loaded"]:
+            return f"Starts from learned weights: {report['path']}"
+        why = report["fresh"].get(node_id)
+        return f"Starts fresh, not from {Path(report['path']).name}: {why}" if why else ""
 
 
 def ask_export_path(parent: QWidget, fmt: str, document_path: str) -> Path | None:

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QDialog, QDockWidget, QLabel, QMainWindow, QProxyS
 from netbuilder.core.check.shapes import Check
 from netbuilder.core.check.summary import short
 from netbuilder.core.document import Document
+from netbuilder.core.initial import InitError
 from netbuilder.records.config import as_saved
 from netbuilder.records.runs import Run
 from netbuilder.records.train_error import TrainError
@@ -22,7 +23,7 @@ from netbuilder.ui.app import help
 from netbuilder.ui.app.actions import ShortcutSheet, install, shortcut_rows
 from netbuilder.ui.app.autosave import Autosave
 from netbuilder.ui.app.document_files import DocumentFiles
-from netbuilder.ui.app.interop import EXPORTS, Interop
+from netbuilder.ui.app.interop import EXPORTS, InitialWeights, Interop
 from netbuilder.ui.app.menus import action_table, right_click_menu
 from netbuilder.ui.app.questions import Questions
 from netbuilder.ui.app.window_place import arrange_corners, place_default, restore, spans_bottom
@@ -124,6 +125,9 @@ class MainWindow(QMainWindow):
         self.autosave = Autosave(self.editor)
         self.files = DocumentFiles(self.editor, self.settings, self.autosave, self.questions)
         self.interop = Interop(self, self._job_done)
+        self.weights = InitialWeights(self.editor, self.scene.node_items, self.interop)  # the blocks' W badges
+        self.inspector.weights_text = self.weights.block_text
+        self.weights.shown.connect(self.inspector.refresh)
         self.action_table = action_table(self, self.canvas)
         self.installed = install(self, self.view, self.action_table)
         self.recent_menu = self.installed.menus["&File/Open &Recent"]
@@ -223,7 +227,9 @@ class MainWindow(QMainWindow):
         if result.valid and self.statusBar().currentMessage() and self._last_invalid:
             self.statusBar().clearMessage()
         self._last_invalid = not result.valid
-        self.totals.setText(f"{short(result.total_params)} params · {short(result.total_macs)} MACs")
+        trained, total = result.trainable_params, result.total_params
+        params = f"{short(total)} params" if trained == total else f"{short(trained)} of {short(total)} trainable"
+        self.totals.setText(f"{params} · {short(result.total_macs)} MACs")
 
     _last_invalid = False
 
@@ -326,12 +332,20 @@ class MainWindow(QMainWindow):
     def compare_runs(self, a: Run, b: Run) -> None:
         show_comparison(self, a, b)
 
-    def reopen_run(self, run: Run) -> None:
-        """Open the network a run trained, with the settings it trained with, as an unsaved copy."""
+    def new_from_run(self) -> None:
+        """File → New from run…: a run's network, starting from its trained weights, as unsaved work."""
+        folder = self.questions.ask_run_folder(str(runs_dir()))
+        if folder is not None:
+            self.reopen_run(Run(folder), with_weights=True)
+
+    def reopen_run(self, run: Run, with_weights: bool = False) -> None:
+        """Open the network a run trained, with the settings it trained with (and its trained weights as initial
+        weights), as an unsaved copy."""
         try:
-            document = run.document
+            document = Run.open(run.path).document
             document.training = as_saved(run.config)
-        except TrainError as e:
+            document.init = run.initial_weights() if with_weights else document.init
+        except (TrainError, InitError) as e:
             self.questions.show_error("Cannot open this run's network", str(e))
             return
         self.files.open_document(document)

@@ -37,6 +37,7 @@ class Window(Protocol):
 
     def close(self) -> bool: ...
     def import_model(self, torchvision_only: bool = False) -> None: ...
+    def new_from_run(self) -> None: ...
     def export(self, fmt: str) -> None: ...
     def set_theme(self, mode: str) -> None: ...
     def show_summary(self) -> None: ...
@@ -56,6 +57,13 @@ def action_table(window: Window, canvas: CanvasController) -> list[Entry]:
     return [
         Action("file.new", "&New", "&File", window.files.new, (std.New,)),
         Action("file.open", "&Open…", "&File", window.files.open_dialog, (std.Open,)),
+        Action(
+            "file.new_from_run",
+            "New from r&un…",
+            "&File",
+            window.new_from_run,
+            tip="a run's network, starting from its trained weights",
+        ),
         Submenu("&File/Open &Recent"),
         *(
             Action(
@@ -220,6 +228,33 @@ def action_table(window: Window, canvas: CanvasController) -> list[Entry]:
             tip="Find the other runs of the selected blocks' sequence and group them all",
             context_menu=True,
         ),
+        Separator("&Network"),
+        Action(
+            "network.freeze",
+            "Free&ze or unfreeze",
+            "&Network",
+            canvas.toggle_freeze_selection,
+            ("Ctrl+L",),
+            tip="Freeze the selected blocks and groups (their parameters are not trained), or unfreeze them",
+            **on_canvas,
+            context=block,
+        ),
+        Action(
+            "network.freeze_up_to_here",
+            "Freeze up to &here",
+            "&Network",
+            canvas.freeze_up_to_here,
+            tip="Freeze the selected block and every block before it on the way from the input",
+            context=block,
+        ),
+        Action(
+            "network.unfreeze_all",
+            "U&nfreeze all",
+            "&Network",
+            canvas.unfreeze_all,
+            tip="Train every block again",
+            context=(*block, "canvas"),
+        ),
         Action("help.shortcuts", "&Keyboard shortcuts…", "&Help", window.show_shortcuts, ("F1", "?")),
         Action("help.tour", "&Getting started…", "&Help", window.show_getting_started),
         Separator("&Help"),
@@ -231,10 +266,13 @@ def action_table(window: Window, canvas: CanvasController) -> list[Entry]:
 
 
 def right_click_menu(window: Window, where: str) -> QMenu:
-    """The canvas's right-click menu for "block", "edge" or "canvas"; folding is offered once there are groups."""
+    """The canvas's right-click menu for "block", "edge" or "canvas"; folding is offered once there are groups,
+    unfreezing once a block is frozen."""
     menu = context_menu(window.action_table, window.installed, where, window)
     if not window.editor.graph.groups:
         menu.removeAction(window.installed.actions["network.fold"])
+    if not window.editor.result.frozen:
+        menu.removeAction(window.installed.actions["network.unfreeze_all"])
     return menu
 
 

@@ -69,6 +69,11 @@ class Questions:
         """Where to export, proposed beside `proposal` (the document's file or Save As's proposal)."""
         return interop.ask_export_path(self.window, fmt, proposal)
 
+    def ask_run_folder(self, start: str) -> Path | None:
+        """A run folder whose trained weights a new network starts from, or None when cancelled."""
+        name = QFileDialog.getExistingDirectory(self.window, "New from run: choose a run folder", start)
+        return Path(name) if name else None
+
     def ask_import(self, torchvision_only: bool) -> list[str] | None:
         """The import-model arguments, or None when cancelled."""
         return interop.ask_import(self.window, torchvision_only)
