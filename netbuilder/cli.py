@@ -14,7 +14,7 @@ from netbuilder.core.check.summary import as_json, table
 from netbuilder.core.document import DocumentError, load
 from netbuilder.core.presets import list_presets
 from netbuilder.core.text import clean
-from netbuilder.records import search_settings
+from netbuilder.records import datasets, search_settings
 from netbuilder.records.config import saved_settings
 from netbuilder.records.train_error import TrainError
 from netbuilder.train import predict
@@ -53,6 +53,16 @@ def _cmd_presets(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_datasets(args: argparse.Namespace) -> int:
+    root = datasets.data_dir(None)
+    for d in datasets.list_datasets():
+        where = "ready" if datasets.is_available(d.key, root) else f"--download {d.download_mb} MB"
+        shape = "×".join(map(str, d.shape or ()))
+        print(f"{d.key:<14} {shape:<8} {len(d.classes or ()):>2} classes  {where:<18} {d.description}")
+    print(f"{'folder:PATH':<14} {'any':<8} one class per subfolder of PATH")
+    return 0
+
+
 def _cmd_render(args: argparse.Namespace) -> int:
     problem = missing_library("offscreen")  # before Qt is loaded: it would end in an ImportError's traceback
     if problem:
@@ -86,6 +96,8 @@ def _subcommands() -> argparse.ArgumentParser:
     p.set_defaults(run=_cmd_check)
     p = sub.add_parser("presets", help="list the preset networks")
     p.set_defaults(run=_cmd_presets)
+    p = sub.add_parser("datasets", help="list the datasets: shape, classes, whether they are here")
+    p.set_defaults(run=_cmd_datasets)
     p = sub.add_parser("render", help="draw a network's canvas to a PNG or SVG file, without a window")
     p.add_argument("file")
     p.add_argument("-o", "--output", required=True, help="OUT.png or OUT.svg")

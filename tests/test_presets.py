@@ -54,6 +54,7 @@ PARAMS = {
     "vgg16_cifar": 15_253_578,
     "resnet_cifar": 11_173_962,
     "seed_cnn": 31_066,
+    "digits_cnn": 10_890,
     "lenet5": 61_706,
     "mlp_2hidden": 109_386,
 }

@@ -14,6 +14,10 @@ from netbuilder.records.train_error import TrainError
 FOLDER = "folder:"
 SHAPES10_TRAIN, SHAPES10_TEST = 20_000, 4_000
 SHAPES10_CLASSES = ("circle", "ring", "square", "frame", "triangle", "cross", "star", "semicircle", "bar", "dots")
+# digits: scikit-learn's 1,797 8×8 digits, a fifth of each class held out for test by a seed of its own (not the
+# run's), so every run and every machine tests on the same images.
+DIGITS_TRAIN, DIGITS_TEST = 1_438, 359
+DIGITS_TEST_SHARE, DIGITS_SEED = 0.2, 0
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,16 @@ DATASETS: dict[str, DatasetInfo] = {
         SHAPES10_CLASSES,
         flip=True,
         adapts=True,
+    ),
+    "digits": DatasetInfo(
+        "digits",
+        "digits",
+        f"1,797 grey handwritten digits of 8×8 (UCI, through scikit-learn): {DIGITS_TRAIN:,} training and "
+        f"{DIGITS_TEST:,} test images, a fifth of each class held out; needs no download.",
+        (1, 8, 8),
+        tuple(str(d) for d in range(10)),
+        flip=False,
+        adapts=False,
     ),
     "cifar10": DatasetInfo(
         "cifar10",
@@ -105,6 +119,41 @@ def input_problem(have: tuple[int, ...], shape: tuple[int, ...], convert: bool, 
     return None
 
 
+def output_problem(shape: tuple[int, ...] | None, classes: int, title: str) -> str | None:
+    """Why a network whose output is shape cannot score the dataset's classes (the classes trained on), or None."""
+    if shape is None or len(shape) != 1:
+        return (
+            f"The network ends in a {fmt_shape(shape or ())} volume but {title} needs {classes} "
+            f"class scores; end it with a Linear of {classes} out_features."
+        )
+    if shape[0] != classes:
+        return (
+            f"The network ends in {shape[0]} outputs but {title} has {classes} classes; set the last "
+            f"Linear's out_features to {classes}."
+        )
+    return None
+
+
+def subset(names: tuple[str, ...] | None, classes: tuple[int, ...] | None, title: str) -> tuple[str, ...] | None:
+    """The names of the classes a run trains on, in its order: all of them, or those the classes setting picks
+    (names None: a folder not read yet, checked for repeats only). TrainError says what is wrong with a pick."""
+    if classes is None:
+        return names
+    repeated = next((c for i, c in enumerate(classes) if c in classes[:i]), None)
+    if repeated is not None:
+        raise TrainError(f"The classes setting names class {repeated} twice; give each class once, as in 0,1,2.")
+    outside = next((c for c in classes if names is not None and c >= len(names)), None)
+    if names is not None and outside is not None:
+        raise TrainError(
+            f"{title} has {len(names)} classes, numbered 0 to {len(names) - 1}; the classes setting names {outside}."
+        )
+    if len(classes) < 2:
+        raise TrainError(f"The classes setting picks only class {classes[0]}; give at least two, as in 0,1.")
+    if names is None:
+        return None
+    return tuple(names[c] for c in classes)
+
+
 def list_datasets() -> list[DatasetInfo]:
     """The built-in datasets, the default first (folder:PATH is not listed: any folder will do)."""
     return list(DATASETS.values())
@@ -138,6 +187,6 @@ def data_dir(configured: str | None) -> Path:
 
 
 def is_available(name: str, root: Path) -> bool:
-    """Whether loading needs no download (shapes10 and folders always say yes; a folder is checked on load)."""
+    """Whether loading needs no download (shapes10, digits and folders always say yes; a folder is checked on load)."""
     key = info(name).key
     return key not in LOCATION or (root / LOCATION[key]).exists()

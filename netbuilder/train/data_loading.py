@@ -1,9 +1,11 @@
 """Loading a dataset into memory as uint8 arrays (or a list of image files); torchvision is imported only to
-read CIFAR-10, MNIST and Fashion-MNIST. What the datasets are is records.datasets."""
+read CIFAR-10, MNIST and Fashion-MNIST, scikit-learn only to read digits. What the datasets are is
+records.datasets."""
 
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +22,8 @@ IMAGE_SUFFIXES = {".bmp", ".gif", ".jpeg", ".jpg", ".pgm", ".png", ".ppm", ".tif
 # 9400×9400 PNG of 258 kB took 2.4 GB), so larger ones are refused from their header, before decoding.
 PIXEL_LIMIT = 25_000_000
 _SHAPES10_FILE = "shapes10-v1.npz"  # bump the version whenever the generator's output changes
+_DIGITS_FILE = "digits-v1.npz"  # bump the version whenever the split or the scaling changes
+_SPLITS = ("train_x", "train_y", "test_x", "test_y")
 
 
 @dataclass
@@ -53,7 +57,9 @@ def load(name: str, root: Path, download: bool = False) -> Data:
     if name.startswith(FOLDER):
         return _folder(dataset, Path(name[len(FOLDER) :]).expanduser())
     if dataset.key == "shapes10":
-        return _shapes10(dataset, root)
+        return _cached(dataset, root / "shapes10" / _SHAPES10_FILE, _shapes10)
+    if dataset.key == "digits":
+        return _cached(dataset, root / "digits" / _DIGITS_FILE, _digits)
     if not download and not is_available(name, root):
         expected = root / LOCATION[dataset.key]
         raise TrainError(
@@ -64,15 +70,60 @@ def load(name: str, root: Path, download: bool = False) -> Data:
     return _torchvision(dataset, root, download)
 
 
-def _shapes10(dataset: DatasetInfo, root: Path) -> ArrayData:
-    path = root / "shapes10" / _SHAPES10_FILE
+def _cached(dataset: DatasetInfo, path: Path, make: Callable[[], list[np.ndarray]]) -> ArrayData:
+    """A built-in dataset from its cache file, made (and cached) when the file is missing or unreadable."""
     try:
         with np.load(path) as f:
-            arrays = [f[k] for k in ("train_x", "train_y", "test_x", "test_y")]
+            arrays = [f[k] for k in _SPLITS]
     except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile):
-        arrays = [*shapes10.generate(catalog.SHAPES10_TRAIN, seed=0), *shapes10.generate(catalog.SHAPES10_TEST, seed=1)]
-        _save_arrays(path, dict(zip(("train_x", "train_y", "test_x", "test_y"), arrays)))
-    return ArrayData(dataset, shapes10.CLASSES, *arrays)
+        arrays = make()
+        _save_arrays(path, dict(zip(_SPLITS, arrays)))
+    return ArrayData(dataset, dataset.classes or (), *arrays)
+
+
+def _shapes10() -> list[np.ndarray]:
+    return [*shapes10.generate(catalog.SHAPES10_TRAIN, seed=0), *shapes10.generate(catalog.SHAPES10_TEST, seed=1)]
+
+
+def _digits() -> list[np.ndarray]:
+    """scikit-learn's digits (pixels 0–16 scaled to 0–255), a fifth of each class held out for test by a fixed
+    seed; both splits in the file's order."""
+    from sklearn.datasets import load_digits  # start-up time: scikit-learn, only for this dataset
+
+    bunch = load_digits()
+    x = np.rint(bunch.images * (255 / 16)).astype(np.uint8)[:, None]
+    y = bunch.target.astype(np.int64)
+    rng = np.random.default_rng(catalog.DIGITS_SEED)
+    test = np.zeros(len(y), dtype=bool)
+    for label in np.unique(y):
+        members = rng.permutation(np.flatnonzero(y == label))
+        test[members[: round(len(members) * catalog.DIGITS_TEST_SHARE)]] = True
+    return [x[~test], y[~test], x[test], y[test]]
+
+
+def select(data: Data, classes: tuple[int, ...] | None) -> Data:
+    """Only the given classes, renumbered 0..k-1 in the order given, with their names; all of data for None.
+    A pick that names no class of the dataset raises TrainError."""
+    names = catalog.subset(data.classes, classes, data.info.title)
+    if classes is None or names is None:
+        return data
+    relabel = dict(zip(classes, range(len(classes))))
+    if isinstance(data, FolderData):
+        train, test = (
+            [(f, relabel[label]) for f, label in items if label in relabel] for items in (data.train, data.test)
+        )
+        return FolderData(data.info, names, train, test)
+    table = np.full(len(data.classes), -1, dtype=np.int64)
+    table[list(classes)] = np.arange(len(classes))
+    keep, keep_test = table[data.train_y] >= 0, table[data.test_y] >= 0
+    return ArrayData(
+        data.info,
+        names,
+        data.train_x[keep],
+        table[data.train_y[keep]],
+        data.test_x[keep_test],
+        table[data.test_y[keep_test]],
+    )
 
 
 def _save_arrays(path: Path, arrays: dict[str, np.ndarray]) -> None:

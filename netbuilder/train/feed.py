@@ -175,11 +175,19 @@ def stats(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return mean.float().view(view), std.float().view(view)
 
 
-def holdout(n: int, config: TrainConfig) -> tuple[np.ndarray, np.ndarray]:
-    """Training and validation indices: a seeded shuffle, cut to config.limit, the last val_split held out."""
-    order = np.random.default_rng(config.seed).permutation(n)[: config.limit]
+def holdout(labels: np.ndarray, config: TrainConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Training and validation indices of images with these labels: a seeded shuffle, cut to config.limit, the last
+    val_split held out; then the first config.per_class training images of each class in that shuffle."""
+    order = np.random.default_rng(config.seed).permutation(len(labels))[: config.limit]
     cut = len(order) - round(len(order) * config.val_split)
-    return order[:cut], order[cut:]
+    train, val = order[:cut], order[cut:]
+    if config.per_class is not None:
+        by_class = np.argsort(labels[train], kind="stable")
+        sorted_labels = labels[train][by_class]
+        rank = np.empty(len(train), dtype=np.int64)
+        rank[by_class] = np.arange(len(train)) - np.searchsorted(sorted_labels, sorted_labels)
+        train = train[rank < config.per_class]
+    return train, val
 
 
 @dataclass
@@ -195,12 +203,13 @@ class Feed:
 
 
 def prepare(data: Data, input_shape: tuple[int, ...], config: TrainConfig, device: torch.device) -> Feed:
-    """The dataset's splits, fitted to the Input's shape, with their preprocessing."""
+    """The dataset's splits (of the classes config picks), fitted to the Input's shape, with their preprocessing."""
     title = data.info.title
+    data = data_loading.select(data, config.class_ids)
     if isinstance(data, ArrayData):
         x = fit(data.train_x, input_shape, config.resize or data.info.adapts, title)
         test_x = fit(data.test_x, input_shape, config.resize or data.info.adapts, title)
-        train_i, val_i = holdout(len(x), config)
+        train_i, val_i = holdout(data.train_y, config)
         y = torch.from_numpy(data.train_y)
         mean, std = stats(x[train_i])
 
@@ -219,7 +228,7 @@ def prepare(data: Data, input_shape: tuple[int, ...], config: TrainConfig, devic
             f"network's Input is {fmt_shape(input_shape)}."
         )
     c = input_shape[0]
-    train_i, val_i = holdout(len(data.train), config)
+    train_i, val_i = holdout(np.array([label for _, label in data.train], dtype=np.int64), config)
 
     def files(items: list[tuple[Path, int]]) -> FileSplit:
         return FileSplit(items, input_shape, config.workers, device)

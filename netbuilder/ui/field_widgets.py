@@ -26,6 +26,7 @@ from netbuilder.core.fields import Field, to_json
 from netbuilder.core.search_space import Dim, format_text
 
 INT_MAX = 2**31 - 1
+NO_LIMIT = "no limit"  # what a whole number that may be None (a limit: per class, images) shows for None
 SEARCH_TIP = (
     'Search this value: a list such as "32, 64, 128" or a range such as "0.1 … 0.5" (add "log" for a log range), '
     "tried by the Search tab's study"
@@ -167,6 +168,9 @@ class FieldWidget:
 
         if kind == "int":
             self.widget: QWidget = _spin(field, least=60)
+            if field.nullable:  # None is the value below the least, shown as words
+                self.widget.setMinimum(self.widget.minimum() - 1)
+                self.widget.setSpecialValueText(NO_LIMIT)
             self.widget.valueChanged.connect(edited)
         elif kind == "float":
             box = QDoubleSpinBox(decimals=field.decimals, minimum=field.lowest, maximum=field.highest)
@@ -208,7 +212,7 @@ class FieldWidget:
         w = self.widget
         blocked = [c.blockSignals(True) for c in (w, *w.findChildren(QWidget))]
         if isinstance(w, (QSpinBox, QDoubleSpinBox)):
-            w.setValue(value)
+            w.setValue(w.minimum() if value is None else value)
         elif isinstance(w, QCheckBox):
             w.setChecked(value)
         elif isinstance(w, QComboBox):
@@ -224,6 +228,8 @@ class FieldWidget:
 
     def get(self) -> Any:
         w = self.widget
+        if isinstance(w, QSpinBox) and self.field.nullable and w.value() == w.minimum():
+            return None
         if isinstance(w, (QSpinBox, QDoubleSpinBox)):
             return w.value()
         if isinstance(w, QCheckBox):

@@ -55,7 +55,7 @@ def test_the_cache_folder_follows_the_environment(monkeypatch, tmp_path):
 
 def test_the_registry_lists_the_builtin_sets():
     keys = [d.key for d in datasets.list_datasets()]
-    assert keys == ["shapes10", "cifar10", "mnist", "fashion_mnist"]
+    assert keys == ["shapes10", "digits", "cifar10", "mnist", "fashion_mnist"]
     assert datasets.info("cifar10").shape == (3, 32, 32) and len(datasets.info("mnist").classes) == 10
     assert datasets.info("folder:/some/where").shape is None
 

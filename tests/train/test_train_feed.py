@@ -89,13 +89,14 @@ def test_colour_to_grey_uses_luminance():
 
 
 def test_holdout_is_seeded_disjoint_and_limited():
-    train, val = feed.holdout(1000, TrainConfig(val_split=0.1))
+    labels = np.zeros(1000, dtype=np.int64)
+    train, val = feed.holdout(labels, TrainConfig(val_split=0.1))
     assert (len(train), len(val)) == (900, 100) and not set(train) & set(val)
-    again, _ = feed.holdout(1000, TrainConfig(val_split=0.1))
+    again, _ = feed.holdout(labels, TrainConfig(val_split=0.1))
     assert np.array_equal(train, again)
-    train, val = feed.holdout(1000, TrainConfig(val_split=0.2, limit=50))
+    train, val = feed.holdout(labels, TrainConfig(val_split=0.2, limit=50))
     assert (len(train), len(val)) == (40, 10)
-    assert len(feed.holdout(10, TrainConfig(val_split=0.0))[1]) == 0
+    assert len(feed.holdout(labels[:10], TrainConfig(val_split=0.0))[1]) == 0
 
 
 def test_epoch_orders_shard_one_shuffle_between_processes():

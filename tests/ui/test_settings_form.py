@@ -24,7 +24,8 @@ def test_each_row_takes_its_label_range_step_choices_and_tooltip_from_the_spec(q
             assert text == setting.label
             assert setting.help in label.toolTip()
         if isinstance(widget, (QSpinBox, QDoubleSpinBox)):
-            assert (widget.minimum(), widget.maximum()) == (setting.lowest, setting.highest)
+            lowest = setting.lowest - 1 if setting.nullable else setting.lowest  # "no limit" below the least
+            assert (widget.minimum(), widget.maximum()) == (lowest, setting.highest)
         if isinstance(widget, QDoubleSpinBox):
             assert (widget.singleStep(), widget.decimals()) == (setting.step, setting.decimals)
         if isinstance(widget, QComboBox) and setting.choices:

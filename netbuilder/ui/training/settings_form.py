@@ -35,6 +35,8 @@ FIELDS = (
     "dataset",
     "data_dir",
     "resize",
+    "classes",
+    "per_class",
     "epochs",
     "batch_size",
     "optimizer",
@@ -79,6 +81,9 @@ class SettingsForm(QWidget):
         data_dir = self.fields["data_dir"].widget
         assert isinstance(data_dir, QLineEdit)
         data_dir.setPlaceholderText(str(datasets.data_dir(None)))
+        classes = self.fields["classes"].widget
+        assert isinstance(classes, QLineEdit)
+        classes.setPlaceholderText("every class, or some: 0,1,2")
         self.fit = QLabel(wordWrap=True, objectName="fit")
         self.fix_input = QPushButton()
         self.fix_input.hide()

@@ -269,15 +269,19 @@ class TrainingDock(QWidget):
             return
         info = datasets.info(config.dataset)
         shape = self.input_shape()
-        problem = None
+        problem = output_problem = None
         if shape is not None and info.shape is not None:
             problem = datasets.input_problem(info.shape, shape, config.resize or info.adapts, info.title)
-        form.fit.setText(
-            problem or (f"{info.title} fits the Input block ({'×'.join(map(str, shape))})." if shape else "")
-        )
-        form.fit.setStyleSheet(theme.status_style("error", bold=False) if problem else "")
+        names = datasets.subset(info.classes, config.class_ids, info.title)  # the classes a run would score
+        if problem is None and names is not None and self.editor.result.valid:
+            result = self.editor.result
+            output_problem = datasets.output_problem(result.nodes[result.output].output_shape, len(names), info.title)
+        fits = f"{info.title} fits the Input block ({'×'.join(map(str, shape))})." if shape else ""
+        form.fit.setText(problem or output_problem or fits)
+        form.fit.setStyleSheet(theme.status_style("error", bold=False) if problem or output_problem else "")
         target = info.shape if info.shape is not None else None
         offer = problem is not None and target is not None and shape is not None and tuple(target) != tuple(shape)
+        problem = problem or output_problem
         form.fix_input.setVisible(offer)
         if offer:
             form.fix_input.setText(f"Set the Input to {list(target)}")
