@@ -88,3 +88,14 @@ def test_delete_bridges_a_chain_but_not_across_a_merge():
     assert not graph.in_edges("out")
     delete_blocks(graph, ["conv"]).redo()
     assert Edge("input", "relu") in graph.edges
+
+
+def test_a_pasted_block_keeps_its_freeze_and_learning_rate_multiplier_through_the_clipboard(qapp):
+    from netbuilder.core.document import Document, dumps, parse
+
+    ed = editor(chain())
+    ed.graph.nodes["conv"].frozen, ed.graph.nodes["conv"].lr_mult = True, 0.1
+    copied = parse(dumps(Document(ed.graph.subgraph({"conv"}), "clipboard"))).graph  # what the clipboard holds
+    ed.push(paste(ed.graph, copied, (40.0, 40.0)))
+    pasted = ed.graph.nodes["conv_2"]
+    assert (pasted.frozen, pasted.lr_mult) == (True, 0.1)

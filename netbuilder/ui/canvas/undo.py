@@ -7,7 +7,7 @@ does not hand child commands over to their parent and both sides would delete th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from PySide6.QtGui import QUndoCommand
@@ -316,7 +316,8 @@ def placed_copy(target: Graph, pasted: Graph, offset: tuple[float, float]) -> tu
         new_id = taken.unique_id(node.id.rstrip("0123456789_") or node.id) if node.id in taken.nodes else node.id
         renamed[node.id] = new_id
         pos = node.position or (0.0, 0.0)
-        copy = Node(new_id, node.type, dict(node.params), (pos[0] + offset[0], pos[1] + offset[1]))
+        # Everything the block says of itself comes along (its freeze and learning-rate multiplier too).
+        copy = replace(node, id=new_id, params=dict(node.params), position=(pos[0] + offset[0], pos[1] + offset[1]))
         taken.nodes[new_id] = copy
         nodes.append(copy)
     edges = [Edge(renamed[e.src], renamed[e.dst], e.port) for e in pasted.edges]
