@@ -18,7 +18,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from netbuilder.core.blocks import fmt_shape
 from netbuilder.core.check.shapes import Check
 from netbuilder.core.document import Document
 from netbuilder.pytorch.build import BuildError, GraphModule, checked
@@ -96,7 +95,9 @@ class Trainer:
                 f"or lower --val-split (now {cfg.val_split})."
             )
         self.classes = self.feed.classes
-        _check_output(result.nodes[result.output].output_shape, len(self.classes), data.info.title)
+        problem = datasets.output_problem(result.nodes[result.output].output_shape, len(self.classes), data.info.title)
+        if problem:
+            raise TrainError(problem)
         distributed.init(world, self.device)
         self.net: GraphModule = net.to(memory_format=torch.channels_last) if cfg.channels_last else net
         self.optimizer = make_optimizer(self.net, cfg)
@@ -235,8 +236,7 @@ class Trainer:
             if world.size == 1 and should_stop():
                 return None
             lr = lr_at((epoch - 1) * steps + step - 1, steps, cfg)
-            for group in self.optimizer.param_groups:
-                group["lr"] = lr
+            set_lr(self.optimizer, lr)
             x = self.feed.preprocess(x, train=True, generator=generator)
             record = self.health is not None and self.health.begin((epoch - 1) * steps + step)
             with self.autocast():
@@ -375,22 +375,15 @@ def _surest(
     ]
 
 
-def _check_output(shape: tuple[int, ...] | None, classes: int, title: str) -> None:
-    if shape is None or len(shape) != 1:
+def make_optimizer(net: GraphModule, cfg: TrainConfig) -> torch.optim.Optimizer:
+    """The settings' optimizer over the network's trainable parameters, a group per learning-rate multiplier (its
+    "lr_mult"; set_lr keeps each group's rate at the schedule's times its multiplier)."""
+    params = [{**group, "lr": cfg.lr * group["lr_mult"]} for group in net.parameter_groups()]
+    if not params:
         raise TrainError(
-            f"The network ends in a {fmt_shape(shape or ())} volume but {title} needs {classes} "
-            f"class scores; end it with a Linear of {classes} out_features."
+            "Nothing in this network can be trained: every block with parameters is frozen. Unfreeze some "
+            "(select them and press Ctrl+L, or Network → Unfreeze all)."
         )
-    if shape[0] != classes:
-        raise TrainError(
-            f"The network ends in {shape[0]} outputs but {title} has {classes} classes; set the last "
-            f"Linear's out_features to {classes}."
-        )
-
-
-def make_optimizer(net: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
-    """The settings' optimizer over the network's parameters."""
-    params = net.parameters()
     if cfg.optimizer == "sgd":
         return torch.optim.SGD(
             params,
@@ -401,6 +394,12 @@ def make_optimizer(net: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
         )
     cls = torch.optim.Adam if cfg.optimizer == "adam" else torch.optim.AdamW
     return cls(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+
+
+def set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
+    """The schedule's rate for this step: each parameter group's, times its multiplier."""
+    for group in optimizer.param_groups:
+        group["lr"] = lr * group.get("lr_mult", 1.0)
 
 
 @contextlib.contextmanager

@@ -134,6 +134,7 @@ def _sweep(
     import torch.nn.functional as F  # start-up time: torch
 
     from netbuilder.train.device import PRECISION_NAMES  # start-up time: torch
+    from netbuilder.train.loop import set_lr  # start-up time: torch
 
     cfg, model, optimizer, scaler = trainer.config, trainer.model, trainer.optimizer, trainer.scaler
     steps = step_count(trainer.steps_per_epoch, max_steps)
@@ -148,8 +149,7 @@ def _sweep(
         if should_stop():
             return None
         lr = rates[step - 1]
-        for group in optimizer.param_groups:
-            group["lr"] = lr
+        set_lr(optimizer, lr)
         with trainer.autocast():
             loss = F.cross_entropy(model(x).float(), y, label_smoothing=cfg.label_smoothing)
         optimizer.zero_grad(set_to_none=True)
