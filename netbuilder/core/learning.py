@@ -121,3 +121,14 @@ def summary(graph: Graph) -> dict[str, Any]:
     if mults:
         out["lr_mult"] = mults
     return out
+
+
+FINE_TUNE_RATES = (0.01, 0.1, 1.0)  # the learned blocks in thirds by depth, earliest slowest (fastai's lr/100 … lr)
+
+
+def fine_tune_mults(learned: list[str]) -> dict[str, float]:
+    """Learning-rate multipliers for the blocks that start from learned weights, in the order the network runs
+    them: the first third at 1/100 of the rate, the next at 1/10, the last third at the rate (early layers hold
+    general features that need the least change)."""
+    parts = len(FINE_TUNE_RATES)
+    return {nid: FINE_TUNE_RATES[i * parts // len(learned)] for i, nid in enumerate(learned)}

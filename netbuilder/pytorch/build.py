@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import keyword
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import torch
@@ -84,6 +84,7 @@ class GraphModule(nn.Module):
         self.names = python_names(graph)
         self.layers = nn.ModuleDict({self.names[nid]: make_layer(layer) for nid, layer in self.plan.layers()})
         self.frozen = tuple(self.names[nid] for nid, _ in self.plan.layers() if nid in result.frozen)
+        self.held: tuple[str, ...] = ()  # frozen for now besides (fine-tuning's first phase: hold())
         for name in self.frozen:
             self.layers[name].requires_grad_(False)
         self.lr_mults = {self.names[nid]: m for nid, m in lr_mults(graph).items() if self.names[nid] in self.layers}
@@ -132,11 +133,37 @@ class GraphModule(nn.Module):
         return self.forward_all(x, self.logits_id, keep_all=False)[self.logits_id]
 
     def train(self, mode: bool = True) -> GraphModule:
-        """Training or eval mode; the frozen blocks stay in eval mode either way."""
+        """Training or eval mode; the frozen (and held) blocks stay in eval mode either way."""
         super().train(mode)
-        for name in self.frozen:
+        for name in (*self.frozen, *self.held):
             self.layers[name].eval()
         return self
+
+    def hold(self, ids: Iterable[str]) -> None:
+        """Freeze these blocks for now, besides the frozen ones (their parameters stop requiring gradients, their
+        BatchNorm statistics stay); hold(()) lets them train again. The optimizer keeps them: a parameter without
+        a gradient is left as it is."""
+        self.held = tuple(self.names[nid] for nid in ids if self.names.get(nid) in self.layers)
+        for name, layer in self.layers.items():
+            layer.requires_grad_(name not in self.frozen and name not in self.held)
+        self.train(self.training)
+
+    def trains(self, nid: str) -> bool:
+        """Whether a block has parameters that are trained (a layer with weights, not frozen)."""
+        name = self.names.get(nid)
+        return name in self.layers and name not in self.frozen and any(True for _ in self.layers[name].parameters())
+
+    def layer_ids(self) -> list[str]:
+        """The blocks that hold a layer, in the order the network runs them."""
+        return [nid for nid, _ in self.plan.layers()]
+
+    def set_lr_mults(self, mults: dict[str, float]) -> None:
+        """Learning-rate multipliers for blocks that have none of their own (the file's win), by block id; for
+        the optimizer made after (parameter_groups)."""
+        for nid, mult in mults.items():
+            name = self.names.get(nid)
+            if name in self.layers and name not in self.lr_mults:
+                self.lr_mults[name] = mult
 
     def parameter_groups(self) -> list[dict[str, Any]]:
         """The trainable parameters by learning-rate multiplier, as an optimizer's groups (each with "lr_mult")."""

@@ -22,6 +22,7 @@ from netbuilder.records.train_error import TrainError
 OPTIMIZERS = ("sgd", "adam", "adamw")
 SCHEDULES = ("constant", "step", "cosine", "onecycle")
 EARLY_STOP = ("auto", "on", "off")
+FINE_TUNE = ("auto", "on", "off")
 AUTO_PATIENCE_SCHEDULES = ("constant",)  # "auto" stops early only where the learning rate is not planned to fall
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 _DEVICE = re.compile(r"auto|cpu|mps|cuda(:\d+)?")
@@ -149,6 +150,22 @@ class TrainConfig:
         max=1_000_000,
         unit="steps",
         search=False,
+    )
+    fine_tune: str = _opt(
+        "auto",
+        "a network that starts from learned weights trains its new blocks alone for head_epochs, the learned ones "
+        "frozen, then all of them, earlier learned blocks at lower rates (thirds at 1/100, 1/10 and 1 of the rate, "
+        "unless a block sets its own multiplier): on, off, or auto (on when it starts from learned weights)",
+        "Fine-tune",
+        choices=FINE_TUNE,
+    )
+    head_epochs: int = _opt(
+        1,
+        "fine-tune: epochs the new blocks train alone before the learned ones join",
+        "Head epochs",
+        min=1,
+        max=10_000,
+        unit="epochs",
     )
 
     def __post_init__(self) -> None:

@@ -36,6 +36,7 @@ class Started(Event):
     memory_bytes: int  # estimated need of the run on its device
     warnings: list[str]
     init: list[str] = dataclasses.field(default_factory=list)  # which blocks took the initial weights, which not
+    unfreeze_epoch: int | None = None  # fine-tuning: the epoch from which the blocks with learned weights train
 
 
 @dataclass(frozen=True)

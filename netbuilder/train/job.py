@@ -3,7 +3,6 @@ only), the loop, a log line per event, and one sentence when it fails."""
 
 from __future__ import annotations
 
-import dataclasses
 import multiprocessing as mp
 import os
 import traceback
@@ -16,7 +15,7 @@ from netbuilder.core.errors import error_summary
 from netbuilder.core.initial import InitError
 from netbuilder.pytorch import init_weights
 from netbuilder.records.config import TrainConfig
-from netbuilder.records.events import Evaluated, Event, Failed, Finished, Started
+from netbuilder.records.events import Evaluated, Event, Failed, Finished
 from netbuilder.records.runner import LR_FIND
 from netbuilder.records.runs import Run, summarize
 from netbuilder.records.train_error import TrainError
@@ -54,18 +53,17 @@ def execute(
     try:
         checkpoint = checkpoints.load(Run.open(out), "last") if resume else None
         trainer = Trainer(document, config, world)  # the folder keeps the settings as given
-        trainer.setup(checkpoint, force)
-        init = None if resume or document.init is None else init_weights.load_into(trainer.net, document.init)
+        # A resumed run takes its initial weights again (its checkpoint then replaces them): the same blocks are
+        # learned ones, so fine-tuning's phases and rates are the ones the run began with.
+        trainer.setup(checkpoint, force, document.init)
         if world.main:
             run = Run.open(out) if resume else Run.create(out, document, config)
             if checkpoint is not None:
                 run.write_config(config)
                 checkpoints.rewind(run, checkpoint)
-            if init is not None:
-                init_weights.save_report(init, run.path)
+            if trainer.init_report is not None and not resume:
+                init_weights.save_report(trainer.init_report, run.path)
         for event in trainer.events(run, should_stop):
-            if isinstance(event, Started) and init is not None:
-                event = dataclasses.replace(event, init=init.lines())
             if isinstance(event, Finished):
                 last = event  # handed out below, once the summary is written
                 continue

@@ -20,6 +20,9 @@ from torch import nn
 
 from netbuilder.core.check.shapes import Check
 from netbuilder.core.document import Document
+from netbuilder.core.initial import InitWeights
+from netbuilder.core.learning import fine_tune_mults
+from netbuilder.pytorch import init_weights
 from netbuilder.pytorch.build import BuildError, GraphModule, checked
 from netbuilder.records import datasets, memory
 from netbuilder.records.config import TrainConfig
@@ -70,10 +73,14 @@ class Trainer:
         self.document, self.config = document, resolve(config)
         self.world = world or World()
 
-    def setup(self, checkpoint: dict[str, Any] | None = None, force: bool = False) -> None:
-        """Load the data, build the network and its optimizer, restore a checkpoint (as checkpoints.load
-        gives it); TrainError on what a person can fix (a missing dataset, a shape mismatch, a device that is not
-        there, a run that needs more memory than the device has free, unless force)."""
+    def setup(
+        self, checkpoint: dict[str, Any] | None = None, force: bool = False, init: InitWeights | None = None
+    ) -> None:
+        """Load the data, build the network, put its initial weights in (init; the report is init_report), make
+        the optimizer (fine-tuning's rates when it fine-tunes), restore a checkpoint (as checkpoints.load gives
+        it); TrainError on what a person can fix (a missing dataset, a shape mismatch, a device that is not
+        there, a run that needs more memory than the device has free, unless force); InitError on weights that
+        cannot be used."""
         cfg, world = self.config, self.world
         self.device = resolve_device(cfg.device, world.local_rank)
         self.autocast_dtype = resolve_precision(cfg.precision, self.device)
@@ -100,6 +107,8 @@ class Trainer:
             raise TrainError(problem)
         distributed.init(world, self.device)
         self.net: GraphModule = net.to(memory_format=torch.channels_last) if cfg.channels_last else net
+        self.init_report = init_weights.load_into(self.net, init) if init is not None else None
+        self._plan_fine_tune()
         self.optimizer = make_optimizer(self.net, cfg)
         fp16 = self.autocast_dtype == torch.float16
         self.scaler = torch.amp.GradScaler(self.device.type) if fp16 else None
@@ -125,6 +134,34 @@ class Trainer:
         )
         self.parameters = result.total_params
 
+    def _plan_fine_tune(self) -> None:
+        """Whether this run fine-tunes (config.fine_tune; auto: when blocks start from learned weights and others,
+        a new head, start fresh) and, if so, the learned blocks' lower rates; TrainError when it cannot."""
+        cfg, net = self.config, self.net
+        loaded = set(self.init_report.loaded) if self.init_report is not None else set()
+        self.learned = [nid for nid in net.layer_ids() if nid in loaded]
+        new = [nid for nid in net.layer_ids() if nid not in loaded and net.trains(nid)]  # a head to train first
+        self.unfreeze_epoch: int | None = None  # from this epoch the learned blocks train too
+        if cfg.fine_tune == "off" or (cfg.fine_tune == "auto" and not (self.learned and new)):
+            return
+        if not self.learned:
+            raise TrainError(
+                "fine_tune on needs a network that starts from learned weights: name them with --init RUN_DIR or a "
+                "weights file (File → New from run… in the window), or set fine_tune to auto or off."
+            )
+        if self.world.size > 1:
+            raise TrainError(
+                "Fine-tuning freezes blocks for its first epochs, which torchrun's DDP cannot follow; "
+                "set fine_tune off for a torchrun job."
+            )
+        self.unfreeze_epoch = cfg.head_epochs + 1 if new else 1  # nothing new: no head phase
+        net.set_lr_mults(fine_tune_mults(self.learned))
+
+    def _phase(self, epoch: int) -> None:
+        """Fine-tuning: the learned blocks held frozen until unfreeze_epoch, then training with the rest."""
+        if self.unfreeze_epoch is not None:
+            self.net.hold(self.learned if epoch < self.unfreeze_epoch else ())
+
     # The run -----------------------------------------------------------------------------------
 
     def events(self, run: Run | None = None, should_stop: Callable[[], bool] = lambda: False) -> Iterator[Event]:
@@ -148,12 +185,15 @@ class Trainer:
             self.parameters,
             self.estimate.total,
             self._warnings(),
+            self.init_report.lines() if self.init_report is not None else [],
+            self.unfreeze_epoch,
         )
         epoch = self.start_epoch
         early_stop = None
         with out_of_memory(self.device, memory.at_batch_size(cfg.batch_size, self.batch_hint)):
             for epoch in range(self.start_epoch + 1, cfg.epochs + 1):
                 t0 = time.perf_counter()
+                self._phase(epoch)
                 train = yield from self._train_epoch(epoch, should_stop)
                 if train is None:
                     yield Finished(True, epoch - 1, self.best, None, time.perf_counter() - started, self.best_epoch)

@@ -224,6 +224,8 @@ class CurvesPanel(QWidget):
         self.stale: list[_Plot] = []  # plots whose curves have new data, redrawn one per tick
         self.note = ""  # what the last export did
         self.divergence_marks: list[pg.InfiniteLine] = []  # on the loss plot, one per diverged run
+        # Fine-tuning runs: where the learned blocks began to train, on the loss and accuracy plots (by run, x).
+        self.unfreeze_marks: dict[tuple[str, float], list[pg.InfiniteLine]] = {}
         self.diverged: dict[str, int] = {}  # the shown runs whose loss diverged: the step where it did
 
         self.smoothing = QSlider(Qt.Orientation.Horizontal, minimum=0, maximum=999, value=600)
@@ -420,6 +422,34 @@ class CurvesPanel(QWidget):
                 refit |= self.plot_of[(run.name, key)] is self.loss
         if refit:
             self._fit_loss()
+            self._mark_unfreezing()
+
+    def _mark_unfreezing(self) -> None:
+        """A dotted line where each fine-tuning run unfroze its learned blocks (kept while it stays in place)."""
+        wanted = {
+            (run.name, float(run.axis(np.array([run.unfreeze_step], dtype=np.float64), self.x_mode)[0])): run
+            for run in self.runs
+            if run.unfreeze_step is not None
+        }
+        for key in set(self.unfreeze_marks) - set(wanted):
+            for plot, mark in zip((self.loss, self.accuracy), self.unfreeze_marks.pop(key)):
+                plot.removeItem(mark)
+        for key, run in wanted.items():
+            if key in self.unfreeze_marks:
+                continue
+            marks = [
+                pg.InfiniteLine(
+                    pos=key[1],
+                    angle=90,
+                    pen=pg.mkPen(run.color, width=1, style=Qt.PenStyle.DotLine),
+                    label="unfrozen" if plot is self.loss else None,
+                    labelOpts={"position": 0.95, "color": run.color, "anchors": [(0, 0), (0, 0)]},
+                )
+                for plot in (self.loss, self.accuracy)
+            ]
+            for plot, mark in zip((self.loss, self.accuracy), marks):
+                plot.addItem(mark, ignoreBounds=True)
+            self.unfreeze_marks[key] = marks
 
     def _fit_loss(self) -> None:
         """A diverged run (a loss of 1e33, or NaN) would flatten every other curve: the loss axis then spans the

@@ -92,7 +92,9 @@ def _add(read: _Read, line: str) -> None:
     event, stamp = timed
     read.start = stamp if read.start is None else read.start
     series = read.series
-    if isinstance(event, ev.BatchMetrics):
+    if isinstance(event, ev.Started):
+        series.started(event)
+    elif isinstance(event, ev.BatchMetrics):
         series.add_batch(
             event.epoch, event.step, event.steps, event.loss, event.accuracy, event.lr, (stamp or 0) - (read.start or 0)
         )

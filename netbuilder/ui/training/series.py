@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from netbuilder.records.events import Started
+
 # Okabe–Ito's hues, each at the lightness that reads on the light and the dark plot background alike (a contrast
 # of at least 3:1 on both; Okabe–Ito's yellow was 1.3:1 on white, its black 1.3:1 on the dark background).
 SERIES_COLORS = ("#0083CC", "#CC5A00", "#008F68", "#C05992", "#A87400", "#8C6BD1", "#7D7D7D")
@@ -158,6 +160,13 @@ class RunSeries:
     val_loss: Growing = field(default_factory=lambda: Growing(64))
     train_accuracy: Growing = field(default_factory=lambda: Growing(64))
     val_accuracy: Growing = field(default_factory=lambda: Growing(64))
+    unfreeze_step: int | None = None  # fine-tuning: the step after which the learned blocks train too
+
+    def started(self, event: Started) -> None:
+        """What the run's start says about its curves: the steps of an epoch, and where fine-tuning unfreezes."""
+        self.steps_per_epoch = event.steps_per_epoch
+        if event.unfreeze_epoch is not None and event.unfreeze_epoch > 1:
+            self.unfreeze_step = (event.unfreeze_epoch - 1) * event.steps_per_epoch
 
     @property
     def label(self) -> str:

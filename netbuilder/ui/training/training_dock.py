@@ -478,6 +478,7 @@ class TrainingDock(QWidget):
         assert live is not None
         elapsed = time.monotonic() - self.started_at
         if isinstance(event, Started):
+            live.started(event)
             self.epochs = event.epochs
             self.progress.setRange(0, event.epochs * event.steps_per_epoch)
             warnings = " ".join(event.warnings)
