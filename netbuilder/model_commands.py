@@ -47,14 +47,15 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser(
         "import-model",
-        help="import a PyTorch model (torchvision or your own) as a network file",
+        help="import a PyTorch model (torchvision, timm or your own) as a network file",
         description="Import a PyTorch nn.Module: it is traced with torch.fx and each layer becomes a block. "
         "A model using an operation that has no block is refused, with the operations listed. "
-        "SOURCE is torchvision:NAME (random weights; nothing is downloaded) or "
+        "SOURCE is torchvision:NAME (random weights; nothing is downloaded), timm:NAME (timm's, random "
+        "weights; needs the timm extra) or "
         "package.module:ClassName, a class (or function) of your own called without arguments: "
         "importing it runs your code, looked up from the current folder and the Python path.",
     )
-    p.add_argument("source", metavar="SOURCE", help="torchvision:resnet18, mypackage.models:Net, ...")
+    p.add_argument("source", metavar="SOURCE", help="torchvision:resnet18, timm:resnet50d, mypackage.models:Net, ...")
     p.add_argument(
         "--input",
         metavar="C,H,W",
@@ -127,7 +128,7 @@ def _import_model(args: argparse.Namespace) -> int:
         _error(f"{out}: the output must be a .json network file.")
         return 2
     from netbuilder.pytorch.export import ExportError  # start-up time: torch
-    from netbuilder.pytorch.trace import ModelImportError, import_model  # start-up time: torch
+    from netbuilder.pytorch.trace import MissingPackage, ModelImportError, import_model  # start-up time: torch
 
     try:
         check_target(out)  # a device, a folder or a loop of links: refused before the import's work
@@ -137,6 +138,9 @@ def _import_model(args: argparse.Namespace) -> int:
 
     try:
         imported = import_model(args.source, args.input, args.weights)
+    except MissingPackage as e:
+        _error(str(e))
+        return 2
     except ModelImportError as e:
         _error(str(e))
         return 1

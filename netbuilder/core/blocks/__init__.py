@@ -28,6 +28,7 @@ from netbuilder.core.blocks.input import INPUT
 from netbuilder.core.blocks.merge import ADD, CONCAT, MULTIPLY
 from netbuilder.core.blocks.norm import BATCHNORM, DROPOUT, LAYERNORM2D, LAYERSCALE, STOCHASTIC_DEPTH
 from netbuilder.core.blocks.pool import ADAPTIVE_POOL2D, POOL2D
+from netbuilder.core.blocks.resample import UPSAMPLE
 
 REGISTRY: dict[str, BlockType] = {
     b.name: b
@@ -37,6 +38,7 @@ REGISTRY: dict[str, BlockType] = {
         ACTIVATION,
         POOL2D,
         ADAPTIVE_POOL2D,
+        UPSAMPLE,
         BATCHNORM,
         LAYERNORM2D,
         LAYERSCALE,
@@ -78,6 +80,7 @@ __all__ = [
     "MULTIPLY",
     "NARROW",
     "POOL2D",
+    "UPSAMPLE",
     "REGISTRY",
     "STOCHASTIC_DEPTH",
     "BlockType",

@@ -62,6 +62,8 @@ def _summary(p: Params, inputs: list[Shape]) -> str:
         parts.append(f"p{fmt_side(p['padding'])}")
     if p["ceil_mode"]:
         parts.append("ceil")
+    if p["mode"] == "avg" and not p["count_include_pad"]:
+        parts.append("excl. pad")
     return " · ".join(parts)
 
 
@@ -83,20 +85,21 @@ def _fixes(s: Situation) -> list[Fix]:
 
 
 def _import(mode: str) -> ImportRule:
-    """torch.nn.MaxPool2d (without dilation or indices) or AvgPool2d (counting the padding, no divisor)."""
+    """torch.nn.MaxPool2d (without dilation or indices) or AvgPool2d (without a divisor)."""
 
     def rule(m: Any, shapes: list[Shape], out: Shape) -> Params:
         if mode == "max" and (m.return_indices or torch_pair(m.dilation) != 1):
             raise ImportRefused("with dilation or return_indices")
-        if mode == "avg" and (not m.count_include_pad or m.divisor_override is not None):
-            raise ImportRefused("without count_include_pad or with divisor_override")
-        return {
+        if mode == "avg" and m.divisor_override is not None:
+            raise ImportRefused("with divisor_override")
+        found = {
             "mode": mode,
             "kernel_size": torch_pair(m.kernel_size),
             "stride": torch_pair(m.stride or m.kernel_size),
             "padding": torch_pair(m.padding),
             "ceil_mode": m.ceil_mode,
         }
+        return found | {"count_include_pad": m.count_include_pad} if mode == "avg" else found
 
     return rule
 
@@ -110,10 +113,10 @@ def _import_adaptive(mode: str) -> ImportRule:
 def _layer(p: Params, inputs: list[Shape]) -> Layer:
     k = p["kernel_size"]
     values = p | {"stride": p["stride"] or k}  # torch's default stride is the window
-    return Layer(
-        "MaxPool2d" if p["mode"] == "max" else "AvgPool2d",
-        kwargs={"kernel_size": k, **changed(values, stride=k, padding=(0, 0), ceil_mode=False)},
-    )
+    kwargs = {"kernel_size": k, **changed(values, stride=k, padding=(0, 0), ceil_mode=False)}
+    if p["mode"] == "max":
+        return Layer("MaxPool2d", kwargs=kwargs)
+    return Layer("AvgPool2d", kwargs=kwargs | changed(values, count_include_pad=True))
 
 
 POOL2D = BlockType(
@@ -126,6 +129,13 @@ POOL2D = BlockType(
         Field("stride", "pair", None, "step between windows (empty: kernel_size)", min=1, max=1024, nullable=True),
         Field("padding", "pair", 0, "padding on each side, at most half the window", min=0, max=512),
         Field("ceil_mode", "bool", False, "round the output size up instead of down"),
+        Field(
+            "count_include_pad",
+            "bool",
+            True,
+            "the padding's zeros count in each window's average",
+            used_when=("mode", ("avg",)),
+        ),
     ),
     output_shape=_shape,
     cost=no_cost,

@@ -11,7 +11,7 @@ import), weights (where each tensor comes from, the output check, parameters lef
 the module hierarchy), refusals (the errors and the sentence). operations holds the words they read a graph with.
 """
 
-from netbuilder.pytorch.trace.refusals import ModelImportError
+from netbuilder.pytorch.trace.refusals import MissingPackage, ModelImportError
 from netbuilder.pytorch.trace.sources import (
     import_model,
     load_source,
@@ -27,6 +27,7 @@ __all__ = [
     "OPERATIONS",
     "Imported",
     "LeftOut",
+    "MissingPackage",
     "ModelImportError",
     "Weight",
     "import_model",

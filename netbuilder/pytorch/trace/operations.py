@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from torch import fx, nn
 from torch.fx.operator_schemas import normalize_function
 
+from netbuilder.core.blocks import Shape
 from netbuilder.core.text import clean
 from netbuilder.pytorch.trace.refusals import Unsupported
 
@@ -39,6 +40,62 @@ FUNCTIONS: dict[Any, Callable[[dict[str, Any]], nn.Module]] = {
     F.adaptive_avg_pool2d: lambda kw: nn.AdaptiveAvgPool2d(kw["output_size"]),
     F.adaptive_max_pool2d: lambda kw: nn.AdaptiveMaxPool2d(kw["output_size"]),
     torch.flatten: lambda kw: nn.Flatten(kw["start_dim"], kw["end_dim"]),
+    F.dropout: lambda kw: nn.Dropout(kw["p"]),
+    F.interpolate: lambda kw: _interpolate(kw),
+}
+
+
+def _interpolate(kw: dict[str, Any]) -> nn.Module:
+    """F.interpolate as the nn.Upsample that calls it (which has no antialias)."""
+    if kw["antialias"]:
+        raise Unsupported("interpolate with antialias")
+    arguments = ("size", "scale_factor", "mode", "align_corners", "recompute_scale_factor")
+    return nn.Upsample(*(kw[name] for name in arguments))
+
+
+def _batch_norm(kw: dict[str, Any], shapes: dict[str, Shape]) -> nn.Module:
+    """F.batch_norm in eval mode: BatchNorm2d on a 4-dimensional input, else BatchNorm1d."""
+    if kw["training"]:
+        raise Unsupported("batch_norm with the batch's statistics")
+    cls = nn.BatchNorm2d if len(shapes["input"]) == 4 else nn.BatchNorm1d
+    return cls(
+        shapes["input"][1],
+        kw["eps"],
+        kw["momentum"],
+        affine="weight" in shapes and "bias" in shapes,
+        track_running_stats="running_mean" in shapes and "running_var" in shapes,
+        device="meta",
+    )
+
+
+def _conv2d(kw: dict[str, Any], shapes: dict[str, Shape]) -> nn.Module:
+    out_channels, _, *kernel = shapes["weight"]
+    return nn.Conv2d(
+        shapes["input"][1],
+        out_channels,
+        tuple(kernel),
+        kw["stride"],
+        kw["padding"],
+        kw["dilation"],
+        kw["groups"],
+        bias="bias" in shapes,
+        device="meta",
+    )
+
+
+# Functions whose weights are the module's own parameters and buffers (get_attr), as the layer that computes the
+# same (from their arguments, normalised to keywords, and the shapes of the input and of the weights given), and
+# which argument holds each tensor of the layer's state_dict.
+WEIGHTED: dict[Any, Callable[[dict[str, Any], dict[str, Shape]], nn.Module]] = {
+    F.batch_norm: _batch_norm,
+    F.conv2d: _conv2d,
+    F.linear: lambda kw, shapes: nn.Linear(shapes["weight"][1], shapes["weight"][0], "bias" in shapes, "meta"),
+}
+WEIGHT_ARGUMENTS: dict[Any, tuple[str, ...]] = {
+    F.batch_norm: ("weight", "bias", "running_mean", "running_var"),
+    F.conv2d: ("weight", "bias"),
+    F.linear: ("weight", "bias"),
+    F.layer_norm: ("weight", "bias"),
 }
 # Tensor methods, as the torch function with the same arguments.
 METHODS = {
@@ -104,11 +161,13 @@ def is_batch_size(arg: Any) -> bool:
 
 
 def named_arguments(node: fx.Node, function: Any = None) -> dict[str, Any]:
-    """A call's arguments by name (a method's self is its first argument)."""
+    """A call's arguments by name, defaults included (a method's self is its first argument)."""
     function = function or (getattr(torch, str(node.target)) if node.op == "call_method" else node.target)
     if node.op == "call_function" and not isinstance(function, type(torch.add)):
         try:  # a Python function: its own signature
-            return dict(inspect.signature(function).bind(*node.args, **node.kwargs).arguments)
+            bound = inspect.signature(function).bind(*node.args, **node.kwargs)
+            bound.apply_defaults()
+            return dict(bound.arguments)
         except (TypeError, ValueError):
             pass
     normalised = keyword_arguments(node, function)
@@ -141,6 +200,14 @@ def multiplied_parameter(node: fx.Node) -> fx.Node | None:
 
 
 def argument_types(values: Any) -> Any:
-    """The types of call arguments, a traced value being a tensor (to pick among torch's overloads)."""
-    kind = lambda v: torch.Tensor if isinstance(v, fx.Node) else type(v)  # noqa: E731
+    """The types of call arguments, a traced value being a tensor and a tuple of ints a List[int] (to pick among
+    torch's overloads: conv2d's padding is a list or a string)."""
+
+    def kind(v: Any) -> Any:
+        if isinstance(v, fx.Node):
+            return torch.Tensor
+        if isinstance(v, (tuple, list)) and v and all(isinstance(i, int) for i in v):
+            return list[int]
+        return type(v)
+
     return {k: kind(v) for k, v in values.items()} if isinstance(values, dict) else tuple(map(kind, values))

@@ -24,6 +24,7 @@ from netbuilder.pytorch.trace.operations import (
     RESHAPES,
     SPLITS,
     TRANSPOSES,
+    WEIGHT_ARGUMENTS,
     binary_operands,
     is_batch_size,
     named_arguments,
@@ -37,7 +38,9 @@ _ELEMENTWISE_LAYERS = {
     "Dropout", "Identity",
 }  # fmt: skip
 _ELEMENTWISE_FUNCTIONS = {
-    fn for fn in FUNCTIONS if fn not in (F.softmax, torch.softmax, torch.flatten) and "pool" not in fn.__name__
+    fn
+    for fn in FUNCTIONS
+    if fn not in (F.softmax, torch.softmax, torch.flatten, F.interpolate) and "pool" not in fn.__name__
 }
 _NCHW_TO_NHWC, _NHWC_TO_NCHW = (0, 2, 3, 1), (0, 3, 1, 2)
 
@@ -77,15 +80,21 @@ def find_patterns(traced: fx.GraphModule, live: set[fx.Node]) -> Patterns:
 
 
 def _reads_as_weight(user: fx.Node, parameter: fx.Node) -> bool:
-    """user reads parameter as a block's weights: a product with a traced tensor, or LayerNorm's weight or bias."""
+    """user reads parameter as a block's weights: a product with a traced tensor, or a function's weights (a
+    batch_norm's, conv2d's, linear's or layer_norm's: WEIGHT_ARGUMENTS)."""
     if user.op == "call_module":
         return False
     if user.target in MULS:
         operands = binary_operands(user)
         others = [a for a in operands if a is not parameter]
         return len(operands) == 2 and len(others) == 1 and isinstance(others[0], fx.Node) and others[0].op != "get_attr"
-    if user.target is F.layer_norm:
-        return parameter not in user.args[:1] and user.kwargs.get("input") is not parameter
+    if user.target in WEIGHT_ARGUMENTS:
+        try:
+            arguments = named_arguments(user)
+        except Unsupported:  # arguments torch cannot match to the function (the node is refused)
+            return False
+        weights = [arguments.get(name) for name in WEIGHT_ARGUMENTS[user.target]]
+        return arguments.get("input") is not parameter and any(w is parameter for w in weights)
     return False
 
 

@@ -11,6 +11,10 @@ class ModelImportError(Exception):
     """A model that cannot be imported; the message is one sentence saying why (and what to do)."""
 
 
+class MissingPackage(ModelImportError):
+    """A source whose package, an optional extra, is not installed (timm:NAME without timm)."""
+
+
 class Unsupported(Exception):
     """One operation without an exact block; the message names it (the same for every place it occurs)."""
 

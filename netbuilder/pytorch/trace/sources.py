@@ -19,7 +19,7 @@ from torch import nn
 from netbuilder.core.blocks import Shape
 from netbuilder.core.errors import error_summary
 from netbuilder.core.text import quote
-from netbuilder.pytorch.trace.refusals import ModelImportError
+from netbuilder.pytorch.trace.refusals import MissingPackage, ModelImportError
 from netbuilder.pytorch.trace.translation import import_module, translate
 from netbuilder.pytorch.trace.weights import Imported, load_pretrained, pretrained
 
@@ -59,17 +59,18 @@ def _structure(name: str) -> nn.Module:
 def _torchvision_model(name: str) -> nn.Module:
     names = torchvision_names()
     if name not in names:
-        close = difflib.get_close_matches(name, names, n=3)
-        hint = (
-            f"did you mean {' or '.join(filter(None, [', '.join(close[:-1]), close[-1]]))}?"
-            if close
-            else f"it has {len(names)}, such as resnet18 and vgg16"
-        )
+        hint = _did_you_mean(name, names) or f"it has {len(names)}, such as resnet18 and vgg16"
         raise ModelImportError(
             f"torchvision has no classification model {quote(name)} ({hint}); segmentation, "
             f"detection and video models cannot be imported."
         )
     return _made(name)
+
+
+def _did_you_mean(name: str, names: list[str]) -> str | None:
+    """ "did you mean resnet18, resnet18d or skresnet18?", None when no name is close."""
+    close = difflib.get_close_matches(name, names, n=3)
+    return f"did you mean {' or '.join(filter(None, [', '.join(close[:-1]), close[-1]]))}?" if close else None
 
 
 def _made(name: str) -> nn.Module:
@@ -85,12 +86,11 @@ def _timm_model(name: str) -> nn.Module:
     try:
         import timm  # an optional extra; start-up time: only timm imports load it
     except ImportError:
-        raise ModelImportError("timm is not installed; install it with pip install 'netbuilder[timm]'.") from None
+        raise MissingPackage("timm is not installed; install it with pip install 'netbuilder[timm]'.") from None
     names = timm.list_models()
     if name not in names:
-        close = difflib.get_close_matches(name, names, n=3)
-        hint = f" (did you mean {' or '.join(close)}?)" if close else ""
-        raise ModelImportError(f"timm has no model {quote(name)}{hint}.")
+        hint = _did_you_mean(name, names)
+        raise ModelImportError(f"timm has no model {quote(name)}{f' ({hint})' if hint else ''}.")
     try:
         return timm.create_model(name, pretrained=False)
     except Exception as e:  # timm's model code can raise anything while it builds

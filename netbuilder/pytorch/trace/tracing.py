@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import torch
@@ -28,10 +29,39 @@ class _ShapeRecorder(fx.Interpreter):
 
 class _Tracer(fx.Tracer):
     """torch.fx's tracer, keeping NetBuilder's own StochasticDepth whole: in eval mode its forward returns its
-    input, which would leave no trace of it."""
+    input, which would leave no trace of it. Where timm is loaded, its own fx helpers: the functions it marks as
+    not traceable are kept whole, and so are the modules it marks, unless their forward traces (timm marks its
+    BatchNormAct2d, whose F.batch_norm becomes a BatchNorm when traced through)."""
+
+    def __init__(self) -> None:
+        self._notrace = _timm_notrace()
+        super().__init__(autowrap_functions=tuple(f for f in self._notrace if callable(f) and not isinstance(f, type)))
+        self._traces: dict[int, bool] = {}  # id of a module timm marks → whether its forward traces
 
     def is_leaf_module(self, m: nn.Module, module_qualified_name: str) -> bool:
+        if type(m) in self._notrace:
+            if id(m) not in self._traces:
+                self._traces[id(m)] = _traces(m)
+            return not self._traces[id(m)]
         return type(m) is layers.StochasticDepth or super().is_leaf_module(m, module_qualified_name)
+
+
+def _timm_notrace() -> set[Any]:
+    """The modules (classes) and functions timm marks as not traceable by torch.fx, when timm is loaded."""
+    if "timm.layers" not in sys.modules:  # a timm model has loaded it; nothing else needs it
+        return set()
+    from timm.layers import get_notrace_functions, get_notrace_modules  # an optional extra, loaded already
+
+    return {*get_notrace_modules(), *get_notrace_functions()}
+
+
+def _traces(m: nn.Module) -> bool:
+    """Whether torch.fx traces m's forward (with the tracer's own rules inside it)."""
+    try:
+        _Tracer().trace(m)
+    except Exception:  # torch.fx raises many kinds on Python control flow it cannot follow
+        return False
+    return True
 
 
 def trace_module(module: nn.Module, input_shape: Shape, label: str) -> fx.GraphModule:

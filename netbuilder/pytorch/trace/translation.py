@@ -3,6 +3,7 @@ the block types), assembled into a checked network; import_module also proves it
 
 from __future__ import annotations
 
+import operator
 from math import prod
 from typing import Any
 
@@ -27,6 +28,8 @@ from netbuilder.pytorch.trace.operations import (
     MULS,
     NARROWS,
     RESHAPES,
+    WEIGHT_ARGUMENTS,
+    WEIGHTED,
     binary_operands,
     is_batch_size,
     is_size,
@@ -121,10 +124,14 @@ def _translate(node: fx.Node, shapes: list[Shape], out: Shape, patterns: Pattern
         return None
     if target in MEANS:
         return _mean(node, shapes, out)
+    if target is operator.getitem:
+        return _channel_slice(node, shapes, out)
     if target in NARROWS:
         arguments = named_arguments(node)
         subject = {"dim": arguments["dim"], "start": arguments["start"], "length": arguments["length"]}
         return _apply(node, "narrow", subject, shapes, out)
+    if target in WEIGHTED:
+        return _weighted(node, shapes, out, patterns)
     if _is_stochastic_depth(target):
         arguments = named_arguments(node)
         return _apply(node, "stochastic_depth", {"p": arguments["p"], "mode": arguments["mode"]}, shapes, out)
@@ -134,6 +141,42 @@ def _translate(node: fx.Node, shapes: list[Shape], out: Shape, patterns: Pattern
         if normalised is not None:
             return _layer(node, FUNCTIONS[function](normalised), shapes, out)
     raise Unsupported(operation_name(node))
+
+
+def _channel_slice(node: fx.Node, shapes: list[Shape], out: Shape) -> Translation:
+    """x[:, a:b] (x[:, a:b, :, :], x[:, :b, ...]): a Narrow of the channels."""
+    index = node.args[1] if isinstance(node.args[1], tuple) else (node.args[1],)
+    whole = slice(None)
+    rest = index[2:]
+    if not (
+        len(index) >= 2
+        and index[0] == whole
+        and isinstance(index[1], slice)
+        and all(isinstance(v, (int, type(None))) for v in (index[1].start, index[1].stop, index[1].step))
+        and index[1].step in (None, 1)
+        and all(i == whole or i is Ellipsis for i in rest)
+        and len(shapes[0]) == 4
+    ):
+        raise Unsupported(f"{operation_name(node)} of anything but a slice of the channels")
+    start, stop, _ = index[1].indices(shapes[0][1])
+    if stop <= start:
+        raise Unsupported(f"{operation_name(node)} of no channels")
+    return _apply(node, "narrow", {"dim": 1, "start": start, "length": stop - start}, shapes, out)
+
+
+def _weighted(node: fx.Node, shapes: list[Shape], out: Shape, patterns: Patterns) -> Translation:
+    """A function computing a layer with the module's own parameters and buffers as its weights (timm's
+    BatchNormAct2d calls F.batch_norm with its own): the block of that layer."""
+    arguments = named_arguments(node)
+    given = {}
+    for name in WEIGHT_ARGUMENTS[node.target]:
+        weight = arguments.get(name)
+        if weight is None:
+            continue
+        if weight not in patterns.parameters:
+            raise Unsupported(f"{operation_name(node)} with weights computed or used elsewhere")
+        given[name] = traced_shape(weight)
+    return _layer(node, WEIGHTED[node.target](arguments, {"input": shapes[0], **given}), shapes, out)
 
 
 def _multiply(node: fx.Node, shapes: list[Shape], out: Shape) -> Translation:

@@ -93,7 +93,8 @@ def block_weights(node: fx.Node, patterns: Patterns) -> dict[str, Weight] | None
             return weights | ({"bias": Weight(f"{node.target}.bias")} if module.bias is not None else {})
     if node.op == "call_function" and node.target in WEIGHT_ARGUMENTS:  # F.batch_norm with the module's own
         arguments = named_arguments(node)
-        return {k: Weight(str(arguments[k].target)) for k in WEIGHT_ARGUMENTS[node.target] if arguments.get(k) is not None}
+        given = [k for k in WEIGHT_ARGUMENTS[node.target] if arguments.get(k) is not None]
+        return {k: Weight(str(arguments[k].target)) for k in given}
     if node.op != "call_module" and node.target in MULS:
         parameter = multiplied_parameter(node)
         return {"scale": Weight(str(parameter.target))} if parameter is not None else None

@@ -90,6 +90,7 @@ GROUPS: list[tuple[str, list[Entry]]] = [
                 "Averages each channel down to a fixed size whatever comes in (1×1: global average pooling).",
                 {"mode": "avg", "output_size": 1},
             ),
+            Entry("Upsample", "Upsample", "pool"),
         ],
     ),
     ("Fully-connected", [Entry("Linear", "Linear", "linear")]),
