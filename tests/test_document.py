@@ -209,3 +209,27 @@ def test_a_group_made_inside_an_existing_one_saves_to_a_file_that_reads_back():
     assert back.graph.groups["stage1"].members == outer.members
     assert back.graph.groups["inner"].members == inner.members
     assert dumps(back) == dumps(doc)
+
+
+def test_a_snapshot_keeps_every_part_of_the_document_and_later_edits_stay_out_of_it():
+    """A run takes a snapshot of the open network: its initial weights, settings and search too (the window's
+    runs once lost the initial weights this way)."""
+    import dataclasses
+
+    from netbuilder.core.document import to_dict
+    from netbuilder.core.initial import InitWeights
+    from netbuilder.core.presets import load_preset
+    from netbuilder.core.search_space import Range
+
+    doc = load_preset("seed_cnn")
+    doc.init = InitWeights("/w/best.pt", "ab" * 32)
+    doc.training = {"lr": 0.01}
+    doc.search = doc.search.with_setting("lr", Range(0.001, 0.1, True))
+    snap = doc.snapshot()
+    assert to_dict(snap) == to_dict(doc)
+    assert [f.name for f in dataclasses.fields(doc)] == ["graph", "name", "description", "search", "training", "init"]
+    doc.graph.nodes["conv1"].params["out_channels"] = 3
+    doc.training["lr"] = 0.5
+    doc.search.training.clear()
+    assert snap.graph.nodes["conv1"].params.get("out_channels") != 3
+    assert snap.training == {"lr": 0.01} and "lr" in snap.search.training

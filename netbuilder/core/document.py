@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import json
 import math
 import os
@@ -49,6 +51,13 @@ class Document:
     # fills the others from the recipe). Empty in files written before they were saved.
     training: dict[str, Any] = field(default_factory=dict)
     init: InitWeights | None = None  # the weights it starts from (core.initial); None: fresh weights
+
+    def snapshot(self) -> Document:
+        """A copy that later edits of this one do not reach: its graph, search and settings copied; its initial
+        weights (an immutable record) shared."""
+        return dataclasses.replace(
+            self, graph=self.graph.copy(), search=self.search.copy(), training=copy.deepcopy(self.training)
+        )
 
     def with_trial(self, values: dict[str, Any], keep_space: bool = False) -> Document:
         """A copy with a search trial's block values set (its training settings are for the run's config; see

@@ -123,12 +123,12 @@ def summary(graph: Graph) -> dict[str, Any]:
     return out
 
 
-FINE_TUNE_RATES = (0.01, 0.1, 1.0)  # the learned blocks in thirds by depth, earliest slowest (fastai's lr/100 … lr)
+FINE_TUNE_LOWEST = 0.01  # the first learned block's share of the rate; the last learned block's is 1
 
 
 def fine_tune_mults(learned: list[str]) -> dict[str, float]:
     """Learning-rate multipliers for the blocks that start from learned weights, in the order the network runs
-    them: the first third at 1/100 of the rate, the next at 1/10, the last third at the rate (early layers hold
-    general features that need the least change)."""
-    parts = len(FINE_TUNE_RATES)
-    return {nid: FINE_TUNE_RATES[i * parts // len(learned)] for i, nid in enumerate(learned)}
+    them: from 1/100 of the rate for the first to the whole rate for the last, evenly on a log scale (fastai's
+    slice(lr/100, lr); early layers hold general features that need the least change). One block alone: 1."""
+    last = len(learned) - 1
+    return {nid: FINE_TUNE_LOWEST ** (1 - i / last) if last else 1.0 for i, nid in enumerate(learned)}

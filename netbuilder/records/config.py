@@ -154,8 +154,9 @@ class TrainConfig:
     fine_tune: str = _opt(
         "auto",
         "a network that starts from learned weights trains its new blocks alone for head_epochs, the learned ones "
-        "frozen, then all of them, earlier learned blocks at lower rates (thirds at 1/100, 1/10 and 1 of the rate, "
-        "unless a block sets its own multiplier): on, off, or auto (on when it starts from learned weights)",
+        "frozen, then all of them, earlier learned blocks at lower rates (from 1/100 of the rate for the first to "
+        "the whole rate for the last, unless a block sets its own multiplier): on, off, or auto (on when some "
+        "blocks start from learned weights and others fresh)",
         "Fine-tune",
         choices=FINE_TUNE,
     )

@@ -44,7 +44,9 @@ def test_the_head_trains_alone_first_then_everything_earlier_blocks_slower(pretr
         for nid in LEARNED + ("fc",)
         if any(p is q for p in g["params"] for q in trainer.net.layers[trainer.net.names[nid]].parameters())
     }
-    assert rates == {"conv1": 0.01, "bn1": 0.01, "conv2": 0.1, "bn2": 1.0, "fc": 1.0}  # thirds by depth; new: 1
+    assert rates == pytest.approx(
+        {"conv1": 0.01, "bn1": 0.01 ** (2 / 3), "conv2": 0.01 ** (1 / 3), "bn2": 1.0, "fc": 1.0}
+    )
     events = trainer.events()
     started = next(events)
     assert isinstance(started, Started) and started.unfreeze_epoch == 2 and started.init

@@ -42,6 +42,8 @@ FIELDS = (
     "optimizer",
     "lr",
     "schedule",
+    "fine_tune",
+    "head_epochs",
     "early_stop",
     "patience",
     "crop_padding",

@@ -340,8 +340,9 @@ class TrainingDock(QWidget):
             return None
 
     def _document_now(self) -> Document:
-        """A copy of the open network, as a run takes it (later edits change the document, not the run)."""
-        return Document(self.editor.graph.copy(), self.editor.document.name, self.editor.document.description)
+        """A copy of the open network, as a run takes it (later edits change the document, not the run): its
+        initial weights and settings too."""
+        return self.editor.document.snapshot()
 
     def start(self) -> None:
         config = self._form_config()
