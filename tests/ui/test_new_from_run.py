@@ -12,6 +12,8 @@ from PySide6.QtTest import QTest
 from test_dialogs_import import open_menu_item
 
 from netbuilder.cli import main
+from netbuilder.core.document import save
+from netbuilder.ui.app.app import open_window
 from netbuilder.ui.app.interop import ImportDialog
 from netbuilder.ui.canvas.badges import WeightsBadge
 
@@ -62,6 +64,15 @@ def test_new_from_run_opens_the_network_with_its_blocks_badged(make_window, qtbo
     qtbot.waitUntil(lambda: "Starts from learned weights" in window.inspector.facts.text(), timeout=5_000)
     assert str(run / "best.pt") in window.inspector.facts.text()
     assert window.errors == []
+
+    # Saved and opened again: the badges come back with no edit to ask for them.
+    saved = tmp_path / "from-run.json"
+    save(window.editor.document, saved)
+    again = open_window(str(saved))
+    qtbot.addWidget(again)
+    again.show()
+    qtbot.waitUntil(lambda: badged(again) == {"conv1", "fc"}, timeout=90_000)
+    again.editor.undo_stack.setClean()
 
 
 def test_the_import_dialog_passes_the_weights_typed_into_it(qtbot):

@@ -169,6 +169,8 @@ class InitialWeights(QObject):
         self.timer = QTimer(self, singleShot=True, interval=REPORT_DELAY_MS)  # one report after a burst of edits
         self.timer.timeout.connect(self.ask)
         editor.checked.connect(lambda _: self.timer.start())
+        editor.replaced.connect(self.timer.start)
+        self.timer.start()  # the network opened with the window may name weights already
 
     def ask(self) -> None:
         """Match the network as it is now (or clear the badges when it names no initial weights)."""

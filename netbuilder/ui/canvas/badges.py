@@ -5,7 +5,7 @@ so the items themselves draw nothing more."""
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QColor, QIcon, QPainter, QPainterPath, QPen, QPixmap
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from netbuilder.core.drawing.layout import FRAME_TITLE
@@ -36,22 +36,37 @@ class LockBadge(QGraphicsItem):
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         if getattr(self.parentItem(), "outer_group", None) is not None and far(lod_of(painter)):
             return  # its block steps back behind its group's card
-        r = LOCK_R
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setPen(QPen(QColor("white"), 1.5))
-        painter.setBrush(LOCK_COLOR)
-        painter.drawEllipse(QPointF(0, 0), r, r)
-        shackle = QPainterPath()
-        shackle.moveTo(-0.3 * r, -0.05 * r)
-        shackle.lineTo(-0.3 * r, -0.3 * r)
-        shackle.arcTo(QRectF(-0.3 * r, -0.6 * r, 0.6 * r, 0.6 * r), 180, -180)
-        shackle.lineTo(0.3 * r, -0.05 * r)
-        painter.setPen(QPen(QColor("white"), 0.16 * r))
-        painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.drawPath(shackle)
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(QColor("white"))
-        painter.drawRoundedRect(QRectF(-0.5 * r, -0.1 * r, r, 0.65 * r), 0.12 * r, 0.12 * r)
+        draw_lock(painter, LOCK_R)
+
+
+def draw_lock(painter: QPainter, r: float) -> None:
+    """A white padlock in a blue disc of radius r around (0, 0): the badge, and the inspector's lock icon."""
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(QPen(QColor("white"), 1.5))
+    painter.setBrush(LOCK_COLOR)
+    painter.drawEllipse(QPointF(0, 0), r, r)
+    shackle = QPainterPath()
+    shackle.moveTo(-0.3 * r, -0.05 * r)
+    shackle.lineTo(-0.3 * r, -0.3 * r)
+    shackle.arcTo(QRectF(-0.3 * r, -0.6 * r, 0.6 * r, 0.6 * r), 180, -180)
+    shackle.lineTo(0.3 * r, -0.05 * r)
+    painter.setPen(QPen(QColor("white"), 0.16 * r))
+    painter.setBrush(Qt.BrushStyle.NoBrush)
+    painter.drawPath(shackle)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(QColor("white"))
+    painter.drawRoundedRect(QRectF(-0.5 * r, -0.1 * r, r, 0.65 * r), 0.12 * r, 0.12 * r)
+
+
+def lock_icon(side: int = 16) -> QIcon:
+    """The badge's padlock as an icon (a font may have no padlock character to show)."""
+    pixmap = QPixmap(side, side)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.translate(side / 2, side / 2)
+    draw_lock(painter, side / 2 - 1)
+    painter.end()
+    return QIcon(pixmap)
 
 
 def show_locks(

@@ -30,6 +30,7 @@ from netbuilder.core.learning import frozen_by, inherited_lr_mult, is_frozen, lr
 from netbuilder.core.search_space import SpaceError, check_dim, first_guess, parse_text
 from netbuilder.core.text import at_most
 from netbuilder.ui import theme
+from netbuilder.ui.canvas.badges import lock_icon
 from netbuilder.ui.canvas.editor import Editor
 from netbuilder.ui.canvas.undo import (
     delete_blocks,
@@ -43,7 +44,7 @@ from netbuilder.ui.canvas.undo import (
 )
 from netbuilder.ui.field_widgets import FieldWidget, SearchRow
 
-FROZEN = "🔒 Frozen: not trained"
+FROZEN = "Frozen: not trained"
 
 
 def shown_value(spec: Field, raw: dict[str, Any]) -> Any:
@@ -103,7 +104,7 @@ class Inspector(QScrollArea):
         self.learn_host = QWidget()
         learn_form = QFormLayout(self.learn_host)
         learn_form.setContentsMargins(0, 0, 0, 0)
-        self.frozen = QCheckBox(FROZEN, objectName="frozen")
+        self.frozen = QCheckBox(FROZEN, objectName="frozen", icon=lock_icon())
         self.frozen.setToolTip("Its parameters keep their values while training; a BatchNorm keeps its statistics.")
         self.frozen.clicked.connect(self._freeze)
         self.lr_mult = QLineEdit(objectName="lr_mult")
@@ -280,7 +281,7 @@ class Inspector(QScrollArea):
         own = graph.nodes[unit] if unit in graph.nodes else graph.groups[unit]
         self.frozen.setChecked(is_frozen(graph, unit, self.editor.result.frozen))
         holder = frozen_by(graph, unit)
-        self.frozen.setText(f"🔒 Frozen with group '{graph.groups[holder].name}'" if holder else FROZEN)
+        self.frozen.setText(f"Frozen with group '{graph.groups[holder].name}'" if holder else FROZEN)
         if not self.lr_mult.hasFocus():
             self.lr_mult.setText("" if own.lr_mult is None else f"{own.lr_mult:g}")
             self.learn_note.setVisible(False)
