@@ -300,18 +300,22 @@ class EdgeItem(QGraphicsPathItem):
     def boundingRect(self) -> QRectF:  # noqa: N802
         return self._bounds
 
-    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
-        inside = getattr(self.src, "outer_group", None)
-        if inside is not None and inside == getattr(self.dst, "outer_group", None) and far(lod_of(painter)):
-            return  # inside an expanded group drawn as one card
+    def draw_wire(self, painter: QPainter) -> None:
+        """The wire alone (selected, broken or plain), without its label."""
         pal = theme.current()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         color = pal.selection if self.isSelected() else (pal.muted if self.broken else pal.edge)
         painter.setPen(QPen(color, 2.2 if self.isSelected() else 1.6))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawPath(self.path())
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        inside = getattr(self.src, "outer_group", None)
+        if inside is not None and inside == getattr(self.dst, "outer_group", None) and far(lod_of(painter)):
+            return  # inside an expanded group drawn as one card
+        self.draw_wire(painter)
         if self.label and not self._label_rect.isEmpty():
-            rect = self._label_rect
+            pal, rect = theme.current(), self._label_rect
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(pal.label_back)
             painter.drawRoundedRect(rect, 4, 4)

@@ -83,12 +83,7 @@ class CanvasEdge(EdgeItem):
                 draw_text(painter, QRectF(), Qt.AlignmentFlag.AlignCenter, self.label)  # records only: empty rect
             super().paint(painter, option, widget)
             return
-        pal = theme.current()
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        color = pal.selection if self.isSelected() else (pal.muted if self.broken else pal.edge)
-        painter.setPen(QPen(color, 2.2 if self.isSelected() else 1.6))
-        painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.drawPath(self.path())
+        self.draw_wire(painter)
 
 
 class Projection:
