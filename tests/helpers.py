@@ -38,3 +38,23 @@ def load_module(path: str | Path, name: str = "") -> ModuleType:
     finally:
         del sys.modules[name]
     return module
+
+
+def small_file(batchnorm: bool = False) -> dict[str, Any]:
+    """A small network file's data: input 3×32×32 → conv1 (8 filters 3×3) [→ bn1] → relu1 → global pool → fc (10)."""
+    ids = ["input", "conv1", *(["bn1"] if batchnorm else []), "relu1", "pool1", "fc"]
+    blocks = {
+        "input": {"type": "Input", "params": {"shape": [3, 32, 32]}},
+        "conv1": {"type": "Conv2d", "params": {"out_channels": 8, "kernel_size": 3, "padding": 1}},
+        "bn1": {"type": "BatchNorm"},
+        "relu1": {"type": "Activation"},
+        "pool1": {"type": "AdaptivePool2d", "params": {"output_size": 1}},
+        "fc": {"type": "Linear", "params": {"out_features": 10}},
+    }
+    return {
+        "format": "netbuilder",
+        "version": 1,
+        "name": "small",
+        "nodes": [{"id": nid, **blocks[nid]} for nid in ids],
+        "edges": [{"from": a, "to": b} for a, b in zip(ids, ids[1:])],
+    }

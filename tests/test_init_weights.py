@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import torch
 import torchvision
+from helpers import small_file
 from PIL import Image
 
 from netbuilder.cli import main
@@ -22,26 +23,7 @@ from netbuilder.pytorch.init_weights import REPORT_FILE, load_into
 from netbuilder.records.runs import Run
 from netbuilder.train.prepare import prepare_pretrained
 
-SMALL = {
-    "format": "netbuilder",
-    "version": 1,
-    "name": "small",
-    "nodes": [
-        {"id": "input", "type": "Input", "params": {"shape": [3, 32, 32]}},
-        {"id": "conv1", "type": "Conv2d", "params": {"out_channels": 8, "kernel_size": 3, "padding": 1}},
-        {"id": "bn1", "type": "BatchNorm"},
-        {"id": "relu1", "type": "Activation"},
-        {"id": "pool1", "type": "AdaptivePool2d", "params": {"output_size": 1}},
-        {"id": "fc", "type": "Linear", "params": {"out_features": 10}},
-    ],
-    "edges": [
-        {"from": "input", "to": "conv1"},
-        {"from": "conv1", "to": "bn1"},
-        {"from": "bn1", "to": "relu1"},
-        {"from": "relu1", "to": "pool1"},
-        {"from": "pool1", "to": "fc"},
-    ],
-}
+SMALL = small_file(batchnorm=True)
 TRAIN = ["--epochs", "1", "--limit", "120", "--batch-size", "32", "--device", "cpu", "--health-every", "0"]
 
 

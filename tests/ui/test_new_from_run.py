@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from helpers import small_file
 from PySide6.QtTest import QTest
 from test_dialogs_import import open_menu_item
 
@@ -17,24 +18,7 @@ from netbuilder.ui.app.app import open_window
 from netbuilder.ui.app.interop import ImportDialog
 from netbuilder.ui.canvas.badges import WeightsBadge
 
-SMALL = {
-    "format": "netbuilder",
-    "version": 1,
-    "name": "small",
-    "nodes": [
-        {"id": "input", "type": "Input", "params": {"shape": [3, 32, 32]}},
-        {"id": "conv1", "type": "Conv2d", "params": {"out_channels": 8, "kernel_size": 3, "padding": 1}},
-        {"id": "relu1", "type": "Activation"},
-        {"id": "pool1", "type": "AdaptivePool2d", "params": {"output_size": 1}},
-        {"id": "fc", "type": "Linear", "params": {"out_features": 10}},
-    ],
-    "edges": [
-        {"from": "input", "to": "conv1"},
-        {"from": "conv1", "to": "relu1"},
-        {"from": "relu1", "to": "pool1"},
-        {"from": "pool1", "to": "fc"},
-    ],
-}
+SMALL = small_file()
 
 
 def badged(window) -> set[str]:
