@@ -101,14 +101,15 @@ def test_avg_pool_count_include_pad_and_ceil_mode_import_functional_and_as_layer
 
 class Mixed(nn.Module):
     """A hand-written network mixing functions and layers: a functional stem (conv, batch norm, max pool), a
-    residual block of layers, a functional projection with the module's weights, a mean over H and W and a
-    functional head."""
+    residual block of layers with a reshaped layer scale, a functional projection with the module's weights, a
+    mean over H and W and a functional head."""
 
     def __init__(self) -> None:
         super().__init__()
         self.stem = nn.Conv2d(3, 8, 3, padding=1, bias=False)
         self.stem_bn = nn.BatchNorm2d(8)
         self.body = nn.Sequential(nn.Conv2d(8, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU())
+        self.gamma = nn.Parameter(torch.rand(8) + 0.5)  # a layer scale, as timm's ConvNeXt reshapes it
         self.project = nn.Parameter(torch.randn(16, 8, 1, 1) * 0.1)
         self.scale = nn.Parameter(torch.rand(16) + 0.5)
         self.shift = nn.Parameter(torch.randn(16) * 0.1)
@@ -120,7 +121,7 @@ class Mixed(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = F.relu(self.stem_bn(self.stem(x)))
         x = F.max_pool2d(x, 2)
-        x = x + self.body(x)
+        x = x + self.body(x).mul(self.gamma.reshape(1, -1, 1, 1))
         x = F.conv2d(x, self.project, stride=2)
         x = F.batch_norm(x, self.mean, self.var, self.scale, self.shift, eps=1e-3)
         x = F.avg_pool2d(F.silu(x), 3, 1, 1, count_include_pad=False)
@@ -133,6 +134,7 @@ def test_a_hand_written_model_mixing_functions_and_layers_imports_exactly():
     graph = imported.document.graph
     types = [n.type for n in graph.nodes.values()]
     assert types.count("Conv2d") == 3 and types.count("BatchNorm") == 3 and types.count("Linear") == 1
+    assert types.count("LayerScale") == 1 and types.count("Pool2d") == 2
     assert check(graph).total_params == sum(p.numel() for p in model.parameters())
     net = build(graph).eval()
     net.load_state_dict(imported.state_dict(model))
@@ -206,3 +208,40 @@ def test_other_slices_and_interpolations_are_refused():
         ModelImportError, match="getitem of anything but a slice of the channels.*interpolate with mode 'bicubic'"
     ):
         import_module(Rows(), (2, 4, 4), "Net")
+
+
+@settings(max_examples=8, deadline=None)
+@given(groups=st.sampled_from([1, 2, 4]), eps=st.sampled_from([1e-5, 1e-6]))
+def test_functional_group_norm_imports_as_the_layer_does(groups, eps):
+    norm = nn.GroupNorm(groups, 8, eps)
+    with torch.no_grad():
+        norm.weight.uniform_(0.5, 1.5)
+        norm.bias.uniform_(-0.1, 0.1)
+
+    class Functional(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.norm = norm
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return F.group_norm(x, groups, self.norm.weight, self.norm.bias, eps)
+
+    expected = [("Input", {"shape": [8, 5, 5]}), ("GroupNorm", {"num_groups": groups, "eps": eps})]
+    assert blocks(Functional(), (8, 5, 5)) == blocks(norm, (8, 5, 5)) == expected
+
+
+def test_a_layer_norm_of_vectors_imports_as_a_group_norm_of_one_group():
+    norm = nn.LayerNorm(6, eps=1e-6)
+
+    class Functional(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.norm = norm
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return F.layer_norm(x, (6,), self.norm.weight, self.norm.bias, 1e-6)
+
+    expected = [("Input", {"shape": [6]}), ("GroupNorm", {"num_groups": 1, "eps": 1e-6})]
+    assert blocks(Functional(), (6,)) == blocks(norm, (6,)) == expected
+    with pytest.raises(ModelImportError, match="layer_norm on a 4-dimensional tensor"):
+        import_module(nn.LayerNorm((4, 4)), (2, 4, 4), "Net")

@@ -22,7 +22,8 @@ def test_a_transformer_is_refused_by_operation_with_counts():
     message = refusal(swin, (3, 224, 224), "swin_t")
     assert len(message) <= LIMIT and "\n" not in message
     assert message.startswith("swin_t uses 7 operations NetBuilder has no block for: ")
-    assert "LayerNorm ×29 (first at features_0_2)" in message and "a parameter or buffer used directly ×72" in message
+    assert "LayerNorm on a 4-dimensional tensor ×29 (first at features_0_2)" in message
+    assert "a parameter or buffer used directly ×72" in message
     assert message.endswith(" more; the import was refused rather than give a different network.")
     assert "weight" not in message.replace("features_", "")  # never every weight tensor by name
 

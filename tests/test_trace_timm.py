@@ -34,8 +34,14 @@ FAST = [
     "cspresnet50",
     "selecsls42b",
     "ese_vovnet19b_dw",
+    "convnext_atto",  # LayerScale: gamma.reshape(1, -1, 1, 1)
+    "rdnet_tiny",
+    "inception_next_atto",  # LayerNorm of vectors: a GroupNorm of one group
+    "ghostnet_100",  # x[:, :C]: a Narrow
+    "rexnet_100",
+    "dpn48b",
 ]
-SLOW = ["densenet121"]
+SLOW = ["densenet121", "hrnet_w18_small"]  # hrnet: Upsample
 
 
 def _imports_exactly(name: str) -> None:

@@ -26,7 +26,7 @@ from netbuilder.core.blocks.conv import CONV2D
 from netbuilder.core.blocks.dense import FLATTEN, LINEAR
 from netbuilder.core.blocks.input import INPUT
 from netbuilder.core.blocks.merge import ADD, CONCAT, MULTIPLY
-from netbuilder.core.blocks.norm import BATCHNORM, DROPOUT, LAYERNORM2D, LAYERSCALE, STOCHASTIC_DEPTH
+from netbuilder.core.blocks.norm import BATCHNORM, DROPOUT, GROUPNORM, LAYERNORM2D, LAYERSCALE, STOCHASTIC_DEPTH
 from netbuilder.core.blocks.pool import ADAPTIVE_POOL2D, POOL2D
 from netbuilder.core.blocks.resample import UPSAMPLE
 
@@ -40,6 +40,7 @@ REGISTRY: dict[str, BlockType] = {
         ADAPTIVE_POOL2D,
         UPSAMPLE,
         BATCHNORM,
+        GROUPNORM,
         LAYERNORM2D,
         LAYERSCALE,
         DROPOUT,
@@ -73,6 +74,7 @@ __all__ = [
     "CONV2D",
     "DROPOUT",
     "FLATTEN",
+    "GROUPNORM",
     "INPUT",
     "LAYERNORM2D",
     "LAYERSCALE",

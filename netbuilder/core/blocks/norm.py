@@ -1,5 +1,5 @@
-"""Normalisation and regularisation: BatchNorm, LayerNorm2d, LayerScale, Dropout and StochasticDepth; they keep
-the shape."""
+"""Normalisation and regularisation: BatchNorm, GroupNorm, LayerNorm2d, LayerScale, Dropout and StochasticDepth;
+they keep the shape."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from netbuilder.core.blocks.base import (
     same_shape,
     volume,
 )
+from netbuilder.core.check.problems import ErrorKind
 from netbuilder.core.fields import Field
 
 
@@ -114,6 +115,61 @@ def _import_stochastic_depth(args: dict[str, Any], shapes: list[Shape], out: Sha
 def _channels(inputs: list[Shape], what: str) -> int:
     return volume(inputs, what, "Move it before the Flatten or Linear blocks, or remove it.")[0]
 
+
+GROUPS_DIVIDE = ErrorKind(
+    "norm_groups",
+    lambda groups, channels: (
+        f"its {groups} groups do not divide the {channels} channels that reach it. Set num_groups to a divisor of "
+        f"{channels}."
+    ),
+)
+
+
+def _group_norm_shape(inputs: list[Shape], p: Params) -> Shape:
+    if inputs[0][0] % p["num_groups"]:
+        raise GROUPS_DIVIDE(groups=p["num_groups"], channels=inputs[0][0])
+    return inputs[0]
+
+
+def _import_group_norm(m: Any, shapes: list[Shape], out: Shape) -> Params:
+    """torch.nn.GroupNorm (or F.group_norm) with affine weights."""
+    if not m.affine:
+        raise ImportRefused("without affine weights")
+    return {"num_groups": m.num_groups, "eps": m.eps}
+
+
+def _import_layer_norm(m: Any, shapes: list[Shape], out: Shape) -> Params:
+    """torch.nn.LayerNorm (or F.layer_norm) over the features of a batch of vectors: a GroupNorm of one group."""
+    if len(shapes[0]) != 2:
+        raise ImportRefused(f"on a {len(shapes[0])}-dimensional tensor")
+    if tuple(m.normalized_shape) != (shapes[0][1],):
+        raise ImportRefused("over other dimensions than a vector's features")
+    if not (m.elementwise_affine and m.bias is not None):
+        raise ImportRefused("without affine weights and bias")
+    return {"num_groups": 1, "eps": m.eps}
+
+
+GROUPNORM = BlockType(
+    name="GroupNorm",
+    category="normalization",
+    help=(
+        "Normalises each group of channels of a sample, then scales and shifts each channel; independent of the "
+        "batch (one group: a layer norm)."
+    ),
+    params=(
+        Field("num_groups", "int", 32, "number of channel groups (must divide the channels)", min=1, max=65536),
+        Field("eps", "float", 1e-5, "added to the variance for stability", min=0.0, max=1.0, step=1e-5, decimals=6),
+    ),
+    output_shape=_group_norm_shape,
+    cost=lambda i, o, p: (2 * i[0][0], 0),
+    summary=lambda p, i: f"{p['num_groups']} groups",
+    compute=lambda p, i: Layer("GroupNorm", (p["num_groups"], i[0][0]), changed(p, eps=1e-5)),
+    id_base=lambda p: "gn",
+    imports={"GroupNorm": _import_group_norm, "LayerNorm": _import_layer_norm},
+    short=lambda p: "GN",
+    idea=lambda p: ("group normalization", "https://arxiv.org/abs/1803.08494"),
+    follows=(("Activation", {"function": "relu"}), ("Conv2d", {})),
+)
 
 LAYERNORM2D = BlockType(
     name="LayerNorm2d",

@@ -16,6 +16,7 @@ from torch.fx.operator_schemas import normalize_function
 from netbuilder.core.blocks import Shape
 from netbuilder.core.text import clean
 from netbuilder.pytorch.trace.refusals import Unsupported
+from netbuilder.pytorch.trace.tracing import traced_shape
 
 # Functions, as the layer that computes the same (from their arguments, normalised to keywords).
 FUNCTIONS: dict[Any, Callable[[dict[str, Any]], nn.Module]] = {
@@ -90,12 +91,19 @@ WEIGHTED: dict[Any, Callable[[dict[str, Any], dict[str, Shape]], nn.Module]] = {
     F.batch_norm: _batch_norm,
     F.conv2d: _conv2d,
     F.linear: lambda kw, shapes: nn.Linear(shapes["weight"][1], shapes["weight"][0], "bias" in shapes, "meta"),
+    F.group_norm: lambda kw, shapes: nn.GroupNorm(
+        kw["num_groups"], shapes["input"][1], kw["eps"], "weight" in shapes and "bias" in shapes, "meta"
+    ),
+    F.layer_norm: lambda kw, shapes: nn.LayerNorm(
+        kw["normalized_shape"], kw["eps"], "weight" in shapes, "bias" in shapes, "meta"
+    ),
 }
 WEIGHT_ARGUMENTS: dict[Any, tuple[str, ...]] = {
     F.batch_norm: ("weight", "bias", "running_mean", "running_var"),
     F.conv2d: ("weight", "bias"),
     F.linear: ("weight", "bias"),
     F.layer_norm: ("weight", "bias"),
+    F.group_norm: ("weight", "bias"),
 }
 # Tensor methods, as the torch function with the same arguments.
 METHODS = {
@@ -195,8 +203,31 @@ def binary_operands(node: fx.Node) -> list[Any]:
 
 
 def multiplied_parameter(node: fx.Node) -> fx.Node | None:
-    """The parameter or buffer a product reads directly (a LayerScale's scale), None when it reads none."""
-    return next((a for a in binary_operands(node) if isinstance(a, fx.Node) and a.op == "get_attr"), None)
+    """The parameter or buffer a product reads directly, maybe reshaped (a LayerScale's scale), None when it reads
+    none."""
+    return next((a for a in binary_operands(node) if parameter_source(a) is not None), None)
+
+
+def scale_shape(parameter: fx.Node) -> Shape:
+    """The shape of a multiplied parameter, 1×C×1×1 as C×1×1 (which scales the same)."""
+    shape = traced_shape(parameter) or ()
+    return shape[1:] if len(shape) == 4 and shape[0] == 1 and shape[2:] == (1, 1) else shape
+
+
+def parameter_source(value: Any) -> fx.Node | None:
+    """The parameter or buffer (get_attr) a value is: itself, or the one a reshape to constant sizes reshapes
+    (timm's LayerScale: gamma.reshape(1, -1, 1, 1)); None for any other value."""
+    if not isinstance(value, fx.Node):
+        return None
+    if value.op == "get_attr":
+        return value
+    source = value.args[0] if value.args else None
+    sizes = value.args[1:]
+    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+        sizes = tuple(sizes[0])
+    constant = bool(sizes) and all(isinstance(size, int) for size in sizes) and not value.kwargs
+    reshaped = value.op == "call_method" and value.target in RESHAPES and constant
+    return source if reshaped and isinstance(source, fx.Node) and source.op == "get_attr" else None
 
 
 def argument_types(values: Any) -> Any:

@@ -28,6 +28,7 @@ from netbuilder.pytorch.trace.operations import (
     binary_operands,
     is_batch_size,
     named_arguments,
+    parameter_source,
 )
 from netbuilder.pytorch.trace.refusals import Unsupported
 from netbuilder.pytorch.trace.tracing import SHAPE, traced_shape
@@ -63,8 +64,8 @@ def find_patterns(traced: fx.GraphModule, live: set[fx.Node]) -> Patterns:
     for node in traced.graph.nodes:
         if node not in live:
             continue
-        if node.op == "get_attr" and all(_reads_as_weight(user, node) for user in node.users if user in live):
-            patterns.parameters.add(node)
+        if node.op == "get_attr":
+            _find_parameter(node, live, patterns)
         if node.op not in ("call_function", "call_method"):  # a layer named view is no view
             continue
         try:
@@ -79,6 +80,15 @@ def find_patterns(traced: fx.GraphModule, live: set[fx.Node]) -> Patterns:
     return patterns
 
 
+def _find_parameter(parameter: fx.Node, live: set[fx.Node], patterns: Patterns) -> None:
+    """A parameter or buffer read only as a block's weights, as it is or reshaped (gamma.reshape(1, -1, 1, 1))."""
+    reshapes = {u for u in parameter.users if u in live and parameter_source(u) is parameter}
+    reads = [(user, parameter) for user in parameter.users if user in live and user not in reshapes]
+    reads += [(user, r) for r in reshapes for user in r.users if user in live]
+    if all(_reads_as_weight(user, value) for user, value in reads):
+        patterns.parameters |= {parameter, *reshapes}
+
+
 def _reads_as_weight(user: fx.Node, parameter: fx.Node) -> bool:
     """user reads parameter as a block's weights: a product with a traced tensor, or a function's weights (a
     batch_norm's, conv2d's, linear's or layer_norm's: WEIGHT_ARGUMENTS)."""
@@ -87,7 +97,8 @@ def _reads_as_weight(user: fx.Node, parameter: fx.Node) -> bool:
     if user.target in MULS:
         operands = binary_operands(user)
         others = [a for a in operands if a is not parameter]
-        return len(operands) == 2 and len(others) == 1 and isinstance(others[0], fx.Node) and others[0].op != "get_attr"
+        traced = len(others) == 1 and isinstance(others[0], fx.Node) and parameter_source(others[0]) is None
+        return len(operands) == 2 and traced
     if user.target in WEIGHT_ARGUMENTS:
         try:
             arguments = named_arguments(user)

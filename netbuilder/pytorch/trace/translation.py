@@ -37,6 +37,8 @@ from netbuilder.pytorch.trace.operations import (
     multiplied_parameter,
     named_arguments,
     operation_name,
+    parameter_source,
+    scale_shape,
 )
 from netbuilder.pytorch.trace.patterns import Patterns, find_patterns
 from netbuilder.pytorch.trace.refusals import ModelImportError, Unsupported, refusal
@@ -183,7 +185,7 @@ def _multiply(node: fx.Node, shapes: list[Shape], out: Shape) -> Translation:
     """A product of traced tensors (a Multiply), or of a tensor and a learned C×1×1 parameter (a LayerScale)."""
     parameter = multiplied_parameter(node)
     if parameter is not None:
-        return _apply(node, "layer_scale", {"shape": traced_shape(parameter)}, shapes, out)
+        return _apply(node, "layer_scale", {"shape": scale_shape(parameter)}, shapes, out)
     if len(shapes) < 2:
         raise Unsupported(f"{operation_name(node)} by a number")
     return _apply(node, "mul", {}, shapes, out)
@@ -263,7 +265,7 @@ def _tensor_inputs(node: fx.Node, patterns: Patterns | None = None) -> list[fx.N
         tensors = node.kwargs.get("tensors", node.args[0] if node.args else [])
         return [t for t in tensors if isinstance(t, fx.Node)] if isinstance(tensors, (list, tuple)) else []
     if node.target in ADDS or node.target in MULS:
-        return [a for a in binary_operands(node) if isinstance(a, fx.Node) and a.op != "get_attr"]
+        return [a for a in binary_operands(node) if isinstance(a, fx.Node) and parameter_source(a) is None]
     first = node.args[0] if node.args else node.kwargs.get("input")
     return [first] if isinstance(first, fx.Node) else []
 

@@ -21,10 +21,17 @@ from netbuilder.core.initial import INTERPOLATIONS, InitError, Preprocess, misma
 from netbuilder.core.text import clean, quote
 from netbuilder.pytorch.build import build, python_names
 from netbuilder.pytorch.export import ExportError, load_weights
-from netbuilder.pytorch.trace.operations import MULS, WEIGHT_ARGUMENTS, multiplied_parameter, named_arguments
+from netbuilder.pytorch.trace.operations import (
+    MULS,
+    WEIGHT_ARGUMENTS,
+    multiplied_parameter,
+    named_arguments,
+    parameter_source,
+    scale_shape,
+)
 from netbuilder.pytorch.trace.patterns import Patterns
 from netbuilder.pytorch.trace.refusals import ModelImportError
-from netbuilder.pytorch.trace.tracing import BATCH
+from netbuilder.pytorch.trace.tracing import BATCH, traced_shape
 
 
 @dataclass(frozen=True)
@@ -97,7 +104,10 @@ def block_weights(node: fx.Node, patterns: Patterns) -> dict[str, Weight] | None
         return {k: Weight(str(arguments[k].target)) for k in given}
     if node.op != "call_module" and node.target in MULS:
         parameter = multiplied_parameter(node)
-        return {"scale": Weight(str(parameter.target))} if parameter is not None else None
+        if parameter is None:
+            return None
+        source, shape = parameter_source(parameter), scale_shape(parameter)
+        return {"scale": Weight(str(source.target), None if shape == traced_shape(source) else shape)}
     return None
 
 

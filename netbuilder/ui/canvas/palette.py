@@ -98,6 +98,7 @@ GROUPS: list[tuple[str, list[Entry]]] = [
         "Normalization and regularization",
         [
             Entry("BatchNorm", "BatchNorm", "norm"),
+            Entry("GroupNorm", "GroupNorm", "norm"),
             Entry("LayerNorm2d", "LayerNorm2d", "norm"),
             Entry("LayerScale", "LayerScale", "norm"),
             Entry("Dropout", "Dropout", "dropout"),
