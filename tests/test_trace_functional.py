@@ -245,3 +245,24 @@ def test_a_layer_norm_of_vectors_imports_as_a_group_norm_of_one_group():
     assert blocks(Functional(), (6,)) == blocks(norm, (6,)) == expected
     with pytest.raises(ModelImportError, match="layer_norm on a 4-dimensional tensor"):
         import_module(nn.LayerNorm((4, 4)), (2, 4, 4), "Net")
+
+
+@settings(max_examples=8, deadline=None)
+@given(factor=st.floats(-4, 4).filter(lambda f: abs(f) > 1e-3))
+def test_a_tensor_times_or_divided_by_a_number_is_a_rescale(factor):
+    class Scaled(nn.Module):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return (x * factor + x) / 2
+
+    imported = blocks(Scaled(), (3, 4, 4))
+    assert [t for t, _ in imported] == ["Input", "Rescale", "Add", "Rescale"]
+    assert imported[1][1] == {"factor": factor} and imported[3][1] == {"factor": 0.5}
+
+
+def test_a_number_divided_by_a_tensor_is_refused():
+    class Inverse(nn.Module):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return 1 / x
+
+    with pytest.raises(ModelImportError, match="truediv creating a tensor"):
+        import_module(Inverse(), (3, 4, 4), "Net")

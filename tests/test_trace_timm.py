@@ -40,8 +40,9 @@ FAST = [
     "ghostnet_100",  # x[:, :C]: a Narrow
     "rexnet_100",
     "dpn48b",
+    "repvit_m0_9",  # (head + distillation head) / 2: a Rescale
 ]
-SLOW = ["densenet121", "hrnet_w18_small"]  # hrnet: Upsample
+SLOW = ["densenet121", "hrnet_w18_small"]  # hrnet: Upsample (inception_resnet_v2's Rescale: bench_timm.py)
 
 
 def _imports_exactly(name: str) -> None:

@@ -43,6 +43,17 @@ class LayerScale(nn.Module):
         return x * self.scale
 
 
+class Rescale(nn.Module):
+    """The input times a fixed factor (Inception-ResNet's scaled residuals)."""
+
+    def __init__(self, factor: float = 1.0) -> None:
+        super().__init__()
+        self.factor = factor
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.factor
+
+
 class StochasticDepth(nn.Module):
     """Drop path: while training, zeroes a sample's whole branch (mode "row")
     or the whole batch's ("batch") with probability p and scales what is kept

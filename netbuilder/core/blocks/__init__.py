@@ -26,7 +26,15 @@ from netbuilder.core.blocks.conv import CONV2D
 from netbuilder.core.blocks.dense import FLATTEN, LINEAR
 from netbuilder.core.blocks.input import INPUT
 from netbuilder.core.blocks.merge import ADD, CONCAT, MULTIPLY
-from netbuilder.core.blocks.norm import BATCHNORM, DROPOUT, GROUPNORM, LAYERNORM2D, LAYERSCALE, STOCHASTIC_DEPTH
+from netbuilder.core.blocks.norm import (
+    BATCHNORM,
+    DROPOUT,
+    GROUPNORM,
+    LAYERNORM2D,
+    LAYERSCALE,
+    RESCALE,
+    STOCHASTIC_DEPTH,
+)
 from netbuilder.core.blocks.pool import ADAPTIVE_POOL2D, POOL2D
 from netbuilder.core.blocks.resample import UPSAMPLE
 
@@ -43,6 +51,7 @@ REGISTRY: dict[str, BlockType] = {
         GROUPNORM,
         LAYERNORM2D,
         LAYERSCALE,
+        RESCALE,
         DROPOUT,
         STOCHASTIC_DEPTH,
         FLATTEN,
@@ -82,6 +91,7 @@ __all__ = [
     "MULTIPLY",
     "NARROW",
     "POOL2D",
+    "RESCALE",
     "UPSAMPLE",
     "REGISTRY",
     "STOCHASTIC_DEPTH",

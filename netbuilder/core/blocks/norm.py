@@ -1,5 +1,5 @@
-"""Normalisation and regularisation: BatchNorm, GroupNorm, LayerNorm2d, LayerScale, Dropout and StochasticDepth;
-they keep the shape."""
+"""Normalisation and regularisation: BatchNorm, GroupNorm, LayerNorm2d, LayerScale, Rescale, Dropout and
+StochasticDepth; they keep the shape."""
 
 from __future__ import annotations
 
@@ -208,6 +208,29 @@ LAYERSCALE = BlockType(
     imports={"layer_scale": _import_layer_scale},
     short=lambda p: "layer scale",
     idea=lambda p: ("LayerScale: a per-channel residual scale (CaiT)", "https://arxiv.org/abs/2103.17239"),
+)
+
+
+def _import_rescale(args: dict[str, Any], shapes: list[Shape], out: Shape) -> Params:
+    """A tensor times a number, or divided by one (args: factor)."""
+    factor = args["factor"]
+    if not RESCALE.spec("factor").min <= factor <= RESCALE.spec("factor").max:  # type: ignore[operator]
+        raise ImportRefused(f"by {factor:g}")
+    return {"factor": factor}
+
+
+RESCALE = BlockType(
+    name="Rescale",
+    category="normalization",
+    help="Multiplies every value by a fixed factor (Inception-ResNet's scaled residual branches); no weights.",
+    params=(Field("factor", "float", 1.0, "the fixed factor", min=-1e6, max=1e6, step=0.1, decimals=6),),
+    output_shape=same_shape,
+    cost=no_cost,
+    summary=lambda p, i: f"×{p['factor']:g}",
+    compute=lambda p, i: Layer("Rescale", kwargs=changed(p, factor=1.0), home="netbuilder"),
+    id_base=lambda p: "rescale",
+    imports={"rescale": _import_rescale},
+    idea=lambda p: ("scaled residuals (Inception-ResNet)", "https://arxiv.org/abs/1602.07261"),
 )
 
 STOCHASTIC_DEPTH = BlockType(

@@ -112,6 +112,7 @@ METHODS = {
 }
 ADDS = {operator.add, operator.iadd, torch.add, "add", "add_", "__add__"}
 MULS = {operator.mul, operator.imul, torch.mul, torch.multiply, "mul", "mul_", "__mul__", "multiply"}
+DIVS = {operator.truediv, operator.itruediv, torch.div, torch.true_divide, "div", "div_", "__truediv__"}
 CATS = {torch.cat, torch.concat, torch.concatenate}
 RESHAPES = {"view", "reshape", torch.reshape}
 IDENTITIES = {"contiguous"}

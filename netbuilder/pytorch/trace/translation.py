@@ -21,6 +21,7 @@ from netbuilder.pytorch.trace.grouping import add_groups, module_paths
 from netbuilder.pytorch.trace.operations import (
     ADDS,
     CATS,
+    DIVS,
     FUNCTIONS,
     IDENTITIES,
     MEANS,
@@ -48,7 +49,9 @@ from netbuilder.pytorch.trace.weights import Imported, block_weights, find_left_
 MAX_INPUTS = int(CONCAT.spec("inputs").max)  # type: ignore[arg-type]
 
 # The import-rule keys of operations (the others are torch.nn class names): what trace looks up them for.
-OPERATIONS = ("add", "mul", "cat", "layer_scale", "layer_norm_2d", "stochastic_depth", "channel_shuffle", "narrow")
+OPERATIONS = (
+    "add", "mul", "cat", "rescale", "layer_scale", "layer_norm_2d", "stochastic_depth", "channel_shuffle", "narrow",
+)  # fmt: skip
 
 Block = tuple[BlockType, dict[str, Any]]  # a block type and its params
 Translation = Block | list[Block] | None  # one block, a chain of blocks, or None: the input passes on
@@ -118,6 +121,8 @@ def _translate(node: fx.Node, shapes: list[Shape], out: Shape, patterns: Pattern
         return _apply(node, "add", {"alpha": node.kwargs.get("alpha", 1)}, shapes, out)
     if target in MULS:
         return _multiply(node, shapes, out)
+    if target in DIVS:
+        return _divide(node, shapes, out)
     if target in CATS:  # a cat of one tensor is that tensor
         return _apply(node, "cat", {"dim": _dim(node, shapes[0])}, shapes, out) if len(shapes) > 1 else None
     if target in RESHAPES:
@@ -187,8 +192,26 @@ def _multiply(node: fx.Node, shapes: list[Shape], out: Shape) -> Translation:
     if parameter is not None:
         return _apply(node, "layer_scale", {"shape": scale_shape(parameter)}, shapes, out)
     if len(shapes) < 2:
-        raise Unsupported(f"{operation_name(node)} by a number")
+        factor = _number(binary_operands(node))
+        if factor is None:
+            raise Unsupported(f"{operation_name(node)} by anything but a number")
+        return _apply(node, "rescale", {"factor": float(factor)}, shapes, out)
     return _apply(node, "mul", {}, shapes, out)
+
+
+def _divide(node: fx.Node, shapes: list[Shape], out: Shape) -> Translation:
+    """A tensor divided by a number (x / 2): a Rescale by its inverse."""
+    operands = binary_operands(node)
+    divisor = _number(operands[1:])
+    if not isinstance(operands[0], fx.Node) or not divisor:
+        raise Unsupported(f"{operation_name(node)} of anything but a tensor by a number")
+    return _apply(node, "rescale", {"factor": 1.0 / divisor}, shapes, out)
+
+
+def _number(operands: list[Any]) -> float | None:
+    """The one number (int or float, not bool) among an operation's operands, None when there is none."""
+    numbers = [a for a in operands if isinstance(a, (int, float)) and not isinstance(a, bool)]
+    return numbers[0] if len(numbers) == 1 else None
 
 
 def _mean(node: fx.Node, shapes: list[Shape], out: Shape) -> Translation:

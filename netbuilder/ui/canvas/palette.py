@@ -101,6 +101,7 @@ GROUPS: list[tuple[str, list[Entry]]] = [
             Entry("GroupNorm", "GroupNorm", "norm"),
             Entry("LayerNorm2d", "LayerNorm2d", "norm"),
             Entry("LayerScale", "LayerScale", "norm"),
+            Entry("Rescale", "Rescale", "norm"),
             Entry("Dropout", "Dropout", "dropout"),
             Entry("StochasticDepth", "StochasticDepth", "dropout"),
         ],
