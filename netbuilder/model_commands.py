@@ -62,7 +62,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         type=_shape,
         help="the input the model takes: C,H,W for images or F for vectors "
         "(default for torchvision: its image_size when it has one, as vision transformers do, "
-        "else the size its pretrained weights were made for)",
+        "else the size its pretrained weights were made for; for timm: its pretrained_cfg's input_size)",
     )
     p.add_argument(
         "--weights",

@@ -91,3 +91,9 @@ def test_without_timm_a_timm_source_is_one_sentence_and_exit_2(tmp_path, capsys,
     err = capsys.readouterr().err
     assert "timm is not installed; install it with pip install 'netbuilder[timm]'." in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_without_input_a_timm_model_is_imported_at_the_size_it_is_made_for(tmp_path):
+    out = tmp_path / "lcnet.json"
+    assert main(["import-model", "timm:lcnet_035", "-o", str(out)]) == 0  # pretrained_cfg's input_size
+    assert next(iter(load(out).graph.nodes.values())).params["shape"] == [3, 224, 224]

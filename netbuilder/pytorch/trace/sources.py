@@ -97,6 +97,14 @@ def _timm_model(name: str) -> nn.Module:
         raise ModelImportError(f"timm cannot make {quote(name)} ({error_summary(e)}).") from None
 
 
+def _timm_input(source: str, module: nn.Module) -> Shape:
+    """The input a timm model is made for: its pretrained_cfg's input_size."""
+    size = getattr(module, "pretrained_cfg", {}).get("input_size")
+    if not (isinstance(size, (tuple, list)) and all(isinstance(n, int) for n in size)):
+        raise ModelImportError(f"Give the input size of {source}, such as --input 3,224,224.")
+    return tuple(size)
+
+
 def _user_model(source: str) -> nn.Module:
     path, _, attribute = source.partition(":")
     if not path or not attribute:
@@ -128,14 +136,16 @@ def load_source(source: str) -> nn.Module:
 
 
 def import_model(source: str, input_shape: Shape | None = None, weights: str | None = None) -> Imported:
-    """The network of a source; input_shape defaults to a torchvision model's own and is needed otherwise. With
-    weights (a file, or DEFAULT or a weights name of a torchvision model), the import holds them as pretrained;
-    weights that cannot be had are core.initial's InitError."""
-    if input_shape is None and not source.startswith(TORCHVISION):
+    """The network of a source; input_shape defaults to a torchvision or timm model's own and is needed otherwise.
+    With weights (a file, or DEFAULT or a weights name of a torchvision model), the import holds them as
+    pretrained; weights that cannot be had are core.initial's InitError."""
+    if input_shape is None and not source.startswith((TORCHVISION, TIMM)):
         raise ModelImportError(f"Give the input size of {source}, such as --input 3,32,32.")
     module = load_source(source)
     label = source.removeprefix(TORCHVISION)
-    shape = input_shape or torchvision_input(label, module)
+    shape = input_shape or (
+        _timm_input(source, module) if source.startswith(TIMM) else torchvision_input(label, module)
+    )
     given = pretrained(label if source.startswith(TORCHVISION) else None, weights, shape) if weights else None
     if given is not None:
         load_pretrained(module, given)
