@@ -140,7 +140,8 @@ def test_the_network_must_score_the_classes_picked():
 
 def test_the_recipe_for_digits():
     config = recommend(load_preset("digits_cnn").graph, "digits")
-    assert (config.batch_size, config.epochs, config.crop_padding, config.flip) == (32, 100, 1, False)
+    assert (config.batch_size, config.epochs, config.crop_padding, config.flip) == (64, 300, 1, False)
+    assert config.val_split == 0.05
     assert recommend(load_preset("vgg_cifar").graph, "digits").crop_padding == 1
 
 
