@@ -3,11 +3,15 @@ kinds that have fixes yield them (fixes are chosen by kind, never by parsing the
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+
 import pytest
 from helpers import chain, image
 
+from netbuilder.core import blocks
 from netbuilder.core import fields as P
-from netbuilder.core.blocks import base, channels, conv, merge, norm, pool
+from netbuilder.core.blocks import base, channels, conv, merge, norm, pool, resample
 from netbuilder.core.check import shapes as S
 from netbuilder.core.check.explain import fixes
 from netbuilder.core.check.problems import ErrorKind
@@ -136,6 +140,18 @@ CASES = [
         "every size in shape must be between 1 and 1000000; got [3, 0, 8].",
         [],
     ),
+    (
+        _one("GroupNorm", {"num_groups": 4}, c=6),
+        norm.GROUPS_DIVIDE,
+        "its 4 groups do not divide the 6 channels that reach it. Set num_groups to a divisor of 6.",
+        [],
+    ),
+    (
+        _one("Upsample", {"scale_factor": 0.1}),
+        resample.UPSAMPLE_TOO_SMALL,
+        "scaling its 8×8 input by 0.1 leaves no pixel. Raise scale_factor or give a size.",
+        [],
+    ),
 ]
 
 
@@ -162,9 +178,10 @@ def test_fixes_follow_the_kind_not_the_words(monkeypatch):
 
 
 def test_every_block_error_kind_is_covered():
-    kinds = {
-        v for m in (base, channels, conv, merge, norm, pool, P) for v in vars(m).values() if isinstance(v, ErrorKind)
-    }
+    modules = [
+        importlib.import_module(m.name) for m in pkgutil.iter_modules(blocks.__path__, "netbuilder.core.blocks.")
+    ]
+    kinds = {v for m in (*modules, P) for v in vars(m).values() if isinstance(v, ErrorKind)}
     assert kinds == {c[1] for c in CASES}
 
 
@@ -184,8 +201,8 @@ STRUCTURE = [
         S.UNKNOWN_TYPE,
         "x",
         "Block 'x': its type 'Conv3d' is unknown (known types: Input, Conv2d, Activation, Pool2d, AdaptivePool2d, "
-        "BatchNorm, LayerNorm2d, LayerScale, Dropout, StochasticDepth, Flatten, Linear, Add, Multiply, Concat, "
-        "ChannelShuffle, Narrow). Change it or delete the block.",
+        "Upsample, BatchNorm, GroupNorm, LayerNorm2d, LayerScale, Rescale, Dropout, StochasticDepth, Flatten, Linear, "
+        "Add, Multiply, Concat, ChannelShuffle, Narrow). Change it or delete the block.",
     ),
     (
         _graph([IN, ("in2", "Input", {"shape": [3, 8, 8]}), ("x", "Add", {})], [("input", "x", 0), ("in2", "x", 1)]),

@@ -9,6 +9,7 @@ from netbuilder.core.document import to_dict
 from netbuilder.core.graph import Edge
 from netbuilder.core.presets import list_presets
 from netbuilder.ui.canvas.items import NODE_H, NODE_W
+from netbuilder.ui.canvas.palette import GROUPS
 
 
 def snapshot(window):
@@ -262,9 +263,15 @@ def test_wire_dropped_on_empty_canvas_opens_quick_add_attached(make_window):
 def test_palette_search_filters(make_window):
     window = make_window()
     QTest.keyClicks(window.palette.search, "pool")
-    assert window.palette.visible_labels() == ["MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Squeeze-and-excitation"]
+    assert window.palette.visible_labels() == [
+        "MaxPool2d",
+        "AvgPool2d",
+        "AdaptiveAvgPool2d",
+        "Upsample",
+        "Squeeze-and-excitation",
+    ]
     window.palette.search.clear()
-    assert len(window.palette.visible_labels()) == 30
+    assert len(window.palette.visible_labels()) == sum(len(entries) for _, entries in GROUPS)  # every entry again
 
 
 def test_zoom_fit_and_arrange(make_window):

@@ -167,7 +167,7 @@ def test_an_unsupported_model_is_refused_with_its_sentence(make_window, qtbot):
     window.questions.ask_import = lambda torchvision_only: ["torchvision:swin_t"]  # a transformer
     window.import_model()
     wait_jobs(qtbot, window)
-    assert window.errors and "LayerNorm ×29" in window.errors[0]
+    assert window.errors and "LayerNorm on a 4-dimensional tensor ×29" in window.errors[0]
     assert to_dict(window.editor.document) == before
 
 

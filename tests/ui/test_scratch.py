@@ -1,10 +1,12 @@
 """A window's temporary folder (for export and import jobs) is made only when needed and never left behind."""
 
+import gc
 import os
 import subprocess
 import sys
 
 import pytest
+import shiboken6
 
 WINDOW_WITH_SCRATCH = """
 from netbuilder.ui.app.app import application, open_window
@@ -35,5 +37,10 @@ def test_the_scratch_folder_goes_with_its_window(make_window):
     window = make_window()
     scratch = window.interop.scratch
     assert scratch.is_dir() and scratch.name.startswith("netbuilder-")
-    window.interop = None  # what closing and deleting the window does to it
+    # What deleting the window does to all that holds its interop: Qt deletes the weights' report (a child of the
+    # window) and the window's objects let go of it.
+    window.inspector.weights_text = lambda node_id: ""
+    shiboken6.delete(window.weights)
+    window.interop = window.weights = None
+    gc.collect()
     assert not scratch.exists()

@@ -168,9 +168,13 @@ class InitialWeights(QObject):
         self.asking = self.again = False
         self.timer = QTimer(self, singleShot=True, interval=REPORT_DELAY_MS)  # one report after a burst of edits
         self.timer.timeout.connect(self.ask)
-        editor.checked.connect(lambda _: self.timer.start())
-        editor.replaced.connect(self.timer.start)
+        # Bound to this object's own method, so the connection goes with it (a lambda would outlive it).
+        editor.checked.connect(self._changed)
+        editor.replaced.connect(self._changed)
         self.timer.start()  # the network opened with the window may name weights already
+
+    def _changed(self, *_: object) -> None:
+        self.timer.start()
 
     def ask(self) -> None:
         """Match the network as it is now (or clear the badges when it names no initial weights)."""
