@@ -312,6 +312,18 @@ def health_step(
 
 
 def health_overhead(preset: str, batch: int, repeats: int, device: torch.device) -> dict:
+    """_health_overhead, on the CPU with one thread: CPU time summed over several threads counts the time they spend
+    waiting on each other, which other processes' load makes swing by more than the health records cost."""
+    threads = torch.get_num_threads()
+    if device.type == "cpu":
+        torch.set_num_threads(1)
+    try:
+        return _health_overhead(preset, batch, repeats, device)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _health_overhead(preset: str, batch: int, repeats: int, device: torch.device) -> dict:
     """Step time of the built model with its health hooks idle (between samples: each hook returns at once), on a
     sampled step (ReLU-family blocks note which channels fired) and on a record's step, interleaved on one model;
     the overhead at the default health_every weighs the extra time of each kind by how often it comes in a window.
@@ -353,6 +365,7 @@ def health_overhead(preset: str, batch: int, repeats: int, device: torch.device)
         "batch_size": batch,
         "repeats": repeats,
         "health_every": every,
+        "threads": torch.get_num_threads(),
         "idle_step_ms": round(idle * 1000, 2),
         "sampled_extra_ms": round(extra("sampled", "idle") * 1000, 2),
         "record_extra_ms": round(extra("record", "idle") * 1000, 2),
@@ -449,7 +462,7 @@ def main() -> None:
     if args.quick:
         out["a_loop_images_per_s"] = loop_comparison("seed_cnn", 8, cpu)
         out["b_built_vs_hand_written"] = model_comparison("seed_cnn", 256, 40, cpu)
-        out["d_health_overhead"] = health_overhead("seed_cnn", 256, 10, cpu)
+        out["d_health_overhead"] = health_overhead("seed_cnn", 256, 20, cpu)
         out["e_unit_figures"] = unit_figures(3)
         finish(
             out,
