@@ -18,10 +18,12 @@ Ratios and percentages are judged at their target; absolute times (e) get 2× sl
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -220,17 +222,24 @@ def step_time(model: nn.Module, x: torch.Tensor, y: torch.Tensor, optimizer: tor
     return clock() - start
 
 
-def model_comparison(preset: str, batch: int, repeats: int, device: torch.device) -> dict:
-    """The two models' train steps, A B B A in each of `repeats` rounds. On the CPU with one thread and CPU time:
-    the same ops (they run the same ones) on two threads wait on whichever thread another process holds up, so
-    their time says more about the machine's load than the model."""
+@contextlib.contextmanager
+def one_cpu_thread(device: torch.device) -> Iterator[None]:
+    """On the CPU, torch on one thread while timing with CPU time: CPU time summed over several threads counts the
+    time they spend waiting on each other (on whichever thread another process holds up), which says more about
+    the machine's load than about what is measured."""
     threads = torch.get_num_threads()
     if device.type == "cpu":
         torch.set_num_threads(1)
     try:
-        return _model_comparison(preset, batch, repeats, device)
+        yield
     finally:
         torch.set_num_threads(threads)
+
+
+def model_comparison(preset: str, batch: int, repeats: int, device: torch.device) -> dict:
+    """The two models' train steps, A B B A in each of `repeats` rounds, on one CPU thread (one_cpu_thread)."""
+    with one_cpu_thread(device):
+        return _model_comparison(preset, batch, repeats, device)
 
 
 def _model_comparison(preset: str, batch: int, repeats: int, device: torch.device) -> dict:
@@ -312,15 +321,9 @@ def health_step(
 
 
 def health_overhead(preset: str, batch: int, repeats: int, device: torch.device) -> dict:
-    """_health_overhead, on the CPU with one thread: CPU time summed over several threads counts the time they spend
-    waiting on each other, which other processes' load makes swing by more than the health records cost."""
-    threads = torch.get_num_threads()
-    if device.type == "cpu":
-        torch.set_num_threads(1)
-    try:
+    """_health_overhead, on one CPU thread (one_cpu_thread)."""
+    with one_cpu_thread(device):
         return _health_overhead(preset, batch, repeats, device)
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _health_overhead(preset: str, batch: int, repeats: int, device: torch.device) -> dict:
